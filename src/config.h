@@ -1,0 +1,39 @@
+/*
+ * Worker configuration from the environment variables of API.md.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
+
+struct config {
+	char		*db_user;	/* NULL: libpq's default */
+	char		*db_password;
+	char		*db_host;
+	unsigned	 db_port;
+	char		*db_name;
+	char		*root_dir;
+	char		*log_dir;
+	char		*data_dir;
+	uint64_t	 max_upload_size;
+};
+
+/*
+ * Fills cfg from the environment.  Returns 0, or -1 with a one-line reason
+ * in err (the caller prints it and exits).  On success the strings belong to
+ * cfg and are released by config_free.
+ */
+int	config_load(struct config *cfg, char *err, size_t errlen);
+/* Frees what config_load allocated; safe on a zeroed or freed config. */
+void	config_free(struct config *cfg);
+
+/*
+ * Parses a decimal unsigned number in [min, max], nothing else allowed
+ * (no sign, no spaces, no suffix).  Returns 0 or -1.
+ */
+int	parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif

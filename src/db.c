@@ -1,0 +1,399 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+#define COLS	"file_hash, file_name, file_type, file_size, " \
+	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+enum stmt {
+	ST_GET,
+	ST_INSERT,
+	ST_UPDATE,
+	ST_DELETE,
+	ST_EXISTS,
+	ST_LIST,
+	ST_LIST_AFTER,
+	ST__MAX
+};
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+} stmts[ST__MAX] = {
+	[ST_GET] = { "get", "SELECT " COLS " FROM files WHERE file_hash = $1", 1 },
+	[ST_INSERT] = { "insert",
+	    "INSERT INTO files (file_hash, file_name, file_type, file_size) "
+	    "VALUES ($1, $2, $3, $4) ON CONFLICT (file_hash) DO NOTHING "
+	    "RETURNING " COLS, 4 },
+	[ST_UPDATE] = { "update",
+	    "UPDATE files SET file_name = COALESCE($2, file_name), "
+	    "file_type = COALESCE($3, file_type), updated_at = now() "
+	    "WHERE file_hash = $1 RETURNING " COLS, 3 },
+	[ST_DELETE] = { "delete",
+	    "DELETE FROM files WHERE file_hash = $1 RETURNING " COLS, 1 },
+	[ST_EXISTS] = { "exists",
+	    "SELECT 1 FROM files WHERE file_hash = $1", 1 },
+	/* LIMIT NULL is LIMIT ALL: one statement serves both forms. */
+	[ST_LIST] = { "list",
+	    "SELECT " COLS " FROM files ORDER BY id LIMIT $1", 1 },
+	[ST_LIST_AFTER] = { "list_after",
+	    "SELECT " COLS " FROM files WHERE id > "
+	    "(SELECT id FROM files WHERE file_hash = $2) ORDER BY id LIMIT $1", 2 },
+};
+
+static const struct config	*db_cfg;
+static PGconn			*conn;
+static char			 last_error[256];
+
+static void
+remember_error(const char *what)
+{
+	const char	*msg = conn != NULL ? PQerrorMessage(conn) : "";
+	size_t		 n;
+
+	snprintf(last_error, sizeof(last_error), "%s: %s", what, msg);
+	/* libpq messages end in a newline; log lines must not. */
+	n = strlen(last_error);
+	while (n > 0 && (last_error[n - 1] == '\n' || last_error[n - 1] == ' '))
+		last_error[--n] = '\0';
+}
+
+const char *
+db_last_error(void)
+{
+	return last_error;
+}
+
+void
+db_init(const struct config *cfg)
+{
+	db_cfg = cfg;
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+}
+
+static int
+prepare_all(void)
+{
+	PGresult	*res;
+	int		 i, ok;
+
+	for (i = 0; i < ST__MAX; i++) {
+		res = PQprepare(conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (!ok) {
+			remember_error("prepare");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static enum db_error
+connect_db(void)
+{
+	char		 port[8];
+	const char	*keys[8], *vals[8];
+	int		 n = 0;
+
+	snprintf(port, sizeof(port), "%u", db_cfg->db_port);
+#define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n] = (v); n++; } } while (0)
+	KV("host", db_cfg->db_host);
+	KV("port", port);
+	KV("user", db_cfg->db_user);
+	KV("password", db_cfg->db_password);
+	KV("dbname", db_cfg->db_name);
+	KV("application_name", "fileupload-worker");
+	KV("connect_timeout", "5");
+#undef KV
+	keys[n] = vals[n] = NULL;
+
+	db_close();
+	conn = PQconnectdbParams(keys, vals, 0);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		remember_error("connect");
+		db_close();
+		return DB_ERR_UNAVAILABLE;
+	}
+	if (prepare_all() == -1) {
+		db_close();
+		return DB_ERR_UNAVAILABLE;
+	}
+	return DB_OK;
+}
+
+enum db_error
+db_ready(void)
+{
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return DB_OK;
+	return connect_db();
+}
+
+/*
+ * Maps a failed result: a broken connection is dropped (the next request
+ * reconnects) and reported as unavailable.
+ */
+static enum db_error
+failure(const char *what)
+{
+	remember_error(what);
+	if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
+		db_close();
+		return DB_ERR_UNAVAILABLE;
+	}
+	return DB_ERR_QUERY;
+}
+
+/*
+ * Runs a prepared statement.  A statement that reads only (retry) is run once
+ * more on a fresh connection when the kept one turns out to be broken, as
+ * after a server restart.
+ */
+static PGresult *
+run(enum stmt st, const char *const *params, int retry, enum db_error *err)
+{
+	PGresult	*res;
+	ExecStatusType	 rs;
+
+	for (;;) {
+		if ((*err = db_ready()) != DB_OK)
+			return NULL;
+		res = PQexecPrepared(conn, stmts[st].name, stmts[st].nparams,
+		    params, NULL, NULL, 0);
+		rs = PQresultStatus(res);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			*err = DB_OK;
+			return res;
+		}
+		PQclear(res);
+		*err = failure(stmts[st].name);
+		if (*err != DB_ERR_UNAVAILABLE || !retry--)
+			return NULL;
+	}
+}
+
+static enum db_error
+exec_simple(const char *sql)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (conn == NULL)
+		return DB_ERR_UNAVAILABLE;
+	res = PQexec(conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	return ok ? DB_OK : failure(sql);
+}
+
+static void
+row_to_meta(const PGresult *res, int row, struct meta *m)
+{
+	snprintf(m->hash, sizeof(m->hash), "%s", PQgetvalue(res, row, 0));
+	snprintf(m->name, sizeof(m->name), "%s", PQgetvalue(res, row, 1));
+	snprintf(m->type, sizeof(m->type), "%s", PQgetvalue(res, row, 2));
+	m->size = strtoull(PQgetvalue(res, row, 3), NULL, 10);
+	snprintf(m->created_at, sizeof(m->created_at), "%s",
+	    PQgetvalue(res, row, 4));
+	snprintf(m->updated_at, sizeof(m->updated_at), "%s",
+	    PQgetvalue(res, row, 5));
+}
+
+/* One-row statements: the row into out, or DB_ERR_NOTFOUND. */
+static enum db_error
+one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+{
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(st, params, retry, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 0)
+		err = DB_ERR_NOTFOUND;
+	else if (out != NULL)
+		row_to_meta(res, 0, out);
+	PQclear(res);
+	return err;
+}
+
+enum db_error
+db_ping(void)
+{
+	enum db_error	 err;
+
+	if ((err = db_ready()) != DB_OK)
+		return err;
+	if ((err = exec_simple("SELECT 1")) != DB_OK)
+		return DB_ERR_UNAVAILABLE;
+	return DB_OK;
+}
+
+enum db_error
+db_get(const char *hash, struct meta *out)
+{
+	const char	*p[1] = { hash };
+
+	return one_row(ST_GET, p, 1, out);
+}
+
+enum db_error
+db_exists(const char *hash, bool *exists)
+{
+	const char	*p[1] = { hash };
+	enum db_error	 err;
+
+	err = one_row(ST_EXISTS, p, 1, NULL);
+	*exists = err == DB_OK;
+	return err == DB_ERR_NOTFOUND ? DB_OK : err;
+}
+
+/* BEGIN, reconnecting once: nothing has happened yet if it fails. */
+static enum db_error
+begin(void)
+{
+	enum db_error	 err;
+	int		 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if ((err = db_ready()) != DB_OK)
+			return err;
+		if ((err = exec_simple("BEGIN")) != DB_ERR_UNAVAILABLE)
+			return err;
+	}
+	return err;
+}
+
+enum db_error
+db_insert_begin(struct meta *m)
+{
+	char		 size[24];
+	const char	*p[4] = { m->hash, m->name, m->type, size };
+	enum db_error	 err;
+
+	snprintf(size, sizeof(size), "%" PRIu64, m->size);
+	if ((err = begin()) != DB_OK)
+		return err;
+	err = one_row(ST_INSERT, p, 0, m);
+	if (err == DB_ERR_NOTFOUND)
+		err = DB_ERR_EXISTS;	/* ON CONFLICT DO NOTHING returned no row */
+	if (err != DB_OK)
+		db_rollback();
+	return err;
+}
+
+enum db_error
+db_delete_begin(const char *hash, struct meta *out)
+{
+	const char	*p[1] = { hash };
+	enum db_error	 err;
+
+	if ((err = begin()) != DB_OK)
+		return err;
+	if ((err = one_row(ST_DELETE, p, 0, out)) != DB_OK)
+		db_rollback();
+	return err;
+}
+
+enum db_error
+db_commit(void)
+{
+	enum db_error	 err = exec_simple("COMMIT");
+
+	/* The COMMIT may or may not have happened before the link broke. */
+	return err == DB_ERR_UNAVAILABLE ? DB_ERR_UNKNOWN : err;
+}
+
+void
+db_rollback(void)
+{
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		(void)exec_simple("ROLLBACK");
+}
+
+enum db_error
+db_update(const char *hash, const char *name, const char *type,
+    struct meta *out)
+{
+	const char	*p[3] = { hash, name, type };
+
+	return one_row(ST_UPDATE, p, 0, out);
+}
+
+enum db_error
+db_list(uint64_t limit, const char *after,
+    int (*row)(void *, const struct meta *), void *arg, bool *more)
+{
+	char		 lim[24];
+	const char	*p[2] = { limit > 0 ? lim : NULL, after };
+	enum stmt	 st = after != NULL ? ST_LIST_AFTER : ST_LIST;
+	PGresult	*res;
+	struct meta	 m;
+	enum db_error	 err = DB_OK;
+	uint64_t	 n = 0;
+	int		 stop = 0, tries;
+
+	*more = false;
+	/* One more than asked tells whether a next page exists. */
+	snprintf(lim, sizeof(lim), "%" PRIu64, limit + 1);
+	for (tries = 0; tries < 2; tries++) {
+		if ((err = db_ready()) != DB_OK)
+			return err;
+		if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams,
+		    p, NULL, NULL, 0) == 1)
+			break;
+		if ((err = failure("list")) != DB_ERR_UNAVAILABLE)
+			return err;
+	}
+	if (err != DB_OK)
+		return err;
+	PQsetSingleRowMode(conn);
+	while ((res = PQgetResult(conn)) != NULL) {
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			if (stop)
+				break;
+			if (limit > 0 && n == limit) {
+				*more = true;
+				stop = 1;
+				break;
+			}
+			row_to_meta(res, 0, &m);
+			n++;
+			if (row(arg, &m) != 0)
+				stop = 1;
+			break;
+		case PGRES_TUPLES_OK:
+			break;
+		default:
+			err = failure("list");
+			break;
+		}
+		PQclear(res);
+	}
+	if (err == DB_OK && n == 0 && after != NULL) {
+		bool	 exists;
+
+		if ((err = db_exists(after, &exists)) == DB_OK && !exists)
+			err = DB_ERR_NOTFOUND;
+	}
+	return err;
+}

@@ -1,0 +1,78 @@
+/*
+ * PostgreSQL through libpq: one persistent connection per worker, reconnected
+ * when it drops, prepared statements, parameters only.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "meta.h"
+
+struct config;
+
+enum db_error {
+	DB_OK = 0,
+	DB_ERR_UNAVAILABLE,	/* cannot connect, or the connection broke */
+	DB_ERR_NOTFOUND,	/* no row for the hash */
+	DB_ERR_EXISTS,		/* the hash is already recorded */
+	DB_ERR_QUERY,		/* the server refused the statement */
+	DB_ERR_UNKNOWN,		/* connection lost during COMMIT: outcome unknown */
+	DB_ERR__MAX
+};
+
+/* Remembers the connection settings; connects lazily.  Never fails. */
+void		db_init(const struct config *);
+/* Closes the connection. */
+void		db_close(void);
+/* Connects if needed (and checks a kept connection); DB_OK or DB_ERR_UNAVAILABLE. */
+enum db_error	db_ready(void);
+
+/* A trivial query, for health checks: DB_OK or DB_ERR_UNAVAILABLE. */
+enum db_error	db_ping(void);
+
+enum db_error	db_get(const char *hash, struct meta *out);
+
+/*
+ * Upload in two steps around the file's rename: db_insert_begin opens a
+ * transaction and inserts the row (m->hash, name, type, size; the row locks
+ * the hash against a concurrent delete), filling m's timestamps;
+ * DB_ERR_EXISTS when the hash is recorded (the transaction is then already
+ * rolled back).  After the bytes are in place, db_commit; or db_rollback.
+ */
+enum db_error	db_insert_begin(struct meta *m);
+enum db_error	db_commit(void);
+void		db_rollback(void);
+
+/*
+ * Sets file_name and/or file_type (NULL: unchanged) and updated_at; fills
+ * out with the new row.  DB_ERR_NOTFOUND for an unknown hash.
+ */
+enum db_error	db_update(const char *hash, const char *name, const char *type,
+		    struct meta *out);
+
+/*
+ * Delete in a transaction: db_delete_begin removes the row (its name goes to
+ * out) and leaves the transaction open so the file can be moved aside before
+ * db_commit.  DB_ERR_NOTFOUND (transaction already closed) for an unknown hash.
+ */
+enum db_error	db_delete_begin(const char *hash, struct meta *out);
+/* True when a row for hash exists; used to resolve an unknown COMMIT outcome. */
+enum db_error	db_exists(const char *hash, bool *exists);
+
+/*
+ * Lists rows oldest first, calling row() for each as it arrives from the
+ * server (single-row mode, so memory does not grow with the result).  limit 0
+ * means all rows; after (NULL: from the start) is the hash the page begins
+ * after.  *more is set when limit rows were given and at least one more
+ * exists.  row() returning non-zero stops the listing (DB_OK is returned).
+ * DB_ERR_NOTFOUND when after is not a recorded hash.
+ */
+enum db_error	db_list(uint64_t limit, const char *after,
+		    int (*row)(void *, const struct meta *), void *arg,
+		    bool *more);
+
+/* The last libpq error message, for logs only (never for clients). */
+const char	*db_last_error(void);
+
+#endif

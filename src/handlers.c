@@ -1,0 +1,483 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "hash.h"
+#include "http.h"
+#include "jsonio.h"
+#include "log.h"
+#include "request.h"
+#include "router.h"
+#include "store.h"
+#include "upload.h"
+
+#define LIST_LIMIT_MAX	10000
+#define PUT_BODY_MAX	(64 * 1024)
+#define CONTENT_PREFIX	"/_fileupload_content/"
+
+static void
+answer_db_error(struct request *r, enum db_error err)
+{
+	switch (err) {
+	case DB_ERR_NOTFOUND:
+		http_error(r, 404, "no file with this hash");
+		break;
+	case DB_ERR_UNAVAILABLE:
+	case DB_ERR_UNKNOWN:
+		log_warnx("%s", db_last_error());
+		http_error(r, 503, "database unavailable");
+		break;
+	default:
+		log_warnx("%s", db_last_error());
+		http_error(r, 500, "database error");
+		break;
+	}
+}
+
+static void
+answer_meta(struct request *r, int status, const struct meta *m)
+{
+	char	*json = json_meta(m);
+
+	if (json == NULL) {
+		http_error(r, 500, "out of memory");
+		return;
+	}
+	http_json(r, status, json, NULL);
+	free(json);
+}
+
+static void
+handle_banner(struct request *r)
+{
+	char	*json = json_string(PACKAGE_NAME " " PACKAGE_VERSION
+	    " - file upload service");
+
+	http_json(r, 200, json != NULL ? json : "\"fileupload\"", NULL);
+	free(json);
+}
+
+/* ?limit=N&after=<hash>: each at most once, nothing else. */
+static int
+parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
+    const char **why)
+{
+	const char	*p = q, *amp, *eq;
+	int		 seen_limit = 0;
+	char		 val[80];
+
+	*limit = 0;
+	*has_after = 0;
+	while (*p != '\0') {
+		size_t	 klen, vlen;
+
+		amp = strchr(p, '&');
+		vlen = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', vlen);
+		if (eq == NULL) {
+			*why = "query parameters must be name=value";
+			return -1;
+		}
+		klen = eq - p;
+		vlen -= klen + 1;
+		if (vlen >= sizeof(val)) {
+			*why = "query parameter value too long";
+			return -1;
+		}
+		memcpy(val, eq + 1, vlen);
+		val[vlen] = '\0';
+		if (klen == 5 && strncmp(p, "limit", 5) == 0 && !seen_limit) {
+			seen_limit = 1;
+			if (parse_u64(val, 1, LIST_LIMIT_MAX, limit) == -1) {
+				*why = "limit must be an integer from 1 to 10000";
+				return -1;
+			}
+		} else if (klen == 5 && strncmp(p, "after", 5) == 0 &&
+		    !*has_after) {
+			*has_after = 1;
+			if (!hash_parse(val, vlen, after)) {
+				*why = "after must be a file hash";
+				return -1;
+			}
+		} else {
+			*why = "unknown or repeated query parameter "
+			    "(only limit and after are allowed)";
+			return -1;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return 0;
+}
+
+struct list_out {
+	struct request	*req;
+	size_t		 rows;
+	int		 buffered;	/* a page: kept until its Link is known */
+	char		*buf;
+	size_t		 len, cap;
+	char		 last[HASH_HEX_LEN + 1];
+};
+
+static int
+list_emit(struct list_out *lo, const char *s, size_t n)
+{
+	if (!lo->buffered) {
+		http_write(lo->req, s, n);
+		return FCGX_GetError(lo->req->out) != 0 ? -1 : 0;
+	}
+	if (lo->len + n > lo->cap) {
+		size_t	 cap = lo->cap == 0 ? 65536 : lo->cap;
+		char	*nb;
+
+		while (cap < lo->len + n)
+			cap *= 2;
+		if ((nb = realloc(lo->buf, cap)) == NULL)
+			return -1;
+		lo->buf = nb;
+		lo->cap = cap;
+	}
+	memcpy(lo->buf + lo->len, s, n);
+	lo->len += n;
+	return 0;
+}
+
+/* One row: the first one also sends the headers (an unpaged list streams). */
+static int
+list_row(void *arg, const struct meta *m)
+{
+	struct list_out	*lo = arg;
+	char		*json;
+	int		 rc;
+
+	if (lo->rows == 0 && !lo->buffered) {
+		http_begin(lo->req, 200, "application/json");
+		http_end(lo->req);
+	}
+	if ((json = json_meta(m)) == NULL)
+		return -1;
+	rc = list_emit(lo, lo->rows == 0 ? "[" : ",", 1);
+	if (rc == 0)
+		rc = list_emit(lo, json, strlen(json));
+	free(json);
+	memcpy(lo->last, m->hash, sizeof(lo->last));
+	lo->rows++;
+	return rc;
+}
+
+static void
+handle_list(struct request *r)
+{
+	struct list_out	 lo;
+	uint64_t	 limit;
+	char		 after[HASH_HEX_LEN + 1], link[256];
+	const char	*why;
+	int		 has_after;
+	bool		 more;
+	enum db_error	 err;
+
+	if (parse_list_query(r->query, &limit, after, &has_after, &why) == -1) {
+		http_error(r, 400, why);
+		return;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.req = r;
+	lo.buffered = limit > 0;
+	err = db_list(limit, has_after ? after : NULL, list_row, &lo, &more);
+	if (lo.rows > 0 && !lo.buffered) {
+		/* Headers are out: a failure can only cut the array short. */
+		if (err != DB_OK)
+			log_warnx("list cut short: %s", db_last_error());
+		else
+			http_write(r, "]\n", 2);
+		return;
+	}
+	if (err == DB_ERR_NOTFOUND) {
+		http_error(r, 400, "after names no recorded file");
+		goto out;
+	}
+	if (err != DB_OK) {
+		answer_db_error(r, err);
+		goto out;
+	}
+	http_begin(r, 200, "application/json");
+	if (more) {
+		snprintf(link, sizeof(link), "<%s?limit=%llu&after=%s>; "
+		    "rel=\"next\"", ROUTER_BASE, (unsigned long long)limit,
+		    lo.last);
+		http_header(r, "Link", link);
+	}
+	http_end(r);
+	if (lo.rows == 0)
+		http_write(r, "[]\n", 3);
+	else {
+		http_write(r, lo.buf, lo.len);
+		http_write(r, "]\n", 2);
+	}
+out:
+	free(lo.buf);
+}
+
+static void
+handle_get(struct request *r, const char *hash)
+{
+	struct meta	 m;
+	enum db_error	 err;
+
+	if ((err = db_get(hash, &m)) != DB_OK)
+		answer_db_error(r, err);
+	else
+		answer_meta(r, 200, &m);
+}
+
+/* application/json, with or without parameters such as charset. */
+static int
+is_json_type(const char *ct)
+{
+	size_t	 n = strlen("application/json");
+
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Reads a small body whole; NULL with *status set when it cannot. */
+static char *
+read_small_body(struct request *r, size_t max, size_t *len, int *status)
+{
+	char	*buf;
+	ssize_t	 n;
+
+	*len = 0;
+	if (r->has_length && r->content_length > max) {
+		*status = 413;
+		return NULL;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		*status = 500;
+		return NULL;
+	}
+	while ((n = request_read(r, buf + *len, max + 1 - *len)) > 0) {
+		*len += n;
+		if (*len > max) {
+			free(buf);
+			*status = 413;
+			return NULL;
+		}
+	}
+	if (n == -1) {
+		free(buf);
+		*status = 400;
+		return NULL;
+	}
+	buf[*len] = '\0';
+	return buf;
+}
+
+static void
+handle_update(struct request *r, const char *hash)
+{
+	struct json_update	 upd;
+	struct meta		 m;
+	enum db_error		 err;
+	char			 why[256];
+	char			*body;
+	size_t			 len;
+	int			 status;
+
+	if (!is_json_type(r->content_type)) {
+		request_drain(r);
+		http_error(r, 415, "body must be application/json");
+		return;
+	}
+	if ((body = read_small_body(r, PUT_BODY_MAX, &len, &status)) == NULL) {
+		request_drain(r);
+		http_error(r, status, status == 413 ? "body too large" :
+		    status == 400 ? "the request body ended early" :
+		    "out of memory");
+		return;
+	}
+	switch (json_parse_update(body, len, &upd, why, sizeof(why))) {
+	case JU_OK:
+		err = db_update(hash, upd.has_name ? upd.name : NULL,
+		    upd.has_type ? upd.type : NULL, &m);
+		if (err != DB_OK)
+			answer_db_error(r, err);
+		else
+			answer_meta(r, 201, &m);
+		break;
+	case JU_ERR_SYNTAX:
+		http_error(r, 400, why);
+		break;
+	default:
+		http_error(r, 403, why);
+		break;
+	}
+	free(body);
+}
+
+/*
+ * The row goes in a transaction while the file is moved aside; only after
+ * COMMIT is it unlinked.  Until then a concurrent upload of the same bytes
+ * waits on the row, so it can never record a row whose file we remove.
+ */
+static void
+handle_delete(struct app *app, struct request *r, const char *hash)
+{
+	struct meta	 m;
+	enum db_error	 err;
+	enum store_error se;
+	char		 trash[64], msg[META_NAME_MAX + 32], *json;
+	bool		 exists;
+
+	if ((err = db_delete_begin(hash, &m)) != DB_OK) {
+		answer_db_error(r, err);
+		return;
+	}
+	trash[0] = '\0';
+	if ((se = store_trash(&app->store, hash, trash, sizeof(trash))) ==
+	    STORE_ERR_NOENT) {
+		log_warnx("integrity: row %s had no stored file", hash);
+		trash[0] = '\0';
+	} else if (se != STORE_OK) {
+		log_warn("delete %s: cannot move the file aside", hash);
+		db_rollback();
+		http_error(r, 507, "storage is not writable");
+		return;
+	}
+	err = db_commit();
+	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
+		err = exists ? DB_ERR_UNAVAILABLE : DB_OK;
+	if (err != DB_OK) {
+		/* The row is still there (or may be): give it its file back. */
+		if (trash[0] != '\0' &&
+		    store_untrash(&app->store, trash, hash) != STORE_OK)
+			log_warn("delete %s: file left in tmp/%s", hash, trash);
+		answer_db_error(r, err);
+		return;
+	}
+	if (trash[0] != '\0')
+		store_purge(&app->store, trash);
+	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
+	json = json_string(msg);
+	http_json(r, 201, json != NULL ? json : "\"File deleted!\"", NULL);
+	free(json);
+}
+
+static void
+handle_content(struct app *app, struct request *r, const char *hash)
+{
+	struct meta	 m;
+	enum db_error	 err;
+	char		 disp[2048], rel[STORE_REL_MAX];
+	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
+	char		 etag[HASH_HEX_LEN + 3];
+
+	if ((err = db_get(hash, &m)) != DB_OK) {
+		answer_db_error(r, err);
+		return;
+	}
+	if (!store_exists(&app->store, hash)) {
+		log_warnx("integrity: row %s has no stored file", hash);
+		http_error(r, 500, "the stored file is missing");
+		return;
+	}
+	store_relpath(hash, rel);
+	snprintf(accel, sizeof(accel), "%s%s", CONTENT_PREFIX, rel);
+	snprintf(etag, sizeof(etag), "\"%s\"", hash);
+	if (http_content_disposition(m.name, disp, sizeof(disp)) == -1)
+		snprintf(disp, sizeof(disp), "attachment");
+	http_begin(r, 200, m.type);
+	http_header(r, "Content-Disposition", disp);
+	http_header(r, "X-Accel-Redirect", accel);
+	http_header(r, "ETag", etag);
+	http_end(r);
+}
+
+static void
+handle_health(struct app *app, struct request *r)
+{
+	struct store_tmp probe = { .fd = -1 };
+	int		 db_ok, store_ok;
+	char		 body[128];
+
+	db_ok = db_ping() == DB_OK;
+	store_ok = store_tmp_create(&app->store, &probe) == STORE_OK;
+	store_tmp_abort(&app->store, &probe);
+	if (db_ok && store_ok) {
+		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"status\":\"unavailable\","
+	    "\"database\":\"%s\",\"storage\":\"%s\"}",
+	    db_ok ? "ok" : "unavailable", store_ok ? "ok" : "unavailable");
+	http_json(r, 503, body, NULL);
+}
+
+static void
+answer_no_route(struct request *r, const struct route_match *m)
+{
+	char	*json;
+
+	request_drain(r);
+	switch (m->status) {
+	case 400:
+		http_error(r, 400, "file hash must be 64 hex digits");
+		break;
+	case 405:
+		json = json_error(405, "method not allowed", NULL);
+		http_begin(r, 405, "application/json");
+		http_header(r, "Allow", m->allow);
+		http_end(r);
+		if (json != NULL)
+			http_write(r, json, strlen(json));
+		free(json);
+		break;
+	default:
+		http_error(r, 404, "no such route");
+		break;
+	}
+}
+
+void
+handle_request(struct app *app, struct request *r)
+{
+	struct route_match	 m;
+
+	route_match(r->method, r->path, &m);
+	if (m.route != ROUTE_NONE && m.hash[0] != '\0')
+		memcpy(r->hash, m.hash, sizeof(r->hash));
+	switch (m.route) {
+	case ROUTE_BANNER:
+		handle_banner(r);
+		break;
+	case ROUTE_LIST:
+		handle_list(r);
+		break;
+	case ROUTE_UPLOAD:
+		upload_handle(app, r);
+		break;
+	case ROUTE_HEALTH:
+		handle_health(app, r);
+		break;
+	case ROUTE_GET:
+		handle_get(r, m.hash);
+		break;
+	case ROUTE_UPDATE:
+		handle_update(r, m.hash);
+		break;
+	case ROUTE_DELETE:
+		handle_delete(app, r, m.hash);
+		break;
+	case ROUTE_CONTENT:
+		handle_content(app, r, m.hash);
+		break;
+	default:
+		answer_no_route(r, &m);
+		break;
+	}
+}

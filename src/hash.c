@@ -1,0 +1,49 @@
+#include <string.h>
+
+#include "hash.h"
+
+void
+hash_init(struct hash_ctx *h)
+{
+	crypto_generichash_init(&h->st, NULL, 0, HASH_BYTES);
+}
+
+void
+hash_update(struct hash_ctx *h, const void *buf, size_t len)
+{
+	crypto_generichash_update(&h->st, buf, len);
+}
+
+void
+hash_final_hex(struct hash_ctx *h, char hex[HASH_HEX_LEN + 1])
+{
+	unsigned char	 out[HASH_BYTES];
+
+	crypto_generichash_final(&h->st, out, sizeof(out));
+	sodium_bin2hex(hex, HASH_HEX_LEN + 1, out, sizeof(out));
+}
+
+bool
+hash_parse(const char *s, size_t len, char out[HASH_HEX_LEN + 1])
+{
+	char	 tmp[HASH_HEX_LEN + 1];
+	size_t	 i;
+
+	if (s == NULL || len != HASH_HEX_LEN)
+		return false;
+	for (i = 0; i < HASH_HEX_LEN; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			tmp[i] = c;
+		else if (c >= 'a' && c <= 'f')
+			tmp[i] = c;
+		else if (c >= 'A' && c <= 'F')
+			tmp[i] = c - 'A' + 'a';
+		else
+			return false;
+	}
+	tmp[HASH_HEX_LEN] = '\0';
+	memcpy(out, tmp, sizeof(tmp));
+	return true;
+}

@@ -1,0 +1,31 @@
+/*
+ * File identity: BLAKE2b-256 (libsodium crypto_generichash, no key) as 64
+ * lowercase hex digits.
+ */
+#ifndef HASH_H
+#define HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sodium.h>
+
+#define HASH_BYTES	32
+#define HASH_HEX_LEN	64
+
+struct hash_ctx {
+	crypto_generichash_state st;
+};
+
+void	hash_init(struct hash_ctx *);
+void	hash_update(struct hash_ctx *, const void *, size_t);
+/* Writes HASH_HEX_LEN lowercase hex digits and a NUL to hex. */
+void	hash_final_hex(struct hash_ctx *, char hex[HASH_HEX_LEN + 1]);
+
+/*
+ * Accepts exactly 64 hex digits of either case (len is the input length, so
+ * embedded NULs fail) and writes the lowercase form to out.  Returns true
+ * when valid; out is untouched otherwise.
+ */
+bool	hash_parse(const char *s, size_t len, char out[HASH_HEX_LEN + 1]);
+
+#endif

@@ -1,0 +1,153 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "jsonio.h"
+#include "request.h"
+
+static const struct {
+	int		 code;
+	const char	*reason;
+} reasons[] = {
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 204, "No Content" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 411, "Length Required" },
+	{ 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" },
+	{ 500, "Internal Server Error" },
+	{ 503, "Service Unavailable" },
+	{ 507, "Insufficient Storage" },
+};
+
+const char *
+http_reason(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == status)
+			return reasons[i].reason;
+	return "Unknown";
+}
+
+void
+http_header_value(const char *value, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; value[i] != '\0' && i < outlen - 1; i++) {
+		unsigned char c = value[i];
+
+		out[i] = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : c;
+	}
+	out[i] = '\0';
+}
+
+void
+http_begin(struct request *r, int status, const char *ctype)
+{
+	r->status = status;
+	FCGX_FPrintF(r->out, "Status: %d %s\r\n", status, http_reason(status));
+	if (ctype != NULL)
+		FCGX_FPrintF(r->out, "Content-Type: %s\r\n", ctype);
+	FCGX_FPrintF(r->out, "X-Request-Id: %s\r\n", r->id);
+}
+
+void
+http_header(struct request *r, const char *name, const char *value)
+{
+	char	 clean[2048];
+
+	http_header_value(value, clean, sizeof(clean));
+	FCGX_FPrintF(r->out, "%s: %s\r\n", name, clean);
+}
+
+void
+http_end(struct request *r)
+{
+	FCGX_PutS("\r\n", r->out);
+}
+
+void
+http_write(struct request *r, const char *buf, size_t len)
+{
+	if (len > 0 && FCGX_PutStr(buf, (int)len, r->out) > 0)
+		r->bytes_out += len;
+}
+
+void
+http_json(struct request *r, int status, const char *json,
+    const char *location)
+{
+	http_begin(r, status, "application/json");
+	if (location != NULL)
+		http_header(r, "Location", location);
+	http_end(r);
+	http_write(r, json, strlen(json));
+	http_write(r, "\n", 1);
+}
+
+void
+http_error_hash(struct request *r, int status, const char *reason,
+    const char *hash, const char *location)
+{
+	char	*body = json_error(status, reason, hash);
+
+	http_json(r, status, body != NULL ? body :
+	    "{\"error\":\"out of memory\",\"status\":500}", location);
+	free(body);
+}
+
+void
+http_error(struct request *r, int status, const char *reason)
+{
+	http_error_hash(r, status, reason, NULL, NULL);
+}
+
+int
+http_content_disposition(const char *name, char *out, size_t outlen)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+	size_t			 o;
+	int			 n;
+
+	n = snprintf(out, outlen, "attachment; filename=\"");
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	o = n;
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = *p < 0x20 || *p >= 0x7f || *p == '"' ||
+		    *p == '\\' ? '_' : *p;
+	}
+	n = snprintf(out + o, outlen - o, "\"; filename*=UTF-8''");
+	if (n < 0 || (size_t)n >= outlen - o)
+		return -1;
+	o += n;
+	/* RFC 8187 attr-char is the only thing left unencoded. */
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (o + 4 >= outlen)
+			return -1;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p) != NULL)
+			out[o++] = *p;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * Response writer: CGI Status line, headers (values escaped), JSON bodies and
+ * the status table.  Every response carries X-Request-Id.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+struct request;
+
+/* The reason phrase of a status ("Created"), "Unknown" for others. */
+const char	*http_reason(int status);
+
+/* Starts a response: Status, Content-Type (NULL: none), X-Request-Id. */
+void		 http_begin(struct request *, int status, const char *ctype);
+/* One header; the value is sanitized with http_header_value first. */
+void		 http_header(struct request *, const char *name, const char *value);
+/* Ends the headers. */
+void		 http_end(struct request *);
+/* Writes body bytes (counted for the log line). */
+void		 http_write(struct request *, const char *buf, size_t len);
+
+/* A whole JSON response; location (NULL: none) becomes a Location header. */
+void		 http_json(struct request *, int status, const char *json,
+		    const char *location);
+/*
+ * A JSON error response {"error": reason, "status": status} (plus file_hash
+ * and Location for a duplicate upload when hash is not NULL).
+ */
+void		 http_error(struct request *, int status, const char *reason);
+void		 http_error_hash(struct request *, int status, const char *reason,
+		    const char *hash, const char *location);
+
+/*
+ * Copies value to out (outlen bytes), replacing CR, LF, NUL and other control
+ * characters with a space, so user data can never split a header.
+ */
+void		 http_header_value(const char *value, char *out, size_t outlen);
+
+/*
+ * Writes an RFC 6266 Content-Disposition value for name to out (outlen
+ * bytes): attachment; filename="<ASCII fallback>"; filename*=UTF-8''<pct>.
+ * The fallback replaces quotes, backslashes, controls and non-ASCII bytes
+ * with '_'.  Returns 0, or -1 when out is too small.
+ */
+int		 http_content_disposition(const char *name, char *out,
+		    size_t outlen);
+
+#endif

@@ -1,0 +1,256 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "jsonio.h"
+
+/* Serializes and frees obj; the caller owns the returned string. */
+static char *
+take_string(struct json_object *obj)
+{
+	const char	*s;
+	char		*copy = NULL;
+
+	if (obj == NULL)
+		return NULL;
+	s = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s != NULL)
+		copy = strdup(s);
+	json_object_put(obj);
+	return copy;
+}
+
+char *
+json_meta(const struct meta *m)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "file_hash", json_object_new_string(m->hash));
+	json_object_object_add(o, "file_name", json_object_new_string(m->name));
+	json_object_object_add(o, "file_type", json_object_new_string(m->type));
+	json_object_object_add(o, "file_size",
+	    json_object_new_int64((int64_t)m->size));
+	json_object_object_add(o, "created_at",
+	    json_object_new_string(m->created_at));
+	json_object_object_add(o, "updated_at",
+	    json_object_new_string(m->updated_at));
+	return take_string(o);
+}
+
+char *
+json_error(int status, const char *reason, const char *hash)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "error", json_object_new_string(reason));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	if (hash != NULL)
+		json_object_object_add(o, "file_hash",
+		    json_object_new_string(hash));
+	return take_string(o);
+}
+
+char *
+json_string(const char *s)
+{
+	return take_string(json_object_new_string(s));
+}
+
+/*
+ * Length of the UTF-8 sequence at s (at most len bytes), 0 when it is not
+ * well formed: overlongs, surrogates and code points past U+10FFFF fail.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t		 n, i;
+	unsigned	 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+bool
+json_valid_name(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n;
+
+	if (len == 0 || len > META_NAME_MAX)
+		return false;
+	while (i < len) {
+		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '/' || p[i] == '\\')
+			return false;
+		if ((n = utf8_seq(p + i, len - i)) == 0)
+			return false;
+		/* C1 controls (U+0080..U+009F) are control characters too. */
+		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* RFC 6838 restricted-name characters. */
+static bool
+type_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("!#$&-^_.+", c) != NULL;
+}
+
+bool
+json_valid_type(const char *s, size_t len)
+{
+	size_t	 i, slash = 0, nslash = 0;
+
+	if (len == 0 || len > META_TYPE_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '/') {
+			slash = i;
+			nslash++;
+		} else if (!type_char(s[i]))
+			return false;
+	}
+	/* type and subtype: non-empty, starting with a letter or digit */
+	return nslash == 1 && slash > 0 && slash < len - 1 &&
+	    type_char(s[0]) && strchr("!#$&-^_.+", s[0]) == NULL &&
+	    strchr("!#$&-^_.+", s[slash + 1]) == NULL;
+}
+
+enum json_update_error
+json_parse_update(const char *body, size_t len, struct json_update *out,
+    char *why, size_t whylen)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	enum json_update_error	 rc = JU_ERR_INVALID;
+	int			 nkeys = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((tok = json_tokener_new()) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return JU_ERR_SYNTAX;
+	}
+	/* Strict: no comments, no trailing garbage, valid UTF-8 strings. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		snprintf(why, whylen, "body is not valid JSON");
+		rc = JU_ERR_SYNTAX;
+		goto out;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(why, whylen, "body must be a JSON object");
+		goto out;
+	}
+	json_object_object_foreach(o, key, val) {
+		const char	*s;
+		size_t		 slen;
+
+		nkeys++;
+		if (strcmp(key, "file_name") != 0 &&
+		    strcmp(key, "file_type") != 0) {
+			snprintf(why, whylen, "unknown property \"%.64s\"", key);
+			goto out;
+		}
+		if (!json_object_is_type(val, json_type_string)) {
+			snprintf(why, whylen, "%s must be a string", key);
+			goto out;
+		}
+		s = json_object_get_string(val);
+		slen = (size_t)json_object_get_string_len(val);
+		if (key[5] == 'n') {
+			if (!json_valid_name(s, slen)) {
+				snprintf(why, whylen, "file_name must be 1-255 "
+				    "bytes of UTF-8 without /, \\ or control "
+				    "characters");
+				goto out;
+			}
+			memcpy(out->name, s, slen);
+			out->name[slen] = '\0';
+			out->has_name = true;
+		} else {
+			if (!json_valid_type(s, slen)) {
+				snprintf(why, whylen, "file_type must be of "
+				    "the form type/subtype");
+				goto out;
+			}
+			memcpy(out->type, s, slen);
+			out->type[slen] = '\0';
+			out->has_type = true;
+		}
+	}
+	if (nkeys == 0) {
+		snprintf(why, whylen, "nothing to update: give file_name "
+		    "and/or file_type");
+		goto out;
+	}
+	rc = JU_OK;
+out:
+	if (o != NULL)
+		json_object_put(o);
+	json_tokener_free(tok);
+	return rc;
+}
+
+size_t
+json_clean_name(const char *in, size_t len, char out[META_NAME_MAX + 1])
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 i, o = 0, n, start = 0;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '/' || p[i] == '\\')
+			start = i + 1;
+	for (i = start; i < len; i += n) {
+		const char	*rep = NULL;
+		size_t		 replen;
+
+		n = utf8_seq(p + i, len - i);
+		if (n == 0) {
+			rep = "\xef\xbf\xbd";	/* U+FFFD */
+			n = 1;
+		} else if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
+			rep = "_";
+		replen = rep != NULL ? strlen(rep) : n;
+		if (o + replen > META_NAME_MAX)
+			break;
+		memcpy(out + o, rep != NULL ? rep : in + i, replen);
+		o += replen;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -1,0 +1,85 @@
+/*
+ * fileupload-worker: a FastCGI responder for the fileupload API.  Wiring
+ * only: configuration, log, storage, libmagic and the database, then the
+ * accept loop handing each request to the router.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "mime.h"
+#include "request.h"
+#include "store.h"
+
+/* Temp files older than this belong to no live upload: the longest one
+ * allowed at a crawl would still be refreshed by its writes. */
+#define SWEEP_AGE	(60 * 60)
+
+int
+main(int argc, char *argv[])
+{
+	struct config	 cfg;
+	struct app	 app;
+	struct request	 req;
+	FCGX_Request	 fcgx;
+	char		 err[512], *logpath;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: fileupload-worker (configured by the "
+		    "environment; see fileupload-worker(8))\n");
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (geteuid() == 0)
+		fatalx("refusing to run as root: start the workers with "
+		    "spawn-fcgi -u/-g (or as an unprivileged user)");
+	if (asprintf(&logpath, "%s/fileupload.log", cfg.log_dir) == -1)
+		fatal("asprintf");
+	if (log_open(logpath) == -1)
+		fatal("LOG_DIR: cannot open %s", logpath);
+	free(logpath);
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = &cfg;
+	if (store_open(&app.store, cfg.data_dir) == -1)
+		fatal("DATA_DIR: cannot use %s", cfg.data_dir);
+	if (store_sweep(&app.store, SWEEP_AGE) > 0)
+		log_info("removed temp files left by an earlier worker");
+	if (mime_open(err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	db_init(&cfg);
+	/* Not fatal: requests answer 503 until the database is back. */
+	if (db_ready() != DB_OK)
+		log_warnx("database not reachable yet: %s", db_last_error());
+
+	/* A client gone mid-response must be an error return, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
+		fatalx("FastCGI initialisation failed");
+	log_info("worker ready");
+	while (FCGX_Accept_r(&fcgx) == 0) {
+		request_init(&req, &fcgx);
+		handle_request(&app, &req);
+		request_log(&req);
+		log_set_request_id(NULL);
+		FCGX_Finish_r(&fcgx);
+	}
+	log_info("worker exiting");
+	db_close();
+	mime_close();
+	store_close(&app.store);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,293 @@
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "hash.h"
+#include "store.h"
+
+#define FILE_MODE	0640
+#define DIR_MODE	0750
+
+enum store_error
+store_errno(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return STORE_ERR_NOSPACE;
+	case ENOENT:
+		return STORE_ERR_NOENT;
+	default:
+		return STORE_ERR_IO;
+	}
+}
+
+int
+store_open(struct store *s, const char *data_dir)
+{
+	s->dirfd = s->tmpfd = -1;
+	if ((s->dirfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (mkdirat(s->dirfd, "tmp", DIR_MODE) == -1 && errno != EEXIST)
+		goto fail;
+	if ((s->tmpfd = openat(s->dirfd, "tmp",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->tmpfd >= 0)
+		close(s->tmpfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = s->tmpfd = -1;
+}
+
+void
+store_relpath(const char *hash, char out[STORE_REL_MAX])
+{
+	snprintf(out, STORE_REL_MAX, "%.2s/%.2s/%.64s", hash, hash + 2, hash);
+}
+
+/* A name no other worker or request can pick: pid plus random bits. */
+static void
+unique_name(const char *prefix, const char *tag, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s%s%s%ld-%08x%08x", prefix, tag,
+	    *tag != '\0' ? "-" : "", (long)getpid(), randombytes_random(),
+	    randombytes_random());
+}
+
+enum store_error
+store_tmp_create(struct store *s, struct store_tmp *t)
+{
+	t->size = 0;
+	unique_name(STORE_TMP_PREFIX, "", t->name, sizeof(t->name));
+	t->fd = openat(s->tmpfd, t->name,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+	if (t->fd == -1) {
+		t->name[0] = '\0';
+		return store_errno(errno);
+	}
+	return STORE_OK;
+}
+
+enum store_error
+store_tmp_write(struct store *s, struct store_tmp *t, const void *buf,
+    size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	(void)s;
+	while (len > 0) {
+		if ((n = write(t->fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return store_errno(errno);
+		}
+		p += n;
+		len -= n;
+		t->size += n;
+	}
+	return STORE_OK;
+}
+
+enum store_error
+store_tmp_sync(struct store *s, struct store_tmp *t)
+{
+	(void)s;
+	if (fdatasync(t->fd) == -1)
+		return store_errno(errno);
+	return STORE_OK;
+}
+
+/* mkdir that tolerates an existing directory; tells whether it made one. */
+static int
+ensure_dir(int dirfd, const char *path, int *made)
+{
+	*made = 0;
+	if (mkdirat(dirfd, path, DIR_MODE) == 0) {
+		*made = 1;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* fsync of a directory by path relative to dirfd ("." for itself). */
+static int
+sync_dir(int dirfd, const char *path)
+{
+	int	 fd, rc;
+
+	if ((fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+enum store_error
+store_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
+{
+	char	 rel[STORE_REL_MAX], dir1[3], dir2[6];
+	int	 made1, made2, e;
+
+	store_relpath(hash, rel);
+	snprintf(dir1, sizeof(dir1), "%.2s", rel);
+	snprintf(dir2, sizeof(dir2), "%.5s", rel);
+
+	/* The fan-out directories, durable before the name that goes in them. */
+	if (ensure_dir(s->dirfd, dir1, &made1) == -1 ||
+	    ensure_dir(s->dirfd, dir2, &made2) == -1)
+		goto fail;
+	if ((made1 && sync_dir(s->dirfd, ".") == -1) ||
+	    (made2 && sync_dir(s->dirfd, dir1) == -1))
+		goto fail;
+
+	/*
+	 * rename replaces a file already there; by construction it holds the
+	 * same bytes (same hash), so readers see one or the other, both whole.
+	 */
+	if (renameat(s->tmpfd, t->name, s->dirfd, rel) == -1)
+		goto fail;
+	t->name[0] = '\0';
+	close(t->fd);
+	t->fd = -1;
+	/* The new name is what must survive a crash; tmp/ losing one is moot. */
+	if (sync_dir(s->dirfd, dir2) == -1)
+		return store_errno(errno);
+	return STORE_OK;
+fail:
+	e = errno;
+	store_tmp_abort(s, t);
+	return store_errno(e);
+}
+
+void
+store_tmp_abort(struct store *s, struct store_tmp *t)
+{
+	if (t->name[0] != '\0')
+		(void)unlinkat(s->tmpfd, t->name, 0);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->name[0] = '\0';
+}
+
+enum store_error
+store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+{
+	char	 rel[STORE_REL_MAX], dir2[6];
+
+	store_relpath(hash, rel);
+	snprintf(dir2, sizeof(dir2), "%.5s", rel);
+	/* The hash in the name lets a sweep put an abandoned trash file back. */
+	unique_name(STORE_TRASH_PREFIX, hash, trash, trashlen);
+	if (renameat(s->dirfd, rel, s->tmpfd, trash) == -1)
+		return store_errno(errno);
+	if (sync_dir(s->dirfd, dir2) == -1 || fsync(s->tmpfd) == -1)
+		return store_errno(errno);
+	return STORE_OK;
+}
+
+enum store_error
+store_untrash(struct store *s, const char *trash, const char *hash)
+{
+	char	 rel[STORE_REL_MAX], dir2[6];
+
+	store_relpath(hash, rel);
+	snprintf(dir2, sizeof(dir2), "%.5s", rel);
+	if (renameat(s->tmpfd, trash, s->dirfd, rel) == -1)
+		return store_errno(errno);
+	if (sync_dir(s->dirfd, dir2) == -1 || fsync(s->tmpfd) == -1)
+		return store_errno(errno);
+	return STORE_OK;
+}
+
+void
+store_purge(struct store *s, const char *trash)
+{
+	(void)unlinkat(s->tmpfd, trash, 0);
+}
+
+bool
+store_exists(struct store *s, const char *hash)
+{
+	char		 rel[STORE_REL_MAX];
+	struct stat	 st;
+
+	store_relpath(hash, rel);
+	return fstatat(s->dirfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * A trash file is "trash-<hash>-<pid>-<random>": the hash lets a sweep
+ * restore a file whose delete never finished (worker killed before its
+ * COMMIT), which keeps a still-recorded row from losing its bytes.
+ */
+static void
+sweep_trash(struct store *s, const char *name)
+{
+	char	 hash[HASH_HEX_LEN + 1];
+	const char *h = name + strlen(STORE_TRASH_PREFIX);
+
+	if (strlen(h) > HASH_HEX_LEN && h[HASH_HEX_LEN] == '-' &&
+	    hash_parse(h, HASH_HEX_LEN, hash) && !store_exists(s, hash) &&
+	    store_untrash(s, name, hash) == STORE_OK)
+		return;
+	(void)unlinkat(s->tmpfd, name, 0);
+}
+
+int
+store_sweep(struct store *s, int max_age)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	time_t		 now = time(NULL);
+	int		 fd, n = 0;
+
+	if ((fd = dup(s->tmpfd)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		int	 upload, trash;
+
+		upload = strncmp(de->d_name, STORE_TMP_PREFIX,
+		    strlen(STORE_TMP_PREFIX)) == 0;
+		trash = strncmp(de->d_name, STORE_TRASH_PREFIX,
+		    strlen(STORE_TRASH_PREFIX)) == 0;
+		if (!upload && !trash)
+			continue;
+		if (fstatat(s->tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < max_age)
+			continue;
+		if (upload)
+			(void)unlinkat(s->tmpfd, de->d_name, 0);
+		else
+			sweep_trash(s, de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,93 @@
+/*
+ * Content-addressed storage under DATA_DIR.
+ *
+ * A file with hash h lives at DATA_DIR/h[0..1]/h[2..3]/h.  Uploads are
+ * written to a temp file in DATA_DIR/tmp (same file system), fsynced, then
+ * renamed into place and the directory fsynced.  Paths are only ever built
+ * from a hash that hash_parse accepted.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STORE_TMP_PREFIX	"upload-"
+#define STORE_TRASH_PREFIX	"trash-"
+#define STORE_REL_MAX		(6 + 64 + 1)	/* "ab/cd/" + hash + NUL */
+
+enum store_error {
+	STORE_OK = 0,
+	STORE_ERR_NOSPACE,	/* ENOSPC, EDQUOT, EFBIG */
+	STORE_ERR_IO,		/* any other write/fsync/rename/open failure */
+	STORE_ERR_NOENT,	/* no such stored file */
+	STORE_ERR__MAX
+};
+
+struct store {
+	int	 dirfd;		/* DATA_DIR */
+	int	 tmpfd;		/* DATA_DIR/tmp */
+};
+
+/* A temp file being written; fd < 0 when none. */
+struct store_tmp {
+	int	 fd;
+	char	 name[64];	/* under DATA_DIR/tmp */
+	uint64_t size;
+};
+
+/*
+ * Opens data_dir (which must exist and be a directory) and creates its tmp/
+ * subdirectory.  Returns 0, or -1 with errno set.
+ */
+int		 store_open(struct store *, const char *data_dir);
+/* Closes the directory handles; safe to call twice. */
+void		 store_close(struct store *);
+
+/* Creates a new, empty temp file (mode 0640). */
+enum store_error store_tmp_create(struct store *, struct store_tmp *);
+/* Appends len bytes, retrying short writes. */
+enum store_error store_tmp_write(struct store *, struct store_tmp *,
+		    const void *, size_t);
+/* fsyncs the temp file's bytes; call before the metadata is recorded. */
+enum store_error store_tmp_sync(struct store *, struct store_tmp *);
+/*
+ * Renames the synced temp file to the place of hash (replacing a file there,
+ * which by construction holds the same bytes) and fsyncs the directories it
+ * touched.  The temp file is gone afterwards whatever the result.
+ */
+enum store_error store_tmp_commit(struct store *, struct store_tmp *,
+		    const char *hash);
+/* Unlinks and closes the temp file; safe on an unused or finished tmp. */
+void		 store_tmp_abort(struct store *, struct store_tmp *);
+
+/*
+ * Delete in two steps so that the row's removal can commit in between:
+ * store_trash moves the file of hash into tmp/ under a name written to
+ * trash (64 bytes); store_untrash puts it back (the delete did not commit);
+ * store_purge unlinks it (the delete committed).
+ */
+enum store_error store_trash(struct store *, const char *hash, char *trash,
+		    size_t trashlen);
+enum store_error store_untrash(struct store *, const char *trash,
+		    const char *hash);
+void		 store_purge(struct store *, const char *trash);
+
+/* True when the file of hash is present. */
+bool		 store_exists(struct store *, const char *hash);
+/* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes) for a validated hash. */
+void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
+
+/*
+ * Removes upload temp files in tmp/ older than max_age seconds (left by a
+ * killed worker); younger ones may belong to uploads in progress.  Returns
+ * the number removed.
+ */
+int		 store_sweep(struct store *, int max_age);
+
+/* Maps an errno from a write path to the store error it means. */
+enum store_error store_errno(int);
+
+#endif

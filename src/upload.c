@@ -1,0 +1,280 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "hash.h"
+#include "http.h"
+#include "jsonio.h"
+#include "log.h"
+#include "meta.h"
+#include "mime.h"
+#include "multipart.h"
+#include "request.h"
+#include "router.h"
+#include "store.h"
+#include "upload.h"
+
+/* Body reads go straight from the FastCGI stream into the parser. */
+#define READ_CHUNK	(256 * 1024)
+
+#define UPFILE		"upfile"
+
+struct upload {
+	struct app	*app;
+	struct request	*req;
+	struct store_tmp tmp;
+	struct hash_ctx	 hash;
+	struct meta	 meta;
+	int		 upfiles;	/* upfile parts seen */
+	int		 in_upfile;	/* the current part is the upfile */
+	char		*prefix;	/* first MIME_PREFIX bytes, for libmagic */
+	size_t		 prefix_len;
+	int		 status;	/* the error to answer, 0 while fine */
+	const char	*reason;
+};
+
+static char	*read_buf;
+static char	*prefix_buf;
+
+static int
+fail(struct upload *u, int status, const char *reason)
+{
+	if (u->status == 0) {
+		u->status = status;
+		u->reason = reason;
+	}
+	return -1;
+}
+
+static const char *
+reason_for_store(enum store_error e)
+{
+	return e == STORE_ERR_NOSPACE ? "storage is full" :
+	    "storage is not writable";
+}
+
+static int
+on_part_begin(void *arg, const struct mp_part *part)
+{
+	struct upload	*u = arg;
+	enum store_error e;
+
+	if (strcmp(part->name, UPFILE) != 0 || !part->has_filename)
+		return 0;	/* other fields are ignored, as in the seed */
+	if (++u->upfiles > 1)
+		return fail(u, 400, "more than one upfile part");
+	if (json_clean_name(part->filename, part->filename_len,
+	    u->meta.name) == 0)
+		return fail(u, 400, "the upfile part has no file name");
+	if ((e = store_tmp_create(&u->app->store, &u->tmp)) != STORE_OK) {
+		log_warn("temp file");
+		return fail(u, 507, reason_for_store(e));
+	}
+	hash_init(&u->hash);
+	u->in_upfile = 1;
+	return 0;
+}
+
+static int
+on_part_data(void *arg, const char *data, size_t len)
+{
+	struct upload	*u = arg;
+	enum store_error e;
+	size_t		 n;
+
+	if (!u->in_upfile)
+		return 0;
+	if (u->tmp.size + len > u->app->cfg->max_upload_size)
+		return fail(u, 413, "upload larger than the configured maximum");
+	if (u->prefix_len < MIME_PREFIX) {
+		n = MIME_PREFIX - u->prefix_len;
+		if (n > len)
+			n = len;
+		memcpy(u->prefix + u->prefix_len, data, n);
+		u->prefix_len += n;
+	}
+	hash_update(&u->hash, data, len);
+	if ((e = store_tmp_write(&u->app->store, &u->tmp, data, len)) !=
+	    STORE_OK) {
+		log_warn("temp file write");
+		return fail(u, 507, reason_for_store(e));
+	}
+	return 0;
+}
+
+static int
+on_part_end(void *arg)
+{
+	struct upload	*u = arg;
+
+	u->in_upfile = 0;
+	return 0;
+}
+
+static const struct mp_callbacks callbacks = {
+	on_part_begin, on_part_data, on_part_end
+};
+
+/* Reads the whole body through the parser; 0, or -1 with u->status set. */
+static int
+stream_body(struct upload *u, struct mp_parser *mp)
+{
+	struct request	*r = u->req;
+	enum mp_error	 me = MP_OK;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = request_read(r, read_buf, READ_CHUNK)) == -1)
+			return fail(u, 400, "the request body ended early");
+		if (n == 0)
+			break;
+		if (r->body_read > u->app->cfg->max_upload_size)
+			return fail(u, 413,
+			    "upload larger than the configured maximum");
+		if ((me = mp_feed(mp, read_buf, n)) != MP_OK)
+			break;
+	}
+	if (me == MP_OK)
+		me = mp_finish(mp);
+	if (me == MP_ERR_ABORTED)
+		return -1;	/* a callback set the status */
+	if (me != MP_OK)
+		return fail(u, 400, mp_strerror(me));
+	if (u->upfiles == 0)
+		return fail(u, 400, "no file part named upfile");
+	return 0;
+}
+
+static void
+answer_created(struct upload *u)
+{
+	char	 location[ROUTER_LOCATION_MAX];
+	char	*json;
+
+	route_location(u->meta.hash, location);
+	if ((json = json_meta(&u->meta)) == NULL) {
+		http_error(u->req, 500, "out of memory");
+		return;
+	}
+	http_json(u->req, 201, json, location);
+	free(json);
+}
+
+/*
+ * The durable order: bytes fsynced, row inserted (its unique key holds off a
+ * concurrent delete of the same hash), file renamed into place, then COMMIT.
+ * A crash before COMMIT leaves at most a file without a row, never the
+ * reverse, and a file without a row is harmless: its bytes are what the
+ * hash says, and a later upload of them simply records it.
+ */
+static void
+record(struct upload *u)
+{
+	struct store	*st = &u->app->store;
+	enum store_error e;
+	enum db_error	 de;
+	bool		 exists;
+
+	hash_final_hex(&u->hash, u->meta.hash);
+	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
+	u->meta.size = u->tmp.size;
+	mime_detect(u->prefix, u->prefix_len, u->meta.type,
+	    sizeof(u->meta.type));
+
+	if ((e = store_tmp_sync(st, &u->tmp)) != STORE_OK) {
+		log_warn("fsync");
+		fail(u, 507, reason_for_store(e));
+		return;
+	}
+	switch (db_insert_begin(&u->meta)) {
+	case DB_OK:
+		break;
+	case DB_ERR_EXISTS:
+		fail(u, 403, "File already exist!");
+		return;
+	case DB_ERR_UNAVAILABLE:
+		log_warnx("upload: %s", db_last_error());
+		fail(u, 503, "database unavailable");
+		return;
+	default:
+		log_warnx("upload: %s", db_last_error());
+		fail(u, 500, "database error");
+		return;
+	}
+	if ((e = store_tmp_commit(st, &u->tmp, u->meta.hash)) != STORE_OK) {
+		log_warn("rename into place");
+		db_rollback();
+		fail(u, 507, reason_for_store(e));
+		return;
+	}
+	switch ((de = db_commit())) {
+	case DB_OK:
+		return;
+	case DB_ERR_UNKNOWN:
+		/* Ask a fresh connection whether the row made it. */
+		if (db_exists(u->meta.hash, &exists) == DB_OK && exists)
+			return;
+		/* FALLTHROUGH */
+	default:
+		/*
+		 * The file stays: once our transaction ended, another upload of
+		 * the same bytes may already rely on it.
+		 */
+		log_warnx("upload commit: %s", db_last_error());
+		fail(u, 503, "database unavailable");
+		return;
+	}
+}
+
+void
+upload_handle(struct app *app, struct request *r)
+{
+	struct upload	 u;
+	struct mp_parser *mp = NULL;
+	char		 boundary[MP_BOUNDARY_MAX + 1];
+
+	memset(&u, 0, sizeof(u));
+	u.app = app;
+	u.req = r;
+	u.tmp.fd = -1;
+
+	if (read_buf == NULL && (read_buf = malloc(READ_CHUNK)) == NULL)
+		abort();
+	if (prefix_buf == NULL && (prefix_buf = malloc(MIME_PREFIX)) == NULL)
+		abort();
+	u.prefix = prefix_buf;
+
+	if (mp_boundary(r->content_type, boundary) != MP_OK)
+		fail(&u, 415, "body must be multipart/form-data with a boundary");
+	else if (r->bad_length)
+		fail(&u, 400, "Content-Length is not a number");
+	else if (!r->has_length && !r->chunked)
+		fail(&u, 411, "Content-Length required");
+	else if (r->has_length && r->content_length > app->cfg->max_upload_size)
+		fail(&u, 413, "upload larger than the configured maximum");
+	else if (db_ready() != DB_OK) {
+		log_warnx("upload: %s", db_last_error());
+		fail(&u, 503, "database unavailable");
+	} else if ((mp = mp_new(boundary, &callbacks, &u)) == NULL)
+		fail(&u, 500, "out of memory");
+	else if (stream_body(&u, mp) == 0)
+		record(&u);
+
+	mp_free(mp);
+	store_tmp_abort(&app->store, &u.tmp);
+	if (u.status == 0) {
+		answer_created(&u);
+		return;
+	}
+	/* nginx must be able to send the whole body before it reads an answer. */
+	request_drain(r);
+	if (u.status == 403) {
+		char	 location[ROUTER_LOCATION_MAX];
+
+		route_location(u.meta.hash, location);
+		http_error_hash(r, 403, u.reason, u.meta.hash, location);
+	} else
+		http_error(r, u.status, u.reason);
+}

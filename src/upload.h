@@ -1,0 +1,14 @@
+/*
+ * The streaming upload pipeline: body chunks -> multipart parser -> hash and
+ * temp file (and a MIME prefix) -> fsync -> row inserted -> rename -> commit.
+ */
+#ifndef UPLOAD_H
+#define UPLOAD_H
+
+struct app;
+struct request;
+
+/* Handles POST /service/fileupload and answers it.  Never fails. */
+void	upload_handle(struct app *, struct request *);
+
+#endif
