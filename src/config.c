@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "config.h"
 
 #define DEFAULT_ROOT_DIR	"/server"
@@ -98,6 +100,9 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->db_host = dup_or_null(env("DB_HOST"));
 	cfg->db_name = dup_or_null(env("DB_NAME"));
 
+	cfg->write_token = dup_or_null(env("FILEUPLOAD_TOKEN"));
+	cfg->read_token = dup_or_null(env("FILEUPLOAD_READ_TOKEN"));
+
 	v = env("ROOT_DIR");
 	cfg->root_dir = dup_or_null(v != NULL ? v : DEFAULT_ROOT_DIR);
 	v = env("LOG_DIR");
@@ -117,5 +122,11 @@ config_free(struct config *cfg)
 	free(cfg->root_dir);
 	free(cfg->log_dir);
 	free(cfg->data_dir);
+	if (cfg->write_token != NULL)
+		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
+	if (cfg->read_token != NULL)
+		sodium_memzero(cfg->read_token, strlen(cfg->read_token));
+	free(cfg->write_token);
+	free(cfg->read_token);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -19,6 +19,8 @@ struct config {
 	char		*log_dir;
 	char		*data_dir;
 	uint64_t	 max_upload_size;
+	char		*write_token;	/* FILEUPLOAD_TOKEN, NULL: writes open */
+	char		*read_token;	/* FILEUPLOAD_READ_TOKEN, NULL: reads open */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
@@ -421,21 +422,13 @@ handle_health(struct app *app, struct request *r)
 static void
 answer_no_route(struct request *r, const struct route_match *m)
 {
-	char	*json;
-
 	request_drain(r);
 	switch (m->status) {
 	case 400:
 		http_error(r, 400, "file hash must be 64 hex digits");
 		break;
 	case 405:
-		json = json_error(405, "method not allowed", NULL);
-		http_begin(r, 405, "application/json");
-		http_header(r, "Allow", m->allow);
-		http_end(r);
-		if (json != NULL)
-			http_write(r, json, strlen(json));
-		free(json);
+		http_error_allow(r, m->allow);
 		break;
 	default:
 		http_error(r, 404, "no such route");
@@ -451,6 +444,16 @@ handle_request(struct app *app, struct request *r)
 	route_match(r->method, r->path, &m);
 	if (m.route != ROUTE_NONE && m.hash[0] != '\0')
 		memcpy(r->hash, m.hash, sizeof(r->hash));
+	/* The banner and the health check stay open for load balancers. */
+	if (m.route != ROUTE_NONE && m.route != ROUTE_BANNER &&
+	    m.route != ROUTE_HEALTH && !auth_allowed(app->cfg,
+	    request_param(r, "HTTP_AUTHORIZATION"), route_writes(m.route))) {
+		request_drain(r);
+		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "
+		    "token\",\"status\":401}", "WWW-Authenticate",
+		    "Bearer realm=\"fileupload\"");
+		return;
+	}
 	switch (m.route) {
 	case ROUTE_BANNER:
 		handle_banner(r);

@@ -85,15 +85,23 @@ http_write(struct request *r, const char *buf, size_t len)
 }
 
 void
-http_json(struct request *r, int status, const char *json,
-    const char *location)
+http_json_with(struct request *r, int status, const char *json,
+    const char *name, const char *value)
 {
 	http_begin(r, status, "application/json");
-	if (location != NULL)
-		http_header(r, "Location", location);
+	if (name != NULL)
+		http_header(r, name, value);
 	http_end(r);
 	http_write(r, json, strlen(json));
 	http_write(r, "\n", 1);
+}
+
+void
+http_json(struct request *r, int status, const char *json,
+    const char *location)
+{
+	http_json_with(r, status, json, location != NULL ? "Location" : NULL,
+	    location);
 }
 
 void
@@ -150,4 +158,14 @@ http_content_disposition(const char *name, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+void
+http_error_allow(struct request *r, const char *allow)
+{
+	char	*body = json_error(405, "method not allowed", NULL);
+
+	http_json_with(r, 405, body != NULL ? body :
+	    "{\"error\":\"method not allowed\",\"status\":405}", "Allow", allow);
+	free(body);
 }

@@ -24,6 +24,9 @@ void		 http_write(struct request *, const char *buf, size_t len);
 /* A whole JSON response; location (NULL: none) becomes a Location header. */
 void		 http_json(struct request *, int status, const char *json,
 		    const char *location);
+/* The same with any one extra header (name NULL: none). */
+void		 http_json_with(struct request *, int status, const char *json,
+		    const char *name, const char *value);
 /*
  * A JSON error response {"error": reason, "status": status} (plus file_hash
  * and Location for a duplicate upload when hash is not NULL).
@@ -31,6 +34,8 @@ void		 http_json(struct request *, int status, const char *json,
 void		 http_error(struct request *, int status, const char *reason);
 void		 http_error_hash(struct request *, int status, const char *reason,
 		    const char *hash, const char *location);
+/* A 405 error naming the methods the path takes. */
+void		 http_error_allow(struct request *, const char *allow);
 
 /*
  * Copies value to out (outlen bytes), replacing CR, LF, NUL and other control

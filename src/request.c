@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "request.h"
 
@@ -105,12 +106,14 @@ request_log(const struct request *r)
 {
 	struct timespec	 now;
 	double		 ms;
+	char		 path[512];
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - r->start.tv_sec) * 1e3 +
 	    (now.tv_nsec - r->start.tv_nsec) / 1e6;
-	log_info("%s %s %d %llu %.1fms %s", r->method,
-	    r->path != NULL ? r->path : "-", r->status,
+	/* The path is the client's: no control character reaches the log. */
+	http_header_value(r->path != NULL ? r->path : "-", path, sizeof(path));
+	log_info("%s %s %d %llu %.1fms %s", r->method, path, r->status,
 	    (unsigned long long)r->bytes_out, ms,
 	    r->hash[0] != '\0' ? r->hash : "-");
 }

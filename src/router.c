@@ -21,6 +21,12 @@ route_name(enum route r)
 	return r < ROUTE__MAX ? route_names[r] : "none";
 }
 
+bool
+route_writes(enum route r)
+{
+	return r == ROUTE_UPLOAD || r == ROUTE_UPDATE || r == ROUTE_DELETE;
+}
+
 void
 route_location(const char *hash, char out[ROUTER_LOCATION_MAX])
 {

@@ -5,6 +5,8 @@
 #ifndef ROUTER_H
 #define ROUTER_H
 
+#include <stdbool.h>
+
 #include "hash.h"
 
 #define ROUTER_BASE	"/service/fileupload"
@@ -34,6 +36,8 @@ struct route_match {
 void	route_match(const char *method, const char *path, struct route_match *out);
 /* Writes ROUTER_BASE "/" hash, the Location of a stored file. */
 void	route_location(const char *hash, char out[ROUTER_LOCATION_MAX]);
+/* True for routes that change state (upload, update, delete). */
+bool	route_writes(enum route);
 /* The route's name, for logs. */
 const char *route_name(enum route);
 

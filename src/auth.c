@@ -1,0 +1,50 @@
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "config.h"
+
+/*
+ * Compares through fixed-size digests, so neither the bytes nor the length
+ * of the configured token leak through timing.
+ */
+static bool
+token_equal(const char *given, size_t len, const char *token)
+{
+	unsigned char	 a[crypto_generichash_BYTES];
+	unsigned char	 b[crypto_generichash_BYTES];
+
+	crypto_generichash(a, sizeof(a), (const unsigned char *)given, len,
+	    NULL, 0);
+	crypto_generichash(b, sizeof(b), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	return sodium_memcmp(a, b, sizeof(a)) == 0;
+}
+
+bool
+auth_allowed(const struct config *cfg, const char *authorization, bool write)
+{
+	const char	*tok;
+	size_t		 len;
+
+	if (write ? cfg->write_token == NULL :
+	    cfg->read_token == NULL)
+		return true;
+	/* RFC 6750: "Bearer" (any case), one or more spaces, the token. */
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return false;
+	tok = authorization + 7;
+	while (*tok == ' ')
+		tok++;
+	len = strlen(tok);
+	while (len > 0 && tok[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return false;
+	if (cfg->write_token != NULL && token_equal(tok, len, cfg->write_token))
+		return true;
+	return !write && cfg->read_token != NULL &&
+	    token_equal(tok, len, cfg->read_token);
+}
