@@ -17,7 +17,11 @@
  *  - A delimiter followed by anything but transport padding then CRLF or
  *    "--" is MP_ERR_BOUNDARY_LINE, in the preamble as in part data: RFC 2046
  *    forbids the delimiter inside the encapsulated text.
- *  - "--boundary--" straight away is a valid body of zero parts.
+ *  - Transport padding is also allowed between the boundary and "--".
+ *    "--boundary--" straight away is a valid body of zero parts.
+ *  - MP_ERR_TOO_MANY_PARTS comes at the delimiter line that would open part
+ *    MP_PARTS_MAX + 1, so the parts before it are complete.
+ *  - MP_HEADER_LINE_MAX counts a header line without its CRLF.
  *  - Header lines must end in CRLF; a bare CR or LF, any other control
  *    character, a name that is not a token (which includes obs-fold
  *    continuation lines) or a second Content-Type is MP_ERR_BAD_HEADER.
@@ -28,6 +32,7 @@
  *    send it for an empty file input); the caller decides what it means.
  *  - part_end is called only once the delimiter line after the part's data
  *    has been checked, so a part whose data was cut short never ends.
+ *  - mp_new also returns NULL for a boundary mp_boundary would refuse.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +61,7 @@ struct mp_parser {
 	enum mp_state		 state;
 	enum mp_error		 err;
 	enum mp_tail		 tail;
-	bool			 in_part;	/* part_begin called, no part_end yet */
+	bool			 in_part;	/* begun, not ended yet */
 	bool			 done;
 	bool			 seen_cd;
 	bool			 seen_ct;
@@ -70,7 +75,7 @@ struct mp_parser {
 	/* The header line being read, with its CR. */
 	char			 hbuf[MP_HEADER_LINE_MAX + 1];
 	struct mp_part		 part;
-	/* filename* is decoded aside: it must win over filename in any order. */
+	/* filename* is decoded aside: it wins over filename in any order. */
 	char			 fnext[MP_FILENAME_MAX + 1];
 	size_t			 fnext_len;
 };
@@ -331,7 +336,7 @@ parse_disposition(struct mp_parser *p, const char *s, const char *e)
 	s = skip_token(s, e);
 	if (!ieq(t, s - t, "form-data"))
 		return MP_ERR_BAD_DISPOSITION;
-	/* Repeated parameters are refused: which one counts would be a guess. */
+	/* Repeated parameters are refused: which one counts is a guess. */
 	while ((r = param_next(&s, e, &pm)) == 1) {
 		if (ieq(pm.name, pm.namelen, "name")) {
 			if (seen_name || param_value(&pm, part->name,
@@ -539,7 +544,9 @@ delim_found(struct mp_parser *p)
 
 /*
  * Where in buf..end a proper prefix of the delimiter starts and runs to the
- * end; end if none.  Only the last dlen - 1 bytes can hold one.
+ * end; end if none.  Only the last dlen - 1 bytes can hold one, and only
+ * from their last CR: bchars exclude CR, so the delimiter has none but its
+ * first byte.
  */
 static const char *
 partial_start(const struct mp_parser *p, const char *buf, const char *end)
@@ -547,11 +554,9 @@ partial_start(const struct mp_parser *p, const char *buf, const char *end)
 	const char	*s;
 
 	s = (size_t)(end - buf) >= p->dlen ? end - (p->dlen - 1) : buf;
-	while ((s = memchr(s, p->delim[0], end - s)) != NULL) {
-		if (memcmp(s, p->delim, end - s) == 0)
-			return s;
-		s++;
-	}
+	if ((s = memrchr(s, '\r', end - s)) != NULL &&
+	    memcmp(s, p->delim, end - s) == 0)
+		return s;
 	return end;
 }
 
@@ -560,32 +565,28 @@ static const char *
 feed_data(struct mp_parser *p, const char *buf, const char *end)
 {
 	const char	*q;
-	size_t		 len = end - buf, i, k, n;
+	size_t		 len = end - buf, n;
 
-	/* A delimiter may have begun in the carry-over: try each start. */
-	for (i = 0; i < p->clen; i++) {
-		k = p->clen - i;
-		if (memcmp(p->carry + i, p->delim, k) != 0)
-			continue;
-		n = p->dlen - k < len ? p->dlen - k : len;
-		if (memcmp(buf, p->delim + k, n) != 0)
-			continue;
-		if (emit(p, p->carry, i) == -1)
+	/*
+	 * The carry-over is a delimiter prefix: see if buf goes on with the
+	 * rest.  A delimiter cannot start later in it, for want of a CR.
+	 */
+	if (p->clen > 0) {
+		n = p->dlen - p->clen < len ? p->dlen - p->clen : len;
+		if (memcmp(buf, p->delim + p->clen, n) == 0) {
+			if (p->clen + n == p->dlen) {
+				p->clen = 0;
+				delim_found(p);
+				return buf + n;
+			}
+			memcpy(p->carry + p->clen, buf, n);
+			p->clen += n;
 			return end;
-		if (k + n == p->dlen) {
-			p->clen = 0;
-			delim_found(p);
-			return buf + n;
 		}
-		/* Still a prefix, and the chunk is used up. */
-		memmove(p->carry, p->carry + i, k);
-		memcpy(p->carry + k, buf, n);
-		p->clen = k + n;
-		return end;
+		if (emit(p, p->carry, p->clen) == -1)
+			return end;
+		p->clen = 0;
 	}
-	if (emit(p, p->carry, p->clen) == -1)
-		return end;
-	p->clen = 0;
 
 	if ((q = memmem(buf, len, p->delim, p->dlen)) != NULL) {
 		if (emit(p, buf, q - buf) == -1)
@@ -635,7 +636,10 @@ mp_boundary(const char *content_type, char out[MP_BOUNDARY_MAX + 1])
 	return MP_OK;
 }
 
-/* Also NULL if boundary is not valid; mp_boundary's output always is. */
+/*
+ * Also NULL if boundary is not valid (mp_boundary's output always is): the
+ * search relies on a boundary without CR.
+ */
 struct mp_parser *
 mp_new(const char *boundary, const struct mp_callbacks *cb, void *arg)
 {
@@ -724,7 +728,8 @@ mp_strerror(enum mp_error e)
 	case MP_OK:
 		return "no error";
 	case MP_ERR_NO_BOUNDARY:
-		return "request is not multipart/form-data with a valid boundary";
+		return "request is not multipart/form-data with a valid "
+		    "boundary";
 	case MP_ERR_NO_FIRST_BOUNDARY:
 		return "multipart body does not contain the boundary";
 	case MP_ERR_BOUNDARY_LINE:

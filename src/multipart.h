@@ -65,7 +65,7 @@ struct mp_parser;
 enum mp_error	 mp_boundary(const char *content_type,
 		    char out[MP_BOUNDARY_MAX + 1]);
 
-/* Returns a parser for boundary, or NULL when out of memory. */
+/* Returns a parser for boundary, or NULL when out of memory or boundary is not valid. */
 struct mp_parser *mp_new(const char *boundary, const struct mp_callbacks *cb,
 		    void *arg);
 /* Frees the parser; NULL is fine. */
