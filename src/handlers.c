@@ -19,6 +19,8 @@
 #define LIST_LIMIT_MAX	10000
 #define PUT_BODY_MAX	(64 * 1024)
 #define CONTENT_PREFIX	"/_fileupload_content/"
+/* The bytes behind a hash never change. */
+#define CONTENT_CACHE_CONTROL	"public, max-age=31536000, immutable"
 
 static void
 answer_db_error(struct request *r, enum db_error err)
@@ -369,17 +371,32 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	free(json);
 }
 
+/*
+ * The bytes are nginx's to send (X-Accel-Redirect to the internal location:
+ * sendfile, Range, HEAD).  Their ETag is the hash, so a matching
+ * If-None-Match is answered here without touching the file.
+ */
 static void
 handle_content(struct app *app, struct request *r, const char *hash)
 {
 	struct meta	 m;
 	enum db_error	 err;
+	const char	*inm;
 	char		 disp[2048], rel[STORE_REL_MAX];
 	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
 		answer_db_error(r, err);
+		return;
+	}
+	snprintf(etag, sizeof(etag), "\"%s\"", hash);
+	if ((inm = request_param(r, "HTTP_IF_NONE_MATCH")) != NULL &&
+	    http_etag_match(inm, hash)) {
+		http_begin(r, 304, NULL);
+		http_header(r, "ETag", etag);
+		http_header(r, "Cache-Control", CONTENT_CACHE_CONTROL);
+		http_end(r);
 		return;
 	}
 	if (!store_exists(&app->store, hash)) {
@@ -389,13 +406,12 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	}
 	store_relpath(hash, rel);
 	snprintf(accel, sizeof(accel), "%s%s", CONTENT_PREFIX, rel);
-	snprintf(etag, sizeof(etag), "\"%s\"", hash);
 	if (http_content_disposition(m.name, disp, sizeof(disp)) == -1)
 		snprintf(disp, sizeof(disp), "attachment");
+	/* nginx keeps Content-Type and Content-Disposition across the redirect. */
 	http_begin(r, 200, m.type);
 	http_header(r, "Content-Disposition", disp);
 	http_header(r, "X-Accel-Redirect", accel);
-	http_header(r, "ETag", etag);
 	http_end(r);
 }
 

@@ -13,6 +13,7 @@ static const struct {
 	{ 200, "OK" },
 	{ 201, "Created" },
 	{ 204, "No Content" },
+	{ 304, "Not Modified" },
 	{ 400, "Bad Request" },
 	{ 401, "Unauthorized" },
 	{ 403, "Forbidden" },
@@ -168,4 +169,29 @@ http_error_allow(struct request *r, const char *allow)
 	http_json_with(r, 405, body != NULL ? body :
 	    "{\"error\":\"method not allowed\",\"status\":405}", "Allow", allow);
 	free(body);
+}
+
+bool
+http_etag_match(const char *h, const char *tag)
+{
+	size_t	 taglen = strlen(tag), n;
+
+	while (*h != '\0') {
+		while (*h == ' ' || *h == '\t' || *h == ',')
+			h++;
+		if (*h == '*')
+			return true;
+		if (strncmp(h, "W/", 2) == 0)
+			h += 2;
+		if (*h != '"')
+			return false;	/* not a list of entity tags */
+		h++;
+		n = strcspn(h, "\"");
+		if (h[n] != '"')
+			return false;
+		if (n == taglen && memcmp(h, tag, n) == 0)
+			return true;
+		h += n + 1;
+	}
+	return false;
 }

@@ -5,6 +5,7 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct request;
@@ -51,5 +52,11 @@ void		 http_header_value(const char *value, char *out, size_t outlen);
  */
 int		 http_content_disposition(const char *name, char *out,
 		    size_t outlen);
+
+/*
+ * True when an If-None-Match value (RFC 9110 13.1.2) matches the strong
+ * entity tag "<tag>": "*" or any listed tag, weak (W/) or not, equal to it.
+ */
+bool		 http_etag_match(const char *if_none_match, const char *tag);
 
 #endif
