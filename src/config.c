@@ -55,7 +55,7 @@ join(const char *base, const char *leaf)
 	size_t	 n = strlen(base);
 	char	*p;
 
-	while (n > 1 && base[n - 1] == '/')
+	while (n > 0 && base[n - 1] == '/')
 		n--;
 	if (asprintf(&p, "%.*s/%s", (int)n, base, leaf) == -1)
 		abort();

@@ -19,8 +19,12 @@
 #define LIST_LIMIT_MAX	10000
 #define PUT_BODY_MAX	(64 * 1024)
 #define CONTENT_PREFIX	"/_fileupload_content/"
-/* The bytes behind a hash never change. */
-#define CONTENT_CACHE_CONTROL	"public, max-age=31536000, immutable"
+/*
+ * The bytes behind a hash never change; behind a read token only the
+ * client itself may keep them.
+ */
+#define CACHE_PUBLIC	"public, max-age=31536000, immutable"
+#define CACHE_PRIVATE	"private, max-age=31536000, immutable"
 
 static void
 answer_db_error(struct request *r, enum db_error err)
@@ -334,7 +338,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	struct meta	 m;
 	enum db_error	 err;
 	enum store_error se;
-	char		 trash[64], msg[META_NAME_MAX + 32], *json;
+	char		 trash[STORE_TRASH_MAX], msg[META_NAME_MAX + 32], *json;
 	bool		 exists;
 
 	if ((err = db_delete_begin(hash, &m)) != DB_OK) {
@@ -381,7 +385,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 {
 	struct meta	 m;
 	enum db_error	 err;
-	const char	*inm;
+	const char	*inm, *cache;
 	char		 disp[2048], rel[STORE_REL_MAX];
 	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
@@ -391,11 +395,12 @@ handle_content(struct app *app, struct request *r, const char *hash)
 		return;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", hash);
+	cache = app->cfg->read_token != NULL ? CACHE_PRIVATE : CACHE_PUBLIC;
 	if ((inm = request_param(r, "HTTP_IF_NONE_MATCH")) != NULL &&
 	    http_etag_match(inm, hash)) {
 		http_begin(r, 304, NULL);
 		http_header(r, "ETag", etag);
-		http_header(r, "Cache-Control", CONTENT_CACHE_CONTROL);
+		http_header(r, "Cache-Control", cache);
 		http_end(r);
 		return;
 	}
@@ -408,9 +413,10 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	snprintf(accel, sizeof(accel), "%s%s", CONTENT_PREFIX, rel);
 	if (http_content_disposition(m.name, disp, sizeof(disp)) == -1)
 		snprintf(disp, sizeof(disp), "attachment");
-	/* nginx keeps Content-Type and Content-Disposition across the redirect. */
+	/* nginx keeps these three headers across the redirect. */
 	http_begin(r, 200, m.type);
 	http_header(r, "Content-Disposition", disp);
+	http_header(r, "Cache-Control", cache);
 	http_header(r, "X-Accel-Redirect", accel);
 	http_end(r);
 }

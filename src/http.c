@@ -146,10 +146,14 @@ http_content_disposition(const char *name, char *out, size_t outlen)
 	o += n;
 	/* RFC 8187 attr-char is the only thing left unencoded. */
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (o + 4 >= outlen)
+		bool	 plain = (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$&+-.^_`|~", *p) != NULL;
+
+		/* Room for the byte (or its %XX) and the final NUL. */
+		if (o + (plain ? 1 : 3) >= outlen)
 			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p) != NULL)
+		if (plain)
 			out[o++] = *p;
 		else {
 			out[o++] = '%';

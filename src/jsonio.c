@@ -125,7 +125,7 @@ static bool
 type_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$&-^_.+", c) != NULL;
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$&-^_.+", c) != NULL);
 }
 
 bool
@@ -148,6 +148,38 @@ json_valid_type(const char *s, size_t len)
 	    strchr("!#$&-^_.+", s[slash + 1]) == NULL;
 }
 
+static bool
+only_space(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+		    s[i] != '\n')
+			return false;
+	return true;
+}
+
+/* True when a JSON string in s holds the escape \u0000. */
+static bool
+has_nul_escape(const char *s, size_t len)
+{
+	size_t	 i;
+	bool	 in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			in_string = !in_string;
+		else if (in_string && s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len &&
+			    memcmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++;	/* skip the escaped character */
+		}
+	}
+	return false;
+}
+
 enum json_update_error
 json_parse_update(const char *body, size_t len, struct json_update *out,
     char *why, size_t whylen)
@@ -162,13 +194,31 @@ json_parse_update(const char *body, size_t len, struct json_update *out,
 		snprintf(why, whylen, "out of memory");
 		return JU_ERR_SYNTAX;
 	}
-	/* Strict: no comments, no trailing garbage, valid UTF-8 strings. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/*
+	 * Strict: no comments or single quotes.  UTF-8 is checked on the
+	 * values themselves, so bad bytes are a 403 like any invalid name.
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
+	/* A bare top-level number only ends at a terminator: give it one. */
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	else if (json_tokener_get_error(tok) == json_tokener_success &&
+	    !only_space(body + json_tokener_get_parse_end(tok),
+	    len - json_tokener_get_parse_end(tok))) {
 		snprintf(why, whylen, "body is not valid JSON");
 		rc = JU_ERR_SYNTAX;
+		goto out;
+	}
+	/* o is NULL for a valid "null" too: the tokener's error decides. */
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		snprintf(why, whylen, "body is not valid JSON");
+		rc = JU_ERR_SYNTAX;
+		goto out;
+	}
+	/* json-c keys are C strings: a \u0000 would hide in them unseen. */
+	if (has_nul_escape(body, len)) {
+		snprintf(why, whylen, "NUL characters are not allowed");
 		goto out;
 	}
 	if (!json_object_is_type(o, json_type_object)) {

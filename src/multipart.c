@@ -227,11 +227,13 @@ param_next(const char **sp, const char *e, struct mp_param *pm)
 				return -1;
 			if ((c = *s) == '"')
 				break;
-			if (c == '\\') {
-				if (++s == e)
-					return -1;
-				c = *s;
-			}
+			/*
+			 * Browsers and curl send Windows paths with bare
+			 * backslashes, so only \" and \\ are quoted-pairs.
+			 */
+			if (c == '\\' && s + 1 < e &&
+			    (s[1] == '"' || s[1] == '\\'))
+				c = *++s;
 			if (is_ctl(c))
 				return -1;
 			s++;
@@ -261,8 +263,9 @@ param_value(const struct mp_param *pm, char *out, size_t cap, size_t *outlen)
 
 	for (i = 0; i < pm->vallen; i++) {
 		c = pm->val[i];
-		/* param_next saw that a character follows every backslash. */
-		if (pm->quoted && c == '\\')
+		/* The same quoted-pairs param_next allowed: \" and \\ only. */
+		if (pm->quoted && c == '\\' && i + 1 < pm->vallen &&
+		    (pm->val[i + 1] == '"' || pm->val[i + 1] == '\\'))
 			c = pm->val[++i];
 		if (n == cap)
 			return -1;

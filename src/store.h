@@ -17,6 +17,7 @@
 #define STORE_TMP_PREFIX	"upload-"
 #define STORE_TRASH_PREFIX	"trash-"
 #define STORE_REL_MAX		(6 + 64 + 1)	/* "ab/cd/" + hash + NUL */
+#define STORE_TRASH_MAX		128		/* "trash-<hash>-<pid>-<random>" */
 
 enum store_error {
 	STORE_OK = 0,
@@ -66,7 +67,7 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
 /*
  * Delete in two steps so that the row's removal can commit in between:
  * store_trash moves the file of hash into tmp/ under a name written to
- * trash (64 bytes); store_untrash puts it back (the delete did not commit);
+ * trash (STORE_TRASH_MAX bytes); store_untrash puts it back (the delete did not commit);
  * store_purge unlinks it (the delete committed).
  */
 enum store_error store_trash(struct store *, const char *hash, char *trash,

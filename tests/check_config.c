@@ -1,0 +1,510 @@
+/*
+ * Unit tests of the worker configuration: defaults, overrides and the
+ * refusal of bad values, from the environment of API.md.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static const char *const vars[] = {
+	"DB_TYPE", "DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME",
+	"ROOT_DIR", "LOG_DIR", "DATA_DIR", "MAX_UPLOAD_SIZE",
+	"FILEUPLOAD_TOKEN", "FILEUPLOAD_READ_TOKEN",
+};
+
+static void
+clean_env(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		ck_assert_int_eq(unsetenv(vars[i]), 0);
+}
+
+static void
+set(const char *name, const char *value)
+{
+	ck_assert_int_eq(setenv(name, value, 1), 0);
+}
+
+/* Loads the configuration, which must succeed. */
+static void
+load_ok(struct config *cfg)
+{
+	char	 err[256] = "";
+
+	memset(cfg, 0x5a, sizeof(*cfg));
+	ck_assert_msg(config_load(cfg, err, sizeof(err)) == 0, "refused: %s",
+	    err);
+}
+
+/* Loads the configuration, which must fail with a reason naming what. */
+static void
+load_fails(const char *what)
+{
+	struct config	 cfg;
+	char		 err[256];
+
+	memset(err, 0, sizeof(err));
+	ck_assert_int_eq(config_load(&cfg, err, sizeof(err)), -1);
+	ck_assert_msg(err[0] != '\0', "no reason given");
+	ck_assert_ptr_null(strchr(err, '\n'));
+	ck_assert_msg(strstr(err, what) != NULL, "\"%s\" not in \"%s\"", what,
+	    err);
+	/* Nothing to free, and freeing is safe. */
+	config_free(&cfg);
+}
+
+/* --- defaults --- */
+
+START_TEST(test_defaults)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.root_dir, "/server");
+	ck_assert_str_eq(cfg.log_dir, "/server/logs");
+	ck_assert_str_eq(cfg.data_dir, "/server/data");
+	ck_assert_uint_eq(cfg.db_port, 5432);
+	ck_assert_uint_eq(cfg.max_upload_size, 10ULL * 1024 * 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_upload_size, CFG_DEFAULT_MAX_UPLOAD);
+	ck_assert_ptr_null(cfg.db_user);
+	ck_assert_ptr_null(cfg.db_password);
+	ck_assert_ptr_null(cfg.db_host);
+	ck_assert_ptr_null(cfg.db_name);
+	ck_assert_ptr_null(cfg.write_token);
+	ck_assert_ptr_null(cfg.read_token);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_empty_values)
+{
+	struct config	 cfg;
+	size_t		 i;
+
+	/* An empty variable is an unset one (DB_PASSWORD aside). */
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (strcmp(vars[i], "DB_PASSWORD") != 0)
+			set(vars[i], "");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.root_dir, "/server");
+	ck_assert_str_eq(cfg.log_dir, "/server/logs");
+	ck_assert_str_eq(cfg.data_dir, "/server/data");
+	ck_assert_uint_eq(cfg.db_port, 5432);
+	ck_assert_uint_eq(cfg.max_upload_size, CFG_DEFAULT_MAX_UPLOAD);
+	ck_assert_ptr_null(cfg.db_user);
+	ck_assert_ptr_null(cfg.db_host);
+	ck_assert_ptr_null(cfg.db_name);
+	ck_assert_ptr_null(cfg.write_token);
+	ck_assert_ptr_null(cfg.read_token);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_derived_dirs)
+{
+	struct config	 cfg;
+
+	set("ROOT_DIR", "/srv/fu");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.root_dir, "/srv/fu");
+	ck_assert_str_eq(cfg.log_dir, "/srv/fu/logs");
+	ck_assert_str_eq(cfg.data_dir, "/srv/fu/data");
+	config_free(&cfg);
+
+	set("ROOT_DIR", "relative");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.log_dir, "relative/logs");
+	ck_assert_str_eq(cfg.data_dir, "relative/data");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_trailing_slash)
+{
+	struct config	 cfg;
+
+	set("ROOT_DIR", "/srv/fu/");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.log_dir, "/srv/fu/logs");
+	ck_assert_str_eq(cfg.data_dir, "/srv/fu/data");
+	config_free(&cfg);
+
+	set("ROOT_DIR", "/srv/fu///");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.log_dir, "/srv/fu/logs");
+	ck_assert_str_eq(cfg.data_dir, "/srv/fu/data");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_root_slash)
+{
+	struct config	 cfg;
+	char		 root[64], logs[64], data[64];
+
+	/* "without doubling the slash": "/" gives "/logs", not "//logs". */
+	set("ROOT_DIR", "/");
+	load_ok(&cfg);
+	snprintf(root, sizeof(root), "%s", cfg.root_dir);
+	snprintf(logs, sizeof(logs), "%s", cfg.log_dir);
+	snprintf(data, sizeof(data), "%s", cfg.data_dir);
+	config_free(&cfg);
+	ck_assert_str_eq(root, "/");
+	ck_assert_str_eq(logs, "/logs");
+	ck_assert_str_eq(data, "/data");
+}
+END_TEST
+
+/* --- overrides --- */
+
+START_TEST(test_override_all)
+{
+	struct config	 cfg;
+
+	set("DB_TYPE", "postgresql");
+	set("DB_USER", "fu");
+	set("DB_PASSWORD", "s3cret");
+	set("DB_HOST", "db.example");
+	set("DB_PORT", "6543");
+	set("DB_NAME", "files");
+	set("ROOT_DIR", "/r");
+	set("LOG_DIR", "/var/log/fu/");
+	set("DATA_DIR", "/mnt/data");
+	set("MAX_UPLOAD_SIZE", "1048576");
+	set("FILEUPLOAD_TOKEN", "wtok");
+	set("FILEUPLOAD_READ_TOKEN", "rtok");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.db_user, "fu");
+	ck_assert_str_eq(cfg.db_password, "s3cret");
+	ck_assert_str_eq(cfg.db_host, "db.example");
+	ck_assert_uint_eq(cfg.db_port, 6543);
+	ck_assert_str_eq(cfg.db_name, "files");
+	ck_assert_str_eq(cfg.root_dir, "/r");
+	/* Given directories are taken as they are. */
+	ck_assert_str_eq(cfg.log_dir, "/var/log/fu/");
+	ck_assert_str_eq(cfg.data_dir, "/mnt/data");
+	ck_assert_uint_eq(cfg.max_upload_size, 1048576);
+	ck_assert_str_eq(cfg.write_token, "wtok");
+	ck_assert_str_eq(cfg.read_token, "rtok");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_override_one_dir)
+{
+	struct config	 cfg;
+
+	set("ROOT_DIR", "/r");
+	set("DATA_DIR", "/d");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.log_dir, "/r/logs");
+	ck_assert_str_eq(cfg.data_dir, "/d");
+	config_free(&cfg);
+
+	unsetenv("DATA_DIR");
+	set("LOG_DIR", "/l");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.log_dir, "/l");
+	ck_assert_str_eq(cfg.data_dir, "/r/data");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_override_strings_copied)
+{
+	struct config	 cfg;
+
+	set("DB_HOST", "first");
+	set("FILEUPLOAD_TOKEN", "tok");
+	load_ok(&cfg);
+	/* cfg owns copies: changing the environment changes nothing. */
+	set("DB_HOST", "second");
+	set("FILEUPLOAD_TOKEN", "other");
+	ck_assert_str_eq(cfg.db_host, "first");
+	ck_assert_str_eq(cfg.write_token, "tok");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_override_empty_password)
+{
+	struct config	 cfg;
+
+	/* An empty password is a password. */
+	set("DB_PASSWORD", "");
+	load_ok(&cfg);
+	ck_assert_ptr_nonnull(cfg.db_password);
+	ck_assert_str_eq(cfg.db_password, "");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_override_ports)
+{
+	static const struct {
+		const char	*s;
+		unsigned	 port;
+	} ok[] = {
+		{ "1", 1 }, { "5432", 5432 }, { "65535", 65535 },
+		{ "05432", 5432 }, { "80", 80 },
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		set("DB_PORT", ok[i].s);
+		load_ok(&cfg);
+		ck_assert_uint_eq(cfg.db_port, ok[i].port);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_override_max_upload)
+{
+	static const struct {
+		const char	*s;
+		uint64_t	 n;
+	} ok[] = {
+		{ "1", 1 },
+		{ "5000000000", 5000000000ULL },
+		{ "10737418240", 10737418240ULL },
+		{ "9223372036854775807", (uint64_t)INT64_MAX },
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		set("MAX_UPLOAD_SIZE", ok[i].s);
+		load_ok(&cfg);
+		ck_assert_uint_eq(cfg.max_upload_size, ok[i].n);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+/* --- refused values --- */
+
+START_TEST(test_bad_db_type)
+{
+	static const char *const bad[] = {
+		"mysql", "sqlite", "PostgreSQL", "postgres", "postgresql ",
+		" postgresql", "pg",
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("DB_TYPE", bad[i]);
+		load_fails(bad[i]);
+		load_fails("postgresql");	/* names what would do */
+	}
+}
+END_TEST
+
+START_TEST(test_bad_db_type_long)
+{
+	char	 v[1000];
+
+	/* The reason stays one bounded line. */
+	memset(v, 'm', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	set("DB_TYPE", v);
+	load_fails("mmmmmmmm");
+}
+END_TEST
+
+START_TEST(test_bad_db_port)
+{
+	static const char *const bad[] = {
+		"0", "65536", "99999", "abc", "-1", "+5432", " 5432", "5432 ",
+		"54 32", "0x1538", "5432abc", "1e3", "5432.0",
+		"18446744073709551616", "99999999999999999999",
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("DB_PORT", bad[i]);
+		load_fails("DB_PORT");
+		load_fails(bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_max_upload)
+{
+	static const char *const bad[] = {
+		"0", "-5", "1x", "10G", "10 ", " 10", "+10", "1.5",
+		"99999999999999999999", "18446744073709551615",
+		"9223372036854775808", "0x10", "abc",
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("MAX_UPLOAD_SIZE", bad[i]);
+		load_fails("MAX_UPLOAD_SIZE");
+		load_fails(bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_first_wins)
+{
+	/* Every bad value is refused, whatever else is set. */
+	set("DB_PORT", "1");
+	set("MAX_UPLOAD_SIZE", "0");
+	load_fails("MAX_UPLOAD_SIZE");
+	set("MAX_UPLOAD_SIZE", "1");
+	set("DB_PORT", "0");
+	load_fails("DB_PORT");
+}
+END_TEST
+
+/* --- free --- */
+
+START_TEST(test_free_twice)
+{
+	struct config	 cfg;
+
+	set("DB_USER", "u");
+	set("FILEUPLOAD_TOKEN", "t");
+	set("FILEUPLOAD_READ_TOKEN", "r");
+	load_ok(&cfg);
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.db_user);
+	ck_assert_ptr_null(cfg.write_token);
+	ck_assert_ptr_null(cfg.read_token);
+	ck_assert_ptr_null(cfg.data_dir);
+	config_free(&cfg);
+
+	memset(&cfg, 0, sizeof(cfg));
+	config_free(&cfg);
+}
+END_TEST
+
+/* --- parse_u64 --- */
+
+static void
+u64_ok(const char *s, uint64_t min, uint64_t max, uint64_t want)
+{
+	uint64_t	 out = 12345;
+
+	ck_assert_msg(parse_u64(s, min, max, &out) == 0, "\"%s\" refused", s);
+	ck_assert_msg(out == want, "\"%s\": %llu", s, (unsigned long long)out);
+}
+
+static void
+u64_bad(const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t	 out = 12345;
+
+	ck_assert_msg(parse_u64(s, min, max, &out) == -1, "\"%s\" accepted",
+	    s ? s : "(null)");
+	ck_assert_uint_eq(out, 12345);	/* untouched */
+}
+
+START_TEST(test_u64_ok)
+{
+	u64_ok("0", 0, 10, 0);
+	u64_ok("10", 0, 10, 10);
+	u64_ok("7", 7, 7, 7);
+	u64_ok("007", 0, 10, 7);
+	u64_ok("18446744073709551615", 0, UINT64_MAX, UINT64_MAX);
+	u64_ok("9223372036854775807", 1, INT64_MAX, INT64_MAX);
+	u64_ok("4294967296", 0, UINT64_MAX, 4294967296ULL);
+}
+END_TEST
+
+START_TEST(test_u64_range)
+{
+	u64_bad("11", 0, 10);
+	u64_bad("0", 1, 10);
+	u64_bad("6", 7, 7);
+	u64_bad("8", 7, 7);
+	u64_bad("18446744073709551616", 0, UINT64_MAX);
+	u64_bad("99999999999999999999", 0, UINT64_MAX);
+	u64_bad("9223372036854775808", 0, INT64_MAX);
+}
+END_TEST
+
+START_TEST(test_u64_syntax)
+{
+	static const char *const bad[] = {
+		"", " ", " 1", "1 ", "\t1", "1\n", "+1", "-1", "-0",
+		"1a", "a1", "0x1", "1e2", "1.0", "1,000", "1_000",
+		"\xef\xbc\x91",		/* FULLWIDTH DIGIT ONE */
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		u64_bad(bad[i], 0, UINT64_MAX);
+	u64_bad(NULL, 0, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_u64_errno_reset)
+{
+	uint64_t	 out;
+
+	/* A stale errno from before must not fail a good number. */
+	errno = ERANGE;
+	ck_assert_int_eq(parse_u64("42", 0, 100, &out), 0);
+	ck_assert_uint_eq(out, 42);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_checked_fixture(tc, clean_env, clean_env);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_defaults_empty_values);
+	tcase_add_test(tc, test_defaults_derived_dirs);
+	tcase_add_test(tc, test_defaults_trailing_slash);
+	tcase_add_test(tc, test_defaults_root_slash);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("overrides");
+	tcase_add_checked_fixture(tc, clean_env, clean_env);
+	tcase_add_test(tc, test_override_all);
+	tcase_add_test(tc, test_override_one_dir);
+	tcase_add_test(tc, test_override_strings_copied);
+	tcase_add_test(tc, test_override_empty_password);
+	tcase_add_test(tc, test_override_ports);
+	tcase_add_test(tc, test_override_max_upload);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("refused");
+	tcase_add_checked_fixture(tc, clean_env, clean_env);
+	tcase_add_test(tc, test_bad_db_type);
+	tcase_add_test(tc, test_bad_db_type_long);
+	tcase_add_test(tc, test_bad_db_port);
+	tcase_add_test(tc, test_bad_max_upload);
+	tcase_add_test(tc, test_bad_first_wins);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("free");
+	tcase_add_checked_fixture(tc, clean_env, clean_env);
+	tcase_add_test(tc, test_free_twice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parse_u64");
+	tcase_add_test(tc, test_u64_ok);
+	tcase_add_test(tc, test_u64_range);
+	tcase_add_test(tc, test_u64_syntax);
+	tcase_add_test(tc, test_u64_errno_reset);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(config_suite)

@@ -1,0 +1,910 @@
+/*
+ * Unit tests of the content-addressed store, each in a fresh DATA_DIR.
+ * The tests run as root, so failures are provoked with files where
+ * directories must be, never with permissions.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "store.h"
+#include "testutil.h"
+
+#define H1	"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+#define H1_REL	"ab/cd/" H1
+#define H2	"ab00000000000000000000000000000000000000000000000000000000000002"
+#define H3	"0123456789012345678901234567890123456789012345678901234567890123"
+
+static char		*base;		/* parent of each DATA_DIR */
+static char		*dir;		/* DATA_DIR */
+static struct store	 st;
+
+/*
+ * Once per TCase, in the parent: a checked teardown does not run after a
+ * failed test, so what it leaves goes with base.
+ */
+static void
+setup_base(void)
+{
+	base = test_mkdtemp();
+}
+
+static void
+teardown_base(void)
+{
+	test_rmtree(base);
+	free(base);
+	base = NULL;
+}
+
+static void
+setup(void)
+{
+	umask(022);
+	if (asprintf(&dir, "%s/data.XXXXXX", base) == -1)
+		abort();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(store_open(&st, dir), 0);
+}
+
+static void
+teardown(void)
+{
+	store_close(&st);
+	test_rmtree(dir);
+	free(dir);
+	dir = NULL;
+}
+
+/* DATA_DIR/rel into a static buffer. */
+static const char *
+path(const char *rel)
+{
+	static char	 buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
+	return buf;
+}
+
+static void
+write_file(const char *rel, const char *data)
+{
+	FILE	*f;
+
+	ck_assert_msg((f = fopen(path(rel), "w")) != NULL, "%s: %s", rel,
+	    strerror(errno));
+	ck_assert_int_eq(fputs(data, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The content of DATA_DIR/rel; caller frees.  NULL when it is not there. */
+static char *
+read_file(const char *rel)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 n;
+
+	if ((f = fopen(path(rel), "r")) == NULL)
+		return NULL;
+	ck_assert_ptr_nonnull(buf = calloc(1, 1 << 16));
+	n = fread(buf, 1, (1 << 16) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+assert_content(const char *rel, const char *want)
+{
+	char	*got = read_file(rel);
+
+	ck_assert_msg(got != NULL, "%s missing", rel);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+static bool
+exists(const char *rel)
+{
+	struct stat	 sb;
+
+	return lstat(path(rel), &sb) == 0;
+}
+
+static bool
+fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* A temp file holding data, synced and ready to commit. */
+static void
+make_tmp(struct store_tmp *t, const char *data)
+{
+	ck_assert_int_eq(store_tmp_create(&st, t), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(&st, t, data, strlen(data)),
+	    STORE_OK);
+	ck_assert_int_eq(store_tmp_sync(&st, t), STORE_OK);
+}
+
+/* Sets the mtime of DATA_DIR/rel age seconds in the past. */
+static void
+age(const char *rel, time_t secs)
+{
+	struct timespec	 ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path(rel), ts,
+	    AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/*
+ * The directories of H1, as a file stored once leaves them (nothing removes
+ * fan-out directories).
+ */
+static void
+make_fanout(void)
+{
+	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(path("ab/cd"), 0750), 0);
+}
+
+/* --- open --- */
+
+START_TEST(test_open_creates_tmp)
+{
+	struct stat	 sb;
+
+	ck_assert_int_eq(stat(path("tmp"), &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	ck_assert_int_eq(sb.st_mode & 07777, 0750 & ~022);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert(st.dirfd >= 0 && st.tmpfd >= 0);
+}
+END_TEST
+
+START_TEST(test_open_again)
+{
+	struct store	 s2;
+
+	/* tmp/ already there (a restart) is fine, and its files stay. */
+	write_file("tmp/keep", "x");
+	ck_assert_int_eq(store_open(&s2, dir), 0);
+	ck_assert(exists("tmp/keep"));
+	store_close(&s2);
+}
+END_TEST
+
+START_TEST(test_open_missing)
+{
+	struct store	 s2;
+	char		 missing[4096];
+
+	snprintf(missing, sizeof(missing), "%s/nope", dir);
+	memset(&s2, 0x5a, sizeof(s2));
+	errno = 0;
+	ck_assert_int_eq(store_open(&s2, missing), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(s2.dirfd, -1);
+	ck_assert_int_eq(s2.tmpfd, -1);
+	ck_assert(!exists("nope"));
+	store_close(&s2);
+}
+END_TEST
+
+START_TEST(test_open_not_dir)
+{
+	struct store	 s2;
+
+	write_file("file", "x");
+	errno = 0;
+	ck_assert_int_eq(store_open(&s2, path("file")), -1);
+	ck_assert_int_eq(errno, ENOTDIR);
+	ck_assert_int_eq(s2.dirfd, -1);
+}
+END_TEST
+
+START_TEST(test_open_tmp_is_file)
+{
+	struct store	 s2;
+	char		 sub[4096];
+
+	/* DATA_DIR/tmp must be a directory. */
+	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
+	write_file("d/tmp", "x");
+	snprintf(sub, sizeof(sub), "%s", path("d"));
+	ck_assert_int_eq(store_open(&s2, sub), -1);
+	ck_assert_int_eq(s2.dirfd, -1);
+	ck_assert_int_eq(s2.tmpfd, -1);
+}
+END_TEST
+
+START_TEST(test_close_twice)
+{
+	int	 d = st.dirfd, t = st.tmpfd;
+
+	store_close(&st);
+	ck_assert_int_eq(st.dirfd, -1);
+	ck_assert_int_eq(st.tmpfd, -1);
+	ck_assert(!fd_open(d));
+	ck_assert(!fd_open(t));
+	store_close(&st);
+}
+END_TEST
+
+/* --- commit --- */
+
+START_TEST(test_relpath)
+{
+	char	 rel[STORE_REL_MAX];
+
+	memset(rel, 'x', sizeof(rel));
+	store_relpath(H1, rel);
+	ck_assert_str_eq(rel, H1_REL);
+	ck_assert_uint_eq(strlen(rel) + 1, STORE_REL_MAX);
+	store_relpath(H3, rel);
+	ck_assert_str_eq(rel, "01/23/" H3);
+}
+END_TEST
+
+START_TEST(test_commit)
+{
+	struct store_tmp	 t;
+	struct stat		 sb;
+	int			 fd;
+
+	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert(t.fd >= 0);
+	ck_assert_int_eq(strncmp(t.name, STORE_TMP_PREFIX,
+	    strlen(STORE_TMP_PREFIX)), 0);
+	ck_assert_uint_eq(t.size, 0);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(store_tmp_write(&st, &t, "hello", 5), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(&st, &t, "", 0), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(&st, &t, " world\n", 7), STORE_OK);
+	ck_assert_uint_eq(t.size, 12);
+	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
+	ck_assert(!store_exists(&st, H1));
+	fd = t.fd;
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+
+	assert_content(H1_REL, "hello world\n");
+	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode));
+	ck_assert_int_eq(sb.st_mode & 07777, 0640);
+	ck_assert_int_eq(sb.st_size, 12);
+	ck_assert_int_eq(stat(path("ab/cd"), &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	/* Nothing left behind: tmp/ empty, the descriptor closed. */
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert(!fd_open(fd));
+	ck_assert(store_exists(&st, H1));
+	/* Only the fan-out directories and tmp/ in DATA_DIR. */
+	ck_assert_int_eq(test_count_entries(dir), 2);
+	ck_assert_int_eq(test_count_entries(path("ab")), 1);
+	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
+}
+END_TEST
+
+START_TEST(test_commit_empty_file)
+{
+	struct store_tmp	 t;
+	struct stat		 sb;
+
+	make_tmp(&t, "");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+}
+END_TEST
+
+START_TEST(test_commit_shared_dirs)
+{
+	struct store_tmp	 t;
+
+	/* H1 and H2 share ab/, not ab/cd/. */
+	make_tmp(&t, "one");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	make_tmp(&t, "two");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H2), STORE_OK);
+	make_tmp(&t, "three");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H3), STORE_OK);
+	assert_content(H1_REL, "one");
+	assert_content("ab/00/" H2, "two");
+	assert_content("01/23/" H3, "three");
+	ck_assert_int_eq(test_count_entries(path("ab")), 2);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_commit_replaces)
+{
+	struct store_tmp	 t;
+	struct stat		 before, after;
+
+	make_tmp(&t, "first");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(path(H1_REL), &before), 0);
+	make_tmp(&t, "second");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	assert_content(H1_REL, "second");
+	ck_assert_int_eq(stat(path(H1_REL), &after), 0);
+	ck_assert(before.st_ino != after.st_ino);
+	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_commit_large)
+{
+	struct store_tmp	 t;
+	struct stat		 sb;
+	char			*buf;
+	size_t			 n = 3 * 1024 * 1024 + 17;
+	int			 i;
+
+	ck_assert_ptr_nonnull(buf = malloc(n));
+	memset(buf, 'z', n);
+	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(store_tmp_write(&st, &t, buf, n), STORE_OK);
+	ck_assert_uint_eq(t.size, 4 * (uint64_t)n);
+	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(sb.st_size, 4 * (off_t)n);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_tmp_unique)
+{
+	struct store_tmp	 t[8];
+	int			 i, j;
+
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(store_tmp_create(&st, &t[i]), STORE_OK);
+	for (i = 0; i < 8; i++)
+		for (j = i + 1; j < 8; j++)
+			ck_assert_str_ne(t[i].name, t[j].name);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 8);
+	for (i = 0; i < 8; i++)
+		store_tmp_abort(&st, &t[i]);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+/* --- abort and failures --- */
+
+START_TEST(test_abort)
+{
+	struct store_tmp	 t;
+	int			 fd;
+
+	make_tmp(&t, "partial");
+	fd = t.fd;
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	store_tmp_abort(&st, &t);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_str_eq(t.name, "");
+	ck_assert(!fd_open(fd));
+	/* Twice is safe. */
+	store_tmp_abort(&st, &t);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_abort_unused_and_committed)
+{
+	struct store_tmp	 t = { .fd = -1, .name = "" };
+
+	store_tmp_abort(&st, &t);
+	ck_assert_int_eq(t.fd, -1);
+
+	/* After a commit, an abort does not touch the stored file. */
+	make_tmp(&t, "kept");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	store_tmp_abort(&st, &t);
+	assert_content(H1_REL, "kept");
+}
+END_TEST
+
+START_TEST(test_abort_spares_others)
+{
+	struct store_tmp	 a, b;
+
+	make_tmp(&a, "a");
+	make_tmp(&b, "b");
+	store_tmp_abort(&st, &a);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(store_tmp_commit(&st, &b, H1), STORE_OK);
+	assert_content(H1_REL, "b");
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_commit_fanout_is_file)
+{
+	struct store_tmp	 t;
+	enum store_error	 e;
+	int			 fd;
+
+	/* DATA_DIR/ab is a file: ab/cd cannot be made. */
+	write_file("ab", "in the way");
+	make_tmp(&t, "data");
+	fd = t.fd;
+	e = store_tmp_commit(&st, &t, H1);
+	ck_assert_int_ne(e, STORE_OK);
+	ck_assert_int_eq(e, STORE_ERR_IO);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert(!fd_open(fd));
+	assert_content("ab", "in the way");
+	ck_assert(!store_exists(&st, H1));
+	/* A later abort of the same tmp is harmless. */
+	store_tmp_abort(&st, &t);
+}
+END_TEST
+
+START_TEST(test_commit_fanout2_is_file)
+{
+	struct store_tmp	 t;
+
+	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
+	write_file("ab/cd", "in the way");
+	make_tmp(&t, "data");
+	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	assert_content("ab/cd", "in the way");
+}
+END_TEST
+
+START_TEST(test_commit_target_is_dir)
+{
+	struct store_tmp	 t;
+
+	/* A non-empty directory where the file goes: rename fails. */
+	make_fanout();
+	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
+	write_file(H1_REL "/x", "x");
+	make_tmp(&t, "data");
+	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert(!store_exists(&st, H1));
+}
+END_TEST
+
+START_TEST(test_create_no_tmp_dir)
+{
+	struct store_tmp	 t;
+
+	/* tmp/ gone from under an open store: a clean error, no fd. */
+	ck_assert_int_eq(rmdir(path("tmp")), 0);
+	ck_assert_int_ne(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_str_eq(t.name, "");
+	store_tmp_abort(&st, &t);
+}
+END_TEST
+
+START_TEST(test_errno_map)
+{
+	ck_assert_int_eq(store_errno(ENOSPC), STORE_ERR_NOSPACE);
+	ck_assert_int_eq(store_errno(EDQUOT), STORE_ERR_NOSPACE);
+	ck_assert_int_eq(store_errno(EFBIG), STORE_ERR_NOSPACE);
+	ck_assert_int_eq(store_errno(ENOENT), STORE_ERR_NOENT);
+	ck_assert_int_eq(store_errno(EIO), STORE_ERR_IO);
+	ck_assert_int_eq(store_errno(EACCES), STORE_ERR_IO);
+	ck_assert_int_eq(store_errno(EROFS), STORE_ERR_IO);
+	ck_assert_int_eq(store_errno(ENOTDIR), STORE_ERR_IO);
+	ck_assert_int_eq(store_errno(EEXIST), STORE_ERR_IO);
+	ck_assert_int_eq(store_errno(0), STORE_ERR_IO);
+}
+END_TEST
+
+/* --- trash --- */
+
+START_TEST(test_trash_untrash)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	memset(trash, 0, sizeof(trash));
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	    STORE_OK);
+	ck_assert_int_eq(strncmp(trash, STORE_TRASH_PREFIX,
+	    strlen(STORE_TRASH_PREFIX)), 0);
+	ck_assert(!store_exists(&st, H1));
+	ck_assert(!exists(H1_REL));
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+
+	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_OK);
+	ck_assert(store_exists(&st, H1));
+	assert_content(H1_REL, "bytes");
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_trash_purge)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	    STORE_OK);
+	store_purge(&st, trash);
+	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	/* Purging what is gone is harmless. */
+	store_purge(&st, trash);
+
+	/* The same bytes can come back after a delete. */
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	assert_content(H1_REL, "bytes");
+}
+END_TEST
+
+START_TEST(test_trash_missing)
+{
+	char	 trash[STORE_TRASH_MAX];
+
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	    STORE_ERR_NOENT);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(store_untrash(&st, "trash-nothing", H1),
+	    STORE_ERR_NOENT);
+	ck_assert(!store_exists(&st, H1));
+}
+END_TEST
+
+START_TEST(test_trash_name_keeps_hash)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	/*
+	 * The name is "trash-<hash>-..." so that a sweep can put the file
+	 * back; with STORE_TRASH_MAX bytes it must hold
+	 * the whole hash and the '-' after it.
+	 */
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	    STORE_OK);
+	ck_assert_msg(strlen(trash) > strlen(STORE_TRASH_PREFIX) +
+	    HASH_HEX_LEN && strncmp(trash + strlen(STORE_TRASH_PREFIX),
+	    H1 "-", HASH_HEX_LEN + 1) == 0, "trash name \"%s\" lost the hash",
+	    trash);
+}
+END_TEST
+
+START_TEST(test_trash_names_unique)
+{
+	struct store_tmp	 t;
+	char			 a[STORE_TRASH_MAX], b[STORE_TRASH_MAX];
+
+	/* Two deletes of the same hash must not share a trash name. */
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, a, sizeof(a)), STORE_OK);
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, b, sizeof(b)), STORE_OK);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 2);
+}
+END_TEST
+
+START_TEST(test_trash_abandoned_restored)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 8];
+
+	/*
+	 * A worker killed between store_trash and its COMMIT: the row is
+	 * still there, so the sweep must give the file back.
+	 */
+	make_tmp(&t, "bytes");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	    STORE_OK);
+	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	age(rel, 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert(store_exists(&st, H1));
+	assert_content(H1_REL, "bytes");
+}
+END_TEST
+
+/* --- exists --- */
+
+START_TEST(test_exists)
+{
+	struct store_tmp	 t;
+
+	ck_assert(!store_exists(&st, H1));
+	make_tmp(&t, "x");
+	ck_assert(!store_exists(&st, H1));	/* not before the commit */
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert(store_exists(&st, H1));
+	ck_assert(!store_exists(&st, H2));
+	ck_assert_int_eq(unlink(path(H1_REL)), 0);
+	ck_assert(!store_exists(&st, H1));
+}
+END_TEST
+
+START_TEST(test_exists_not_regular)
+{
+	make_fanout();
+	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
+	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(rmdir(path(H1_REL)), 0);
+	/* A dangling symlink is no file. */
+	ck_assert_int_eq(symlink("nowhere", path(H1_REL)), 0);
+	ck_assert(!store_exists(&st, H1));
+}
+END_TEST
+
+/* --- sweep --- */
+
+START_TEST(test_sweep_old_uploads)
+{
+	struct store_tmp	 old, young;
+	char			 rel[128];
+
+	make_tmp(&old, "old");
+	make_tmp(&young, "young");
+	snprintf(rel, sizeof(rel), "tmp/%s", old.name);
+	age(rel, 7200);
+	write_file("tmp/upload-1-dead", "old, by hand");
+	age("tmp/upload-1-dead", 3601);
+	ck_assert_int_eq(store_sweep(&st, 3600), 2);
+	ck_assert(!exists(rel));
+	ck_assert(!exists("tmp/upload-1-dead"));
+	snprintf(rel, sizeof(rel), "tmp/%s", young.name);
+	ck_assert(exists(rel));
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	/* The young upload goes on undisturbed. */
+	ck_assert_int_eq(store_tmp_commit(&st, &young, H1), STORE_OK);
+	assert_content(H1_REL, "young");
+	store_tmp_abort(&st, &old);
+}
+END_TEST
+
+START_TEST(test_sweep_age_boundary)
+{
+	write_file("tmp/upload-a", "a");
+	write_file("tmp/upload-b", "b");
+	age("tmp/upload-a", 1000);
+	age("tmp/upload-b", 900);
+	ck_assert_int_eq(store_sweep(&st, 950), 1);
+	ck_assert(!exists("tmp/upload-a"));
+	ck_assert(exists("tmp/upload-b"));
+	/* Either side of max_age, with a second of slack for the clock. */
+	write_file("tmp/upload-c", "c");
+	write_file("tmp/upload-d", "d");
+	age("tmp/upload-c", 950 - 2);
+	age("tmp/upload-d", 950 + 1);
+	ck_assert_int_eq(store_sweep(&st, 950), 1);
+	ck_assert(exists("tmp/upload-c"));
+	ck_assert(!exists("tmp/upload-d"));
+	ck_assert_int_eq(unlink(path("tmp/upload-c")), 0);
+	/* Nothing old left: a second sweep does nothing. */
+	ck_assert_int_eq(store_sweep(&st, 950), 0);
+	/* max_age 0 takes everything of ours. */
+	ck_assert_int_eq(store_sweep(&st, 0), 1);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_sweep_leaves_others)
+{
+	/* Only upload-* and trash-* regular files are the sweep's. */
+	write_file("tmp/other", "x");
+	write_file("tmp/uploadX", "x");
+	write_file("tmp/Upload-1", "x");
+	ck_assert_int_eq(mkdir(path("tmp/upload-dir"), 0750), 0);
+	ck_assert_int_eq(symlink("other", path("tmp/upload-link")), 0);
+	age("tmp/other", 7200);
+	age("tmp/uploadX", 7200);
+	age("tmp/Upload-1", 7200);
+	age("tmp/upload-dir", 7200);
+	age("tmp/upload-link", 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 5);
+	ck_assert(exists("tmp/other"));
+	ck_assert(exists("tmp/upload-dir"));
+	ck_assert(exists("tmp/upload-link"));
+}
+END_TEST
+
+START_TEST(test_sweep_trash_restored)
+{
+	/* An old trash file whose place is empty goes back to its place. */
+	make_fanout();
+	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "restored");
+	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert(store_exists(&st, H1));
+	assert_content(H1_REL, "restored");
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_sweep_trash_upper)
+{
+	/* The hash in the name is parsed: its place is the lowercase one. */
+	make_fanout();
+	write_file("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+	    "ABCDEF0123456789-1-x", "up");
+	age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+	    "ABCDEF0123456789-1-x", 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	assert_content(H1_REL, "up");
+}
+END_TEST
+
+START_TEST(test_sweep_trash_place_taken)
+{
+	struct store_tmp	 t;
+
+	/* The file was uploaded again meanwhile: the trash just goes. */
+	make_tmp(&t, "current");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "stale");
+	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	assert_content(H1_REL, "current");
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_sweep_trash_young)
+{
+	/* A young trash file may be a delete in progress: left alone. */
+	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "busy");
+	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+	ck_assert(!store_exists(&st, H1));
+	ck_assert(exists("tmp/trash-" H1 "-123-00000000deadbeef"));
+}
+END_TEST
+
+START_TEST(test_sweep_trash_bad_names)
+{
+	static const char *const names[] = {
+		"tmp/trash-",
+		"tmp/trash-x",
+		"tmp/trash-" H1,		/* no '-' after the hash */
+		"tmp/trash-" H1 "x-1",
+		"tmp/trash-abcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef012345678-1-x",	/* 63 digits */
+		"tmp/trash-gbcdef0123456789abcdef0123456789abcdef0123456789"
+		    "abcdef0123456789-1-x",	/* not hex */
+	};
+	size_t	 i;
+
+	/* Names that name no hash: removed, nothing restored anywhere. */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		write_file(names[i], "junk");
+		age(names[i], 7200);
+	}
+	ck_assert_int_eq(store_sweep(&st, 3600), 6);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(dir), 1);	/* just tmp/ */
+}
+END_TEST
+
+START_TEST(test_sweep_trash_place_blocked)
+{
+	/* The place cannot be made (ab is a file): the trash is removed. */
+	write_file("ab", "in the way");
+	write_file("tmp/trash-" H1 "-1-x", "t");
+	age("tmp/trash-" H1 "-1-x", 7200);
+	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	assert_content("ab", "in the way");
+}
+END_TEST
+
+START_TEST(test_sweep_empty)
+{
+	ck_assert_int_eq(store_sweep(&st, 0), 0);
+	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc;
+
+	tc = tcase_create("open");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_open_creates_tmp);
+	tcase_add_test(tc, test_open_again);
+	tcase_add_test(tc, test_open_missing);
+	tcase_add_test(tc, test_open_not_dir);
+	tcase_add_test(tc, test_open_tmp_is_file);
+	tcase_add_test(tc, test_close_twice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("commit");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_relpath);
+	tcase_add_test(tc, test_commit);
+	tcase_add_test(tc, test_commit_empty_file);
+	tcase_add_test(tc, test_commit_shared_dirs);
+	tcase_add_test(tc, test_commit_replaces);
+	tcase_add_test(tc, test_commit_large);
+	tcase_add_test(tc, test_tmp_unique);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failures");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_abort);
+	tcase_add_test(tc, test_abort_unused_and_committed);
+	tcase_add_test(tc, test_abort_spares_others);
+	tcase_add_test(tc, test_commit_fanout_is_file);
+	tcase_add_test(tc, test_commit_fanout2_is_file);
+	tcase_add_test(tc, test_commit_target_is_dir);
+	tcase_add_test(tc, test_create_no_tmp_dir);
+	tcase_add_test(tc, test_errno_map);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("trash");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_trash_untrash);
+	tcase_add_test(tc, test_trash_purge);
+	tcase_add_test(tc, test_trash_missing);
+	tcase_add_test(tc, test_trash_name_keeps_hash);
+	tcase_add_test(tc, test_trash_names_unique);
+	tcase_add_test(tc, test_trash_abandoned_restored);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exists");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exists);
+	tcase_add_test(tc, test_exists_not_regular);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sweep");
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sweep_old_uploads);
+	tcase_add_test(tc, test_sweep_age_boundary);
+	tcase_add_test(tc, test_sweep_leaves_others);
+	tcase_add_test(tc, test_sweep_trash_restored);
+	tcase_add_test(tc, test_sweep_trash_upper);
+	tcase_add_test(tc, test_sweep_trash_place_taken);
+	tcase_add_test(tc, test_sweep_trash_young);
+	tcase_add_test(tc, test_sweep_trash_bad_names);
+	tcase_add_test(tc, test_sweep_trash_place_blocked);
+	tcase_add_test(tc, test_sweep_empty);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(store_suite)
