@@ -656,6 +656,9 @@ sc_content() {
 	check_header ETag "\"$h\""
 	check_header Accept-Ranges bytes
 	check_header X-Request-Id it-content
+	check_header X-Content-Type-Options nosniff
+	check_header Content-Security-Policy sandbox
+	check_header Cache-Control "public, max-age=31536000, immutable"
 	check "Content-Disposition '$(header Content-Disposition)'" \
 	    grep -q "^attachment; .*filename\*=UTF-8''r%C3%A9sum%C3%A9%201\.txt" \
 	    <<<"$(header Content-Disposition)"
