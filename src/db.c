@@ -21,6 +21,7 @@ enum stmt {
 	ST_EXISTS,
 	ST_LIST,
 	ST_LIST_AFTER,
+	ST_KNOWN,
 	ST__MAX
 };
 
@@ -45,9 +46,15 @@ static const struct {
 	/* LIMIT NULL is LIMIT ALL: one statement serves both forms. */
 	[ST_LIST] = { "list",
 	    "SELECT " COLS " FROM files ORDER BY id LIMIT $1", 1 },
+	/* A page resumes after a file even once it is deleted (002). */
 	[ST_LIST_AFTER] = { "list_after",
-	    "SELECT " COLS " FROM files WHERE id > "
-	    "(SELECT id FROM files WHERE file_hash = $2) ORDER BY id LIMIT $1", 2 },
+	    "SELECT " COLS " FROM files WHERE id > COALESCE("
+	    "(SELECT id FROM files WHERE file_hash = $2), "
+	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
+	    "ORDER BY id LIMIT $1", 2 },
+	[ST_KNOWN] = { "known",
+	    "SELECT 1 FROM files WHERE file_hash = $1 UNION ALL "
+	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
 };
 
 static const struct config	*db_cfg;
@@ -389,11 +396,11 @@ db_list(uint64_t limit, const char *after,
 		}
 		PQclear(res);
 	}
+	/* An empty page: the end of the list, or an after never recorded? */
 	if (err == DB_OK && n == 0 && after != NULL) {
-		bool	 exists;
+		const char	*pk[1] = { after };
 
-		if ((err = db_exists(after, &exists)) == DB_OK && !exists)
-			err = DB_ERR_NOTFOUND;
+		err = one_row(ST_KNOWN, pk, 1, NULL);
 	}
 	return err;
 }

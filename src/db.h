@@ -66,7 +66,7 @@ enum db_error	db_exists(const char *hash, bool *exists);
  * means all rows; after (NULL: from the start) is the hash the page begins
  * after.  *more is set when limit rows were given and at least one more
  * exists.  row() returning non-zero stops the listing (DB_OK is returned).
- * DB_ERR_NOTFOUND when after is not a recorded hash.
+ * DB_ERR_NOTFOUND when after is neither recorded nor deleted within a day.
  */
 enum db_error	db_list(uint64_t limit, const char *after,
 		    int (*row)(void *, const struct meta *), void *arg,

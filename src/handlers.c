@@ -205,7 +205,7 @@ handle_list(struct request *r)
 		return;
 	}
 	if (err == DB_ERR_NOTFOUND) {
-		http_error(r, 400, "after names no recorded file");
+		http_error(r, 400, "unknown after hash");
 		goto out;
 	}
 	if (err != DB_OK) {

@@ -476,6 +476,54 @@ sc_list_paging() {
 	check_json '.[0].file_hash' "${all[1]}"
 }
 
+# A walk through the Link headers while files come and go: every file that
+# existed throughout is seen exactly once, even when the file a page ended
+# on is deleted before the next page is asked for.
+sc_list_paging_concurrent() {
+	local before=() got=() page link next path pages=0 i h extra=0
+	for i in 1 2 3 4 5 6; do
+		upload "$(new_file "walk_$i")"
+		check_status 201
+	done
+	req GET /service/fileupload
+	mapfile -t before < <(jf '.[].file_hash')
+
+	path='/service/fileupload?limit=2'
+	while [ -n "$path" ] && [ "$pages" -lt 1000 ]; do
+		req GET "$path"
+		check_status 200 "page $pages"
+		[ "$STATUS" = 200 ] || break
+		pages=$((pages + 1))
+		mapfile -t page < <(jf '.[].file_hash')
+		got+=("${page[@]}")
+		link=$(header Link)
+		next=$(sed -n 's/^<\([^>]*\)>; *rel="next"$/\1/p' <<<"$link")
+		if [ -n "$next" ] && [ "$pages" -le 3 ]; then
+			# Between pages: a new file, and the page's last file
+			# deleted (the next page is asked for after it).
+			upload "$(new_file "walk_new_$pages")"
+			req DELETE "/service/fileupload/${page[-1]}"
+			check_status 201 "delete between pages"
+			extra=$((extra + 1))
+		fi
+		path=$next
+	done
+	check "walk reached the end in $pages pages" test -z "$path"
+	# Every file present throughout: the first files before the walk
+	# minus the deleted ones, all seen exactly once.
+	for h in "${before[@]}"; do
+		local n
+		n=$(printf '%s\n' "${got[@]}" | grep -cx "$h" || true)
+		check "file $h seen $n times" test "$n" -eq 1
+	done
+	check_eq "no file seen twice" "$(printf '%s\n' "${got[@]}" | sort | uniq -d)" ""
+	check "files were deleted mid-walk" test "$extra" -ge 2
+
+	# A hash never recorded is still a bad value.
+	req GET "/service/fileupload?limit=1&after=$(printf '%064d' 0)"
+	check_status 400 "after an unknown hash"
+}
+
 sc_list_bad_query_400() {
 	local q
 	for q in 'limit=0' 'limit=10001' 'limit=abc' 'limit=-1' 'limit=' \
