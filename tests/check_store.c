@@ -580,8 +580,8 @@ START_TEST(test_trash_name_keeps_hash)
 
 	/*
 	 * The name is "trash-<hash>-..." so that a sweep can put the file
-	 * back; with STORE_TRASH_MAX bytes it must hold
-	 * the whole hash and the '-' after it.
+	 * back; in STORE_TRASH_MAX bytes it must hold the whole hash and
+	 * the '-' after it.
 	 */
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
