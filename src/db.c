@@ -212,17 +212,27 @@ exec_simple(const char *sql)
 	return ok ? DB_OK : failure(sql);
 }
 
+/* Copies a column into a fixed field, cut to fit (the schema's CHECKs keep it so). */
+static void
+copy_col(const PGresult *res, int row, int col, char *out, size_t outlen)
+{
+	size_t	 n = PQgetlength(res, row, col);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, PQgetvalue(res, row, col), n);
+	out[n] = '\0';
+}
+
 static void
 row_to_meta(const PGresult *res, int row, struct meta *m)
 {
-	snprintf(m->hash, sizeof(m->hash), "%s", PQgetvalue(res, row, 0));
-	snprintf(m->name, sizeof(m->name), "%s", PQgetvalue(res, row, 1));
-	snprintf(m->type, sizeof(m->type), "%s", PQgetvalue(res, row, 2));
+	copy_col(res, row, 0, m->hash, sizeof(m->hash));
+	copy_col(res, row, 1, m->name, sizeof(m->name));
+	copy_col(res, row, 2, m->type, sizeof(m->type));
 	m->size = strtoull(PQgetvalue(res, row, 3), NULL, 10);
-	snprintf(m->created_at, sizeof(m->created_at), "%s",
-	    PQgetvalue(res, row, 4));
-	snprintf(m->updated_at, sizeof(m->updated_at), "%s",
-	    PQgetvalue(res, row, 5));
+	copy_col(res, row, 4, m->created_at, sizeof(m->created_at));
+	copy_col(res, row, 5, m->updated_at, sizeof(m->updated_at));
 }
 
 /* One-row statements: the row into out, or DB_ERR_NOTFOUND. */

@@ -124,6 +124,7 @@ parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
 
 struct list_out {
 	struct request	*req;
+	struct json_meta_writer *writer;
 	size_t		 rows;
 	int		 buffered;	/* a page: kept until its Link is known */
 	char		*buf;
@@ -159,19 +160,19 @@ static int
 list_row(void *arg, const struct meta *m)
 {
 	struct list_out	*lo = arg;
-	char		*json;
+	const char	*json;
+	size_t		 len;
 	int		 rc;
 
 	if (lo->rows == 0 && !lo->buffered) {
 		http_begin(lo->req, 200, "application/json");
 		http_end(lo->req);
 	}
-	if ((json = json_meta(m)) == NULL)
+	if ((json = json_meta_writer_format(lo->writer, m, &len)) == NULL)
 		return -1;
 	rc = list_emit(lo, lo->rows == 0 ? "[" : ",", 1);
 	if (rc == 0)
-		rc = list_emit(lo, json, strlen(json));
-	free(json);
+		rc = list_emit(lo, json, len);
 	memcpy(lo->last, m->hash, sizeof(lo->last));
 	lo->rows++;
 	return rc;
@@ -194,6 +195,10 @@ handle_list(struct request *r)
 	}
 	memset(&lo, 0, sizeof(lo));
 	lo.req = r;
+	if ((lo.writer = json_meta_writer_new()) == NULL) {
+		http_error(r, 500, "out of memory");
+		return;
+	}
 	lo.buffered = limit > 0;
 	err = db_list(limit, has_after ? after : NULL, list_row, &lo, &more);
 	if (lo.rows > 0 && !lo.buffered) {
@@ -202,7 +207,7 @@ handle_list(struct request *r)
 			log_warnx("list cut short: %s", db_last_error());
 		else
 			http_write(r, "]\n", 2);
-		return;
+		goto out;
 	}
 	if (err == DB_ERR_NOTFOUND) {
 		http_error(r, 400, "unknown after hash");
@@ -227,6 +232,7 @@ handle_list(struct request *r)
 		http_write(r, "]\n", 2);
 	}
 out:
+	json_meta_writer_free(lo.writer);
 	free(lo.buf);
 }
 

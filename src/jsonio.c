@@ -23,23 +23,87 @@ take_string(struct json_object *obj)
 	return copy;
 }
 
+/* The fields of a metadata object, in API.md's order. */
+enum meta_field {
+	MF_HASH, MF_NAME, MF_TYPE, MF_SIZE, MF_CREATED, MF_UPDATED, MF__MAX
+};
+
+static const char *const meta_keys[MF__MAX] = {
+	"file_hash", "file_name", "file_type", "file_size", "created_at",
+	"updated_at"
+};
+
+struct json_meta_writer {
+	struct json_object	*obj;
+	struct json_object	*field[MF__MAX];
+};
+
+struct json_meta_writer *
+json_meta_writer_new(void)
+{
+	struct json_meta_writer	*w;
+	int			 i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->obj = json_object_new_object()) == NULL) {
+		free(w);
+		return NULL;
+	}
+	for (i = 0; i < MF__MAX; i++) {
+		w->field[i] = i == MF_SIZE ? json_object_new_int64(0) :
+		    json_object_new_string("");
+		/* The object owns the field; the writer keeps a borrowed handle. */
+		if (w->field[i] == NULL ||
+		    json_object_object_add(w->obj, meta_keys[i], w->field[i]) != 0) {
+			json_object_put(w->field[i]);
+			json_meta_writer_free(w);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+const char *
+json_meta_writer_format(struct json_meta_writer *w, const struct meta *m,
+    size_t *len)
+{
+	const char	*s;
+
+	if (!json_object_set_string(w->field[MF_HASH], m->hash) ||
+	    !json_object_set_string(w->field[MF_NAME], m->name) ||
+	    !json_object_set_string(w->field[MF_TYPE], m->type) ||
+	    !json_object_set_int64(w->field[MF_SIZE], (int64_t)m->size) ||
+	    !json_object_set_string(w->field[MF_CREATED], m->created_at) ||
+	    !json_object_set_string(w->field[MF_UPDATED], m->updated_at))
+		return NULL;
+	s = json_object_to_json_string_length(w->obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+	return s;
+}
+
+void
+json_meta_writer_free(struct json_meta_writer *w)
+{
+	if (w == NULL)
+		return;
+	json_object_put(w->obj);
+	free(w);
+}
+
 char *
 json_meta(const struct meta *m)
 {
-	struct json_object	*o = json_object_new_object();
+	struct json_meta_writer	*w;
+	const char		*s;
+	char			*copy = NULL;
+	size_t			 len;
 
-	if (o == NULL)
+	if ((w = json_meta_writer_new()) == NULL)
 		return NULL;
-	json_object_object_add(o, "file_hash", json_object_new_string(m->hash));
-	json_object_object_add(o, "file_name", json_object_new_string(m->name));
-	json_object_object_add(o, "file_type", json_object_new_string(m->type));
-	json_object_object_add(o, "file_size",
-	    json_object_new_int64((int64_t)m->size));
-	json_object_object_add(o, "created_at",
-	    json_object_new_string(m->created_at));
-	json_object_object_add(o, "updated_at",
-	    json_object_new_string(m->updated_at));
-	return take_string(o);
+	if ((s = json_meta_writer_format(w, m, &len)) != NULL)
+		copy = strdup(s);
+	json_meta_writer_free(w);
+	return copy;
 }
 
 char *

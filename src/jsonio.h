@@ -14,6 +14,23 @@
  * NULL only when out of memory.
  */
 char	*json_meta(const struct meta *m);
+/*
+ * A reusable formatter for long listings: one json-c object whose values are
+ * replaced for each row, so a row costs no allocation.
+ */
+struct json_meta_writer;
+
+/* NULL only when out of memory. */
+struct json_meta_writer *json_meta_writer_new(void);
+/*
+ * The compact JSON of m, valid until the next call or the free; its length
+ * goes to len.  NULL only when out of memory.
+ */
+const char	*json_meta_writer_format(struct json_meta_writer *,
+		    const struct meta *m, size_t *len);
+/* NULL is fine. */
+void		 json_meta_writer_free(struct json_meta_writer *);
+
 /* {"error": reason, "status": status}, plus "file_hash" when hash != NULL.  Caller frees. */
 char	*json_error(int status, const char *reason, const char *hash);
 /* A JSON string literal of s (quotes and escapes).  Caller frees. */

@@ -187,6 +187,9 @@ sc_upload_png() {
 sc_upload_binary_multi_record() {
 	local f=$IT_TMP/tricky.bin h i
 	{
+		# A fixed first byte no magic starts with: random bytes alone
+		# sometimes begin with "MZ" or another signature.
+		printf '\001\002\003\004\005\006\007\010'
 		head -c 300000 /dev/urandom
 		for i in $(seq 1 200); do
 			printf '\r\n--------------------------%s\r\n--\r\n-\r' "$i"
