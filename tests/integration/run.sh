@@ -23,7 +23,7 @@ IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$IT_DIR/lib.sh"
 
-IT_MAX=1048576	# the pool's MAX_UPLOAD_SIZE
+IT_MAX=2097152	# the pool's MAX_UPLOAD_SIZE (2 MiB)
 
 fu_require_root
 # The scenarios set these themselves; none may leak in from outside.
@@ -763,6 +763,84 @@ sc_content_png_and_errors() {
 }
 
 # 8. GET /service/fileupload/health
+# 1 MiB of random bytes back byte-exact, whole and in ranges.
+sc_content_large_ranges() {
+	local f=$IT_TMP/files/large.bin h size
+	mkdir -p "$IT_TMP/files"
+	head -c 1048576 /dev/urandom >"$f"
+	h=$(b2 "$f")
+	size=1048576
+	upload "$f" large.bin
+	check_status 201
+	req GET "/service/fileupload/$h/content"
+	check_status 200
+	check "1 MiB download differs from the upload" cmp -s "$IT_TMP/body" "$f"
+	check_header Content-Length "$size"
+
+	req GET "/service/fileupload/$h/content" -H 'Range: bytes=-100'
+	check_status 206 "suffix range"
+	check_header Content-Range "bytes $((size - 100))-$((size - 1))/$size"
+	check "suffix range bytes" cmp -s "$IT_TMP/body" <(tail -c 100 "$f")
+
+	req GET "/service/fileupload/$h/content" -H 'Range: bytes=1000-1999'
+	check_status 206 "middle range"
+	check "middle range bytes" cmp -s "$IT_TMP/body" \
+	    <(dd if="$f" bs=1000 skip=1 count=1 status=none)
+
+	req GET "/service/fileupload/$h/content" -H 'Range: bytes=0-0' \
+	    -H "If-Range: \"$h\""
+	check_status 206 "If-Range with the hash"
+	req GET "/service/fileupload/$h/content" -H 'Range: bytes=0-0' \
+	    -H 'If-Range: "another"'
+	check_status 200 "If-Range with another tag: the whole file"
+}
+
+# Hostile names give well-formed Content-Disposition headers: the ASCII
+# fallback carries no quote, backslash, CR, LF or non-ASCII byte, and
+# filename* decodes back to the stored name.  The name arrives through the
+# upload's own filename* with CR, LF, quotes, ';', '\' and non-ASCII in it.
+sc_content_disposition_hostile_names() {
+	local b=hostileboundary f=$IT_TMP/files/hostile.body h stored cd fallback ext decoded
+	mkdir -p "$IT_TMP/files"
+	printf -- '--%s\r\nContent-Disposition: form-data; name="upfile"; filename*=UTF-8'"''"'a%%22q%%22%%3B%%0D%%0Ab%%5Cc%%3B%%3Dd%%20%%C3%%A9%%E2%%82%%AC.txt\r\n\r\nhostile %s\r\n--%s--\r\n' \
+	    "$b" "$RANDOM$RANDOM$(date +%s%N)" "$b" >"$f"
+	post_raw "multipart/form-data; boundary=$b" "$f"
+	check_status 201 "upload with a hostile filename*"
+	h=$(jf .file_hash)
+	stored=$(jf .file_name)
+	check_eq "stored name (directory part, CR and LF gone)" \
+	    "c;=d é€.txt" "$stored"
+	req GET "/service/fileupload/$h/content"
+	check_status 200
+	cd=$(header Content-Disposition)
+	check "one Content-Disposition line" \
+	    test "$(grep -ci '^content-disposition:' "$IT_TMP/headers")" -eq 1
+	fallback=$(sed -n 's/^attachment; filename="\([^"]*\)"; filename\*=.*$/\1/p' <<<"$cd")
+	check "fallback filename in '$cd'" test -n "$fallback"
+	check "fallback is printable ASCII without \\: '$fallback'" \
+	    bash -c 'LC_ALL=C; ! grep -q "[^ -~]\|\\\\" <<<"$1"' _ "$fallback"
+	ext=$(sed -n "s/^.*filename\*=UTF-8''\(.*\)$/\1/p" <<<"$cd")
+	check "filename* uses only attr-chars and %XX: '$ext'" \
+	    grep -qE '^([A-Za-z0-9!#$&+.^_`|~-]|%[0-9A-F]{2})+$' <<<"$ext"
+	decoded=$(printf '%b' "${ext//%/\\x}")
+	check_eq "filename* decodes to the stored name" "$stored" "$decoded"
+}
+
+# A row whose file is gone is an integrity error: 500 JSON, logged.
+sc_content_missing_file_500() {
+	local f h
+	f=$(new_file missing)
+	h=$(b2 "$f")
+	upload "$f" missing.txt
+	check_status 201
+	rm -f "$(stored_path "$h")"
+	req GET "/service/fileupload/$h/content"
+	check_error 500 "content of a row without its file"
+	check "integrity error logged" grep -q "integrity: row $h" "$FU_VAR/logs/fileupload.log"
+	req DELETE "/service/fileupload/$h"
+	check_status 201 "such a row can still be deleted"
+}
+
 sc_health() {
 	req GET /service/fileupload/health
 	check_status 200
@@ -844,6 +922,9 @@ sc_database_down_503() {
 	check_stored "$h" "$f"
 	upload "$(new_file db_back)" up2.txt
 	check_status 201 "second upload after the database is back"
+	req GET /service/fileupload/health
+	check_status 200 "health once the database is back"
+	check_json .status ok
 }
 
 # Beyond the seed: bearer tokens.
