@@ -20,9 +20,13 @@
 #include "request.h"
 #include "store.h"
 
-/* Temp files older than this belong to no live upload: the longest one
- * allowed at a crawl would still be refreshed by its writes. */
-#define SWEEP_AGE	(60 * 60)
+/*
+ * An unlocked upload temp file older than this is a dead worker's (the
+ * lock is taken right after the file is made); a trash file older than
+ * TRASH_AGE is a delete that never reached its COMMIT.
+ */
+#define TEMP_GRACE	10
+#define TRASH_AGE	(60 * 60)
 
 int
 main(int argc, char *argv[])
@@ -32,6 +36,7 @@ main(int argc, char *argv[])
 	struct request	 req;
 	FCGX_Request	 fcgx;
 	char		 err[512], *logpath;
+	int		 n;
 
 	(void)argv;
 	if (argc > 1) {
@@ -54,8 +59,8 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	if (store_open(&app.store, cfg.data_dir) == -1)
 		fatal("DATA_DIR: cannot use %s", cfg.data_dir);
-	if (store_sweep(&app.store, SWEEP_AGE) > 0)
-		log_info("removed temp files left by an earlier worker");
+	if ((n = store_sweep(&app.store, TEMP_GRACE, TRASH_AGE)) > 0)
+		log_info("swept %d temp files left by dead workers", n);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	db_init(&cfg);

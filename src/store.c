@@ -1,3 +1,4 @@
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -83,6 +84,16 @@ store_tmp_create(struct store *s, struct store_tmp *t)
 	if (t->fd == -1) {
 		t->name[0] = '\0';
 		return store_errno(errno);
+	}
+	/*
+	 * Held until the fd closes, however the process ends: a sweep takes
+	 * an unlocked temp file for a dead worker's, whatever its age.
+	 */
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+
+		store_tmp_abort(s, t);
+		return store_errno(e);
 	}
 	return STORE_OK;
 }
@@ -254,8 +265,22 @@ sweep_trash(struct store *s, const char *name)
 	(void)unlinkat(s->tmpfd, name, 0);
 }
 
+/* Removes an upload temp file unless a live upload holds its lock. */
+static int
+sweep_upload(struct store *s, const char *name)
+{
+	int	 fd, done = 0;
+
+	if ((fd = openat(s->tmpfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		done = unlinkat(s->tmpfd, name, 0) == 0;
+	close(fd);
+	return done;
+}
+
 int
-store_sweep(struct store *s, int max_age)
+store_sweep(struct store *s, int temp_grace, int trash_age)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -280,13 +305,15 @@ store_sweep(struct store *s, int max_age)
 		if (!upload && !trash)
 			continue;
 		if (fstatat(s->tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(st.st_mode) || now - st.st_mtime < max_age)
+		    !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < (upload ? temp_grace : trash_age))
 			continue;
 		if (upload)
-			(void)unlinkat(s->tmpfd, de->d_name, 0);
-		else
+			n += sweep_upload(s, de->d_name);
+		else {
 			sweep_trash(s, de->d_name);
-		n++;
+			n++;
+		}
 	}
 	closedir(d);
 	return n;

@@ -82,11 +82,14 @@ bool		 store_exists(struct store *, const char *hash);
 void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 
 /*
- * Removes upload temp files in tmp/ older than max_age seconds (left by a
- * killed worker); younger ones may belong to uploads in progress.  Returns
- * the number removed.
+ * Cleans tmp/ of what dead workers left: an upload temp file is removed
+ * when no live upload holds its lock (each upload keeps an exclusive flock
+ * on its temp file) and it is older than temp_grace seconds (the moment
+ * between a temp file's creation and its lock); a trash file older than
+ * trash_age seconds (a delete that never finished) is put back in its place
+ * when that is empty, else removed.  Returns the number of files handled.
  */
-int		 store_sweep(struct store *, int max_age);
+int		 store_sweep(struct store *, int temp_grace, int trash_age);
 
 /* Maps an errno from a write path to the store error it means. */
 enum store_error store_errno(int);

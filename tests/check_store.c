@@ -626,7 +626,7 @@ START_TEST(test_trash_abandoned_restored)
 	    STORE_OK);
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
 	age(rel, 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
 	ck_assert(store_exists(&st, H1));
 	assert_content(H1_REL, "bytes");
 }
@@ -674,9 +674,15 @@ START_TEST(test_sweep_old_uploads)
 	age(rel, 7200);
 	write_file("tmp/upload-1-dead", "old, by hand");
 	age("tmp/upload-1-dead", 3601);
-	ck_assert_int_eq(store_sweep(&st, 3600), 2);
-	ck_assert(!exists(rel));
+	/* Old but still locked by its upload: a slow upload, not a dead one. */
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert(exists(rel));
 	ck_assert(!exists("tmp/upload-1-dead"));
+	/* Once its upload is gone (fd closed, lock released) it is swept. */
+	close(old.fd);
+	old.fd = -1;
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert(!exists(rel));
 	snprintf(rel, sizeof(rel), "tmp/%s", young.name);
 	ck_assert(exists(rel));
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
@@ -693,7 +699,7 @@ START_TEST(test_sweep_age_boundary)
 	write_file("tmp/upload-b", "b");
 	age("tmp/upload-a", 1000);
 	age("tmp/upload-b", 900);
-	ck_assert_int_eq(store_sweep(&st, 950), 1);
+	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
 	ck_assert(!exists("tmp/upload-a"));
 	ck_assert(exists("tmp/upload-b"));
 	/* Either side of max_age, with a second of slack for the clock. */
@@ -701,14 +707,14 @@ START_TEST(test_sweep_age_boundary)
 	write_file("tmp/upload-d", "d");
 	age("tmp/upload-c", 950 - 2);
 	age("tmp/upload-d", 950 + 1);
-	ck_assert_int_eq(store_sweep(&st, 950), 1);
+	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
 	ck_assert(exists("tmp/upload-c"));
 	ck_assert(!exists("tmp/upload-d"));
 	ck_assert_int_eq(unlink(path("tmp/upload-c")), 0);
 	/* Nothing old left: a second sweep does nothing. */
-	ck_assert_int_eq(store_sweep(&st, 950), 0);
+	ck_assert_int_eq(store_sweep(&st, 950, 950), 0);
 	/* max_age 0 takes everything of ours. */
-	ck_assert_int_eq(store_sweep(&st, 0), 1);
+	ck_assert_int_eq(store_sweep(&st, 0, 0), 1);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
 END_TEST
@@ -726,7 +732,7 @@ START_TEST(test_sweep_leaves_others)
 	age("tmp/Upload-1", 7200);
 	age("tmp/upload-dir", 7200);
 	age("tmp/upload-link", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 5);
 	ck_assert(exists("tmp/other"));
 	ck_assert(exists("tmp/upload-dir"));
@@ -740,7 +746,7 @@ START_TEST(test_sweep_trash_restored)
 	make_fanout();
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "restored");
 	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
 	ck_assert(store_exists(&st, H1));
 	assert_content(H1_REL, "restored");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
@@ -755,7 +761,7 @@ START_TEST(test_sweep_trash_upper)
 	    "ABCDEF0123456789-1-x", "up");
 	age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
 	assert_content(H1_REL, "up");
 }
 END_TEST
@@ -769,7 +775,7 @@ START_TEST(test_sweep_trash_place_taken)
 	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "stale");
 	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
 	assert_content(H1_REL, "current");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
@@ -779,7 +785,7 @@ START_TEST(test_sweep_trash_young)
 {
 	/* A young trash file may be a delete in progress: left alone. */
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "busy");
-	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
 	ck_assert(!store_exists(&st, H1));
 	ck_assert(exists("tmp/trash-" H1 "-123-00000000deadbeef"));
 }
@@ -804,7 +810,7 @@ START_TEST(test_sweep_trash_bad_names)
 		write_file(names[i], "junk");
 		age(names[i], 7200);
 	}
-	ck_assert_int_eq(store_sweep(&st, 3600), 6);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 6);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	ck_assert_int_eq(test_count_entries(dir), 1);	/* just tmp/ */
 }
@@ -816,16 +822,30 @@ START_TEST(test_sweep_trash_place_blocked)
 	write_file("ab", "in the way");
 	write_file("tmp/trash-" H1 "-1-x", "t");
 	age("tmp/trash-" H1 "-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600), 1);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	assert_content("ab", "in the way");
 }
 END_TEST
 
+/* Temp files and trash files have their own bounds. */
+START_TEST(test_sweep_two_bounds)
+{
+	write_file("tmp/upload-9-dead", "dead upload");
+	write_file("tmp/trash-" H1 "-9-00000000deadbeef", "recent delete");
+	age("tmp/upload-9-dead", 20);
+	age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
+	ck_assert_int_eq(store_sweep(&st, 10, 3600), 1);
+	ck_assert(!exists("tmp/upload-9-dead"));
+	ck_assert(exists("tmp/trash-" H1 "-9-00000000deadbeef"));
+	ck_assert(!store_exists(&st, H1));
+}
+END_TEST
+
 START_TEST(test_sweep_empty)
 {
-	ck_assert_int_eq(store_sweep(&st, 0), 0);
-	ck_assert_int_eq(store_sweep(&st, 3600), 0);
+	ck_assert_int_eq(store_sweep(&st, 0, 0), 0);
+	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
 }
 END_TEST
 
@@ -902,6 +922,7 @@ store_suite(void)
 	tcase_add_test(tc, test_sweep_trash_young);
 	tcase_add_test(tc, test_sweep_trash_bad_names);
 	tcase_add_test(tc, test_sweep_trash_place_blocked);
+	tcase_add_test(tc, test_sweep_two_bounds);
 	tcase_add_test(tc, test_sweep_empty);
 	suite_add_tcase(s, tc);
 	return s;

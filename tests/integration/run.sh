@@ -817,6 +817,7 @@ sc_content_disposition_hostile_names() {
 	    test "$(grep -ci '^content-disposition:' "$IT_TMP/headers")" -eq 1
 	fallback=$(sed -n 's/^attachment; filename="\([^"]*\)"; filename\*=.*$/\1/p' <<<"$cd")
 	check "fallback filename in '$cd'" test -n "$fallback"
+	# shellcheck disable=SC2016 # $1 belongs to the inner shell
 	check "fallback is printable ASCII without \\: '$fallback'" \
 	    bash -c 'LC_ALL=C; ! grep -q "[^ -~]\|\\\\" <<<"$1"' _ "$fallback"
 	ext=$(sed -n "s/^.*filename\*=UTF-8''\(.*\)$/\1/p" <<<"$cd")
@@ -973,6 +974,14 @@ sc_no_temp_files_left() {
 	check "DATA_DIR/tmp exists" test -d "$IT_DATA_DIR/tmp"
 }
 
+# More scenarios, one file per concern, run after those above.
+IT_EXTRA=("$IT_DIR"/scenarios/*.sh)
+for f in "${IT_EXTRA[@]}"; do
+	[ -e "$f" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
 # ------------------------------------------------------------------ main
 
 if [ $# -gt 0 ]; then
@@ -983,8 +992,16 @@ if [ $# -gt 0 ]; then
 	done
 	scenarios+=(sc_no_temp_files_left)
 else
-	# In file order; sc_no_temp_files_left stays last.
-	mapfile -t scenarios < <(grep -oE '^sc_[a-z0-9_]+' "${BASH_SOURCE[0]}")
+	# In file order, then the scenario files; the two final checks last.
+	mapfile -t scenarios < <(
+		grep -oE '^sc_[a-z0-9_]+' "${BASH_SOURCE[0]}" |
+		    grep -vxE 'sc_no_sanitizer_reports|sc_no_temp_files_left'
+		for f in "${IT_EXTRA[@]}"; do
+			[ ! -e "$f" ] || grep -oE '^sc_[a-z0-9_]+' "$f"
+		done
+		echo sc_no_sanitizer_reports
+		echo sc_no_temp_files_left
+	)
 fi
 if [ "$IT_SANITIZED" -eq 0 ]; then
 	for i in "${!scenarios[@]}"; do
