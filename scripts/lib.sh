@@ -51,7 +51,7 @@ fu_pkg_installed() {
 fu_install_deps() {
 	local pkgs=(build-essential autoconf automake libtool pkg-config
 	    libfcgi-dev spawn-fcgi postgresql libpq-dev libmagic-dev
-	    libsodium-dev libjson-c-dev check curl valgrind jq)
+	    libsodium-dev libjson-c-dev check curl valgrind jq multiwatch)
 	local missing=() p have_nginx=0
 
 	for p in "${pkgs[@]}"; do
@@ -347,7 +347,8 @@ fu_render_conf() {
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
 	    SOCKET="$FU_VAR/run/fileupload.sock" DATA_DIR="$FU_VAR/data" \
-	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}"
+	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}" \
+	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-on}"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
 	    LISTEN="$FU_LISTEN" SOCKET="$FU_VAR/run/fileupload.sock" \
 	    LOCATIONS_CONF="$c/fileupload-locations.conf"
@@ -400,9 +401,15 @@ fu_stop_pids() {
 
 # -------------------------------------------------------------------- pool
 
-# fu_pool_start WORKER_BINARY: spawn-fcgi pool of $WORKERS (default: nproc)
-# workers on $FU_VAR/run/fileupload.sock, mode 0660, owned by nginx's
-# user, the workers running as $FU_USER.
+# fu_pool_start WORKER_BINARY: a pool of $WORKERS (default: nproc) workers
+# on $FU_VAR/run/fileupload.sock, mode 0660, owned by nginx's user, the
+# workers running as $FU_USER.
+#
+# spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
+# which forks the workers and starts a new one whenever one dies (spawn-fcgi
+# alone never restarts a worker).  $FU_VAR/run/pool.pid holds multiwatch's
+# PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
+# on to every worker and waits for them.
 #
 # The workers get a clean environment with only the variables below.
 # It is built in a subshell rather than on an env(1) command line so that
@@ -414,7 +421,7 @@ fu_pool_start() {
 	local src=$1 n=${WORKERS:-$(nproc)} sock=$FU_VAR/run/fileupload.sock
 	local pidfile=$FU_VAR/run/pool.pid worker=$FU_VAR/bin/fileupload-worker
 	local -a envs
-	local kv name
+	local kv name i
 
 	fu_nginx_user
 	[ -x "$src" ] || fu_die "no worker binary at $src (build first)"
@@ -436,7 +443,7 @@ fu_pool_start() {
 		[ -z "${!name+x}" ] || envs+=("$name=${!name}")
 	done
 
-	fu_log "starting $n workers on $sock"
+	fu_log "starting $n workers on $sock (supervised by multiwatch)"
 	(
 		while read -r name; do
 			unset "$name" 2>/dev/null || true
@@ -444,16 +451,21 @@ fu_pool_start() {
 		for kv in "${envs[@]}"; do
 			export "${kv?}"
 		done
+		# Retries: a worker dying more than 10 times, each within 10 s
+		# of its start, is a crash loop; multiwatch then gives up on it.
 		exec spawn-fcgi -s "$sock" -M 0660 \
 		    -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP" \
-		    -u "$FU_USER" -g "$FU_USER" -F "$n" -P "$pidfile" \
+		    -u "$FU_USER" -g "$FU_USER" -n \
+		    -- "$(command -v multiwatch)" -f "$n" -r 10 -t 10000 -s TERM \
 		    -- "$worker"
-	) >"$FU_VAR/logs/spawn-fcgi.log" 2>&1 || {
-		cat "$FU_VAR/logs/spawn-fcgi.log" >&2
-		fu_die "spawn-fcgi failed"
-	}
+	) </dev/null >>"$FU_VAR/logs/spawn-fcgi.log" 2>&1 &
+	echo "$!" >"$pidfile"
 	# A worker that dies at startup (bad config, no DATA_DIR) does so at
-	# once: give it a moment and check all of them are still there.
+	# once: give the pool a moment and check all of them are there.
+	for i in $(seq 1 30); do
+		[ "$(fu_pool_pids | wc -l)" -lt "$n" ] || break
+		sleep 0.1
+	done
 	sleep 0.3
 	local pid alive=0
 	for pid in $(fu_pool_pids); do
@@ -463,26 +475,43 @@ fu_pool_start() {
 	done
 	if [ "$alive" -ne "$n" ]; then
 		fu_log "only $alive of $n workers are running; last log lines:"
+		tail -n 20 "$FU_VAR/logs/spawn-fcgi.log" >&2 2>/dev/null || true
 		tail -n 20 "$FU_VAR/logs/fileupload.log" >&2 2>/dev/null || true
 		fu_pool_stop
 		return 1
 	fi
 }
 
-fu_pool_pids() {
-	local f=$FU_VAR/run/pool.pid
+# The supervisor's PID (multiwatch), if it runs.
+fu_pool_supervisor() {
+	local f=$FU_VAR/run/pool.pid pid
 
 	[ -f "$f" ] || return 0
-	tr -s ' \n' '\n' <"$f" | grep -E '^[0-9]+$' || true
+	pid=$(cat "$f")
+	! fu_pid_is "$pid" "$(command -v multiwatch)" || printf '%s\n' "$pid"
+}
+
+# The workers' PIDs: the supervisor's children.
+fu_pool_pids() {
+	local sup
+
+	sup=$(fu_pool_supervisor)
+	[ -n "$sup" ] || return 0
+	tr -s ' ' '\n' <"/proc/$sup/task/$sup/children" | grep -E '^[0-9]+$' || true
 }
 
 fu_pool_stop() {
-	local pids
+	local sup pids
 
-	mapfile -t pids < <(fu_pool_pids)
-	if [ "${#pids[@]}" -gt 0 ]; then
-		fu_log "stopping workers: ${pids[*]}"
-		fu_stop_pids "$FU_VAR/bin/fileupload-worker" TERM "${pids[@]}"
+	sup=$(fu_pool_supervisor)
+	if [ -n "$sup" ]; then
+		mapfile -t pids < <(fu_pool_pids)
+		fu_log "stopping workers: ${pids[*]} (supervisor $sup)"
+		fu_stop_pids "$(command -v multiwatch)" TERM "$sup"
+		# Should multiwatch have been killed outright, its workers
+		# would be orphans: end them by their recorded PIDs.
+		[ "${#pids[@]}" -eq 0 ] ||
+		    fu_stop_pids "$FU_VAR/bin/fileupload-worker" TERM "${pids[@]}"
 	fi
 	rm -f "$FU_VAR/run/pool.pid" "$FU_VAR/run/fileupload.sock"
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -21,12 +22,26 @@
 #include "store.h"
 
 /*
- * An unlocked upload temp file older than this is a dead worker's (the
- * lock is taken right after the file is made); a trash file older than
- * TRASH_AGE is a delete that never reached its COMMIT.
+ * An unlocked upload temp file is a dead worker's, whatever its age; a
+ * trash file older than TRASH_AGE is a delete that never reached its
+ * COMMIT.  Sweeps run at start (a killed worker's replacement cleans up
+ * after it) and then every SWEEP_EVERY seconds between requests.
  */
-#define TEMP_GRACE	10
+#define TEMP_GRACE	0
 #define TRASH_AGE	(60 * 60)
+#define SWEEP_EVERY	60
+
+static time_t	 last_sweep;
+
+static void
+sweep(struct store *st)
+{
+	int	 n;
+
+	if ((n = store_sweep(st, TEMP_GRACE, TRASH_AGE)) > 0)
+		log_info("swept %d temp files left by dead workers", n);
+	last_sweep = time(NULL);
+}
 
 int
 main(int argc, char *argv[])
@@ -36,7 +51,6 @@ main(int argc, char *argv[])
 	struct request	 req;
 	FCGX_Request	 fcgx;
 	char		 err[512], *logpath;
-	int		 n;
 
 	(void)argv;
 	if (argc > 1) {
@@ -59,8 +73,7 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	if (store_open(&app.store, cfg.data_dir) == -1)
 		fatal("DATA_DIR: cannot use %s", cfg.data_dir);
-	if ((n = store_sweep(&app.store, TEMP_GRACE, TRASH_AGE)) > 0)
-		log_info("swept %d temp files left by dead workers", n);
+	sweep(&app.store);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	db_init(&cfg);
@@ -80,6 +93,8 @@ main(int argc, char *argv[])
 		request_log(&req);
 		log_set_request_id(NULL);
 		FCGX_Finish_r(&fcgx);
+		if (time(NULL) - last_sweep >= SWEEP_EVERY)
+			sweep(&app.store);
 	}
 	log_info("worker exiting");
 	db_close();

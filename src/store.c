@@ -77,22 +77,32 @@ unique_name(const char *prefix, const char *tag, char *out, size_t outlen)
 enum store_error
 store_tmp_create(struct store *s, struct store_tmp *t)
 {
+	char	 id[40], fresh[sizeof(t->name)];
+	int	 e;
+
 	t->size = 0;
-	unique_name(STORE_TMP_PREFIX, "", t->name, sizeof(t->name));
-	t->fd = openat(s->tmpfd, t->name,
+	unique_name("", "", id, sizeof(id));
+	snprintf(fresh, sizeof(fresh), "%s%s", STORE_NEW_PREFIX, id);
+	snprintf(t->name, sizeof(t->name), "%s%s", STORE_TMP_PREFIX, id);
+	t->fd = openat(s->tmpfd, fresh,
 	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
 	if (t->fd == -1) {
 		t->name[0] = '\0';
 		return store_errno(errno);
 	}
 	/*
-	 * Held until the fd closes, however the process ends: a sweep takes
-	 * an unlocked temp file for a dead worker's, whatever its age.
+	 * The lock is held until the fd closes, however the process ends, so
+	 * a sweep takes an unlocked upload-* file for a dead worker's.  The
+	 * file only gets its upload-* name once locked: a sweep can never
+	 * catch it between the two.
 	 */
-	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1) {
-		int e = errno;
-
-		store_tmp_abort(s, t);
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1 ||
+	    renameat(s->tmpfd, fresh, s->tmpfd, t->name) == -1) {
+		e = errno;
+		(void)unlinkat(s->tmpfd, fresh, 0);
+		close(t->fd);
+		t->fd = -1;
+		t->name[0] = '\0';
 		return store_errno(e);
 	}
 	return STORE_OK;
@@ -301,7 +311,9 @@ store_sweep(struct store *s, int temp_grace, int trash_age)
 		upload = strncmp(de->d_name, STORE_TMP_PREFIX,
 		    strlen(STORE_TMP_PREFIX)) == 0;
 		trash = strncmp(de->d_name, STORE_TRASH_PREFIX,
-		    strlen(STORE_TRASH_PREFIX)) == 0;
+		    strlen(STORE_TRASH_PREFIX)) == 0 ||
+		    strncmp(de->d_name, STORE_NEW_PREFIX,
+		    strlen(STORE_NEW_PREFIX)) == 0;
 		if (!upload && !trash)
 			continue;
 		if (fstatat(s->tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
@@ -310,6 +322,8 @@ store_sweep(struct store *s, int temp_grace, int trash_age)
 			continue;
 		if (upload)
 			n += sweep_upload(s, de->d_name);
+		else if (de->d_name[0] == 'n')
+			n += unlinkat(s->tmpfd, de->d_name, 0) == 0;
 		else {
 			sweep_trash(s, de->d_name);
 			n++;

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define STORE_TMP_PREFIX	"upload-"
+#define STORE_NEW_PREFIX	"new-"		/* created, not yet locked */
+#define STORE_TMP_PREFIX	"upload-"	/* locked by its live upload */
 #define STORE_TRASH_PREFIX	"trash-"
 #define STORE_REL_MAX		(6 + 64 + 1)	/* "ab/cd/" + hash + NUL */
 #define STORE_TRASH_MAX		128		/* "trash-<hash>-<pid>-<random>" */
@@ -84,10 +85,11 @@ void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 /*
  * Cleans tmp/ of what dead workers left: an upload temp file is removed
  * when no live upload holds its lock (each upload keeps an exclusive flock
- * on its temp file) and it is older than temp_grace seconds (the moment
- * between a temp file's creation and its lock); a trash file older than
- * trash_age seconds (a delete that never finished) is put back in its place
- * when that is empty, else removed.  Returns the number of files handled.
+ * on its temp file) and it is older than temp_grace seconds; a trash file
+ * older than trash_age seconds (a delete that never finished) is put back
+ * in its place when that is empty, else removed, and so is a "new-" file
+ * (a worker killed between creating and locking its temp file).  Returns
+ * the number of files handled.
  */
 int		 store_sweep(struct store *, int temp_grace, int trash_age);
 

@@ -839,6 +839,13 @@ START_TEST(test_sweep_two_bounds)
 	ck_assert(!exists("tmp/upload-9-dead"));
 	ck_assert(exists("tmp/trash-" H1 "-9-00000000deadbeef"));
 	ck_assert(!store_exists(&st, H1));
+	/* A file killed before its lock: by the trash bound. */
+	write_file("tmp/new-9-00000000deadbeef", "never locked");
+	age("tmp/new-9-00000000deadbeef", 20);
+	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
+	age("tmp/new-9-00000000deadbeef", 3700);
+	ck_assert_int_eq(store_sweep(&st, 0, 3600), 1);
+	ck_assert(!exists("tmp/new-9-00000000deadbeef"));
 }
 END_TEST
 
