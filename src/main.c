@@ -31,7 +31,52 @@
 #define TRASH_AGE	(60 * 60)
 #define SWEEP_EVERY	60
 
-static time_t	 last_sweep;
+static time_t			 last_sweep;
+static volatile sig_atomic_t	 busy;		/* a request is in hand */
+static volatile sig_atomic_t	 stopping;	/* SIGTERM or SIGINT came */
+static volatile sig_atomic_t	 reopen_log;	/* SIGHUP came */
+
+/*
+ * SIGTERM between requests ends the worker at once: there is nothing in
+ * hand to lose.  During a request it only marks the worker stopping; the
+ * request is finished and answered first (its length bounded by the
+ * supervisor's grace period before SIGKILL).
+ */
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (!busy)
+		_exit(0);
+}
+
+/* SIGHUP: logrotate moved the log; reopen it before the next line. */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reopen_log = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction	 sa;
+
+	/* SA_RESTART: the request in hand reads and writes on, undisturbed. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	/* A client gone mid-response must be an error return, not a death. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
 
 static void
 sweep(struct store *st)
@@ -67,7 +112,6 @@ main(int argc, char *argv[])
 		fatal("asprintf");
 	if (log_open(logpath) == -1)
 		fatal("LOG_DIR: cannot open %s", logpath);
-	free(logpath);
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
@@ -81,13 +125,18 @@ main(int argc, char *argv[])
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
 
-	/* A client gone mid-response must be an error return, not a death. */
-	signal(SIGPIPE, SIG_IGN);
+	install_signals();
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
 		fatalx("FastCGI initialisation failed");
 	log_info("worker ready");
-	while (FCGX_Accept_r(&fcgx) == 0) {
+	while (!stopping && FCGX_Accept_r(&fcgx) == 0) {
+		busy = 1;
+		if (reopen_log) {
+			reopen_log = 0;
+			if (log_open(logpath) == -1)
+				log_warn("reopen %s", logpath);
+		}
 		request_init(&req, &fcgx);
 		handle_request(&app, &req);
 		request_log(&req);
@@ -95,11 +144,13 @@ main(int argc, char *argv[])
 		FCGX_Finish_r(&fcgx);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY)
 			sweep(&app.store);
+		busy = 0;
 	}
 	log_info("worker exiting");
 	db_close();
 	mime_close();
 	store_close(&app.store);
 	config_free(&cfg);
+	free(logpath);
 	return 0;
 }

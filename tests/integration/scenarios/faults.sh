@@ -40,6 +40,14 @@ worker_with_temp() {
 	return 1
 }
 
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+not_in_file() {
+	! grep -q "$1" "$2"
+}
+
 pool_has() {
 	[ "$(fu_pool_pids | wc -l)" -eq "$1" ]
 }
@@ -265,4 +273,47 @@ sc_delete_races_reupload() {
 	printf '    (%d rounds ended with row and file, %d with neither)\n' >&3 \
 	    "$both" "$neither"
 	check_tmp_empty
+}
+
+# SIGTERM to a worker in the middle of an upload: it finishes and answers
+# that request, then exits (and multiwatch starts another).
+sc_worker_sigterm_graceful() {
+	local f h victim
+	REQUEST_BUFFERING=off restart_nginx
+	f=$(random_file graceful.bin 600000)
+	h=$(b2 "$f")
+	slow_upload "$f" 200k
+	if ! wait_for 10 has_tmp_files; then
+		fail "the upload never reached a worker"
+	fi
+	victim=$(worker_with_temp || true)
+	check "a worker holds the upload's temp file" test -n "$victim"
+	[ -z "$victim" ] || kill -TERM "$victim"
+	wait "$SLOW_PID" || true
+	check_eq "the upload in hand completed" 201 "$(cat "$IT_TMP/slow.status")"
+	check_stored "$h" "$f"
+	check "the worker exited after its request" wait_for 5 pid_gone "$victim"
+	check "multiwatch keeps the pool full" wait_for 10 pool_has 2
+	restart_nginx
+}
+
+# SIGHUP reopens the log, so logrotate can move it away.
+sc_log_reopened_on_sighup() {
+	local log=$FU_VAR/logs/fileupload.log pid
+	mv "$log" "$log.1"
+	for pid in $(fu_pool_pids); do
+		kill -HUP "$pid"
+	done
+	req GET /service/fileupload -H 'X-Request-Id: it-after-rotate'
+	req GET /service/fileupload -H 'X-Request-Id: it-after-rotate'
+	check "a new log file" test -f "$log"
+	check "the new log has the request" grep -q it-after-rotate "$log"
+	check "the old log does not" not_in_file it-after-rotate "$log.1"
+	cat "$log.1" "$log" >"$log.joined" 2>/dev/null && mv "$log.joined" "$log"
+	rm -f "$log.1"
+	chown "$FU_USER:$FU_USER" "$log"
+	chmod 0640 "$log"
+	for pid in $(fu_pool_pids); do
+		kill -HUP "$pid"
+	done
 }
