@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+#
+# fileupload-migrate: a fresh database, one up to date, a new migration
+# added, a failing migration, two migrators at once.  Each scenario uses a
+# database of its own in the suite's cluster.
+# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh).
+
+# fresh_db NAME: (re)creates database NAME owned by the service's role.
+fresh_db() {
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $1" \
+	    -c "CREATE DATABASE $1 OWNER $FU_DB_USER" >/dev/null
+}
+
+# migrate DB SQLDIR ARGS...: the tool against database DB; output in
+# $IT_TMP/migrate.out, status returned.
+migrate() {
+	local db=$1 dir=$2
+	shift 2
+	env DB_TYPE=postgresql DB_HOST="$FU_DB_HOST" DB_PORT="$FU_DB_PORT" \
+	    DB_USER="$FU_DB_USER" DB_NAME="$db" \
+	    "$IT_MIGRATE" -d "$dir" "$@" >"${MIGRATE_OUT:-$IT_TMP/migrate.out}" 2>&1
+}
+
+db_value() {
+	fu_pg_psql "$IT_PG_DIR" "$1" -tAc "$2"
+}
+
+sc_migrate_fresh_then_up_to_date() {
+	local n
+	fresh_db it_mig_fresh
+	check "up on a fresh database" migrate it_mig_fresh "$FU_ROOT/sql" up
+	n=$(find "$FU_ROOT/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)
+	check_eq "every migration applied once" "$n" \
+	    "$(db_value it_mig_fresh 'SELECT count(*) FROM schema_migrations')"
+	check_eq "files table exists" 1 \
+	    "$(db_value it_mig_fresh "SELECT count(*) FROM pg_tables WHERE tablename = 'files'")"
+	check "up again" migrate it_mig_fresh "$FU_ROOT/sql" up
+	check "says it is up to date" grep -q 'up to date' "$IT_TMP/migrate.out"
+	check_eq "nothing applied twice" "$n" \
+	    "$(db_value it_mig_fresh 'SELECT count(*) FROM schema_migrations')"
+	check "status" migrate it_mig_fresh "$FU_ROOT/sql" status
+	check_eq "status lists every migration as applied" "$n" \
+	    "$(grep -c '^applied' "$IT_TMP/migrate.out")"
+}
+
+sc_migrate_new_migration_added() {
+	local dir=$IT_TMP/sql-new
+	fresh_db it_mig_new
+	check "up" migrate it_mig_new "$FU_ROOT/sql" up
+	rm -rf "$dir"
+	cp -r "$FU_ROOT/sql" "$dir"
+	printf 'ALTER TABLE files ADD COLUMN it_note text;\n' >"$dir/900_it_note.sql"
+	check "status before" migrate it_mig_new "$dir" status
+	check "the new one is pending" grep -q '^pending *900_it_note.sql' "$IT_TMP/migrate.out"
+	check "up with the new migration" migrate it_mig_new "$dir" up
+	check_eq "only the new one applied" "applied 900_it_note.sql" \
+	    "$(cat "$IT_TMP/migrate.out")"
+	check_eq "its change is there" 1 "$(db_value it_mig_new \
+	    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'files' AND column_name = 'it_note'")"
+}
+
+sc_migrate_failure_rolls_back() {
+	local dir=$IT_TMP/sql-bad
+	fresh_db it_mig_bad
+	rm -rf "$dir"
+	cp -r "$FU_ROOT/sql" "$dir"
+	printf 'CREATE TABLE it_half (a int);\nTHIS IS NOT SQL;\n' >"$dir/901_broken.sql"
+	if migrate it_mig_bad "$dir" up; then
+		fail "a broken migration was reported as applied"
+	fi
+	check "the error names the migration" grep -q '901_broken.sql' "$IT_TMP/migrate.out"
+	check_eq "not recorded" 0 "$(db_value it_mig_bad \
+	    "SELECT count(*) FROM schema_migrations WHERE version = '901_broken.sql'")"
+	check_eq "its first statement rolled back" 0 "$(db_value it_mig_bad \
+	    "SELECT count(*) FROM pg_tables WHERE tablename = 'it_half'")"
+	check_eq "the good ones before it applied" 1 "$(db_value it_mig_bad \
+	    "SELECT count(*) FROM pg_tables WHERE tablename = 'files'")"
+}
+
+# Two migrators at once on a fresh database: the advisory lock makes one
+# wait for the other; both succeed and each migration is recorded once.
+sc_migrate_two_at_once() {
+	local a b
+	fresh_db it_mig_race
+	MIGRATE_OUT=$IT_TMP/mig.a migrate it_mig_race "$FU_ROOT/sql" up &
+	a=$!
+	MIGRATE_OUT=$IT_TMP/mig.b migrate it_mig_race "$FU_ROOT/sql" up &
+	b=$!
+	check "first migrator" wait "$a"
+	check "second migrator" wait "$b"
+	check_eq "each migration recorded once" \
+	    "$(find "$FU_ROOT/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)" \
+	    "$(db_value it_mig_race 'SELECT count(DISTINCT version) FROM schema_migrations')"
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE it_mig_race" \
+	    -c "DROP DATABASE IF EXISTS it_mig_fresh" \
+	    -c "DROP DATABASE IF EXISTS it_mig_new" \
+	    -c "DROP DATABASE IF EXISTS it_mig_bad" >/dev/null
+}
