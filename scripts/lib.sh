@@ -75,6 +75,23 @@ fu_install_deps() {
 	fi
 }
 
+# newman, for the Postman collection (tests/postman), from the npm registry
+# at the versions package-lock.json pins; Node.js from Debian if missing.
+fu_install_newman() {
+	local dir=$FU_ROOT/tests/postman
+
+	[ ! -x "$dir/node_modules/.bin/newman" ] || return 0
+	if ! command -v npm >/dev/null 2>&1; then
+		fu_log "installing: nodejs npm"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		    --no-install-recommends nodejs npm ||
+		    { apt-get update && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y --no-install-recommends nodejs npm; }
+	fi
+	fu_log "installing newman (npm ci in tests/postman)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 # ------------------------------------------------------------------- build
 
 # Builds into FU_BUILD_DIR (default ./build, a VPATH build), so that a

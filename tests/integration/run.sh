@@ -100,13 +100,13 @@ restart_nginx() {
 
 setup() {
 	fu_prepare_var
-	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port 55432)"
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((55432 + RANDOM % 400)))"
 	FU_DB_HOST=$FU_PG_HOST
 	FU_DB_PORT=$FU_PG_PORT
 	FU_DB_USER=fileupload
 	FU_DB_NAME=fileupload
 	fu_migrate "$IT_MIGRATE"
-	FU_LISTEN=127.0.0.1:$(fu_free_port 18080)
+	FU_LISTEN=127.0.0.1:$(fu_free_port $((18080 + RANDOM % 400)))
 	IT_URL=http://$FU_LISTEN
 	start_pool
 	restart_nginx
