@@ -856,15 +856,24 @@ START_TEST(test_sweep_empty)
 }
 END_TEST
 
+/* A TCase with the base directory and per-test DATA_DIR fixtures. */
+static TCase *
+store_tcase(const char *name)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	return tc;
+}
+
 static Suite *
 store_suite(void)
 {
 	Suite	*s = suite_create("store");
 	TCase	*tc;
 
-	tc = tcase_create("open");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("open");
 	tcase_add_test(tc, test_open_creates_tmp);
 	tcase_add_test(tc, test_open_again);
 	tcase_add_test(tc, test_open_missing);
@@ -873,9 +882,7 @@ store_suite(void)
 	tcase_add_test(tc, test_close_twice);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("commit");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("commit");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_relpath);
 	tcase_add_test(tc, test_commit);
@@ -886,9 +893,7 @@ store_suite(void)
 	tcase_add_test(tc, test_tmp_unique);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("failures");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("failures");
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_abort_unused_and_committed);
 	tcase_add_test(tc, test_abort_spares_others);
@@ -899,9 +904,7 @@ store_suite(void)
 	tcase_add_test(tc, test_errno_map);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("trash");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("trash");
 	tcase_add_test(tc, test_trash_untrash);
 	tcase_add_test(tc, test_trash_purge);
 	tcase_add_test(tc, test_trash_missing);
@@ -910,16 +913,12 @@ store_suite(void)
 	tcase_add_test(tc, test_trash_abandoned_restored);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("exists");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("exists");
 	tcase_add_test(tc, test_exists);
 	tcase_add_test(tc, test_exists_not_regular);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("sweep");
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = store_tcase("sweep");
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_sweep_age_boundary);
 	tcase_add_test(tc, test_sweep_leaves_others);
