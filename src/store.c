@@ -163,6 +163,12 @@ sync_dir(int dirfd, const char *path)
 	return rc;
 }
 
+int
+store_sync_dir(struct store *s, const char *rel)
+{
+	return sync_dir(s->dirfd, rel);
+}
+
 enum store_error
 store_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
@@ -222,6 +228,8 @@ store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	unique_name(STORE_TRASH_PREFIX, hash, trash, trashlen);
 	if (renameat(s->dirfd, rel, s->tmpfd, trash) == -1)
 		return store_errno(errno);
+	/* A sweep ages trash by mtime: count from now, not from the upload. */
+	(void)utimensat(s->tmpfd, trash, NULL, 0);
 	if (sync_dir(s->dirfd, dir2) == -1 || fsync(s->tmpfd) == -1)
 		return store_errno(errno);
 	return STORE_OK;
@@ -234,8 +242,16 @@ store_untrash(struct store *s, const char *trash, const char *hash)
 
 	store_relpath(hash, rel);
 	snprintf(dir2, sizeof(dir2), "%.5s", rel);
-	if (renameat(s->tmpfd, trash, s->dirfd, rel) == -1)
-		return store_errno(errno);
+	if (renameat2(s->tmpfd, trash, s->dirfd, rel, RENAME_NOREPLACE) == -1) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return errno == EEXIST ? STORE_ERR_EXISTS :
+			    store_errno(errno);
+		/* No RENAME_NOREPLACE on this file system: link refuses too. */
+		if (linkat(s->tmpfd, trash, s->dirfd, rel, 0) == -1)
+			return errno == EEXIST ? STORE_ERR_EXISTS :
+			    store_errno(errno);
+		(void)unlinkat(s->tmpfd, trash, 0);
+	}
 	if (sync_dir(s->dirfd, dir2) == -1 || fsync(s->tmpfd) == -1)
 		return store_errno(errno);
 	return STORE_OK;

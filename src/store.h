@@ -25,6 +25,7 @@ enum store_error {
 	STORE_ERR_NOSPACE,	/* ENOSPC, EDQUOT, EFBIG */
 	STORE_ERR_IO,		/* any other write/fsync/rename/open failure */
 	STORE_ERR_NOENT,	/* no such stored file */
+	STORE_ERR_EXISTS,	/* the place is taken */
 	STORE_ERR__MAX
 };
 
@@ -68,14 +69,19 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
 /*
  * Delete in two steps so that the row's removal can commit in between:
  * store_trash moves the file of hash into tmp/ under a name written to
- * trash (STORE_TRASH_MAX bytes); store_untrash puts it back (the delete did not commit);
- * store_purge unlinks it (the delete committed).
+ * trash (STORE_TRASH_MAX bytes); store_untrash puts it back (the delete did
+ * not commit) unless a file took the place meanwhile (STORE_ERR_EXISTS: a
+ * newer upload's, never overwritten); store_purge unlinks it (the delete
+ * committed).  On failure errno tells the cause.
  */
 enum store_error store_trash(struct store *, const char *hash, char *trash,
 		    size_t trashlen);
 enum store_error store_untrash(struct store *, const char *trash,
 		    const char *hash);
 void		 store_purge(struct store *, const char *trash);
+
+/* fsyncs the directory rel (relative to DATA_DIR, "." for itself). */
+int		 store_sync_dir(struct store *, const char *rel);
 
 /* True when the file of hash is present. */
 bool		 store_exists(struct store *, const char *hash);

@@ -515,6 +515,40 @@ END_TEST
 
 /* --- trash --- */
 
+/* A newer upload in the place: untrash never overwrites it. */
+START_TEST(test_untrash_place_taken)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 4];
+
+	make_tmp(&t, "old");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
+	make_tmp(&t, "new");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_ERR_EXISTS);
+	assert_content(H1_REL, "new");
+	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	ck_assert(exists(rel));
+}
+END_TEST
+
+/* Trash ages from the delete, not from the upload of the file. */
+START_TEST(test_trash_age_from_delete)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	make_tmp(&t, "ancient");
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	age(H1_REL, 7200);
+	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
+	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+}
+END_TEST
+
 START_TEST(test_trash_untrash)
 {
 	struct store_tmp	 t;
@@ -906,6 +940,8 @@ store_suite(void)
 
 	tc = store_tcase("trash");
 	tcase_add_test(tc, test_trash_untrash);
+	tcase_add_test(tc, test_untrash_place_taken);
+	tcase_add_test(tc, test_trash_age_from_delete);
 	tcase_add_test(tc, test_trash_purge);
 	tcase_add_test(tc, test_trash_missing);
 	tcase_add_test(tc, test_trash_name_keeps_hash);

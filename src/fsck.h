@@ -1,0 +1,137 @@
+/*
+ * fileupload-fsck: the files table against DATA_DIR, after a crash or at
+ * any time while the workers run.
+ *
+ * Both sides are read in byte order of the hash and merged, so memory does
+ * not grow with the number of files: the rows come one at a time (libpq
+ * single-row mode), and DATA_DIR is walked one directory at a time, each
+ * directory's names sorted (DATA_DIR, then ab/, then ab/cd/).  What the
+ * walk finds is reported through a callback, one line per problem; with
+ * repair set, each problem that is understood is also mended, and the line
+ * says how.
+ *
+ * The database side is a table of callbacks (struct fsck_db), so the
+ * logic runs against a test double as well as against PostgreSQL
+ * (fsck_pg_open).
+ */
+#ifndef FSCK_H
+#define FSCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "hash.h"
+
+struct config;
+struct store;
+
+/* An orphan younger than this may be an upload between rename and COMMIT. */
+#define FSCK_ORPHAN_AGE		(10 * 60)
+/* An unlocked upload temp file older than this is a dead upload's. */
+#define FSCK_UPLOAD_AGE		60
+/* A trash file older than this is a delete that never finished. */
+#define FSCK_TRASH_AGE		(60 * 60)
+/* Where -r puts corrupt files, under DATA_DIR; skipped by the walk. */
+#define FSCK_LOST_FOUND		"lost+found"
+
+enum fsck_problem {
+	FSCK_MISSING,		/* a row without its file */
+	FSCK_ORPHAN,		/* a stored file without its row */
+	FSCK_CORRUPT,		/* size or content not the row's */
+	FSCK_STRAY,		/* anything else in DATA_DIR */
+	FSCK_STALE_TEMP,	/* an abandoned upload or trash file in tmp/ */
+	FSCK__MAX
+};
+
+struct fsck_row {
+	char		hash[HASH_HEX_LEN + 1];
+	uint64_t	size;
+};
+
+/*
+ * The database.  Every function gets arg.  The rows are one listing,
+ * begun, read to the end (or not) and ended; the other calls go through a
+ * second connection, so they may come while the listing is open.
+ */
+struct fsck_db {
+	void	*arg;
+	/* Starts listing every row in byte order of file_hash: 0, or -1. */
+	int	 (*rows_begin)(void *arg);
+	/* The next row: 1 with *row filled, 0 at the end, -1 on error. */
+	int	 (*rows_next)(void *arg, struct fsck_row *row);
+	/* Ends the listing, whether or not it reached its end. */
+	void	 (*rows_end)(void *arg);
+	/* Whether hash is recorded (committed) now: 1, 0, or -1 on error. */
+	int	 (*exists)(void *arg, const char *hash);
+	/*
+	 * Deletes the row of hash in a transaction left open, the row locked
+	 * until commit or rollback: 1 (a one-line description of the row in
+	 * desc), 0 when there is no such row (nothing is left open), -1 on
+	 * error (nothing is left open).
+	 */
+	int	 (*delete_begin)(void *arg, const char *hash, char *desc,
+		    size_t desclen);
+	/* Commits that delete: 0, or -1 when the row is still there. */
+	int	 (*commit)(void *arg);
+	void	 (*rollback)(void *arg);
+	/* The last error, for messages; never NULL. */
+	const char *(*error)(void *arg);
+};
+
+struct fsck {
+	/* Set by the caller. */
+	struct store	*store;		/* DATA_DIR, opened */
+	struct fsck_db	*db;
+	bool		 repair;	/* -r: mend what is understood */
+	bool		 verify;	/* -v: hash every file's content */
+	time_t		 now;		/* 0: when fsck_run starts */
+	/* One line per problem, without a newline; NULL: none. */
+	void		(*report)(void *arg, enum fsck_problem,
+			    const char *line);
+	/* One line per error (the check goes on where it can); NULL: none. */
+	void		(*warn)(void *arg, const char *msg);
+	void		*arg;		/* for report and warn */
+
+	/* Set by fsck_run. */
+	uint64_t	 rows;		/* rows read */
+	uint64_t	 files;		/* well-named files seen */
+	uint64_t	 problems[FSCK__MAX];
+	uint64_t	 errors;	/* not checked or not mended */
+};
+
+/*
+ * Runs the check, and the repairs when f->repair is set (but not when
+ * there are rows and no stored file at all, or the reverse: then
+ * f->repair is cleared and an error counted).  Returns 0 when
+ * the walk finished (errors on single entries are counted in f->errors and
+ * passed to f->warn), or -1 when it could not (the database listing
+ * failed, DATA_DIR could not be read); the reason went to f->warn.
+ */
+int		 fsck_run(struct fsck *f);
+
+/*
+ * "N rows, N files: N missing, N orphan, N corrupt, N stray, N stale temp"
+ * into buf (truncated to len).
+ */
+void		 fsck_summary(const struct fsck *f, char *buf, size_t len);
+
+/* The exit status: 2 when errors were met, 1 on problems, else 0. */
+int		 fsck_status(const struct fsck *f);
+
+/* "missing", "orphan", "corrupt", "stray", "stale-temp". */
+const char	*fsck_problem_name(enum fsck_problem);
+
+/*
+ * The PostgreSQL side: the rows through a connection of their own (single-
+ * row mode, application_name fileupload-fsck), existence checks and
+ * deletes through db.h's connection.  Connects both at once.  Returns 0,
+ * or -1 with a one-line reason in err; on success, fsck_pg_close releases
+ * db (safe to call twice).
+ */
+int		 fsck_pg_open(struct fsck_db *db, const struct config *cfg,
+		    char *err, size_t errlen);
+void		 fsck_pg_close(struct fsck_db *db);
+
+#endif
