@@ -51,7 +51,8 @@ fu_pkg_installed() {
 fu_install_deps() {
 	local pkgs=(build-essential autoconf automake libtool pkg-config
 	    libfcgi-dev spawn-fcgi postgresql libpq-dev libmagic-dev
-	    libsodium-dev libjson-c-dev check curl valgrind jq multiwatch)
+	    libsodium-dev libjson-c-dev check curl valgrind jq multiwatch
+	    clang-14 libclang-rt-14-dev shellcheck mandoc)
 	local missing=() p have_nginx=0
 
 	for p in "${pkgs[@]}"; do
