@@ -22,13 +22,13 @@
 #include "store.h"
 
 /*
- * An unlocked upload temp file is a dead worker's, whatever its age; a
- * trash file older than TRASH_AGE is a delete that never reached its
- * COMMIT.  Sweeps run at start (a killed worker's replacement cleans up
- * after it) and then every SWEEP_EVERY seconds between requests.
+ * Unlocked temp and trash files are a dead worker's: an upload's is
+ * removed, a delete's (killed before its COMMIT) is put back.  Sweeps run at
+ * start (a killed worker's replacement cleans up after it) and then every
+ * SWEEP_EVERY seconds between requests.
  */
 #define TEMP_GRACE	0
-#define TRASH_AGE	(60 * 60)
+#define TRASH_GRACE	0
 #define SWEEP_EVERY	60
 
 static time_t			 last_sweep;
@@ -83,7 +83,7 @@ sweep(struct store *st)
 {
 	int	 n;
 
-	if ((n = store_sweep(st, TEMP_GRACE, TRASH_AGE)) > 0)
+	if ((n = store_sweep(st, TEMP_GRACE, TRASH_GRACE)) > 0)
 		log_info("swept %d temp files left by dead workers", n);
 	last_sweep = time(NULL);
 }

@@ -15,6 +15,7 @@
 #include "store.h"
 
 #define FILE_MODE	0640
+#define NEW_AGE		(60 * 60)	/* a "new-" file is never this old */
 #define DIR_MODE	0750
 
 enum store_error
@@ -35,7 +36,7 @@ store_errno(int e)
 int
 store_open(struct store *s, const char *data_dir)
 {
-	s->dirfd = s->tmpfd = -1;
+	s->dirfd = s->tmpfd = s->trash_fd = -1;
 	if ((s->dirfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	if (mkdirat(s->dirfd, "tmp", DIR_MODE) == -1 && errno != EEXIST)
@@ -56,7 +57,9 @@ store_close(struct store *s)
 		close(s->tmpfd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	s->dirfd = s->tmpfd = -1;
+	if (s->trash_fd >= 0)
+		close(s->trash_fd);
+	s->dirfd = s->tmpfd = s->trash_fd = -1;
 }
 
 void
@@ -217,17 +220,41 @@ store_tmp_abort(struct store *s, struct store_tmp *t)
 	t->name[0] = '\0';
 }
 
+/* Lets go of the lock on the file this worker was deleting. */
+static void
+release_trash(struct store *s)
+{
+	if (s->trash_fd >= 0)
+		close(s->trash_fd);
+	s->trash_fd = -1;
+	s->trash_name[0] = '\0';
+}
+
 enum store_error
 store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 {
 	char	 rel[STORE_REL_MAX], dir2[6];
+	int	 fd, e;
 
 	store_relpath(hash, rel);
 	snprintf(dir2, sizeof(dir2), "%.5s", rel);
 	/* The hash in the name lets a sweep put an abandoned trash file back. */
 	unique_name(STORE_TRASH_PREFIX, hash, trash, trashlen);
-	if (renameat(s->dirfd, rel, s->tmpfd, trash) == -1)
+	/*
+	 * Locked before it moves, held until purge or untrash: the lock dies
+	 * with the worker, which tells a sweep the delete will never finish.
+	 */
+	release_trash(s);
+	if ((fd = openat(s->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return store_errno(errno);
+	(void)flock(fd, LOCK_EX | LOCK_NB);
+	if (renameat(s->dirfd, rel, s->tmpfd, trash) == -1) {
+		e = errno;
+		close(fd);
+		return store_errno(e);
+	}
+	s->trash_fd = fd;
+	snprintf(s->trash_name, sizeof(s->trash_name), "%s", trash);
 	/* A sweep ages trash by mtime: count from now, not from the upload. */
 	(void)utimensat(s->tmpfd, trash, NULL, 0);
 	if (sync_dir(s->dirfd, dir2) == -1 || fsync(s->tmpfd) == -1)
@@ -235,8 +262,8 @@ store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	return STORE_OK;
 }
 
-enum store_error
-store_untrash(struct store *s, const char *trash, const char *hash)
+static enum store_error
+untrash(struct store *s, const char *trash, const char *hash)
 {
 	char	 rel[STORE_REL_MAX], dir2[6];
 
@@ -257,10 +284,25 @@ store_untrash(struct store *s, const char *trash, const char *hash)
 	return STORE_OK;
 }
 
+enum store_error
+store_untrash(struct store *s, const char *trash, const char *hash)
+{
+	enum store_error rc = untrash(s, trash, hash);
+	int		 e = errno;
+
+	/* Back or not, this worker is done with it: a sweep may take over. */
+	if (strcmp(trash, s->trash_name) == 0)
+		release_trash(s);
+	errno = e;
+	return rc;
+}
+
 void
 store_purge(struct store *s, const char *trash)
 {
 	(void)unlinkat(s->tmpfd, trash, 0);
+	if (strcmp(trash, s->trash_name) == 0)
+		release_trash(s);
 }
 
 bool
@@ -278,17 +320,26 @@ store_exists(struct store *s, const char *hash)
  * restore a file whose delete never finished (worker killed before its
  * COMMIT), which keeps a still-recorded row from losing its bytes.
  */
-static void
+static int
 sweep_trash(struct store *s, const char *name)
 {
-	char	 hash[HASH_HEX_LEN + 1];
-	const char *h = name + strlen(STORE_TRASH_PREFIX);
+	char		 hash[HASH_HEX_LEN + 1];
+	const char	*h = name + strlen(STORE_TRASH_PREFIX);
+	int		 fd;
 
-	if (strlen(h) > HASH_HEX_LEN && h[HASH_HEX_LEN] == '-' &&
-	    hash_parse(h, HASH_HEX_LEN, hash) && !store_exists(s, hash) &&
-	    store_untrash(s, name, hash) == STORE_OK)
-		return;
-	(void)unlinkat(s->tmpfd, name, 0);
+	/* Locked: a live worker's delete, between its trash and its COMMIT. */
+	if ((fd = openat(s->tmpfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return 0;
+	}
+	if (!(strlen(h) > HASH_HEX_LEN && h[HASH_HEX_LEN] == '-' &&
+	    hash_parse(h, HASH_HEX_LEN, hash) &&
+	    untrash(s, name, hash) == STORE_OK))
+		(void)unlinkat(s->tmpfd, name, 0);
+	close(fd);
+	return 1;
 }
 
 /* Removes an upload temp file unless a live upload holds its lock. */
@@ -338,12 +389,11 @@ store_sweep(struct store *s, int temp_grace, int trash_age)
 			continue;
 		if (upload)
 			n += sweep_upload(s, de->d_name);
-		else if (de->d_name[0] == 'n')
-			n += unlinkat(s->tmpfd, de->d_name, 0) == 0;
-		else {
-			sweep_trash(s, de->d_name);
-			n++;
-		}
+		else if (de->d_name[0] == 'n') {
+			if (now - st.st_mtime >= NEW_AGE)
+				n += unlinkat(s->tmpfd, de->d_name, 0) == 0;
+		} else
+			n += sweep_trash(s, de->d_name);
 	}
 	closedir(d);
 	return n;

@@ -32,6 +32,8 @@ enum store_error {
 struct store {
 	int	 dirfd;		/* DATA_DIR */
 	int	 tmpfd;		/* DATA_DIR/tmp */
+	int	 trash_fd;	/* locks the file being deleted, -1: none */
+	char	 trash_name[STORE_TRASH_MAX];
 };
 
 /* A temp file being written; fd < 0 when none. */
@@ -67,7 +69,9 @@ enum store_error store_tmp_commit(struct store *, struct store_tmp *,
 void		 store_tmp_abort(struct store *, struct store_tmp *);
 
 /*
- * Delete in two steps so that the row's removal can commit in between:
+ * Delete in two steps so that the row's removal can commit in between
+ * (the worker holds an flock on the trash file until then, so a sweep
+ * knows a dead worker's trash from a live delete's):
  * store_trash moves the file of hash into tmp/ under a name written to
  * trash (STORE_TRASH_MAX bytes); store_untrash puts it back (the delete did
  * not commit) unless a file took the place meanwhile (STORE_ERR_EXISTS: a
@@ -91,11 +95,11 @@ void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 /*
  * Cleans tmp/ of what dead workers left: an upload temp file is removed
  * when no live upload holds its lock (each upload keeps an exclusive flock
- * on its temp file) and it is older than temp_grace seconds; a trash file
- * older than trash_age seconds (a delete that never finished) is put back
- * in its place when that is empty, else removed, and so is a "new-" file
- * (a worker killed between creating and locking its temp file).  Returns
- * the number of files handled.
+ * on its temp file) and it is older than temp_grace seconds; an unlocked
+ * trash file older than trash_age seconds (a delete whose worker died
+ * before its COMMIT) is put back in its place when that is empty, else
+ * removed; a "new-" file (a worker killed between creating and locking its
+ * temp file) is removed after an hour.  Returns the number of files handled.
  */
 int		 store_sweep(struct store *, int temp_grace, int trash_age);
 

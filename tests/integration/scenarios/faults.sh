@@ -317,3 +317,57 @@ sc_log_reopened_on_sighup() {
 		kill -HUP "$pid"
 	done
 }
+
+# The PID of the worker holding a trash file of hash $1 (in VICTIM).
+trash_held() {
+	local pid fd
+	for pid in $(fu_pool_pids); do
+		for fd in "/proc/$pid/fd/"*; do
+			case $(readlink "$fd" 2>/dev/null) in
+			"$IT_DATA_DIR/tmp/trash-$1-"*)
+				VICTIM=$pid
+				return 0
+				;;
+			esac
+		done
+	done
+	return 1
+}
+
+# kill -9 of a worker between a delete's move of the file aside and its
+# COMMIT (held back by a deferred trigger that sleeps), its transaction
+# aborted with it: the row stays, and the new worker's sweep puts the file
+# back at once (the dead worker's lock on it is gone).
+sc_worker_killed_mid_delete() {
+	local f h curl_pid
+	f=$(random_file killed_delete.bin 20000)
+	h=$(b2 "$f")
+	upload "$f"
+	check_status 201
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" >/dev/null <<'SQL'
+CREATE FUNCTION it_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER it_slow_commit AFTER DELETE ON files
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION it_slow_commit();
+SQL
+	curl -sS -o /dev/null -w '%{http_code}\n' -X DELETE \
+	    "$IT_URL/service/fileupload/$h" >"$IT_TMP/kd.status" 2>/dev/null &
+	curl_pid=$!
+	VICTIM=
+	check "the delete moved the file aside" wait_for 5 trash_held "$h"
+	[ -z "$VICTIM" ] || kill -KILL "$VICTIM"
+	# The crash takes the transaction with it (as a database restart would).
+	fu_pg_psql "$IT_PG_DIR" postgres -tAc "SELECT pg_terminate_backend(pid)
+	    FROM pg_stat_activity WHERE query LIKE 'COMMIT%'" >/dev/null
+	wait "$curl_pid" || true
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -c 'DROP TRIGGER it_slow_commit ON files' \
+	    -c 'DROP FUNCTION it_slow_commit()' >/dev/null
+	check "multiwatch replaced the worker" wait_for 10 pool_has 2
+	check "the file is back in place" wait_for 5 test -f "$(stored_path "$h")"
+	req GET "/service/fileupload/$h"
+	check_status 200 "the row survived the killed delete"
+	req GET "/service/fileupload/$h/content"
+	check_status 200 "its content is served"
+	check "content intact" cmp -s "$IT_TMP/body" "$f"
+	check_tmp_empty
+}
