@@ -98,8 +98,13 @@ fu_install_newman() {
 # Builds into FU_BUILD_DIR (default ./build, a VPATH build), so that a
 # second, sanitized VPATH build can sit beside it.  A source tree that was
 # configured in place (./config.status exists) cannot host VPATH builds; then
-# the in-place build is the one used.  Sets FU_BUILD_DIR.
+# the in-place build is the one used.  Sets FU_BUILD_DIR.  FU_CONFIGURE_ARGS
+# (split on blanks) goes to a first configure, e.g. "--prefix=/usr" for the
+# container image (docker/Dockerfile).
 fu_build() {
+	local -a cfg_args=()
+
+	read -ra cfg_args <<<"${FU_CONFIGURE_ARGS:-}"
 	if [ ! -x "$FU_ROOT/configure" ]; then
 		fu_log "autoreconf -fi"
 		(cd "$FU_ROOT" && autoreconf -fi)
@@ -112,7 +117,7 @@ fu_build() {
 		mkdir -p "$FU_BUILD_DIR"
 		if [ ! -f "$FU_BUILD_DIR/Makefile" ]; then
 			fu_log "configure in $FU_BUILD_DIR"
-			(cd "$FU_BUILD_DIR" && "$FU_ROOT/configure")
+			(cd "$FU_BUILD_DIR" && "$FU_ROOT/configure" "${cfg_args[@]}")
 		fi
 	fi
 	fu_log "make in $FU_BUILD_DIR"

@@ -1,0 +1,310 @@
+# shellcheck shell=bash
+#
+# docker/entrypoint.sh, the container image's main process, run outside
+# Docker the way the image runs it: from a "make install DESTDIR=..." tree
+# (the image's /usr layout: sql, nginx templates, scripts/lib.sh, the
+# entrypoint) with the suite's binaries, as root, in a clean environment,
+# against the suite's PostgreSQL over TCP (a database of its own), on a
+# loopback port of its own, with its own ROOT_DIR (LOG_DIR and DATA_DIR at
+# their defaults below it) and run directory.  No Docker engine is needed.
+# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh).
+
+EPT_DB=it_entrypoint
+
+# ept_install: the image's tree under $EPT/dest.  Sets EPT, EPT_PREFIX,
+# EPT_ENTRYPOINT.
+ept_install() {
+	local prefix
+
+	EPT=$IT_TMP/entrypoint
+	rm -rf "$EPT"
+	mkdir -p "$EPT"
+	prefix=$(sed -n 's/^prefix = //p' "$FU_BUILD_DIR/Makefile")
+	EPT_PREFIX=$EPT/dest$prefix
+	# The top level only (SUBDIRS=): what docker/Dockerfile gets from
+	# "make install" beside the programs.  The programs are the suite's.
+	make -s -C "$FU_BUILD_DIR" install DESTDIR="$EPT/dest" SUBDIRS= \
+	    >"$EPT/install.log" 2>&1 || { cat "$EPT/install.log"; return 1; }
+	mkdir -p "$EPT_PREFIX/bin"
+	install -m 0755 "$IT_WORKER" "$EPT_PREFIX/bin/fileupload-worker"
+	install -m 0755 "$IT_MIGRATE" "$EPT_PREFIX/bin/fileupload-migrate"
+	EPT_ENTRYPOINT=$EPT_PREFIX/share/fileupload/docker/entrypoint.sh
+	[ -x "$EPT_ENTRYPOINT" ] || { echo "not installed: $EPT_ENTRYPOINT"; return 1; }
+}
+
+ept_fresh_db() {
+	fu_pg_psql "$IT_PG_DIR" postgres -c 'SET client_min_messages = warning' \
+	    -c "DROP DATABASE IF EXISTS $EPT_DB" -c "CREATE DATABASE $EPT_DB OWNER $FU_DB_USER" >/dev/null
+}
+
+# ept_run [NAME=VALUE...] [-- ARGS...]: the installed entrypoint with the
+# container's kind of environment (nothing inherited but what is listed),
+# output in $EPT/out.  Extra NAME=VALUE override the defaults.
+ept_env() {
+	local -a e=(PATH=/usr/sbin:/usr/bin:/sbin:/bin
+	    DB_HOST=127.0.0.1 "DB_PORT=$FU_DB_PORT" "DB_USER=$FU_DB_USER"
+	    "DB_NAME=$EPT_DB" DB_PASSWORD=ept-secret-not-in-argv
+	    "ROOT_DIR=$EPT/root" "PORT=$EPT_PORT" LISTEN_ADDRESS=127.0.0.1
+	    WORKERS=2 "MAX_UPLOAD_SIZE=$IT_MAX" DB_WAIT_SECONDS=20
+	    "FILEUPLOAD_BIN_DIR=$EPT_PREFIX/bin"
+	    "FILEUPLOAD_SQL_DIR=$EPT_PREFIX/share/fileupload/sql"
+	    "FILEUPLOAD_RUN_DIR=$EPT/run")
+	local name
+	# A sanitized worker reports where the suite looks for reports.
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -z "${!name:-}" ] || e+=("$name=${!name}")
+	done
+	printf '%s\n' "${e[@]}"
+}
+
+# ept_start [NAME=VALUE...]: the entrypoint in the background (EPT_PID).
+ept_start() {
+	local -a e
+	EPT_PORT=$(fu_free_port $((19080 + RANDOM % 400)))
+	EPT_URL=http://127.0.0.1:$EPT_PORT
+	mapfile -t e < <(ept_env)
+	env -i "${e[@]}" "$@" "$EPT_ENTRYPOINT" >"$EPT/out" 2>&1 &
+	EPT_PID=$!
+}
+
+# ept_descendants PID: every process below PID, one per line.
+ept_descendants() {
+	local c
+	local -a kids=()
+	read -ra kids <"/proc/$1/task/$1/children" 2>/dev/null || true
+	for c in "${kids[@]}"; do
+		printf '%s\n' "$c"
+		ept_descendants "$c"
+	done
+}
+
+# ept_record: "PID EXE" of the entrypoint and everything below it, in
+# $EPT/pids.
+ept_record() {
+	local pid
+	for pid in "$EPT_PID" $(ept_descendants "$EPT_PID"); do
+		printf '%s %s\n' "$pid" "$(readlink "/proc/$pid/exe" 2>/dev/null)"
+	done >"$EPT/pids"
+}
+
+# ept_left: the recorded processes still alive (same PID, same program).
+ept_left() {
+	local pid exe
+	while read -r pid exe; do
+		[ -n "$exe" ] || continue
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ] ||
+		    printf '%s(%s) ' "$pid" "$(basename "$exe")"
+	done <"$EPT/pids"
+}
+
+# At the end of a scenario, whatever happened: nothing of ours survives.
+ept_cleanup() {
+	local pid exe
+	[ -n "${EPT_PID:-}" ] || return 0
+	ept_record 2>/dev/null || true
+	if kill -0 "$EPT_PID" 2>/dev/null; then
+		kill -TERM "$EPT_PID" 2>/dev/null || true
+		sleep 1
+	fi
+	while read -r pid exe; do
+		[ -n "$exe" ] || continue
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ] ||
+		    kill -KILL "$pid" 2>/dev/null || true
+	done <"$EPT/pids" 2>/dev/null || true
+}
+
+# ept_wait_exit SECONDS: waits for the entrypoint to exit; sets EPT_RC
+# ("timeout" if it did not).
+ept_wait_exit() {
+	local n=$(($1 * 10))
+	while [ "$n" -gt 0 ] && kill -0 "$EPT_PID" 2>/dev/null &&
+	    [ "$(awk '{print $3}' "/proc/$EPT_PID/stat" 2>/dev/null)" != Z ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if [ "$n" -eq 0 ]; then
+		EPT_RC=timeout
+		return 0
+	fi
+	EPT_RC=0
+	wait "$EPT_PID" || EPT_RC=$?
+}
+
+# ept_ready SECONDS: the entrypoint said it is ready and the health route
+# answers 200 (false when the entrypoint exits or the time is up).
+ept_ready() {
+	local n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		kill -0 "$EPT_PID" 2>/dev/null || return 1
+		if grep -q 'fileupload is ready on ' "$EPT/out" &&
+		    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		    "$EPT_URL/service/fileupload/health")" = 200 ]; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+ept_show_output() {
+	printf '    --- entrypoint output:\n'
+	tail -n 25 "$EPT/out" | sed 's/^/    | /'
+}
+
+# Against the entrypoint, not the suite's nginx.
+ept_req() {
+	IT_URL=$EPT_URL req "$@"
+}
+
+# The whole life: wait for the database, migrate a fresh database, serve,
+# reopen logs on SIGHUP, stop on SIGTERM.
+sc_entrypoint_serves_and_stops() {
+	local f h n pid left nginx_pid data log id
+	local -a e
+	ept_install
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	ept_start
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	check "says where it listens" grep -q "fileupload is ready on 127.0.0.1:$EPT_PORT " "$EPT/out"
+
+	# Migrated: every migration recorded, none pending.
+	n=$(find "$FU_ROOT/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)
+	check_eq "migrations recorded in $EPT_DB" "$n" "$(fu_pg_psql "$IT_PG_DIR" \
+	    "$EPT_DB" -tAc 'SELECT count(*) FROM schema_migrations')"
+	# Through the entrypoint's command mode, as "docker run IMAGE
+	# fileupload-migrate status" would.
+	mapfile -t e < <(ept_env)
+	env -i "${e[@]}" PATH="$EPT_PREFIX/bin:/usr/bin:/bin" "$EPT_ENTRYPOINT" \
+	    fileupload-migrate -d "$EPT_PREFIX/share/fileupload/sql" status \
+	    >"$EPT/status" 2>&1 || fail "fileupload-migrate status via the entrypoint failed"
+	check_eq "status: applied" "$n" "$(grep -c '^applied' "$EPT/status" || true)"
+	check_eq "status: pending" 0 "$(grep -c '^pending' "$EPT/status" || true)"
+
+	# Serves: banner, health, an upload, its bytes through nginx.
+	ept_req GET /
+	check_status 200 "banner"
+	ept_req GET /service/fileupload/health
+	check_status 200 "health"
+	check_json .status ok
+	f=$(new_file entrypoint_upload)
+	h=$(b2 "$f")
+	IT_URL=$EPT_URL upload "$f" ep.txt
+	check_status 201 "upload"
+	check_json .file_hash "$h"
+	data=$EPT/root/data
+	log=$EPT/root/logs
+	check "stored under the default DATA_DIR (\$ROOT_DIR/data/)" \
+	    cmp -s "$f" "$data/${h:0:2}/${h:2:2}/$h"
+	ept_req GET "/service/fileupload/$h/content"
+	check_status 200 "content"
+	check "content bytes" cmp -s "$f" "$IT_TMP/body"
+
+	# Who runs what, and where.
+	check "listens where told" grep -q "listen 127.0.0.1:$EPT_PORT;" \
+	    "$EPT/run/conf/fileupload-server.conf"
+	check_eq "DATA_DIR owner and mode" "fileupload $FU_NGINX_GROUP 2750" \
+	    "$(stat -c '%U %G %a' "$data")"
+	check_eq "LOG_DIR owner and mode" "fileupload $FU_NGINX_GROUP 750" \
+	    "$(stat -c '%U %G %a' "$log")"
+	check_eq "socket owner and mode" "$FU_NGINX_USER 660" \
+	    "$(stat -c '%U %a' "$EPT/run/fileupload.sock")"
+	ept_record
+	nginx_pid=$(cat "$EPT/run/nginx.pid")
+	check_eq "workers (2) running as fileupload" "fileupload fileupload" \
+	    "$(for pid in $(ept_descendants "$EPT_PID"); do
+		[ "$(readlink "/proc/$pid/exe")" != "$EPT_PREFIX/bin/fileupload-worker" ] ||
+		    stat -c %U "/proc/$pid"
+	    done | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "nginx's master is the entrypoint's child" "$EPT_PID" \
+	    "$(awk '{print $4}' "/proc/$nginx_pid/stat")"
+	for pid in $(ept_descendants "$nginx_pid"); do
+		check_eq "nginx worker $pid user" "$FU_NGINX_USER" "$(stat -c %U "/proc/$pid")"
+	done
+	for pid in $(ept_descendants "$EPT_PID"); do
+		if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q ept-secret; then
+			fail "DB_PASSWORD in the command line of $pid"
+		fi
+	done
+
+	# SIGHUP: after a rotation the workers and nginx write new files.
+	mv "$log/fileupload.log" "$log/fileupload.log.1"
+	mv "$log/nginx-access.log" "$log/nginx-access.log.1"
+	kill -HUP "$EPT_PID"
+	sleep 1.5
+	id=ept-hup-$RANDOM$RANDOM
+	ept_req GET /service/fileupload -H "X-Request-Id: $id"
+	check_status 200 "list after SIGHUP"
+	sleep 0.3
+	check "worker log reopened after SIGHUP" grep -q "$id" "$log/fileupload.log"
+	check "nginx log reopened after SIGHUP" grep -q "$id" "$log/nginx-access.log"
+	check "still running after SIGHUP" kill -0 "$EPT_PID"
+
+	# SIGTERM: nginx, then the pool, stop; exit 0; nothing left.
+	ept_record
+	kill -TERM "$EPT_PID"
+	ept_wait_exit 30
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	left=$(ept_left)
+	check_eq "processes left after SIGTERM" "" "$left"
+	check "port closed" test "$(fu_port_open 127.0.0.1 "$EPT_PORT" && echo open)" != open
+	check "socket removed" test ! -e "$EPT/run/fileupload.sock"
+	check "stops nginx before the workers" grep -q 'stopping nginx' "$EPT/out"
+	check "said it stopped" grep -q '==> stopped' "$EPT/out"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
+# No database: a bounded wait, a clear message, a non-zero exit, nothing
+# started.  Bad settings: refused at once.
+sc_entrypoint_database_unreachable() {
+	local dead start
+	ept_install
+	trap ept_cleanup EXIT
+	dead=$(fu_free_port $((56900 + RANDOM % 50)))
+	start=$SECONDS
+	ept_start DB_PORT="$dead" DB_WAIT_SECONDS=2
+	ept_wait_exit 20
+	check "exits non-zero (status $EPT_RC)" test "$EPT_RC" != 0 -a "$EPT_RC" != timeout
+	check "gives up within 15 s (took $((SECONDS - start)) s)" test $((SECONDS - start)) -le 15
+	check "says the database is not reachable" \
+	    grep -q "database not reachable at 127.0.0.1:$dead after 2 s" "$EPT/out"
+	check "shows libpq's reason" grep -qi 'connection refused\|could not connect' "$EPT/out"
+	check "started no nginx" test ! -e "$EPT/run/nginx.pid"
+	check "started no pool" test ! -e "$EPT/run/fileupload.sock"
+	check "nothing listens" test "$(fu_port_open 127.0.0.1 "$EPT_PORT" && echo open)" != open
+	[ "$FAILS" -eq 0 ] || ept_show_output
+
+	ept_start WORKERS=many
+	ept_wait_exit 10
+	check_eq "exit status with WORKERS=many" 1 "$EPT_RC"
+	check "names the bad setting" grep -q 'WORKERS=many is not a number' "$EPT/out"
+}
+
+# nginx dying on its own ends the entrypoint (so that the container's
+# restart policy acts) after it stops the pool.
+sc_entrypoint_exits_when_nginx_dies() {
+	local nginx_pid
+	ept_install
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	ept_start
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	ept_record
+	nginx_pid=$(cat "$EPT/run/nginx.pid")
+	kill -KILL "$nginx_pid"
+	ept_wait_exit 30
+	check_eq "exit status after nginx died" 1 "$EPT_RC"
+	check "says why" grep -q 'nginx exited unexpectedly' "$EPT/out"
+	check_eq "processes left" "" "$(ept_left)"
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
