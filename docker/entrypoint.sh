@@ -415,6 +415,8 @@ fu_log "applying migrations"
 ep_render_conf
 ep_pool_start || exit 1
 ep_nginx_start || exit 1
+# Know nginx's workers from the start: a master killed outright leaves them.
+ep_track
 fu_log "fileupload is ready on $LISTEN_ADDRESS:$PORT (pool $EP_POOL_PID, nginx $EP_NGINX_PID)"
 
 while :; do

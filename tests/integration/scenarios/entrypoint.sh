@@ -101,7 +101,10 @@ ept_left() {
 ept_cleanup() {
 	local pid exe
 	[ -n "${EPT_PID:-}" ] || return 0
+	# Add what runs now to what was recorded: orphans stay on the list.
+	cp "$EPT/pids" "$EPT/pids.before" 2>/dev/null || : >"$EPT/pids.before"
 	ept_record 2>/dev/null || true
+	cat "$EPT/pids.before" >>"$EPT/pids" 2>/dev/null || true
 	if kill -0 "$EPT_PID" 2>/dev/null; then
 		kill -TERM "$EPT_PID" 2>/dev/null || true
 		sleep 1
