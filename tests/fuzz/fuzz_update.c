@@ -1,6 +1,10 @@
 /*
  * libFuzzer target for the PUT body validator and the upload file name
- * cleaner: whatever they accept must meet API.md's rules.
+ * cleaner: whatever they accept must meet API.md's rules.  On JU_OK at
+ * least one of file_name and file_type was given and each passes
+ * json_valid_name/json_valid_type; every refusal gives a reason.
+ * json_clean_name's output is at most META_NAME_MAX bytes, NUL-free, valid
+ * whenever non-empty, and a fixed point of json_clean_name.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_update	 u;
 	char			 why[256], name[META_NAME_MAX + 1];
+	char			 again[META_NAME_MAX + 1];
 	size_t			 n;
 
 	switch (json_parse_update((const char *)data, size, &u, why,
@@ -40,6 +45,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > META_NAME_MAX || strlen(name) != n)
 		abort();
 	if (n > 0 && !json_valid_name(name, n))
+		abort();
+	/* A clean name comes out as it went in: cleaning is idempotent... */
+	if (json_clean_name(name, n, again) != n || memcmp(name, again, n) != 0)
+		abort();
+	/* ...and so is a name that was valid already. */
+	if (json_valid_name((const char *)data, size) &&
+	    (n != size || memcmp(name, data, size) != 0))
 		abort();
 	return 0;
 }
