@@ -1,0 +1,810 @@
+#!/usr/bin/env bash
+#
+# tests/bench/run.sh: the fileupload benchmark.  Each figure of the service
+# next to the ceiling this machine sets for it, measured in the same run.
+# Not a test: scripts/test never runs it, and it fails only when it cannot
+# measure (a MISS against a target is reported, not an error).
+#
+#	sudo tests/bench/run.sh [--quick]
+#
+# As scripts/run does, it installs what is missing (and wrk), builds, and
+# starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
+# (fsync on), the pool of WORKERS (default nproc) workers, and nginx on a
+# free loopback port.  Beside it, for the ceilings: a second, tiny nginx
+# (return 200, a static file, a location for) a pool of null FastCGI
+# responders (null_responder.c) of the same size.  Everything it started is
+# stopped by PID on exit; the temp dir is removed (BENCH_KEEP=1 keeps it).
+#
+# Figures (median of BENCH_RUNS runs, default 3; --quick: 1 run, 3 s
+# instead of 10 s per load run):
+#   1. small uploads: 4 KiB of unique content per request (upload.lua),
+#      multipart POST, wrk 16 connections: uploads/s, p50/p99, non-201s
+#   2. metadata GET of one stored hash (status.lua): req/s, p99
+#   3. list: 1,000,000 rows loaded with SQL, the whole list with curl:
+#      rows/s and the serving worker's peak RSS growth
+#   4. large upload: 1 GiB of random bytes with curl -F: MB/s and the peak
+#      RSS growth of every worker
+#   5. download of that file (content route): MB/s
+# Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
+# same connections); PostgreSQL single-row INSERT commits/s (pgbench -c 16
+# -j 2, a copy of the files table); durable 4 KiB files/s (durable_files.c,
+# 16 threads, same file system as DATA_DIR); BLAKE2b-256 MB/s
+# (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync); nginx sendfile
+# of a 1 GiB static file.  Peak RSS growth is VmHWM after a run minus VmRSS
+# before it, the high-water mark being reset first (/proc/PID/clear_refs);
+# the largest growth over the runs is reported, not the median.
+#
+# Then, unless BENCH_PROFILE=0, profiling passes that are not counted:
+# perf record -a -g during small uploads, one large upload, one list and
+# the GETs (hot spots per process, in the worker, PostgreSQL and nginx),
+# and perf trace -s during small uploads and one large upload (time per
+# system call of each worker): results/<date>/perf-hotspots.txt.
+#
+# Output: tests/bench/results/<date>/ holds every tool's raw output,
+# summary.txt (each run's values) and table.md (the table printed at the
+# end, with the load average before and after).  Only table.md is meant to
+# be committed (results/.gitignore).
+#
+# Environment:
+#	WORKERS			pool size (and null pool size), default nproc
+#	REQUEST_BUFFERING	on (default) or off: nginx's
+#				fastcgi_request_buffering for uploads
+#	BENCH_RUNS		runs per figure, default 3 (--quick: 1)
+#	BENCH_SECONDS		seconds per load run, default 10 (--quick: 3)
+#	BENCH_CONNECTIONS	wrk connections and pgbench/durable clients, 16
+#	BENCH_LARGE_MIB		large upload size, MiB, default 1024
+#	BENCH_LIST_ROWS		rows loaded for the list, default 1000000
+#	BENCH_PROFILE		1 (default) runs the profiling passes, 0 skips them
+#	BENCH_WORKER		a worker binary to use instead of building
+#	BENCH_KEEP=1		keep the temp dir (logs, data) after the run
+#	FU_SKIP_INSTALL=1	do not check/install Debian packages
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+BENCH=$FU_ROOT/tests/bench
+set -E
+trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
+QUICK=0
+for arg in "$@"; do
+	case $arg in
+	--quick) QUICK=1 ;;
+	-h | --help)
+		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	*) fu_die "unknown argument $arg (usage: $0 [--quick])" ;;
+	esac
+done
+if [ "$QUICK" -eq 1 ]; then
+	RUNS=${BENCH_RUNS:-1}
+	SECS=${BENCH_SECONDS:-3}
+else
+	RUNS=${BENCH_RUNS:-3}
+	SECS=${BENCH_SECONDS:-10}
+fi
+CONNS=${BENCH_CONNECTIONS:-16}
+WRK_THREADS=2
+LARGE_MIB=${BENCH_LARGE_MIB:-1024}
+LIST_ROWS=${BENCH_LIST_ROWS:-1000000}
+PROFILE=${BENCH_PROFILE:-1}
+WORKERS=${WORKERS:-$(nproc)}
+export WORKERS
+case ${REQUEST_BUFFERING:-on} in
+on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-on} ;;
+*) fu_die "REQUEST_BUFFERING=$REQUEST_BUFFERING: use on or off" ;;
+esac
+export REQUEST_BUFFERING
+for v in RUNS SECS CONNS LARGE_MIB LIST_ROWS WORKERS; do
+	case ${!v} in
+	'' | *[!0-9]* | 0) fu_die "$v=${!v} must be a positive integer" ;;
+	esac
+done
+
+fu_require_root
+
+# ------------------------------------------------------------- setup
+
+if [ "${FU_SKIP_INSTALL:-0}" != 1 ]; then
+	fu_install_deps
+	for p in wrk linux-perf; do
+		fu_pkg_installed "$p" && continue
+		fu_log "installing: $p"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		    --no-install-recommends "$p" ||
+		    { apt-get update && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y --no-install-recommends "$p"; } ||
+		    [ "$p" != wrk ] || fu_die "cannot install wrk"
+	done
+fi
+command -v wrk >/dev/null || fu_die "wrk is missing (apt-get install wrk)"
+if [ -n "${BENCH_WORKER:-}" ]; then
+	WORKER_BIN=$BENCH_WORKER
+	FU_BUILD_DIR=$(cd "$(dirname "$WORKER_BIN")/.." && pwd)
+else
+	fu_build
+	WORKER_BIN=$(fu_worker_bin)
+fi
+[ -x "$WORKER_BIN" ] || fu_die "no worker binary at $WORKER_BIN"
+fu_user
+fu_nginx_user
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+[ "$QUICK" -eq 0 ] || stamp=$stamp-quick
+RES=$BENCH/results/$stamp
+RAW=$RES/raw
+mkdir -p "$RAW"
+cat >"$BENCH/results/.gitignore" <<'EOF'
+# Raw benchmark outputs stay local; a run's table.md may be committed.
+*
+!.gitignore
+!*/
+!*/table.md
+EOF
+
+FU_VAR=$(mktemp -d /var/tmp/fu-bench.XXXXXX)
+CEIL=$FU_VAR/ceiling
+BIN=$FU_VAR/bench-bin
+pg_dir=$FU_VAR/postgres
+null_pid=
+stopping=0
+
+# shellcheck disable=SC2317  # called from the traps
+stop_ceiling() {
+	local pid
+
+	if [ -f "$CEIL/nginx.pid" ]; then
+		pid=$(tr -d ' \n' <"$CEIL/nginx.pid")
+		! fu_pid_is "$pid" "$(command -v nginx)" ||
+		    fu_stop_pids "$(command -v nginx)" QUIT "$pid"
+		rm -f "$CEIL/nginx.pid"
+	fi
+	if [ -n "$null_pid" ] && fu_pid_is "$null_pid" "$(command -v multiwatch)"; then
+		local -a kids
+		mapfile -t kids < <(tr -s ' ' '\n' \
+		    <"/proc/$null_pid/task/$null_pid/children" | grep -E '^[0-9]+$' || true)
+		fu_stop_pids "$(command -v multiwatch)" TERM "$null_pid"
+		[ "${#kids[@]}" -eq 0 ] ||
+		    fu_stop_pids "$BIN/null_responder" TERM "${kids[@]}"
+	fi
+	null_pid=
+}
+
+# shellcheck disable=SC2317  # called from the traps
+cleanup() {
+	[ "$stopping" -eq 0 ] || return 0
+	stopping=1
+	trap '' INT TERM
+	stop_ceiling || true
+	fu_nginx_stop || true
+	fu_pool_stop || true
+	[ "${FU_PG_STARTED:-0}" -ne 1 ] || fu_pg_stop "$pg_dir" || true
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		fu_log "kept $FU_VAR"
+	else
+		rm -rf "$FU_VAR"
+	fi
+}
+# shellcheck disable=SC2317  # called from the traps
+on_signal() {
+	fu_log "interrupted; stopping"
+	cleanup
+	exit 130
+}
+trap on_signal INT TERM
+trap cleanup EXIT
+
+chmod 0755 "$FU_VAR"
+fu_prepare_var
+mkdir -p "$BIN" "$CEIL/www" "$CEIL/tmp" "$FU_VAR/work"
+chmod 0755 "$BIN" "$CEIL" "$CEIL/www"
+
+fu_log "compiling the ceiling tools into $BIN"
+gcc -O2 -Wall -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
+gcc -O2 -Wall -o "$BIN/blake2b_speed" "$BENCH/blake2b_speed.c" -lsodium
+gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
+
+FU_PG_FSYNC=on fu_pg_start "$pg_dir" "$(fu_free_port 55600)"
+# Read by fu_pool_start and fu_migrate (scripts/lib.sh).
+# shellcheck disable=SC2034
+{
+	FU_DB_HOST=$FU_PG_HOST
+	FU_DB_PORT=$FU_PG_PORT
+	FU_DB_USER=fileupload
+	FU_DB_NAME=fileupload
+}
+unset DB_PASSWORD FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN
+fu_migrate "$FU_BUILD_DIR/src/fileupload-migrate"
+
+PORT=$(fu_free_port 18080)
+FU_LISTEN=127.0.0.1:$PORT
+URL=http://$FU_LISTEN/service/fileupload
+fu_render_conf
+fu_pool_start "$WORKER_BIN"
+fu_nginx_start
+
+psql_fu() {
+	fu_pg_psql "$pg_dir" fileupload "$@"
+}
+
+# The ceiling nginx: same worker count, sendfile and access log as the
+# service's, on its own port.
+CPORT=$(fu_free_port $((PORT + 1)))
+CURL=http://127.0.0.1:$CPORT
+cat >"$CEIL/nginx.conf" <<EOF
+user $FU_NGINX_USER $FU_NGINX_GROUP;
+worker_processes auto;
+pid $CEIL/nginx.pid;
+error_log $CEIL/error.log warn;
+events {
+	worker_connections 1024;
+}
+http {
+	default_type application/octet-stream;
+	sendfile on;
+	tcp_nopush on;
+	server_tokens off;
+	keepalive_timeout 65;
+	log_format bench '\$remote_addr [\$time_local] "\$request" \$status '
+	    '\$body_bytes_sent \$request_time rid=\$request_id';
+	access_log $CEIL/access.log bench;
+	client_body_temp_path $CEIL/tmp/client_body;
+	fastcgi_temp_path $CEIL/tmp/fastcgi;
+	proxy_temp_path $CEIL/tmp/proxy;
+	uwsgi_temp_path $CEIL/tmp/uwsgi;
+	scgi_temp_path $CEIL/tmp/scgi;
+	server {
+		listen 127.0.0.1:$CPORT;
+		location = /ok {
+			return 200 "ok\n";
+		}
+		location = /null {
+			include $FU_VAR/conf/fastcgi_params;
+			fastcgi_param HTTP_PROXY "";
+			fastcgi_pass unix:$CEIL/null.sock;
+		}
+		location /static/ {
+			alias $CEIL/www/;
+		}
+	}
+}
+EOF
+
+fu_log "starting $WORKERS null FastCGI responders (ceiling)"
+(
+	exec spawn-fcgi -s "$CEIL/null.sock" -M 0660 \
+	    -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP" \
+	    -u "$FU_USER" -g "$FU_USER" -n \
+	    -- "$(command -v multiwatch)" -f "$WORKERS" -s TERM \
+	    -- "$BIN/null_responder"
+) </dev/null >"$RAW/null-pool.log" 2>&1 &
+null_pid=$!
+fu_log "starting the ceiling nginx on 127.0.0.1:$CPORT"
+nginx -p "$CEIL/" -c "$CEIL/nginx.conf" -e "$CEIL/error.log" -t -q ||
+    fu_die "ceiling nginx configuration test failed"
+nginx -p "$CEIL/" -c "$CEIL/nginx.conf" -e "$CEIL/error.log"
+for _ in $(seq 1 50); do
+	! fu_port_open 127.0.0.1 "$CPORT" || break
+	sleep 0.1
+done
+[ "$(curl -sS -o /dev/null -w '%{http_code}' "$CURL/null")" = 200 ] ||
+    fu_die "the null FastCGI pool does not answer"
+
+# --------------------------------------------------------- the record
+
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "mode: $([ "$QUICK" -eq 1 ] && echo quick || echo full)," \
+	    "runs $RUNS, $SECS s per load run, $CONNS connections"
+	echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+	    "kernel $(uname -r), $(findmnt -no FSTYPE -T "$FU_VAR/data") on $(findmnt -no SOURCE -T "$FU_VAR/data")"
+	dirty=
+	if git -C "$FU_ROOT" status --porcelain -- src 2>/dev/null | grep -q .; then
+		dirty=" (src/ has uncommitted changes)"
+	fi
+	echo "commit: $(git -C "$FU_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
+	echo "workers: $WORKERS, REQUEST_BUFFERING=$REQUEST_BUFFERING"
+	wrk_version=$(wrk --version 2>&1 || true)
+	wrk_version=${wrk_version%% \[*}
+	echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), PostgreSQL" \
+	    "$(psql_fu -tAc 'SHOW server_version'), $wrk_version"
+	echo "postgres: $(psql_fu -tAc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
+	    FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit',
+	    'wal_sync_method', 'shared_buffers', 'commit_delay', 'full_page_writes')")"
+} >"$RES/env.txt"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+summary() {
+	printf '%s\n' "$*" >>"$RES/summary.txt"
+}
+summary "load average at start: $LOAD_START"
+
+# -------------------------------------------------------------- helpers
+
+# ratio VALUE CEILING: VALUE / CEILING; atleast RATIO MIN: PASS or MISS;
+# fmt N: 1,234,567; ms MICROSECONDS; kib KIB: +N KiB or +N.N MiB.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
+}
+atleast() {
+	awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "PASS" : "MISS" }'
+}
+fmt() {
+	awk -v a="$1" 'BEGIN { s = sprintf("%.0f", a); out = "";
+	    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+	    print s out }'
+}
+ms() {
+	awk -v a="$1" 'BEGIN { printf "%.1f ms", a / 1000 }'
+}
+kib() {
+	awk -v a="$1" 'BEGIN { if (a >= 1024) printf "+%.1f MiB", a / 1024; else printf "+%d KiB", a }'
+}
+
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+	    END { if (NR % 2) print a[(NR + 1) / 2];
+	          else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+maxof() {
+	printf '%s\n' "$@" | sort -g | tail -n 1
+}
+
+# field NAME LINE: the value of NAME=value in LINE.
+field() {
+	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# CPU accounting of a load run: the whole machine from /proc/stat, and
+# per command name (workers, postgres, nginx) from /proc/PID/stat.
+cpu_total() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5, $6 }' /proc/stat
+}
+cpu_procs() {
+	# pid comm utime+stime (ticks); comm is what lies between the parens.
+	# (A process may end between the glob and cat: not an error here.)
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '{
+	    l = $0; o = index(l, "("); c = length(l);
+	    while (substr(l, c, 1) != ")") c--;
+	    comm = substr(l, o + 1, c - o - 1); gsub(/ /, "_", comm);
+	    n = split(substr(l, c + 2), f, " ");
+	    print $1, comm, f[12] + f[13] }'
+}
+cpu_begin() {
+	cpu_total >"$RAW/.cpu0"
+	cpu_procs >"$RAW/.procs0"
+}
+# cpu_end OUT: appends one line: busy %, iowait %, and the share of each
+# group, in cores (1.00 = one core busy for the whole run).
+cpu_end() {
+	local out=$1 hz
+
+	hz=$(getconf CLK_TCK)
+	cpu_total >"$RAW/.cpu1"
+	cpu_procs >"$RAW/.procs1"
+	awk -v hz="$hz" -v ncpu="$(nproc)" '
+	    FILENAME ~ /cpu0$/ { b0 = $1; i0 = $2; w0 = $3; next }
+	    FILENAME ~ /cpu1$/ { b1 = $1; i1 = $2; w1 = $3; next }
+	    FILENAME ~ /procs0$/ { t0[$1] = $3; next }
+	    { d = $3 - ($1 in t0 ? t0[$1] : 0)
+	      g = "other"
+	      if ($2 ~ /^fileupload-w/) g = "worker"
+	      else if ($2 ~ /^(postgres|postmaster)$/) g = "postgres"
+	      else if ($2 ~ /^(nginx|null_responder|pgbench|curl|durable_files|dd)$/) g = $2
+	      else if ($2 ~ /^wrk/) g = "wrk"
+	      use[g] += d
+	      if (g == "other") oth[$2] += d }
+	    END { tot = (b1 - b0) + (i1 - i0) + (w1 - w0)
+	          if (tot <= 0) tot = 1
+	          printf "cpu: busy %.0f%% iowait %.0f%% of %d cores;", 100 * (b1 - b0) / tot,
+	              100 * (w1 - w0) / tot, ncpu
+	          n = split("worker postgres nginx null_responder wrk pgbench curl durable_files dd other", G, " ")
+	          for (k = 1; k <= n; k++) if (use[G[k]] > 0) {
+	              printf " %s %.2f", G[k], use[G[k]] / (tot / ncpu); sum += use[G[k]] }
+	          printf " exited/unattributed (wrk, irq) %.2f (cores)", ((b1 - b0) - sum) / (tot / ncpu)
+	          for (k = 0; k < 3; k++) { best = ""; bv = 0
+	              for (c in oth) if (oth[c] > bv) { best = c; bv = oth[c] }
+	              if (best == "") break
+	              printf "%s %s %.2f", k ? "," : "; other:", best, bv / (tot / ncpu); delete oth[best] }
+	          printf "\n" }' \
+	    "$RAW/.cpu0" "$RAW/.cpu1" "$RAW/.procs0" "$RAW/.procs1" >>"$out"
+}
+
+# wrk_run NAME URL SCRIPT [SCRIPT_ARGS...]: RUNS load runs (after a short
+# warm-up); each run's BENCH line in $RAW/NAME.N.txt; sets W_RPS, W_P50,
+# W_P99 (medians; microseconds) and W_BAD (sum of unexpected statuses and
+# socket errors over the runs).
+wrk_run() {
+	local name=$1 url=$2 script=$3 i line
+	local -a rps=() p50=() p99=()
+	shift 3
+
+	wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
+	    "$url" -- "${@/"{run}"/w}" >"$RAW/$name.warmup.txt" 2>&1
+	W_BAD=0
+	for i in $(seq 1 "$RUNS"); do
+		cpu_begin
+		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$script" \
+		    "$url" -- "${@/"{run}"/$i}" >"$RAW/$name.$i.txt" 2>&1
+		cpu_end "$RAW/$name.$i.txt"
+		line=$(grep '^BENCH ' "$RAW/$name.$i.txt") ||
+		    fu_die "wrk $name run $i: no result (see $RAW/$name.$i.txt)"
+		rps+=("$(field rps "$line")")
+		p50+=("$(field p50_us "$line")")
+		p99+=("$(field p99_us "$line")")
+		W_BAD=$((W_BAD + $(field non201 "$line")$(field bad "$line") +
+		    $(field socket_errors "$line")))
+		summary "$name run $i: $line $(tail -n 1 "$RAW/$name.$i.txt")"
+	done
+	W_RPS=$(median "${rps[@]}")
+	W_P50=$(median "${p50[@]}")
+	W_P99=$(median "${p99[@]}")
+}
+
+hwm() {
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+rss() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+ticks() {
+	awk '{ l = $0; c = length(l); while (substr(l, c, 1) != ")") c--;
+	    split(substr(l, c + 2), f, " "); print f[12] + f[13] }' "/proc/$1/stat"
+}
+# mem_begin: resets every worker's peak RSS to its current RSS and records
+# RSS and CPU time; mem_end: sets M_MAX (the largest peak growth, KiB) and
+# M_SERVING (the growth of the worker that used the most CPU, KiB) and
+# prints one line per worker.
+declare -A m_rss m_ticks
+HWM_RESET=1
+mem_begin() {
+	local p
+	mapfile -t m_pids < <(fu_pool_pids)
+	for p in "${m_pids[@]}"; do
+		if ! echo 5 >"/proc/$p/clear_refs" 2>/dev/null; then
+			HWM_RESET=0
+		fi
+		m_rss[$p]=$(rss "$p")
+		m_ticks[$p]=$(ticks "$p")
+	done
+}
+mem_end() {
+	local p g busy=-1 d
+	M_MAX=0
+	M_SERVING=0
+	for p in "${m_pids[@]}"; do
+		[ -e "/proc/$p/status" ] || { echo "  worker $p: gone"; continue; }
+		if [ "$HWM_RESET" -eq 1 ]; then
+			g=$(($(hwm "$p") - ${m_rss[$p]}))
+		else
+			g=0
+		fi
+		d=$(($(ticks "$p") - ${m_ticks[$p]}))
+		[ "$g" -le "$M_MAX" ] || M_MAX=$g
+		if [ "$d" -gt "$busy" ]; then
+			busy=$d
+			M_SERVING=$g
+		fi
+		echo "  worker $p: VmRSS before ${m_rss[$p]} KiB, VmHWM after" \
+		    "$(hwm "$p") KiB, growth $g KiB, cpu $d ticks"
+	done
+}
+
+# curl_time OUT ARGS...: one curl; prints "code bytes_up bytes_down seconds".
+curl_time() {
+	local out=$1
+	shift
+	curl -sS -o "$out" -w '%{http_code} %{size_upload} %{size_download} %{time_total}\n' "$@"
+}
+
+# --------------------------------------------------------- 1. uploads
+
+fu_log "1. small uploads: $RUNS x ${SECS}s, $CONNS connections"
+nonce=$(date +%s)-$$
+wrk_run uploads "$URL" "$BENCH/upload.lua" "$nonce-{run}" 4096
+UP_RPS=$W_RPS UP_P50=$W_P50 UP_P99=$W_P99 UP_BAD=$W_BAD
+rows=$(psql_fu -tAc 'SELECT count(*) FROM files')
+files=$(find "$FU_VAR/data" -path "$FU_VAR/data/tmp" -prune -o -type f -print | wc -l)
+summary "uploads: $rows rows, $files stored files after the upload runs"
+[ "$rows" = "$files" ] || fu_log "warning: $rows rows but $files stored files"
+
+# ------------------------------------------------------------ ceilings
+
+fu_log "ceiling: nginx return 200"
+wrk_run nginx-return "$CURL/ok" "$BENCH/status.lua" 200
+RET_RPS=$W_RPS RET_BAD=$W_BAD
+fu_log "ceiling: nginx -> null FastCGI ($WORKERS responders)"
+wrk_run null-fastcgi "$CURL/null" "$BENCH/status.lua" 200
+NULL_RPS=$W_RPS NULL_BAD=$W_BAD
+
+fu_log "2. metadata GET"
+hash=$(psql_fu -tAc 'SELECT file_hash FROM files ORDER BY id LIMIT 1')
+wrk_run get "$URL/$hash" "$BENCH/status.lua" 200
+GET_RPS=$W_RPS GET_P99=$W_P99 GET_BAD=$W_BAD
+
+fu_log "ceiling: PostgreSQL single-row INSERT commits (pgbench -c $CONNS)"
+psql_fu -c 'CREATE TABLE bench_scratch (LIKE files INCLUDING ALL)'
+cat >"$RAW/pgbench-insert.sql" <<'EOF'
+\set r random(1, 2000000000)
+INSERT INTO bench_scratch (file_hash, file_name, file_type, file_size) VALUES (md5(:client_id || '-' || :r || '-' || clock_timestamp()) || md5(:r || '-' || clock_timestamp()), 'bench.bin', 'application/octet-stream', 4096);
+EOF
+pg=()
+for i in $(seq 1 "$RUNS"); do
+	"$(fu_pg_bindir)/pgbench" -n -M prepared -c "$CONNS" -j 2 -T "$SECS" \
+	    -f "$RAW/pgbench-insert.sql" -h "$FU_PG_HOST" -p "$FU_PG_PORT" \
+	    -U postgres fileupload >"$RAW/pgbench.$i.txt" 2>&1 ||
+	    fu_die "pgbench failed: $(tail -n 5 "$RAW/pgbench.$i.txt")"
+	pg+=("$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$RAW/pgbench.$i.txt" | tail -n 1)")
+	summary "pgbench run $i: ${pg[-1]} commits/s"
+done
+PG_TPS=$(median "${pg[@]}")
+psql_fu -c 'DROP TABLE bench_scratch'
+
+fu_log "ceiling: durable 4 KiB files ($CONNS threads)"
+[ "$(stat -c %d "$FU_VAR/work")" = "$(stat -c %d "$FU_VAR/data")" ] ||
+    fu_die "$FU_VAR/work is not on DATA_DIR's file system"
+df=()
+for i in $(seq 1 "$RUNS"); do
+	mkdir "$FU_VAR/work/durable"
+	"$BIN/durable_files" "$FU_VAR/work/durable" "$CONNS" "$SECS" 4096 \
+	    >"$RAW/durable.$i.txt" 2>&1 ||
+	    fu_die "durable_files failed: $(cat "$RAW/durable.$i.txt")"
+	rm -rf "$FU_VAR/work/durable"
+	df+=("$(field ops_per_s "$(cat "$RAW/durable.$i.txt")")")
+	summary "durable run $i: $(cat "$RAW/durable.$i.txt")"
+done
+DUR_OPS=$(median "${df[@]}")
+
+fu_log "ceiling: BLAKE2b-256 speed"
+bl=()
+for i in $(seq 1 "$((RUNS > 3 ? RUNS : 3))"); do
+	"$BIN/blake2b_speed" 256 256 >"$RAW/blake2b.$i.txt"
+	bl+=("$(field mb_per_s "$(cat "$RAW/blake2b.$i.txt")")")
+done
+summary "blake2b runs: ${bl[*]} MB/s"
+B2_MBS=$(median "${bl[@]}")
+
+fu_log "ceiling: ${LARGE_MIB} MiB write + fsync (dd)"
+dd_mbs=()
+for i in $(seq 1 "$RUNS"); do
+	sync
+	dd if=/dev/zero of="$FU_VAR/work/dd.bin" bs=1M count="$LARGE_MIB" \
+	    conv=fsync 2>"$RAW/dd.$i.txt"
+	rm -f "$FU_VAR/work/dd.bin"
+	dd_mbs+=("$(sed -n 's/^\([0-9]*\) bytes.* copied, \([0-9.]*\) s.*/\1 \2/p' \
+	    "$RAW/dd.$i.txt" | awk '{ printf "%.1f\n", $1 / $2 / 1e6 }')")
+	summary "dd run $i: ${dd_mbs[-1]} MB/s"
+done
+DD_MBS=$(median "${dd_mbs[@]}")
+
+# ------------------------------------------------------- 4. large upload
+
+fu_log "4. large upload: $LARGE_MIB MiB of random bytes"
+big=$FU_VAR/work/big.bin
+head -c "${LARGE_MIB}M" /dev/urandom >"$big"
+chmod 0644 "$big"
+big_bytes=$(stat -c %s "$big")
+big_hash=$(b2sum -l 256 "$big" | cut -d' ' -f1)
+sync
+lu=()
+lrss=()
+for i in $(seq 1 "$RUNS"); do
+	sync
+	mem_begin
+	r=$(curl_time "$RAW/large-upload.$i.json" -F "upfile=@$big" "$URL")
+	mem_end >"$RAW/large-upload.$i.mem.txt"
+	read -r code _ _ secs <<<"$r"
+	if [ "$code" != 201 ] || ! grep -q "\"file_hash\":\"$big_hash\"" \
+	    "$RAW/large-upload.$i.json"; then
+		fu_die "large upload run $i: HTTP $code $(head -c 300 "$RAW/large-upload.$i.json")"
+	fi
+	lu+=("$(awk -v b="$big_bytes" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	lrss+=("$M_MAX")
+	summary "large upload run $i: ${lu[-1]} MB/s ($secs s), largest worker peak RSS growth $M_MAX KiB"
+	cat "$RAW/large-upload.$i.mem.txt" >>"$RES/summary.txt"
+	[ "$i" -eq "$RUNS" ] ||
+	    curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+done
+LU_MBS=$(median "${lu[@]}")
+LU_RSS=$(maxof "${lrss[@]}")
+
+# ------------------------------------------------------- 5. download
+
+fu_log "5. download of the large file, and nginx sendfile (ceiling)"
+ln "$big" "$CEIL/www/big.bin"
+dl=()
+sf=()
+curl -sS -o /dev/null "$URL/$big_hash/content"
+curl -sS -o /dev/null "$CURL/static/big.bin"
+for i in $(seq 1 "$RUNS"); do
+	r=$(curl_time /dev/null "$URL/$big_hash/content")
+	read -r code _ size secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "download run $i: HTTP $code"
+	[ "$size" = "$big_bytes" ] || fu_die "download run $i: $size bytes"
+	dl+=("$(awk -v b="$size" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	r=$(curl_time /dev/null "$CURL/static/big.bin")
+	read -r code _ size secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "sendfile run $i: HTTP $code"
+	[ "$size" = "$big_bytes" ] || fu_die "sendfile run $i: $size bytes"
+	sf+=("$(awk -v b="$size" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	summary "download run $i: ${dl[-1]} MB/s; nginx sendfile ${sf[-1]} MB/s"
+done
+DL_MBS=$(median "${dl[@]}")
+SF_MBS=$(median "${sf[@]}")
+rm -f "$CEIL/www/big.bin"
+
+# ------------------------------------------------------------- 3. list
+
+fu_log "3. list: loading $LIST_ROWS rows with SQL"
+psql_fu -c "INSERT INTO files (file_hash, file_name, file_type, file_size)
+    SELECT md5('bench' || i) || md5('bench-' || i), 'bench-' || i || '.txt',
+    'text/plain', i FROM generate_series(1, $LIST_ROWS) AS i" \
+    -c 'VACUUM ANALYZE files' >/dev/null
+rows=$(psql_fu -tAc 'SELECT count(*) FROM files')
+# Warm-up: every worker serves pages, then one whole list (checked).
+for _ in $(seq 1 $((WORKERS * 2))); do
+	curl -sS -o /dev/null "$URL?limit=10000"
+done
+r=$(curl_time "$FU_VAR/work/list.json" "$URL")
+got=$(grep -o '"file_hash"' "$FU_VAR/work/list.json" | wc -l)
+tail_bytes=$(tail -c 2 "$FU_VAR/work/list.json" | od -An -c | tr -d ' ')
+summary "list warm-up: $r; $got of $rows rows; ends with '$tail_bytes'"
+if [ "$got" != "$rows" ] || [ "$tail_bytes" != ']\n' ]; then
+	fu_die "the list is incomplete: $got of $rows rows"
+fi
+rm -f "$FU_VAR/work/list.json"
+li=()
+lirss=()
+for i in $(seq 1 "$RUNS"); do
+	mem_begin
+	r=$(curl_time /dev/null "$URL")
+	mem_end >"$RAW/list.$i.mem.txt"
+	read -r code _ size secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "list run $i: HTTP $code"
+	li+=("$(awk -v n="$rows" -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }')")
+	lirss+=("$M_SERVING")
+	summary "list run $i: $rows rows, $size bytes in $secs s: ${li[-1]} rows/s;" \
+	    "serving worker's peak RSS growth $M_SERVING KiB (largest of all $M_MAX KiB)"
+	cat "$RAW/list.$i.mem.txt" >>"$RES/summary.txt"
+done
+LI_RPS=$(median "${li[@]}")
+LI_RSS=$(maxof "${lirss[@]}")
+[ "$HWM_RESET" -eq 1 ] ||
+    summary "warning: /proc/PID/clear_refs refused; RSS growth not measured"
+
+# ------------------------------------------------------------ profiling
+
+# perf_top FILE N PERF_REPORT_ARGS...: the first N lines of a report.
+perf_top() {
+	local data=$1 n=$2
+	shift 2
+	perf report -i "$data" --stdio --no-children -g none "$@" \
+	    >"$RAW/.report" 2>/dev/null || true
+	awk -v n="$n" '!/^#/ && NF && c++ < n' "$RAW/.report"
+}
+# profile NAME TITLE COMMAND...: COMMAND under perf record -a -g, then the
+# hot spots per command, in the worker and in PostgreSQL.
+profile() {
+	local name=$1 title=$2 data=$RAW/perf-$1.data
+	shift 2
+	fu_log "profiling (not counted): $title"
+	perf record -a -g -F 499 -o "$data" -- "$@" \
+	    >"$RAW/$name.profiled.txt" 2>"$RAW/perf-$name.log" || true
+	{
+		echo "=================== $title (perf record -a -g)"
+		echo
+		echo "== CPU samples per command (share of all samples)"
+		perf_top "$data" 12 --sort comm
+		echo
+		echo "== fileupload-worker by library (share of the worker's samples)"
+		perf_top "$data" 12 --comms fileupload-work --percentage relative --sort dso
+		echo
+		echo "== fileupload-worker: hottest symbols"
+		perf_top "$data" 30 --comms fileupload-work --percentage relative --sort dso,sym
+		echo
+		echo "== postgres: hottest symbols"
+		perf_top "$data" 15 --comms postgres --percentage relative --sort dso,sym
+		echo
+		echo "== nginx: hottest symbols"
+		perf_top "$data" 10 --comms nginx --percentage relative --sort dso,sym
+		echo
+	} >>"$RES/perf-hotspots.txt"
+}
+
+if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+	: >"$RES/perf-hotspots.txt"
+	profile uploads "small uploads (wrk, ${SECS}s)" \
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$BENCH/upload.lua" \
+	    "$URL" -- "$nonce-perf" 4096
+	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+	profile large-upload "large upload ($LARGE_MIB MiB, curl -F)" \
+	    curl -sS -o "$RAW/large-upload.profiled.json" -F "upfile=@$big" "$URL"
+	profile list "list ($(fmt "$rows") rows, curl)" \
+	    curl -sS -o /dev/null "$URL"
+	profile get "metadata GET (wrk, ${SECS}s)" \
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$BENCH/status.lua" \
+	    "$URL/$hash" -- 200
+
+	# System calls: perf trace -p does not attach here, so trace the
+	# whole machine and keep the sections of this pool's workers.
+	wpids=$(fu_pool_pids | paste -sd, -)
+	fu_log "profiling (not counted): system calls during small uploads"
+	perf trace -s -a -o "$RAW/perf-trace-uploads.txt" -- \
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$BENCH/upload.lua" \
+	    "$URL" -- "$nonce-trace" 4096 >"$RAW/uploads.traced.txt" 2>&1 || true
+	fu_log "profiling (not counted): system calls during a large upload"
+	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+	perf trace -s -a -o "$RAW/perf-trace-large.txt" -- \
+	    curl -sS -o "$RAW/large-upload.traced.json" -F "upfile=@$big" "$URL" \
+	    || true
+	for t in uploads large; do
+		echo "=================== system calls of the workers during" \
+		    "$([ "$t" = uploads ] && echo "small uploads" || echo "a large upload") (perf trace -s -a)"
+		[ "$t" != uploads ] || grep '^BENCH' "$RAW/uploads.traced.txt" || true
+		# A section starts " comm (pid), N events"; keep this pool's.
+		awk -v pids=",$wpids," '
+		    / events/ && $2 ~ /^\([0-9]+\),$/ {
+		        keep = $1 == "fileupload-work" &&
+		            index(pids, "," substr($2, 2, length($2) - 3) ",") > 0 }
+		    keep && NF' "$RAW/perf-trace-$t.txt"
+		echo
+	done >>"$RES/perf-hotspots.txt"
+fi
+
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+summary "load average at end: $LOAD_END"
+
+# --------------------------------------------------------------- table
+
+floor_small=$(awk -v a="$DUR_OPS" -v b="$PG_TPS" 'BEGIN { print (a < b) ? a : b }')
+r_small=$(ratio "$UP_RPS" "$floor_small")
+res_small=$(atleast "$r_small" 0.80)
+[ "$UP_BAD" -eq 0 ] || res_small="MISS (non-201/errors: $UP_BAD)"
+r_get=$(ratio "$GET_RPS" "$NULL_RPS")
+res_get=$(atleast "$r_get" 0.80)
+[ "$GET_BAD" -eq 0 ] || res_get="MISS (non-200/errors: $GET_BAD)"
+r_large=$(ratio "$LU_MBS" "$B2_MBS")
+res_large=$(atleast "$r_large" 0.60)
+[ "$LU_RSS" -le 16384 ] || res_large="MISS (RSS)"
+r_dl=$(ratio "$DL_MBS" "$SF_MBS")
+res_dl=$(atleast "$r_dl" 0.90)
+r_list=$(ratio "$LI_RPS" 500000)
+res_list=$(atleast "$r_list" 1)
+[ "$LI_RSS" -le 8192 ] || res_list="MISS (RSS)"
+
+{
+	echo "# fileupload benchmark, $stamp"
+	echo
+	sed 's/^/    /' "$RES/env.txt"
+	echo "    load average (1, 5, 15 min): $LOAD_START at start, $LOAD_END at end"
+	echo
+	echo "| figure | value | ceiling | ratio | target | result |"
+	echo "|---|---|---|---|---|---|"
+	echo "| small uploads, 4 KiB, $CONNS conn | $(fmt "$UP_RPS") uploads/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | min(durable files, INSERT commits) $(fmt "$floor_small")/s | $r_small | >= 0.80 | $res_small |"
+	echo "| ↳ vs durable 4 KiB files ($CONNS threads) | | $(fmt "$DUR_OPS") files/s | $(ratio "$UP_RPS" "$DUR_OPS") | | |"
+	echo "| ↳ vs PostgreSQL INSERT commits (pgbench -c $CONNS) | | $(fmt "$PG_TPS") commits/s | $(ratio "$UP_RPS" "$PG_TPS") | | |"
+	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | nginx -> null FastCGI $(fmt "$NULL_RPS") req/s | $r_get | >= 0.80 | $res_get |"
+	echo "| ↳ vs nginx return 200 | | $(fmt "$RET_RPS") req/s | $(ratio "$GET_RPS" "$RET_RPS") | | |"
+	echo "| null FastCGI vs nginx return 200 | $(fmt "$NULL_RPS") req/s | $(fmt "$RET_RPS") req/s | $(ratio "$NULL_RPS" "$RET_RPS") | | $([ "$NULL_BAD$RET_BAD" = 00 ] || echo "errors: $NULL_BAD/$RET_BAD") |"
+	echo "| list, $(fmt "$rows") rows, one GET | $(fmt "$LI_RPS") rows/s, RSS $(kib "$LI_RSS") | 500,000 rows/s (target) | $r_list | >= 1.00, RSS <= 8 MiB | $res_list |"
+	echo "| large upload, $LARGE_MIB MiB, curl -F | $(fmt "$LU_MBS") MB/s, RSS $(kib "$LU_RSS") | BLAKE2b-256 $(fmt "$B2_MBS") MB/s | $r_large | >= 0.60, RSS <= 16 MiB | $res_large |"
+	echo "| ↳ vs $LARGE_MIB MiB write + fsync (dd) | | $(fmt "$DD_MBS") MB/s | $(ratio "$LU_MBS" "$DD_MBS") | | |"
+	echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | nginx sendfile $(fmt "$SF_MBS") MB/s | $r_dl | >= 0.90 | $res_dl |"
+	echo
+	echo "Medians of $RUNS run(s); RSS: the largest peak growth over the runs."
+	echo "MB = 10^6 bytes.  Each run's values: summary.txt; raw outputs: raw/."
+	echo
+	echo "CPU during the load runs (1.00 = one core busy for the whole run):"
+	echo
+	for n in uploads get null-fastcgi nginx-return; do
+		printf '    %-13s %s\n' "$n" "$(grep -h '^cpu:' "$RAW/$n.1.txt" | head -n 1)"
+	done
+} >"$RES/table.md"
+
+echo
+cat "$RES/table.md"
+echo
+[ ! -f "$RES/perf-hotspots.txt" ] || echo "hot spots: $RES/perf-hotspots.txt"
+echo "results: $RES"

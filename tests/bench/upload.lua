@@ -1,0 +1,73 @@
+-- tests/bench/upload.lua: wrk script for the small-upload figure of
+-- tests/bench/run.sh.  Every request is a multipart/form-data POST of one
+-- "upfile" part of SIZE bytes (default 4096) whose content is unique:
+-- the run's nonce, the thread's number, a per-thread counter and a random
+-- number lead the part, the rest is random bytes drawn once per thread.
+--
+--	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE]
+--
+-- Counts the answers that are not 201 (response callback) and prints, in
+-- done(), one line for run.sh to parse:
+--	BENCH requests=N seconds=S rps=R p50_us=L p99_us=L non201=N ...
+
+local threads = {}
+
+function setup(thread)
+	thread:set("tid", #threads + 1)
+	table.insert(threads, thread)
+end
+
+function init(args)
+	nonce = args[1] or tostring(os.time())
+	size = tonumber(args[2] or "4096")
+	counter = 0
+	non201 = 0
+	last_bad = 0
+	math.randomseed(os.time() * 1000 + tid)
+	local bytes = {}
+	for i = 1, size do
+		bytes[i] = string.char(math.random(0, 255))
+	end
+	filler = table.concat(bytes)
+	boundary = "----fileuploadbench" .. nonce .. "x" .. tid
+	headers = {
+		["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+	}
+	head = "--" .. boundary .. "\r\n" ..
+	    "Content-Disposition: form-data; name=\"upfile\"; " ..
+	    "filename=\"bench.bin\"\r\n" ..
+	    "Content-Type: application/octet-stream\r\n\r\n"
+	tail = "\r\n--" .. boundary .. "--\r\n"
+end
+
+function request()
+	counter = counter + 1
+	local id = string.format("%s-%d-%d-%d|", nonce, tid, counter,
+	    math.random(0, 2147483647))
+	local content = id .. string.sub(filler, #id + 1)
+	return wrk.format("POST", nil, headers, head .. content .. tail)
+end
+
+function response(status, hdrs, body)
+	if status ~= 201 then
+		non201 = non201 + 1
+		last_bad = status
+	end
+end
+
+function done(summary, latency, requests)
+	local bad, last = 0, 0
+	for _, t in ipairs(threads) do
+		bad = bad + t:get("non201")
+		if t:get("last_bad") ~= 0 then
+			last = t:get("last_bad")
+		end
+	end
+	local secs = summary.duration / 1e6
+	io.write(string.format("BENCH requests=%d seconds=%.3f rps=%.1f " ..
+	    "p50_us=%d p99_us=%d non201=%d last_non201=%d socket_errors=%d\n",
+	    summary.requests, secs, summary.requests / secs,
+	    latency:percentile(50), latency:percentile(99), bad, last,
+	    summary.errors.connect + summary.errors.read +
+	    summary.errors.write + summary.errors.timeout))
+end
