@@ -113,27 +113,33 @@ prepare_all(void)
 	return 0;
 }
 
-static enum db_error
-connect_db(void)
+PGconn *
+db_connect(const struct config *cfg, const char *app, int timeout)
 {
-	char		 port[8];
+	char		 port[8], secs[12];
 	const char	*keys[8], *vals[8];
 	int		 n = 0;
 
-	snprintf(port, sizeof(port), "%u", db_cfg->db_port);
+	snprintf(port, sizeof(port), "%u", cfg->db_port);
+	snprintf(secs, sizeof(secs), "%d", timeout);
 #define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n] = (v); n++; } } while (0)
-	KV("host", db_cfg->db_host);
+	KV("host", cfg->db_host);
 	KV("port", port);
-	KV("user", db_cfg->db_user);
-	KV("password", db_cfg->db_password);
-	KV("dbname", db_cfg->db_name);
-	KV("application_name", "fileupload-worker");
-	KV("connect_timeout", "5");
+	KV("user", cfg->db_user);
+	KV("password", cfg->db_password);
+	KV("dbname", cfg->db_name);
+	KV("application_name", app);
+	KV("connect_timeout", secs);
 #undef KV
 	keys[n] = vals[n] = NULL;
+	return PQconnectdbParams(keys, vals, 0);
+}
 
+static enum db_error
+connect_db(void)
+{
 	db_close();
-	conn = PQconnectdbParams(keys, vals, 0);
+	conn = db_connect(db_cfg, "fileupload-worker", 5);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		remember_error("connect");
 		db_close();

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <libpq-fe.h>
+
 #include "meta.h"
 
 struct config;
@@ -20,6 +22,15 @@ enum db_error {
 	DB_ERR_UNKNOWN,		/* connection lost during COMMIT: outcome unknown */
 	DB_ERR__MAX
 };
+
+/*
+ * A new connection with cfg's DB_* settings, named app in
+ * pg_stat_activity, giving up after timeout seconds.  Never NULL (libpq's
+ * rule): check PQstatus.  The caller owns it (PQfinish).  For the tools;
+ * the worker's own connection is db_ready's.
+ */
+PGconn		*db_connect(const struct config *cfg, const char *app,
+		    int timeout);
 
 /* Remembers the connection settings; connects lazily.  Never fails. */
 void		db_init(const struct config *);

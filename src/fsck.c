@@ -1145,27 +1145,13 @@ fsck_pg_open(struct fsck_db *db, const struct config *cfg, char *err,
     size_t errlen)
 {
 	struct pg	*p;
-	const char	*keys[8], *vals[8];
-	char		 port[8];
-	int		 n = 0;
 
 	memset(db, 0, sizeof(*db));
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(port, sizeof(port), "%u", cfg->db_port);
-#define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n] = (v); n++; } } while (0)
-	KV("host", cfg->db_host);
-	KV("port", port);
-	KV("user", cfg->db_user);
-	KV("password", cfg->db_password);
-	KV("dbname", cfg->db_name);
-	KV("application_name", "fileupload-fsck");
-	KV("connect_timeout", "10");
-#undef KV
-	keys[n] = vals[n] = NULL;
-	p->conn = PQconnectdbParams(keys, vals, 0);
+	p->conn = db_connect(cfg, "fileupload-fsck", 10);
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
 		pg_error(p, "cannot connect", p->conn != NULL ?
 		    PQerrorMessage(p->conn) : "out of memory");

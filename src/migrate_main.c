@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "db.h"
 #include "migrate.h"
 
 static void
@@ -23,10 +24,10 @@ int
 main(int argc, char *argv[])
 {
 	struct config	 cfg;
-	const char	*dir = SQLDIR, *keys[7], *vals[7];
-	char		 err[1024], port[8];
+	const char	*dir = SQLDIR;
+	char		 err[1024];
 	PGconn		*conn;
-	int		 ch, n = 0, rc;
+	int		 ch, rc;
 
 	while ((ch = getopt(argc, argv, "d:")) != -1) {
 		if (ch == 'd')
@@ -43,17 +44,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "fileupload-migrate: %s\n", err);
 		return 1;
 	}
-	snprintf(port, sizeof(port), "%u", cfg.db_port);
-#define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n] = (v); n++; } } while (0)
-	KV("host", cfg.db_host);
-	KV("port", port);
-	KV("user", cfg.db_user);
-	KV("password", cfg.db_password);
-	KV("dbname", cfg.db_name);
-	KV("application_name", "fileupload-migrate");
-#undef KV
-	keys[n] = vals[n] = NULL;
-	conn = PQconnectdbParams(keys, vals, 0);
+	conn = db_connect(&cfg, "fileupload-migrate", 10);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "fileupload-migrate: cannot connect: %s",
 		    PQerrorMessage(conn));
