@@ -55,6 +55,11 @@
 #	BENCH_LARGE_MIB		large upload size, MiB, default 1024
 #	BENCH_LIST_ROWS		rows loaded for the list, default 1000000
 #	BENCH_PROFILE		1 (default) runs the profiling passes, 0 skips them
+#	BENCH_UPLOAD_CONTENT	random (default) or text: the small uploads'
+#				content (libmagic's cost depends on it)
+#	BENCH_FANOUT=1		make DATA_DIR's 65,536 ab/cd/ directories
+#				before the small uploads (an experiment: the
+#				worker then never makes and fsyncs one)
 #	BENCH_WORKER		a worker binary to use instead of building
 #	BENCH_KEEP=1		keep the temp dir (logs, data) after the run
 #	FU_SKIP_INSTALL=1	do not check/install Debian packages
@@ -89,6 +94,11 @@ WRK_THREADS=2
 LARGE_MIB=${BENCH_LARGE_MIB:-1024}
 LIST_ROWS=${BENCH_LIST_ROWS:-1000000}
 PROFILE=${BENCH_PROFILE:-1}
+CONTENT=${BENCH_UPLOAD_CONTENT:-random}
+case $CONTENT in
+random | text) ;;
+*) fu_die "BENCH_UPLOAD_CONTENT=$CONTENT: use random or text" ;;
+esac
 WORKERS=${WORKERS:-$(nproc)}
 export WORKERS
 case ${REQUEST_BUFFERING:-on} in
@@ -304,7 +314,9 @@ done
 		dirty=" (src/ has uncommitted changes)"
 	fi
 	echo "commit: $(git -C "$FU_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
-	echo "workers: $WORKERS, REQUEST_BUFFERING=$REQUEST_BUFFERING"
+	echo "workers: $WORKERS, REQUEST_BUFFERING=$REQUEST_BUFFERING," \
+	    "small uploads' content: $CONTENT$([ "${BENCH_FANOUT:-0}" != 1 ] ||
+	    echo ", fan-out directories made beforehand")"
 	wrk_version=$(wrk --version 2>&1 || true)
 	wrk_version=${wrk_version%% \[*}
 	echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), PostgreSQL" \
@@ -501,9 +513,20 @@ curl_time() {
 
 # --------------------------------------------------------- 1. uploads
 
-fu_log "1. small uploads: $RUNS x ${SECS}s, $CONNS connections"
+if [ "${BENCH_FANOUT:-0}" = 1 ]; then
+	fu_log "making the 65,536 fan-out directories of DATA_DIR (BENCH_FANOUT=1)"
+	(cd "$FU_VAR/data" && for a in $(seq 0 255); do
+		for b in $(seq 0 255); do
+			printf '%02x/%02x\n' "$a" "$b"
+		done
+	done | xargs mkdir -p)
+	find "$FU_VAR/data" -mindepth 1 -maxdepth 2 -type d ! -name tmp \
+	    -exec chown "$FU_USER:$FU_NGINX_GROUP" {} + -exec chmod 2750 {} +
+	sync
+fi
+fu_log "1. small uploads ($CONTENT): $RUNS x ${SECS}s, $CONNS connections"
 nonce=$(date +%s)-$$
-wrk_run uploads "$URL" "$BENCH/upload.lua" "$nonce-{run}" 4096
+wrk_run uploads "$URL" "$BENCH/upload.lua" "$nonce-{run}" 4096 "$CONTENT"
 UP_RPS=$W_RPS UP_P50=$W_P50 UP_P99=$W_P99 UP_BAD=$W_BAD
 rows=$(psql_fu -tAc 'SELECT count(*) FROM files')
 files=$(find "$FU_VAR/data" -path "$FU_VAR/data/tmp" -prune -o -type f -print | wc -l)
@@ -699,7 +722,12 @@ profile() {
 		perf_top "$data" 12 --sort comm
 		echo
 		echo "== fileupload-worker by library (share of the worker's samples)"
-		perf_top "$data" 12 --comms fileupload-work --percentage relative --sort dso
+		# Summed from dso,sym: perf 6.1's "--sort dso" drops the kernel.
+		perf_top "$data" 100000 --comms fileupload-work \
+		    --percentage relative --sort dso,sym |
+		    awk '{ sub(/%/, "", $1); s[$2] += $1 }
+		    END { for (d in s) printf "%8.2f%%  %s\n", s[d], d }' |
+		    sort -rn | sed -n 1,10p
 		echo
 		echo "== fileupload-worker: hottest symbols"
 		perf_top "$data" 30 --comms fileupload-work --percentage relative --sort dso,sym
@@ -717,7 +745,7 @@ if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
 	: >"$RES/perf-hotspots.txt"
 	profile uploads "small uploads (wrk, ${SECS}s)" \
 	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$BENCH/upload.lua" \
-	    "$URL" -- "$nonce-perf" 4096
+	    "$URL" -- "$nonce-perf" 4096 "$CONTENT"
 	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
 	profile large-upload "large upload ($LARGE_MIB MiB, curl -F)" \
 	    curl -sS -o "$RAW/large-upload.profiled.json" -F "upfile=@$big" "$URL"
@@ -733,7 +761,7 @@ if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
 	fu_log "profiling (not counted): system calls during small uploads"
 	perf trace -s -a -o "$RAW/perf-trace-uploads.txt" -- \
 	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$BENCH/upload.lua" \
-	    "$URL" -- "$nonce-trace" 4096 >"$RAW/uploads.traced.txt" 2>&1 || true
+	    "$URL" -- "$nonce-trace" 4096 "$CONTENT" >"$RAW/uploads.traced.txt" 2>&1 || true
 	fu_log "profiling (not counted): system calls during a large upload"
 	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
 	perf trace -s -a -o "$RAW/perf-trace-large.txt" -- \
@@ -782,7 +810,7 @@ res_list=$(atleast "$r_list" 1)
 	echo
 	echo "| figure | value | ceiling | ratio | target | result |"
 	echo "|---|---|---|---|---|---|"
-	echo "| small uploads, 4 KiB, $CONNS conn | $(fmt "$UP_RPS") uploads/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | min(durable files, INSERT commits) $(fmt "$floor_small")/s | $r_small | >= 0.80 | $res_small |"
+	echo "| small uploads, 4 KiB $CONTENT, $CONNS conn | $(fmt "$UP_RPS") uploads/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | min(durable files, INSERT commits) $(fmt "$floor_small")/s | $r_small | >= 0.80 | $res_small |"
 	echo "| ↳ vs durable 4 KiB files ($CONNS threads) | | $(fmt "$DUR_OPS") files/s | $(ratio "$UP_RPS" "$DUR_OPS") | | |"
 	echo "| ↳ vs PostgreSQL INSERT commits (pgbench -c $CONNS) | | $(fmt "$PG_TPS") commits/s | $(ratio "$UP_RPS" "$PG_TPS") | | |"
 	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | nginx -> null FastCGI $(fmt "$NULL_RPS") req/s | $r_get | >= 0.80 | $res_get |"

@@ -2,9 +2,11 @@
 -- tests/bench/run.sh.  Every request is a multipart/form-data POST of one
 -- "upfile" part of SIZE bytes (default 4096) whose content is unique:
 -- the run's nonce, the thread's number, a per-thread counter and a random
--- number lead the part, the rest is random bytes drawn once per thread.
+-- number lead the part, the rest is drawn once per thread: random bytes
+-- (KIND "random", the default) or lines of random lowercase letters
+-- ("text": libmagic takes far longer over text than over binary data).
 --
---	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE]
+--	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE [KIND]]
 --
 -- Counts the answers that are not 201 (response callback) and prints, in
 -- done(), one line for run.sh to parse:
@@ -20,13 +22,19 @@ end
 function init(args)
 	nonce = args[1] or tostring(os.time())
 	size = tonumber(args[2] or "4096")
+	kind = args[3] or "random"
 	counter = 0
 	non201 = 0
 	last_bad = 0
 	math.randomseed(os.time() * 1000 + tid)
 	local bytes = {}
 	for i = 1, size do
-		bytes[i] = string.char(math.random(0, 255))
+		if kind == "text" then
+			bytes[i] = i % 64 == 0 and "\n" or
+			    string.char(math.random(97, 122))
+		else
+			bytes[i] = string.char(math.random(0, 255))
+		end
 	end
 	filler = table.concat(bytes)
 	boundary = "----fileuploadbench" .. nonce .. "x" .. tid
@@ -35,7 +43,8 @@ function init(args)
 	}
 	head = "--" .. boundary .. "\r\n" ..
 	    "Content-Disposition: form-data; name=\"upfile\"; " ..
-	    "filename=\"bench.bin\"\r\n" ..
+	    "filename=\"bench." .. (kind == "text" and "txt" or "bin") ..
+	    "\"\r\n" ..
 	    "Content-Type: application/octet-stream\r\n\r\n"
 	tail = "\r\n--" .. boundary .. "--\r\n"
 end
