@@ -25,7 +25,7 @@
 #	DB_TYPE, DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, PG*
 #	ROOT_DIR (/server), LOG_DIR ($ROOT_DIR/logs/), DATA_DIR ($ROOT_DIR/data/)
 #	MAX_UPLOAD_SIZE, FILEUPLOAD_TOKEN, FILEUPLOAD_READ_TOKEN
-#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (number of cores),
+#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (4 per core),
 #	REQUEST_BUFFERING (on), DB_WAIT_SECONDS (60)
 #	FILEUPLOAD_BIN_DIR	fileupload-worker and fileupload-migrate
 #				(default: where PATH finds fileupload-worker)
@@ -75,7 +75,7 @@ ep_number() {
 
 PORT=${PORT:-80}
 LISTEN_ADDRESS=${LISTEN_ADDRESS:-0.0.0.0}
-WORKERS=${WORKERS:-$(nproc)}
+WORKERS=${WORKERS:-$(fu_default_workers)}
 DB_WAIT_SECONDS=${DB_WAIT_SECONDS:-60}
 REQUEST_BUFFERING=${REQUEST_BUFFERING:-on}
 ep_number PORT "$PORT"

@@ -108,7 +108,7 @@ main(int argc, char *argv[])
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (sodium_init() == -1) {
+	if (hash_library_init() == -1) {
 		fprintf(stderr, PROG ": libsodium cannot be initialised\n");
 		return 2;
 	}

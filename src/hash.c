@@ -2,6 +2,12 @@
 
 #include "hash.h"
 
+int
+hash_library_init(void)
+{
+	return sodium_init() == -1 ? -1 : 0;
+}
+
 void
 hash_init(struct hash_ctx *h)
 {

@@ -16,6 +16,11 @@ struct hash_ctx {
 	crypto_generichash_state st;
 };
 
+/*
+ * Once per process, before any other call: libsodium picks the fastest
+ * BLAKE2b code for this CPU (AVX2) only once initialised.  -1 on failure.
+ */
+int	hash_library_init(void);
 void	hash_init(struct hash_ctx *);
 void	hash_update(struct hash_ctx *, const void *, size_t);
 /* Writes HASH_HEX_LEN lowercase hex digits and a NUL to hex. */

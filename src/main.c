@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "hash.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -105,6 +106,8 @@ main(int argc, char *argv[])
 	}
 	if (config_load(&cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (hash_library_init() == -1)
+		fatalx("libsodium cannot be initialised");
 	if (geteuid() == 0)
 		fatalx("refusing to run as root: start the workers with "
 		    "spawn-fcgi -u/-g (or as an unprivileged user)");

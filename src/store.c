@@ -141,15 +141,12 @@ store_tmp_sync(struct store *s, struct store_tmp *t)
 	return STORE_OK;
 }
 
-/* mkdir that tolerates an existing directory; tells whether it made one. */
+/* mkdir that tolerates an existing directory. */
 static int
-ensure_dir(int dirfd, const char *path, int *made)
+ensure_dir(int dirfd, const char *path)
 {
-	*made = 0;
-	if (mkdirat(dirfd, path, DIR_MODE) == 0) {
-		*made = 1;
+	if (mkdirat(dirfd, path, DIR_MODE) == 0)
 		return 0;
-	}
 	return errno == EEXIST ? 0 : -1;
 }
 
@@ -176,26 +173,31 @@ enum store_error
 store_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
 	char	 rel[STORE_REL_MAX], dir1[3], dir2[6];
-	int	 made1, made2, e;
+	int	 e;
 
 	store_relpath(hash, rel);
 	snprintf(dir1, sizeof(dir1), "%.2s", rel);
 	snprintf(dir2, sizeof(dir2), "%.5s", rel);
 
-	/* The fan-out directories, durable before the name that goes in them. */
-	if (ensure_dir(s->dirfd, dir1, &made1) == -1 ||
-	    ensure_dir(s->dirfd, dir2, &made2) == -1)
-		goto fail;
-	if ((made1 && sync_dir(s->dirfd, ".") == -1) ||
-	    (made2 && sync_dir(s->dirfd, dir1) == -1))
-		goto fail;
-
 	/*
 	 * rename replaces a file already there; by construction it holds the
 	 * same bytes (same hash), so readers see one or the other, both whole.
+	 * The fan-out directories mostly exist already: they are made, durable
+	 * before the name that goes in them, only when the rename says so.
 	 */
-	if (renameat(s->tmpfd, t->name, s->dirfd, rel) == -1)
-		goto fail;
+	if (renameat(s->tmpfd, t->name, s->dirfd, rel) == -1) {
+		if (errno != ENOENT)
+			goto fail;
+		if (ensure_dir(s->dirfd, dir1) == -1 ||
+		    ensure_dir(s->dirfd, dir2) == -1)
+			goto fail;
+		/* Also when another worker made them: it may not have synced. */
+		if (sync_dir(s->dirfd, ".") == -1 ||
+		    sync_dir(s->dirfd, dir1) == -1)
+			goto fail;
+		if (renameat(s->tmpfd, t->name, s->dirfd, rel) == -1)
+			goto fail;
+	}
 	t->name[0] = '\0';
 	close(t->fd);
 	t->fd = -1;

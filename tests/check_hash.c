@@ -348,6 +348,13 @@ START_TEST(test_parse_roundtrip)
 }
 END_TEST
 
+/* The fast code libsodium picks once initialised gives the same digests. */
+static void
+library_init(void)
+{
+	ck_assert_int_eq(hash_library_init(), 0);
+}
+
 static Suite *
 hash_suite(void)
 {
@@ -360,6 +367,15 @@ hash_suite(void)
 	tcase_add_test(tc, test_vector_pattern);
 	tcase_add_test(tc, test_vector_million_a);
 	tcase_add_test(tc, test_different_inputs_differ);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("vectors, library initialised");
+	tcase_add_checked_fixture(tc, library_init, NULL);
+	tcase_add_loop_test(tc, test_vectors, 0,
+	    sizeof(vectors) / sizeof(vectors[0]));
+	tcase_add_test(tc, test_vector_pattern);
+	tcase_add_test(tc, test_vector_million_a);
+	tcase_add_test(tc, test_stream_random_pieces);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("streaming");

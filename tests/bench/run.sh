@@ -9,7 +9,7 @@
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
-# (fsync on), the pool of WORKERS (default nproc) workers, and nginx on a
+# (fsync on), the pool of WORKERS (default 4 per core) workers, and nginx on a
 # free loopback port.  Beside it, for the ceilings: a second, tiny nginx
 # (return 200, a static file, a location for) a pool of null FastCGI
 # responders (null_responder.c) of the same size.  Everything it started is
@@ -51,7 +51,7 @@
 # be committed (results/.gitignore).
 #
 # Environment:
-#	WORKERS			pool size (and null pool size), default nproc
+#	WORKERS			pool size (and null pool size), default 4 per core
 #	REQUEST_BUFFERING	on (default) or off: nginx's
 #				fastcgi_request_buffering for uploads
 #	BENCH_RUNS		runs per figure, default 3 (--quick: 1)
@@ -104,7 +104,7 @@ case $CONTENT in
 random | text) ;;
 *) fu_die "BENCH_UPLOAD_CONTENT=$CONTENT: use random or text" ;;
 esac
-WORKERS=${WORKERS:-$(nproc)}
+WORKERS=${WORKERS:-$(fu_default_workers)}
 export WORKERS
 case ${REQUEST_BUFFERING:-on} in
 on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-on} ;;
