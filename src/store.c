@@ -83,7 +83,7 @@ store_tmp_create(struct store *s, struct store_tmp *t)
 	char	 id[40], fresh[sizeof(t->name)];
 	int	 e;
 
-	t->size = 0;
+	t->size = t->queued = 0;
 	unique_name("", "", id, sizeof(id));
 	snprintf(fresh, sizeof(fresh), "%s%s", STORE_NEW_PREFIX, id);
 	snprintf(t->name, sizeof(t->name), "%s%s", STORE_TMP_PREFIX, id);
@@ -128,6 +128,12 @@ store_tmp_write(struct store *s, struct store_tmp *t, const void *buf,
 		p += n;
 		len -= n;
 		t->size += n;
+	}
+	/* Only starts the writes; store_tmp_sync still waits for them all. */
+	if (t->size - t->queued >= STORE_WRITEBACK_STEP) {
+		(void)sync_file_range(t->fd, (off_t)t->queued,
+		    (off_t)(t->size - t->queued), SYNC_FILE_RANGE_WRITE);
+		t->queued = t->size;
 	}
 	return STORE_OK;
 }

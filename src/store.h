@@ -41,6 +41,7 @@ struct store_tmp {
 	int	 fd;
 	char	 name[64];	/* under DATA_DIR/tmp */
 	uint64_t size;
+	uint64_t queued;	/* bytes already handed to writeback */
 };
 
 /*
@@ -53,7 +54,12 @@ void		 store_close(struct store *);
 
 /* Creates a new, empty temp file (mode 0640). */
 enum store_error store_tmp_create(struct store *, struct store_tmp *);
-/* Appends len bytes, retrying short writes. */
+/*
+ * Appends len bytes, retrying short writes.  Every STORE_WRITEBACK_STEP
+ * bytes it starts their writeback, so that the disk works while the body
+ * streams in and the final fsync waits for the last step only.
+ */
+#define STORE_WRITEBACK_STEP	(8u << 20)
 enum store_error store_tmp_write(struct store *, struct store_tmp *,
 		    const void *, size_t);
 /* fsyncs the temp file's bytes; call before the metadata is recorded. */

@@ -5,6 +5,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "hash.h"
+#include "hashpipe.h"
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
@@ -16,8 +17,12 @@
 #include "store.h"
 #include "upload.h"
 
-/* Body reads go straight from the FastCGI stream into the parser. */
-#define READ_CHUNK	(256 * 1024)
+/*
+ * Body reads go straight from the FastCGI stream into the parser, in
+ * buffers the hash thread then reads (hashpipe.h); a body of one buffer or
+ * less is hashed inline.
+ */
+#define READ_CHUNK	HASHPIPE_BUF_SIZE
 
 #define UPFILE		"upfile"
 
@@ -35,7 +40,6 @@ struct upload {
 	const char	*reason;
 };
 
-static char	*read_buf;
 static char	*prefix_buf;
 
 static int
@@ -72,7 +76,6 @@ on_part_begin(void *arg, const struct mp_part *part)
 		log_warn("temp file");
 		return fail(u, 507, reason_for_store(e));
 	}
-	hash_init(&u->hash);
 	u->in_upfile = 1;
 	return 0;
 }
@@ -95,7 +98,7 @@ on_part_data(void *arg, const char *data, size_t len)
 		memcpy(u->prefix + u->prefix_len, data, n);
 		u->prefix_len += n;
 	}
-	hash_update(&u->hash, data, len);
+	hashpipe_add(data, len);
 	if ((e = store_tmp_write(&u->app->store, &u->tmp, data, len)) !=
 	    STORE_OK) {
 		log_warn("temp file write");
@@ -124,18 +127,34 @@ stream_body(struct upload *u, struct mp_parser *mp)
 	struct request	*r = u->req;
 	enum mp_error	 me = MP_OK;
 	ssize_t		 n;
+	char		*buf;
+	int		 rc = 0;
 
+	/* Only the upfile part's bytes are added, so one context will do. */
+	hash_init(&u->hash);
+	hashpipe_begin(&u->hash, r->chunked || r->content_length > READ_CHUNK);
 	for (;;) {
-		if ((n = request_read(r, read_buf, READ_CHUNK)) == -1)
-			return fail(u, 400, "the request body ended early");
+		buf = hashpipe_buffer();
+		if ((n = request_read(r, buf, READ_CHUNK)) == -1) {
+			rc = fail(u, 400, "the request body ended early");
+			break;
+		}
 		if (n == 0)
 			break;
-		if (r->body_read > u->app->cfg->max_upload_size)
-			return fail(u, 413,
+		if (r->body_read > u->app->cfg->max_upload_size) {
+			rc = fail(u, 413,
 			    "upload larger than the configured maximum");
-		if ((me = mp_feed(mp, read_buf, n)) != MP_OK)
+			break;
+		}
+		me = mp_feed(mp, buf, n);
+		hashpipe_submit();
+		if (me != MP_OK)
 			break;
 	}
+	/* The hash is whole, and no buffer is still being read, past here. */
+	hashpipe_end();
+	if (rc == -1)
+		return -1;
 	if (me == MP_OK)
 		me = mp_finish(mp);
 	if (me == MP_ERR_ABORTED)
@@ -240,8 +259,6 @@ upload_handle(struct app *app, struct request *r)
 	u.req = r;
 	u.tmp.fd = -1;
 
-	if (read_buf == NULL && (read_buf = malloc(READ_CHUNK)) == NULL)
-		abort();
 	if (prefix_buf == NULL && (prefix_buf = malloc(MIME_PREFIX)) == NULL)
 		abort();
 	u.prefix = prefix_buf;

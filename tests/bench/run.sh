@@ -26,7 +26,9 @@
 #      RSS growth of every worker
 #   5. download of that file (content route): MB/s (3 transfers per run)
 # Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
-# same connections); PostgreSQL single-row INSERT commits/s (pgbench -c 16
+# same connections; the null pool also takes the same 4 KiB uploads and the
+# same 1 GiB upload, reading and discarding the bodies: the transport's
+# share, with the same REQUEST_BUFFERING); PostgreSQL single-row INSERT commits/s (pgbench -c 16
 # -j 2, a copy of the files table); durable 4 KiB files/s (durable_files.c,
 # 16 threads, same file system as DATA_DIR); BLAKE2b-256 MB/s
 # (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync); nginx sendfile
@@ -275,6 +277,9 @@ http {
 			return 200 "ok\n";
 		}
 		location = /null {
+			client_max_body_size 0;
+			client_body_buffer_size 128k;
+			fastcgi_request_buffering $REQUEST_BUFFERING;
 			include $FU_VAR/conf/fastcgi_params;
 			fastcgi_param HTTP_PROXY "";
 			fastcgi_pass unix:$CEIL/null.sock;
@@ -547,6 +552,10 @@ fu_log "ceiling: nginx -> null FastCGI ($WORKERS responders)"
 wrk_run null-fastcgi "$CURL/null" "$BENCH/status.lua" 200
 NULL_RPS=$W_RPS NULL_BAD=$W_BAD
 
+fu_log "ceiling: the same 4 KiB uploads to the null FastCGI pool"
+wrk_run null-uploads "$CURL/null" "$BENCH/upload.lua" "$nonce-n{run}" 4096 "$CONTENT" 200
+NULL_UP_RPS=$W_RPS
+
 fu_log "2. metadata GET"
 hash=$(psql_fu -tAc 'SELECT file_hash FROM files ORDER BY id LIMIT 1')
 wrk_run get "$URL/$hash" "$BENCH/status.lua" 200
@@ -664,6 +673,16 @@ for i in $(seq 1 "$RUNS"); do
 	    curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
 done
 LU_MBS=$(median "${lu[@]}")
+fu_log "ceiling: the same upload to the null FastCGI pool"
+nlu=()
+for i in $(seq 1 "$RUNS"); do
+	r=$(curl_time /dev/null -F "upfile=@$big" "$CURL/null")
+	read -r code _ _ secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "null large upload run $i: HTTP $code"
+	nlu+=("$(awk -v b="$big_bytes" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	summary "null FastCGI large upload run $i: ${nlu[-1]} MB/s"
+done
+NULL_LU_MBS=$(median "${nlu[@]}")
 LU_RSS=$(maxof "${lrss[@]}")
 LU_WORKER_S=$(awk -v ms="$(median "${lw[@]}")" 'BEGIN { printf "%.1f", ms / 1000 }')
 LU_TOTAL_S=$(awk -v b="$big_bytes" -v r="$LU_MBS" 'BEGIN { printf "%.1f", b / r / 1e6 }')
@@ -853,12 +872,14 @@ res_list=$(atleast "$r_list" 1)
 	echo "| small uploads, 4 KiB $CONTENT, $CONNS conn | $(fmt "$UP_RPS") uploads/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | min(durable files, INSERT commits) $(fmt "$floor_small")/s | $r_small | >= 0.80 | $res_small |"
 	echo "| ↳ vs durable 4 KiB files ($CONNS threads) | | $(fmt "$DUR_OPS") files/s | $(ratio "$UP_RPS" "$DUR_OPS") | | |"
 	echo "| ↳ vs PostgreSQL INSERT commits (pgbench -c $CONNS) | | $(fmt "$PG_TPS") commits/s | $(ratio "$UP_RPS" "$PG_TPS") | | |"
+	echo "| ↳ vs the same uploads to nginx -> null FastCGI ($WORKERS responders) | | $(fmt "$NULL_UP_RPS")/s | $(ratio "$UP_RPS" "$NULL_UP_RPS") | | |"
 	echo "| ↳ vs both in series at the pool's concurrency ($WORKERS): 1/(1/files + 1/commits) | | $(fmt "$serial_w")/s (files $(fmt "$DUR_OPS_W")/s, commits $(fmt "$PG_TPS_W")/s) | $(ratio "$UP_RPS" "$serial_w") | | |"
 	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | nginx -> null FastCGI $(fmt "$NULL_RPS") req/s | $r_get | >= 0.80 | $res_get |"
 	echo "| ↳ vs nginx return 200 | | $(fmt "$RET_RPS") req/s | $(ratio "$GET_RPS" "$RET_RPS") | | |"
 	echo "| null FastCGI vs nginx return 200 | $(fmt "$NULL_RPS") req/s | $(fmt "$RET_RPS") req/s | $(ratio "$NULL_RPS" "$RET_RPS") | | $([ "$NULL_BAD$RET_BAD" = 00 ] || echo "errors: $NULL_BAD/$RET_BAD") |"
 	echo "| list, $(fmt "$rows") rows, one GET | $(fmt "$LI_RPS") rows/s, RSS $(kib "$LI_RSS") | 500,000 rows/s (target) | $r_list | >= 1.00, RSS <= 8 MiB | $res_list |"
 	echo "| large upload, $LARGE_MIB MiB, curl -F | $(fmt "$LU_MBS") MB/s (${LU_TOTAL_S} s, of which the worker ${LU_WORKER_S} s), RSS $(kib "$LU_RSS") | BLAKE2b-256 $(fmt "$B2_MBS") MB/s | $r_large | >= 0.60, RSS <= 16 MiB | $res_large |"
+	echo "| ↳ vs the same upload to nginx -> null FastCGI | | $(fmt "$NULL_LU_MBS") MB/s | $(ratio "$LU_MBS" "$NULL_LU_MBS") | | |"
 	echo "| ↳ vs $LARGE_MIB MiB write + fsync (dd) | | $(fmt "$DD_MBS") MB/s | $(ratio "$LU_MBS" "$DD_MBS") | | |"
 	echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | nginx sendfile $(fmt "$SF_MBS") MB/s | $r_dl | >= 0.90 | $res_dl |"
 	echo
@@ -868,7 +889,7 @@ res_list=$(atleast "$r_list" 1)
 	echo "CPU during the first run of each (1.00 = one core busy for the whole run;"
 	echo "\"other\" names the busiest processes that are not part of the stack):"
 	echo
-	for n in uploads get null-fastcgi nginx-return large-upload list; do
+	for n in uploads null-uploads get null-fastcgi nginx-return large-upload list; do
 		f=$RAW/$n.1.txt
 		[ -f "$f" ] || f=$RAW/$n.1.mem.txt
 		printf '    %-13s %s\n' "$n" "$(grep -h '^cpu:' "$f" | head -n 1)"

@@ -6,9 +6,10 @@
 -- (KIND "random", the default) or lines of random lowercase letters
 -- ("text": libmagic takes far longer over text than over binary data).
 --
---	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE [KIND]]
+--	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE [KIND [STATUS]]]
 --
--- Counts the answers that are not 201 (response callback) and prints, in
+-- Counts the answers that are not STATUS (default 201; the null FastCGI
+-- ceiling answers 200) in the response callback and prints, in
 -- done(), one line for run.sh to parse:
 --	BENCH requests=N seconds=S rps=R p50_us=L p99_us=L non201=N ...
 
@@ -23,6 +24,7 @@ function init(args)
 	nonce = args[1] or tostring(os.time())
 	size = tonumber(args[2] or "4096")
 	kind = args[3] or "random"
+	expect = tonumber(args[4] or "201")
 	counter = 0
 	non201 = 0
 	last_bad = 0
@@ -58,7 +60,7 @@ function request()
 end
 
 function response(status, hdrs, body)
-	if status ~= 201 then
+	if status ~= expect then
 		non201 = non201 + 1
 		last_bad = status
 	end
