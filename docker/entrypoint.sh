@@ -26,7 +26,7 @@
 #	ROOT_DIR (/server), LOG_DIR ($ROOT_DIR/logs/), DATA_DIR ($ROOT_DIR/data/)
 #	MAX_UPLOAD_SIZE, FILEUPLOAD_TOKEN, FILEUPLOAD_READ_TOKEN
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (4 per core),
-#	REQUEST_BUFFERING (on), DB_WAIT_SECONDS (60)
+#	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
 #	FILEUPLOAD_BIN_DIR	fileupload-worker and fileupload-migrate
 #				(default: where PATH finds fileupload-worker)
 #	FILEUPLOAD_SQL_DIR	migrations (default: fileupload-migrate's own)
@@ -77,7 +77,7 @@ PORT=${PORT:-80}
 LISTEN_ADDRESS=${LISTEN_ADDRESS:-0.0.0.0}
 WORKERS=${WORKERS:-$(fu_default_workers)}
 DB_WAIT_SECONDS=${DB_WAIT_SECONDS:-60}
-REQUEST_BUFFERING=${REQUEST_BUFFERING:-on}
+REQUEST_BUFFERING=${REQUEST_BUFFERING:-off}
 ep_number PORT "$PORT"
 ep_number WORKERS "$WORKERS"
 ep_number DB_WAIT_SECONDS "$DB_WAIT_SECONDS"

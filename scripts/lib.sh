@@ -371,7 +371,7 @@ fu_render_conf() {
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
 	    SOCKET="$FU_VAR/run/fileupload.sock" DATA_DIR="$FU_VAR/data" \
 	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}" \
-	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-on}"
+	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
 	    LISTEN="$FU_LISTEN" SOCKET="$FU_VAR/run/fileupload.sock" \
 	    LOCATIONS_CONF="$c/fileupload-locations.conf"

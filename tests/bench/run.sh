@@ -28,8 +28,8 @@
 # Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
 # same connections; the null pool also takes the same 4 KiB uploads and the
 # same 1 GiB upload, reading and discarding the bodies: the transport's
-# share, with the same REQUEST_BUFFERING); PostgreSQL single-row INSERT commits/s (pgbench -c 16
-# -j 2, a copy of the files table); durable 4 KiB files/s (durable_files.c,
+# share, with the same REQUEST_BUFFERING); PostgreSQL single-row INSERT
+# commits/s (pgbench -c 16 -j 2, a copy of the files table); durable 4 KiB files/s (durable_files.c,
 # 16 threads, same file system as DATA_DIR); BLAKE2b-256 MB/s
 # (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync); nginx sendfile
 # of a 1 GiB static file.  INSERT commits and durable files are measured
@@ -54,7 +54,7 @@
 #
 # Environment:
 #	WORKERS			pool size (and null pool size), default 4 per core
-#	REQUEST_BUFFERING	on (default) or off: nginx's
+#	REQUEST_BUFFERING	off (default) or on: nginx's
 #				fastcgi_request_buffering for uploads
 #	BENCH_RUNS		runs per figure, default 3 (--quick: 1)
 #	BENCH_SECONDS		seconds per load run, default 10 (--quick: 3)
@@ -108,8 +108,8 @@ random | text) ;;
 esac
 WORKERS=${WORKERS:-$(fu_default_workers)}
 export WORKERS
-case ${REQUEST_BUFFERING:-on} in
-on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-on} ;;
+case ${REQUEST_BUFFERING:-off} in
+on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
 *) fu_die "REQUEST_BUFFERING=$REQUEST_BUFFERING: use on or off" ;;
 esac
 export REQUEST_BUFFERING

@@ -373,6 +373,28 @@ sc_upload_malformed_multipart_400() {
 	check_tmp_empty
 }
 
+# With nginx's request buffering on (REQUEST_BUFFERING=on), the body reaches
+# the worker only once nginx has all of it: the same bytes must come out,
+# with a Content-Length and chunked.
+sc_upload_request_buffering_on() {
+	local f=$IT_TMP/buffered.bin h
+	REQUEST_BUFFERING=on restart_nginx
+	check_eq "both locations buffer" 2 \
+	    "$(grep -c 'fastcgi_request_buffering on;' "$FU_VAR/conf/fileupload-locations.conf")"
+	head -c 1500000 /dev/urandom >"$f"
+	h=$(b2 "$f")
+	upload "$f" buffered.bin
+	check_status 201
+	check_stored "$h" "$f"
+	req DELETE "/service/fileupload/$h"
+	check_status 201 "deleted (the API's 201), to upload again chunked"
+	upload "$f" buffered.bin -H 'Transfer-Encoding: chunked'
+	check_status 201 "chunked"
+	check_stored "$h" "$f"
+	check_tmp_empty
+	restart_nginx
+}
+
 sc_upload_no_content_length_411() {
 	# curl -X POST without data sends neither Content-Length nor a
 	# chunked body; nginx forwards it with an empty CONTENT_LENGTH.
