@@ -29,14 +29,16 @@
 # same connections; the null pool also takes the same 4 KiB uploads and the
 # same 1 GiB upload, reading and discarding the bodies: the transport's
 # share, with the same REQUEST_BUFFERING); PostgreSQL single-row INSERT
-# commits/s (pgbench -c 16 -j 2, a copy of the files table); durable 4 KiB files/s (durable_files.c,
-# 16 threads, same file system as DATA_DIR); BLAKE2b-256 MB/s
-# (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync); nginx sendfile
-# of a 1 GiB static file.  INSERT commits and durable files are measured
-# again at the pool's concurrency (WORKERS clients/threads: a worker takes
-# one request at a time, so at most WORKERS uploads are in flight), and
-# their serial combination 1/(1/files + 1/commits) is printed, since each
-# upload does both one after the other.  Peak RSS growth is VmHWM after a
+# commits/s (pgbench -c 16 -j 2, a copy of the files table); durable 4 KiB
+# files/s (durable_files.c, 16 threads, same file system as DATA_DIR);
+# BLAKE2b-256 MB/s (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync);
+# nginx sendfile of a 1 GiB static file.  INSERT commits and durable files
+# are measured again at the pool's concurrency (WORKERS clients/threads: a
+# worker takes one request at a time, so at most WORKERS uploads are in
+# flight), and so is the GET's SELECT alone (pgbench); the serial
+# combinations 1/(1/files + 1/commits) and 1/(1/null FastCGI + 1/select)
+# are printed, since each upload does the former two one after the other
+# and each GET the latter two.  Peak RSS growth is VmHWM after a
 # run minus VmRSS before it, the high-water mark being reset first
 # (/proc/PID/clear_refs); the largest growth over the runs is reported, not
 # the median.
@@ -567,17 +569,18 @@ cat >"$RAW/pgbench-insert.sql" <<'EOF'
 \set r random(1, 2000000000)
 INSERT INTO bench_scratch (file_hash, file_name, file_type, file_size) VALUES (md5(:client_id || '-' || :r || '-' || clock_timestamp()) || md5(:r || '-' || clock_timestamp()), 'bench.bin', 'application/octet-stream', 4096);
 EOF
-# pgbench_run CLIENTS TAG: RUNS runs; sets PGB (median commits/s).
+# pgbench_run CLIENTS TAG [SCRIPT]: RUNS runs of SCRIPT (default the
+# INSERT); sets PGB (median transactions/s).
 pgbench_run() {
-	local c=$1 tag=$2 i
+	local c=$1 tag=$2 script=${3:-$RAW/pgbench-insert.sql} i
 	local -a v=()
 	for i in $(seq 1 "$RUNS"); do
 		"$(fu_pg_bindir)/pgbench" -n -M prepared -c "$c" -j "$((c < 2 ? c : 2))" \
-		    -T "$SECS" -f "$RAW/pgbench-insert.sql" -h "$FU_PG_HOST" \
+		    -T "$SECS" -f "$script" -h "$FU_PG_HOST" \
 		    -p "$FU_PG_PORT" -U postgres fileupload >"$RAW/pgbench$tag.$i.txt" 2>&1 ||
 		    fu_die "pgbench failed: $(tail -n 5 "$RAW/pgbench$tag.$i.txt")"
 		v+=("$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$RAW/pgbench$tag.$i.txt" | tail -n 1)")
-		summary "pgbench -c $c run $i: ${v[-1]} commits/s"
+		summary "pgbench$tag -c $c run $i: ${v[-1]} transactions/s"
 	done
 	PGB=$(median "${v[@]}")
 }
@@ -588,6 +591,16 @@ fu_log "ceiling: the same with $WORKERS clients (the pool's concurrency)"
 pgbench_run "$WORKERS" "-w"
 PG_TPS_W=$PGB
 psql_fu -c 'DROP TABLE bench_scratch'
+
+# The GET's own query (src/db.c, ST_GET), alone, at the pool's concurrency:
+# each GET waits for one, so the GET's bound is this and the null FastCGI
+# in series.
+fu_log "ceiling: the metadata GET's SELECT ($WORKERS clients)"
+cat >"$RAW/pgbench-get.sql" <<EOF
+SELECT file_hash, file_name, file_type, file_size, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM files WHERE file_hash = '$hash';
+EOF
+pgbench_run "$WORKERS" "-get" "$RAW/pgbench-get.sql"
+PG_GET_W=$PGB
 
 # durable_run THREADS TAG: RUNS runs; sets DUR (median files/s).
 durable_run() {
@@ -844,6 +857,7 @@ summary "load average at end: $LOAD_END"
 
 # --------------------------------------------------------------- table
 
+serial_get=$(awk -v a="$NULL_RPS" -v b="$PG_GET_W" 'BEGIN { printf "%.1f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0 }')
 serial_w=$(awk -v a="$DUR_OPS_W" -v b="$PG_TPS_W" 'BEGIN { printf "%.1f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0 }')
 floor_small=$(awk -v a="$DUR_OPS" -v b="$PG_TPS" 'BEGIN { print (a < b) ? a : b }')
 r_small=$(ratio "$UP_RPS" "$floor_small")
@@ -875,6 +889,7 @@ res_list=$(atleast "$r_list" 1)
 	echo "| ↳ vs the same uploads to nginx -> null FastCGI ($WORKERS responders) | | $(fmt "$NULL_UP_RPS")/s | $(ratio "$UP_RPS" "$NULL_UP_RPS") | | |"
 	echo "| ↳ vs both in series at the pool's concurrency ($WORKERS): 1/(1/files + 1/commits) | | $(fmt "$serial_w")/s (files $(fmt "$DUR_OPS_W")/s, commits $(fmt "$PG_TPS_W")/s) | $(ratio "$UP_RPS" "$serial_w") | | |"
 	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | nginx -> null FastCGI $(fmt "$NULL_RPS") req/s | $r_get | >= 0.80 | $res_get |"
+	echo "| ↳ vs null FastCGI and its SELECT in series (pgbench $(fmt "$PG_GET_W")/s, $WORKERS clients): 1/(1/null + 1/select) | | $(fmt "$serial_get") req/s | $(ratio "$GET_RPS" "$serial_get") | | |"
 	echo "| ↳ vs nginx return 200 | | $(fmt "$RET_RPS") req/s | $(ratio "$GET_RPS" "$RET_RPS") | | |"
 	echo "| null FastCGI vs nginx return 200 | $(fmt "$NULL_RPS") req/s | $(fmt "$RET_RPS") req/s | $(ratio "$NULL_RPS" "$RET_RPS") | | $([ "$NULL_BAD$RET_BAD" = 00 ] || echo "errors: $NULL_BAD/$RET_BAD") |"
 	echo "| list, $(fmt "$rows") rows, one GET | $(fmt "$LI_RPS") rows/s, RSS $(kib "$LI_RSS") | 500,000 rows/s (target) | $r_list | >= 1.00, RSS <= 8 MiB | $res_list |"

@@ -570,6 +570,9 @@ sc_get_metadata() {
 	check_status 200
 	check_content_type_json
 	check_meta "$h" meta.txt text/plain "$(stat -c %s "$f")"
+	# A JSON answer's length is known: sent as such, not chunked.
+	check_header Content-Length "$(stat -c %s "$IT_TMP/body")"
+	check "not chunked" bash -c "! grep -qi '^Transfer-Encoding:' '$IT_TMP/headers'"
 	req GET "/service/fileupload/${h^^}"
 	check_status 200 "upper-case hash"
 	check_json .file_hash "$h"
