@@ -72,9 +72,11 @@ store_relpath(const char *hash, char out[STORE_REL_MAX])
 static void
 unique_name(const char *prefix, const char *tag, char *out, size_t outlen)
 {
+	uint32_t	 r[2];
+
+	randombytes_buf(r, sizeof(r));	/* one getrandom, not two */
 	snprintf(out, outlen, "%s%s%s%ld-%08x%08x", prefix, tag,
-	    *tag != '\0' ? "-" : "", (long)getpid(), randombytes_random(),
-	    randombytes_random());
+	    *tag != '\0' ? "-" : "", (long)getpid(), r[0], r[1]);
 }
 
 enum store_error
