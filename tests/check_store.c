@@ -367,6 +367,33 @@ START_TEST(test_commit_large)
 }
 END_TEST
 
+/* Writeback is started every STORE_WRITEBACK_STEP bytes, not before. */
+START_TEST(test_writeback_steps)
+{
+	struct store_tmp	 t;
+	struct stat		 sb;
+	char			*buf;
+	size_t			 piece = STORE_WRITEBACK_STEP / 8;
+	int			 i;
+
+	ck_assert_ptr_nonnull(buf = malloc(piece));
+	memset(buf, 'w', piece);
+	t.queued = 12345;	/* a fresh temp file starts from nothing */
+	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_uint_eq(t.queued, 0);
+	for (i = 1; i <= 17; i++) {
+		ck_assert_int_eq(store_tmp_write(&st, &t, buf, piece), STORE_OK);
+		ck_assert_uint_eq(t.queued,
+		    (uint64_t)(i / 8) * STORE_WRITEBACK_STEP);
+	}
+	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(sb.st_size, 17 * (off_t)piece);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_tmp_unique)
 {
 	struct store_tmp	 t[8];
@@ -930,6 +957,7 @@ store_suite(void)
 	tcase_add_test(tc, test_commit_shared_dirs);
 	tcase_add_test(tc, test_commit_replaces);
 	tcase_add_test(tc, test_commit_large);
+	tcase_add_test(tc, test_writeback_steps);
 	tcase_add_test(tc, test_tmp_unique);
 	suite_add_tcase(s, tc);
 

@@ -28,7 +28,7 @@ IT_MAX=2097152	# the pool's MAX_UPLOAD_SIZE (2 MiB)
 fu_require_root
 # The scenarios set these themselves; none may leak in from outside.
 unset FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN DB_PASSWORD ASAN_OPTIONS \
-    UBSAN_OPTIONS LSAN_OPTIONS
+    UBSAN_OPTIONS LSAN_OPTIONS REQUEST_BUFFERING WORKERS
 for tool in curl jq b2sum nginx spawn-fcgi; do
 	command -v "$tool" >/dev/null ||
 	    fu_die "$tool is missing (scripts/test installs it; or: apt-get install jq curl nginx-light spawn-fcgi)"
@@ -378,9 +378,11 @@ sc_upload_malformed_multipart_400() {
 # with a Content-Length and chunked.
 sc_upload_request_buffering_on() {
 	local f=$IT_TMP/buffered.bin h
+	check_eq "by default the upload location streams" 1 \
+	    "$(grep -c 'fastcgi_request_buffering off;' "$FU_VAR/conf/fileupload-locations.conf" || true)"
 	REQUEST_BUFFERING=on restart_nginx
 	check_eq "both locations buffer" 2 \
-	    "$(grep -c 'fastcgi_request_buffering on;' "$FU_VAR/conf/fileupload-locations.conf")"
+	    "$(grep -c 'fastcgi_request_buffering on;' "$FU_VAR/conf/fileupload-locations.conf" || true)"
 	head -c 1500000 /dev/urandom >"$f"
 	h=$(b2 "$f")
 	upload "$f" buffered.bin

@@ -311,3 +311,31 @@ sc_entrypoint_exits_when_nginx_dies() {
 	check_eq "processes left" "" "$(ept_left)"
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
+
+# Unset, WORKERS is 4 per core and nginx streams uploads to the workers
+# (REQUEST_BUFFERING off).
+sc_entrypoint_defaults() {
+	local n
+	ept_install
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	ept_start WORKERS=
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	n=$(for pid in $(ept_descendants "$EPT_PID"); do
+		[ "$(readlink "/proc/$pid/exe")" != "$EPT_PREFIX/bin/fileupload-worker" ] ||
+		    echo "$pid"
+	done | wc -l)
+	check_eq "workers, 4 per core" "$(($(nproc) * 4))" "$n"
+	check_eq "uploads stream (buffering off)" 1 \
+	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
+	ept_record
+	kill -TERM "$EPT_PID"
+	ept_wait_exit 30
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
