@@ -355,6 +355,15 @@ library_init(void)
 	ck_assert_int_eq(hash_library_init(), 0);
 }
 
+static void
+add_vector_tests(TCase *tc)
+{
+	tcase_add_loop_test(tc, test_vectors, 0,
+	    sizeof(vectors) / sizeof(vectors[0]));
+	tcase_add_test(tc, test_vector_pattern);
+	tcase_add_test(tc, test_vector_million_a);
+}
+
 static Suite *
 hash_suite(void)
 {
@@ -362,19 +371,13 @@ hash_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("vectors");
-	tcase_add_loop_test(tc, test_vectors, 0,
-	    sizeof(vectors) / sizeof(vectors[0]));
-	tcase_add_test(tc, test_vector_pattern);
-	tcase_add_test(tc, test_vector_million_a);
+	add_vector_tests(tc);
 	tcase_add_test(tc, test_different_inputs_differ);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("vectors, library initialised");
 	tcase_add_checked_fixture(tc, library_init, NULL);
-	tcase_add_loop_test(tc, test_vectors, 0,
-	    sizeof(vectors) / sizeof(vectors[0]));
-	tcase_add_test(tc, test_vector_pattern);
-	tcase_add_test(tc, test_vector_million_a);
+	add_vector_tests(tc);
 	tcase_add_test(tc, test_stream_random_pieces);
 	suite_add_tcase(s, tc);
 

@@ -346,7 +346,9 @@ summary "load average at start: $LOAD_START"
 # -------------------------------------------------------------- helpers
 
 # ratio VALUE CEILING: VALUE / CEILING; atleast RATIO MIN: PASS or MISS;
-# fmt N: 1,234,567; ms MICROSECONDS; kib KIB: +N KiB or +N.N MiB.
+# fmt N: 1,234,567; ms MICROSECONDS; kib KIB: +N KiB or +N.N MiB;
+# mbps BYTES SECONDS: MB/s; serial A B: the rate of doing both, one after
+# the other, 1/(1/A + 1/B).
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
 }
@@ -363,6 +365,12 @@ ms() {
 }
 kib() {
 	awk -v a="$1" 'BEGIN { if (a >= 1024) printf "+%.1f MiB", a / 1024; else printf "+%d KiB", a }'
+}
+mbps() {
+	awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f\n", b / s / 1e6 }'
+}
+serial() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0 }'
 }
 
 
@@ -674,7 +682,7 @@ for i in $(seq 1 "$RUNS"); do
 	    "$RAW/large-upload.$i.json"; then
 		fu_die "large upload run $i: HTTP $code $(head -c 300 "$RAW/large-upload.$i.json")"
 	fi
-	lu+=("$(awk -v b="$big_bytes" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	lu+=("$(mbps "$big_bytes" "$secs")")
 	lrss+=("$M_MAX")
 	# The worker's own time for it (its log line): with buffering on,
 	# nginx has the whole body before the worker starts.
@@ -694,7 +702,7 @@ for i in $(seq 1 "$RUNS"); do
 	r=$(curl_time /dev/null -F "upfile=@$big" "$CURL/null")
 	read -r code _ _ secs <<<"$r"
 	[ "$code" = 200 ] || fu_die "null large upload run $i: HTTP $code"
-	nlu+=("$(awk -v b="$big_bytes" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	nlu+=("$(mbps "$big_bytes" "$secs")")
 	summary "null FastCGI large upload run $i: ${nlu[-1]} MB/s"
 done
 NULL_LU_MBS=$(median "${nlu[@]}")
@@ -717,12 +725,12 @@ for i in $(seq 1 "$((RUNS * 3))"); do
 	read -r code _ size secs <<<"$r"
 	[ "$code" = 200 ] || fu_die "download run $i: HTTP $code"
 	[ "$size" = "$big_bytes" ] || fu_die "download run $i: $size bytes"
-	dl+=("$(awk -v b="$size" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	dl+=("$(mbps "$size" "$secs")")
 	r=$(curl_time /dev/null "$CURL/static/big.bin")
 	read -r code _ size secs <<<"$r"
 	[ "$code" = 200 ] || fu_die "sendfile run $i: HTTP $code"
 	[ "$size" = "$big_bytes" ] || fu_die "sendfile run $i: $size bytes"
-	sf+=("$(awk -v b="$size" -v s="$secs" 'BEGIN { printf "%.1f\n", b / s / 1e6 }')")
+	sf+=("$(mbps "$size" "$secs")")
 	summary "download $i: ${dl[-1]} MB/s; nginx sendfile ${sf[-1]} MB/s"
 done
 DL_MBS=$(median "${dl[@]}")
@@ -859,8 +867,8 @@ summary "load average at end: $LOAD_END"
 
 # --------------------------------------------------------------- table
 
-serial_get=$(awk -v a="$NULL_RPS" -v b="$PG_GET_W" 'BEGIN { printf "%.1f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0 }')
-serial_w=$(awk -v a="$DUR_OPS_W" -v b="$PG_TPS_W" 'BEGIN { printf "%.1f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0 }')
+serial_get=$(serial "$NULL_RPS" "$PG_GET_W")
+serial_w=$(serial "$DUR_OPS_W" "$PG_TPS_W")
 floor_small=$(awk -v a="$DUR_OPS" -v b="$PG_TPS" 'BEGIN { print (a < b) ? a : b }')
 r_small=$(ratio "$UP_RPS" "$floor_small")
 res_small=$(atleast "$r_small" 0.80)
