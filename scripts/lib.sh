@@ -2,12 +2,13 @@
 # Functions here set globals (FU_BUILD_DIR, FU_PG_*, ...) for their callers.
 # shellcheck disable=SC2034
 #
-# scripts/lib.sh: shared by scripts/run, scripts/test and
-# tests/integration/run.sh.  Source it; it defines functions and defaults
-# and starts nothing by itself.
+# scripts/lib.sh: shared by scripts/run, scripts/test, the tests and
+# docker/entrypoint.sh.  Source it; it defines functions and defaults and
+# starts nothing by itself.  The service's lifecycle (directories, nginx
+# configuration, pool, nginx) is in scripts/service.sh, sourced below.
 #
 # Layout of a run directory ($FU_VAR: ./var for scripts/run, a temp dir for
-# the integration tests):
+# the integration tests; the image sets each directory itself):
 #
 #	conf/		rendered nginx.conf, fileupload-server.conf,
 #			fileupload-locations.conf, fastcgi_params
@@ -24,6 +25,9 @@
 FU_ROOT=${FU_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 FU_USER=${FU_USER:-fileupload}
 FU_JOBS=${FU_JOBS:-2}
+
+# shellcheck source=scripts/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 fu_log() {
 	printf '==> %s\n' "$*" >&2
@@ -215,25 +219,6 @@ fu_pick_var_dir() {
 	printf '/var/tmp/fileupload-%s\n' "$sum"
 }
 
-# Creates the run directory's skeleton with the owners described above.
-# Needs FU_VAR, FU_USER, FU_NGINX_USER/GROUP.
-fu_prepare_var() {
-	mkdir -p "$FU_VAR"
-	chmod 0755 "$FU_VAR"
-	mkdir -p "$FU_VAR/conf" "$FU_VAR/run" "$FU_VAR/bin" "$FU_VAR/nginx" \
-	    "$FU_VAR/logs" "$FU_VAR/data"
-	chmod 0755 "$FU_VAR/conf" "$FU_VAR/run" "$FU_VAR/bin"
-	# nginx's workers write client bodies below it: traverse, no listing.
-	chmod 0711 "$FU_VAR/nginx"
-	chown "$FU_USER:$FU_USER" "$FU_VAR/logs"
-	chmod 0750 "$FU_VAR/logs"
-	# nginx reads stored files for content requests (X-Accel-Redirect):
-	# its group owns DATA_DIR, and setgid hands that group down to the
-	# ab/cd/ directories and files the worker creates.
-	chown "$FU_USER:$FU_NGINX_GROUP" "$FU_VAR/data"
-	chmod 2750 "$FU_VAR/data"
-}
-
 # --------------------------------------------------------------- postgresql
 
 # The newest installed server's bin directory (Debian keeps them off PATH).
@@ -337,269 +322,31 @@ fu_pg_stop() {
 	fi
 }
 
-# --------------------------------------------------------------- templates
-
-fu_sed_escape() {
-	printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
-}
-
-# fu_render TEMPLATE OUTPUT NAME=VALUE...: replaces @NAME@ by VALUE and
-# fails if a placeholder is left.
-fu_render() {
-	local in=$1 out=$2 kv args=()
-	shift 2
-	for kv in "$@"; do
-		args+=(-e "s|@${kv%%=*}@|$(fu_sed_escape "${kv#*=}")|g")
-	done
-	sed "${args[@]}" "$in" >"$out.tmp"
-	if grep -n '@[A-Z_]*@' "$out.tmp" >&2; then
-		rm -f "$out.tmp"
-		fu_die "unrendered placeholder in $out"
-	fi
-	mv "$out.tmp" "$out"
-}
-
-# Renders conf/nginx/*.conf.in into $FU_VAR/conf.  Uses FU_LISTEN
-# (host:port), FU_NGINX_MAX_BODY (default: FU_MAX_UPLOAD_SIZE, default
-# 10 GiB) and the run directory layout above.
-fu_render_conf() {
-	local t=$FU_ROOT/conf/nginx c=$FU_VAR/conf
-	local max=${FU_MAX_UPLOAD_SIZE:-10737418240}
-
-	fu_nginx_user
-	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
-	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
-	    SOCKET="$FU_VAR/run/fileupload.sock" DATA_DIR="$FU_VAR/data" \
-	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}" \
-	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}"
-	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
-	    LISTEN="$FU_LISTEN" SOCKET="$FU_VAR/run/fileupload.sock" \
-	    LOCATIONS_CONF="$c/fileupload-locations.conf"
-	fu_render "$t/nginx-standalone.conf.in" "$c/nginx.conf" \
-	    PREFIX="$FU_VAR" CONF_DIR="$c" RUN_DIR="$FU_VAR/run" \
-	    LOG_DIR="$FU_VAR/logs" NGINX_TEMP_DIR="$FU_VAR/nginx" \
-	    NGINX_USER="$FU_NGINX_USER" NGINX_GROUP="$FU_NGINX_GROUP"
-}
-
-# ------------------------------------------------------------ process tools
-
-# fu_pid_is PID EXE: true when PID is alive and runs EXE (guards against a
-# stale pid file naming a recycled PID).
-fu_pid_is() {
-	local exe
-
-	[ -n "$1" ] && [ -e "/proc/$1" ] || return 1
-	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-	# A binary replaced while it runs reads "<path> (deleted)".
-	[ "${exe% (deleted)}" = "$(readlink -f "$2")" ]
-}
-
-# fu_stop_pids EXE SIGNAL PID...: signals those PIDs that run EXE, waits
-# up to 10 s for them to go, then sends SIGKILL to the rest.
-fu_stop_pids() {
-	local exe=$1 sig=$2 pid left i
-	shift 2
-	for pid in "$@"; do
-		if fu_pid_is "$pid" "$exe"; then
-			kill "-$sig" "$pid" 2>/dev/null || true
-		fi
-	done
-	for i in $(seq 1 100); do
-		left=0
-		for pid in "$@"; do
-			if fu_pid_is "$pid" "$exe"; then
-				left=1
-			fi
-		done
-		[ "$left" -eq 1 ] || return 0
-		[ "$i" -eq 100 ] || sleep 0.1
-	done
-	for pid in "$@"; do
-		if fu_pid_is "$pid" "$exe"; then
-			fu_log "PID $pid ignored SIG$sig; sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
-}
-
-# -------------------------------------------------------------------- pool
-
-# fu_default_workers: the pool size when WORKERS is not set, 4 per core.
-# A worker takes one request at a time and spends most of an upload waiting
-# on fsync and PostgreSQL, so one per core leaves the cores idle
-# (tests/bench: 4 KiB uploads/s and GET req/s peak at 4 per core on 2
-# cores, and fall again at 8).
-fu_default_workers() {
-	echo $(($(nproc) * 4))
-}
-
-# fu_pool_start WORKER_BINARY: a pool of $WORKERS (default:
-# fu_default_workers) workers
-# on $FU_VAR/run/fileupload.sock, mode 0660, owned by nginx's user, the
-# workers running as $FU_USER.
-#
-# spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
-# which forks the workers and starts a new one whenever one dies (spawn-fcgi
-# alone never restarts a worker).  $FU_VAR/run/pool.pid holds multiwatch's
-# PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
-# on to every worker and waits for them.
-#
-# The workers get a clean environment with only the variables below.
-# It is built in a subshell rather than on an env(1) command line so that
-# DB_PASSWORD and the tokens never appear in a process's argv (ps).
-# Uses FU_DB_HOST, FU_DB_PORT, FU_DB_USER, FU_DB_NAME, DB_PASSWORD,
-# FU_MAX_UPLOAD_SIZE and, when set, FILEUPLOAD_TOKEN, FILEUPLOAD_READ_TOKEN,
-# ASAN_OPTIONS, UBSAN_OPTIONS.
-fu_pool_start() {
-	local src=$1 n=${WORKERS:-$(fu_default_workers)} sock=$FU_VAR/run/fileupload.sock
-	local pidfile=$FU_VAR/run/pool.pid worker=$FU_VAR/bin/fileupload-worker
-	local -a envs
-	local kv name i
-
-	fu_nginx_user
-	[ -x "$src" ] || fu_die "no worker binary at $src (build first)"
-	# A copy the workers' user can always reach, whatever the clone's
-	# path permissions.
-	install -m 0755 "$src" "$worker.new"
-	mv -f "$worker.new" "$worker"
-	rm -f "$sock" "$pidfile"
-
-	envs=(PATH=/usr/sbin:/usr/bin:/sbin:/bin
-	    DB_TYPE=postgresql
-	    "DB_HOST=$FU_DB_HOST" "DB_PORT=$FU_DB_PORT"
-	    "DB_USER=$FU_DB_USER" "DB_NAME=$FU_DB_NAME"
-	    "ROOT_DIR=$FU_VAR" "LOG_DIR=$FU_VAR/logs" "DATA_DIR=$FU_VAR/data")
-	[ -z "${FU_MAX_UPLOAD_SIZE:-}" ] ||
-	    envs+=("MAX_UPLOAD_SIZE=$FU_MAX_UPLOAD_SIZE")
-	for name in DB_PASSWORD FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN \
-	    ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		[ -z "${!name+x}" ] || envs+=("$name=${!name}")
-	done
-
-	fu_log "starting $n workers on $sock (supervised by multiwatch)"
-	(
-		while read -r name; do
-			unset "$name" 2>/dev/null || true
-		done < <(compgen -e)
-		for kv in "${envs[@]}"; do
-			export "${kv?}"
-		done
-		# Retries: a worker dying more than 10 times, each within 10 s
-		# of its start, is a crash loop; multiwatch then gives up on it.
-		exec spawn-fcgi -s "$sock" -M 0660 \
-		    -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP" \
-		    -u "$FU_USER" -g "$FU_USER" -n \
-		    -- "$(command -v multiwatch)" -f "$n" -r 10 -t 10000 -s TERM \
-		    -- "$worker"
-	) </dev/null >>"$FU_VAR/logs/spawn-fcgi.log" 2>&1 &
-	echo "$!" >"$pidfile"
-	# A worker that dies at startup (bad config, no DATA_DIR) does so at
-	# once: give the pool a moment and check all of them are there.
-	for i in $(seq 1 30); do
-		[ "$(fu_pool_pids | wc -l)" -lt "$n" ] || break
-		sleep 0.1
-	done
-	sleep 0.3
-	local pid alive=0
-	for pid in $(fu_pool_pids); do
-		if fu_pid_is "$pid" "$worker"; then
-			alive=$((alive + 1))
-		fi
-	done
-	if [ "$alive" -ne "$n" ]; then
-		fu_log "only $alive of $n workers are running; last log lines:"
-		tail -n 20 "$FU_VAR/logs/spawn-fcgi.log" >&2 2>/dev/null || true
-		tail -n 20 "$FU_VAR/logs/fileupload.log" >&2 2>/dev/null || true
-		fu_pool_stop
-		return 1
-	fi
-}
-
-# The supervisor's PID (multiwatch), if it runs.
-fu_pool_supervisor() {
-	local f=$FU_VAR/run/pool.pid pid
-
-	[ -f "$f" ] || return 0
-	pid=$(cat "$f")
-	! fu_pid_is "$pid" "$(command -v multiwatch)" || printf '%s\n' "$pid"
-}
-
-# The workers' PIDs: the supervisor's children.
-fu_pool_pids() {
-	local sup
-
-	sup=$(fu_pool_supervisor)
-	[ -n "$sup" ] || return 0
-	tr -s ' ' '\n' <"/proc/$sup/task/$sup/children" | grep -E '^[0-9]+$' || true
-}
-
-fu_pool_stop() {
-	local sup pids
-
-	sup=$(fu_pool_supervisor)
-	if [ -n "$sup" ]; then
-		mapfile -t pids < <(fu_pool_pids)
-		fu_log "stopping workers: ${pids[*]} (supervisor $sup)"
-		fu_stop_pids "$(command -v multiwatch)" TERM "$sup"
-		# Should multiwatch have been killed outright, its workers
-		# would be orphans: end them by their recorded PIDs.
-		[ "${#pids[@]}" -eq 0 ] ||
-		    fu_stop_pids "$FU_VAR/bin/fileupload-worker" TERM "${pids[@]}"
-	fi
-	rm -f "$FU_VAR/run/pool.pid" "$FU_VAR/run/fileupload.sock"
-}
-
-# ------------------------------------------------------------------- nginx
-
-fu_nginx_cmd() {
-	nginx -p "$FU_VAR/" -c "$FU_VAR/conf/nginx.conf" \
-	    -e "$FU_VAR/logs/nginx-error.log" "$@"
-}
-
-fu_nginx_pid() {
-	local f=$FU_VAR/run/nginx.pid
-
-	[ -f "$f" ] && tr -d ' \n' <"$f"
-}
-
-# Starts the private nginx (daemonized, pid in $FU_VAR/run/nginx.pid) after
-# checking its configuration, and waits until it accepts connections.
-fu_nginx_start() {
-	local pid i host port
-
-	fu_nginx_cmd -t -q || fu_die "nginx configuration test failed"
-	fu_log "starting nginx on $FU_LISTEN"
-	fu_nginx_cmd
-	host=${FU_LISTEN%:*}
-	port=${FU_LISTEN##*:}
-	for i in $(seq 1 50); do
-		pid=$(fu_nginx_pid || true)
-		if [ -n "$pid" ] && fu_port_open "$host" "$port"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	tail -n 20 "$FU_VAR/logs/nginx-error.log" >&2 || true
-	fu_die "nginx did not come up on $FU_LISTEN"
-}
-
-fu_nginx_stop() {
-	local pid
-
-	pid=$(fu_nginx_pid || true)
-	if [ -n "$pid" ] && fu_pid_is "$pid" "$(command -v nginx)"; then
-		fu_log "stopping nginx (PID $pid)"
-		# QUIT: graceful, lets in-flight requests finish.
-		fu_stop_pids "$(command -v nginx)" QUIT "$pid"
-	fi
-	rm -f "$FU_VAR/run/nginx.pid"
-}
-
 # ------------------------------------------------------------------- ports
 
 # True when something accepts TCP connections on HOST:PORT.
 fu_port_open() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# fu_ready SECONDS URL ALIVE-COMMAND... : polls until the service at URL
+# (its base, e.g. http://127.0.0.1:8080) said "fileupload is ready" and
+# its health route answers 200.  ALIVE-COMMAND prints the service's output
+# and fails once it is gone; so does fu_ready then, or when time is up.
+fu_ready() {
+	local n=$(($1 * 10)) url=$2 out
+	shift 2
+	while [ "$n" -gt 0 ]; do
+		out=$("$@" 2>&1) || return 1
+		if [[ $out == *'fileupload is ready on '* ]] &&
+		    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		    "$url/service/fileupload/health")" = 200 ]; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
 }
 
 # fu_free_port FIRST: prints the first port from FIRST on (up to 100 on)

@@ -215,7 +215,7 @@ trap on_signal INT TERM
 trap cleanup EXIT
 
 chmod 0755 "$FU_VAR"
-fu_prepare_var
+fu_prepare_dirs
 mkdir -p "$BIN" "$CEIL/www" "$CEIL/tmp" "$FU_VAR/work"
 chmod 0755 "$BIN" "$CEIL" "$CEIL/www"
 

@@ -87,19 +87,19 @@ trap 'exit 130' INT TERM
 # ------------------------------------------------------------ services
 
 start_pool() {
-	FU_MAX_UPLOAD_SIZE=$IT_MAX WORKERS=2 fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
+	MAX_UPLOAD_SIZE=$IT_MAX WORKERS=2 fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
 }
 
 # restart_nginx [MAX_BODY]: nginx with client_max_body_size MAX_BODY
 # (default: the pool's MAX_UPLOAD_SIZE).
 restart_nginx() {
 	fu_nginx_stop
-	FU_NGINX_MAX_BODY=${1:-$IT_MAX} FU_MAX_UPLOAD_SIZE=$IT_MAX fu_render_conf
+	FU_NGINX_MAX_BODY=${1:-$IT_MAX} MAX_UPLOAD_SIZE=$IT_MAX fu_render_conf
 	fu_nginx_start
 } 2>>"$IT_TMP/setup.log"
 
 setup() {
-	fu_prepare_var
+	fu_prepare_dirs
 	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((55432 + RANDOM % 400)))"
 	FU_DB_HOST=$FU_PG_HOST
 	FU_DB_PORT=$FU_PG_PORT

@@ -136,18 +136,11 @@ ept_wait_exit() {
 # ept_ready SECONDS: the entrypoint said it is ready and the health route
 # answers 200 (false when the entrypoint exits or the time is up).
 ept_ready() {
-	local n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		kill -0 "$EPT_PID" 2>/dev/null || return 1
-		if grep -q 'fileupload is ready on ' "$EPT/out" &&
-		    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-		    "$EPT_URL/service/fileupload/health")" = 200 ]; then
-			return 0
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+	fu_ready "$1" "$EPT_URL" ept_output
+}
+# The entrypoint's output while it runs.
+ept_output() {
+	kill -0 "$EPT_PID" 2>/dev/null && cat "$EPT/out"
 }
 
 ept_show_output() {

@@ -1,0 +1,521 @@
+# shellcheck shell=bash
+# Functions here set globals (FU_POOL_WORKER, FU_NGINX_PID, ...) for their
+# callers.
+# shellcheck disable=SC2034
+#
+# scripts/service.sh: the service's lifecycle, the one implementation that
+# scripts/run, the integration tests and docker/entrypoint.sh share:
+# directories, nginx configuration, the worker pool (spawn-fcgi +
+# multiwatch) and nginx, started, watched, signalled and stopped.  Sourced
+# by scripts/lib.sh; it starts nothing by itself.
+#
+# Where things go (fu_layout fills in what the caller left unset, from
+# FU_VAR, the run directory of scripts/run and the tests):
+#
+#	FU_RUN_DIR	pool socket, pool.pid, nginx.pid	$FU_VAR/run
+#	FU_CONF_DIR	the rendered nginx configuration	$FU_VAR/conf
+#	FU_NGINX_TEMP	nginx's temp files (client bodies)	$FU_VAR/nginx
+#	FU_LOG_DIR	LOG_DIR: fileupload.log, nginx logs	$FU_VAR/logs
+#	FU_DATA_DIR	DATA_DIR: the stored files		$FU_VAR/data
+#	FU_BIN_DIR	where the worker binary is copied	$FU_VAR/bin
+#			(empty: the pool runs it where it is)
+#	FU_TEMPLATES	conf/nginx/*.conf.in			$FU_ROOT/conf/nginx
+#	FU_POOL_LOG	spawn-fcgi's own output ("-": this	$FU_LOG_DIR/spawn-fcgi.log
+#			shell's stdout and stderr)
+#
+# Started as root, the workers run as $FU_USER and nginx's workers as
+# $FU_NGINX_USER (who alone may connect to the pool's socket); otherwise
+# everything runs as the caller.
+#
+# Processes are recognised by /proc/PID/stat (name, state, parent), which
+# any user may read: /proc/PID/exe of another user's process needs
+# CAP_SYS_PTRACE, which no container has by default.
+
+# ----------------------------------------------------------------- layout
+
+fu_layout() {
+	FU_RUN_DIR=${FU_RUN_DIR:-$FU_VAR/run}
+	FU_CONF_DIR=${FU_CONF_DIR:-$FU_VAR/conf}
+	FU_NGINX_TEMP=${FU_NGINX_TEMP:-$FU_VAR/nginx}
+	FU_LOG_DIR=${FU_LOG_DIR:-$FU_VAR/logs}
+	FU_DATA_DIR=${FU_DATA_DIR:-$FU_VAR/data}
+	FU_BIN_DIR=${FU_BIN_DIR-$FU_VAR/bin}
+	FU_TEMPLATES=${FU_TEMPLATES:-$FU_ROOT/conf/nginx}
+	FU_POOL_LOG=${FU_POOL_LOG:-$FU_LOG_DIR/spawn-fcgi.log}
+	FU_SOCKET=$FU_RUN_DIR/fileupload.sock
+}
+
+fu_is_root() {
+	[ "$(id -u)" -eq 0 ]
+}
+
+# fu_own PATH OWNER:GROUP MODE: sets what differs only, mode first (while
+# it is still ours), so that no capability beyond CAP_CHOWN is needed on a
+# second start.
+fu_own() {
+	[ "$(stat -c %a "$1")" = "${3#0}" ] || chmod "$3" "$1"
+	[ "$(stat -c %U:%G "$1")" = "$2" ] || chown "$2" "$1"
+}
+
+# Creates the directories of the layout.  As root, only the top ones get
+# owners and modes, never what is stored below them.
+fu_prepare_dirs() {
+	local d
+
+	fu_layout
+	if [ -n "${FU_VAR:-}" ]; then
+		# Every user of the service traverses it.
+		mkdir -p "$FU_VAR"
+		! fu_is_root || chmod 0755 "$FU_VAR"
+	fi
+	mkdir -p "$FU_RUN_DIR" "$FU_CONF_DIR" "$FU_NGINX_TEMP" "$FU_LOG_DIR" \
+	    "$FU_DATA_DIR" ${FU_BIN_DIR:+"$FU_BIN_DIR"}
+	if ! fu_is_root; then
+		for d in "$FU_RUN_DIR" "$FU_DATA_DIR" "$FU_LOG_DIR"; do
+			[ -w "$d" ] || fu_die "$d is not writable by $(id -un)"
+		done
+		return 0
+	fi
+	fu_nginx_user
+	for d in "$FU_RUN_DIR" "$FU_CONF_DIR" ${FU_BIN_DIR:+"$FU_BIN_DIR"}; do
+		fu_own "$d" root:root 0755
+	done
+	# nginx's workers write client bodies below it: traverse, no listing.
+	fu_own "$FU_NGINX_TEMP" root:root 0711
+	# The workers write their log here; nginx's master (root) opens its
+	# logs, and its workers reopen them after a rotation: its group may
+	# enter, not write.
+	fu_own "$FU_LOG_DIR" "$FU_USER:$FU_NGINX_GROUP" 0750
+	# nginx reads stored files (X-Accel-Redirect): its group owns DATA_DIR,
+	# and setgid hands it down to what the workers create.
+	fu_own "$FU_DATA_DIR" "$FU_USER:$FU_NGINX_GROUP" 2750
+}
+
+# --------------------------------------------------------------- templates
+
+fu_sed_escape() {
+	printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
+}
+
+# fu_render TEMPLATE OUTPUT NAME=VALUE...: replaces @NAME@ by VALUE and
+# fails if a placeholder is left.
+fu_render() {
+	local in=$1 out=$2 kv args=()
+	shift 2
+	for kv in "$@"; do
+		args+=(-e "s|@${kv%%=*}@|$(fu_sed_escape "${kv#*=}")|g")
+	done
+	sed "${args[@]}" "$in" >"$out.tmp"
+	if grep -n '@[A-Z_]*@' "$out.tmp" >&2; then
+		rm -f "$out.tmp"
+		fu_die "unrendered placeholder in $out"
+	fi
+	mv "$out.tmp" "$out"
+}
+
+# Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
+# (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
+# limit when it must differ from the workers'), REQUEST_BUFFERING (off).
+fu_render_conf() {
+	local t=$FU_TEMPLATES c=$FU_CONF_DIR
+	local max=${MAX_UPLOAD_SIZE:-10737418240}
+
+	fu_layout
+	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
+	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
+	    SOCKET="$FU_SOCKET" DATA_DIR="${FU_DATA_DIR%/}" \
+	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}" \
+	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}"
+	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
+	    LISTEN="$FU_LISTEN" SOCKET="$FU_SOCKET" \
+	    LOCATIONS_CONF="$c/fileupload-locations.conf"
+	if fu_is_root; then
+		fu_nginx_user
+	else
+		FU_NGINX_USER=$(id -un) FU_NGINX_GROUP=$(id -gn)
+	fi
+	fu_render "$t/nginx-standalone.conf.in" "$c/nginx.conf" \
+	    PREFIX="$FU_RUN_DIR" CONF_DIR="$c" RUN_DIR="$FU_RUN_DIR" \
+	    LOG_DIR="${FU_LOG_DIR%/}" NGINX_TEMP_DIR="$FU_NGINX_TEMP" \
+	    NGINX_USER="$FU_NGINX_USER" NGINX_GROUP="$FU_NGINX_GROUP"
+	# "user" means something only to a master running as root.
+	fu_is_root || sed -i '/^user /d' "$c/nginx.conf"
+}
+
+# ------------------------------------------------------------- processes
+
+# fu_proc_stat PID: prints "NAME STATE PPID" of a live process (not a
+# zombie), or fails.  The name is the kernel's comm: at most 15 bytes.
+fu_proc_stat() {
+	local line rest name
+
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+	name=${line#*(}
+	name=${name%)*}
+	rest=${line##*) }
+	# shellcheck disable=SC2086  # the fields after the name, split
+	set -- $rest
+	case $1 in Z | X | x) return 1 ;; esac
+	printf '%s %s %s\n' "${name// /_}" "$1" "$2"
+}
+
+# fu_pid_is PID PROGRAM: true when PID is alive and runs PROGRAM (a path or
+# a name); guards against a stale pid file naming a recycled PID.
+fu_pid_is() {
+	local name want
+
+	want=$(basename "$2")
+	want=${want:0:15}
+	name=$(fu_proc_stat "$1") || return 1
+	[ "${name%% *}" = "${want// /_}" ]
+}
+
+# fu_children PID: the live children of PID, one per line.
+fu_children() {
+	local f=/proc/$1/task/$1/children p s
+
+	[ -n "$1" ] || return 0
+	if [ -r "$f" ]; then
+		tr -s ' ' '\n' <"$f" | grep -E '^[0-9]+$' || true
+		return 0
+	fi
+	# Kernels without CONFIG_PROC_CHILDREN: every process's parent.
+	for p in /proc/[0-9]*; do
+		s=$(fu_proc_stat "${p#/proc/}") || continue
+		[ "${s##* }" != "$1" ] || printf '%s\n' "${p#/proc/}"
+	done
+}
+
+# fu_stop_pids PROGRAM SIGNAL PID...: signals those PIDs that run PROGRAM,
+# waits up to FU_STOP_SECONDS (10) for them to go, then sends SIGKILL to
+# the rest.
+fu_stop_pids() {
+	local prog=$1 sig=$2 pid left i n=$((${FU_STOP_SECONDS:-10} * 10))
+	shift 2
+	for pid in "$@"; do
+		! fu_pid_is "$pid" "$prog" || kill "-$sig" "$pid" 2>/dev/null || true
+	done
+	for i in $(seq 1 "$n"); do
+		left=0
+		for pid in "$@"; do
+			! fu_pid_is "$pid" "$prog" || left=1
+		done
+		[ "$left" -eq 1 ] || return 0
+		[ "$i" -eq "$n" ] || sleep 0.1
+	done
+	for pid in "$@"; do
+		if fu_pid_is "$pid" "$prog"; then
+			fu_log "PID $pid ignored SIG$sig; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+# fu_stop_tree MASTER_PROGRAM CHILD_PROGRAM SIGNAL PID RECORDED: stops a
+# master and then its children with SIGNAL; should the master (PID, empty
+# when gone) have died outright, its children live on as orphans, and the
+# ones last recorded (RECORDED, blank-separated) are stopped instead.
+fu_stop_tree() {
+	local -a kids=()
+
+	if [ -n "$4" ]; then
+		mapfile -t kids < <(fu_children "$4")
+		fu_stop_pids "$1" "$3" "$4"
+		wait "$4" 2>/dev/null || true
+	else
+		read -ra kids <<<"$5"
+	fi
+	[ "${#kids[@]}" -eq 0 ] || fu_stop_pids "$2" "$3" "${kids[@]}"
+}
+
+# ------------------------------------------------------------------- pool
+
+# fu_default_workers: the pool size when WORKERS is not set, 4 per core.
+# A worker takes one request at a time and spends most of an upload waiting
+# on fsync and PostgreSQL, so one per core leaves the cores idle
+# (tests/bench: 4 KiB uploads/s and GET req/s peak at 4 per core on 2
+# cores, and fall again at 8).
+fu_default_workers() {
+	echo $(($(nproc) * 4))
+}
+
+# fu_worker_var NAME: true for the variables the workers are given; every
+# other one is removed from their environment.  A new setting of the
+# worker's (src/config.c) with one of these prefixes needs nothing here.
+fu_worker_var() {
+	case $1 in
+	PATH | TZ | LANG | LC_* | DB_* | PG* | ROOT_DIR | LOG_DIR | DATA_DIR | \
+	    MAX_UPLOAD_SIZE | FILEUPLOAD_* | S3_* | AWS_* | UPLOAD_* | \
+	    ASAN_OPTIONS | UBSAN_OPTIONS | LSAN_OPTIONS) return 0 ;;
+	esac
+	return 1
+}
+
+# The supervisor's PID (multiwatch), if it runs.
+fu_pool_supervisor() {
+	local f pid
+
+	fu_layout
+	f=$FU_RUN_DIR/pool.pid
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	! fu_pid_is "$pid" multiwatch || printf '%s\n' "$pid"
+}
+
+# The workers' PIDs: the supervisor's children.
+fu_pool_pids() {
+	fu_children "$(fu_pool_supervisor)"
+}
+
+# fu_pool_exec N SPAWN-FCGI-ARGS...: becomes spawn-fcgi, with the workers'
+# environment (run in a subshell: it changes this shell's).
+fu_pool_exec() {
+	local n=$1 name
+	shift
+
+	[ "$FU_POOL_LOG" = - ] || exec >>"$FU_POOL_LOG" 2>&1
+	if [ -n "${FU_DB_HOST:-}" ]; then
+		export DB_TYPE=postgresql DB_HOST="$FU_DB_HOST" \
+		    DB_PORT="${FU_DB_PORT:-5432}" DB_USER="${FU_DB_USER:-fileupload}" \
+		    DB_NAME="${FU_DB_NAME:-fileupload}"
+	fi
+	export LOG_DIR="$FU_LOG_DIR" DATA_DIR="$FU_DATA_DIR"
+	while read -r name; do
+		fu_worker_var "$name" || unset "$name" 2>/dev/null || true
+	done < <(compgen -e)
+	# A worker dying more than 10 times, each within 10 s of its start,
+	# is a crash loop: multiwatch then gives up on it.
+	exec spawn-fcgi "$@" -- "$(command -v multiwatch)" \
+	    -f "$n" -r 10 -t 10000 -s TERM -- "$FU_POOL_WORKER"
+}
+
+# fu_pool_start WORKER_BINARY: $WORKERS (default: fu_default_workers)
+# workers on $FU_SOCKET.
+#
+# spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
+# which forks the workers and starts a new one whenever one dies (spawn-fcgi
+# alone never restarts a worker).  $FU_RUN_DIR/pool.pid holds multiwatch's
+# PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
+# on to every worker and waits for them.
+#
+# The workers' environment is this shell's, less what fu_worker_var
+# refuses, with LOG_DIR and DATA_DIR from the layout and, when FU_DB_HOST
+# is set, DB_HOST, DB_PORT, DB_USER, DB_NAME from FU_DB_*.  It is built in
+# a subshell, not on a command line: DB_PASSWORD and the tokens never
+# appear in a process's argv (ps).
+#
+# Returns 1, with the worker log's last lines, when the workers do not
+# start or keep dying (a bad setting): the pool is stopped again then.
+fu_pool_start() {
+	local src=$1 n=${WORKERS:-$(fu_default_workers)} i pid alive pool
+	local -a args first second
+
+	fu_layout
+	[ -x "$src" ] || fu_die "no worker binary at $src (build first)"
+	FU_POOL_WORKER=$src
+	if [ -n "$FU_BIN_DIR" ]; then
+		# A copy the workers' user can always reach, whatever the
+		# clone's path permissions.
+		install -m 0755 "$src" "$FU_BIN_DIR/fileupload-worker.new"
+		mv -f "$FU_BIN_DIR/fileupload-worker.new" "$FU_BIN_DIR/fileupload-worker"
+		FU_POOL_WORKER=$FU_BIN_DIR/fileupload-worker
+	fi
+	args=(-s "$FU_SOCKET" -n)
+	if fu_is_root; then
+		fu_nginx_user
+		args+=(-M 0660 -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP"
+		    -u "$FU_USER" -g "$(id -gn "$FU_USER")")
+	else
+		args+=(-M 0600)
+	fi
+	rm -f "$FU_SOCKET" "$FU_RUN_DIR/pool.pid"
+
+	fu_log "starting $n workers on $FU_SOCKET (supervised by multiwatch)"
+	fu_pool_exec "$n" "${args[@]}" </dev/null &
+	pool=$!
+	echo "$pool" >"$FU_RUN_DIR/pool.pid"
+
+	# All there, then the same PIDs a moment later: a worker with a bad
+	# setting exits at once, and multiwatch replaces it with a new PID.
+	for i in $(seq 1 50); do
+		[ "$(fu_pool_pids | wc -l)" -lt "$n" ] || break
+		fu_proc_stat "$pool" >/dev/null || break
+		sleep 0.1
+	done
+	mapfile -t first < <(fu_pool_pids | sort)
+	sleep 0.5
+	mapfile -t second < <(fu_pool_pids | sort)
+	alive=0
+	for pid in "${second[@]}"; do
+		! fu_pid_is "$pid" "$FU_POOL_WORKER" || alive=$((alive + 1))
+	done
+	if [ "$alive" -ne "$n" ] || [ "${first[*]}" != "${second[*]}" ]; then
+		fu_log "the workers do not start ($alive of $n running);" \
+		    "$FU_LOG_DIR/fileupload.log says:"
+		tail -n 5 "$FU_LOG_DIR/fileupload.log" >&2 2>/dev/null || true
+		fu_pool_stop
+		return 1
+	fi
+}
+
+# Stops the pool (and, should multiwatch be gone, the workers last seen).
+fu_pool_stop() {
+	local sup
+
+	fu_layout
+	sup=$(fu_pool_supervisor)
+	[ -z "$sup" ] || fu_log "stopping workers: $(fu_children "$sup" |
+	    tr '\n' ' ')(supervisor $sup)"
+	# multiwatch passes SIGTERM on to every worker, each of which finishes
+	# the request in hand first, and waits for them.
+	fu_stop_tree multiwatch "${FU_POOL_WORKER:-fileupload-worker}" TERM \
+	    "$sup" "${FU_WORKER_KIDS:-}"
+	FU_WORKER_KIDS=
+	rm -f "$FU_RUN_DIR/pool.pid" "$FU_SOCKET"
+}
+
+# ------------------------------------------------------------------ nginx
+
+fu_nginx_cmd() {
+	nginx -p "$FU_RUN_DIR/" -c "$FU_CONF_DIR/nginx.conf" \
+	    -e "${FU_LOG_DIR%/}/nginx-error.log" "$@"
+}
+
+# nginx's master, if it runs: the one this shell started, else the one its
+# pid file names.
+fu_nginx_pid() {
+	local f pid=${FU_NGINX_PID:-}
+
+	fu_layout
+	f=$FU_RUN_DIR/nginx.pid
+	if ! fu_pid_is "$pid" nginx; then
+		[ -f "$f" ] || return 0
+		pid=$(tr -d ' \n' <"$f")
+	fi
+	! fu_pid_is "$pid" nginx || printf '%s\n' "$pid"
+}
+
+# Starts nginx in the foreground as this shell's child (FU_NGINX_PID: its
+# master; it writes $FU_RUN_DIR/nginx.pid as well) after checking the
+# configuration, and waits until it accepts connections on FU_LISTEN.
+fu_nginx_start() {
+	local i host=${FU_LISTEN%:*} port=${FU_LISTEN##*:}
+
+	fu_layout
+	fu_nginx_cmd -t -q || { fu_log "nginx configuration test failed"; return 1; }
+	fu_log "starting nginx on $FU_LISTEN"
+	# Not through fu_nginx_cmd: a function in the background would be a
+	# subshell with nginx its child; this way $! is nginx's master.
+	nginx -p "$FU_RUN_DIR/" -c "$FU_CONF_DIR/nginx.conf" \
+	    -e "${FU_LOG_DIR%/}/nginx-error.log" -g 'daemon off;' </dev/null >/dev/null &
+	FU_NGINX_PID=$!
+	case $host in
+	"$port" | 0.0.0.0 | '*') host=127.0.0.1 ;;
+	'[::]') host=::1 ;;
+	'['*) host=${host#[}; host=${host%]} ;;
+	esac
+	for i in $(seq 1 100); do
+		fu_pid_is "$FU_NGINX_PID" nginx || break
+		fu_port_open "$host" "$port" && return 0
+		sleep 0.1
+	done
+	tail -n 10 "${FU_LOG_DIR%/}/nginx-error.log" >&2 2>/dev/null || true
+	fu_log "nginx did not come up on $FU_LISTEN"
+	return 1
+}
+
+# Stops nginx gracefully (QUIT: in-flight requests finish; KILL after
+# FU_STOP_SECONDS), or the workers last seen should the master be gone.
+fu_nginx_stop() {
+	local pid
+
+	fu_layout
+	pid=$(fu_nginx_pid)
+	[ -z "$pid" ] || fu_log "stopping nginx (PID $pid)"
+	fu_stop_tree nginx nginx QUIT "$pid" "${FU_NGINX_KIDS:-}"
+	FU_NGINX_KIDS=
+	FU_NGINX_PID=
+	rm -f "$FU_RUN_DIR/nginx.pid"
+}
+
+# ------------------------------------------------------------- supervision
+
+# Remembers the children of nginx's master and of multiwatch: should
+# either die outright, its children live on, and are stopped by these.
+fu_track() {
+	local p
+
+	p=$(fu_children "$(fu_nginx_pid)" | tr '\n' ' ')
+	[ -z "$p" ] || FU_NGINX_KIDS=$p
+	p=$(fu_pool_pids | tr '\n' ' ')
+	[ -z "$p" ] || FU_WORKER_KIDS=$p
+}
+
+# After a rotation: the workers (SIGHUP) and nginx (SIGUSR1) reopen their
+# logs.
+fu_reopen_logs() {
+	local pid
+
+	fu_log "reopening logs"
+	for pid in $(fu_pool_pids); do
+		! fu_pid_is "$pid" "$FU_POOL_WORKER" || kill -HUP "$pid" 2>/dev/null || true
+	done
+	pid=$(fu_nginx_pid)
+	[ -z "$pid" ] || kill -USR1 "$pid" 2>/dev/null || true
+}
+
+# Stops nginx first (no new requests), then the pool.
+fu_service_stop() {
+	fu_nginx_stop || true
+	fu_pool_stop || true
+}
+
+# Signals set FU_SIGNAL; fu_serve acts on it.
+# shellcheck disable=SC2317  # called from the traps
+fu_on_signal() {
+	FU_SIGNAL=$1
+}
+fu_trap_signals() {
+	FU_SIGNAL=
+	trap 'fu_on_signal TERM' TERM
+	trap 'fu_on_signal INT' INT
+	trap 'fu_on_signal HUP' HUP
+}
+
+# Watches nginx and the pool until a signal (fu_trap_signals): SIGTERM or
+# SIGINT returns 0 (the caller stops), SIGHUP reopens the logs; nginx or
+# the pool dying on its own returns 1.
+fu_serve() {
+	local sleeper
+
+	fu_track
+	while :; do
+		case $FU_SIGNAL in
+		TERM | INT)
+			fu_log "SIG$FU_SIGNAL: stopping"
+			return 0
+			;;
+		HUP)
+			FU_SIGNAL=
+			fu_reopen_logs
+			;;
+		esac
+		fu_track
+		if [ -z "$(fu_nginx_pid)" ]; then
+			fu_log "nginx exited unexpectedly; stopping"
+			return 1
+		fi
+		if [ -z "$(fu_pool_supervisor)" ]; then
+			fu_log "the worker pool exited unexpectedly; stopping"
+			return 1
+		fi
+		# Returns when a child exits, a trapped signal arrives or, at
+		# the latest, after a second.
+		sleep 1 &
+		sleeper=$!
+		wait -n "$sleeper" ${FU_NGINX_PID:+"$FU_NGINX_PID"} 2>/dev/null || true
+		kill "$sleeper" 2>/dev/null || true
+		wait "$sleeper" 2>/dev/null || true
+	done
+}

@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# Functions here set globals for their callers.
+# shellcheck disable=SC2034
+#
+# tests/container/lib.sh: podman without a registry, for tests/container/
+# run.sh.  Sourced after scripts/lib.sh.
+
+FU_CT_HOME=${FU_CT_HOME:-/var/tmp/fileupload-containers}
+CT_BASE_NAMES=(docker.io/library/debian:12 docker.io/library/debian:12-slim)
+
+# The tools, from Debian.
+ct_install() {
+	local pkgs=(podman buildah runc debootstrap uidmap)
+	local missing=() p
+
+	for p in "${pkgs[@]}"; do
+		fu_pkg_installed "$p" || missing+=("$p")
+	done
+	[ "${#missing[@]}" -gt 0 ] || return 0
+	fu_log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+	    { apt-get update >/dev/null &&
+	    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+# A private configuration, so that nothing on the host is read or changed:
+# storage under FU_CT_HOME; runc (crun refuses a hybrid cgroup layout);
+# the open-file and process limits the host allows (podman's defaults,
+# above the hard limits, fail with "setrlimit RLIMIT_NOFILE: Operation not
+# permitted"); the
+# host's network; no registry at all.
+ct_configure() {
+	local etc=$FU_CT_HOME/etc nofile nproc
+
+	mkdir -p "$etc" "$FU_CT_HOME/storage" "$FU_CT_HOME/run"
+	chmod 0700 "$FU_CT_HOME"
+	nofile=$(ulimit -Hn)
+	nproc=$(ulimit -Hu)
+	[ "$nofile" != unlimited ] || nofile=1048576
+	# podman lowers its own process limit to 32768 before a build's RUN
+	# steps, which then may not raise it.
+	[ "$nproc" != unlimited ] && [ "$nproc" -le 32768 ] || nproc=32768
+	cat >"$etc/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+netns = "host"
+log_driver = "k8s-file"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+	cat >"$etc/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$FU_CT_HOME/storage"
+runroot = "$FU_CT_HOME/run"
+EOF
+	cat >"$etc/registries.conf" <<EOF
+unqualified-search-registries = []
+short-name-mode = "disabled"
+EOF
+	cat >"$etc/policy.json" <<EOF
+{"default": [{"type": "reject"}],
+ "transports": {"docker-archive": {"": [{"type": "insecureAcceptAnything"}]},
+  "tarball": {"": [{"type": "insecureAcceptAnything"}]}}}
+EOF
+	export CONTAINERS_CONF=$etc/containers.conf
+	export CONTAINERS_STORAGE_CONF=$etc/storage.conf
+	export CONTAINERS_REGISTRIES_CONF=$etc/registries.conf
+	export REGISTRIES_CONFIG_PATH=$etc/registries.conf
+	CT_POLICY=$etc/policy.json
+}
+
+# The apt source this machine uses (its first "deb" URI).
+ct_apt_mirror() {
+	local uri
+
+	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources \
+	    2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" { print $2; exit }' \
+	    /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || fu_die "no apt source found in /etc/apt"
+	printf '%s\n' "$uri"
+}
+
+# The Dockerfile's FROM images, made here once (debootstrap, about 45 s)
+# and kept in FU_CT_HOME's storage.
+ct_base_image() {
+	local root=$FU_CT_HOME/rootfs name t0=$SECONDS
+
+	# Build stages of earlier runs, once they are old: the disk stays
+	# bounded, and a day's runs reuse their cache.
+	podman image prune -f --filter until=72h >/dev/null 2>&1 || true
+	if podman image exists "${CT_BASE_NAMES[0]}" &&
+	    podman image exists "${CT_BASE_NAMES[1]}"; then
+		return 0
+	fi
+	fu_log "making the base image (debootstrap --variant=minbase bookworm)"
+	rm -rf "$root"
+	debootstrap --variant=minbase bookworm "$root" "$(ct_apt_mirror)" \
+	    >"$FU_CT_HOME/debootstrap.log" 2>&1 ||
+	    { tail -n 20 "$FU_CT_HOME/debootstrap.log"; fu_die "debootstrap failed"; }
+	rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+	for name in "${CT_BASE_NAMES[@]}"; do
+		tar -C "$root" -c . | podman import \
+		    --change 'CMD ["/bin/bash"]' - "$name" >/dev/null
+	done
+	rm -rf "$root"
+	fu_log "base image ready in $((SECONDS - t0)) s"
+}
+
+# ct_build IMAGE: docker/Dockerfile from the repository root.
+ct_build() {
+	podman build --format docker --isolation chroot --network host \
+	    --signature-policy "$CT_POLICY" --pull=never --layers \
+	    -f "$FU_ROOT/docker/Dockerfile" -t "$1" "$FU_ROOT"
+}
+
+ct_image_size() {
+	podman image inspect -f '{{.Size}}' "$1" |
+	    awk '{ printf "%.0f MB", $1 / 1000000 }'
+}
+
+# The capabilities the image needs when a container is run with
+# --cap-drop ALL, as the README documents them (its "--cap-add" line).
+# One argument a line.
+ct_cap_args() {
+	grep -o -- '--cap-add [A-Z_]*' "$FU_ROOT/README.md" | sort -u |
+	    sed 's/ /\n/'
+}
