@@ -20,7 +20,8 @@
 #    ...): the file is still there and the same steps hold; then with
 #    workers that cannot start: it exits 1 at once, saying why.
 # 4. The README's "The image alone" commands, as written (podman for
-#    docker; see readme_commands for the only substitutions).
+#    docker; see readme_cmd for the only substitutions), and its "Docker
+#    Compose" ones with podman-compose (tests/container/compose.sh).
 #
 # Everything podman keeps (storage, configuration) lives under
 # FU_CT_HOME (/var/tmp/fileupload-containers); nothing of the host's
@@ -34,13 +35,16 @@ CT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$CT_DIR/../../scripts/lib.sh"
 # shellcheck source=tests/container/lib.sh
 . "$CT_DIR/lib.sh"
+# shellcheck source=tests/container/compose.sh
+. "$CT_DIR/compose.sh"
 
 fu_require_root
 ct_install
 ct_configure
 
-CT_IMAGE=localhost/fileupload-test:latest
+CT_IMAGE=localhost/fileupload-test:$$
 CT_TAG=fu-ct-$$
+CT_COMPOSE_PROJECT=fuct$$
 CT_TMP=$(mktemp -d /tmp/fileupload-ct.XXXXXX)
 chmod 0755 "$CT_TMP"
 CT_PASSED=0
@@ -49,6 +53,7 @@ CT_FAILED=0
 cleanup() {
 	local c v
 
+	compose_down
 	for c in $(podman ps -a --filter "label=$CT_TAG" --format '{{.Names}}'); do
 		podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
 	done
@@ -357,8 +362,9 @@ check "workers that cannot start: the worker's reason is shown" \
     ct_log_has "ct-broken-$$" 'DATA_DIR: cannot use'
 
 
-# 4. The README.
+# 4. The README: "The image alone" and "Docker Compose".
 readme_commands
+compose_test
 
 printf '%d passed, %d failed\n' "$CT_PASSED" "$CT_FAILED"
 [ "$CT_FAILED" -eq 0 ]
