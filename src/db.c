@@ -345,6 +345,17 @@ db_commit(void)
 	return err == DB_ERR_UNAVAILABLE ? DB_ERR_UNKNOWN : err;
 }
 
+enum db_error
+db_commit_row(const char *hash, bool row_after)
+{
+	enum db_error	 err = db_commit();
+	bool		 exists;
+
+	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
+		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
+	return err;
+}
+
 void
 db_rollback(void)
 {

@@ -13,10 +13,12 @@
 
 #include <fcgiapp.h>
 
+#include "app.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "hash.h"
+#include "hashpipe.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -123,6 +125,9 @@ main(int argc, char *argv[])
 	sweep(&app.store);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* What a request needs is made here: no request allocates it. */
+	if (hashpipe_start() == -1)
+		fatal("the hash buffers");
 	db_init(&cfg);
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)

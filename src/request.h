@@ -25,7 +25,8 @@ struct request {
 	bool		 has_length;	/* CONTENT_LENGTH given */
 	uint64_t	 content_length;
 	bool		 bad_length;	/* CONTENT_LENGTH present but not a number */
-	bool		 chunked;	/* Transfer-Encoding: chunked, no length */
+	/* No Content-Length and not chunked; chunked: no length either. */
+	bool		 length_missing;
 	uint64_t	 body_read;	/* bytes of body read so far */
 	char		 id[REQUEST_ID_MAX + 1];
 	int		 status;	/* the status sent, 0 before */

@@ -8,7 +8,10 @@
 struct app;
 struct request;
 
-/* Handles POST /service/fileupload and answers it.  Never fails. */
-void	upload_handle(struct app *, struct request *);
+/*
+ * Handles POST /service/fileupload and answers it (a route_handler; the
+ * collection has no hash).  Never fails.
+ */
+void	upload_handle(struct app *, struct request *, const char *hash);
 
 #endif
