@@ -30,8 +30,9 @@ auth_allowed(const struct config *cfg, const char *authorization,
 	const char	*tok;
 	size_t		 len;
 
-	if (access == ACCESS_OPEN || (access == ACCESS_WRITE ?
-	    cfg->write_token == NULL : cfg->read_token == NULL))
+	if (access == ACCESS_OPEN ||
+	    (cfg->write_token == NULL && cfg->read_token == NULL) ||
+	    (access == ACCESS_READ && cfg->read_token == NULL))
 		return true;
 	/* RFC 6750: "Bearer" (any case), one or more spaces, the token. */
 	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
@@ -46,6 +47,8 @@ auth_allowed(const struct config *cfg, const char *authorization,
 		return false;
 	if (cfg->write_token != NULL && token_equal(tok, len, cfg->write_token))
 		return true;
-	return access == ACCESS_READ && cfg->read_token != NULL &&
+	/* The read token opens reads, and writes when it is the only token. */
+	return cfg->read_token != NULL &&
+	    (access == ACCESS_READ || cfg->write_token == NULL) &&
 	    token_equal(tok, len, cfg->read_token);
 }

@@ -1,7 +1,8 @@
 /*
- * Optional bearer tokens (API.md "Access control"): each route has an
- * access class; FILEUPLOAD_TOKEN guards writes, FILEUPLOAD_READ_TOKEN
- * reads; unset, the service is open.
+ * Optional bearer tokens (API.md "Access control").  Each route has an
+ * access class.  Unset tokens leave the service open; with any token set,
+ * writes are closed: FILEUPLOAD_TOKEN guards writes (the read token does,
+ * when it is the only one set) and FILEUPLOAD_READ_TOKEN guards reads.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -13,7 +14,7 @@ struct config;
 enum access {
 	ACCESS_OPEN,	/* anyone, always: the banner, the health check */
 	ACCESS_READ,	/* the read token when set (the write token too) */
-	ACCESS_WRITE,	/* the write token when set */
+	ACCESS_WRITE,	/* the write token; the read token when it is alone */
 };
 
 /*
