@@ -215,7 +215,7 @@ ep_render_conf() {
 	fu_render "$ep_templates/fileupload-locations.conf.in" \
 	    "$c/fileupload-locations.conf" \
 	    SOCKET="$ep_sock" DATA_DIR="$ep_data_dir" \
-	    MAX_UPLOAD_SIZE="${MAX_UPLOAD_SIZE:-10737418240}" \
+	    MAX_BODY_SIZE="$(fu_nginx_body_limit "${MAX_UPLOAD_SIZE:-10737418240}")" \
 	    REQUEST_BUFFERING="$REQUEST_BUFFERING"
 	fu_render "$ep_templates/fileupload-server.conf.in" \
 	    "$c/fileupload-server.conf" \

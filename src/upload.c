@@ -60,10 +60,11 @@ fail_with(struct upload *u, struct outcome o)
 	return fail(u, o.status, o.reason);
 }
 
+/* The body may exceed the file by the multipart framing's allowance. */
 static bool
 body_too_large(const struct upload *u, uint64_t body)
 {
-	return body > u->app->cfg->max_upload_size;
+	return body > u->app->cfg->max_upload_size + UPLOAD_FRAMING_MAX;
 }
 
 static int

@@ -33,3 +33,32 @@ sc_read_token_only_closes_writes() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	start_pool
 }
+
+# The limit is on the file, not on its multipart framing: through nginx as
+# configured, a file of exactly MAX_UPLOAD_SIZE bytes is stored and one
+# byte more is 413, as JSON, with nothing kept.
+sc_upload_exactly_max_size() {
+	local f=$IT_TMP/exact.bin g=$IT_TMP/exact_plus_one.bin framing
+	framing=$(sed -n 's/^#define UPLOAD_FRAMING_MAX[[:space:]]*(\(.*\))$/\1/p' \
+	    "$FU_ROOT/src/upload.h")
+	check_eq "nginx's limit is MAX_UPLOAD_SIZE + UPLOAD_FRAMING_MAX" \
+	    "client_max_body_size $((IT_MAX + framing));" \
+	    "$(grep -o 'client_max_body_size [0-9]*;' \
+	    "$FU_VAR/conf/fileupload-locations.conf" | head -n 1)"
+	head -c "$IT_MAX" /dev/urandom >"$f"
+	upload "$f" exact.bin
+	check_status 201 "a file of exactly MAX_UPLOAD_SIZE bytes"
+	check_json .file_size "$IT_MAX"
+	check_stored "$(b2 "$f")" "$f"
+	req DELETE "/service/fileupload/$(b2 "$f")"
+	check_status 201 "deleted, to upload it again chunked"
+	upload "$f" exact.bin -H 'Transfer-Encoding: chunked'
+	check_status 201 "exactly MAX_UPLOAD_SIZE bytes, chunked"
+	head -c $((IT_MAX + 1)) /dev/urandom >"$g"
+	upload "$g" over.bin -H 'X-Request-Id: it-max-plus-one'
+	check_error 413 "a file of MAX_UPLOAD_SIZE + 1 bytes"
+	check_json .error "upload larger than the configured maximum"
+	check_header X-Request-Id it-max-plus-one
+	check_not_stored "$(b2 "$g")"
+	check_tmp_empty
+}
