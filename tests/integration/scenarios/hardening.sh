@@ -62,3 +62,28 @@ sc_upload_exactly_max_size() {
 	check_not_stored "$(b2 "$g")"
 	check_tmp_empty
 }
+
+# /service/fileupload/ is the collection in every respect: nginx gives it
+# the collection's limit and streaming (not the 1 MiB of the file
+# locations), the query goes along, and too large is the same JSON 413.
+sc_collection_trailing_slash() {
+	local f=$IT_TMP/slash.bin g=$IT_TMP/slash_big.bin h
+	head -c 1500000 /dev/urandom >"$f"
+	h=$(b2 "$f")
+	req POST /service/fileupload/ -F "upfile=@$f;filename=slash.bin"
+	check_status 201 "a 1.5 MB upload to /service/fileupload/"
+	check_header Location "/service/fileupload/$h"
+	check_stored "$h" "$f"
+	upload "$(new_file trailing_slash)" small.txt
+	check_status 201 "a second file, so that a page of one has a next"
+	req GET '/service/fileupload/?limit=1'
+	check_status 200 "a page of the list with a trailing slash"
+	check_json length 1
+	check "Link of the page" grep -q '^</service/fileupload?limit=1&after=' \
+	    <<<"$(header Link)"
+	head -c $((IT_MAX + 1)) /dev/urandom >"$g"
+	req POST /service/fileupload/ -F "upfile=@$g;filename=big.bin"
+	check_error 413 "MAX_UPLOAD_SIZE + 1 bytes to /service/fileupload/"
+	check_json .error "upload larger than the configured maximum"
+	check_tmp_empty
+}
