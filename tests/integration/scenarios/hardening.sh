@@ -87,3 +87,25 @@ sc_collection_trailing_slash() {
 	check_json .error "upload larger than the configured maximum"
 	check_tmp_empty
 }
+
+# After a PostgreSQL restart every worker's kept connection is dead; the
+# error comes with the first result, not the send.  The next lists are 200
+# all the same, from every worker.
+sc_list_after_postgres_restart() {
+	local i pids
+	for i in 1 2 3 4; do
+		req GET '/service/fileupload?limit=1'
+	done
+	fu_pg_stop "$IT_PG_DIR" 2>>"$IT_TMP/setup.log"
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" 2>>"$IT_TMP/setup.log"
+	for i in 1 2 3 4 5 6; do
+		req GET /service/fileupload -H "X-Request-Id: it-pg-restart-$i"
+		check_status 200 "list $i after the restart"
+	done
+	sleep 0.2
+	pids=$(grep -E ' it-pg-restart-[0-9]+ GET /service/fileupload ' \
+	    "$FU_VAR/logs/fileupload.log" | grep -oE '\[[0-9]+\]' | sort -u |
+	    wc -l)
+	check "both workers answered a list after the restart ($pids did)" \
+	    test "$pids" -ge 2
+}
