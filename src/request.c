@@ -33,13 +33,20 @@ valid_request_id(const char *s)
 	    "0123456789._-") == n;
 }
 
-/* True when a body without a Content-Length is chunked. */
+/*
+ * True when a body without a Content-Length still has an end of its own:
+ * it is chunked, or it comes over HTTP/2 or 3, whose frames end it (nginx
+ * then passes neither a length nor a Transfer-Encoding).
+ */
 static bool
 body_framed(const struct request *r)
 {
 	const char	*te = request_param(r, "HTTP_TRANSFER_ENCODING");
+	const char	*proto = param_or_empty(r, "SERVER_PROTOCOL");
 
-	return te != NULL && strcasestr(te, "chunked") != NULL;
+	return (te != NULL && strcasestr(te, "chunked") != NULL) ||
+	    (strncmp(proto, "HTTP/", 5) == 0 && proto[5] >= '2' &&
+	    proto[5] <= '9');
 }
 
 void

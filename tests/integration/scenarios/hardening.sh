@@ -109,3 +109,49 @@ sc_list_after_postgres_restart() {
 	check "both workers answered a list after the restart ($pids did)" \
 	    test "$pids" -ge 2
 }
+
+# A body without a Content-Length over HTTP/2: nginx passes neither a
+# length nor a Transfer-Encoding; FastCGI's stdin ends the body.  An
+# http2 listener beside the suite's, in the same nginx.
+sc_upload_http2_no_content_length() {
+	local conf=$FU_VAR/conf port url f=$IT_TMP/h2.body
+	local big=$IT_TMP/h2_big.body data=$IT_TMP/h2.bin
+	if ! nginx -V 2>&1 | grep -q -- --with-http_v2_module ||
+	    ! curl -V | grep -q HTTP2; then
+		printf '    (skipped: nginx or curl without HTTP/2)\n' >&3
+		return 0
+	fi
+	port=$(fu_free_port $((19080 + RANDOM % 400)))
+	url=http://127.0.0.1:$port
+	sed -e "s|listen $FU_LISTEN;|listen 127.0.0.1:$port http2;|" \
+	    "$conf/fileupload-server.conf" >"$conf/h2-server.conf"
+	sed -i -e "s|^\(\tinclude $conf/fileupload-server.conf;\)\$|\1\n\tinclude $conf/h2-server.conf;|" \
+	    "$conf/nginx.conf"
+	{ fu_nginx_stop && fu_nginx_start; } 2>>"$IT_TMP/setup.log"
+
+	printf -- '--h2b\r\nContent-Disposition: form-data; name="upfile"; filename="h2.txt"\r\nContent-Type: text/plain\r\n\r\nover HTTP/2 %s\r\n--h2b--\r\n' \
+	    "$RANDOM$RANDOM$(date +%s%N)" >"$f"
+	IT_URL=$url req POST /service/fileupload --http2-prior-knowledge -v \
+	    -T - -H 'Content-Type: multipart/form-data; boundary=h2b' <"$f"
+	check_status 201 "a small upload without Content-Length over HTTP/2"
+	! grep -qi '^> content-length' "$IT_TMP/curl.err" ||
+	    fail "curl sent a Content-Length: the case is not tested"
+	check "the request was HTTP/2" grep -q '^> POST /service/fileupload HTTP/2' \
+	    "$IT_TMP/curl.err"
+	check_json .file_name h2.txt
+
+	# Over one read buffer: the hash runs on its thread.
+	head -c 1000000 /dev/urandom >"$data"
+	{
+		printf -- '--h2b\r\nContent-Disposition: form-data; name="upfile"; filename="h2.bin"\r\n\r\n'
+		cat "$data"
+		printf -- '\r\n--h2b--\r\n'
+	} >"$big"
+	IT_URL=$url req POST /service/fileupload --http2-prior-knowledge \
+	    -T - -H 'Content-Type: multipart/form-data; boundary=h2b' <"$big"
+	check_status 201 "a 1 MB upload without Content-Length over HTTP/2"
+	check_json .file_hash "$(b2 "$data")"
+	check_stored "$(b2 "$data")" "$data"
+	check_tmp_empty
+	restart_nginx
+}
