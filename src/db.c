@@ -7,7 +7,6 @@
 
 #include "config.h"
 #include "db.h"
-#include "log.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \

@@ -3,7 +3,6 @@
  * only: configuration, log, storage, libmagic and the database, then the
  * accept loop handing each request to the router.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

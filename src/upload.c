@@ -8,7 +8,6 @@
 #include "hashpipe.h"
 #include "http.h"
 #include "jsonio.h"
-#include "log.h"
 #include "meta.h"
 #include "mime.h"
 #include "multipart.h"
