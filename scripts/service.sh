@@ -113,9 +113,21 @@ fu_render() {
 	mv "$out.tmp" "$out"
 }
 
+# fu_nginx_body_limit MAX: nginx's client_max_body_size for a
+# MAX_UPLOAD_SIZE of MAX bytes.  MAX bounds the file; the body may carry
+# 64 KiB of multipart framing on top (UPLOAD_FRAMING_MAX, src/upload.h).
+fu_nginx_body_limit() {
+	if [ "$1" -gt $((0x7fffffffffffffff - 65536)) ]; then
+		echo 0	# no limit in nginx; the worker still has its own
+	else
+		echo $(($1 + 65536))
+	fi
+}
+
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
-# limit when it must differ from the workers'), REQUEST_BUFFERING (off).
+# limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
+# (off).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
 	local max=${MAX_UPLOAD_SIZE:-10737418240}
@@ -124,7 +136,7 @@ fu_render_conf() {
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
 	    SOCKET="$FU_SOCKET" DATA_DIR="${FU_DATA_DIR%/}" \
-	    MAX_UPLOAD_SIZE="${FU_NGINX_MAX_BODY:-$max}" \
+	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
 	    LISTEN="$FU_LISTEN" SOCKET="$FU_SOCKET" \

@@ -24,13 +24,15 @@ token_equal(const char *given, size_t len, const char *token)
 }
 
 bool
-auth_allowed(const struct config *cfg, const char *authorization, bool write)
+auth_allowed(const struct config *cfg, const char *authorization,
+    enum access access)
 {
 	const char	*tok;
 	size_t		 len;
 
-	if (write ? cfg->write_token == NULL :
-	    cfg->read_token == NULL)
+	if (access == ACCESS_OPEN ||
+	    (cfg->write_token == NULL && cfg->read_token == NULL) ||
+	    (access == ACCESS_READ && cfg->read_token == NULL))
 		return true;
 	/* RFC 6750: "Bearer" (any case), one or more spaces, the token. */
 	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
@@ -45,6 +47,8 @@ auth_allowed(const struct config *cfg, const char *authorization, bool write)
 		return false;
 	if (cfg->write_token != NULL && token_equal(tok, len, cfg->write_token))
 		return true;
-	return !write && cfg->read_token != NULL &&
+	/* The read token opens reads, and writes when it is the only token. */
+	return cfg->read_token != NULL &&
+	    (access == ACCESS_READ || cfg->write_token == NULL) &&
 	    token_equal(tok, len, cfg->read_token);
 }

@@ -1,6 +1,8 @@
 /*
- * Optional bearer tokens (API.md "Access control"): FILEUPLOAD_TOKEN guards
- * writes, FILEUPLOAD_READ_TOKEN reads; unset, the service is open.
+ * Optional bearer tokens (API.md "Access control").  Each route has an
+ * access class.  Unset tokens leave the service open; with any token set,
+ * writes are closed: FILEUPLOAD_TOKEN guards writes (the read token does,
+ * when it is the only one set) and FILEUPLOAD_READ_TOKEN guards reads.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -9,12 +11,18 @@
 
 struct config;
 
+enum access {
+	ACCESS_OPEN,	/* anyone, always: the banner, the health check */
+	ACCESS_READ,	/* the read token when set (the write token too) */
+	ACCESS_WRITE,	/* the write token; the read token when it is alone */
+};
+
 /*
  * True when a request with this Authorization header value (NULL: none)
- * may go on.  write selects the write rule; the write token also opens
- * reads.  Tokens are compared in constant time.
+ * may use a route of this access class.  Tokens are compared in constant
+ * time.
  */
 bool	auth_allowed(const struct config *, const char *authorization,
-	    bool write);
+	    enum access);
 
 #endif

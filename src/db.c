@@ -7,7 +7,6 @@
 
 #include "config.h"
 #include "db.h"
-#include "log.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
@@ -345,6 +344,17 @@ db_commit(void)
 	return err == DB_ERR_UNAVAILABLE ? DB_ERR_UNKNOWN : err;
 }
 
+enum db_error
+db_commit_row(const char *hash, bool row_after)
+{
+	enum db_error	 err = db_commit();
+	bool		 exists;
+
+	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
+		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
+	return err;
+}
+
 void
 db_rollback(void)
 {
@@ -361,46 +371,35 @@ db_update(const char *hash, const char *name, const char *type,
 	return one_row(ST_UPDATE, p, 0, out);
 }
 
-enum db_error
-db_list(uint64_t limit, const char *after,
-    int (*row)(void *, const struct meta *), void *arg, bool *more)
+/* One run of the list statement; *n counts the rows handed to row(). */
+static enum db_error
+list_once(enum stmt st, const char *const *p, uint64_t limit,
+    int (*row)(void *, const struct meta *), void *arg, bool *more,
+    uint64_t *n)
 {
-	char		 lim[24];
-	const char	*p[2] = { limit > 0 ? lim : NULL, after };
-	enum stmt	 st = after != NULL ? ST_LIST_AFTER : ST_LIST;
 	PGresult	*res;
 	struct meta	 m;
-	enum db_error	 err = DB_OK;
-	uint64_t	 n = 0;
-	int		 stop = 0, tries;
+	enum db_error	 err;
+	int		 stop = 0;
 
-	*more = false;
-	/* One more than asked tells whether a next page exists. */
-	snprintf(lim, sizeof(lim), "%" PRIu64, limit + 1);
-	for (tries = 0; tries < 2; tries++) {
-		if ((err = db_ready()) != DB_OK)
-			return err;
-		if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams,
-		    p, NULL, NULL, 0) == 1)
-			break;
-		if ((err = failure("list")) != DB_ERR_UNAVAILABLE)
-			return err;
-	}
-	if (err != DB_OK)
+	if ((err = db_ready()) != DB_OK)
 		return err;
+	if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams, p,
+	    NULL, NULL, 0) != 1)
+		return failure("list");
 	PQsetSingleRowMode(conn);
 	while ((res = PQgetResult(conn)) != NULL) {
 		switch (PQresultStatus(res)) {
 		case PGRES_SINGLE_TUPLE:
 			if (stop)
 				break;
-			if (limit > 0 && n == limit) {
+			if (limit > 0 && *n == limit) {
 				*more = true;
 				stop = 1;
 				break;
 			}
 			row_to_meta(res, 0, &m);
-			n++;
+			(*n)++;
 			if (row(arg, &m) != 0)
 				stop = 1;
 			break;
@@ -412,6 +411,30 @@ db_list(uint64_t limit, const char *after,
 		}
 		PQclear(res);
 	}
+	return err;
+}
+
+enum db_error
+db_list(uint64_t limit, const char *after,
+    int (*row)(void *, const struct meta *), void *arg, bool *more)
+{
+	char		 lim[24];
+	const char	*p[2] = { limit > 0 ? lim : NULL, after };
+	enum stmt	 st = after != NULL ? ST_LIST_AFTER : ST_LIST;
+	enum db_error	 err;
+	uint64_t	 n = 0;
+
+	*more = false;
+	/* One more than asked tells whether a next page exists. */
+	snprintf(lim, sizeof(lim), "%" PRIu64, limit + 1);
+	/*
+	 * A connection broken since the last request (a server restart) may
+	 * fail the send or only the first result: either way, while no row
+	 * has been handed on, run it once more on a fresh connection.
+	 */
+	err = list_once(st, p, limit, row, arg, more, &n);
+	if (err == DB_ERR_UNAVAILABLE && n == 0)
+		err = list_once(st, p, limit, row, arg, more, &n);
 	/* An empty page: the end of the list, or an after never recorded? */
 	if (err == DB_OK && n == 0 && after != NULL) {
 		const char	*pk[1] = { after };

@@ -49,9 +49,11 @@ enum db_error	db_get(const char *hash, struct meta *out);
  * transaction and inserts the row (m->hash, name, type, size; the row locks
  * the hash against a concurrent delete), filling m's timestamps;
  * DB_ERR_EXISTS when the hash is recorded (the transaction is then already
- * rolled back).  After the bytes are in place, db_commit; or db_rollback.
+ * rolled back).  After the bytes are in place, db_commit_row; or
+ * db_rollback.
  */
 enum db_error	db_insert_begin(struct meta *m);
+/* COMMIT; DB_ERR_UNKNOWN when the link broke during it (see db_commit_row). */
 enum db_error	db_commit(void);
 void		db_rollback(void);
 
@@ -65,11 +67,20 @@ enum db_error	db_update(const char *hash, const char *name, const char *type,
 /*
  * Delete in a transaction: db_delete_begin removes the row (its name goes to
  * out) and leaves the transaction open so the file can be moved aside before
- * db_commit.  DB_ERR_NOTFOUND (transaction already closed) for an unknown hash.
+ * db_commit_row.  DB_ERR_NOTFOUND (transaction already closed) for an
+ * unknown hash.
  */
 enum db_error	db_delete_begin(const char *hash, struct meta *out);
-/* True when a row for hash exists; used to resolve an unknown COMMIT outcome. */
+/* True when a row for hash exists. */
 enum db_error	db_exists(const char *hash, bool *exists);
+/*
+ * COMMIT of a transaction that inserted (row_after true) or deleted the
+ * row of hash.  A link broken during COMMIT leaves its outcome unknown:
+ * then a fresh connection is asked whether the row is there, and the
+ * answer decides.  DB_OK: committed.  Else not committed, or it cannot be
+ * known (DB_ERR_UNKNOWN): the caller acts as if the row were as before.
+ */
+enum db_error	db_commit_row(const char *hash, bool row_after);
 
 /*
  * Lists rows oldest first, calling row() for each as it arrives from the

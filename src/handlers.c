@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -11,6 +12,7 @@
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
+#include "outcome.h"
 #include "request.h"
 #include "router.h"
 #include "store.h"
@@ -27,22 +29,9 @@
 #define CACHE_PRIVATE	"private, max-age=31536000, immutable"
 
 static void
-answer_db_error(struct request *r, enum db_error err)
+answer(struct request *r, struct outcome o)
 {
-	switch (err) {
-	case DB_ERR_NOTFOUND:
-		http_error(r, 404, "no file with this hash");
-		break;
-	case DB_ERR_UNAVAILABLE:
-	case DB_ERR_UNKNOWN:
-		log_warnx("%s", db_last_error());
-		http_error(r, 503, "database unavailable");
-		break;
-	default:
-		log_warnx("%s", db_last_error());
-		http_error(r, 500, "database error");
-		break;
-	}
+	http_error(r, o.status, o.reason);
 }
 
 static void
@@ -59,11 +48,13 @@ answer_meta(struct request *r, int status, const struct meta *m)
 }
 
 static void
-handle_banner(struct request *r)
+handle_banner(struct app *app, struct request *r, const char *hash)
 {
 	char	*json = json_string(PACKAGE_NAME " " PACKAGE_VERSION
 	    " - file upload service");
 
+	(void)app;
+	(void)hash;
 	http_json(r, 200, json != NULL ? json : "\"fileupload\"", NULL);
 	free(json);
 }
@@ -179,7 +170,7 @@ list_row(void *arg, const struct meta *m)
 }
 
 static void
-handle_list(struct request *r)
+handle_list(struct app *app, struct request *r, const char *hash)
 {
 	struct list_out	 lo;
 	uint64_t	 limit;
@@ -189,6 +180,8 @@ handle_list(struct request *r)
 	bool		 more;
 	enum db_error	 err;
 
+	(void)app;
+	(void)hash;
 	if (parse_list_query(r->query, &limit, after, &has_after, &why) == -1) {
 		http_error(r, 400, why);
 		return;
@@ -214,7 +207,7 @@ handle_list(struct request *r)
 		goto out;
 	}
 	if (err != DB_OK) {
-		answer_db_error(r, err);
+		answer(r, outcome_db(err, "list"));
 		goto out;
 	}
 	http_begin(r, 200, "application/json");
@@ -237,13 +230,14 @@ out:
 }
 
 static void
-handle_get(struct request *r, const char *hash)
+handle_get(struct app *app, struct request *r, const char *hash)
 {
 	struct meta	 m;
 	enum db_error	 err;
 
+	(void)app;
 	if ((err = db_get(hash, &m)) != DB_OK)
-		answer_db_error(r, err);
+		answer(r, outcome_db(err, "get"));
 	else
 		answer_meta(r, 200, &m);
 }
@@ -292,7 +286,7 @@ read_small_body(struct request *r, size_t max, size_t *len, int *status)
 }
 
 static void
-handle_update(struct request *r, const char *hash)
+handle_update(struct app *app, struct request *r, const char *hash)
 {
 	struct json_update	 upd;
 	struct meta		 m;
@@ -302,6 +296,7 @@ handle_update(struct request *r, const char *hash)
 	size_t			 len;
 	int			 status;
 
+	(void)app;
 	if (!is_json_type(r->content_type)) {
 		request_drain(r);
 		http_error(r, 415, "body must be application/json");
@@ -319,7 +314,7 @@ handle_update(struct request *r, const char *hash)
 		err = db_update(hash, upd.has_name ? upd.name : NULL,
 		    upd.has_type ? upd.type : NULL, &m);
 		if (err != DB_OK)
-			answer_db_error(r, err);
+			answer(r, outcome_db(err, "update"));
 		else
 			answer_meta(r, 201, &m);
 		break;
@@ -344,11 +339,11 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	struct meta	 m;
 	enum db_error	 err;
 	enum store_error se;
+	struct outcome	 o;
 	char		 trash[STORE_TRASH_MAX], msg[META_NAME_MAX + 32], *json;
-	bool		 exists;
 
 	if ((err = db_delete_begin(hash, &m)) != DB_OK) {
-		answer_db_error(r, err);
+		answer(r, outcome_db(err, "delete"));
 		return;
 	}
 	trash[0] = '\0';
@@ -357,20 +352,17 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 		log_warnx("integrity: row %s had no stored file", hash);
 		trash[0] = '\0';
 	} else if (se != STORE_OK) {
-		log_warn("delete %s: cannot move the file aside", hash);
+		o = outcome_store(se, "delete: cannot move the file aside");
 		db_rollback();
-		http_error(r, 507, "storage is not writable");
+		answer(r, o);
 		return;
 	}
-	err = db_commit();
-	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
-		err = exists ? DB_ERR_UNAVAILABLE : DB_OK;
-	if (err != DB_OK) {
+	if ((err = db_commit_row(hash, false)) != DB_OK) {
 		/* The row is still there (or may be): give it its file back. */
 		if (trash[0] != '\0' &&
 		    store_untrash(&app->store, trash, hash) != STORE_OK)
 			log_warn("delete %s: file left in tmp/%s", hash, trash);
-		answer_db_error(r, err);
+		answer(r, outcome_db(err, "delete commit"));
 		return;
 	}
 	if (trash[0] != '\0')
@@ -397,7 +389,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	char		 etag[HASH_HEX_LEN + 3];
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
-		answer_db_error(r, err);
+		answer(r, outcome_db(err, "content"));
 		return;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", hash);
@@ -412,7 +404,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	}
 	if (!store_exists(&app->store, hash)) {
 		log_warnx("integrity: row %s has no stored file", hash);
-		http_error(r, 500, "the stored file is missing");
+		answer(r, outcome_store(STORE_ERR_NOENT, NULL));
 		return;
 	}
 	store_relpath(hash, rel);
@@ -428,12 +420,13 @@ handle_content(struct app *app, struct request *r, const char *hash)
 }
 
 static void
-handle_health(struct app *app, struct request *r)
+handle_health(struct app *app, struct request *r, const char *hash)
 {
 	struct store_tmp probe = { .fd = -1 };
 	int		 db_ok, store_ok;
 	char		 body[128];
 
+	(void)hash;
 	db_ok = db_ping() == DB_OK;
 	store_ok = store_tmp_create(&app->store, &probe) == STORE_OK;
 	store_tmp_abort(&app->store, &probe);
@@ -446,6 +439,25 @@ handle_health(struct app *app, struct request *r)
 	    db_ok ? "ok" : "unavailable", store_ok ? "ok" : "unavailable");
 	http_json(r, 503, body, NULL);
 }
+
+/*
+ * Every route: method ("GET" takes HEAD too), path, access class, handler.
+ * The router, the token check, 405's Allow and the test against
+ * conf/openapi.yaml (tests/check_router.c) all read this table.
+ */
+#define FILE_PATH	ROUTER_BASE "/" ROUTER_HASH
+const struct route handler_routes[] = {
+	{ "GET",	"/",			handle_banner,	ACCESS_OPEN },
+	{ "GET",	ROUTER_BASE,		handle_list,	ACCESS_READ },
+	{ "POST",	ROUTER_BASE,		upload_handle,	ACCESS_WRITE },
+	{ "GET",	ROUTER_BASE "/health",	handle_health,	ACCESS_OPEN },
+	{ "GET",	FILE_PATH,		handle_get,	ACCESS_READ },
+	{ "PUT",	FILE_PATH,		handle_update,	ACCESS_WRITE },
+	{ "DELETE",	FILE_PATH,		handle_delete,	ACCESS_WRITE },
+	{ "GET",	FILE_PATH "/content",	handle_content,	ACCESS_READ },
+};
+const size_t handler_nroutes = sizeof(handler_routes) /
+    sizeof(handler_routes[0]);
 
 static void
 answer_no_route(struct request *r, const struct route_match *m)
@@ -469,46 +481,19 @@ handle_request(struct app *app, struct request *r)
 {
 	struct route_match	 m;
 
-	route_match(r->method, r->path, &m);
-	if (m.route != ROUTE_NONE && m.hash[0] != '\0')
-		memcpy(r->hash, m.hash, sizeof(r->hash));
-	/* The banner and the health check stay open for load balancers. */
-	if (m.route != ROUTE_NONE && m.route != ROUTE_BANNER &&
-	    m.route != ROUTE_HEALTH && !auth_allowed(app->cfg,
-	    request_param(r, "HTTP_AUTHORIZATION"), route_writes(m.route))) {
+	route_match(handler_routes, handler_nroutes, r->method, r->path, &m);
+	if (m.route == NULL) {
+		answer_no_route(r, &m);
+		return;
+	}
+	memcpy(r->hash, m.hash, sizeof(r->hash));
+	if (!auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
+	    m.route->access)) {
 		request_drain(r);
 		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "
 		    "token\",\"status\":401}", "WWW-Authenticate",
 		    "Bearer realm=\"fileupload\"");
 		return;
 	}
-	switch (m.route) {
-	case ROUTE_BANNER:
-		handle_banner(r);
-		break;
-	case ROUTE_LIST:
-		handle_list(r);
-		break;
-	case ROUTE_UPLOAD:
-		upload_handle(app, r);
-		break;
-	case ROUTE_HEALTH:
-		handle_health(app, r);
-		break;
-	case ROUTE_GET:
-		handle_get(r, m.hash);
-		break;
-	case ROUTE_UPDATE:
-		handle_update(r, m.hash);
-		break;
-	case ROUTE_DELETE:
-		handle_delete(app, r, m.hash);
-		break;
-	case ROUTE_CONTENT:
-		handle_content(app, r, m.hash);
-		break;
-	default:
-		answer_no_route(r, &m);
-		break;
-	}
+	m.route->handle(app, r, m.hash);
 }

@@ -1,20 +1,20 @@
 /*
- * One function per route, composing the modules; maps module errors to HTTP
- * statuses.
+ * One function per route, composing the modules, and the route table that
+ * names them.
  */
 #ifndef HANDLERS_H
 #define HANDLERS_H
 
-#include "config.h"
-#include "store.h"
+#include <stddef.h>
 
+#include "router.h"
+
+struct app;
 struct request;
 
-/* What every handler may use; set up once per worker by main. */
-struct app {
-	const struct config	*cfg;
-	struct store		 store;
-};
+/* Every route of the service, in the order 405's Allow lists them. */
+extern const struct route	 handler_routes[];
+extern const size_t		 handler_nroutes;
 
 /* Routes the request and answers it.  Never fails. */
 void	handle_request(struct app *, struct request *);

@@ -69,17 +69,22 @@ hash_thread(void *arg)
 int
 hashpipe_start(void)
 {
-	static int	 tried;
+	static int	 started;
 	pthread_t	 t;
 	sigset_t	 all, old;
 	int		 i;
 
-	if (tried)
-		return have_thread ? 0 : -1;
-	tried = 1;
+	if (started)
+		return 0;
 	for (i = 0; i < HASHPIPE_BUFS; i++)
-		if ((bufs[i].data = malloc(HASHPIPE_BUF_SIZE)) == NULL)
-			abort();
+		if ((bufs[i].data = malloc(HASHPIPE_BUF_SIZE)) == NULL) {
+			while (i-- > 0) {
+				free(bufs[i].data);
+				bufs[i].data = NULL;
+			}
+			return -1;
+		}
+	started = 1;
 	/* Signals stay with the main thread, whose handlers expect them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -88,15 +93,17 @@ hashpipe_start(void)
 		have_thread = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return have_thread ? 0 : -1;
+	return 0;
 }
 
-void
+int
 hashpipe_begin(struct hash_ctx *h, int use_thread)
 {
-	(void)hashpipe_start();
+	if (bufs[0].data == NULL)
+		return -1;
 	ctx = h;
 	background = use_thread && have_thread;
+	return 0;
 }
 
 char *

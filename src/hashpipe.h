@@ -4,6 +4,7 @@
  *
  * The caller fills one of HASHPIPE_BUFS buffers at a time:
  *
+ *	hashpipe_start();			once, at start
  *	hashpipe_begin(&ctx, 1);
  *	while (body) {
  *		buf = hashpipe_buffer();	waits until the thread is done with it
@@ -30,10 +31,17 @@
 #define HASHPIPE_BUFS		16
 #define HASHPIPE_BUF_SIZE	(256 * 1024)
 
-/* Starts the thread once per process; -1 if it cannot (inline from then). */
+/*
+ * Allocates the buffers and starts the thread, once per process, before
+ * the first request: 0, or -1 when the buffers cannot be had.  Should the
+ * thread not start, every body is hashed inline.
+ */
 int	 hashpipe_start(void);
-/* use_thread 0: hash inline (a small body is not worth the hand-over). */
-void	 hashpipe_begin(struct hash_ctx *, int use_thread);
+/*
+ * use_thread 0: hash inline (a small body is not worth the hand-over).
+ * -1 (and nothing begun) when hashpipe_start has not succeeded.
+ */
+int	 hashpipe_begin(struct hash_ctx *, int use_thread);
 char	*hashpipe_buffer(void);
 void	 hashpipe_add(const void *, size_t);
 void	 hashpipe_submit(void);

@@ -4,6 +4,7 @@
 
 #include "http.h"
 #include "jsonio.h"
+#include "log.h"
 #include "request.h"
 
 static const struct {
@@ -39,21 +40,6 @@ http_reason(int status)
 }
 
 void
-http_header_value(const char *value, char *out, size_t outlen)
-{
-	size_t	 i;
-
-	if (outlen == 0)
-		return;
-	for (i = 0; value[i] != '\0' && i < outlen - 1; i++) {
-		unsigned char c = value[i];
-
-		out[i] = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : c;
-	}
-	out[i] = '\0';
-}
-
-void
 http_begin(struct request *r, int status, const char *ctype)
 {
 	r->status = status;
@@ -68,7 +54,7 @@ http_header(struct request *r, const char *name, const char *value)
 {
 	char	 clean[2048];
 
-	http_header_value(value, clean, sizeof(clean));
+	log_clean(value, clean, sizeof(clean));
 	FCGX_FPrintF(r->out, "%s: %s\r\n", name, clean);
 }
 

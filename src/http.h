@@ -15,7 +15,7 @@ const char	*http_reason(int status);
 
 /* Starts a response: Status, Content-Type (NULL: none), X-Request-Id. */
 void		 http_begin(struct request *, int status, const char *ctype);
-/* One header; the value is sanitized with http_header_value first. */
+/* One header; the value is cleaned with log_clean first. */
 void		 http_header(struct request *, const char *name, const char *value);
 /* Ends the headers. */
 void		 http_end(struct request *);
@@ -37,12 +37,6 @@ void		 http_error_hash(struct request *, int status, const char *reason,
 		    const char *hash, const char *location);
 /* A 405 error naming the methods the path takes. */
 void		 http_error_allow(struct request *, const char *allow);
-
-/*
- * Copies value to out (outlen bytes), replacing CR, LF, NUL and other control
- * characters with a space, so user data can never split a header.
- */
-void		 http_header_value(const char *value, char *out, size_t outlen);
 
 /*
  * Writes an RFC 6266 Content-Disposition value for name to out (outlen

@@ -27,6 +27,21 @@ log_open(const char *path)
 }
 
 void
+log_clean(const char *value, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; value[i] != '\0' && i < outlen - 1; i++) {
+		unsigned char c = value[i];
+
+		out[i] = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : c;
+	}
+	out[i] = '\0';
+}
+
+void
 log_set_request_id(const char *id)
 {
 	if (id == NULL)

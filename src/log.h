@@ -7,9 +7,16 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Opens (or reopens) path for appending; 0 on success, -1 with errno. */
 int	log_open(const char *path);
+/*
+ * Copies value to out (outlen bytes), replacing CR, LF, NUL and other
+ * control characters (but tab) with a space: client text can then split
+ * neither a log line nor a response header.
+ */
+void	log_clean(const char *value, char *out, size_t outlen);
 /* Sets the request id printed on every line until cleared with NULL. */
 void	log_set_request_id(const char *id);
 

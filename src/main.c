@@ -3,7 +3,6 @@
  * only: configuration, log, storage, libmagic and the database, then the
  * accept loop handing each request to the router.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +12,12 @@
 
 #include <fcgiapp.h>
 
+#include "app.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "hash.h"
+#include "hashpipe.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -123,6 +124,9 @@ main(int argc, char *argv[])
 	sweep(&app.store);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* What a request needs is made here: no request allocates it. */
+	if (hashpipe_start() == -1)
+		fatal("the hash buffers");
 	db_init(&cfg);
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)

@@ -5,7 +5,6 @@
 #include <sodium.h>
 
 #include "config.h"
-#include "http.h"
 #include "log.h"
 #include "request.h"
 
@@ -34,6 +33,22 @@ valid_request_id(const char *s)
 	    "0123456789._-") == n;
 }
 
+/*
+ * True when a body without a Content-Length still has an end of its own:
+ * it is chunked, or it comes over HTTP/2 or 3, whose frames end it (nginx
+ * then passes neither a length nor a Transfer-Encoding).
+ */
+static bool
+body_framed(const struct request *r)
+{
+	const char	*te = request_param(r, "HTTP_TRANSFER_ENCODING");
+	const char	*proto = param_or_empty(r, "SERVER_PROTOCOL");
+
+	return (te != NULL && strcasestr(te, "chunked") != NULL) ||
+	    (strncmp(proto, "HTTP/", 5) == 0 && proto[5] >= '2' &&
+	    proto[5] <= '9');
+}
+
 void
 request_init(struct request *r, FCGX_Request *fcgx)
 {
@@ -57,9 +72,8 @@ request_init(struct request *r, FCGX_Request *fcgx)
 			r->has_length = true;
 		else
 			r->bad_length = true;
-	} else if ((v = request_param(r, "HTTP_TRANSFER_ENCODING")) != NULL &&
-	    strcasestr(v, "chunked") != NULL)
-		r->chunked = true;
+	} else
+		r->length_missing = !body_framed(r);
 
 	if ((v = request_param(r, "HTTP_X_REQUEST_ID")) != NULL &&
 	    valid_request_id(v))
@@ -112,7 +126,7 @@ request_log(const struct request *r)
 	ms = (now.tv_sec - r->start.tv_sec) * 1e3 +
 	    (now.tv_nsec - r->start.tv_nsec) / 1e6;
 	/* The path is the client's: no control character reaches the log. */
-	http_header_value(r->path != NULL ? r->path : "-", path, sizeof(path));
+	log_clean(r->path != NULL ? r->path : "-", path, sizeof(path));
 	log_info("%s %s %d %llu %.1fms %s", r->method, path, r->status,
 	    (unsigned long long)r->bytes_out, ms,
 	    r->hash[0] != '\0' ? r->hash : "-");

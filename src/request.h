@@ -25,7 +25,12 @@ struct request {
 	bool		 has_length;	/* CONTENT_LENGTH given */
 	uint64_t	 content_length;
 	bool		 bad_length;	/* CONTENT_LENGTH present but not a number */
-	bool		 chunked;	/* Transfer-Encoding: chunked, no length */
+	/*
+	 * No Content-Length, and nothing else ends the body (HTTP/1 without
+	 * chunked): the request has none.  Without a length but chunked, or
+	 * over HTTP/2 or 3, the body ends where FastCGI's stdin does.
+	 */
+	bool		 length_missing;
 	uint64_t	 body_read;	/* bytes of body read so far */
 	char		 id[REQUEST_ID_MAX + 1];
 	int		 status;	/* the status sent, 0 before */

@@ -1,44 +1,53 @@
 /*
- * Maps (method, path) to a route, validating the {file_hash} segment.
- * Pure: no I/O, so it is unit-tested directly.
+ * Matches (method, path) against a route table, validating the {file_hash}
+ * segment.  The table (handlers.c) is the one list of routes: each row's
+ * method, path pattern, handler and access class serve the dispatcher, the
+ * token check and the 405 Allow header alike.  Pure: no I/O, so it is
+ * unit-tested directly.
  */
 #ifndef ROUTER_H
 #define ROUTER_H
 
-#include <stdbool.h>
+#include <stddef.h>
 
+#include "auth.h"
 #include "hash.h"
 
 #define ROUTER_BASE	"/service/fileupload"
 #define ROUTER_LOCATION_MAX (sizeof(ROUTER_BASE) + HASH_HEX_LEN + 1)
+/* The segment of a pattern that takes a file hash. */
+#define ROUTER_HASH	"{file_hash}"
+#define ROUTER_ALLOW_MAX 64
 
-enum route {
-	ROUTE_NONE = 0,		/* see route_match's status */
-	ROUTE_BANNER,		/* GET / */
-	ROUTE_LIST,		/* GET /service/fileupload */
-	ROUTE_UPLOAD,		/* POST /service/fileupload */
-	ROUTE_HEALTH,		/* GET /service/fileupload/health */
-	ROUTE_GET,		/* GET /service/fileupload/{hash} */
-	ROUTE_UPDATE,		/* PUT /service/fileupload/{hash} */
-	ROUTE_DELETE,		/* DELETE /service/fileupload/{hash} */
-	ROUTE_CONTENT,		/* GET, HEAD /service/fileupload/{hash}/content */
-	ROUTE__MAX
+struct app;
+struct request;
+
+/* Answers a request; hash is the path's {file_hash}, lowercased, or "". */
+typedef void	route_handler(struct app *, struct request *, const char *hash);
+
+struct route {
+	const char	*method;	/* "GET" takes HEAD too */
+	const char	*pattern;	/* e.g. ROUTER_BASE "/" ROUTER_HASH */
+	route_handler	*handle;
+	enum access	 access;
 };
 
 struct route_match {
-	enum route	 route;
-	int		 status;	/* ROUTE_NONE: 400, 404 or 405 */
-	const char	*allow;		/* 405: the methods the path takes */
+	const struct route *route;	/* NULL: see status */
+	int		 status;	/* no route: 400, 404 or 405 */
+	char		 allow[ROUTER_ALLOW_MAX]; /* 405: the methods the path takes */
 	char		 hash[HASH_HEX_LEN + 1]; /* lowercased, for hash routes */
 };
 
-/* HEAD is matched as GET.  Never fails: unmatched requests get a status. */
-void	route_match(const char *method, const char *path, struct route_match *out);
+/*
+ * Finds the row of table (n rows) for method and path.  Never fails: an
+ * unmatched request gets 404 (no pattern fits the path), 400 (it fits
+ * only with a malformed {file_hash}) or 405 with allow.  ROUTER_BASE "/"
+ * is ROUTER_BASE.
+ */
+void	route_match(const struct route *table, size_t n, const char *method,
+	    const char *path, struct route_match *out);
 /* Writes ROUTER_BASE "/" hash, the Location of a stored file. */
 void	route_location(const char *hash, char out[ROUTER_LOCATION_MAX]);
-/* True for routes that change state (upload, update, delete). */
-bool	route_writes(enum route);
-/* The route's name, for logs. */
-const char *route_name(enum route);
 
 #endif

@@ -2,16 +2,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "db.h"
-#include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
 #include "http.h"
 #include "jsonio.h"
-#include "log.h"
 #include "meta.h"
 #include "mime.h"
 #include "multipart.h"
+#include "outcome.h"
 #include "request.h"
 #include "router.h"
 #include "store.h"
@@ -25,6 +25,7 @@
 #define READ_CHUNK	HASHPIPE_BUF_SIZE
 
 #define UPFILE		"upfile"
+#define TOO_LARGE	"upload larger than the configured maximum"
 
 struct upload {
 	struct app	*app;
@@ -34,13 +35,13 @@ struct upload {
 	struct meta	 meta;
 	int		 upfiles;	/* upfile parts seen */
 	int		 in_upfile;	/* the current part is the upfile */
-	char		*prefix;	/* first MIME_PREFIX bytes, for libmagic */
-	size_t		 prefix_len;
+	size_t		 prefix_len;	/* of prefix_buf */
 	int		 status;	/* the error to answer, 0 while fine */
 	const char	*reason;
 };
 
-static char	*prefix_buf;
+/* The upfile's first bytes, for libmagic: one per worker, made at start. */
+static char	 prefix_buf[MIME_PREFIX];
 
 static int
 fail(struct upload *u, int status, const char *reason)
@@ -52,11 +53,17 @@ fail(struct upload *u, int status, const char *reason)
 	return -1;
 }
 
-static const char *
-reason_for_store(enum store_error e)
+static int
+fail_with(struct upload *u, struct outcome o)
 {
-	return e == STORE_ERR_NOSPACE ? "storage is full" :
-	    "storage is not writable";
+	return fail(u, o.status, o.reason);
+}
+
+/* The body may exceed the file by the multipart framing's allowance. */
+static bool
+body_too_large(const struct upload *u, uint64_t body)
+{
+	return body > u->app->cfg->max_upload_size + UPLOAD_FRAMING_MAX;
 }
 
 static int
@@ -72,10 +79,8 @@ on_part_begin(void *arg, const struct mp_part *part)
 	if (json_clean_name(part->filename, part->filename_len,
 	    u->meta.name) == 0)
 		return fail(u, 400, "the upfile part has no file name");
-	if ((e = store_tmp_create(&u->app->store, &u->tmp)) != STORE_OK) {
-		log_warn("temp file");
-		return fail(u, 507, reason_for_store(e));
-	}
+	if ((e = store_tmp_create(&u->app->store, &u->tmp)) != STORE_OK)
+		return fail_with(u, outcome_store(e, "upload: temp file"));
 	u->in_upfile = 1;
 	return 0;
 }
@@ -90,20 +95,18 @@ on_part_data(void *arg, const char *data, size_t len)
 	if (!u->in_upfile)
 		return 0;
 	if (u->tmp.size + len > u->app->cfg->max_upload_size)
-		return fail(u, 413, "upload larger than the configured maximum");
+		return fail(u, 413, TOO_LARGE);
 	if (u->prefix_len < MIME_PREFIX) {
 		n = MIME_PREFIX - u->prefix_len;
 		if (n > len)
 			n = len;
-		memcpy(u->prefix + u->prefix_len, data, n);
+		memcpy(prefix_buf + u->prefix_len, data, n);
 		u->prefix_len += n;
 	}
 	hashpipe_add(data, len);
 	if ((e = store_tmp_write(&u->app->store, &u->tmp, data, len)) !=
-	    STORE_OK) {
-		log_warn("temp file write");
-		return fail(u, 507, reason_for_store(e));
-	}
+	    STORE_OK)
+		return fail_with(u, outcome_store(e, "upload: temp file write"));
 	return 0;
 }
 
@@ -132,7 +135,9 @@ stream_body(struct upload *u, struct mp_parser *mp)
 
 	/* Only the upfile part's bytes are added, so one context will do. */
 	hash_init(&u->hash);
-	hashpipe_begin(&u->hash, r->chunked || r->content_length > READ_CHUNK);
+	if (hashpipe_begin(&u->hash,
+	    !r->has_length || r->content_length > READ_CHUNK) == -1)
+		return fail(u, 500, "the hash buffers are missing");
 	for (;;) {
 		buf = hashpipe_buffer();
 		if ((n = request_read(r, buf, READ_CHUNK)) == -1) {
@@ -141,9 +146,8 @@ stream_body(struct upload *u, struct mp_parser *mp)
 		}
 		if (n == 0)
 			break;
-		if (r->body_read > u->app->cfg->max_upload_size) {
-			rc = fail(u, 413,
-			    "upload larger than the configured maximum");
+		if (body_too_large(u, r->body_read)) {
+			rc = fail(u, 413, TOO_LARGE);
 			break;
 		}
 		me = mp_feed(mp, buf, n);
@@ -194,87 +198,59 @@ record(struct upload *u)
 	struct store	*st = &u->app->store;
 	enum store_error e;
 	enum db_error	 de;
-	bool		 exists;
 
 	hash_final_hex(&u->hash, u->meta.hash);
 	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
 	u->meta.size = u->tmp.size;
-	mime_detect(u->prefix, u->prefix_len, u->meta.type,
+	mime_detect(prefix_buf, u->prefix_len, u->meta.type,
 	    sizeof(u->meta.type));
 
 	if ((e = store_tmp_sync(st, &u->tmp)) != STORE_OK) {
-		log_warn("fsync");
-		fail(u, 507, reason_for_store(e));
+		fail_with(u, outcome_store(e, "upload: fsync"));
 		return;
 	}
-	switch (db_insert_begin(&u->meta)) {
-	case DB_OK:
-		break;
-	case DB_ERR_EXISTS:
-		fail(u, 403, "File already exist!");
-		return;
-	case DB_ERR_UNAVAILABLE:
-		log_warnx("upload: %s", db_last_error());
-		fail(u, 503, "database unavailable");
-		return;
-	default:
-		log_warnx("upload: %s", db_last_error());
-		fail(u, 500, "database error");
+	if ((de = db_insert_begin(&u->meta)) != DB_OK) {
+		fail_with(u, outcome_db(de, "upload"));
 		return;
 	}
 	if ((e = store_tmp_commit(st, &u->tmp, u->meta.hash)) != STORE_OK) {
-		log_warn("rename into place");
+		fail_with(u, outcome_store(e, "upload: rename into place"));
 		db_rollback();
-		fail(u, 507, reason_for_store(e));
 		return;
 	}
-	switch ((de = db_commit())) {
-	case DB_OK:
-		return;
-	case DB_ERR_UNKNOWN:
-		/* Ask a fresh connection whether the row made it. */
-		if (db_exists(u->meta.hash, &exists) == DB_OK && exists)
-			return;
-		/* FALLTHROUGH */
-	default:
-		/*
-		 * The file stays: once our transaction ended, another upload of
-		 * the same bytes may already rely on it.
-		 */
-		log_warnx("upload commit: %s", db_last_error());
-		fail(u, 503, "database unavailable");
-		return;
-	}
+	/*
+	 * Should the COMMIT fail, the file stays: once our transaction ended,
+	 * another upload of the same bytes may already rely on it.
+	 */
+	if ((de = db_commit_row(u->meta.hash, true)) != DB_OK)
+		fail_with(u, outcome_db(de, "upload commit"));
 }
 
 void
-upload_handle(struct app *app, struct request *r)
+upload_handle(struct app *app, struct request *r, const char *hash)
 {
 	struct upload	 u;
 	struct mp_parser *mp = NULL;
+	enum db_error	 de;
 	char		 boundary[MP_BOUNDARY_MAX + 1];
 
+	(void)hash;
 	memset(&u, 0, sizeof(u));
 	u.app = app;
 	u.req = r;
 	u.tmp.fd = -1;
 
-	if (prefix_buf == NULL && (prefix_buf = malloc(MIME_PREFIX)) == NULL)
-		abort();
-	u.prefix = prefix_buf;
-
 	if (mp_boundary(r->content_type, boundary) != MP_OK)
 		fail(&u, 415, "body must be multipart/form-data with a boundary");
 	else if (r->bad_length)
 		fail(&u, 400, "Content-Length is not a number");
-	else if (!r->has_length && !r->chunked)
+	else if (r->length_missing)
 		fail(&u, 411, "Content-Length required");
-	else if (r->has_length && r->content_length > app->cfg->max_upload_size)
-		fail(&u, 413, "upload larger than the configured maximum");
-	else if (db_ready() != DB_OK) {
-		log_warnx("upload: %s", db_last_error());
-		fail(&u, 503, "database unavailable");
-	} else if ((mp = mp_new(boundary, &callbacks, &u)) == NULL)
+	else if (r->has_length && body_too_large(&u, r->content_length))
+		fail(&u, 413, TOO_LARGE);
+	else if ((de = db_ready()) != DB_OK)
+		fail_with(&u, outcome_db(de, "upload"));
+	else if ((mp = mp_new(boundary, &callbacks, &u)) == NULL)
 		fail(&u, 500, "out of memory");
 	else if (stream_body(&u, mp) == 0)
 		record(&u);

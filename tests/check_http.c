@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "log.h"
 #include "testutil.h"
 
 #define CD_PREFIX	"attachment; filename=\""
@@ -66,7 +67,7 @@ header_value(const char *in, size_t outlen, const char *want)
 
 	ck_assert_uint_le(outlen, sizeof(out) - 8);
 	memset(out, '#', sizeof(out));
-	http_header_value(in, out, outlen);
+	log_clean(in, out, outlen);
 	ck_assert_str_eq(out, want);
 	/* Nothing written past outlen. */
 	ck_assert_int_eq(out[outlen], '#');
@@ -132,7 +133,7 @@ START_TEST(test_header_outlen_zero)
 {
 	char	 out[4] = "xyz";
 
-	http_header_value("abc", out, 0);
+	log_clean("abc", out, 0);
 	ck_assert_str_eq(out, "xyz");
 }
 END_TEST
@@ -145,7 +146,7 @@ START_TEST(test_header_all_bytes)
 	for (c = 1; c < 256; c++)
 		in[c - 1] = (char)c;
 	in[255] = '\0';
-	http_header_value(in, out, sizeof(out));
+	log_clean(in, out, sizeof(out));
 	ck_assert_uint_eq(strlen(out), 255);
 	for (c = 1; c < 256; c++) {
 		unsigned char	 o = (unsigned char)out[c - 1];

@@ -91,10 +91,10 @@ start_pool() {
 }
 
 # restart_nginx [MAX_BODY]: nginx with client_max_body_size MAX_BODY
-# (default: the pool's MAX_UPLOAD_SIZE).
+# (default: fu_nginx_body_limit of the pool's MAX_UPLOAD_SIZE).
 restart_nginx() {
 	fu_nginx_stop
-	FU_NGINX_MAX_BODY=${1:-$IT_MAX} MAX_UPLOAD_SIZE=$IT_MAX fu_render_conf
+	FU_NGINX_MAX_BODY=${1:-} MAX_UPLOAD_SIZE=$IT_MAX fu_render_conf
 	fu_nginx_start
 } 2>>"$IT_TMP/setup.log"
 

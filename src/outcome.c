@@ -1,0 +1,43 @@
+#include <stddef.h>
+
+#include "log.h"
+#include "outcome.h"
+
+static const struct outcome db_outcomes[DB_ERR__MAX] = {
+	[DB_OK] = { 500, "database error" },
+	[DB_ERR_UNAVAILABLE] = { 503, "database unavailable" },
+	[DB_ERR_NOTFOUND] = { 404, "no file with this hash" },
+	[DB_ERR_EXISTS] = { 403, "File already exist!" },	/* the seed's */
+	[DB_ERR_QUERY] = { 500, "database error" },
+	[DB_ERR_UNKNOWN] = { 503, "database unavailable" },
+};
+
+static const struct outcome store_outcomes[STORE_ERR__MAX] = {
+	[STORE_OK] = { 500, "storage error" },
+	[STORE_ERR_NOSPACE] = { 507, "storage is full" },
+	[STORE_ERR_IO] = { 507, "storage is not writable" },
+	[STORE_ERR_NOENT] = { 500, "the stored file is missing" },
+	[STORE_ERR_EXISTS] = { 507, "storage is not writable" },
+};
+
+struct outcome
+outcome_db(enum db_error err, const char *what)
+{
+	struct outcome	 o = db_outcomes[(unsigned)err < DB_ERR__MAX ?
+	    err : DB_ERR_QUERY];
+
+	if (o.status >= 500 && what != NULL)
+		log_warnx("%s: %s", what, db_last_error());
+	return o;
+}
+
+struct outcome
+outcome_store(enum store_error err, const char *what)
+{
+	struct outcome	 o = store_outcomes[(unsigned)err < STORE_ERR__MAX ?
+	    err : STORE_ERR_IO];
+
+	if (o.status >= 500 && what != NULL)
+		log_warn("%s", what);
+	return o;
+}

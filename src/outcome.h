@@ -1,0 +1,25 @@
+/*
+ * The one place where a database or store error becomes HTTP: its status
+ * and the client's error text.  A 5xx is logged with what the caller was
+ * doing, since the client learns no more than the text.
+ */
+#ifndef OUTCOME_H
+#define OUTCOME_H
+
+#include "db.h"
+#include "store.h"
+
+struct outcome {
+	int		 status;
+	const char	*reason;	/* the JSON error's text */
+};
+
+/*
+ * The answer to a database error (DB_OK has none: 500).  For a 5xx, what
+ * (NULL: nothing is logged) and db_last_error() are logged.
+ */
+struct outcome	outcome_db(enum db_error, const char *what);
+/* The answer to a store error; for a 5xx, what and errno are logged. */
+struct outcome	outcome_store(enum store_error, const char *what);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * Unit tests of the token check: for each combination of configured
+ * tokens, who may read, write and use the open routes.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "auth.h"
+#include "config.h"
+#include "testutil.h"
+
+#define W	"Bearer write-secret"
+#define R	"Bearer read-secret"
+
+static struct config	 cfg;
+
+static void
+tokens(const char *write, const char *read)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.write_token = (char *)write;
+	cfg.read_token = (char *)read;
+}
+
+/* want[none, write token, read token, wrong token] for one access class. */
+static void
+check(enum access a, const char *what, const bool want[4])
+{
+	static const char *const given[4] = { NULL, W, R, "Bearer nope" };
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(auth_allowed(&cfg, given[i], a) == want[i],
+		    "%s with %s: want %s", what,
+		    given[i] != NULL ? given[i] : "no token",
+		    want[i] ? "allowed" : "refused");
+}
+
+static const bool	 all[4] = { true, true, true, true };
+static const bool	 none_but_write[4] = { false, true, false, false };
+static const bool	 read_or_write[4] = { false, true, true, false };
+
+START_TEST(test_no_tokens)
+{
+	tokens(NULL, NULL);
+	check(ACCESS_OPEN, "open", all);
+	check(ACCESS_READ, "read", all);
+	check(ACCESS_WRITE, "write", all);
+}
+END_TEST
+
+START_TEST(test_both_tokens)
+{
+	tokens("write-secret", "read-secret");
+	check(ACCESS_OPEN, "open", all);
+	check(ACCESS_READ, "read", read_or_write);
+	check(ACCESS_WRITE, "write", none_but_write);
+}
+END_TEST
+
+START_TEST(test_write_token_only)
+{
+	tokens("write-secret", NULL);
+	check(ACCESS_OPEN, "open", all);
+	check(ACCESS_READ, "read", all);	/* reads stay public */
+	check(ACCESS_WRITE, "write", none_but_write);
+}
+END_TEST
+
+/* Any token closes writes: alone, the read token guards them too. */
+START_TEST(test_read_token_only)
+{
+	static const bool	 read_only[4] = { false, false, true, false };
+
+	tokens(NULL, "read-secret");
+	check(ACCESS_OPEN, "open", all);
+	check(ACCESS_READ, "read", read_only);
+	check(ACCESS_WRITE, "write", read_only);
+}
+END_TEST
+
+START_TEST(test_header_forms)
+{
+	tokens(NULL, "read-secret");
+	ck_assert(auth_allowed(&cfg, "bearer read-secret", ACCESS_WRITE));
+	ck_assert(auth_allowed(&cfg, "BEARER   read-secret  ", ACCESS_WRITE));
+	ck_assert(!auth_allowed(&cfg, "Bearer ", ACCESS_WRITE));
+	ck_assert(!auth_allowed(&cfg, "Basic read-secret", ACCESS_WRITE));
+	ck_assert(!auth_allowed(&cfg, "Bearer read-secretX", ACCESS_WRITE));
+	ck_assert(!auth_allowed(&cfg, "Bearer read-secre", ACCESS_READ));
+}
+END_TEST
+
+static Suite *
+auth_suite(void)
+{
+	Suite	*s = suite_create("auth");
+	TCase	*tc = tcase_create("tokens");
+
+	tcase_add_test(tc, test_no_tokens);
+	tcase_add_test(tc, test_both_tokens);
+	tcase_add_test(tc, test_write_token_only);
+	tcase_add_test(tc, test_read_token_only);
+	tcase_add_test(tc, test_header_forms);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(auth_suite)
