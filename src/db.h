@@ -6,6 +6,7 @@
 #define DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
 
@@ -82,6 +83,13 @@ enum db_error	db_exists(const char *hash, bool *exists);
 enum db_error	db_list(uint64_t limit, const char *after,
 		    int (*row)(void *, const struct meta *), void *arg,
 		    bool *more);
+
+/*
+ * "what: msg" into buf (len bytes), on one line: a libpq message's
+ * trailing newline and blanks go.
+ */
+void		db_error_line(char *buf, size_t len, const char *what,
+		    const char *msg);
 
 /* The last libpq error message, for logs only (never for clients). */
 const char	*db_last_error(void);

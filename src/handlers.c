@@ -352,7 +352,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 		return;
 	}
 	trash[0] = '\0';
-	if ((se = store_trash(&app->store, hash, trash, sizeof(trash))) ==
+	if ((se = store_trash(app->store, hash, trash, sizeof(trash))) ==
 	    STORE_ERR_NOENT) {
 		log_warnx("integrity: row %s had no stored file", hash);
 		trash[0] = '\0';
@@ -368,13 +368,13 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	if (err != DB_OK) {
 		/* The row is still there (or may be): give it its file back. */
 		if (trash[0] != '\0' &&
-		    store_untrash(&app->store, trash, hash) != STORE_OK)
+		    store_untrash(app->store, trash, hash) != STORE_OK)
 			log_warn("delete %s: file left in tmp/%s", hash, trash);
 		answer_db_error(r, err);
 		return;
 	}
 	if (trash[0] != '\0')
-		store_purge(&app->store, trash);
+		store_purge(app->store, trash);
 	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
 	json = json_string(msg);
 	http_json(r, 201, json != NULL ? json : "\"File deleted!\"", NULL);
@@ -410,7 +410,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 		http_end(r);
 		return;
 	}
-	if (!store_exists(&app->store, hash)) {
+	if (!store_exists(app->store, hash)) {
 		log_warnx("integrity: row %s has no stored file", hash);
 		http_error(r, 500, "the stored file is missing");
 		return;
@@ -435,8 +435,8 @@ handle_health(struct app *app, struct request *r)
 	char		 body[128];
 
 	db_ok = db_ping() == DB_OK;
-	store_ok = store_tmp_create(&app->store, &probe) == STORE_OK;
-	store_tmp_abort(&app->store, &probe);
+	store_ok = store_tmp_create(app->store, &probe) == STORE_OK;
+	store_tmp_abort(app->store, &probe);
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;

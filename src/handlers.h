@@ -6,14 +6,14 @@
 #define HANDLERS_H
 
 #include "config.h"
-#include "store.h"
 
 struct request;
+struct store;
 
 /* What every handler may use; set up once per worker by main. */
 struct app {
 	const struct config	*cfg;
-	struct store		 store;
+	struct store		*store;
 };
 
 /* Routes the request and answers it.  Never fails. */

@@ -72,7 +72,7 @@ on_part_begin(void *arg, const struct mp_part *part)
 	if (json_clean_name(part->filename, part->filename_len,
 	    u->meta.name) == 0)
 		return fail(u, 400, "the upfile part has no file name");
-	if ((e = store_tmp_create(&u->app->store, &u->tmp)) != STORE_OK) {
+	if ((e = store_tmp_create(u->app->store, &u->tmp)) != STORE_OK) {
 		log_warn("temp file");
 		return fail(u, 507, reason_for_store(e));
 	}
@@ -99,7 +99,7 @@ on_part_data(void *arg, const char *data, size_t len)
 		u->prefix_len += n;
 	}
 	hashpipe_add(data, len);
-	if ((e = store_tmp_write(&u->app->store, &u->tmp, data, len)) !=
+	if ((e = store_tmp_write(u->app->store, &u->tmp, data, len)) !=
 	    STORE_OK) {
 		log_warn("temp file write");
 		return fail(u, 507, reason_for_store(e));
@@ -191,7 +191,7 @@ answer_created(struct upload *u)
 static void
 record(struct upload *u)
 {
-	struct store	*st = &u->app->store;
+	struct store	*st = u->app->store;
 	enum store_error e;
 	enum db_error	 de;
 	bool		 exists;
@@ -280,7 +280,7 @@ upload_handle(struct app *app, struct request *r)
 		record(&u);
 
 	mp_free(mp);
-	store_tmp_abort(&app->store, &u.tmp);
+	store_tmp_abort(app->store, &u.tmp);
 	if (u.status == 0) {
 		answer_created(&u);
 		return;

@@ -4,6 +4,8 @@
  * directories must be, never with permissions.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include "hash.h"
 #include "store.h"
+#include "store_impl.h"
 #include "testutil.h"
 
 #define H1	"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
@@ -24,7 +27,7 @@
 
 static char		*base;		/* parent of each DATA_DIR */
 static char		*dir;		/* DATA_DIR */
-static struct store	 st;
+static struct store	*st;
 
 /*
  * Once per TCase, in the parent: a checked teardown does not run after a
@@ -44,6 +47,19 @@ teardown_base(void)
 	base = NULL;
 }
 
+/* store_open that must succeed. */
+static struct store *
+open_store(const char *d)
+{
+	struct store	*s;
+	char		 err[256];
+
+	err[0] = '\0';
+	s = store_open(d, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open %s: %s", d, err);
+	return s;
+}
+
 static void
 setup(void)
 {
@@ -51,13 +67,14 @@ setup(void)
 	if (asprintf(&dir, "%s/data.XXXXXX", base) == -1)
 		abort();
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(store_open(&st, dir), 0);
+	st = open_store(dir);
 }
 
 static void
 teardown(void)
 {
-	store_close(&st);
+	store_close(st);
+	st = NULL;
 	test_rmtree(dir);
 	free(dir);
 	dir = NULL;
@@ -125,14 +142,31 @@ fd_open(int fd)
 	return fcntl(fd, F_GETFD) != -1;
 }
 
+/*
+ * fsync as the store sees it (its code is linked into this program, so its
+ * calls come here): the system's, unless a test arms a failure, the
+ * fsync_fail_at-th call from then failing with EIO.
+ */
+static int	 fsync_fail_at;
+
+int
+fsync(int fd)
+{
+	if (fsync_fail_at > 0 && --fsync_fail_at == 0) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
 /* A temp file holding data, synced and ready to commit. */
 static void
 make_tmp(struct store_tmp *t, const char *data)
 {
-	ck_assert_int_eq(store_tmp_create(&st, t), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, t, data, strlen(data)),
+	ck_assert_int_eq(store_tmp_create(st, t), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, t, data, strlen(data)),
 	    STORE_OK);
-	ck_assert_int_eq(store_tmp_sync(&st, t), STORE_OK);
+	ck_assert_int_eq(store_tmp_sync(st, t), STORE_OK);
 }
 
 /* Sets the mtime of DATA_DIR/rel age seconds in the past. */
@@ -168,76 +202,101 @@ START_TEST(test_open_creates_tmp)
 	ck_assert(S_ISDIR(sb.st_mode));
 	ck_assert_int_eq(sb.st_mode & 07777, 0750 & ~022);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert(st.dirfd >= 0 && st.tmpfd >= 0);
 }
 END_TEST
 
 START_TEST(test_open_again)
 {
-	struct store	 s2;
+	struct store	*s2;
 
 	/* tmp/ already there (a restart) is fine, and its files stay. */
 	write_file("tmp/keep", "x");
-	ck_assert_int_eq(store_open(&s2, dir), 0);
+	s2 = open_store(dir);
 	ck_assert(exists("tmp/keep"));
-	store_close(&s2);
+	store_close(s2);
 }
 END_TEST
 
 START_TEST(test_open_missing)
 {
-	struct store	 s2;
-	char		 missing[4096];
+	char		 missing[4096], err[256];
 
 	snprintf(missing, sizeof(missing), "%s/nope", dir);
-	memset(&s2, 0x5a, sizeof(s2));
 	errno = 0;
-	ck_assert_int_eq(store_open(&s2, missing), -1);
+	ck_assert_ptr_null(store_open(missing, err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
-	ck_assert_int_eq(s2.dirfd, -1);
-	ck_assert_int_eq(s2.tmpfd, -1);
+	ck_assert_msg(strstr(err, missing) != NULL, "%s", err);
 	ck_assert(!exists("nope"));
-	store_close(&s2);
 }
 END_TEST
 
 START_TEST(test_open_not_dir)
 {
-	struct store	 s2;
+	char	 err[256];
 
 	write_file("file", "x");
 	errno = 0;
-	ck_assert_int_eq(store_open(&s2, path("file")), -1);
+	ck_assert_ptr_null(store_open(path("file"), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
-	ck_assert_int_eq(s2.dirfd, -1);
 }
 END_TEST
 
 START_TEST(test_open_tmp_is_file)
 {
-	struct store	 s2;
-	char		 sub[4096];
+	char		 sub[4096], err[256];
 
 	/* DATA_DIR/tmp must be a directory. */
 	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
 	write_file("d/tmp", "x");
 	snprintf(sub, sizeof(sub), "%s", path("d"));
-	ck_assert_int_eq(store_open(&s2, sub), -1);
-	ck_assert_int_eq(s2.dirfd, -1);
-	ck_assert_int_eq(s2.tmpfd, -1);
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
 
-START_TEST(test_close_twice)
+/*
+ * DATA_DIR/tmp as a symbolic link, even to a directory: refused, with a
+ * line that says so, and nothing made or written where it points.
+ */
+START_TEST(test_open_tmp_is_symlink)
 {
-	int	 d = st.dirfd, t = st.tmpfd;
+	char		 sub[4096], err[256];
 
-	store_close(&st);
-	ck_assert_int_eq(st.dirfd, -1);
-	ck_assert_int_eq(st.tmpfd, -1);
-	ck_assert(!fd_open(d));
-	ck_assert(!fd_open(t));
-	store_close(&st);
+	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(path("elsewhere"), 0700), 0);
+	ck_assert_int_eq(symlink("../elsewhere", path("d/tmp")), 0);
+	snprintf(sub, sizeof(sub), "%s", path("d"));
+	err[0] = '\0';
+	errno = 0;
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
+	ck_assert_int_eq(test_count_entries(path("elsewhere")), 0);
+	/* A dangling one too: no directory is made through it. */
+	ck_assert_int_eq(unlink(path("d/tmp")), 0);
+	ck_assert_int_eq(symlink("../gone", path("d/tmp")), 0);
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert(!exists("gone"));
+}
+END_TEST
+
+/* The number of open descriptors of this process. */
+static int
+open_fds(void)
+{
+	return test_count_entries("/proc/self/fd");
+}
+
+START_TEST(test_close_releases)
+{
+	struct store	*s2;
+	int		 before = open_fds();
+
+	s2 = open_store(dir);
+	ck_assert_int_gt(open_fds(), before);
+	store_close(s2);
+	ck_assert_int_eq(open_fds(), before);
+	store_close(NULL);
 }
 END_TEST
 
@@ -262,20 +321,19 @@ START_TEST(test_commit)
 	struct stat		 sb;
 	int			 fd;
 
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	ck_assert(t.fd >= 0);
-	ck_assert_int_eq(strncmp(t.name, STORE_TMP_PREFIX,
-	    strlen(STORE_TMP_PREFIX)), 0);
+	ck_assert_int_eq(strncmp(t.name, "upload-", 7), 0);
 	ck_assert_uint_eq(t.size, 0);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	ck_assert_int_eq(store_tmp_write(&st, &t, "hello", 5), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, &t, "", 0), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, &t, " world\n", 7), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, "hello", 5), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, "", 0), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, " world\n", 7), STORE_OK);
 	ck_assert_uint_eq(t.size, 12);
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert(!store_exists(st, H1));
 	fd = t.fd;
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 
 	assert_content(H1_REL, "hello world\n");
 	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
@@ -288,7 +346,7 @@ START_TEST(test_commit)
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
-	ck_assert(store_exists(&st, H1));
+	ck_assert(store_exists(st, H1));
 	/* Only the fan-out directories and tmp/ in DATA_DIR. */
 	ck_assert_int_eq(test_count_entries(dir), 2);
 	ck_assert_int_eq(test_count_entries(path("ab")), 1);
@@ -302,7 +360,7 @@ START_TEST(test_commit_empty_file)
 	struct stat		 sb;
 
 	make_tmp(&t, "");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 0);
 }
@@ -314,11 +372,11 @@ START_TEST(test_commit_shared_dirs)
 
 	/* H1 and H2 share ab/, not ab/cd/. */
 	make_tmp(&t, "one");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	make_tmp(&t, "two");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H2), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H2), STORE_OK);
 	make_tmp(&t, "three");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H3), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H3), STORE_OK);
 	assert_content(H1_REL, "one");
 	assert_content("ab/00/" H2, "two");
 	assert_content("01/23/" H3, "three");
@@ -333,10 +391,10 @@ START_TEST(test_commit_replaces)
 	struct stat		 before, after;
 
 	make_tmp(&t, "first");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(stat(path(H1_REL), &before), 0);
 	make_tmp(&t, "second");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	assert_content(H1_REL, "second");
 	ck_assert_int_eq(stat(path(H1_REL), &after), 0);
 	ck_assert(before.st_ino != after.st_ino);
@@ -355,12 +413,12 @@ START_TEST(test_commit_large)
 
 	ck_assert_ptr_nonnull(buf = malloc(n));
 	memset(buf, 'z', n);
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	for (i = 0; i < 4; i++)
-		ck_assert_int_eq(store_tmp_write(&st, &t, buf, n), STORE_OK);
+		ck_assert_int_eq(store_tmp_write(st, &t, buf, n), STORE_OK);
 	ck_assert_uint_eq(t.size, 4 * (uint64_t)n);
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 4 * (off_t)n);
 	free(buf);
@@ -379,15 +437,15 @@ START_TEST(test_writeback_steps)
 	ck_assert_ptr_nonnull(buf = malloc(piece));
 	memset(buf, 'w', piece);
 	t.queued = 12345;	/* a fresh temp file starts from nothing */
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	ck_assert_uint_eq(t.queued, 0);
 	for (i = 1; i <= 17; i++) {
-		ck_assert_int_eq(store_tmp_write(&st, &t, buf, piece), STORE_OK);
+		ck_assert_int_eq(store_tmp_write(st, &t, buf, piece), STORE_OK);
 		ck_assert_uint_eq(t.queued,
 		    (uint64_t)(i / 8) * STORE_WRITEBACK_STEP);
 	}
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 17 * (off_t)piece);
 	free(buf);
@@ -400,13 +458,13 @@ START_TEST(test_tmp_unique)
 	int			 i, j;
 
 	for (i = 0; i < 8; i++)
-		ck_assert_int_eq(store_tmp_create(&st, &t[i]), STORE_OK);
+		ck_assert_int_eq(store_tmp_create(st, &t[i]), STORE_OK);
 	for (i = 0; i < 8; i++)
 		for (j = i + 1; j < 8; j++)
 			ck_assert_str_ne(t[i].name, t[j].name);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 8);
 	for (i = 0; i < 8; i++)
-		store_tmp_abort(&st, &t[i]);
+		store_tmp_abort(st, &t[i]);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
 END_TEST
@@ -421,13 +479,13 @@ START_TEST(test_abort)
 	make_tmp(&t, "partial");
 	fd = t.fd;
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
 	ck_assert(!fd_open(fd));
 	/* Twice is safe. */
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
 END_TEST
@@ -436,13 +494,13 @@ START_TEST(test_abort_unused_and_committed)
 {
 	struct store_tmp	 t = { .fd = -1, .name = "" };
 
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 	ck_assert_int_eq(t.fd, -1);
 
 	/* After a commit, an abort does not touch the stored file. */
 	make_tmp(&t, "kept");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	store_tmp_abort(&st, &t);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	store_tmp_abort(st, &t);
 	assert_content(H1_REL, "kept");
 }
 END_TEST
@@ -453,9 +511,9 @@ START_TEST(test_abort_spares_others)
 
 	make_tmp(&a, "a");
 	make_tmp(&b, "b");
-	store_tmp_abort(&st, &a);
+	store_tmp_abort(st, &a);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	ck_assert_int_eq(store_tmp_commit(&st, &b, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &b, H1), STORE_OK);
 	assert_content(H1_REL, "b");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
@@ -471,16 +529,16 @@ START_TEST(test_commit_fanout_is_file)
 	write_file("ab", "in the way");
 	make_tmp(&t, "data");
 	fd = t.fd;
-	e = store_tmp_commit(&st, &t, H1);
+	e = store_tmp_commit(st, &t, H1);
 	ck_assert_int_ne(e, STORE_OK);
 	ck_assert_int_eq(e, STORE_ERR_IO);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
 	assert_content("ab", "in the way");
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	/* A later abort of the same tmp is harmless. */
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 }
 END_TEST
 
@@ -491,7 +549,7 @@ START_TEST(test_commit_fanout2_is_file)
 	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
 	write_file("ab/cd", "in the way");
 	make_tmp(&t, "data");
-	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	assert_content("ab/cd", "in the way");
 }
@@ -506,9 +564,9 @@ START_TEST(test_commit_target_is_dir)
 	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
 	write_file(H1_REL "/x", "x");
 	make_tmp(&t, "data");
-	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -518,10 +576,10 @@ START_TEST(test_create_no_tmp_dir)
 
 	/* tmp/ gone from under an open store: a clean error, no fd. */
 	ck_assert_int_eq(rmdir(path("tmp")), 0);
-	ck_assert_int_ne(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_ne(store_tmp_create(st, &t), STORE_OK);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 }
 END_TEST
 
@@ -549,11 +607,11 @@ START_TEST(test_untrash_place_taken)
 	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 4];
 
 	make_tmp(&t, "old");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
 	make_tmp(&t, "new");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_ERR_EXISTS);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_ERR_EXISTS);
 	assert_content(H1_REL, "new");
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
 	ck_assert(exists(rel));
@@ -567,11 +625,11 @@ START_TEST(test_trash_age_from_delete)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "ancient");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	age(H1_REL, 7200);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
+	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
 }
 END_TEST
@@ -582,18 +640,17 @@ START_TEST(test_trash_untrash)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	memset(trash, 0, sizeof(trash));
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	ck_assert_int_eq(strncmp(trash, STORE_TRASH_PREFIX,
-	    strlen(STORE_TRASH_PREFIX)), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(strncmp(trash, "trash-", 6), 0);
+	ck_assert(!store_exists(st, H1));
 	ck_assert(!exists(H1_REL));
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
 
-	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_OK);
-	ck_assert(store_exists(&st, H1));
+	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_OK);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
@@ -605,18 +662,18 @@ START_TEST(test_trash_purge)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	store_purge(&st, trash);
-	ck_assert(!store_exists(&st, H1));
+	store_purge(st, trash);
+	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	/* Purging what is gone is harmless. */
-	store_purge(&st, trash);
+	store_purge(st, trash);
 
 	/* The same bytes can come back after a delete. */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	assert_content(H1_REL, "bytes");
 }
 END_TEST
@@ -625,12 +682,12 @@ START_TEST(test_trash_missing)
 {
 	char	 trash[STORE_TRASH_MAX];
 
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_ERR_NOENT);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert_int_eq(store_untrash(&st, "trash-nothing", H1),
+	ck_assert_int_eq(store_untrash(st, "trash-nothing", H1),
 	    STORE_ERR_NOENT);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -645,11 +702,11 @@ START_TEST(test_trash_name_keeps_hash)
 	 * the '-' after it.
 	 */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	ck_assert_msg(strlen(trash) > strlen(STORE_TRASH_PREFIX) +
-	    HASH_HEX_LEN && strncmp(trash + strlen(STORE_TRASH_PREFIX),
+	ck_assert_msg(strlen(trash) > 6 +
+	    HASH_HEX_LEN && strncmp(trash + 6,
 	    H1 "-", HASH_HEX_LEN + 1) == 0, "trash name \"%s\" lost the hash",
 	    trash);
 }
@@ -662,11 +719,11 @@ START_TEST(test_trash_names_unique)
 
 	/* Two deletes of the same hash must not share a trash name. */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, a, sizeof(a)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, a, sizeof(a)), STORE_OK);
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, b, sizeof(b)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, b, sizeof(b)), STORE_OK);
 	ck_assert_str_ne(a, b);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 2);
 }
@@ -681,21 +738,68 @@ START_TEST(test_trash_abandoned_restored)
 	 * A worker killed between store_trash and its COMMIT: the row is
 	 * still there, so the sweep must give the file back.
 	 */
+	int			 named[2], hold[2], status;
+	pid_t			 pid;
+	char			 c;
+
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
-	    STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	/* The delete in a worker of its own, which lives until told. */
+	ck_assert_int_eq(pipe(named), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(hold[1]);
+		if (store_trash(st, H1, trash, sizeof(trash)) != STORE_OK)
+			_exit(1);
+		if (write(named[1], trash, sizeof(trash)) != sizeof(trash))
+			_exit(1);
+		(void)read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(hold[0]);
+	close(named[1]);
+	ck_assert_int_eq(read(named[0], trash, sizeof(trash)), sizeof(trash));
+	close(named[0]);
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
 	age(rel, 7200);
 	/* Still locked by its (live) delete: left alone, however old. */
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
+	ck_assert(!store_exists(st, H1));
 	/* The worker dies: its lock goes with it. */
-	close(st.trash_fd);
-	st.trash_fd = -1;
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(store_exists(&st, H1));
+	close(hold[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
+}
+END_TEST
+
+/*
+ * A delete's move aside that cannot be made durable (either directory's
+ * fsync fails): the caller keeps the row, so the file must be back in its
+ * place, and not locked (a later delete or sweep can take it).
+ */
+START_TEST(test_trash_sync_fails)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	make_tmp(&t, "kept");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	fsync_fail_at = _i;
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	    STORE_ERR_IO);
+	ck_assert_int_eq(errno, EIO);
+	fsync_fail_at = 0;
+	ck_assert(store_exists(st, H1));
+	assert_content(H1_REL, "kept");
+	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	/* Nothing left locked: the next delete goes through. */
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	store_purge(st, trash);
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -705,14 +809,14 @@ START_TEST(test_exists)
 {
 	struct store_tmp	 t;
 
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	make_tmp(&t, "x");
-	ck_assert(!store_exists(&st, H1));	/* not before the commit */
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert(store_exists(&st, H1));
-	ck_assert(!store_exists(&st, H2));
+	ck_assert(!store_exists(st, H1));	/* not before the commit */
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert(store_exists(st, H1));
+	ck_assert(!store_exists(st, H2));
 	ck_assert_int_eq(unlink(path(H1_REL)), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -720,11 +824,11 @@ START_TEST(test_exists_not_regular)
 {
 	make_fanout();
 	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(rmdir(path(H1_REL)), 0);
 	/* A dangling symlink is no file. */
 	ck_assert_int_eq(symlink("nowhere", path(H1_REL)), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -742,21 +846,21 @@ START_TEST(test_sweep_old_uploads)
 	write_file("tmp/upload-1-dead", "old, by hand");
 	age("tmp/upload-1-dead", 3601);
 	/* Old but still locked by its upload: a slow upload, not a dead one. */
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	ck_assert(exists(rel));
 	ck_assert(!exists("tmp/upload-1-dead"));
 	/* Once its upload is gone (fd closed, lock released) it is swept. */
 	close(old.fd);
 	old.fd = -1;
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	ck_assert(!exists(rel));
 	snprintf(rel, sizeof(rel), "tmp/%s", young.name);
 	ck_assert(exists(rel));
 	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
 	/* The young upload goes on undisturbed. */
-	ck_assert_int_eq(store_tmp_commit(&st, &young, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &young, H1), STORE_OK);
 	assert_content(H1_REL, "young");
-	store_tmp_abort(&st, &old);
+	store_tmp_abort(st, &old);
 }
 END_TEST
 
@@ -766,7 +870,7 @@ START_TEST(test_sweep_age_boundary)
 	write_file("tmp/upload-b", "b");
 	age("tmp/upload-a", 1000);
 	age("tmp/upload-b", 900);
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
 	ck_assert(!exists("tmp/upload-a"));
 	ck_assert(exists("tmp/upload-b"));
 	/* Either side of max_age, with a second of slack for the clock. */
@@ -774,14 +878,14 @@ START_TEST(test_sweep_age_boundary)
 	write_file("tmp/upload-d", "d");
 	age("tmp/upload-c", 950 - 2);
 	age("tmp/upload-d", 950 + 1);
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
 	ck_assert(exists("tmp/upload-c"));
 	ck_assert(!exists("tmp/upload-d"));
 	ck_assert_int_eq(unlink(path("tmp/upload-c")), 0);
 	/* Nothing old left: a second sweep does nothing. */
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 0);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 0);
 	/* max_age 0 takes everything of ours. */
-	ck_assert_int_eq(store_sweep(&st, 0, 0), 1);
+	ck_assert_int_eq(store_sweep(st, 0, 0), 1);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
 END_TEST
@@ -799,7 +903,7 @@ START_TEST(test_sweep_leaves_others)
 	age("tmp/Upload-1", 7200);
 	age("tmp/upload-dir", 7200);
 	age("tmp/upload-link", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 5);
 	ck_assert(exists("tmp/other"));
 	ck_assert(exists("tmp/upload-dir"));
@@ -813,8 +917,8 @@ START_TEST(test_sweep_trash_restored)
 	make_fanout();
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "restored");
 	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(store_exists(&st, H1));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "restored");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
@@ -828,7 +932,7 @@ START_TEST(test_sweep_trash_upper)
 	    "ABCDEF0123456789-1-x", "up");
 	age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "up");
 }
 END_TEST
@@ -839,10 +943,10 @@ START_TEST(test_sweep_trash_place_taken)
 
 	/* The file was uploaded again meanwhile: the trash just goes. */
 	make_tmp(&t, "current");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "stale");
 	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "current");
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 }
@@ -852,8 +956,8 @@ START_TEST(test_sweep_trash_young)
 {
 	/* A young trash file may be a delete in progress: left alone. */
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "busy");
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
+	ck_assert(!store_exists(st, H1));
 	ck_assert(exists("tmp/trash-" H1 "-123-00000000deadbeef"));
 }
 END_TEST
@@ -877,7 +981,7 @@ START_TEST(test_sweep_trash_bad_names)
 		write_file(names[i], "junk");
 		age(names[i], 7200);
 	}
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 6);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 6);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	ck_assert_int_eq(test_count_entries(dir), 1);	/* just tmp/ */
 }
@@ -889,7 +993,7 @@ START_TEST(test_sweep_trash_place_blocked)
 	write_file("ab", "in the way");
 	write_file("tmp/trash-" H1 "-1-x", "t");
 	age("tmp/trash-" H1 "-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
 	assert_content("ab", "in the way");
 }
@@ -902,24 +1006,24 @@ START_TEST(test_sweep_two_bounds)
 	write_file("tmp/trash-" H1 "-9-00000000deadbeef", "recent delete");
 	age("tmp/upload-9-dead", 20);
 	age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
-	ck_assert_int_eq(store_sweep(&st, 10, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 10, 3600), 1);
 	ck_assert(!exists("tmp/upload-9-dead"));
 	ck_assert(exists("tmp/trash-" H1 "-9-00000000deadbeef"));
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	/* A file killed before its lock: by the trash bound. */
 	write_file("tmp/new-9-00000000deadbeef", "never locked");
 	age("tmp/new-9-00000000deadbeef", 20);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
 	age("tmp/new-9-00000000deadbeef", 3700);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 1);
 	ck_assert(!exists("tmp/new-9-00000000deadbeef"));
 }
 END_TEST
 
 START_TEST(test_sweep_empty)
 {
-	ck_assert_int_eq(store_sweep(&st, 0, 0), 0);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
+	ck_assert_int_eq(store_sweep(st, 0, 0), 0);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
 }
 END_TEST
 
@@ -946,7 +1050,8 @@ store_suite(void)
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_open_not_dir);
 	tcase_add_test(tc, test_open_tmp_is_file);
-	tcase_add_test(tc, test_close_twice);
+	tcase_add_test(tc, test_open_tmp_is_symlink);
+	tcase_add_test(tc, test_close_releases);
 	suite_add_tcase(s, tc);
 
 	tc = store_tcase("commit");
@@ -981,6 +1086,8 @@ store_suite(void)
 	tcase_add_test(tc, test_trash_name_keeps_hash);
 	tcase_add_test(tc, test_trash_names_unique);
 	tcase_add_test(tc, test_trash_abandoned_restored);
+	/* The first fsync (the file's old directory), then the second (tmp/). */
+	tcase_add_loop_test(tc, test_trash_sync_fails, 1, 3);
 	suite_add_tcase(s, tc);
 
 	tc = store_tcase("exists");
