@@ -744,6 +744,7 @@ START_TEST(test_trash_abandoned_restored)
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	memset(trash, 0, sizeof(trash));
 	/* The delete in a worker of its own, which lives until told. */
 	ck_assert_int_eq(pipe(named), 0);
 	ck_assert_int_eq(pipe(hold), 0);
