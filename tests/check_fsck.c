@@ -190,7 +190,6 @@ recorded(const char *hash)
 
 /* ------------------------------------------------------ the store, for real */
 
-static char		*base, *dir;
 static struct store	*st;
 static struct fsck	 f;
 static char		 said[1 << 16];	/* the report lines, each + '\n' */
@@ -220,29 +219,12 @@ on_warn(void *arg, const char *msg)
 }
 
 static void
-setup_base(void)
-{
-	base = test_mkdtemp();
-}
-
-static void
-teardown_base(void)
-{
-	test_rmtree(base);
-	free(base);
-	base = NULL;
-}
-
-static void
 setup(void)
 {
 	char	 err[256];
 
-	umask(022);
-	if (asprintf(&dir, "%s/data.XXXXXX", base) == -1)
-		abort();
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_msg((st = store_open(dir, err, sizeof(err))) != NULL, "%s",
+	test_dir_make();
+	ck_assert_msg((st = store_open(test_dir, err, sizeof(err))) != NULL, "%s",
 	    err);
 	memset(&db, 0, sizeof(db));
 	db.next = db.pending = -1;
@@ -262,18 +244,7 @@ teardown(void)
 {
 	store_close(st);
 	st = NULL;
-	test_rmtree(dir);
-	free(dir);
-	dir = NULL;
-}
-
-static const char *
-path(const char *rel)
-{
-	static char	 buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
-	return buf;
+	test_dir_remove();
 }
 
 static int
@@ -281,27 +252,8 @@ move(const char *from, const char *to)
 {
 	char	 a[4096];
 
-	snprintf(a, sizeof(a), "%s", path(from));
-	return rename(a, path(to));
-}
-
-static bool
-exists(const char *rel)
-{
-	struct stat	 sb;
-
-	return lstat(path(rel), &sb) == 0;
-}
-
-static void
-age(const char *rel, time_t secs)
-{
-	struct timespec	 ts[2];
-
-	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	ck_assert_int_eq(utimensat(AT_FDCWD, path(rel), ts,
-	    AT_SYMLINK_NOFOLLOW), 0);
+	snprintf(a, sizeof(a), "%s", test_path(from));
+	return rename(a, test_path(to));
 }
 
 static void
@@ -309,11 +261,11 @@ write_file(const char *rel, const char *data, time_t secs)
 {
 	FILE	*fp;
 
-	ck_assert_msg((fp = fopen(path(rel), "w")) != NULL, "%s: %s", rel,
+	ck_assert_msg((fp = fopen(test_path(rel), "w")) != NULL, "%s: %s", rel,
 	    strerror(errno));
 	ck_assert_int_ge(fputs(data, fp), 0);
 	ck_assert_int_eq(fclose(fp), 0);
-	age(rel, secs);
+	test_age(rel, secs);
 }
 
 static const char *
@@ -343,9 +295,9 @@ plant(const char *hash, const char *data, time_t secs)
 	} else
 		snprintf(h, sizeof(h), "%s", hash);
 	snprintf(d, sizeof(d), "%.2s", h);
-	(void)mkdir(path(d), 0750);
+	(void)mkdir(test_path(d), 0750);
 	snprintf(d, sizeof(d), "%.2s/%.2s", h, h + 2);
-	(void)mkdir(path(d), 0750);
+	(void)mkdir(test_path(d), 0750);
 	write_file(rel_of(h), data, secs);
 	return h;
 }
@@ -429,7 +381,7 @@ START_TEST(test_missing)
 
 	stored("kept");
 	h = stored("lost");
-	ck_assert_int_eq(unlink(path(rel_of(h))), 0);
+	ck_assert_int_eq(unlink(test_path(rel_of(h))), 0);
 	run_ok();
 	ck_assert_int_eq(f.problems[FSCK_MISSING], 1);
 	ck_assert_int_eq(fsck_status(&f), 1);
@@ -484,8 +436,8 @@ START_TEST(test_missing_repair_from_trash)
 	    hash, trash);
 	ck_reported(line);
 	ck_assert(recorded(hash));
-	ck_assert(exists(rel_of(hash)));
-	ck_assert(!exists(trash));
+	ck_assert(test_path_exists(rel_of(hash)));
+	ck_assert(!test_path_exists(trash));
 	ck_assert_int_eq(db.rollbacks, 1);
 	ck_assert_int_eq(db.commits, 0);
 }
@@ -517,7 +469,7 @@ START_TEST(test_orphan)
 	run_ok();
 	snprintf(line, sizeof(line), "orphan %s", h);
 	ck_reported(line);
-	ck_assert(exists(rel_of(h)));
+	ck_assert(test_path_exists(rel_of(h)));
 	ck_assert_int_eq(fsck_status(&f), 1);
 }
 END_TEST
@@ -534,12 +486,12 @@ START_TEST(test_orphan_repair)
 	run_ok();
 	snprintf(line, sizeof(line), "orphan %s: removed", old);
 	ck_reported(line);
-	ck_assert(!exists(rel_of(old)));
+	ck_assert(!test_path_exists(rel_of(old)));
 	snprintf(line, sizeof(line), "orphan %s: kept, younger than 10 "
 	    "minutes", young);
 	ck_said(line);
-	ck_assert(exists(rel_of(young)));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert(test_path_exists(rel_of(young)));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -556,7 +508,7 @@ START_TEST(test_orphan_recorded_meanwhile)
 	f.repair = true;
 	run_ok();
 	ck_assert_str_eq(said, "");
-	ck_assert(exists(rel_of(h)));
+	ck_assert(test_path_exists(rel_of(h)));
 }
 END_TEST
 
@@ -602,9 +554,9 @@ START_TEST(test_corrupt_repair)
 	    "moved to lost+found/%s", h);
 	ck_said(line);
 	ck_assert(!recorded(h));
-	ck_assert(!exists(rel_of(h)));
+	ck_assert(!test_path_exists(rel_of(h)));
 	snprintf(line, sizeof(line), "lost+found/%s", h);
-	ck_assert(exists(line));
+	ck_assert(test_path_exists(line));
 	/* lost+found is the store's, not a stray; the state is clean. */
 	said[0] = '\0';
 	db.ends = 0;
@@ -629,7 +581,7 @@ START_TEST(test_corrupt_repair_commit_fails)
 	    "repaired", h);
 	ck_reported(line);
 	ck_assert(recorded(h));
-	ck_assert(exists(rel_of(h)));
+	ck_assert(test_path_exists(rel_of(h)));
 	ck_assert_int_eq(fsck_status(&f), 2);
 }
 END_TEST
@@ -641,9 +593,9 @@ START_TEST(test_strays)
 	stored("kept");
 	write_file("junk", "x", OLD);
 	write_file("tmp/junk", "x", OLD);
-	ck_assert_int_eq(mkdir(path("zz"), 0750), 0);
-	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
-	ck_assert_int_eq(mkdir(path("ab/cd"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("zz"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab/cd"), 0750), 0);
 	write_file("ab/x", "x", OLD);
 	/* A stored file's name, upper case, and one in another's directory. */
 	snprintf(upper, sizeof(upper), "ab/cd/ABCD%.60s", HF);
@@ -651,7 +603,7 @@ START_TEST(test_strays)
 	snprintf(misplaced, sizeof(misplaced), "ab/cd/%s", HF);
 	write_file(misplaced, "x", OLD);
 	write_file("ab/cd/bad\nname", "x", OLD);
-	ck_assert_int_eq(symlink("ab", path("ef")), 0);
+	ck_assert_int_eq(symlink("ab", test_path("ef")), 0);
 	run_ok();
 	ck_reported("stray junk");
 	ck_reported("stray tmp/junk");
@@ -669,7 +621,7 @@ START_TEST(test_strays)
 	db.ends = 0;
 	run_ok();
 	ck_assert_int_eq(f.problems[FSCK_STRAY], 8);
-	ck_assert(exists("junk") && exists("tmp/junk") && exists(misplaced));
+	ck_assert(test_path_exists("junk") && test_path_exists("tmp/junk") && test_path_exists(misplaced));
 }
 END_TEST
 
@@ -681,7 +633,7 @@ START_TEST(test_stale_temp)
 	write_file("tmp/upload-1-dead", "", 5 * 60);
 	write_file("tmp/upload-2-young", "", 0);
 	write_file("tmp/upload-3-live", "", 5 * 60);
-	ck_assert_int_ge(fd = open(path("tmp/upload-3-live"), O_RDONLY), 0);
+	ck_assert_int_ge(fd = open(test_path("tmp/upload-3-live"), O_RDONLY), 0);
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	/* Never locked: the store's rule gives them an hour. */
 	write_file("tmp/new-4-fresh", "", 5 * 60);
@@ -690,16 +642,16 @@ START_TEST(test_stale_temp)
 	ck_reported("stale-temp upload-1-dead");
 	ck_reported("stale-temp new-5-dead");
 	ck_assert_int_eq(f.problems[FSCK_STALE_TEMP], 2);
-	ck_assert(exists("tmp/upload-1-dead"));
+	ck_assert(test_path_exists("tmp/upload-1-dead"));
 	f.repair = true;
 	said[0] = '\0';
 	db.ends = 0;
 	run_ok();
 	ck_reported("stale-temp upload-1-dead: removed");
 	ck_reported("stale-temp new-5-dead: removed");
-	ck_assert(!exists("tmp/upload-1-dead") && !exists("tmp/new-5-dead"));
-	ck_assert(exists("tmp/upload-2-young") && exists("tmp/upload-3-live") &&
-	    exists("tmp/new-4-fresh"));
+	ck_assert(!test_path_exists("tmp/upload-1-dead") && !test_path_exists("tmp/new-5-dead"));
+	ck_assert(test_path_exists("tmp/upload-2-young") && test_path_exists("tmp/upload-3-live") &&
+	    test_path_exists("tmp/new-4-fresh"));
 	close(fd);
 }
 END_TEST
@@ -714,7 +666,7 @@ START_TEST(test_stale_trash)
 	snprintf(h, sizeof(h), "%s", stored("deleted?"));
 	snprintf(t1, sizeof(t1), "tmp/trash-%s-1-a", h);
 	ck_assert_int_eq(move(rel_of(h), t1), 0);
-	age(t1, OLD);
+	test_age(t1, OLD);
 	/* A second copy, the place taken by then; and one of no row. */
 	snprintf(t2, sizeof(t2), "tmp/trash-%s-1-b", h);
 	write_file(t2, "deleted?", OLD);
@@ -722,7 +674,7 @@ START_TEST(test_stale_trash)
 	write_file(t3, "gone", OLD);
 	/* A live delete's (locked), and one not an hour old. */
 	write_file("tmp/trash-" H0 "-2-live", "x", OLD);
-	ck_assert_int_ge(fd = open(path("tmp/trash-" H0 "-2-live"),
+	ck_assert_int_ge(fd = open(test_path("tmp/trash-" H0 "-2-live"),
 	    O_RDONLY), 0);
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	write_file("tmp/trash-" H0 "-3-young", "x", 60);
@@ -736,8 +688,8 @@ START_TEST(test_stale_trash)
 	ck_reported(line);
 	snprintf(line, sizeof(line), "stale-temp %s: removed", t3 + 4);
 	ck_reported(line);
-	ck_assert(exists(rel_of(h)) && recorded(h));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 2);
+	ck_assert(test_path_exists(rel_of(h)) && recorded(h));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
 	close(fd);
 }
 END_TEST
@@ -751,7 +703,7 @@ START_TEST(test_stale_trash_restored)
 	snprintf(h, sizeof(h), "%s", stored("deleted?"));
 	snprintf(t, sizeof(t), "tmp/trash-%s-1-a", h);
 	ck_assert_int_eq(move(rel_of(h), t), 0);
-	age(t, OLD);
+	test_age(t, OLD);
 	/* Not in the listing's snapshot (recorded after it began). */
 	row_of(h)->listed = false;
 	run_ok();
@@ -764,7 +716,7 @@ START_TEST(test_stale_trash_restored)
 	snprintf(line, sizeof(line), "stale-temp %s: restored to its "
 	    "recorded place", t + 4);
 	ck_reported(line);
-	ck_assert(exists(rel_of(h)) && !exists(t));
+	ck_assert(test_path_exists(rel_of(h)) && !test_path_exists(t));
 	ck_assert_int_eq(db.rollbacks, 1);
 }
 END_TEST
@@ -797,7 +749,7 @@ START_TEST(test_refuse_files_without_rows)
 	ck_assert(!f.repair);
 	ck_warned("stored files but no row at all: not repairing");
 	ck_assert_int_eq(f.problems[FSCK_ORPHAN], 2);
-	ck_assert(exists(rel_of(a)));
+	ck_assert(test_path_exists(rel_of(a)));
 	ck_assert_int_eq(fsck_status(&f), 2);
 }
 END_TEST
@@ -1040,23 +992,13 @@ START_TEST(test_long_stream_constant_memory)
 }
 END_TEST
 
-static TCase *
-fsck_tcase(const char *name)
-{
-	TCase	*tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	return tc;
-}
-
 static Suite *
 fsck_suite(void)
 {
 	Suite	*s = suite_create("fsck");
 	TCase	*tc;
 
-	tc = fsck_tcase("problems");
+	tc = test_dir_tcase("problems", setup, teardown);
 	tcase_add_test(tc, test_clean);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_missing);
@@ -1070,7 +1012,7 @@ fsck_suite(void)
 	tcase_add_test(tc, test_vis);
 	suite_add_tcase(s, tc);
 
-	tc = fsck_tcase("repairs");
+	tc = test_dir_tcase("repairs", setup, teardown);
 	tcase_add_test(tc, test_missing_repair);
 	tcase_add_test(tc, test_missing_repair_from_trash);
 	tcase_add_test(tc, test_missing_repair_fails);
@@ -1081,7 +1023,7 @@ fsck_suite(void)
 	tcase_add_test(tc, test_stale_trash_restored);
 	suite_add_tcase(s, tc);
 
-	tc = fsck_tcase("refusals and errors");
+	tc = test_dir_tcase("refusals and errors", setup, teardown);
 	tcase_add_test(tc, test_refuse_rows_without_files);
 	tcase_add_test(tc, test_refuse_files_without_rows);
 	tcase_add_test(tc, test_db_errors);

@@ -25,27 +25,7 @@
 #define H2	"ab00000000000000000000000000000000000000000000000000000000000002"
 #define H3	"0123456789012345678901234567890123456789012345678901234567890123"
 
-static char		*base;		/* parent of each DATA_DIR */
-static char		*dir;		/* DATA_DIR */
 static struct store	*st;
-
-/*
- * Once per TCase, in the parent: a checked teardown does not run after a
- * failed test, so what it leaves goes with base.
- */
-static void
-setup_base(void)
-{
-	base = test_mkdtemp();
-}
-
-static void
-teardown_base(void)
-{
-	test_rmtree(base);
-	free(base);
-	base = NULL;
-}
 
 /* store_open that must succeed. */
 static struct store *
@@ -63,11 +43,8 @@ open_store(const char *d)
 static void
 setup(void)
 {
-	umask(022);
-	if (asprintf(&dir, "%s/data.XXXXXX", base) == -1)
-		abort();
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	st = open_store(dir);
+	test_dir_make();
+	st = open_store(test_dir);
 }
 
 static void
@@ -75,19 +52,7 @@ teardown(void)
 {
 	store_close(st);
 	st = NULL;
-	test_rmtree(dir);
-	free(dir);
-	dir = NULL;
-}
-
-/* DATA_DIR/rel into a static buffer. */
-static const char *
-path(const char *rel)
-{
-	static char	 buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
-	return buf;
+	test_dir_remove();
 }
 
 static void
@@ -95,7 +60,7 @@ write_file(const char *rel, const char *data)
 {
 	FILE	*f;
 
-	ck_assert_msg((f = fopen(path(rel), "w")) != NULL, "%s: %s", rel,
+	ck_assert_msg((f = fopen(test_path(rel), "w")) != NULL, "%s: %s", rel,
 	    strerror(errno));
 	ck_assert_int_eq(fputs(data, f) >= 0, 1);
 	ck_assert_int_eq(fclose(f), 0);
@@ -109,7 +74,7 @@ read_file(const char *rel)
 	char	*buf;
 	size_t	 n;
 
-	if ((f = fopen(path(rel), "r")) == NULL)
+	if ((f = fopen(test_path(rel), "r")) == NULL)
 		return NULL;
 	ck_assert_ptr_nonnull(buf = calloc(1, 1 << 16));
 	n = fread(buf, 1, (1 << 16) - 1, f);
@@ -126,14 +91,6 @@ assert_content(const char *rel, const char *want)
 	ck_assert_msg(got != NULL, "%s missing", rel);
 	ck_assert_str_eq(got, want);
 	free(got);
-}
-
-static bool
-exists(const char *rel)
-{
-	struct stat	 sb;
-
-	return lstat(path(rel), &sb) == 0;
 }
 
 static bool
@@ -169,18 +126,6 @@ make_tmp(struct store_tmp *t, const char *data)
 	ck_assert_int_eq(store_tmp_sync(st, t), STORE_OK);
 }
 
-/* Sets the mtime of DATA_DIR/rel age seconds in the past. */
-static void
-age(const char *rel, time_t secs)
-{
-	struct timespec	 ts[2];
-
-	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	ck_assert_int_eq(utimensat(AT_FDCWD, path(rel), ts,
-	    AT_SYMLINK_NOFOLLOW), 0);
-}
-
 /*
  * The directories of H1, as a file stored once leaves them (nothing removes
  * fan-out directories).
@@ -188,8 +133,8 @@ age(const char *rel, time_t secs)
 static void
 make_fanout(void)
 {
-	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
-	ck_assert_int_eq(mkdir(path("ab/cd"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab/cd"), 0750), 0);
 }
 
 /* --- open --- */
@@ -198,10 +143,10 @@ START_TEST(test_open_creates_tmp)
 {
 	struct stat	 sb;
 
-	ck_assert_int_eq(stat(path("tmp"), &sb), 0);
+	ck_assert_int_eq(stat(test_path("tmp"), &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	ck_assert_int_eq(sb.st_mode & 07777, 0750 & ~022);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -211,8 +156,8 @@ START_TEST(test_open_again)
 
 	/* tmp/ already there (a restart) is fine, and its files stay. */
 	write_file("tmp/keep", "x");
-	s2 = open_store(dir);
-	ck_assert(exists("tmp/keep"));
+	s2 = open_store(test_dir);
+	ck_assert(test_path_exists("tmp/keep"));
 	store_close(s2);
 }
 END_TEST
@@ -221,12 +166,12 @@ START_TEST(test_open_missing)
 {
 	char		 missing[4096], err[256];
 
-	snprintf(missing, sizeof(missing), "%s/nope", dir);
+	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
 	errno = 0;
 	ck_assert_ptr_null(store_open(missing, err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_msg(strstr(err, missing) != NULL, "%s", err);
-	ck_assert(!exists("nope"));
+	ck_assert(!test_path_exists("nope"));
 }
 END_TEST
 
@@ -236,7 +181,7 @@ START_TEST(test_open_not_dir)
 
 	write_file("file", "x");
 	errno = 0;
-	ck_assert_ptr_null(store_open(path("file"), err, sizeof(err)));
+	ck_assert_ptr_null(store_open(test_path("file"), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
@@ -246,9 +191,9 @@ START_TEST(test_open_tmp_is_file)
 	char		 sub[4096], err[256];
 
 	/* DATA_DIR/tmp must be a directory. */
-	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
 	write_file("d/tmp", "x");
-	snprintf(sub, sizeof(sub), "%s", path("d"));
+	snprintf(sub, sizeof(sub), "%s", test_path("d"));
 	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
@@ -262,21 +207,21 @@ START_TEST(test_open_tmp_is_symlink)
 {
 	char		 sub[4096], err[256];
 
-	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
-	ck_assert_int_eq(mkdir(path("elsewhere"), 0700), 0);
-	ck_assert_int_eq(symlink("../elsewhere", path("d/tmp")), 0);
-	snprintf(sub, sizeof(sub), "%s", path("d"));
+	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(test_path("elsewhere"), 0700), 0);
+	ck_assert_int_eq(symlink("../elsewhere", test_path("d/tmp")), 0);
+	snprintf(sub, sizeof(sub), "%s", test_path("d"));
 	err[0] = '\0';
 	errno = 0;
 	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
 	ck_assert_int_eq(errno, ELOOP);
 	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
-	ck_assert_int_eq(test_count_entries(path("elsewhere")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("elsewhere")), 0);
 	/* A dangling one too: no directory is made through it. */
-	ck_assert_int_eq(unlink(path("d/tmp")), 0);
-	ck_assert_int_eq(symlink("../gone", path("d/tmp")), 0);
+	ck_assert_int_eq(unlink(test_path("d/tmp")), 0);
+	ck_assert_int_eq(symlink("../gone", test_path("d/tmp")), 0);
 	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
-	ck_assert(!exists("gone"));
+	ck_assert(!test_path_exists("gone"));
 }
 END_TEST
 
@@ -292,7 +237,7 @@ START_TEST(test_close_releases)
 	struct store	*s2;
 	int		 before = open_fds();
 
-	s2 = open_store(dir);
+	s2 = open_store(test_dir);
 	ck_assert_int_gt(open_fds(), before);
 	store_close(s2);
 	ck_assert_int_eq(open_fds(), before);
@@ -325,7 +270,7 @@ START_TEST(test_commit)
 	ck_assert(t.fd >= 0);
 	ck_assert_int_eq(strncmp(t.name, "upload-", 7), 0);
 	ck_assert_uint_eq(t.size, 0);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 	ck_assert_int_eq(store_tmp_write(st, &t, "hello", 5), STORE_OK);
 	ck_assert_int_eq(store_tmp_write(st, &t, "", 0), STORE_OK);
 	ck_assert_int_eq(store_tmp_write(st, &t, " world\n", 7), STORE_OK);
@@ -336,21 +281,21 @@ START_TEST(test_commit)
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 
 	assert_content(H1_REL, "hello world\n");
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode));
 	ck_assert_int_eq(sb.st_mode & 07777, 0640);
 	ck_assert_int_eq(sb.st_size, 12);
-	ck_assert_int_eq(stat(path("ab/cd"), &sb), 0);
+	ck_assert_int_eq(stat(test_path("ab/cd"), &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	/* Nothing left behind: tmp/ empty, the descriptor closed. */
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
 	ck_assert(store_exists(st, H1));
 	/* Only the fan-out directories and tmp/ in DATA_DIR. */
-	ck_assert_int_eq(test_count_entries(dir), 2);
-	ck_assert_int_eq(test_count_entries(path("ab")), 1);
-	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
+	ck_assert_int_eq(test_count_entries(test_dir), 2);
+	ck_assert_int_eq(test_count_entries(test_path("ab")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("ab/cd")), 1);
 }
 END_TEST
 
@@ -361,7 +306,7 @@ START_TEST(test_commit_empty_file)
 
 	make_tmp(&t, "");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 0);
 }
 END_TEST
@@ -380,8 +325,8 @@ START_TEST(test_commit_shared_dirs)
 	assert_content(H1_REL, "one");
 	assert_content("ab/00/" H2, "two");
 	assert_content("01/23/" H3, "three");
-	ck_assert_int_eq(test_count_entries(path("ab")), 2);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("ab")), 2);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -392,14 +337,14 @@ START_TEST(test_commit_replaces)
 
 	make_tmp(&t, "first");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &before), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &before), 0);
 	make_tmp(&t, "second");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	assert_content(H1_REL, "second");
-	ck_assert_int_eq(stat(path(H1_REL), &after), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &after), 0);
 	ck_assert(before.st_ino != after.st_ino);
-	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("ab/cd")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -419,7 +364,7 @@ START_TEST(test_commit_large)
 	ck_assert_uint_eq(t.size, 4 * (uint64_t)n);
 	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 4 * (off_t)n);
 	free(buf);
 }
@@ -446,7 +391,7 @@ START_TEST(test_writeback_steps)
 	}
 	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 17 * (off_t)piece);
 	free(buf);
 }
@@ -462,10 +407,10 @@ START_TEST(test_tmp_unique)
 	for (i = 0; i < 8; i++)
 		for (j = i + 1; j < 8; j++)
 			ck_assert_str_ne(t[i].name, t[j].name);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 8);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 8);
 	for (i = 0; i < 8; i++)
 		store_tmp_abort(st, &t[i]);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -478,15 +423,15 @@ START_TEST(test_abort)
 
 	make_tmp(&t, "partial");
 	fd = t.fd;
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 	store_tmp_abort(st, &t);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
 	ck_assert(!fd_open(fd));
 	/* Twice is safe. */
 	store_tmp_abort(st, &t);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -512,10 +457,10 @@ START_TEST(test_abort_spares_others)
 	make_tmp(&a, "a");
 	make_tmp(&b, "b");
 	store_tmp_abort(st, &a);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 	ck_assert_int_eq(store_tmp_commit(st, &b, H1), STORE_OK);
 	assert_content(H1_REL, "b");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -532,7 +477,7 @@ START_TEST(test_commit_fanout_is_file)
 	e = store_tmp_commit(st, &t, H1);
 	ck_assert_int_ne(e, STORE_OK);
 	ck_assert_int_eq(e, STORE_ERR_IO);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
 	assert_content("ab", "in the way");
@@ -546,11 +491,11 @@ START_TEST(test_commit_fanout2_is_file)
 {
 	struct store_tmp	 t;
 
-	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab"), 0750), 0);
 	write_file("ab/cd", "in the way");
 	make_tmp(&t, "data");
 	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	assert_content("ab/cd", "in the way");
 }
 END_TEST
@@ -561,11 +506,11 @@ START_TEST(test_commit_target_is_dir)
 
 	/* A non-empty directory where the file goes: rename fails. */
 	make_fanout();
-	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
 	write_file(H1_REL "/x", "x");
 	make_tmp(&t, "data");
 	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert(!store_exists(st, H1));
 }
 END_TEST
@@ -575,7 +520,7 @@ START_TEST(test_create_no_tmp_dir)
 	struct store_tmp	 t;
 
 	/* tmp/ gone from under an open store: a clean error, no fd. */
-	ck_assert_int_eq(rmdir(path("tmp")), 0);
+	ck_assert_int_eq(rmdir(test_path("tmp")), 0);
 	ck_assert_int_ne(store_tmp_create(st, &t), STORE_OK);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
@@ -614,7 +559,7 @@ START_TEST(test_untrash_place_taken)
 	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_ERR_EXISTS);
 	assert_content(H1_REL, "new");
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
-	ck_assert(exists(rel));
+	ck_assert(test_path_exists(rel));
 }
 END_TEST
 
@@ -626,11 +571,11 @@ START_TEST(test_trash_age_from_delete)
 
 	make_tmp(&t, "ancient");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	age(H1_REL, 7200);
+	test_age(H1_REL, 7200);
 	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
 	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
 	ck_assert(!store_exists(st, H1));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 }
 END_TEST
 
@@ -646,13 +591,13 @@ START_TEST(test_trash_untrash)
 	    STORE_OK);
 	ck_assert_int_eq(strncmp(trash, "trash-", 6), 0);
 	ck_assert(!store_exists(st, H1));
-	ck_assert(!exists(H1_REL));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert(!test_path_exists(H1_REL));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 
 	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_OK);
 	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -667,7 +612,7 @@ START_TEST(test_trash_purge)
 	    STORE_OK);
 	store_purge(st, trash);
 	ck_assert(!store_exists(st, H1));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Purging what is gone is harmless. */
 	store_purge(st, trash);
 
@@ -684,7 +629,7 @@ START_TEST(test_trash_missing)
 
 	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_ERR_NOENT);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(store_untrash(st, "trash-nothing", H1),
 	    STORE_ERR_NOENT);
 	ck_assert(!store_exists(st, H1));
@@ -725,7 +670,7 @@ START_TEST(test_trash_names_unique)
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(store_trash(st, H1, b, sizeof(b)), STORE_OK);
 	ck_assert_str_ne(a, b);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 2);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
 }
 END_TEST
 
@@ -763,7 +708,7 @@ START_TEST(test_trash_abandoned_restored)
 	ck_assert_int_eq(read(named[0], trash, sizeof(trash)), sizeof(trash));
 	close(named[0]);
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
-	age(rel, 7200);
+	test_age(rel, 7200);
 	/* Still locked by its (live) delete: left alone, however old. */
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
 	ck_assert(!store_exists(st, H1));
@@ -796,7 +741,7 @@ START_TEST(test_trash_sync_fails)
 	fsync_fail_at = 0;
 	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "kept");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Nothing left locked: the next delete goes through. */
 	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
 	store_purge(st, trash);
@@ -816,7 +761,7 @@ START_TEST(test_exists)
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert(store_exists(st, H1));
 	ck_assert(!store_exists(st, H2));
-	ck_assert_int_eq(unlink(path(H1_REL)), 0);
+	ck_assert_int_eq(unlink(test_path(H1_REL)), 0);
 	ck_assert(!store_exists(st, H1));
 }
 END_TEST
@@ -824,11 +769,11 @@ END_TEST
 START_TEST(test_exists_not_regular)
 {
 	make_fanout();
-	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
 	ck_assert(!store_exists(st, H1));
-	ck_assert_int_eq(rmdir(path(H1_REL)), 0);
+	ck_assert_int_eq(rmdir(test_path(H1_REL)), 0);
 	/* A dangling symlink is no file. */
-	ck_assert_int_eq(symlink("nowhere", path(H1_REL)), 0);
+	ck_assert_int_eq(symlink("nowhere", test_path(H1_REL)), 0);
 	ck_assert(!store_exists(st, H1));
 }
 END_TEST
@@ -843,21 +788,21 @@ START_TEST(test_sweep_old_uploads)
 	make_tmp(&old, "old");
 	make_tmp(&young, "young");
 	snprintf(rel, sizeof(rel), "tmp/%s", old.name);
-	age(rel, 7200);
+	test_age(rel, 7200);
 	write_file("tmp/upload-1-dead", "old, by hand");
-	age("tmp/upload-1-dead", 3601);
+	test_age("tmp/upload-1-dead", 3601);
 	/* Old but still locked by its upload: a slow upload, not a dead one. */
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
-	ck_assert(exists(rel));
-	ck_assert(!exists("tmp/upload-1-dead"));
+	ck_assert(test_path_exists(rel));
+	ck_assert(!test_path_exists("tmp/upload-1-dead"));
 	/* Once its upload is gone (fd closed, lock released) it is swept. */
 	close(old.fd);
 	old.fd = -1;
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
-	ck_assert(!exists(rel));
+	ck_assert(!test_path_exists(rel));
 	snprintf(rel, sizeof(rel), "tmp/%s", young.name);
-	ck_assert(exists(rel));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert(test_path_exists(rel));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 	/* The young upload goes on undisturbed. */
 	ck_assert_int_eq(store_tmp_commit(st, &young, H1), STORE_OK);
 	assert_content(H1_REL, "young");
@@ -869,25 +814,25 @@ START_TEST(test_sweep_age_boundary)
 {
 	write_file("tmp/upload-a", "a");
 	write_file("tmp/upload-b", "b");
-	age("tmp/upload-a", 1000);
-	age("tmp/upload-b", 900);
+	test_age("tmp/upload-a", 1000);
+	test_age("tmp/upload-b", 900);
 	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
-	ck_assert(!exists("tmp/upload-a"));
-	ck_assert(exists("tmp/upload-b"));
+	ck_assert(!test_path_exists("tmp/upload-a"));
+	ck_assert(test_path_exists("tmp/upload-b"));
 	/* Either side of max_age, with a second of slack for the clock. */
 	write_file("tmp/upload-c", "c");
 	write_file("tmp/upload-d", "d");
-	age("tmp/upload-c", 950 - 2);
-	age("tmp/upload-d", 950 + 1);
+	test_age("tmp/upload-c", 950 - 2);
+	test_age("tmp/upload-d", 950 + 1);
 	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
-	ck_assert(exists("tmp/upload-c"));
-	ck_assert(!exists("tmp/upload-d"));
-	ck_assert_int_eq(unlink(path("tmp/upload-c")), 0);
+	ck_assert(test_path_exists("tmp/upload-c"));
+	ck_assert(!test_path_exists("tmp/upload-d"));
+	ck_assert_int_eq(unlink(test_path("tmp/upload-c")), 0);
 	/* Nothing old left: a second sweep does nothing. */
 	ck_assert_int_eq(store_sweep(st, 950, 950), 0);
 	/* max_age 0 takes everything of ours. */
 	ck_assert_int_eq(store_sweep(st, 0, 0), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -897,18 +842,18 @@ START_TEST(test_sweep_leaves_others)
 	write_file("tmp/other", "x");
 	write_file("tmp/uploadX", "x");
 	write_file("tmp/Upload-1", "x");
-	ck_assert_int_eq(mkdir(path("tmp/upload-dir"), 0750), 0);
-	ck_assert_int_eq(symlink("other", path("tmp/upload-link")), 0);
-	age("tmp/other", 7200);
-	age("tmp/uploadX", 7200);
-	age("tmp/Upload-1", 7200);
-	age("tmp/upload-dir", 7200);
-	age("tmp/upload-link", 7200);
+	ck_assert_int_eq(mkdir(test_path("tmp/upload-dir"), 0750), 0);
+	ck_assert_int_eq(symlink("other", test_path("tmp/upload-link")), 0);
+	test_age("tmp/other", 7200);
+	test_age("tmp/uploadX", 7200);
+	test_age("tmp/Upload-1", 7200);
+	test_age("tmp/upload-dir", 7200);
+	test_age("tmp/upload-link", 7200);
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 5);
-	ck_assert(exists("tmp/other"));
-	ck_assert(exists("tmp/upload-dir"));
-	ck_assert(exists("tmp/upload-link"));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 5);
+	ck_assert(test_path_exists("tmp/other"));
+	ck_assert(test_path_exists("tmp/upload-dir"));
+	ck_assert(test_path_exists("tmp/upload-link"));
 }
 END_TEST
 
@@ -917,11 +862,11 @@ START_TEST(test_sweep_trash_restored)
 	/* An old trash file whose place is empty goes back to its place. */
 	make_fanout();
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "restored");
-	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	test_age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "restored");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -931,7 +876,7 @@ START_TEST(test_sweep_trash_upper)
 	make_fanout();
 	write_file("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", "up");
-	age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+	test_age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", 7200);
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "up");
@@ -946,10 +891,10 @@ START_TEST(test_sweep_trash_place_taken)
 	make_tmp(&t, "current");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "stale");
-	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	test_age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "current");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -959,7 +904,7 @@ START_TEST(test_sweep_trash_young)
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "busy");
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
 	ck_assert(!store_exists(st, H1));
-	ck_assert(exists("tmp/trash-" H1 "-123-00000000deadbeef"));
+	ck_assert(test_path_exists("tmp/trash-" H1 "-123-00000000deadbeef"));
 }
 END_TEST
 
@@ -980,11 +925,11 @@ START_TEST(test_sweep_trash_bad_names)
 	/* Names that name no hash: removed, nothing restored anywhere. */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		write_file(names[i], "junk");
-		age(names[i], 7200);
+		test_age(names[i], 7200);
 	}
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 6);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert_int_eq(test_count_entries(dir), 1);	/* just tmp/ */
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_dir), 1);	/* just tmp/ */
 }
 END_TEST
 
@@ -993,9 +938,9 @@ START_TEST(test_sweep_trash_place_blocked)
 	/* The place cannot be made (ab is a file): the trash is removed. */
 	write_file("ab", "in the way");
 	write_file("tmp/trash-" H1 "-1-x", "t");
-	age("tmp/trash-" H1 "-1-x", 7200);
+	test_age("tmp/trash-" H1 "-1-x", 7200);
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	assert_content("ab", "in the way");
 }
 END_TEST
@@ -1005,19 +950,19 @@ START_TEST(test_sweep_two_bounds)
 {
 	write_file("tmp/upload-9-dead", "dead upload");
 	write_file("tmp/trash-" H1 "-9-00000000deadbeef", "recent delete");
-	age("tmp/upload-9-dead", 20);
-	age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
+	test_age("tmp/upload-9-dead", 20);
+	test_age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
 	ck_assert_int_eq(store_sweep(st, 10, 3600), 1);
-	ck_assert(!exists("tmp/upload-9-dead"));
-	ck_assert(exists("tmp/trash-" H1 "-9-00000000deadbeef"));
+	ck_assert(!test_path_exists("tmp/upload-9-dead"));
+	ck_assert(test_path_exists("tmp/trash-" H1 "-9-00000000deadbeef"));
 	ck_assert(!store_exists(st, H1));
 	/* A file killed before its lock: by the trash bound. */
 	write_file("tmp/new-9-00000000deadbeef", "never locked");
-	age("tmp/new-9-00000000deadbeef", 20);
+	test_age("tmp/new-9-00000000deadbeef", 20);
 	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
-	age("tmp/new-9-00000000deadbeef", 3700);
+	test_age("tmp/new-9-00000000deadbeef", 3700);
 	ck_assert_int_eq(store_sweep(st, 0, 3600), 1);
-	ck_assert(!exists("tmp/new-9-00000000deadbeef"));
+	ck_assert(!test_path_exists("tmp/new-9-00000000deadbeef"));
 }
 END_TEST
 
@@ -1028,24 +973,13 @@ START_TEST(test_sweep_empty)
 }
 END_TEST
 
-/* A TCase with the base directory and per-test DATA_DIR fixtures. */
-static TCase *
-store_tcase(const char *name)
-{
-	TCase	*tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	return tc;
-}
-
 static Suite *
 store_suite(void)
 {
 	Suite	*s = suite_create("store");
 	TCase	*tc;
 
-	tc = store_tcase("open");
+	tc = test_dir_tcase("open", setup, teardown);
 	tcase_add_test(tc, test_open_creates_tmp);
 	tcase_add_test(tc, test_open_again);
 	tcase_add_test(tc, test_open_missing);
@@ -1055,7 +989,7 @@ store_suite(void)
 	tcase_add_test(tc, test_close_releases);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("commit");
+	tc = test_dir_tcase("commit", setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_relpath);
 	tcase_add_test(tc, test_commit);
@@ -1067,7 +1001,7 @@ store_suite(void)
 	tcase_add_test(tc, test_tmp_unique);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("failures");
+	tc = test_dir_tcase("failures", setup, teardown);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_abort_unused_and_committed);
 	tcase_add_test(tc, test_abort_spares_others);
@@ -1078,7 +1012,7 @@ store_suite(void)
 	tcase_add_test(tc, test_errno_map);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("trash");
+	tc = test_dir_tcase("trash", setup, teardown);
 	tcase_add_test(tc, test_trash_untrash);
 	tcase_add_test(tc, test_untrash_place_taken);
 	tcase_add_test(tc, test_trash_age_from_delete);
@@ -1091,12 +1025,12 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_trash_sync_fails, 1, 3);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("exists");
+	tc = test_dir_tcase("exists", setup, teardown);
 	tcase_add_test(tc, test_exists);
 	tcase_add_test(tc, test_exists_not_regular);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("sweep");
+	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_sweep_age_boundary);
 	tcase_add_test(tc, test_sweep_leaves_others);
