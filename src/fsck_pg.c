@@ -20,7 +20,8 @@
 /*
  * The rows in byte order.  COLLATE "C" makes the server's order strcmp's
  * whatever the database's collation (the hashes are lowercase hex, so it
- * is also the order of the names in DATA_DIR).
+ * is also the order of the names in DATA_DIR).  The index of migration
+ * 003 makes it an index-only walk rather than a sort of the whole table.
  */
 #define ROWS_SQL	"SELECT file_hash, file_size FROM files " \
 			"ORDER BY file_hash COLLATE \"C\""
