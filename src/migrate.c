@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migrate.h"
 
@@ -10,6 +11,7 @@
 #define MIGRATE_LOCK_KEY	"7046315901"
 
 #define MIGRATIONS_MAX	1000
+#define LOCK_POLL_US	(100 * 1000)
 
 /*
  * The first line of a migration that cannot run in a transaction (CREATE
@@ -221,6 +223,34 @@ fail:
 	return -1;
 }
 
+/*
+ * Takes the session's advisory lock, trying every LOCK_POLL_US: a
+ * migrator blocked in pg_advisory_lock would hold a snapshot open, which
+ * the CREATE INDEX CONCURRENTLY of the one holding the lock waits for.
+ */
+static int
+lock(PGconn *conn, char *err, size_t errlen)
+{
+	PGresult	*res;
+	int		 got;
+
+	for (;;) {
+		res = PQexec(conn, "SELECT pg_try_advisory_lock("
+		    MIGRATE_LOCK_KEY ")");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			snprintf(err, errlen, "%s", PQerrorMessage(conn));
+			err[strcspn(err, "\n")] = '\0';
+			PQclear(res);
+			return -1;
+		}
+		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (got)
+			return 0;
+		usleep(LOCK_POLL_US);
+	}
+}
+
 int
 migrate_up(PGconn *conn, const char *dir, char *err, size_t errlen)
 {
@@ -231,8 +261,7 @@ migrate_up(PGconn *conn, const char *dir, char *err, size_t errlen)
 	if (list_migrations(dir, &names, &n, err, errlen) == -1)
 		return -1;
 	/* Session lock: a second migrator waits here, then finds nothing to do. */
-	if (exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
-	    err, errlen) == -1)
+	if (lock(conn, err, errlen) == -1)
 		goto out;
 	if (prepare_table(conn, err, errlen) == -1)
 		goto unlock;

@@ -359,7 +359,7 @@ sc_fsck_as_root_acts_as_owner() {
 		h=$(printf '%02x%s' $((RANDOM % 256)) "${h:2}")
 		fan=${h:0:2}
 	done
-	mkdir -m 0755 -p "$IT_DATA_DIR/$fan/${h:2:2}"
+	mkdir -m 0755 "$IT_DATA_DIR/$fan" "$IT_DATA_DIR/$fan/${h:2:2}"
 	cp "$f" "$IT_DATA_DIR/$fan/${h:2:2}/$h"
 	touch -d '1 hour ago' "$IT_DATA_DIR/$fan/${h:2:2}/$h"
 	it_fsck -r

@@ -113,6 +113,8 @@ sc_migrate_fsck_listing_is_an_index_walk() {
 	db_value it_mig_order 'VACUUM ANALYZE files' >/dev/null
 	plan=$(db_value it_mig_order 'EXPLAIN SELECT file_hash, file_size FROM files ORDER BY file_hash COLLATE "C"')
 	check "an index-only walk: $plan" grep -q 'Index Only Scan using files_file_hash_c' <<<"$plan"
-	check "no sort: $plan" eval '! grep -q Sort <<<"$plan"'
+	case $plan in
+	*Sort*) fail "a sort: $plan" ;;
+	esac
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE it_mig_order" >/dev/null
 }
