@@ -9,7 +9,7 @@
 
 struct app {
 	const struct config	*cfg;
-	struct store		 store;
+	struct store		*store;	/* from store_open */
 };
 
 #endif

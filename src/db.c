@@ -60,17 +60,23 @@ static const struct config	*db_cfg;
 static PGconn			*conn;
 static char			 last_error[256];
 
+void
+db_error_line(char *buf, size_t len, const char *what, const char *msg)
+{
+	size_t	 n;
+
+	snprintf(buf, len, "%s: %s", what, msg);
+	/* libpq messages end in a newline; log lines must not. */
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+}
+
 static void
 remember_error(const char *what)
 {
-	const char	*msg = conn != NULL ? PQerrorMessage(conn) : "";
-	size_t		 n;
-
-	snprintf(last_error, sizeof(last_error), "%s: %s", what, msg);
-	/* libpq messages end in a newline; log lines must not. */
-	n = strlen(last_error);
-	while (n > 0 && (last_error[n - 1] == '\n' || last_error[n - 1] == ' '))
-		last_error[--n] = '\0';
+	db_error_line(last_error, sizeof(last_error), what,
+	    conn != NULL ? PQerrorMessage(conn) : "");
 }
 
 const char *
@@ -335,7 +341,8 @@ db_delete_begin(const char *hash, struct meta *out)
 	return err;
 }
 
-enum db_error
+/* COMMIT; DB_ERR_UNKNOWN when the link broke during it (see db_commit_row). */
+static enum db_error
 db_commit(void)
 {
 	enum db_error	 err = exec_simple("COMMIT");

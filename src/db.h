@@ -6,6 +6,7 @@
 #define DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
 
@@ -53,8 +54,6 @@ enum db_error	db_get(const char *hash, struct meta *out);
  * db_rollback.
  */
 enum db_error	db_insert_begin(struct meta *m);
-/* COMMIT; DB_ERR_UNKNOWN when the link broke during it (see db_commit_row). */
-enum db_error	db_commit(void);
 void		db_rollback(void);
 
 /*
@@ -93,6 +92,13 @@ enum db_error	db_commit_row(const char *hash, bool row_after);
 enum db_error	db_list(uint64_t limit, const char *after,
 		    int (*row)(void *, const struct meta *), void *arg,
 		    bool *more);
+
+/*
+ * "what: msg" into buf (len bytes), on one line: a libpq message's
+ * trailing newline and blanks go.
+ */
+void		db_error_line(char *buf, size_t len, const char *what,
+		    const char *msg);
 
 /* The last libpq error message, for logs only (never for clients). */
 const char	*db_last_error(void);

@@ -1,18 +1,17 @@
 /*
- * fileupload-fsck: the files table against DATA_DIR, after a crash or at
+ * fileupload-fsck: the files table against the store, after a crash or at
  * any time while the workers run.
  *
  * Both sides are read in byte order of the hash and merged, so memory does
- * not grow with the number of files: the rows come one at a time (libpq
- * single-row mode), and DATA_DIR is walked one directory at a time, each
- * directory's names sorted (DATA_DIR, then ab/, then ab/cd/).  What the
- * walk finds is reported through a callback, one line per problem; with
- * repair set, each problem that is understood is also mended, and the line
- * says how.
+ * not grow with the number of files: the rows come one at a time, the
+ * stored files from the store's walk (store_walk_files).  What the merge
+ * finds is reported through a callback, one line per problem; with repair
+ * set, each problem that is understood is also mended, and the line says
+ * how.  Then the store's abandoned temp and trash files (store_walk_tmp).
  *
- * The database side is a table of callbacks (struct fsck_db), so the
- * logic runs against a test double as well as against PostgreSQL
- * (fsck_pg_open).
+ * This file knows neither SQL nor the layout of DATA_DIR: the database is
+ * a table of callbacks (struct fsck_db: PostgreSQL in fsck_pg.c, a test
+ * double in tests/check_fsck.c), the files are the store's functions.
  */
 #ifndef FSCK_H
 #define FSCK_H
@@ -24,17 +23,18 @@
 
 #include "hash.h"
 
-struct config;
 struct store;
 
 /* An orphan younger than this may be an upload between rename and COMMIT. */
 #define FSCK_ORPHAN_AGE		(10 * 60)
-/* An unlocked upload temp file older than this is a dead upload's. */
+/*
+ * The margins (seconds) fsck gives an unlocked upload temp file and trash
+ * file before it calls them stale; the rule is the store's.
+ */
 #define FSCK_UPLOAD_AGE		60
-/* A trash file older than this is a delete that never finished. */
 #define FSCK_TRASH_AGE		(60 * 60)
-/* Where -r puts corrupt files, under DATA_DIR; skipped by the walk. */
-#define FSCK_LOST_FOUND		"lost+found"
+/* A name of 255 bytes, every byte escaped as \xNN, and a NUL. */
+#define FSCK_VIS_MAX		(4 * 255 + 5)
 
 enum fsck_problem {
 	FSCK_MISSING,		/* a row without its file */
@@ -82,7 +82,7 @@ struct fsck_db {
 
 struct fsck {
 	/* Set by the caller. */
-	struct store	*store;		/* DATA_DIR, opened */
+	struct store	*store;		/* opened */
 	struct fsck_db	*db;
 	bool		 repair;	/* -r: mend what is understood */
 	bool		 verify;	/* -v: hash every file's content */
@@ -120,18 +120,11 @@ void		 fsck_summary(const struct fsck *f, char *buf, size_t len);
 /* The exit status: 2 when errors were met, 1 on problems, else 0. */
 int		 fsck_status(const struct fsck *f);
 
-/* "missing", "orphan", "corrupt", "stray", "stale-temp". */
-const char	*fsck_problem_name(enum fsck_problem);
-
 /*
- * The PostgreSQL side: the rows through a connection of their own (single-
- * row mode, application_name fileupload-fsck), existence checks and
- * deletes through db.h's connection.  Connects both at once.  Returns 0,
- * or -1 with a one-line reason in err; on success, fsck_pg_close releases
- * db (safe to call twice).
+ * A name as it can be printed on one line: bytes other than printable
+ * ASCII, space and backslash become \xNN (out: FSCK_VIS_MAX bytes for any
+ * file name).
  */
-int		 fsck_pg_open(struct fsck_db *db, const struct config *cfg,
-		    char *err, size_t errlen);
-void		 fsck_pg_close(struct fsck_db *db);
+void		 fsck_vis(const char *in, char *out, size_t outlen);
 
 #endif

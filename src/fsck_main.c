@@ -7,17 +7,18 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "config.h"
 #include "fsck.h"
+#include "fsck_pg.h"
+#include "hash.h"
 #include "store.h"
 
 #define PROG	"fileupload-fsck"
@@ -48,30 +49,39 @@ print_warn(void *arg, const char *msg)
 }
 
 /*
- * store_open makes DATA_DIR/tmp when it is missing.  Run as root, that
- * would leave the workers a tmp/ they cannot write: hand it to DATA_DIR's
- * owner.
+ * Run as root, fsck becomes the owner of DATA_DIR (that user's uid,
+ * primary group and groups) before it opens anything: it can then do
+ * nothing the workers could not, wherever a link or a file planted in
+ * DATA_DIR points, and what it makes (tmp/, lost+found/) is theirs.  A
+ * DATA_DIR owned by root leaves it root.  0, or -1 with a reason in err.
  */
 static int
-open_store(struct store *st, const char *data_dir)
+become_owner(const char *data_dir, char *err, size_t errlen)
 {
-	struct stat	 dst, tst;
-	bool		 had_tmp;
-	int		 fd;
+	struct stat	 st;
+	struct passwd	*pw;
+	gid_t		 gid;
+	int		 rc;
 
-	if ((fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	had_tmp = fstatat(fd, "tmp", &tst, AT_SYMLINK_NOFOLLOW) == 0;
-	if (fstat(fd, &dst) == -1) {
-		close(fd);
+	if (geteuid() != 0)
+		return 0;
+	if (stat(data_dir, &st) == -1) {
+		snprintf(err, errlen, "DATA_DIR: %s: %s", data_dir,
+		    strerror(errno));
 		return -1;
 	}
-	close(fd);
-	if (store_open(st, data_dir) == -1)
-		return -1;
-	if (!had_tmp && geteuid() == 0 &&
-	    fchown(st->tmpfd, dst.st_uid, dst.st_gid) == -1) {
-		store_close(st);
+	if (st.st_uid == 0)
+		return 0;
+	if ((pw = getpwuid(st.st_uid)) != NULL) {
+		gid = pw->pw_gid;
+		rc = initgroups(pw->pw_name, gid);
+	} else {
+		gid = st.st_gid;
+		rc = setgroups(1, &gid);
+	}
+	if (rc == -1 || setgid(gid) == -1 || setuid(st.st_uid) == -1) {
+		snprintf(err, errlen, "cannot become uid %ld, the owner of "
+		    "DATA_DIR: %s", (long)st.st_uid, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -81,7 +91,7 @@ int
 main(int argc, char *argv[])
 {
 	struct config	 cfg;
-	struct store	 st = { .dirfd = -1, .tmpfd = -1 };
+	struct store	*st;
 	struct fsck_db	 db;
 	struct fsck	 f;
 	char		 err[1024], line[256];
@@ -116,20 +126,24 @@ main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
 	}
-	if (open_store(&st, cfg.data_dir) == -1) {
-		fprintf(stderr, PROG ": DATA_DIR: cannot use %s: %s\n",
-		    cfg.data_dir, strerror(errno));
+	if (become_owner(cfg.data_dir, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
+	if ((st = store_open(cfg.data_dir, err, sizeof(err))) == NULL) {
+		fprintf(stderr, PROG ": DATA_DIR: %s\n", err);
 		config_free(&cfg);
 		return 2;
 	}
 	if (fsck_pg_open(&db, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
-		store_close(&st);
+		store_close(st);
 		config_free(&cfg);
 		return 2;
 	}
 
-	f.store = &st;
+	f.store = st;
 	f.db = &db;
 	f.report = print_line;
 	f.warn = print_warn;
@@ -144,7 +158,7 @@ main(int argc, char *argv[])
 	}
 
 	fsck_pg_close(&db);
-	store_close(&st);
+	store_close(st);
 	config_free(&cfg);
 	if (fflush(stdout) == EOF && rc == 0)
 		rc = 2;

@@ -347,7 +347,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 		return;
 	}
 	trash[0] = '\0';
-	if ((se = store_trash(&app->store, hash, trash, sizeof(trash))) ==
+	if ((se = store_trash(app->store, hash, trash, sizeof(trash))) ==
 	    STORE_ERR_NOENT) {
 		log_warnx("integrity: row %s had no stored file", hash);
 		trash[0] = '\0';
@@ -360,13 +360,13 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	if ((err = db_commit_row(hash, false)) != DB_OK) {
 		/* The row is still there (or may be): give it its file back. */
 		if (trash[0] != '\0' &&
-		    store_untrash(&app->store, trash, hash) != STORE_OK)
+		    store_untrash(app->store, trash, hash) != STORE_OK)
 			log_warn("delete %s: file left in tmp/%s", hash, trash);
 		answer(r, outcome_db(err, "delete commit"));
 		return;
 	}
 	if (trash[0] != '\0')
-		store_purge(&app->store, trash);
+		store_purge(app->store, trash);
 	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
 	json = json_string(msg);
 	http_json(r, 201, json != NULL ? json : "\"File deleted!\"", NULL);
@@ -402,7 +402,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 		http_end(r);
 		return;
 	}
-	if (!store_exists(&app->store, hash)) {
+	if (!store_exists(app->store, hash)) {
 		log_warnx("integrity: row %s has no stored file", hash);
 		answer(r, outcome_store(STORE_ERR_NOENT, NULL));
 		return;
@@ -428,8 +428,8 @@ handle_health(struct app *app, struct request *r, const char *hash)
 
 	(void)hash;
 	db_ok = db_ping() == DB_OK;
-	store_ok = store_tmp_create(&app->store, &probe) == STORE_OK;
-	store_tmp_abort(&app->store, &probe);
+	store_ok = store_tmp_create(app->store, &probe) == STORE_OK;
+	store_tmp_abort(app->store, &probe);
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;

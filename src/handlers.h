@@ -11,6 +11,7 @@
 
 struct app;
 struct request;
+struct store;
 
 /* Every route of the service, in the order 405's Allow lists them. */
 extern const struct route	 handler_routes[];

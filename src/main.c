@@ -119,9 +119,9 @@ main(int argc, char *argv[])
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
-	if (store_open(&app.store, cfg.data_dir) == -1)
-		fatal("DATA_DIR: cannot use %s", cfg.data_dir);
-	sweep(&app.store);
+	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
+		fatalx("DATA_DIR: %s", err);
+	sweep(app.store);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* What a request needs is made here: no request allocates it. */
@@ -150,13 +150,13 @@ main(int argc, char *argv[])
 		log_set_request_id(NULL);
 		FCGX_Finish_r(&fcgx);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY)
-			sweep(&app.store);
+			sweep(app.store);
 		busy = 0;
 	}
 	log_info("worker exiting");
 	db_close();
 	mime_close();
-	store_close(&app.store);
+	store_close(app.store);
 	config_free(&cfg);
 	free(logpath);
 	return 0;

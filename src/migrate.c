@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migrate.h"
 
@@ -10,6 +11,15 @@
 #define MIGRATE_LOCK_KEY	"7046315901"
 
 #define MIGRATIONS_MAX	1000
+#define LOCK_POLL_US	(100 * 1000)
+
+/*
+ * The first line of a migration that cannot run in a transaction (CREATE
+ * INDEX CONCURRENTLY): its statements run one at a time, each ending with
+ * ';' at the end of a line, and it is recorded after the last.  Such a
+ * migration must be safe to run again from the start.
+ */
+#define NO_TRANSACTION	"-- migrate: no transaction\n"
 
 /* A migration file is NNN_name.sql: three digits, an underscore, a name. */
 static int
@@ -107,7 +117,8 @@ exec(PGconn *conn, const char *sql, char *err, size_t errlen)
 	ExecStatusType	 st = PQresultStatus(res);
 	int		 rc = 0;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
 		snprintf(err, errlen, "%s", PQerrorMessage(conn));
 		err[strcspn(err, "\n")] = '\0';
 		rc = -1;
@@ -144,28 +155,59 @@ prepare_table(PGconn *conn, char *err, size_t errlen)
 }
 
 static int
-apply(PGconn *conn, const char *dir, const char *name, char *err,
-    size_t errlen)
+record(PGconn *conn, const char *name, char *err, size_t errlen)
 {
 	const char	*p[1] = { name };
 	PGresult	*res;
-	char		*sql;
 	int		 ok;
 
-	if ((sql = read_file(dir, name, err, errlen)) == NULL)
-		return -1;
-	if (exec(conn, "BEGIN", err, errlen) == -1)
-		goto fail;
-	if (exec(conn, sql, err, errlen) == -1)
-		goto rollback;
 	res = PQexecParams(conn, "INSERT INTO schema_migrations (version) "
 	    "VALUES ($1)", 1, NULL, p, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
-	if (!ok) {
+	if (!ok)
 		snprintf(err, errlen, "%s", PQerrorMessage(conn));
-		goto rollback;
+	return ok ? 0 : -1;
+}
+
+/* A NO_TRANSACTION migration's statements, one PQexec each. */
+static int
+exec_each(PGconn *conn, char *sql, char *err, size_t errlen)
+{
+	char	*p = sql, *end;
+
+	while (*p != '\0') {
+		if ((end = strstr(p, ";\n")) != NULL)
+			end[1] = '\0';
+		if (exec(conn, p, err, errlen) == -1)
+			return -1;
+		if (end == NULL)
+			break;
+		p = end + 2;
 	}
+	return 0;
+}
+
+static int
+apply(PGconn *conn, const char *dir, const char *name, char *err,
+    size_t errlen)
+{
+	char	*sql;
+
+	if ((sql = read_file(dir, name, err, errlen)) == NULL)
+		return -1;
+	if (strncmp(sql, NO_TRANSACTION, strlen(NO_TRANSACTION)) == 0) {
+		if (exec_each(conn, sql, err, errlen) == -1 ||
+		    record(conn, name, err, errlen) == -1)
+			goto fail;
+		free(sql);
+		return 0;
+	}
+	if (exec(conn, "BEGIN", err, errlen) == -1)
+		goto fail;
+	if (exec(conn, sql, err, errlen) == -1 ||
+	    record(conn, name, err, errlen) == -1)
+		goto rollback;
 	if (exec(conn, "COMMIT", err, errlen) == -1)
 		goto fail;
 	free(sql);
@@ -181,6 +223,34 @@ fail:
 	return -1;
 }
 
+/*
+ * Takes the session's advisory lock, trying every LOCK_POLL_US: a
+ * migrator blocked in pg_advisory_lock would hold a snapshot open, which
+ * the CREATE INDEX CONCURRENTLY of the one holding the lock waits for.
+ */
+static int
+lock(PGconn *conn, char *err, size_t errlen)
+{
+	PGresult	*res;
+	int		 got;
+
+	for (;;) {
+		res = PQexec(conn, "SELECT pg_try_advisory_lock("
+		    MIGRATE_LOCK_KEY ")");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			snprintf(err, errlen, "%s", PQerrorMessage(conn));
+			err[strcspn(err, "\n")] = '\0';
+			PQclear(res);
+			return -1;
+		}
+		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (got)
+			return 0;
+		usleep(LOCK_POLL_US);
+	}
+}
+
 int
 migrate_up(PGconn *conn, const char *dir, char *err, size_t errlen)
 {
@@ -191,8 +261,7 @@ migrate_up(PGconn *conn, const char *dir, char *err, size_t errlen)
 	if (list_migrations(dir, &names, &n, err, errlen) == -1)
 		return -1;
 	/* Session lock: a second migrator waits here, then finds nothing to do. */
-	if (exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
-	    err, errlen) == -1)
+	if (lock(conn, err, errlen) == -1)
 		goto out;
 	if (prepare_table(conn, err, errlen) == -1)
 		goto unlock;

@@ -1,7 +1,8 @@
 /*
  * Schema migrations: sql/NNN_name.sql files applied in order, each in its own
- * transaction, recorded in schema_migrations, under an advisory lock so two
- * runs at once are safe.
+ * transaction (or, when its first line is "-- migrate: no transaction", one
+ * statement at a time), recorded in schema_migrations, under an advisory
+ * lock so two runs at once are safe.
  */
 #ifndef MIGRATE_H
 #define MIGRATE_H

@@ -1,10 +1,30 @@
 /*
- * Content-addressed storage under DATA_DIR.
+ * The store: where the bytes of the stored files live.  It is the only
+ * code that knows how: names, prefixes, directories, locks and ages.
  *
- * A file with hash h lives at DATA_DIR/h[0..1]/h[2..3]/h.  Uploads are
- * written to a temp file in DATA_DIR/tmp (same file system), fsynced, then
- * renamed into place and the directory fsynced.  Paths are only ever built
- * from a hash that hash_parse accepted.
+ * Callers (the upload pipeline, the handlers, fsck, the worker's main)
+ * hold a struct store * from store_open and use only the functions below.
+ * Each is a dispatch through the handle's table of operations (struct
+ * store_ops, store_impl.h), so a second backend is a second table in a
+ * file of its own, chosen by store_open from the location it is given;
+ * no caller changes.  Every backend keeps these rules:
+ *   - an upload is staged in a local temp file (struct store_tmp) and
+ *     becomes the object of its hash at commit, durably, in one step;
+ *   - a delete moves the object aside as trash (restorable, named after
+ *     its hash) until purge; trash and temp files of a live worker are
+ *     locked, so that a sweep or fsck knows a dead worker's from a live one's;
+ *   - walks yield objects in byte order of their hash (an object store's
+ *     listing order), so fsck merges them with the rows in constant memory.
+ * One thing is not behind the seam: how the bytes are served.  The content
+ * route hands nginx store_relpath (X-Accel-Redirect into DATA_DIR); an
+ * object store would answer with a URL instead, through an operation of
+ * its own added there.
+ *
+ * The local backend (store_local.c) keeps the file of hash h at
+ * DATA_DIR/h[0..1]/h[2..3]/h.  Uploads are written to a temp file in
+ * DATA_DIR/tmp (same file system), fsynced, then renamed into place and the
+ * directory fsynced.  Paths are only ever built from a hash that hash_parse
+ * accepted.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -12,13 +32,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#define STORE_NEW_PREFIX	"new-"		/* created, not yet locked */
-#define STORE_TMP_PREFIX	"upload-"	/* locked by its live upload */
-#define STORE_TRASH_PREFIX	"trash-"
+#include "hash.h"
+
 #define STORE_REL_MAX		(6 + 64 + 1)	/* "ab/cd/" + hash + NUL */
-#define STORE_TRASH_MAX		128		/* "trash-<hash>-<pid>-<random>" */
+#define STORE_TRASH_MAX		128		/* a trash name */
+#define STORE_PATH_MAX		272		/* "ab/cd/" + a 255-byte name */
+
+struct store;
+struct store_walk;
 
 enum store_error {
 	STORE_OK = 0,
@@ -29,27 +51,25 @@ enum store_error {
 	STORE_ERR__MAX
 };
 
-struct store {
-	int	 dirfd;		/* DATA_DIR */
-	int	 tmpfd;		/* DATA_DIR/tmp */
-	int	 trash_fd;	/* locks the file being deleted, -1: none */
-	char	 trash_name[STORE_TRASH_MAX];
-};
-
-/* A temp file being written; fd < 0 when none. */
+/*
+ * A temp file being written; fd < 0 when none.  Callers set fd = -1 before
+ * first use and may read size; the rest is the backend's.
+ */
 struct store_tmp {
 	int	 fd;
-	char	 name[64];	/* under DATA_DIR/tmp */
+	char	 name[64];
 	uint64_t size;
 	uint64_t queued;	/* bytes already handed to writeback */
 };
 
 /*
- * Opens data_dir (which must exist and be a directory) and creates its tmp/
- * subdirectory.  Returns 0, or -1 with errno set.
+ * Opens the store at data_dir (a directory that must exist) and, in it,
+ * its tmp/ subdirectory, made when missing and refused when it is a
+ * symbolic link.  Returns the handle, or NULL with errno set and a
+ * one-line reason in err.
  */
-int		 store_open(struct store *, const char *data_dir);
-/* Closes the directory handles; safe to call twice. */
+struct store	*store_open(const char *data_dir, char *err, size_t errlen);
+/* Closes the handle; NULL is fine. */
 void		 store_close(struct store *);
 
 /* Creates a new, empty temp file (mode 0640). */
@@ -76,13 +96,14 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
 
 /*
  * Delete in two steps so that the row's removal can commit in between
- * (the worker holds an flock on the trash file until then, so a sweep
+ * (the worker holds a lock on the trash file until then, so a sweep
  * knows a dead worker's trash from a live delete's):
- * store_trash moves the file of hash into tmp/ under a name written to
- * trash (STORE_TRASH_MAX bytes); store_untrash puts it back (the delete did
- * not commit) unless a file took the place meanwhile (STORE_ERR_EXISTS: a
- * newer upload's, never overwritten); store_purge unlinks it (the delete
- * committed).  On failure errno tells the cause.
+ * store_trash moves the file of hash aside under a name written to
+ * trash (STORE_TRASH_MAX bytes); when it fails, the file is where it was.
+ * store_untrash puts it back (the delete did not commit) unless a file
+ * took the place meanwhile (STORE_ERR_EXISTS: a newer upload's, never
+ * overwritten); store_purge removes it (the delete committed).  On failure
+ * errno tells the cause.
  */
 enum store_error store_trash(struct store *, const char *hash, char *trash,
 		    size_t trashlen);
@@ -90,26 +111,94 @@ enum store_error store_untrash(struct store *, const char *trash,
 		    const char *hash);
 void		 store_purge(struct store *, const char *trash);
 
-/* fsyncs the directory rel (relative to DATA_DIR, "." for itself). */
-int		 store_sync_dir(struct store *, const char *rel);
-
 /* True when the file of hash is present. */
 bool		 store_exists(struct store *, const char *hash);
-/* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes) for a validated hash. */
+/* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes): where nginx finds it. */
 void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 
 /*
- * Cleans tmp/ of what dead workers left: an upload temp file is removed
- * when no live upload holds its lock (each upload keeps an exclusive flock
- * on its temp file) and it is older than temp_grace seconds; an unlocked
- * trash file older than trash_age seconds (a delete whose worker died
- * before its COMMIT) is put back in its place when that is empty, else
- * removed; a "new-" file (a worker killed between creating and locking its
- * temp file) is removed after an hour.  Returns the number of files handled.
+ * Cleans tmp/ of what dead workers left, by the rule of store_walk_tmp: an
+ * abandoned upload's temp file is removed; an abandoned trash file (a
+ * delete whose worker died before its COMMIT) is put back in its place
+ * when that is empty, else removed.  Returns the number of files handled.
  */
-int		 store_sweep(struct store *, int temp_grace, int trash_age);
+int		 store_sweep(struct store *, int upload_grace, int trash_grace);
 
-/* Maps an errno from a write path to the store error it means. */
-enum store_error store_errno(int);
+/* ------------------------------------------------------ for fileupload-fsck */
+
+/* An object as a walk saw it. */
+struct store_stat {
+	uint64_t size;
+	int64_t	 mtime;		/* seconds since the epoch */
+	uint64_t id[2];		/* this version of it (local: device, inode) */
+};
+
+enum store_entry_kind {
+	STORE_ENTRY_FILE,	/* a stored file: hash, st */
+	STORE_ENTRY_UPLOAD,	/* an abandoned upload's temp file: name, st */
+	STORE_ENTRY_TRASH,	/* an abandoned delete's trash: name, hash, st */
+	STORE_ENTRY_STRAY,	/* anything the store did not make: path */
+	STORE_ENTRY_ERROR,	/* path could not be looked at: error */
+	STORE_ENTRY__MAX
+};
+
+struct store_entry {
+	enum store_entry_kind	kind;
+	char		path[STORE_PATH_MAX];	/* from the root, raw bytes */
+	char		name[STORE_PATH_MAX];	/* path's last part */
+	/* FILE: its hash; TRASH: the hash its name carries, "" when none. */
+	char		hash[HASH_HEX_LEN + 1];
+	struct store_stat st;
+	int		error;			/* ERROR: an errno */
+};
+
+/*
+ * The stored files in byte order of their hash, and what else lies in the
+ * store (but tmp/ and lost+found/), as STRAY entries on the way.  Memory
+ * is bounded by the largest directory, never by the number of files.
+ * NULL with errno when the store cannot be read.
+ */
+struct store_walk *store_walk_files(struct store *);
+/*
+ * The abandoned files of tmp/ and its strays.  A file is abandoned when no
+ * live upload or delete holds its lock and it is older than its grace
+ * (seconds): upload_grace for an upload's temp file, trash_grace for a
+ * trash file, an hour at least for a temp file not yet locked (its worker
+ * was killed between creating and locking it).  The worker's sweep trusts
+ * the lock (grace 0); fsck gives a margin.  An UPLOAD or TRASH entry stays
+ * locked by the walk until the next call.  NULL with errno.
+ */
+struct store_walk *store_walk_tmp(struct store *, int upload_grace,
+		    int trash_grace);
+/* The next entry: 1 with e filled, 0 at the end. */
+int		 store_walk_next(struct store_walk *, struct store_entry *e);
+/* Removes the current UPLOAD or TRASH entry: 0, or -1 with errno. */
+int		 store_walk_remove(struct store_walk *);
+/* Ends the walk; NULL is fine. */
+void		 store_walk_close(struct store_walk *);
+
+/*
+ * The first trash file of hash ("trash-<hash>-..."): 1 with its name in
+ * out, 0 when there is none, -1 with errno.
+ */
+int		 store_find_trash(struct store *, const char *hash, char *out,
+		    size_t outlen);
+/* Whether the trash file is still the object a walk saw as seen. */
+bool		 store_trash_is(struct store *, const char *trash,
+		    const struct store_stat *seen);
+/*
+ * Moves the file of hash where a human will look at it and no walk does
+ * (local: lost+found/<hash>), its place written to where: 0, or -1 with
+ * errno.  store_unquarantine puts it back.
+ */
+int		 store_quarantine(struct store *, const char *hash,
+		    char *where, size_t wherelen);
+int		 store_unquarantine(struct store *, const char *hash);
+/*
+ * Whether the content of the file of hash hashes to its name: 1 yes, 0 no
+ * (got holds what it hashes to), -1 with errno.
+ */
+int		 store_verify(struct store *, const char *hash,
+		    char got[HASH_HEX_LEN + 1]);
 
 #endif

@@ -79,7 +79,7 @@ on_part_begin(void *arg, const struct mp_part *part)
 	if (json_clean_name(part->filename, part->filename_len,
 	    u->meta.name) == 0)
 		return fail(u, 400, "the upfile part has no file name");
-	if ((e = store_tmp_create(&u->app->store, &u->tmp)) != STORE_OK)
+	if ((e = store_tmp_create(u->app->store, &u->tmp)) != STORE_OK)
 		return fail_with(u, outcome_store(e, "upload: temp file"));
 	u->in_upfile = 1;
 	return 0;
@@ -104,7 +104,7 @@ on_part_data(void *arg, const char *data, size_t len)
 		u->prefix_len += n;
 	}
 	hashpipe_add(data, len);
-	if ((e = store_tmp_write(&u->app->store, &u->tmp, data, len)) !=
+	if ((e = store_tmp_write(u->app->store, &u->tmp, data, len)) !=
 	    STORE_OK)
 		return fail_with(u, outcome_store(e, "upload: temp file write"));
 	return 0;
@@ -195,7 +195,7 @@ answer_created(struct upload *u)
 static void
 record(struct upload *u)
 {
-	struct store	*st = &u->app->store;
+	struct store	*st = u->app->store;
 	enum store_error e;
 	enum db_error	 de;
 
@@ -256,7 +256,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 		record(&u);
 
 	mp_free(mp);
-	store_tmp_abort(&app->store, &u.tmp);
+	store_tmp_abort(app->store, &u.tmp);
 	if (u.status == 0) {
 		answer_created(&u);
 		return;

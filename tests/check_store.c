@@ -4,6 +4,8 @@
  * directories must be, never with permissions.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include "hash.h"
 #include "store.h"
+#include "store_impl.h"
 #include "testutil.h"
 
 #define H1	"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
@@ -22,55 +25,34 @@
 #define H2	"ab00000000000000000000000000000000000000000000000000000000000002"
 #define H3	"0123456789012345678901234567890123456789012345678901234567890123"
 
-static char		*base;		/* parent of each DATA_DIR */
-static char		*dir;		/* DATA_DIR */
-static struct store	 st;
+static struct store	*st;
 
-/*
- * Once per TCase, in the parent: a checked teardown does not run after a
- * failed test, so what it leaves goes with base.
- */
-static void
-setup_base(void)
+/* store_open that must succeed. */
+static struct store *
+open_store(const char *d)
 {
-	base = test_mkdtemp();
-}
+	struct store	*s;
+	char		 err[256];
 
-static void
-teardown_base(void)
-{
-	test_rmtree(base);
-	free(base);
-	base = NULL;
+	err[0] = '\0';
+	s = store_open(d, err, sizeof(err));
+	ck_assert_msg(s != NULL, "store_open %s: %s", d, err);
+	return s;
 }
 
 static void
 setup(void)
 {
-	umask(022);
-	if (asprintf(&dir, "%s/data.XXXXXX", base) == -1)
-		abort();
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(store_open(&st, dir), 0);
+	test_dir_make();
+	st = open_store(test_dir);
 }
 
 static void
 teardown(void)
 {
-	store_close(&st);
-	test_rmtree(dir);
-	free(dir);
-	dir = NULL;
-}
-
-/* DATA_DIR/rel into a static buffer. */
-static const char *
-path(const char *rel)
-{
-	static char	 buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
-	return buf;
+	store_close(st);
+	st = NULL;
+	test_dir_remove();
 }
 
 static void
@@ -78,7 +60,7 @@ write_file(const char *rel, const char *data)
 {
 	FILE	*f;
 
-	ck_assert_msg((f = fopen(path(rel), "w")) != NULL, "%s: %s", rel,
+	ck_assert_msg((f = fopen(test_path(rel), "w")) != NULL, "%s: %s", rel,
 	    strerror(errno));
 	ck_assert_int_eq(fputs(data, f) >= 0, 1);
 	ck_assert_int_eq(fclose(f), 0);
@@ -92,7 +74,7 @@ read_file(const char *rel)
 	char	*buf;
 	size_t	 n;
 
-	if ((f = fopen(path(rel), "r")) == NULL)
+	if ((f = fopen(test_path(rel), "r")) == NULL)
 		return NULL;
 	ck_assert_ptr_nonnull(buf = calloc(1, 1 << 16));
 	n = fread(buf, 1, (1 << 16) - 1, f);
@@ -112,39 +94,36 @@ assert_content(const char *rel, const char *want)
 }
 
 static bool
-exists(const char *rel)
-{
-	struct stat	 sb;
-
-	return lstat(path(rel), &sb) == 0;
-}
-
-static bool
 fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
+}
+
+/*
+ * fsync as the store sees it (its code is linked into this program, so its
+ * calls come here): the system's, unless a test arms a failure, the
+ * fsync_fail_at-th call from then failing with EIO.
+ */
+static int	 fsync_fail_at;
+
+int
+fsync(int fd)
+{
+	if (fsync_fail_at > 0 && --fsync_fail_at == 0) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
 }
 
 /* A temp file holding data, synced and ready to commit. */
 static void
 make_tmp(struct store_tmp *t, const char *data)
 {
-	ck_assert_int_eq(store_tmp_create(&st, t), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, t, data, strlen(data)),
+	ck_assert_int_eq(store_tmp_create(st, t), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, t, data, strlen(data)),
 	    STORE_OK);
-	ck_assert_int_eq(store_tmp_sync(&st, t), STORE_OK);
-}
-
-/* Sets the mtime of DATA_DIR/rel age seconds in the past. */
-static void
-age(const char *rel, time_t secs)
-{
-	struct timespec	 ts[2];
-
-	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	ck_assert_int_eq(utimensat(AT_FDCWD, path(rel), ts,
-	    AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(store_tmp_sync(st, t), STORE_OK);
 }
 
 /*
@@ -154,8 +133,8 @@ age(const char *rel, time_t secs)
 static void
 make_fanout(void)
 {
-	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
-	ck_assert_int_eq(mkdir(path("ab/cd"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab/cd"), 0750), 0);
 }
 
 /* --- open --- */
@@ -164,80 +143,105 @@ START_TEST(test_open_creates_tmp)
 {
 	struct stat	 sb;
 
-	ck_assert_int_eq(stat(path("tmp"), &sb), 0);
+	ck_assert_int_eq(stat(test_path("tmp"), &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	ck_assert_int_eq(sb.st_mode & 07777, 0750 & ~022);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert(st.dirfd >= 0 && st.tmpfd >= 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
 START_TEST(test_open_again)
 {
-	struct store	 s2;
+	struct store	*s2;
 
 	/* tmp/ already there (a restart) is fine, and its files stay. */
 	write_file("tmp/keep", "x");
-	ck_assert_int_eq(store_open(&s2, dir), 0);
-	ck_assert(exists("tmp/keep"));
-	store_close(&s2);
+	s2 = open_store(test_dir);
+	ck_assert(test_path_exists("tmp/keep"));
+	store_close(s2);
 }
 END_TEST
 
 START_TEST(test_open_missing)
 {
-	struct store	 s2;
-	char		 missing[4096];
+	char		 missing[4096], err[256];
 
-	snprintf(missing, sizeof(missing), "%s/nope", dir);
-	memset(&s2, 0x5a, sizeof(s2));
+	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
 	errno = 0;
-	ck_assert_int_eq(store_open(&s2, missing), -1);
+	ck_assert_ptr_null(store_open(missing, err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
-	ck_assert_int_eq(s2.dirfd, -1);
-	ck_assert_int_eq(s2.tmpfd, -1);
-	ck_assert(!exists("nope"));
-	store_close(&s2);
+	ck_assert_msg(strstr(err, missing) != NULL, "%s", err);
+	ck_assert(!test_path_exists("nope"));
 }
 END_TEST
 
 START_TEST(test_open_not_dir)
 {
-	struct store	 s2;
+	char	 err[256];
 
 	write_file("file", "x");
 	errno = 0;
-	ck_assert_int_eq(store_open(&s2, path("file")), -1);
+	ck_assert_ptr_null(store_open(test_path("file"), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
-	ck_assert_int_eq(s2.dirfd, -1);
 }
 END_TEST
 
 START_TEST(test_open_tmp_is_file)
 {
-	struct store	 s2;
-	char		 sub[4096];
+	char		 sub[4096], err[256];
 
 	/* DATA_DIR/tmp must be a directory. */
-	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
 	write_file("d/tmp", "x");
-	snprintf(sub, sizeof(sub), "%s", path("d"));
-	ck_assert_int_eq(store_open(&s2, sub), -1);
-	ck_assert_int_eq(s2.dirfd, -1);
-	ck_assert_int_eq(s2.tmpfd, -1);
+	snprintf(sub, sizeof(sub), "%s", test_path("d"));
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
 
-START_TEST(test_close_twice)
+/*
+ * DATA_DIR/tmp as a symbolic link, even to a directory: refused, with a
+ * line that says so, and nothing made or written where it points.
+ */
+START_TEST(test_open_tmp_is_symlink)
 {
-	int	 d = st.dirfd, t = st.tmpfd;
+	char		 sub[4096], err[256];
 
-	store_close(&st);
-	ck_assert_int_eq(st.dirfd, -1);
-	ck_assert_int_eq(st.tmpfd, -1);
-	ck_assert(!fd_open(d));
-	ck_assert(!fd_open(t));
-	store_close(&st);
+	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(test_path("elsewhere"), 0700), 0);
+	ck_assert_int_eq(symlink("../elsewhere", test_path("d/tmp")), 0);
+	snprintf(sub, sizeof(sub), "%s", test_path("d"));
+	err[0] = '\0';
+	errno = 0;
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
+	ck_assert_int_eq(test_count_entries(test_path("elsewhere")), 0);
+	/* A dangling one too: no directory is made through it. */
+	ck_assert_int_eq(unlink(test_path("d/tmp")), 0);
+	ck_assert_int_eq(symlink("../gone", test_path("d/tmp")), 0);
+	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert(!test_path_exists("gone"));
+}
+END_TEST
+
+/* The number of open descriptors of this process. */
+static int
+open_fds(void)
+{
+	return test_count_entries("/proc/self/fd");
+}
+
+START_TEST(test_close_releases)
+{
+	struct store	*s2;
+	int		 before = open_fds();
+
+	s2 = open_store(test_dir);
+	ck_assert_int_gt(open_fds(), before);
+	store_close(s2);
+	ck_assert_int_eq(open_fds(), before);
+	store_close(NULL);
 }
 END_TEST
 
@@ -262,37 +266,36 @@ START_TEST(test_commit)
 	struct stat		 sb;
 	int			 fd;
 
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	ck_assert(t.fd >= 0);
-	ck_assert_int_eq(strncmp(t.name, STORE_TMP_PREFIX,
-	    strlen(STORE_TMP_PREFIX)), 0);
+	ck_assert_int_eq(strncmp(t.name, "upload-", 7), 0);
 	ck_assert_uint_eq(t.size, 0);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	ck_assert_int_eq(store_tmp_write(&st, &t, "hello", 5), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, &t, "", 0), STORE_OK);
-	ck_assert_int_eq(store_tmp_write(&st, &t, " world\n", 7), STORE_OK);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
+	ck_assert_int_eq(store_tmp_write(st, &t, "hello", 5), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, "", 0), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, " world\n", 7), STORE_OK);
 	ck_assert_uint_eq(t.size, 12);
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert(!store_exists(st, H1));
 	fd = t.fd;
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 
 	assert_content(H1_REL, "hello world\n");
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode));
 	ck_assert_int_eq(sb.st_mode & 07777, 0640);
 	ck_assert_int_eq(sb.st_size, 12);
-	ck_assert_int_eq(stat(path("ab/cd"), &sb), 0);
+	ck_assert_int_eq(stat(test_path("ab/cd"), &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
 	/* Nothing left behind: tmp/ empty, the descriptor closed. */
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
-	ck_assert(store_exists(&st, H1));
+	ck_assert(store_exists(st, H1));
 	/* Only the fan-out directories and tmp/ in DATA_DIR. */
-	ck_assert_int_eq(test_count_entries(dir), 2);
-	ck_assert_int_eq(test_count_entries(path("ab")), 1);
-	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
+	ck_assert_int_eq(test_count_entries(test_dir), 2);
+	ck_assert_int_eq(test_count_entries(test_path("ab")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("ab/cd")), 1);
 }
 END_TEST
 
@@ -302,8 +305,8 @@ START_TEST(test_commit_empty_file)
 	struct stat		 sb;
 
 	make_tmp(&t, "");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 0);
 }
 END_TEST
@@ -314,16 +317,16 @@ START_TEST(test_commit_shared_dirs)
 
 	/* H1 and H2 share ab/, not ab/cd/. */
 	make_tmp(&t, "one");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	make_tmp(&t, "two");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H2), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H2), STORE_OK);
 	make_tmp(&t, "three");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H3), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H3), STORE_OK);
 	assert_content(H1_REL, "one");
 	assert_content("ab/00/" H2, "two");
 	assert_content("01/23/" H3, "three");
-	ck_assert_int_eq(test_count_entries(path("ab")), 2);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("ab")), 2);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -333,15 +336,15 @@ START_TEST(test_commit_replaces)
 	struct stat		 before, after;
 
 	make_tmp(&t, "first");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &before), 0);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(test_path(H1_REL), &before), 0);
 	make_tmp(&t, "second");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	assert_content(H1_REL, "second");
-	ck_assert_int_eq(stat(path(H1_REL), &after), 0);
+	ck_assert_int_eq(stat(test_path(H1_REL), &after), 0);
 	ck_assert(before.st_ino != after.st_ino);
-	ck_assert_int_eq(test_count_entries(path("ab/cd")), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("ab/cd")), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -355,13 +358,13 @@ START_TEST(test_commit_large)
 
 	ck_assert_ptr_nonnull(buf = malloc(n));
 	memset(buf, 'z', n);
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	for (i = 0; i < 4; i++)
-		ck_assert_int_eq(store_tmp_write(&st, &t, buf, n), STORE_OK);
+		ck_assert_int_eq(store_tmp_write(st, &t, buf, n), STORE_OK);
 	ck_assert_uint_eq(t.size, 4 * (uint64_t)n);
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 4 * (off_t)n);
 	free(buf);
 }
@@ -379,16 +382,16 @@ START_TEST(test_writeback_steps)
 	ck_assert_ptr_nonnull(buf = malloc(piece));
 	memset(buf, 'w', piece);
 	t.queued = 12345;	/* a fresh temp file starts from nothing */
-	ck_assert_int_eq(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_create(st, &t), STORE_OK);
 	ck_assert_uint_eq(t.queued, 0);
 	for (i = 1; i <= 17; i++) {
-		ck_assert_int_eq(store_tmp_write(&st, &t, buf, piece), STORE_OK);
+		ck_assert_int_eq(store_tmp_write(st, &t, buf, piece), STORE_OK);
 		ck_assert_uint_eq(t.queued,
 		    (uint64_t)(i / 8) * STORE_WRITEBACK_STEP);
 	}
-	ck_assert_int_eq(store_tmp_sync(&st, &t), STORE_OK);
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(stat(path(H1_REL), &sb), 0);
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(stat(test_path(H1_REL), &sb), 0);
 	ck_assert_int_eq(sb.st_size, 17 * (off_t)piece);
 	free(buf);
 }
@@ -400,14 +403,14 @@ START_TEST(test_tmp_unique)
 	int			 i, j;
 
 	for (i = 0; i < 8; i++)
-		ck_assert_int_eq(store_tmp_create(&st, &t[i]), STORE_OK);
+		ck_assert_int_eq(store_tmp_create(st, &t[i]), STORE_OK);
 	for (i = 0; i < 8; i++)
 		for (j = i + 1; j < 8; j++)
 			ck_assert_str_ne(t[i].name, t[j].name);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 8);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 8);
 	for (i = 0; i < 8; i++)
-		store_tmp_abort(&st, &t[i]);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+		store_tmp_abort(st, &t[i]);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -420,15 +423,15 @@ START_TEST(test_abort)
 
 	make_tmp(&t, "partial");
 	fd = t.fd;
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	store_tmp_abort(&st, &t);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
+	store_tmp_abort(st, &t);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
 	ck_assert(!fd_open(fd));
 	/* Twice is safe. */
-	store_tmp_abort(&st, &t);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	store_tmp_abort(st, &t);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -436,13 +439,13 @@ START_TEST(test_abort_unused_and_committed)
 {
 	struct store_tmp	 t = { .fd = -1, .name = "" };
 
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 	ck_assert_int_eq(t.fd, -1);
 
 	/* After a commit, an abort does not touch the stored file. */
 	make_tmp(&t, "kept");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	store_tmp_abort(&st, &t);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	store_tmp_abort(st, &t);
 	assert_content(H1_REL, "kept");
 }
 END_TEST
@@ -453,11 +456,11 @@ START_TEST(test_abort_spares_others)
 
 	make_tmp(&a, "a");
 	make_tmp(&b, "b");
-	store_tmp_abort(&st, &a);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
-	ck_assert_int_eq(store_tmp_commit(&st, &b, H1), STORE_OK);
+	store_tmp_abort(st, &a);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
+	ck_assert_int_eq(store_tmp_commit(st, &b, H1), STORE_OK);
 	assert_content(H1_REL, "b");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -471,16 +474,16 @@ START_TEST(test_commit_fanout_is_file)
 	write_file("ab", "in the way");
 	make_tmp(&t, "data");
 	fd = t.fd;
-	e = store_tmp_commit(&st, &t, H1);
+	e = store_tmp_commit(st, &t, H1);
 	ck_assert_int_ne(e, STORE_OK);
 	ck_assert_int_eq(e, STORE_ERR_IO);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!fd_open(fd));
 	assert_content("ab", "in the way");
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	/* A later abort of the same tmp is harmless. */
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 }
 END_TEST
 
@@ -488,11 +491,11 @@ START_TEST(test_commit_fanout2_is_file)
 {
 	struct store_tmp	 t;
 
-	ck_assert_int_eq(mkdir(path("ab"), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path("ab"), 0750), 0);
 	write_file("ab/cd", "in the way");
 	make_tmp(&t, "data");
-	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	assert_content("ab/cd", "in the way");
 }
 END_TEST
@@ -503,12 +506,12 @@ START_TEST(test_commit_target_is_dir)
 
 	/* A non-empty directory where the file goes: rename fails. */
 	make_fanout();
-	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
+	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
 	write_file(H1_REL "/x", "x");
 	make_tmp(&t, "data");
-	ck_assert_int_ne(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -517,11 +520,11 @@ START_TEST(test_create_no_tmp_dir)
 	struct store_tmp	 t;
 
 	/* tmp/ gone from under an open store: a clean error, no fd. */
-	ck_assert_int_eq(rmdir(path("tmp")), 0);
-	ck_assert_int_ne(store_tmp_create(&st, &t), STORE_OK);
+	ck_assert_int_eq(rmdir(test_path("tmp")), 0);
+	ck_assert_int_ne(store_tmp_create(st, &t), STORE_OK);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_str_eq(t.name, "");
-	store_tmp_abort(&st, &t);
+	store_tmp_abort(st, &t);
 }
 END_TEST
 
@@ -549,14 +552,14 @@ START_TEST(test_untrash_place_taken)
 	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 4];
 
 	make_tmp(&t, "old");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
 	make_tmp(&t, "new");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_ERR_EXISTS);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_ERR_EXISTS);
 	assert_content(H1_REL, "new");
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
-	ck_assert(exists(rel));
+	ck_assert(test_path_exists(rel));
 }
 END_TEST
 
@@ -567,12 +570,12 @@ START_TEST(test_trash_age_from_delete)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "ancient");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	age(H1_REL, 7200);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)), STORE_OK);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	test_age(H1_REL, 7200);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
+	ck_assert(!store_exists(st, H1));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 }
 END_TEST
 
@@ -582,20 +585,19 @@ START_TEST(test_trash_untrash)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	memset(trash, 0, sizeof(trash));
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	ck_assert_int_eq(strncmp(trash, STORE_TRASH_PREFIX,
-	    strlen(STORE_TRASH_PREFIX)), 0);
-	ck_assert(!store_exists(&st, H1));
-	ck_assert(!exists(H1_REL));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert_int_eq(strncmp(trash, "trash-", 6), 0);
+	ck_assert(!store_exists(st, H1));
+	ck_assert(!test_path_exists(H1_REL));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 
-	ck_assert_int_eq(store_untrash(&st, trash, H1), STORE_OK);
-	ck_assert(store_exists(&st, H1));
+	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_OK);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -605,18 +607,18 @@ START_TEST(test_trash_purge)
 	char			 trash[STORE_TRASH_MAX];
 
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	store_purge(&st, trash);
-	ck_assert(!store_exists(&st, H1));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	store_purge(st, trash);
+	ck_assert(!store_exists(st, H1));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Purging what is gone is harmless. */
-	store_purge(&st, trash);
+	store_purge(st, trash);
 
 	/* The same bytes can come back after a delete. */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	assert_content(H1_REL, "bytes");
 }
 END_TEST
@@ -625,12 +627,12 @@ START_TEST(test_trash_missing)
 {
 	char	 trash[STORE_TRASH_MAX];
 
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_ERR_NOENT);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert_int_eq(store_untrash(&st, "trash-nothing", H1),
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert_int_eq(store_untrash(st, "trash-nothing", H1),
 	    STORE_ERR_NOENT);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -645,11 +647,11 @@ START_TEST(test_trash_name_keeps_hash)
 	 * the '-' after it.
 	 */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
 	    STORE_OK);
-	ck_assert_msg(strlen(trash) > strlen(STORE_TRASH_PREFIX) +
-	    HASH_HEX_LEN && strncmp(trash + strlen(STORE_TRASH_PREFIX),
+	ck_assert_msg(strlen(trash) > 6 +
+	    HASH_HEX_LEN && strncmp(trash + 6,
 	    H1 "-", HASH_HEX_LEN + 1) == 0, "trash name \"%s\" lost the hash",
 	    trash);
 }
@@ -662,13 +664,13 @@ START_TEST(test_trash_names_unique)
 
 	/* Two deletes of the same hash must not share a trash name. */
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, a, sizeof(a)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, a, sizeof(a)), STORE_OK);
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, b, sizeof(b)), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, b, sizeof(b)), STORE_OK);
 	ck_assert_str_ne(a, b);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 2);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
 }
 END_TEST
 
@@ -681,21 +683,69 @@ START_TEST(test_trash_abandoned_restored)
 	 * A worker killed between store_trash and its COMMIT: the row is
 	 * still there, so the sweep must give the file back.
 	 */
+	int			 named[2], hold[2], status;
+	pid_t			 pid;
+	char			 c;
+
 	make_tmp(&t, "bytes");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(&st, H1, trash, sizeof(trash)),
-	    STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	memset(trash, 0, sizeof(trash));
+	/* The delete in a worker of its own, which lives until told. */
+	ck_assert_int_eq(pipe(named), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(hold[1]);
+		if (store_trash(st, H1, trash, sizeof(trash)) != STORE_OK)
+			_exit(1);
+		if (write(named[1], trash, sizeof(trash)) != sizeof(trash))
+			_exit(1);
+		(void)read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(hold[0]);
+	close(named[1]);
+	ck_assert_int_eq(read(named[0], trash, sizeof(trash)), sizeof(trash));
+	close(named[0]);
 	snprintf(rel, sizeof(rel), "tmp/%s", trash);
-	age(rel, 7200);
+	test_age(rel, 7200);
 	/* Still locked by its (live) delete: left alone, however old. */
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
+	ck_assert(!store_exists(st, H1));
 	/* The worker dies: its lock goes with it. */
-	close(st.trash_fd);
-	st.trash_fd = -1;
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(store_exists(&st, H1));
+	close(hold[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
+}
+END_TEST
+
+/*
+ * A delete's move aside that cannot be made durable (either directory's
+ * fsync fails): the caller keeps the row, so the file must be back in its
+ * place, and not locked (a later delete or sweep can take it).
+ */
+START_TEST(test_trash_sync_fails)
+{
+	struct store_tmp	 t;
+	char			 trash[STORE_TRASH_MAX];
+
+	make_tmp(&t, "kept");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	fsync_fail_at = _i;
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	    STORE_ERR_IO);
+	ck_assert_int_eq(errno, EIO);
+	fsync_fail_at = 0;
+	ck_assert(store_exists(st, H1));
+	assert_content(H1_REL, "kept");
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	/* Nothing left locked: the next delete goes through. */
+	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	store_purge(st, trash);
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -705,26 +755,26 @@ START_TEST(test_exists)
 {
 	struct store_tmp	 t;
 
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));
 	make_tmp(&t, "x");
-	ck_assert(!store_exists(&st, H1));	/* not before the commit */
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
-	ck_assert(store_exists(&st, H1));
-	ck_assert(!store_exists(&st, H2));
-	ck_assert_int_eq(unlink(path(H1_REL)), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert(!store_exists(st, H1));	/* not before the commit */
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert(store_exists(st, H1));
+	ck_assert(!store_exists(st, H2));
+	ck_assert_int_eq(unlink(test_path(H1_REL)), 0);
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
 START_TEST(test_exists_not_regular)
 {
 	make_fanout();
-	ck_assert_int_eq(mkdir(path(H1_REL), 0750), 0);
-	ck_assert(!store_exists(&st, H1));
-	ck_assert_int_eq(rmdir(path(H1_REL)), 0);
+	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
+	ck_assert(!store_exists(st, H1));
+	ck_assert_int_eq(rmdir(test_path(H1_REL)), 0);
 	/* A dangling symlink is no file. */
-	ck_assert_int_eq(symlink("nowhere", path(H1_REL)), 0);
-	ck_assert(!store_exists(&st, H1));
+	ck_assert_int_eq(symlink("nowhere", test_path(H1_REL)), 0);
+	ck_assert(!store_exists(st, H1));
 }
 END_TEST
 
@@ -738,25 +788,25 @@ START_TEST(test_sweep_old_uploads)
 	make_tmp(&old, "old");
 	make_tmp(&young, "young");
 	snprintf(rel, sizeof(rel), "tmp/%s", old.name);
-	age(rel, 7200);
+	test_age(rel, 7200);
 	write_file("tmp/upload-1-dead", "old, by hand");
-	age("tmp/upload-1-dead", 3601);
+	test_age("tmp/upload-1-dead", 3601);
 	/* Old but still locked by its upload: a slow upload, not a dead one. */
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(exists(rel));
-	ck_assert(!exists("tmp/upload-1-dead"));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(test_path_exists(rel));
+	ck_assert(!test_path_exists("tmp/upload-1-dead"));
 	/* Once its upload is gone (fd closed, lock released) it is swept. */
 	close(old.fd);
 	old.fd = -1;
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(!exists(rel));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(!test_path_exists(rel));
 	snprintf(rel, sizeof(rel), "tmp/%s", young.name);
-	ck_assert(exists(rel));
-	ck_assert_int_eq(test_count_entries(path("tmp")), 1);
+	ck_assert(test_path_exists(rel));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 	/* The young upload goes on undisturbed. */
-	ck_assert_int_eq(store_tmp_commit(&st, &young, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &young, H1), STORE_OK);
 	assert_content(H1_REL, "young");
-	store_tmp_abort(&st, &old);
+	store_tmp_abort(st, &old);
 }
 END_TEST
 
@@ -764,25 +814,25 @@ START_TEST(test_sweep_age_boundary)
 {
 	write_file("tmp/upload-a", "a");
 	write_file("tmp/upload-b", "b");
-	age("tmp/upload-a", 1000);
-	age("tmp/upload-b", 900);
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
-	ck_assert(!exists("tmp/upload-a"));
-	ck_assert(exists("tmp/upload-b"));
+	test_age("tmp/upload-a", 1000);
+	test_age("tmp/upload-b", 900);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
+	ck_assert(!test_path_exists("tmp/upload-a"));
+	ck_assert(test_path_exists("tmp/upload-b"));
 	/* Either side of max_age, with a second of slack for the clock. */
 	write_file("tmp/upload-c", "c");
 	write_file("tmp/upload-d", "d");
-	age("tmp/upload-c", 950 - 2);
-	age("tmp/upload-d", 950 + 1);
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 1);
-	ck_assert(exists("tmp/upload-c"));
-	ck_assert(!exists("tmp/upload-d"));
-	ck_assert_int_eq(unlink(path("tmp/upload-c")), 0);
+	test_age("tmp/upload-c", 950 - 2);
+	test_age("tmp/upload-d", 950 + 1);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 1);
+	ck_assert(test_path_exists("tmp/upload-c"));
+	ck_assert(!test_path_exists("tmp/upload-d"));
+	ck_assert_int_eq(unlink(test_path("tmp/upload-c")), 0);
 	/* Nothing old left: a second sweep does nothing. */
-	ck_assert_int_eq(store_sweep(&st, 950, 950), 0);
+	ck_assert_int_eq(store_sweep(st, 950, 950), 0);
 	/* max_age 0 takes everything of ours. */
-	ck_assert_int_eq(store_sweep(&st, 0, 0), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(store_sweep(st, 0, 0), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -792,18 +842,18 @@ START_TEST(test_sweep_leaves_others)
 	write_file("tmp/other", "x");
 	write_file("tmp/uploadX", "x");
 	write_file("tmp/Upload-1", "x");
-	ck_assert_int_eq(mkdir(path("tmp/upload-dir"), 0750), 0);
-	ck_assert_int_eq(symlink("other", path("tmp/upload-link")), 0);
-	age("tmp/other", 7200);
-	age("tmp/uploadX", 7200);
-	age("tmp/Upload-1", 7200);
-	age("tmp/upload-dir", 7200);
-	age("tmp/upload-link", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 5);
-	ck_assert(exists("tmp/other"));
-	ck_assert(exists("tmp/upload-dir"));
-	ck_assert(exists("tmp/upload-link"));
+	ck_assert_int_eq(mkdir(test_path("tmp/upload-dir"), 0750), 0);
+	ck_assert_int_eq(symlink("other", test_path("tmp/upload-link")), 0);
+	test_age("tmp/other", 7200);
+	test_age("tmp/uploadX", 7200);
+	test_age("tmp/Upload-1", 7200);
+	test_age("tmp/upload-dir", 7200);
+	test_age("tmp/upload-link", 7200);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 5);
+	ck_assert(test_path_exists("tmp/other"));
+	ck_assert(test_path_exists("tmp/upload-dir"));
+	ck_assert(test_path_exists("tmp/upload-link"));
 }
 END_TEST
 
@@ -812,11 +862,11 @@ START_TEST(test_sweep_trash_restored)
 	/* An old trash file whose place is empty goes back to its place. */
 	make_fanout();
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "restored");
-	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert(store_exists(&st, H1));
+	test_age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "restored");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -826,9 +876,9 @@ START_TEST(test_sweep_trash_upper)
 	make_fanout();
 	write_file("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", "up");
-	age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+	test_age("tmp/trash-ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 	    "ABCDEF0123456789-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "up");
 }
 END_TEST
@@ -839,12 +889,12 @@ START_TEST(test_sweep_trash_place_taken)
 
 	/* The file was uploaded again meanwhile: the trash just goes. */
 	make_tmp(&t, "current");
-	ck_assert_int_eq(store_tmp_commit(&st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "stale");
-	age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
+	test_age("tmp/trash-" H1 "-123-00000000deadbeef", 7200);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
 	assert_content(H1_REL, "current");
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 }
 END_TEST
 
@@ -852,9 +902,9 @@ START_TEST(test_sweep_trash_young)
 {
 	/* A young trash file may be a delete in progress: left alone. */
 	write_file("tmp/trash-" H1 "-123-00000000deadbeef", "busy");
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
-	ck_assert(!store_exists(&st, H1));
-	ck_assert(exists("tmp/trash-" H1 "-123-00000000deadbeef"));
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
+	ck_assert(!store_exists(st, H1));
+	ck_assert(test_path_exists("tmp/trash-" H1 "-123-00000000deadbeef"));
 }
 END_TEST
 
@@ -875,11 +925,11 @@ START_TEST(test_sweep_trash_bad_names)
 	/* Names that name no hash: removed, nothing restored anywhere. */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		write_file(names[i], "junk");
-		age(names[i], 7200);
+		test_age(names[i], 7200);
 	}
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 6);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
-	ck_assert_int_eq(test_count_entries(dir), 1);	/* just tmp/ */
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 6);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert_int_eq(test_count_entries(test_dir), 1);	/* just tmp/ */
 }
 END_TEST
 
@@ -888,9 +938,9 @@ START_TEST(test_sweep_trash_place_blocked)
 	/* The place cannot be made (ab is a file): the trash is removed. */
 	write_file("ab", "in the way");
 	write_file("tmp/trash-" H1 "-1-x", "t");
-	age("tmp/trash-" H1 "-1-x", 7200);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 1);
-	ck_assert_int_eq(test_count_entries(path("tmp")), 0);
+	test_age("tmp/trash-" H1 "-1-x", 7200);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 1);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	assert_content("ab", "in the way");
 }
 END_TEST
@@ -900,39 +950,28 @@ START_TEST(test_sweep_two_bounds)
 {
 	write_file("tmp/upload-9-dead", "dead upload");
 	write_file("tmp/trash-" H1 "-9-00000000deadbeef", "recent delete");
-	age("tmp/upload-9-dead", 20);
-	age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
-	ck_assert_int_eq(store_sweep(&st, 10, 3600), 1);
-	ck_assert(!exists("tmp/upload-9-dead"));
-	ck_assert(exists("tmp/trash-" H1 "-9-00000000deadbeef"));
-	ck_assert(!store_exists(&st, H1));
+	test_age("tmp/upload-9-dead", 20);
+	test_age("tmp/trash-" H1 "-9-00000000deadbeef", 20);
+	ck_assert_int_eq(store_sweep(st, 10, 3600), 1);
+	ck_assert(!test_path_exists("tmp/upload-9-dead"));
+	ck_assert(test_path_exists("tmp/trash-" H1 "-9-00000000deadbeef"));
+	ck_assert(!store_exists(st, H1));
 	/* A file killed before its lock: by the trash bound. */
 	write_file("tmp/new-9-00000000deadbeef", "never locked");
-	age("tmp/new-9-00000000deadbeef", 20);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 0);
-	age("tmp/new-9-00000000deadbeef", 3700);
-	ck_assert_int_eq(store_sweep(&st, 0, 3600), 1);
-	ck_assert(!exists("tmp/new-9-00000000deadbeef"));
+	test_age("tmp/new-9-00000000deadbeef", 20);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
+	test_age("tmp/new-9-00000000deadbeef", 3700);
+	ck_assert_int_eq(store_sweep(st, 0, 3600), 1);
+	ck_assert(!test_path_exists("tmp/new-9-00000000deadbeef"));
 }
 END_TEST
 
 START_TEST(test_sweep_empty)
 {
-	ck_assert_int_eq(store_sweep(&st, 0, 0), 0);
-	ck_assert_int_eq(store_sweep(&st, 3600, 3600), 0);
+	ck_assert_int_eq(store_sweep(st, 0, 0), 0);
+	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
 }
 END_TEST
-
-/* A TCase with the base directory and per-test DATA_DIR fixtures. */
-static TCase *
-store_tcase(const char *name)
-{
-	TCase	*tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, setup_base, teardown_base);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	return tc;
-}
 
 static Suite *
 store_suite(void)
@@ -940,16 +979,17 @@ store_suite(void)
 	Suite	*s = suite_create("store");
 	TCase	*tc;
 
-	tc = store_tcase("open");
+	tc = test_dir_tcase("open", setup, teardown);
 	tcase_add_test(tc, test_open_creates_tmp);
 	tcase_add_test(tc, test_open_again);
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_open_not_dir);
 	tcase_add_test(tc, test_open_tmp_is_file);
-	tcase_add_test(tc, test_close_twice);
+	tcase_add_test(tc, test_open_tmp_is_symlink);
+	tcase_add_test(tc, test_close_releases);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("commit");
+	tc = test_dir_tcase("commit", setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_relpath);
 	tcase_add_test(tc, test_commit);
@@ -961,7 +1001,7 @@ store_suite(void)
 	tcase_add_test(tc, test_tmp_unique);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("failures");
+	tc = test_dir_tcase("failures", setup, teardown);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_abort_unused_and_committed);
 	tcase_add_test(tc, test_abort_spares_others);
@@ -972,7 +1012,7 @@ store_suite(void)
 	tcase_add_test(tc, test_errno_map);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("trash");
+	tc = test_dir_tcase("trash", setup, teardown);
 	tcase_add_test(tc, test_trash_untrash);
 	tcase_add_test(tc, test_untrash_place_taken);
 	tcase_add_test(tc, test_trash_age_from_delete);
@@ -981,14 +1021,16 @@ store_suite(void)
 	tcase_add_test(tc, test_trash_name_keeps_hash);
 	tcase_add_test(tc, test_trash_names_unique);
 	tcase_add_test(tc, test_trash_abandoned_restored);
+	/* The first fsync (the file's old directory), then the second (tmp/). */
+	tcase_add_loop_test(tc, test_trash_sync_fails, 1, 3);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("exists");
+	tc = test_dir_tcase("exists", setup, teardown);
 	tcase_add_test(tc, test_exists);
 	tcase_add_test(tc, test_exists_not_regular);
 	suite_add_tcase(s, tc);
 
-	tc = store_tcase("sweep");
+	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_sweep_age_boundary);
 	tcase_add_test(tc, test_sweep_leaves_others);

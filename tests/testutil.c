@@ -1,4 +1,7 @@
+#include <sys/stat.h>
+
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,4 +54,76 @@ test_count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+static char	*test_base;
+char		*test_dir;
+
+static void
+base_make(void)
+{
+	test_base = test_mkdtemp();
+}
+
+static void
+base_remove(void)
+{
+	test_rmtree(test_base);
+	free(test_base);
+	test_base = NULL;
+}
+
+TCase *
+test_dir_tcase(const char *name, void (*setup)(void), void (*teardown)(void))
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, base_make, base_remove);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	return tc;
+}
+
+void
+test_dir_make(void)
+{
+	umask(022);
+	if (asprintf(&test_dir, "%s/data.XXXXXX", test_base) == -1)
+		abort();
+	ck_assert_ptr_nonnull(mkdtemp(test_dir));
+}
+
+void
+test_dir_remove(void)
+{
+	test_rmtree(test_dir);
+	free(test_dir);
+	test_dir = NULL;
+}
+
+const char *
+test_path(const char *rel)
+{
+	static char	 buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", test_dir, rel);
+	return buf;
+}
+
+bool
+test_path_exists(const char *rel)
+{
+	struct stat	 sb;
+
+	return lstat(test_path(rel), &sb) == 0;
+}
+
+void
+test_age(const char *rel, time_t secs)
+{
+	struct timespec	 ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, test_path(rel), ts,
+	    AT_SYMLINK_NOFOLLOW), 0);
 }

@@ -6,7 +6,9 @@
 #define TESTUTIL_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* Defines main() for a test program made of the single suite fn(). */
 #define TEST_MAIN(fn)							\
@@ -28,5 +30,25 @@ char	*test_mkdtemp(void);
 void	 test_rmtree(const char *dir);
 /* Number of entries (but . and ..) in dir, -1 if it cannot be read. */
 int	 test_count_entries(const char *dir);
+
+/*
+ * A fresh DATA_DIR per test.  test_dir_tcase makes a TCase whose base
+ * directory is made once, in the parent (a checked teardown does not run
+ * after a failed test, so what it leaves goes with the base), and whose
+ * setup and teardown run around each test; setup calls test_dir_make
+ * (test_dir: a new directory under the base, umask 022) and teardown
+ * test_dir_remove.
+ */
+extern char	*test_dir;
+TCase	*test_dir_tcase(const char *name, void (*setup)(void),
+	    void (*teardown)(void));
+void	 test_dir_make(void);
+void	 test_dir_remove(void);
+/* test_dir/rel, in a static buffer. */
+const char *test_path(const char *rel);
+/* Whether test_dir/rel is there (a dangling link is). */
+bool	 test_path_exists(const char *rel);
+/* Sets the mtime of test_dir/rel secs seconds in the past. */
+void	 test_age(const char *rel, time_t secs);
 
 #endif

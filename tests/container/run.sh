@@ -359,7 +359,7 @@ check "workers that cannot start: exit status 1" test "$(ct_exit_code "ct-broken
 check "workers that cannot start: one line says so" \
     ct_log_has "ct-broken-$$" '^error: the workers could not start \(see above\)$'
 check "workers that cannot start: the worker's reason is shown" \
-    ct_log_has "ct-broken-$$" 'DATA_DIR: cannot use'
+    ct_log_has "ct-broken-$$" 'fatal - DATA_DIR: '
 
 
 # 4. The README: "The image alone" and "Docker Compose".

@@ -328,6 +328,50 @@ sc_fsck_as_worker_user() {
 	rm -f "$bin"
 }
 
+# DATA_DIR/tmp as a symbolic link: fsck refuses it (status 2, a line that
+# says why) and makes or removes nothing where it points.
+sc_fsck_refuses_tmp_symlink() {
+	local d=$FU_VAR/symlinked-data
+	mkdir -p "$d" "$FU_VAR/elsewhere"
+	: >"$FU_VAR/elsewhere/upload-1-bait"
+	touch -d '2 hours ago' "$FU_VAR/elsewhere/upload-1-bait"
+	ln -s "$FU_VAR/elsewhere" "$d/tmp"
+	it_fsck DATA_DIR="$d" -r
+	check_fsck_rc 2 "tmp/ a symbolic link"
+	check "the refusal names the link: $(fsck_said)" \
+	    grep -q 'tmp is a symbolic link' "$IT_TMP/fsck.err"
+	check "fsck acted through the link" test -e "$FU_VAR/elsewhere/upload-1-bait"
+	rm -rf "$d" "$FU_VAR/elsewhere"
+}
+
+# Run as root, fsck acts as the owner of DATA_DIR: an old orphan in a
+# directory only root may write is reported and left, not removed.
+sc_fsck_as_root_acts_as_owner() {
+	local f h fan
+	upload "$(new_file fsck_owner_neighbour)"
+	check_status 201
+	sleep 1		# the workers' sweep after that request
+	f=$(new_file fsck_owner)
+	h=$(b2 "$f")
+	# A fan-out directory nobody made yet, made by root.
+	fan=${h:0:2}
+	while [ -e "$IT_DATA_DIR/$fan" ]; do
+		h=$(printf '%02x%s' $((RANDOM % 256)) "${h:2}")
+		fan=${h:0:2}
+	done
+	mkdir -m 0755 "$IT_DATA_DIR/$fan" "$IT_DATA_DIR/$fan/${h:2:2}"
+	cp "$f" "$IT_DATA_DIR/$fan/${h:2:2}/$h"
+	touch -d '1 hour ago' "$IT_DATA_DIR/$fan/${h:2:2}/$h"
+	it_fsck -r
+	check_fsck_rc 2 "-r as root on root's files"
+	check_fsck_line "orphan $h: not repaired"
+	check "the reason: $(fsck_said)" grep -q "orphan $h: cannot move it aside: Permission denied" "$IT_TMP/fsck.err"
+	check "root's orphan removed" test -e "$IT_DATA_DIR/$fan/${h:2:2}/$h"
+	rm -rf "${IT_DATA_DIR:?}/$fan"
+	it_fsck
+	check_fsck_rc 0 "after the clean-up"
+}
+
 # Usage, configuration and connection errors: status 2, one line on stderr.
 sc_fsck_errors_exit_2() {
 	local rows

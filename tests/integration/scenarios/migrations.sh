@@ -96,3 +96,25 @@ sc_migrate_two_at_once() {
 	    -c "DROP DATABASE IF EXISTS it_mig_new" \
 	    -c "DROP DATABASE IF EXISTS it_mig_bad" >/dev/null
 }
+
+# fsck's listing (byte order of file_hash) on a database whose collation is
+# not "C": after the migrations, an index-only walk, never a sort of the
+# whole table.
+sc_migrate_fsck_listing_is_an_index_walk() {
+	local plan
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS it_mig_order" \
+	    -c "CREATE DATABASE it_mig_order OWNER $FU_DB_USER TEMPLATE template0 LC_COLLATE 'C.utf8' LC_CTYPE 'C.utf8'" >/dev/null
+	check "up" migrate it_mig_order "$FU_ROOT/sql" up
+	check_eq "the bytewise index is valid" t "$(db_value it_mig_order \
+	    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'files_file_hash_c'::regclass")"
+	db_value it_mig_order "INSERT INTO files (file_hash, file_name, file_type, file_size)
+	    SELECT encode(sha256(i::text::bytea), 'hex'), 'f', 'text/plain', i
+	    FROM generate_series(1, 20000) i" >/dev/null
+	db_value it_mig_order 'VACUUM ANALYZE files' >/dev/null
+	plan=$(db_value it_mig_order 'EXPLAIN SELECT file_hash, file_size FROM files ORDER BY file_hash COLLATE "C"')
+	check "an index-only walk: $plan" grep -q 'Index Only Scan using files_file_hash_c' <<<"$plan"
+	case $plan in
+	*Sort*) fail "a sort: $plan" ;;
+	esac
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE it_mig_order" >/dev/null
+}
