@@ -50,25 +50,41 @@ fu_pkg_installed() {
 	    grep -q '^install ok installed$'
 }
 
-# Installs, with apt-get, only the packages that are missing.  apt-get
-# update runs only when an install fails (a fresh machine has no lists).
+# fu_install_deps [build|run|test]: installs, with apt-get, only the
+# packages that are missing of a set: "build" what compiling needs (the
+# image's build stage), "run" that and what scripts/run starts, "test"
+# (the default) that and what scripts/test uses.  apt-get update runs only
+# when an install fails (a fresh machine has no lists).
 fu_install_deps() {
+	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
-	    libfcgi-dev spawn-fcgi postgresql libpq-dev libmagic-dev
-	    libsodium-dev libjson-c-dev check curl valgrind jq multiwatch
-	    clang-14 libclang-rt-14-dev shellcheck mandoc)
-	local missing=() p have_nginx=0
+	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev check)
 
-	for p in "${pkgs[@]}"; do
+	case $set in
+	build) ;;
+	run | test)
+		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
+		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
+		    shellcheck mandoc)
+		# Any of Debian's nginx packages will do.
+		for p in nginx nginx-core nginx-full nginx-extras; do
+			fu_pkg_installed "$p" || continue
+			pkgs=("${pkgs[@]/nginx-light/$p}")
+			break
+		done
+		;;
+	*) fu_die "fu_install_deps: no package set $set (build, run, test)" ;;
+	esac
+	fu_install_packages "${pkgs[@]}"
+}
+
+# fu_install_packages PACKAGE...: those of them that are missing.
+fu_install_packages() {
+	local missing=() p
+
+	for p in "$@"; do
 		fu_pkg_installed "$p" || missing+=("$p")
 	done
-	for p in nginx-light nginx nginx-core nginx-full nginx-extras; do
-		if fu_pkg_installed "$p"; then
-			have_nginx=1
-			break
-		fi
-	done
-	[ "$have_nginx" -eq 1 ] || missing+=(nginx-light)
 	[ "${#missing[@]}" -gt 0 ] || return 0
 
 	fu_log "installing: ${missing[*]}"

@@ -126,16 +126,10 @@ fu_require_root
 # ------------------------------------------------------------- setup
 
 if [ "${FU_SKIP_INSTALL:-0}" != 1 ]; then
-	fu_install_deps
-	for p in wrk linux-perf; do
-		fu_pkg_installed "$p" && continue
-		fu_log "installing: $p"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		    --no-install-recommends "$p" ||
-		    { apt-get update && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y --no-install-recommends "$p"; } ||
-		    [ "$p" != wrk ] || fu_die "cannot install wrk"
-	done
+	fu_install_deps test
+	fu_install_packages wrk
+	# perf is optional: a machine without it still measures.
+	fu_install_packages linux-perf || fu_log "linux-perf not installed; no profiles"
 fi
 command -v wrk >/dev/null || fu_die "wrk is missing (apt-get install wrk)"
 if [ -n "${BENCH_WORKER:-}" ]; then

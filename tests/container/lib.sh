@@ -10,18 +10,9 @@ CT_BASE_NAMES=(docker.io/library/debian:12 docker.io/library/debian:12-slim)
 
 # The tools, from Debian.
 ct_install() {
-	local pkgs=(podman buildah runc debootstrap uidmap)
-	local missing=() p
-
-	for p in "${pkgs[@]}"; do
-		fu_pkg_installed "$p" || missing+=("$p")
-	done
-	[ "${#missing[@]}" -gt 0 ] || return 0
-	fu_log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
-	    { apt-get update >/dev/null &&
-	    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+	fu_install_packages podman buildah runc debootstrap uidmap \
+	    podman-compose golang-github-containernetworking-plugin-dnsname \
+	    iptables >/dev/null
 }
 
 # A private configuration, so that nothing on the host is read or changed:
