@@ -5,7 +5,7 @@
 # Not a test: scripts/test never runs it, and it fails only when it cannot
 # measure (a MISS against a target is reported, not an error).
 #
-#	sudo tests/bench/run.sh [--quick]
+#	sudo tests/bench/run.sh [--quick] [--peer URL [--peer-pids FILE]]
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
@@ -43,6 +43,29 @@
 # (/proc/PID/clear_refs); the largest growth over the runs is reported, not
 # the median.
 #
+# With --peer URL (a base URL such as http://127.0.0.1:8090: another
+# implementation of the same API, ../shared/spec/API.md, rooted at
+# URL/service/fileupload and already running, e.g. the Node.js reference
+# of ../shared/peers, started with its up.sh), the five figures are also
+# measured on the peer, alternating: each run of ours is followed by the
+# same run of the peer's (same wrk connections, same content and
+# BENCH_UPLOAD_CONTENT, the same large file), so that both meet the same
+# moments of a machine that may not be quiet; the medians are compared.
+# The peer's metadata GET reads a file uploaded at the start (which also
+# checks that it speaks the API).  Its list rows: the same LIST_ROWS
+# loaded by SQL into its database (BENCH_PEER_DB, a libpq connection
+# string; default the reference's own PostgreSQL) when its files table has
+# our columns, removed again on exit; otherwise (or BENCH_PEER_DB=none) both
+# lists are measured before the small uploads, on BENCH_PEER_LIST_ROWS
+# files uploaded through each service's API (the API takes one file per
+# request: a million would take too long; ours also gets as many as the
+# peer held before, so that both list the same number).  --peer-pids FILE
+# (comma-separated PIDs, e.g. /tmp/fileupload-peer/node.pids) adds the
+# peer's peak RSS growth for the list and the large upload.  The table
+# gets a side-by-side section (figure | ours | peer | ours/peer) and a note
+# of what the reference does less.  The peer keeps the small uploads it
+# was sent; its large file is deleted on exit.
+#
 # Then, unless BENCH_PROFILE=0, profiling passes that are not counted:
 # perf record -a -g during small uploads, one large upload, one list and
 # the GETs (hot spots per process, in the worker, PostgreSQL and nginx),
@@ -65,7 +88,14 @@
 #	BENCH_LIST_ROWS		rows loaded for the list, default 1000000
 #	BENCH_PROFILE		1 (default) runs the profiling passes, 0 skips them
 #	BENCH_UPLOAD_CONTENT	random (default) or text: the small uploads'
-#				content (libmagic's cost depends on it)
+#				content (libmagic's cost depends on it; the
+#				peer gets the same)
+#	BENCH_PEER_DB		with --peer: libpq connection string of the
+#				peer's database for the list's rows, default
+#				"host=127.0.0.1 port=55432 user=postgres
+#				dbname=peer_node"; none: load through the API
+#	BENCH_PEER_LIST_ROWS	with --peer and no SQL access: rows uploaded
+#				through each API for the list, default 3000
 #	BENCH_FANOUT=1		make DATA_DIR's 65,536 ab/cd/ directories
 #				before the small uploads (an experiment: the
 #				worker then never makes and fsyncs one)
@@ -81,16 +111,44 @@ BENCH=$FU_ROOT/tests/bench
 set -E
 trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 QUICK=0
-for arg in "$@"; do
-	case $arg in
+PEER=
+PURL=
+PEER_PIDS=
+usage="usage: $0 [--quick] [--peer URL [--peer-pids FILE]]"
+while [ "$#" -gt 0 ]; do
+	case $1 in
 	--quick) QUICK=1 ;;
+	--peer | --peer-pids)
+		[ "$#" -ge 2 ] || fu_die "$1 needs a value ($usage)"
+		if [ "$1" = --peer ]; then PEER=$2; else PEER_PIDS=$2; fi
+		shift
+		;;
+	--peer=*) PEER=${1#--peer=} ;;
+	--peer-pids=*) PEER_PIDS=${1#--peer-pids=} ;;
 	-h | --help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	*) fu_die "unknown argument $arg (usage: $0 [--quick])" ;;
+	*) fu_die "unknown argument $1 ($usage)" ;;
 	esac
+	shift
 done
+if [ -n "$PEER" ]; then
+	PEER=${PEER%/}
+	case $PEER in
+	http://* | https://*) ;;
+	*) fu_die "--peer $PEER: a base URL such as http://127.0.0.1:8090" ;;
+	esac
+	PURL=$PEER/service/fileupload
+	# The reference's own PostgreSQL (../shared/peers/README.md): the list's
+	# rows go in by SQL when the peer's table has our columns.
+	PEER_DB=${BENCH_PEER_DB:-host=127.0.0.1 port=55432 user=postgres dbname=peer_node}
+	PEER_LIST_ROWS=${BENCH_PEER_LIST_ROWS:-3000}
+	[ -z "$PEER_PIDS" ] || [ -r "$PEER_PIDS" ] ||
+	    fu_die "--peer-pids $PEER_PIDS: not readable"
+elif [ -n "$PEER_PIDS" ]; then
+	fu_die "--peer-pids needs --peer"
+fi
 if [ "$QUICK" -eq 1 ]; then
 	RUNS=${BENCH_RUNS:-1}
 	SECS=${BENCH_SECONDS:-3}
@@ -115,7 +173,7 @@ on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
 *) fu_die "REQUEST_BUFFERING=$REQUEST_BUFFERING: use on or off" ;;
 esac
 export REQUEST_BUFFERING
-for v in RUNS SECS CONNS LARGE_MIB LIST_ROWS WORKERS; do
+for v in RUNS SECS CONNS LARGE_MIB LIST_ROWS WORKERS ${PEER:+PEER_LIST_ROWS}; do
 	case ${!v} in
 	'' | *[!0-9]* | 0) fu_die "$v=${!v} must be a positive integer" ;;
 	esac
@@ -190,6 +248,7 @@ cleanup() {
 	stopping=1
 	trap '' INT TERM
 	stop_ceiling || true
+	[ -z "$PEER" ] || peer_cleanup || true
 	fu_nginx_stop || true
 	fu_pool_stop || true
 	[ "${FU_PG_STARTED:-0}" -ne 1 ] || fu_pg_stop "$pg_dir" || true
@@ -418,7 +477,7 @@ cpu_end() {
 	      g = "other"
 	      if ($2 ~ /^fileupload-w/) g = "worker"
 	      else if ($2 ~ /^(postgres|postmaster)$/) g = "postgres"
-	      else if ($2 ~ /^(nginx|null_responder|pgbench|curl|durable_files|dd)$/) g = $2
+	      else if ($2 ~ /^(nginx|null_responder|pgbench|curl|durable_files|dd|node)$/) g = $2
 	      else if ($2 ~ /^wrk/) g = "wrk"
 	      use[g] += d
 	      if (g == "other") oth[$2] += d }
@@ -426,7 +485,7 @@ cpu_end() {
 	          if (tot <= 0) tot = 1
 	          printf "cpu: busy %.0f%% iowait %.0f%% of %d cores;", 100 * (b1 - b0) / tot,
 	              100 * (w1 - w0) / tot, ncpu
-	          n = split("worker postgres nginx null_responder wrk pgbench curl durable_files dd other", G, " ")
+	          n = split("worker postgres nginx null_responder node wrk pgbench curl durable_files dd other", G, " ")
 	          for (k = 1; k <= n; k++) if (use[G[k]] > 0) {
 	              printf " %s %.2f", G[k], use[G[k]] / (tot / ncpu); sum += use[G[k]] }
 	          printf " exited/unattributed (wrk, irq) %.2f (cores)", ((b1 - b0) - sum) / (tot / ncpu)
@@ -438,35 +497,71 @@ cpu_end() {
 	    "$RAW/.cpu0" "$RAW/.cpu1" "$RAW/.procs0" "$RAW/.procs1" >>"$out"
 }
 
-# wrk_run NAME URL SCRIPT [SCRIPT_ARGS...]: RUNS load runs (after a short
-# warm-up); each run's BENCH line in $RAW/NAME.N.txt; sets W_RPS, W_P50,
-# W_P99 (medians; microseconds) and W_BAD (sum of unexpected statuses and
-# socket errors over the runs).
-wrk_run() {
-	local name=$1 url=$2 script=$3 i line
-	local -a rps=() p50=() p99=()
-	shift 3
+# wrk_once NAME I URL SCRIPT [SCRIPT_ARGS...]: load run I, its output in
+# $RAW/NAME.I.txt (with the CPU line); sets W_LINE (its BENCH line).
+wrk_once() {
+	local name=$1 i=$2 url=$3 script=$4
+	shift 4
 
-	wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
-	    "$url" -- "${@/"{run}"/w}" >"$RAW/$name.warmup.txt" 2>&1
+	cpu_begin
+	wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$script" \
+	    "$url" -- "$@" >"$RAW/$name.$i.txt" 2>&1
+	cpu_end "$RAW/$name.$i.txt"
+	W_LINE=$(grep '^BENCH ' "$RAW/$name.$i.txt") ||
+	    fu_die "wrk $name run $i: no result (see $RAW/$name.$i.txt)"
+	summary "$name run $i: $W_LINE $(tail -n 1 "$RAW/$name.$i.txt")"
+}
+# wrk_stats BENCH_LINE...: sets W_RPS, W_P50, W_P99 (medians; microseconds)
+# and W_BAD (sum of unexpected statuses and socket errors over the runs).
+wrk_stats() {
+	local line
+	local -a rps=() p50=() p99=()
+
 	W_BAD=0
-	for i in $(seq 1 "$RUNS"); do
-		cpu_begin
-		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$script" \
-		    "$url" -- "${@/"{run}"/$i}" >"$RAW/$name.$i.txt" 2>&1
-		cpu_end "$RAW/$name.$i.txt"
-		line=$(grep '^BENCH ' "$RAW/$name.$i.txt") ||
-		    fu_die "wrk $name run $i: no result (see $RAW/$name.$i.txt)"
+	for line in "$@"; do
 		rps+=("$(field rps "$line")")
 		p50+=("$(field p50_us "$line")")
 		p99+=("$(field p99_us "$line")")
 		W_BAD=$((W_BAD + $(field non201 "$line")$(field bad "$line") +
 		    $(field socket_errors "$line")))
-		summary "$name run $i: $line $(tail -n 1 "$RAW/$name.$i.txt")"
 	done
 	W_RPS=$(median "${rps[@]}")
 	W_P50=$(median "${p50[@]}")
 	W_P99=$(median "${p99[@]}")
+}
+# wrk_pair NAME URL PEER_URL SCRIPT [SCRIPT_ARGS...]: RUNS load runs of
+# URL (after a short warm-up), each followed by the same run against
+# PEER_URL when it is not empty (output in $RAW/peer-NAME.I.txt), so that
+# both see the same moments of a machine that may not be quiet.  "{run}"
+# in SCRIPT_ARGS becomes the run's number (p and the number for the peer).
+# Sets W_RPS, W_P50, W_P99, W_BAD for URL (see wrk_stats) and P_RPS,
+# P_P50, P_P99, P_BAD for PEER_URL.
+wrk_pair() {
+	local name=$1 url=$2 purl=$3 script=$4 i
+	local -a ours=() peer=()
+	shift 4
+
+	wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
+	    "$url" -- "${@/"{run}"/w}" >"$RAW/$name.warmup.txt" 2>&1
+	[ -z "$purl" ] ||
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
+	    "$purl" -- "${@/"{run}"/pw}" >"$RAW/peer-$name.warmup.txt" 2>&1
+	for i in $(seq 1 "$RUNS"); do
+		wrk_once "$name" "$i" "$url" "$script" "${@/"{run}"/$i}"
+		ours+=("$W_LINE")
+		[ -n "$purl" ] || continue
+		wrk_once "peer-$name" "$i" "$purl" "$script" "${@/"{run}"/p$i}"
+		peer+=("$W_LINE")
+	done
+	if [ -n "$purl" ]; then
+		wrk_stats "${peer[@]}"
+		P_RPS=$W_RPS P_P50=$W_P50 P_P99=$W_P99 P_BAD=$W_BAD
+	fi
+	wrk_stats "${ours[@]}"
+}
+# wrk_run NAME URL SCRIPT [SCRIPT_ARGS...]: wrk_pair without a peer.
+wrk_run() {
+	wrk_pair "$1" "$2" "" "${@:3}"
 }
 
 hwm() {
@@ -479,15 +574,20 @@ ticks() {
 	awk '{ l = $0; c = length(l); while (substr(l, c, 1) != ")") c--;
 	    split(substr(l, c + 2), f, " "); print f[12] + f[13] }' "/proc/$1/stat"
 }
-# mem_begin: resets every worker's peak RSS to its current RSS and records
-# RSS and CPU time; mem_end: sets M_MAX (the largest peak growth, KiB) and
-# M_SERVING (the growth of the worker that used the most CPU, KiB) and
-# prints one line per worker.
+# mem_begin [PID...]: resets the peak RSS of every worker (or of each PID:
+# the peer's processes) to its current RSS and records RSS and CPU time;
+# mem_end [LABEL]: sets M_MAX (the largest peak growth, KiB) and M_SERVING
+# (the growth of the process that used the most CPU, KiB) and prints one
+# line per process.
 declare -A m_rss m_ticks
 HWM_RESET=1
 mem_begin() {
 	local p
-	mapfile -t m_pids < <(fu_pool_pids)
+	if [ "$#" -gt 0 ]; then
+		m_pids=("$@")
+	else
+		mapfile -t m_pids < <(fu_pool_pids)
+	fi
 	for p in "${m_pids[@]}"; do
 		if ! echo 5 >"/proc/$p/clear_refs" 2>/dev/null; then
 			HWM_RESET=0
@@ -497,11 +597,11 @@ mem_begin() {
 	done
 }
 mem_end() {
-	local p g busy=-1 d
+	local label=${1:-worker} p g busy=-1 d
 	M_MAX=0
 	M_SERVING=0
 	for p in "${m_pids[@]}"; do
-		[ -e "/proc/$p/status" ] || { echo "  worker $p: gone"; continue; }
+		[ -e "/proc/$p/status" ] || { echo "  $label $p: gone"; continue; }
 		if [ "$HWM_RESET" -eq 1 ]; then
 			g=$(($(hwm "$p") - ${m_rss[$p]}))
 		else
@@ -513,7 +613,7 @@ mem_end() {
 			busy=$d
 			M_SERVING=$g
 		fi
-		echo "  worker $p: VmRSS before ${m_rss[$p]} KiB, VmHWM after" \
+		echo "  $label $p: VmRSS before ${m_rss[$p]} KiB, VmHWM after" \
 		    "$(hwm "$p") KiB, growth $g KiB, cpu $d ticks"
 	done
 }
@@ -524,6 +624,165 @@ curl_time() {
 	shift
 	curl -sS -o "$out" -w '%{http_code} %{size_upload} %{size_download} %{time_total}\n' "$@"
 }
+
+# ------------------------------------------------------------ the peer
+
+# With --peer, each of the five figures is measured on the peer too, each
+# run of ours followed by the same run of the peer's (same connections,
+# same content, same file), so that both see the same state of a machine
+# that may not be quiet.  Nothing of ours is measured differently.
+
+# peer_pids: the peer's PIDs from --peer-pids (read each time: the peer may
+# have replaced a process), one a line.
+peer_pids() {
+	tr ',' '\n' <"$PEER_PIDS" | grep -E '^[0-9]+$' || true
+}
+# side_mem_begin ours|peer; side_mem_end ours|peer OUT: mem_begin/mem_end
+# for our pool or for the peer's PIDs.  Without --peer-pids the peer's
+# M_MAX and M_SERVING are empty (not measured).
+side_mem_begin() {
+	if [ "$1" = ours ]; then
+		mem_begin
+	elif [ -n "$PEER_PIDS" ]; then
+		mapfile -t p_pids < <(peer_pids)
+		[ "${#p_pids[@]}" -gt 0 ] || fu_die "no PIDs in $PEER_PIDS"
+		mem_begin "${p_pids[@]}"
+	fi
+}
+side_mem_end() {
+	if [ "$1" = ours ]; then
+		mem_end >"$2"
+	elif [ -n "$PEER_PIDS" ]; then
+		mem_end peer >"$2"
+	else
+		M_MAX='' M_SERVING=''
+		: >"$2"
+	fi
+}
+# json_hash FILE: the file_hash of an upload's answer.
+json_hash() {
+	sed -n 's/.*"file_hash" *: *"\([0-9a-fA-F]*\)".*/\1/p' "$1" | head -n 1
+}
+# list_once NAME I URL ROWS ours|peer: one whole list of URL (which holds
+# ROWS rows); sets L_RPS and L_RSS (the serving process's peak RSS growth,
+# KiB, empty when not measured).
+list_once() {
+	local name=$1 i=$2 url=$3 n=$4 side=$5 r code size secs
+	side_mem_begin "$side"
+	cpu_begin
+	r=$(curl_time /dev/null "$url")
+	side_mem_end "$side" "$RAW/$name.$i.mem.txt"
+	cpu_end "$RAW/$name.$i.mem.txt"
+	read -r code _ size secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "$name run $i: HTTP $code"
+	L_RPS=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }')
+	L_RSS=$M_SERVING
+	summary "$name run $i: $n rows, $size bytes in $secs s: $L_RPS rows/s;" \
+	    "serving $([ "$side" = ours ] && echo worker || echo "peer process")'s" \
+	    "peak RSS growth ${M_SERVING:-?} KiB (largest of all ${M_MAX:-?} KiB)"
+	cat "$RAW/$name.$i.mem.txt" >>"$RES/summary.txt"
+}
+# list_check NAME URL ROWS: one whole list (the warm-up) must hold ROWS
+# rows.
+list_check() {
+	local name=$1 url=$2 n=$3 r got
+	r=$(curl_time "$FU_VAR/work/list.json" "$url")
+	got=$(grep -o '"file_hash"' "$FU_VAR/work/list.json" | wc -l)
+	summary "$name warm-up: $r; $got of $n rows"
+	rm -f "$FU_VAR/work/list.json"
+	[ "$got" = "$n" ] || fu_die "$name: $got rows listed, $n expected"
+}
+# api_upload_rows URL N: N small text files through URL's API (curl, 8
+# at a time): the list's rows when the peer's database cannot be loaded by
+# SQL.
+api_upload_rows() {
+	local url=$1 n=$2 dir=$FU_VAR/work/rows i ok
+	mkdir -p "$dir"
+	for i in $(seq 1 "$n"); do
+		printf 'benchlist %s %d\n' "$nonce" "$i" >"$dir/$i.txt"
+		printf 'url = "%s"\nform = "upfile=@%s;type=text/plain"\n' "$url" "$dir/$i.txt"
+		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+		[ "$i" -eq "$n" ] || echo next
+	done >"$dir/curl.conf"
+	ok=$(curl -sS -Z --parallel-max 8 -K "$dir/curl.conf" 2>"$RAW/rows-upload.log" |
+	    grep -c '^201$' || true)
+	rm -rf "$dir"
+	[ "$ok" = "$n" ] || fu_die "loading rows through $url: $ok of $n uploads answered 201"
+}
+psql_peer() {
+	PGCONNECT_TIMEOUT=3 psql -X -q -v ON_ERROR_STOP=1 "$PEER_DB" "$@"
+}
+
+PEER_HASH=
+PEER_BIG_HASH=
+PEER_LIST_LOADED=0
+# shellcheck disable=SC2317  # called from cleanup
+peer_cleanup() {
+	local h
+	for h in "$PEER_BIG_HASH" "$PEER_HASH"; do
+		[ -z "$h" ] || curl -sS -m 30 -o /dev/null -X DELETE "$PURL/$h" || true
+	done
+	[ "$PEER_LIST_LOADED" -ne 1 ] ||
+	    psql_peer -c "DELETE FROM files WHERE file_name LIKE 'benchlist-$nonce-%'" \
+	    >/dev/null 2>&1 || fu_log "warning: the peer keeps the list's rows ($nonce)"
+}
+
+nonce=$(date +%s)-$$
+if [ -n "$PEER" ]; then
+	fu_log "the peer at $PEER: one upload and its GET"
+	printf 'peer probe %s\n' "$nonce" >"$FU_VAR/work/probe.txt"
+	r=$(curl_time "$RAW/peer-probe.json" -F "upfile=@$FU_VAR/work/probe.txt" "$PURL") ||
+	    fu_die "the peer does not answer at $PURL"
+	PEER_HASH=$(json_hash "$RAW/peer-probe.json")
+	if [ "${r%% *}" != 201 ] || [ -z "$PEER_HASH" ]; then
+		fu_die "the peer's upload: $r $(head -c 300 "$RAW/peer-probe.json")"
+	fi
+	r=$(curl_time /dev/null "$PURL/$PEER_HASH")
+	[ "${r%% *}" = 200 ] || fu_die "the peer's GET of $PEER_HASH: $r"
+	# SQL is the only practical way to a million rows (the API takes one
+	# file per request); it needs the peer's files table to have ours
+	# columns, which the reference's has.
+	PEER_SQL=0
+	if [ "$PEER_DB" != none ] && cols=$(psql_peer -tAc "SELECT count(*)
+	    FROM information_schema.columns WHERE table_name = 'files'
+	    AND column_name IN ('file_hash', 'file_name', 'file_type', 'file_size')" 2>/dev/null) &&
+	    [ "$cols" = 4 ]; then
+		PEER_SQL=1
+		fu_log "the peer's list rows will be loaded by SQL ($PEER_DB)"
+	else
+		fu_log "the peer's database is not reachable as files(file_hash, ...):" \
+		    "the list is compared at $PEER_LIST_ROWS rows uploaded through each API"
+	fi
+	echo "peer: $PEER ($(curl -sS -m 5 "$PEER/" 2>/dev/null | head -n 1 || true))," \
+	    "PIDs: ${PEER_PIDS:-not given}, list rows $([ "$PEER_SQL" -eq 1 ] &&
+	    echo "loaded by SQL" || echo "uploaded through the API")" >>"$RES/env.txt"
+fi
+
+# Without SQL access to the peer, the side-by-side list is measured now, on
+# the same number of rows uploaded through each API: before the upload runs
+# our store is empty; the peer's may not be (earlier runs' uploads stay),
+# so ours gets as many more as the peer holds already.
+if [ -n "$PEER" ] && [ "$PEER_SQL" -eq 0 ]; then
+	curl -sS -o "$FU_VAR/work/list.json" "$PURL"
+	peer_rows=$(($(grep -o '"file_hash"' "$FU_VAR/work/list.json" | wc -l) + PEER_LIST_ROWS))
+	fu_log "3'. list side by side: $PEER_LIST_ROWS rows through the peer's API" \
+	    "($peer_rows in all), $peer_rows through ours"
+	api_upload_rows "$PURL" "$PEER_LIST_ROWS"
+	api_upload_rows "$URL" "$peer_rows"
+	api_rows=$(psql_fu -tAc 'SELECT count(*) FROM files')
+	list_check api-list "$URL" "$api_rows"
+	list_check peer-list "$PURL" "$peer_rows"
+	ali=() alirss=() pli=() plirss=()
+	for i in $(seq 1 "$RUNS"); do
+		list_once api-list "$i" "$URL" "$api_rows" ours
+		ali+=("$L_RPS") alirss+=("$L_RSS")
+		list_once peer-list "$i" "$PURL" "$peer_rows" peer
+		pli+=("$L_RPS") plirss+=("${L_RSS:-0}")
+	done
+	PLI_OURS=$(median "${ali[@]}") PLI_OURS_RSS=$(maxof "${alirss[@]}")
+	PLI_PEER=$(median "${pli[@]}") PLI_PEER_RSS=$([ -z "$PEER_PIDS" ] || maxof "${plirss[@]}")
+	PLI_OURS_ROWS=$api_rows PLI_PEER_ROWS=$peer_rows
+fi
 
 # --------------------------------------------------------- 1. uploads
 
@@ -538,10 +797,10 @@ if [ "${BENCH_FANOUT:-0}" = 1 ]; then
 	    -exec chown "$FU_USER:$FU_NGINX_GROUP" {} + -exec chmod 2750 {} +
 	sync
 fi
-fu_log "1. small uploads ($CONTENT): $RUNS x ${SECS}s, $CONNS connections"
-nonce=$(date +%s)-$$
-wrk_run uploads "$URL" "$BENCH/upload.lua" "$nonce-{run}" 4096 "$CONTENT"
+fu_log "1. small uploads ($CONTENT): $RUNS x ${SECS}s, $CONNS connections${PEER:+, alternating with the peer}"
+wrk_pair uploads "$URL" "$PURL" "$BENCH/upload.lua" "$nonce-{run}" 4096 "$CONTENT"
 UP_RPS=$W_RPS UP_P50=$W_P50 UP_P99=$W_P99 UP_BAD=$W_BAD
+[ -z "$PEER" ] || PUP_RPS=$P_RPS PUP_P50=$P_P50 PUP_P99=$P_P99 PUP_BAD=$P_BAD
 rows=$(psql_fu -tAc 'SELECT count(*) FROM files')
 files=$(find "$FU_VAR/data" -path "$FU_VAR/data/tmp" -prune -o -type f -print | wc -l)
 summary "uploads: $rows rows, $files stored files after the upload runs"
@@ -562,8 +821,9 @@ NULL_UP_RPS=$W_RPS
 
 fu_log "2. metadata GET"
 hash=$(psql_fu -tAc 'SELECT file_hash FROM files ORDER BY id LIMIT 1')
-wrk_run get "$URL/$hash" "$BENCH/status.lua" 200
+wrk_pair get "$URL/$hash" "${PEER:+$PURL/$PEER_HASH}" "$BENCH/status.lua" 200
 GET_RPS=$W_RPS GET_P99=$W_P99 GET_BAD=$W_BAD
+[ -z "$PEER" ] || PGET_RPS=$P_RPS PGET_P99=$P_P99 PGET_BAD=$P_BAD
 
 fu_log "ceiling: PostgreSQL single-row INSERT commits (pgbench -c $CONNS)"
 psql_fu -c 'CREATE TABLE bench_scratch (LIKE files INCLUDING ALL)'
@@ -654,7 +914,7 @@ DD_MBS=$(median "${dd_mbs[@]}")
 
 # ------------------------------------------------------- 4. large upload
 
-fu_log "4. large upload: $LARGE_MIB MiB of random bytes"
+fu_log "4. large upload: $LARGE_MIB MiB of random bytes${PEER:+, alternating with the peer}"
 big=$FU_VAR/work/big.bin
 head -c "${LARGE_MIB}M" /dev/urandom >"$big"
 chmod 0644 "$big"
@@ -664,6 +924,8 @@ sync
 lu=()
 lrss=()
 lw=()
+plu=()
+plrss=()
 for i in $(seq 1 "$RUNS"); do
 	sync
 	mem_begin
@@ -688,8 +950,40 @@ for i in $(seq 1 "$RUNS"); do
 	cat "$RAW/large-upload.$i.mem.txt" >>"$RES/summary.txt"
 	[ "$i" -eq "$RUNS" ] ||
 	    curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+	[ -n "$PEER" ] || continue
+	# The same file to the peer.  Its hash is its own (the reference's is
+	# not BLAKE2b-256): taken from its answer, and a 403 for the same
+	# bytes left by an earlier run deletes them and tries again.
+	for try in 1 2; do
+		sync
+		side_mem_begin peer
+		cpu_begin
+		r=$(curl_time "$RAW/peer-large-upload.$i.json" -F "upfile=@$big" "$PURL")
+		side_mem_end peer "$RAW/peer-large-upload.$i.mem.txt"
+		cpu_end "$RAW/peer-large-upload.$i.mem.txt"
+		read -r code _ _ secs <<<"$r"
+		PEER_BIG_HASH=$(json_hash "$RAW/peer-large-upload.$i.json")
+		if [ "$code" != 403 ] || [ "$try" != 1 ] || [ -z "$PEER_BIG_HASH" ]; then
+			break
+		fi
+		curl -sS -o /dev/null -X DELETE "$PURL/$PEER_BIG_HASH"
+	done
+	if [ "$code" != 201 ] || [ -z "$PEER_BIG_HASH" ]; then
+		fu_die "peer large upload run $i: HTTP $code $(head -c 300 "$RAW/peer-large-upload.$i.json")"
+	fi
+	plu+=("$(mbps "$big_bytes" "$secs")")
+	plrss+=("${M_MAX:-0}")
+	summary "peer large upload run $i: ${plu[-1]} MB/s ($secs s)," \
+	    "largest peer process peak RSS growth ${M_MAX:-?} KiB"
+	cat "$RAW/peer-large-upload.$i.mem.txt" >>"$RES/summary.txt"
+	[ "$i" -eq "$RUNS" ] ||
+	    curl -sS -o /dev/null -X DELETE "$PURL/$PEER_BIG_HASH"
 done
 LU_MBS=$(median "${lu[@]}")
+if [ -n "$PEER" ]; then
+	PLU_MBS=$(median "${plu[@]}")
+	PLU_RSS=$([ -z "$PEER_PIDS" ] || maxof "${plrss[@]}")
+fi
 fu_log "ceiling: the same upload to the null FastCGI pool"
 nlu=()
 for i in $(seq 1 "$RUNS"); do
@@ -710,10 +1004,12 @@ fu_log "5. download of the large file, and nginx sendfile (ceiling)"
 ln "$big" "$CEIL/www/big.bin"
 dl=()
 sf=()
+pdl=()
 curl -sS -o /dev/null "$URL/$big_hash/content"
+[ -z "$PEER" ] || curl -sS -o /dev/null "$PURL/$PEER_BIG_HASH/content"
 curl -sS -o /dev/null "$CURL/static/big.bin"
-# A transfer takes well under a second: each run is 3 of each, alternated,
-# and the figure is the median of all of them.
+# A transfer takes well under a second: each run is 3 of each, alternated
+# (ours, nginx's, the peer's), and the figure is the median of all of them.
 for i in $(seq 1 "$((RUNS * 3))"); do
 	r=$(curl_time /dev/null "$URL/$big_hash/content")
 	read -r code _ size secs <<<"$r"
@@ -725,9 +1021,18 @@ for i in $(seq 1 "$((RUNS * 3))"); do
 	[ "$code" = 200 ] || fu_die "sendfile run $i: HTTP $code"
 	[ "$size" = "$big_bytes" ] || fu_die "sendfile run $i: $size bytes"
 	sf+=("$(mbps "$size" "$secs")")
+	if [ -n "$PEER" ]; then
+		r=$(curl_time /dev/null "$PURL/$PEER_BIG_HASH/content")
+		read -r code _ size secs <<<"$r"
+		[ "$code" = 200 ] || fu_die "peer download run $i: HTTP $code"
+		[ "$size" = "$big_bytes" ] || fu_die "peer download run $i: $size bytes"
+		pdl+=("$(mbps "$size" "$secs")")
+		summary "peer download $i: ${pdl[-1]} MB/s"
+	fi
 	summary "download $i: ${dl[-1]} MB/s; nginx sendfile ${sf[-1]} MB/s"
 done
 DL_MBS=$(median "${dl[@]}")
+[ -z "$PEER" ] || PDL_MBS=$(median "${pdl[@]}")
 SF_MBS=$(median "${sf[@]}")
 rm -f "$CEIL/www/big.bin"
 
@@ -751,22 +1056,38 @@ if [ "$got" != "$rows" ] || [ "$tail_bytes" != ']\n' ]; then
 	fu_die "the list is incomplete: $got of $rows rows"
 fi
 rm -f "$FU_VAR/work/list.json"
+if [ -n "$PEER" ] && [ "$PEER_SQL" -eq 1 ]; then
+	# The same rows in the peer's table (same columns; its own hashes, so
+	# that repeated runs never collide), removed again on exit.
+	fu_log "3. list: loading $LIST_ROWS rows into the peer's database with SQL"
+	PEER_LIST_LOADED=1
+	psql_peer -c "INSERT INTO files (file_hash, file_name, file_type, file_size)
+	    SELECT md5('$nonce' || i) || md5('$nonce-' || i),
+	    'benchlist-$nonce-' || i || '.txt', 'text/plain', i
+	    FROM generate_series(1, $LIST_ROWS) AS i" -c 'VACUUM ANALYZE files' >/dev/null
+	peer_rows=$(psql_peer -tAc 'SELECT count(*) FROM files')
+	list_check peer-list "$PURL" "$peer_rows"
+fi
 li=()
 lirss=()
+pli=()
+plirss=()
 for i in $(seq 1 "$RUNS"); do
-	mem_begin
-	cpu_begin
-	r=$(curl_time /dev/null "$URL")
-	mem_end >"$RAW/list.$i.mem.txt"
-	cpu_end "$RAW/list.$i.mem.txt"
-	read -r code _ size secs <<<"$r"
-	[ "$code" = 200 ] || fu_die "list run $i: HTTP $code"
-	li+=("$(awk -v n="$rows" -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }')")
-	lirss+=("$M_SERVING")
-	summary "list run $i: $rows rows, $size bytes in $secs s: ${li[-1]} rows/s;" \
-	    "serving worker's peak RSS growth $M_SERVING KiB (largest of all $M_MAX KiB)"
-	cat "$RAW/list.$i.mem.txt" >>"$RES/summary.txt"
+	list_once list "$i" "$URL" "$rows" ours
+	li+=("$L_RPS")
+	lirss+=("$L_RSS")
+	[ -n "$PEER" ] || continue
+	[ "$PEER_SQL" -eq 1 ] || continue
+	list_once peer-list "$i" "$PURL" "$peer_rows" peer
+	pli+=("$L_RPS")
+	plirss+=("${L_RSS:-0}")
 done
+if [ -n "$PEER" ] && [ "$PEER_SQL" -eq 1 ]; then
+	PLI_OURS=$(median "${li[@]}") PLI_OURS_RSS=$(maxof "${lirss[@]}")
+	PLI_PEER=$(median "${pli[@]}")
+	PLI_PEER_RSS=$([ -z "$PEER_PIDS" ] || maxof "${plirss[@]}")
+	PLI_OURS_ROWS=$rows PLI_PEER_ROWS=$peer_rows
+fi
 LI_RPS=$(median "${li[@]}")
 LI_RSS=$(maxof "${lirss[@]}")
 [ "$HWM_RESET" -eq 1 ] ||
@@ -879,6 +1200,45 @@ r_list=$(ratio "$LI_RPS" 500000)
 res_list=$(atleast "$r_list" 1)
 [ "$LI_RSS" -le 8192 ] || res_list="MISS (RSS)"
 
+# peer_table: the side-by-side section of the table (with --peer).
+peer_table() {
+	local list_how
+
+	# prss KIB: ", RSS +N" when the growth was measured.
+	prss() {
+		[ -z "$1" ] || echo ", RSS $(kib "$1")"
+	}
+	if [ "$PEER_SQL" -eq 1 ]; then
+		list_how="$(fmt "$PLI_OURS_ROWS") / $(fmt "$PLI_PEER_ROWS") rows (loaded by SQL)"
+	else
+		list_how="$(fmt "$PLI_OURS_ROWS") / $(fmt "$PLI_PEER_ROWS") rows, uploaded through each API (no SQL access to the peer's database)"
+	fi
+	echo
+	echo "## Side by side with the peer at $PEER"
+	echo
+	echo "Each run of ours followed by the same run of the peer's: same wrk"
+	echo "connections ($CONNS), same content, the same $LARGE_MIB MiB file."
+	echo
+	echo "| figure | ours | peer | ours/peer |"
+	echo "|---|---|---|---|"
+	echo "| small uploads, 4 KiB $CONTENT, $CONNS conn | $(fmt "$UP_RPS")/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | $(fmt "$PUP_RPS")/s (p50 $(ms "$PUP_P50"), p99 $(ms "$PUP_P99"), non-201 $PUP_BAD) | $(ratio "$UP_RPS" "$PUP_RPS") |"
+	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")$([ "$GET_BAD" -eq 0 ] || echo ", errors $GET_BAD")) | $(fmt "$PGET_RPS") req/s (p99 $(ms "$PGET_P99")$([ "$PGET_BAD" -eq 0 ] || echo ", errors $PGET_BAD")) | $(ratio "$GET_RPS" "$PGET_RPS") |"
+	echo "| list, one GET, $list_how | $(fmt "$PLI_OURS") rows/s$(prss "$PLI_OURS_RSS") | $(fmt "$PLI_PEER") rows/s$(prss "$PLI_PEER_RSS") | $(ratio "$PLI_OURS" "$PLI_PEER") |"
+	echo "| large upload, $LARGE_MIB MiB, curl -F | $(fmt "$LU_MBS") MB/s$(prss "$LU_RSS") | $(fmt "$PLU_MBS") MB/s$(prss "$PLU_RSS") | $(ratio "$LU_MBS" "$PLU_MBS") |"
+	echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | $(fmt "$PDL_MBS") MB/s | $(ratio "$DL_MBS" "$PDL_MBS") |"
+	echo
+	echo "RSS: ours, the largest peak growth of a worker (the serving one for"
+	echo "the list); the peer's, of its processes in $([ -n "$PEER_PIDS" ] &&
+	    echo "$PEER_PIDS" || echo "--peer-pids (not given: not measured)")."
+	echo "What the reference peer (../shared/peers/README.md) does less per"
+	echo "upload: no fsync of the directory after the rename (ours fsyncs the"
+	echo "file and its directory before the row commits), no libmagic (its"
+	echo "file_type is the client's claim), and BLAKE2b-512 truncated to 64 hex"
+	echo "digits instead of BLAKE2b-256.  Both PostgreSQL clusters run with"
+	echo "fsync and synchronous_commit on; in the CPU lines below the peer's"
+	echo "processes are \"node\", and its PostgreSQL counts in \"postgres\"."
+}
+
 {
 	echo "# fileupload benchmark, $stamp"
 	echo
@@ -901,6 +1261,7 @@ res_list=$(atleast "$r_list" 1)
 	echo "| ↳ vs the same upload to nginx -> null FastCGI | | $(fmt "$NULL_LU_MBS") MB/s | $(ratio "$LU_MBS" "$NULL_LU_MBS") | | |"
 	echo "| ↳ vs $LARGE_MIB MiB write + fsync (dd) | | $(fmt "$DD_MBS") MB/s | $(ratio "$LU_MBS" "$DD_MBS") | | |"
 	echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | nginx sendfile $(fmt "$SF_MBS") MB/s | $r_dl | >= 0.90 | $res_dl |"
+	[ -z "$PEER" ] || peer_table
 	echo
 	echo "Medians of $RUNS run(s); RSS: the largest peak growth over the runs."
 	echo "MB = 10^6 bytes.  Each run's values: summary.txt; raw outputs: raw/."
@@ -908,10 +1269,12 @@ res_list=$(atleast "$r_list" 1)
 	echo "CPU during the first run of each (1.00 = one core busy for the whole run;"
 	echo "\"other\" names the busiest processes that are not part of the stack):"
 	echo
-	for n in uploads null-uploads get null-fastcgi nginx-return large-upload list; do
+	for n in uploads null-uploads get null-fastcgi nginx-return large-upload list \
+	    ${PEER:+peer-uploads peer-get peer-large-upload peer-list}; do
 		f=$RAW/$n.1.txt
 		[ -f "$f" ] || f=$RAW/$n.1.mem.txt
-		printf '    %-13s %s\n' "$n" "$(grep -h '^cpu:' "$f" | head -n 1)"
+		[ -f "$f" ] || continue
+		printf '    %-17s %s\n' "$n" "$(grep -h '^cpu:' "$f" | head -n 1)"
 	done
 } >"$RES/table.md"
 
