@@ -323,7 +323,7 @@ sc_entrypoint_defaults() {
 		    echo "$pid"
 	done | wc -l)
 	check_eq "workers, 4 per core" "$(($(nproc) * 4))" "$n"
-	check_eq "uploads stream (buffering off)" 1 \
+	check_eq "bodies stream, in both locations (buffering off)" 2 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	ept_record
 	kill -TERM "$EPT_PID"
