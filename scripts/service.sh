@@ -124,20 +124,42 @@ fu_nginx_body_limit() {
 	fi
 }
 
+# fu_client_body_timeout STALL: nginx's client_body_timeout for an
+# UPLOAD_STALL_TIMEOUT of STALL seconds (default 60, the worker's): 5 s
+# longer, so that the worker's 408 comes first.
+fu_client_body_timeout() {
+	local s=${1:-60} n
+
+	n=$s
+	while [ "${n#0}" != "$n" ]; do
+		n=${n#0}
+	done
+	case $n in
+	'' | *[!0-9]*) n=0 ;;
+	esac
+	if [ "${#n}" -gt 5 ] || [ "$n" -lt 1 ] || [ "$n" -gt 86400 ]; then
+		fu_die "UPLOAD_STALL_TIMEOUT=$s is not a number of seconds (1-86400)"
+	fi
+	echo "$((n + 5))s"
+}
+
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
-# (off).
+# (off), UPLOAD_STALL_TIMEOUT (60).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240}
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt
+
+	cbt=$(fu_client_body_timeout "${UPLOAD_STALL_TIMEOUT:-}") || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
 	    SOCKET="$FU_SOCKET" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
-	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}"
+	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
+	    CLIENT_BODY_TIMEOUT="$cbt"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
 	    LISTEN="$FU_LISTEN" SOCKET="$FU_SOCKET" \
 	    LOCATIONS_CONF="$c/fileupload-locations.conf"

@@ -48,6 +48,25 @@ dup_or_null(const char *s)
 	return p;
 }
 
+/*
+ * A number from the environment in [min, max], def when unset.  Returns 0,
+ * or -1 with "NAME=value is not <what> (min-max)" in err.
+ */
+static int
+env_number(const char *name, uint64_t min, uint64_t max, uint64_t def,
+    const char *what, uint64_t *out, char *err, size_t errlen)
+{
+	const char	*v = env(name);
+
+	*out = def;
+	if (v != NULL && parse_u64(v, min, max, out) == -1) {
+		snprintf(err, errlen, "%s=%.64s is not %s (%llu-%llu)", name, v,
+		    what, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
 /* base + "/" + leaf, without doubling the slash. */
 static char *
 join(const char *base, const char *leaf)
@@ -75,24 +94,26 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		    "(the only supported value is postgresql)", v);
 		return -1;
 	}
-	cfg->db_port = DEFAULT_DB_PORT;
-	if ((v = env("DB_PORT")) != NULL) {
-		if (parse_u64(v, 1, 65535, &n) == -1) {
-			snprintf(err, errlen, "DB_PORT=%.64s is not a port "
-			    "number (1-65535)", v);
-			return -1;
-		}
-		cfg->db_port = (unsigned)n;
-	}
-	cfg->max_upload_size = CFG_DEFAULT_MAX_UPLOAD;
-	if ((v = env("MAX_UPLOAD_SIZE")) != NULL) {
-		if (parse_u64(v, 1, INT64_MAX, &n) == -1) {
-			snprintf(err, errlen, "MAX_UPLOAD_SIZE=%.64s is not a "
-			    "byte count (1-%lld)", v, (long long)INT64_MAX);
-			return -1;
-		}
-		cfg->max_upload_size = n;
-	}
+	if (env_number("DB_PORT", 1, 65535, DEFAULT_DB_PORT, "a port number",
+	    &n, err, errlen) == -1)
+		return -1;
+	cfg->db_port = (unsigned)n;
+	if (env_number("MAX_UPLOAD_SIZE", 1, INT64_MAX, CFG_DEFAULT_MAX_UPLOAD,
+	    "a byte count", &cfg->max_upload_size, err, errlen) == -1)
+		return -1;
+	if (env_number("UPLOAD_MIN_RATE", 0, CFG_MAX_MIN_RATE,
+	    CFG_DEFAULT_MIN_RATE, "a rate in bytes per second",
+	    &cfg->body_rules.min_rate, err, errlen) == -1)
+		return -1;
+	if (env_number("UPLOAD_RATE_WINDOW", 1, CFG_MAX_SECONDS,
+	    CFG_DEFAULT_RATE_WINDOW, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->body_rules.window_ms = n * 1000;
+	if (env_number("UPLOAD_STALL_TIMEOUT", 1, CFG_MAX_SECONDS,
+	    CFG_DEFAULT_STALL, "a number of seconds", &n, err, errlen) == -1)
+		return -1;
+	cfg->body_rules.stall_ms = n * 1000;
 
 	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */

@@ -7,7 +7,15 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "ratelimit.h"
+
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
+/* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
+#define CFG_DEFAULT_MIN_RATE	1024
+#define CFG_DEFAULT_RATE_WINDOW	30	/* seconds */
+#define CFG_DEFAULT_STALL	60	/* seconds */
+#define CFG_MAX_SECONDS		86400
+#define CFG_MAX_MIN_RATE	(1ULL << 30)
 
 struct config {
 	char		*db_user;	/* NULL: libpq's default */
@@ -21,6 +29,12 @@ struct config {
 	uint64_t	 max_upload_size;
 	char		*write_token;	/* FILEUPLOAD_TOKEN, NULL: writes open */
 	char		*read_token;	/* FILEUPLOAD_READ_TOKEN, NULL: reads open */
+	/*
+	 * How slowly a request body may arrive: UPLOAD_MIN_RATE (bytes/s,
+	 * 0: no minimum) over UPLOAD_RATE_WINDOW seconds, and no wait for a
+	 * byte longer than UPLOAD_STALL_TIMEOUT seconds.
+	 */
+	struct rate_rules body_rules;
 };
 
 /*

@@ -252,33 +252,36 @@ is_json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Reads a small body whole; NULL with *status set when it cannot. */
+/* Reads a small body whole; NULL with *o set when it cannot. */
 static char *
-read_small_body(struct request *r, size_t max, size_t *len, int *status)
+read_small_body(struct request *r, size_t max, size_t *len,
+    struct outcome *o)
 {
+	static const struct outcome too_large = { 413, "body too large" };
+	static const struct outcome no_memory = { 500, "out of memory" };
 	char	*buf;
 	ssize_t	 n;
 
 	*len = 0;
 	if (r->has_length && r->content_length > max) {
-		*status = 413;
+		*o = too_large;
 		return NULL;
 	}
 	if ((buf = malloc(max + 1)) == NULL) {
-		*status = 500;
+		*o = no_memory;
 		return NULL;
 	}
 	while ((n = request_read(r, buf + *len, max + 1 - *len)) > 0) {
 		*len += n;
 		if (*len > max) {
 			free(buf);
-			*status = 413;
+			*o = too_large;
 			return NULL;
 		}
 	}
 	if (n == -1) {
 		free(buf);
-		*status = 400;
+		*o = outcome_body(r->body_error);
 		return NULL;
 	}
 	buf[*len] = '\0';
@@ -290,23 +293,20 @@ handle_update(struct app *app, struct request *r, const char *hash)
 {
 	struct json_update	 upd;
 	struct meta		 m;
+	struct outcome		 o;
 	enum db_error		 err;
 	char			 why[256];
 	char			*body;
 	size_t			 len;
-	int			 status;
 
 	(void)app;
+	/* An answer before the body's end: request_finish drops the rest. */
 	if (!is_json_type(r->content_type)) {
-		request_drain(r);
 		http_error(r, 415, "body must be application/json");
 		return;
 	}
-	if ((body = read_small_body(r, PUT_BODY_MAX, &len, &status)) == NULL) {
-		request_drain(r);
-		http_error(r, status, status == 413 ? "body too large" :
-		    status == 400 ? "the request body ended early" :
-		    "out of memory");
+	if ((body = read_small_body(r, PUT_BODY_MAX, &len, &o)) == NULL) {
+		answer(r, o);
 		return;
 	}
 	switch (json_parse_update(body, len, &upd, why, sizeof(why))) {
@@ -462,7 +462,6 @@ const size_t handler_nroutes = sizeof(handler_routes) /
 static void
 answer_no_route(struct request *r, const struct route_match *m)
 {
-	request_drain(r);
 	switch (m->status) {
 	case 400:
 		http_error(r, 400, "file hash must be 64 hex digits");
@@ -489,7 +488,6 @@ handle_request(struct app *app, struct request *r)
 	memcpy(r->hash, m.hash, sizeof(r->hash));
 	if (!auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
 	    m.route->access)) {
-		request_drain(r);
 		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "
 		    "token\",\"status\":401}", "WWW-Authenticate",
 		    "Bearer realm=\"fileupload\"");

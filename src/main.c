@@ -3,6 +3,7 @@
  * only: configuration, log, storage, libmagic and the database, then the
  * accept loop handing each request to the router.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,12 @@ install_signals(void)
 {
 	struct sigaction	 sa;
 
-	/* SA_RESTART: the request in hand reads and writes on, undisturbed. */
+	/*
+	 * SA_RESTART: the request in hand reads and writes on, undisturbed.
+	 * Not so a read under SO_RCVTIMEO (request.c), which a signal fails
+	 * with EINTR whatever the flag: these signals are held back while a
+	 * request is in hand (main), and the hash thread blocks all.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
@@ -97,6 +103,7 @@ main(int argc, char *argv[])
 	struct app	 app;
 	struct request	 req;
 	FCGX_Request	 fcgx;
+	sigset_t	 held, unheld;
 	char		 err[512], *logpath;
 
 	(void)argv;
@@ -133,22 +140,30 @@ main(int argc, char *argv[])
 		log_warnx("database not reachable yet: %s", db_last_error());
 
 	install_signals();
+	sigemptyset(&held);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGHUP);
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
 		fatalx("FastCGI initialisation failed");
 	log_info("worker ready");
 	while (!stopping && FCGX_Accept_r(&fcgx) == 0) {
 		busy = 1;
+		/* Per thread: each request's thread will hold them back alike. */
+		pthread_sigmask(SIG_BLOCK, &held, &unheld);
 		if (reopen_log) {
 			reopen_log = 0;
 			if (log_open(logpath) == -1)
 				log_warn("reopen %s", logpath);
 		}
-		request_init(&req, &fcgx);
+		request_init(&req, &fcgx, &cfg.body_rules);
 		handle_request(&app, &req);
 		request_log(&req);
 		log_set_request_id(NULL);
-		FCGX_Finish_r(&fcgx);
+		request_finish(&req);
+		/* One held back is handled here: busy, so it only marks. */
+		pthread_sigmask(SIG_SETMASK, &unheld, NULL);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY)
 			sweep(app.store);
 		busy = 0;

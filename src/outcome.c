@@ -20,6 +20,14 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	[STORE_ERR_EXISTS] = { 507, "storage is not writable" },
 };
 
+static const struct outcome body_outcomes[] = {
+	[BODY_OK] = { 500, "request body error" },
+	[BODY_BROKEN] = { 400, "the request body ended early" },
+	[BODY_STALLED] = { 408, "the request body stalled" },
+	[BODY_TOO_SLOW] = { 408, "the request body came slower than the "
+	    "minimum rate" },
+};
+
 struct outcome
 outcome_db(enum db_error err, const char *what)
 {
@@ -40,4 +48,11 @@ outcome_store(enum store_error err, const char *what)
 	if (o.status >= 500 && what != NULL)
 		log_warn("%s", what);
 	return o;
+}
+
+struct outcome
+outcome_body(enum body_error err)
+{
+	return body_outcomes[(unsigned)err <
+	    sizeof(body_outcomes) / sizeof(body_outcomes[0]) ? err : BODY_OK];
 }

@@ -1,5 +1,5 @@
 /*
- * The one place where a database or store error becomes HTTP: its status
+ * The one place where a database, store or request body error becomes HTTP: its status
  * and the client's error text.  A 5xx is logged with what the caller was
  * doing, since the client learns no more than the text.
  */
@@ -7,6 +7,7 @@
 #define OUTCOME_H
 
 #include "db.h"
+#include "request.h"
 #include "store.h"
 
 struct outcome {
@@ -21,5 +22,7 @@ struct outcome {
 struct outcome	outcome_db(enum db_error, const char *what);
 /* The answer to a store error; for a 5xx, what and errno are logged. */
 struct outcome	outcome_store(enum store_error, const char *what);
+/* The answer to a body that could not be read (request_read's -1). */
+struct outcome	outcome_body(enum body_error);
 
 #endif

@@ -1,6 +1,11 @@
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -49,8 +54,26 @@ body_framed(const struct request *r)
 	    proto[5] <= '9');
 }
 
+/*
+ * After an answer given before the body's end, how long the rest of what
+ * nginx sent is read and dropped before the connection is closed.  nginx
+ * stops sending and closes its side as soon as it has the whole answer, so
+ * this is milliseconds in practice; it only bounds a peer that would not.
+ */
+#define LINGER_MS	1000
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
-request_init(struct request *r, FCGX_Request *fcgx)
+request_init(struct request *r, FCGX_Request *fcgx,
+    const struct rate_rules *rules)
 {
 	const char	*v;
 	unsigned char	 rnd[16];
@@ -60,6 +83,7 @@ request_init(struct request *r, FCGX_Request *fcgx)
 	r->fcgx = fcgx;
 	r->in = fcgx->in;
 	r->out = fcgx->out;
+	ratelimit_init(&r->rate, rules);
 	r->method = param_or_empty(r, "REQUEST_METHOD");
 	r->path = request_param(r, "DOCUMENT_URI");
 	if (r->path == NULL)
@@ -85,34 +109,155 @@ request_init(struct request *r, FCGX_Request *fcgx)
 	log_set_request_id(r->id);
 }
 
+/*
+ * How a stall is noticed while the worker is blocked in a read: libfcgi
+ * reads the FastCGI connection with plain blocking read(2)s (FCGX_GetStr),
+ * so the connection gets a receive timeout (SO_RCVTIMEO) of the stall
+ * timeout.  A read that waits that long fails with EAGAIN in the kernel;
+ * libfcgi then marks the stream in error, and the upload answers 408.  No
+ * alarm or signal is involved (they are per process, not per request), so
+ * the same holds with one request per thread.  SO_RCVTIMEO also makes a
+ * signal interrupt the read instead of restarting it: main blocks its
+ * signals while a request is in hand.
+ *
+ * The minimum rate cannot be a socket option: a client sending a byte a
+ * second never lets a read time out.  It is kept in the read loop instead
+ * (ratelimit.h): the body is read piece by piece, each piece what libfcgi
+ * already holds or, when it holds nothing, one byte (the read that may
+ * wait), so every arrival from the client is counted and judged, while a
+ * fast body is still read in full chunks.  A client under the minimum is
+ * therefore cut at its first arrival after a window, or by the stall
+ * timeout if nothing arrives.
+ */
+static void
+set_stall_timeout(struct request *r, uint64_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(r->fcgx->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1)
+		log_warn("SO_RCVTIMEO on the FastCGI connection");
+	else
+		r->timeout_set = ms > 0;
+}
+
+/* Bytes of stdin libfcgi has read from the connection but not handed out. */
+static size_t
+fcgx_buffered(const FCGX_Stream *in)
+{
+	return in->stop > in->rdNext ? (size_t)(in->stop - in->rdNext) : 0;
+}
+
+static ssize_t
+read_failed(struct request *r, enum body_error e)
+{
+	r->body_error = e;
+	return -1;
+}
+
 ssize_t
 request_read(struct request *r, char *buf, size_t len)
 {
-	int	 n;
+	size_t		 got = 0, want;
+	uint64_t	 t = 0;
+	int		 n, err = 0;
+	bool		 waits;
 
+	if (r->body_error != BODY_OK)
+		return -1;
 	if (r->has_length) {
 		if (r->body_read >= r->content_length)
 			return 0;
 		if (len > r->content_length - r->body_read)
 			len = r->content_length - r->body_read;
 	}
-	n = FCGX_GetStr(buf, (int)len, r->in);
-	if (n < 0 || FCGX_GetError(r->in) != 0)
-		return -1;
-	/* A body shorter than its Content-Length: the client went away. */
-	if (n == 0 && r->has_length)
-		return -1;
-	r->body_read += n;
-	return n;
+	if (!r->timeout_set && r->rate.rules.stall_ms > 0)
+		set_stall_timeout(r, r->rate.rules.stall_ms);
+	while (got < len && !r->body_ended) {
+		want = fcgx_buffered(r->in);
+		if ((waits = want == 0))
+			want = 1;
+		if (want > len - got)
+			want = len - got;
+		if (want > INT32_MAX)
+			want = INT32_MAX;
+		if (waits)
+			t = now_ms();
+		ratelimit_begin(&r->rate, t);
+		n = FCGX_GetStr(buf + got, (int)want, r->in);
+		if (waits)
+			t = now_ms();
+		if (n < 0 || (err = FCGX_GetError(r->in)) != 0)
+			return read_failed(r, n >= 0 && (err == EAGAIN ||
+			    err == EWOULDBLOCK) ? BODY_STALLED : BODY_BROKEN);
+		got += n;
+		r->body_read += n;
+		if ((size_t)n < want) {
+			r->body_ended = true;
+			/* Shorter than its Content-Length: the client went away. */
+			if (r->has_length && r->body_read < r->content_length)
+				return read_failed(r, BODY_BROKEN);
+		}
+		switch (ratelimit_end(&r->rate, t, n)) {
+		case RATE_OK:
+			break;
+		case RATE_STALLED:
+			return read_failed(r, BODY_STALLED);
+		case RATE_TOO_SLOW:
+			return read_failed(r, BODY_TOO_SLOW);
+		}
+	}
+	return got;
 }
 
-void
-request_drain(struct request *r)
+bool
+request_body_pending(const struct request *r)
 {
-	char	 buf[16384];
+	if (r->has_length)
+		return r->body_read < r->content_length;
+	return !r->length_missing && !r->body_ended;
+}
 
-	while (request_read(r, buf, sizeof(buf)) > 0)
+/* Shuts our side, then drops what comes until nginx closes, LINGER_MS at most. */
+static void
+linger(int fd)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	char		 trash[4096];
+	uint64_t	 end = now_ms() + LINGER_MS, now;
+
+	if (shutdown(fd, SHUT_WR) == -1)
+		return;
+	while ((now = now_ms()) < end && poll(&pfd, 1, (int)(end - now)) > 0 &&
+	    read(fd, trash, sizeof(trash)) > 0)
 		;
+}
+
+/*
+ * libfcgi's own close (OS_Close) shuts the connection for writing and then
+ * reads until the peer closes, each wait up to 2 s: with a body still
+ * trickling in, that read could go on for as long as the client sends.  So
+ * when the body was not read to its end, the answer is completed here, the
+ * lingering is bounded (linger), and libfcgi is told to close without its
+ * own (FCGX_Detach).  Such a connection is never kept for another request:
+ * its next record would be the rest of this body.
+ */
+void
+request_finish(struct request *r)
+{
+	FCGX_Request	*f = r->fcgx;
+
+	if (request_body_pending(r)) {
+		f->keepConnection = 0;
+		FCGX_FClose(f->err);
+		FCGX_FClose(f->out);	/* the answer and END_REQUEST */
+		linger(f->ipcFd);
+		FCGX_Detach(f);
+	} else if (r->timeout_set)
+		set_stall_timeout(r, 0);	/* a kept connection waits freely */
+	FCGX_Finish_r(f);
 }
 
 void

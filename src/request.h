@@ -11,8 +11,17 @@
 #include <fcgiapp.h>
 
 #include "hash.h"
+#include "ratelimit.h"
 
 #define REQUEST_ID_MAX	64
+
+/* Why request_read returned -1. */
+enum body_error {
+	BODY_OK,
+	BODY_BROKEN,		/* the client went away, or the stream broke */
+	BODY_STALLED,		/* no byte for the stall timeout */
+	BODY_TOO_SLOW,		/* below the minimum rate over a window */
+};
 
 struct request {
 	FCGX_Request	*fcgx;
@@ -32,6 +41,10 @@ struct request {
 	 */
 	bool		 length_missing;
 	uint64_t	 body_read;	/* bytes of body read so far */
+	bool		 body_ended;	/* FastCGI's stdin ended */
+	enum body_error	 body_error;	/* set when request_read fails */
+	struct ratelimit rate;		/* the body's rate and stall rules */
+	bool		 timeout_set;	/* the connection has SO_RCVTIMEO */
 	char		 id[REQUEST_ID_MAX + 1];
 	int		 status;	/* the status sent, 0 before */
 	uint64_t	 bytes_out;	/* body bytes sent */
@@ -39,17 +52,28 @@ struct request {
 	struct timespec	 start;
 };
 
-/* Reads the parameters of an accepted request.  Never fails. */
-void		 request_init(struct request *, FCGX_Request *);
+/*
+ * Reads the parameters of an accepted request; its body will be read under
+ * rules.  Never fails.
+ */
+void		 request_init(struct request *, FCGX_Request *,
+		    const struct rate_rules *rules);
 /* A FastCGI parameter, or NULL. */
 const char	*request_param(const struct request *, const char *name);
 /*
- * Reads up to len body bytes.  Returns the count, 0 at the end of the body,
- * -1 when the client went away or the stream broke.
+ * Reads len body bytes, fewer only at the end of the body.  Returns the
+ * count, 0 at the end of the body, -1 with r->body_error set when the
+ * client went away, the stream broke, or the body came too slowly (the
+ * rules of request_init).  After -1 every call returns -1.
  */
 ssize_t		 request_read(struct request *, char *buf, size_t len);
-/* Reads and drops what is left of the body, so the connection stays usable. */
-void		 request_drain(struct request *);
+/* True when body bytes may still be on their way (not read to the end). */
+bool		 request_body_pending(const struct request *);
+/*
+ * Ends the request (FCGX_Finish_r): the answer goes out whole.  The rest of
+ * a body not read to its end is never waited for.
+ */
+void		 request_finish(struct request *);
 /* Writes the request's log line (method, path, status, bytes, duration, hash). */
 void		 request_log(const struct request *);
 

@@ -141,7 +141,7 @@ stream_body(struct upload *u, struct mp_parser *mp)
 	for (;;) {
 		buf = hashpipe_buffer();
 		if ((n = request_read(r, buf, READ_CHUNK)) == -1) {
-			rc = fail(u, 400, "the request body ended early");
+			rc = fail_with(u, outcome_body(r->body_error));
 			break;
 		}
 		if (n == 0)
@@ -261,8 +261,11 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 		answer_created(&u);
 		return;
 	}
-	/* nginx must be able to send the whole body before it reads an answer. */
-	request_drain(r);
+	/*
+	 * An error before the body's end is answered at once: nginx passes
+	 * the answer on and stops sending the body, and request_finish drops
+	 * what is on its way instead of waiting for it.
+	 */
 	if (u.status == 403) {
 		char	 location[ROUTER_LOCATION_MAX];
 

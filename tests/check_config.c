@@ -15,6 +15,7 @@ static const char *const vars[] = {
 	"DB_TYPE", "DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME",
 	"ROOT_DIR", "LOG_DIR", "DATA_DIR", "MAX_UPLOAD_SIZE",
 	"FILEUPLOAD_TOKEN", "FILEUPLOAD_READ_TOKEN",
+	"UPLOAD_MIN_RATE", "UPLOAD_RATE_WINDOW", "UPLOAD_STALL_TIMEOUT",
 };
 
 static void
@@ -79,6 +80,9 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(cfg.db_name);
 	ck_assert_ptr_null(cfg.write_token);
 	ck_assert_ptr_null(cfg.read_token);
+	ck_assert_uint_eq(cfg.body_rules.min_rate, 1024);
+	ck_assert_uint_eq(cfg.body_rules.window_ms, 30000);
+	ck_assert_uint_eq(cfg.body_rules.stall_ms, 60000);
 	config_free(&cfg);
 }
 END_TEST
@@ -290,6 +294,29 @@ START_TEST(test_override_max_upload)
 }
 END_TEST
 
+START_TEST(test_override_body_rules)
+{
+	struct config	 cfg;
+
+	set("UPLOAD_MIN_RATE", "0");
+	set("UPLOAD_RATE_WINDOW", "1");
+	set("UPLOAD_STALL_TIMEOUT", "86400");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.body_rules.min_rate, 0);
+	ck_assert_uint_eq(cfg.body_rules.window_ms, 1000);
+	ck_assert_uint_eq(cfg.body_rules.stall_ms, 86400000);
+	config_free(&cfg);
+	set("UPLOAD_MIN_RATE", "1073741824");
+	set("UPLOAD_RATE_WINDOW", "86400");
+	set("UPLOAD_STALL_TIMEOUT", "007");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.body_rules.min_rate, 1ULL << 30);
+	ck_assert_uint_eq(cfg.body_rules.window_ms, 86400000);
+	ck_assert_uint_eq(cfg.body_rules.stall_ms, 7000);
+	config_free(&cfg);
+}
+END_TEST
+
 /* --- refused values --- */
 
 START_TEST(test_bad_db_type)
@@ -350,6 +377,34 @@ START_TEST(test_bad_max_upload)
 		set("MAX_UPLOAD_SIZE", bad[i]);
 		load_fails("MAX_UPLOAD_SIZE");
 		load_fails(bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_body_rules)
+{
+	static const struct {
+		const char	*name, *value;
+	} bad[] = {
+		{ "UPLOAD_MIN_RATE", "-1" },
+		{ "UPLOAD_MIN_RATE", "1k" },
+		{ "UPLOAD_MIN_RATE", "1073741825" },
+		{ "UPLOAD_MIN_RATE", "1.5" },
+		{ "UPLOAD_RATE_WINDOW", "0" },
+		{ "UPLOAD_RATE_WINDOW", "86401" },
+		{ "UPLOAD_RATE_WINDOW", "30s" },
+		{ "UPLOAD_STALL_TIMEOUT", "0" },
+		{ "UPLOAD_STALL_TIMEOUT", "86401" },
+		{ "UPLOAD_STALL_TIMEOUT", " 60" },
+		{ "UPLOAD_STALL_TIMEOUT", "99999999999999999999" },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		clean_env();
+		set(bad[i].name, bad[i].value);
+		load_fails(bad[i].name);
+		load_fails(bad[i].value);
 	}
 }
 END_TEST
@@ -482,6 +537,7 @@ config_suite(void)
 	tcase_add_test(tc, test_override_empty_password);
 	tcase_add_test(tc, test_override_ports);
 	tcase_add_test(tc, test_override_max_upload);
+	tcase_add_test(tc, test_override_body_rules);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");
@@ -490,6 +546,7 @@ config_suite(void)
 	tcase_add_test(tc, test_bad_db_type_long);
 	tcase_add_test(tc, test_bad_db_port);
 	tcase_add_test(tc, test_bad_max_upload);
+	tcase_add_test(tc, test_bad_body_rules);
 	tcase_add_test(tc, test_bad_first_wins);
 	suite_add_tcase(s, tc);
 

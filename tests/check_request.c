@@ -42,6 +42,7 @@ setup(void)
 START_TEST(test_framing)
 {
 	const struct framing_case *c = &cases[_i];
+	const struct rate_rules rules = { 1024, 30000, 60000 };
 	char		 proto[64], length[64], te[64], *env[4];
 	FCGX_Request	 f;
 	struct request	 r;
@@ -62,7 +63,7 @@ START_TEST(test_framing)
 	env[n] = NULL;
 	memset(&f, 0, sizeof(f));
 	f.envp = env;
-	request_init(&r, &f);
+	request_init(&r, &f, &rules);
 	ck_assert_msg(r.has_length == c->has_length &&
 	    r.length_missing == c->length_missing,
 	    "case %d: has_length %d length_missing %d", _i, r.has_length,

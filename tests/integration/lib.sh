@@ -271,3 +271,72 @@ summary() {
 	fi
 	printf '%d passed, %d failed\n' "$IT_PASSED" "$IT_FAILED"
 }
+
+# ---------------------------------------------------------- slow clients
+
+# slow_request METHOD PATH SECONDS [HEADER...]: one request over a raw
+# connection (bash's /dev/tcp, no client library in the way): its headers,
+# with a multipart Content-Type and a Content-Length of 1 MB, then the start
+# of an upfile part named $SLOW_NAME (slow.bin) and one byte every
+# $SLOW_EVERY seconds (0.2) for SECONDS at most, while the answer is
+# awaited.  Sets
+#	SLOW_STATUS	the status line's code ("000" when none came)
+#	SLOW_MS		milliseconds from the end of the headers to the
+#			status line (the whole wait when none came)
+#	$IT_TMP/slow.headers, $IT_TMP/slow.body	the answer
+# Calls may run in subshells at the same time when SLOW_OUT names a
+# prefix of their own for those files (default $IT_TMP/slow).
+# shellcheck disable=SC2034  # SLOW_STATUS and SLOW_MS are for the caller
+slow_request() {
+	local method=$1 path=$2 secs=$3 fd writer line t0 t1 len=0 i
+	local out=${SLOW_OUT:-$IT_TMP/slow} every=${SLOW_EVERY:-0.2}
+	local name=${SLOW_NAME:-slow.bin}
+	shift 3
+	SLOW_STATUS=000
+	: >"$out.headers"
+	: >"$out.body"
+	exec {fd}<>"/dev/tcp/${FU_LISTEN%:*}/${FU_LISTEN##*:}"
+	{
+		printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n' \
+		    "$method" "$path" "$FU_LISTEN"
+		printf 'Content-Type: multipart/form-data; boundary=slowb\r\n'
+		printf 'Content-Length: 1048576\r\n'
+		for i in "$@"; do
+			printf '%s\r\n' "$i"
+		done
+		printf '\r\n'
+	} >&"$fd"
+	t0=$EPOCHREALTIME
+	(
+		nap=
+		trap 'exit 0' PIPE
+		trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM
+		printf -- '--slowb\r\nContent-Disposition: form-data; name="upfile"; filename="%s"\r\n\r\n' "$name"
+		end=$((SECONDS + secs))
+		while [ "$SECONDS" -lt "$end" ]; do
+			printf x
+			sleep "$every" &
+			nap=$!
+			wait "$nap"
+		done
+	) 1>&"$fd" 2>/dev/null &
+	writer=$!
+	if IFS= read -r -t "$((secs + 5))" -u "$fd" line; then
+		t1=$EPOCHREALTIME
+		SLOW_STATUS=$(printf '%s\n' "$line" | cut -d' ' -f2)
+		while IFS= read -r -t 5 -u "$fd" line && [ "$line" != $'\r' ]; do
+			printf '%s\n' "$line" >>"$out.headers"
+			case ${line,,} in
+			content-length:*) len=${line#*:}; len=${len//[!0-9]/} ;;
+			esac
+		done
+		[ "$len" -eq 0 ] ||
+		    head -c "$len" <&"$fd" >"$out.body" 2>/dev/null || true
+	else
+		t1=$EPOCHREALTIME
+	fi
+	SLOW_MS=$(((${t1/./} - ${t0/./}) / 1000))
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+	exec {fd}>&-
+}

@@ -226,7 +226,7 @@ sc_upload_malformed_multipart_400() {
 # with a Content-Length and chunked.
 sc_upload_request_buffering_on() {
 	local f=$IT_TMP/buffered.bin h
-	check_eq "by default the upload location streams" 1 \
+	check_eq "by default both locations stream" 2 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$FU_VAR/conf/fileupload-locations.conf" || true)"
 	REQUEST_BUFFERING=on restart_nginx
 	check_eq "both locations buffer" 2 \

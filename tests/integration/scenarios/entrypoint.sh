@@ -138,9 +138,11 @@ ept_wait_exit() {
 ept_ready() {
 	fu_ready "$1" "$EPT_URL" ept_output
 }
-# The entrypoint's output while it runs.
+# The entrypoint's output while it runs (the file may not be there yet:
+# the background shell makes it).
 ept_output() {
-	kill -0 "$EPT_PID" 2>/dev/null && cat "$EPT/out"
+	kill -0 "$EPT_PID" 2>/dev/null || return 1
+	cat "$EPT/out" 2>/dev/null || true
 }
 
 ept_show_output() {
@@ -323,7 +325,7 @@ sc_entrypoint_defaults() {
 		    echo "$pid"
 	done | wc -l)
 	check_eq "workers, 4 per core" "$(($(nproc) * 4))" "$n"
-	check_eq "uploads stream (buffering off)" 1 \
+	check_eq "bodies stream, in both locations (buffering off)" 2 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	ept_record
 	kill -TERM "$EPT_PID"
