@@ -57,6 +57,20 @@ fu_own() {
 	[ "$(stat -c %U:%G "$1")" = "$2" ] || chown "$2" "$1"
 }
 
+# nginx's logs left by a run as root belong to root (or, after a reopen, to
+# nginx's user): a run as another user could not open them.  The directory
+# is ours, so they are moved aside, kept, rather than refused.
+fu_logs_writable() {
+	local f
+
+	for f in "${FU_LOG_DIR%/}"/nginx-error.log "${FU_LOG_DIR%/}"/nginx-access.log; do
+		if [ -e "$f" ] && [ ! -w "$f" ]; then
+			fu_log "$f is not writable by $(id -un): moved to $f.$(date +%s)"
+			mv "$f" "$f.$(date +%s)"
+		fi
+	done
+}
+
 # Creates the directories of the layout.  As root, only the top ones get
 # owners and modes, never what is stored below them.
 fu_prepare_dirs() {
@@ -74,6 +88,7 @@ fu_prepare_dirs() {
 		for d in "$FU_RUN_DIR" "$FU_DATA_DIR" "$FU_LOG_DIR"; do
 			[ -w "$d" ] || fu_die "$d is not writable by $(id -un)"
 		done
+		fu_logs_writable
 		return 0
 	fi
 	fu_nginx_user

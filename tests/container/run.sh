@@ -17,7 +17,8 @@
 #    same bytes, passes its health check, reopens its logs on SIGHUP and
 #    stops with status 0 on "podman stop"; then again on the same volumes
 #    with only the capabilities it documents (--cap-drop ALL --cap-add
-#    ...): the file is still there and the same steps hold; then with
+#    ...): the file is still there and the same steps hold; then as the
+#    fileupload user (--user); then with
 #    workers that cannot start: it exits 1 at once, saying why.
 # 4. The README's "The image alone" commands, as written (podman for
 #    docker; see readme_cmd for the only substitutions), and its "Docker
@@ -343,6 +344,19 @@ if ct_ready "ct-mincaps-$$" 60; then
 else
 	not_ok "documented capabilities only: ready, health 200" \
 	    "$(podman logs "ct-mincaps-$$" 2>&1 | tail -n 15)"
+fi
+
+# 2b. As the fileupload user (the README's "--user fileupload"), on the
+# same volumes: no root at all in the container.
+ct_run "ct-user-$$" --user fileupload --env FILEUPLOAD_RUN_DIR=/tmp/fileupload
+if ct_ready "ct-user-$$" 60; then
+	ok "as the fileupload user: ready, health 200"
+	head -c 50000 /dev/urandom >"$CT_TMP/three.bin"
+	ct_serves "as the fileupload user" "$CT_TMP/three.bin"
+	ct_stops "ct-user-$$"
+else
+	not_ok "as the fileupload user: ready, health 200" \
+	    "$(podman logs "ct-user-$$" 2>&1 | tail -n 15)"
 fi
 
 # 3. Workers that cannot start (a data volume whose tmp/ is a file, which
