@@ -143,19 +143,13 @@ fu_nginx_body_limit() {
 # UPLOAD_STALL_TIMEOUT of STALL seconds (default 60, the worker's): 5 s
 # longer, so that the worker's 408 comes first.
 fu_client_body_timeout() {
-	local s=${1:-60} n
+	local s=${1:-60}
 
-	n=$s
-	while [ "${n#0}" != "$n" ]; do
-		n=${n#0}
-	done
-	case $n in
-	'' | *[!0-9]*) n=0 ;;
-	esac
-	if [ "${#n}" -gt 5 ] || [ "$n" -lt 1 ] || [ "$n" -gt 86400 ]; then
+	if ! [[ $s =~ ^[0-9]{1,5}$ ]] || [ $((10#$s)) -lt 1 ] ||
+	    [ $((10#$s)) -gt 86400 ]; then
 		fu_die "UPLOAD_STALL_TIMEOUT=$s is not a number of seconds (1-86400)"
 	fi
-	echo "$((n + 5))s"
+	echo "$((10#$s + 5))s"
 }
 
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
