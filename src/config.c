@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "hostlist.h"
 
 #define DEFAULT_ROOT_DIR	"/server"
 #define DEFAULT_DB_PORT		5432
@@ -86,6 +87,7 @@ config_load(struct config *cfg, char *err, size_t errlen)
 {
 	const char	*v;
 	uint64_t	 n;
+	size_t		 nhosts;
 
 	memset(cfg, 0, sizeof(*cfg));
 
@@ -94,10 +96,6 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		    "(the only supported value is postgresql)", v);
 		return -1;
 	}
-	if (env_number("DB_PORT", 1, 65535, DEFAULT_DB_PORT, "a port number",
-	    &n, err, errlen) == -1)
-		return -1;
-	cfg->db_port = (unsigned)n;
 	if (env_number("MAX_UPLOAD_SIZE", 1, INT64_MAX, CFG_DEFAULT_MAX_UPLOAD,
 	    "a byte count", &cfg->max_upload_size, err, errlen) == -1)
 		return -1;
@@ -114,6 +112,14 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    CFG_DEFAULT_STALL, "a number of seconds", &n, err, errlen) == -1)
 		return -1;
 	cfg->body_rules.stall_ms = n * 1000;
+	/*
+	 * DB_HOST and DB_PORT may be lists, paired as libpq pairs them.  The
+	 * last check: nothing is allocated before it.
+	 */
+	if (hostlist_hosts(env("DB_HOST"), &nhosts, err, errlen) == -1 ||
+	    hostlist_ports(env("DB_PORT"), nhosts, DEFAULT_DB_PORT,
+	    &cfg->db_port, err, errlen) == -1)
+		return -1;
 
 	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */
@@ -139,6 +145,7 @@ config_free(struct config *cfg)
 	free(cfg->db_user);
 	free(cfg->db_password);
 	free(cfg->db_host);
+	free(cfg->db_port);
 	free(cfg->db_name);
 	free(cfg->root_dir);
 	free(cfg->log_dir);

@@ -20,8 +20,8 @@
 struct config {
 	char		*db_user;	/* NULL: libpq's default */
 	char		*db_password;
-	char		*db_host;
-	unsigned	 db_port;
+	char		*db_host;	/* libpq's host, maybe a list */
+	char		*db_port;	/* "5432", or a list: one per host */
 	char		*db_name;
 	char		*root_dir;
 	char		*log_dir;

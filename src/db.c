@@ -121,20 +121,21 @@ prepare_all(void)
 PGconn *
 db_connect(const struct config *cfg, const char *app, int timeout)
 {
-	char		 port[8], secs[12];
-	const char	*keys[8], *vals[8];
+	char		 secs[12];
+	const char	*keys[9], *vals[9];
 	int		 n = 0;
 
-	snprintf(port, sizeof(port), "%u", cfg->db_port);
 	snprintf(secs, sizeof(secs), "%d", timeout);
 #define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n] = (v); n++; } } while (0)
 	KV("host", cfg->db_host);
-	KV("port", port);
+	KV("port", cfg->db_port);
 	KV("user", cfg->db_user);
 	KV("password", cfg->db_password);
 	KV("dbname", cfg->db_name);
 	KV("application_name", app);
 	KV("connect_timeout", secs);
+	/* Of a list of hosts, the primary: a standby refuses writes. */
+	KV("target_session_attrs", "read-write");
 #undef KV
 	keys[n] = vals[n] = NULL;
 	return PQconnectdbParams(keys, vals, 0);

@@ -71,7 +71,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.root_dir, "/server");
 	ck_assert_str_eq(cfg.log_dir, "/server/logs");
 	ck_assert_str_eq(cfg.data_dir, "/server/data");
-	ck_assert_uint_eq(cfg.db_port, 5432);
+	ck_assert_str_eq(cfg.db_port, "5432");
 	ck_assert_uint_eq(cfg.max_upload_size, 10ULL * 1024 * 1024 * 1024);
 	ck_assert_uint_eq(cfg.max_upload_size, CFG_DEFAULT_MAX_UPLOAD);
 	ck_assert_ptr_null(cfg.db_user);
@@ -100,7 +100,7 @@ START_TEST(test_defaults_empty_values)
 	ck_assert_str_eq(cfg.root_dir, "/server");
 	ck_assert_str_eq(cfg.log_dir, "/server/logs");
 	ck_assert_str_eq(cfg.data_dir, "/server/data");
-	ck_assert_uint_eq(cfg.db_port, 5432);
+	ck_assert_str_eq(cfg.db_port, "5432");
 	ck_assert_uint_eq(cfg.max_upload_size, CFG_DEFAULT_MAX_UPLOAD);
 	ck_assert_ptr_null(cfg.db_user);
 	ck_assert_ptr_null(cfg.db_host);
@@ -188,7 +188,7 @@ START_TEST(test_override_all)
 	ck_assert_str_eq(cfg.db_user, "fu");
 	ck_assert_str_eq(cfg.db_password, "s3cret");
 	ck_assert_str_eq(cfg.db_host, "db.example");
-	ck_assert_uint_eq(cfg.db_port, 6543);
+	ck_assert_str_eq(cfg.db_port, "6543");
 	ck_assert_str_eq(cfg.db_name, "files");
 	ck_assert_str_eq(cfg.root_dir, "/r");
 	/* Given directories are taken as they are. */
@@ -253,11 +253,10 @@ END_TEST
 START_TEST(test_override_ports)
 {
 	static const struct {
-		const char	*s;
-		unsigned	 port;
+		const char	*s, *port;
 	} ok[] = {
-		{ "1", 1 }, { "5432", 5432 }, { "65535", 65535 },
-		{ "05432", 5432 }, { "80", 80 },
+		{ "1", "1" }, { "5432", "5432" }, { "65535", "65535" },
+		{ "05432", "5432" }, { "80", "80" },
 	};
 	struct config	 cfg;
 	size_t		 i;
@@ -265,7 +264,37 @@ START_TEST(test_override_ports)
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		set("DB_PORT", ok[i].s);
 		load_ok(&cfg);
-		ck_assert_uint_eq(cfg.db_port, ok[i].port);
+		ck_assert_str_eq(cfg.db_port, ok[i].port);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_override_host_lists)
+{
+	static const struct {
+		const char	*hosts, *ports, *port;
+	} ok[] = {
+		/* One port for every host, or one per host. */
+		{ "db1,db2", NULL, "5432" },
+		{ "db1,db2", "6543", "6543" },
+		{ "db1,db2,db3", "5432,05433,5434", "5432,5433,5434" },
+		{ "/run/pg,10.0.0.2", "1,65535", "1,65535" },
+		{ NULL, "7000", "7000" },
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		clean_env();
+		if (ok[i].hosts != NULL)
+			set("DB_HOST", ok[i].hosts);
+		if (ok[i].ports != NULL)
+			set("DB_PORT", ok[i].ports);
+		load_ok(&cfg);
+		if (ok[i].hosts != NULL)
+			ck_assert_str_eq(cfg.db_host, ok[i].hosts);
+		ck_assert_str_eq(cfg.db_port, ok[i].port);
 		config_free(&cfg);
 	}
 }
@@ -360,6 +389,42 @@ START_TEST(test_bad_db_port)
 		set("DB_PORT", bad[i]);
 		load_fails("DB_PORT");
 		load_fails(bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_host_lists)
+{
+	static const struct {
+		const char	*hosts, *ports, *what;
+	} bad[] = {
+		/* libpq would take an empty entry for its default host. */
+		{ "db1,,db2", NULL, "DB_HOST" },
+		{ ",db1", NULL, "DB_HOST" },
+		{ "db1,", NULL, "DB_HOST" },
+		{ ",", NULL, "DB_HOST" },
+		/* Neither one port for all nor one per host. */
+		{ "db1,db2,db3", "5432,5433", "DB_PORT" },
+		{ "db1", "5432,5433", "DB_PORT" },
+		{ NULL, "5432,5433", "DB_PORT" },
+		/* Each port is a port. */
+		{ "db1,db2", "5432,", "DB_PORT" },
+		{ "db1,db2", ",5432", "DB_PORT" },
+		{ "db1,db2", "5432,0", "DB_PORT" },
+		{ "db1,db2", "5432,65536", "DB_PORT" },
+		{ "db1,db2", "5432, 5433", "DB_PORT" },
+		{ "db1,db2", "5432;5433", "DB_PORT" },
+		{ "db1,db2", "5432,000000005433", "DB_PORT" },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		clean_env();
+		if (bad[i].hosts != NULL)
+			set("DB_HOST", bad[i].hosts);
+		if (bad[i].ports != NULL)
+			set("DB_PORT", bad[i].ports);
+		load_fails(bad[i].what);
 	}
 }
 END_TEST
@@ -536,6 +601,7 @@ config_suite(void)
 	tcase_add_test(tc, test_override_strings_copied);
 	tcase_add_test(tc, test_override_empty_password);
 	tcase_add_test(tc, test_override_ports);
+	tcase_add_test(tc, test_override_host_lists);
 	tcase_add_test(tc, test_override_max_upload);
 	tcase_add_test(tc, test_override_body_rules);
 	suite_add_tcase(s, tc);
@@ -545,6 +611,7 @@ config_suite(void)
 	tcase_add_test(tc, test_bad_db_type);
 	tcase_add_test(tc, test_bad_db_type_long);
 	tcase_add_test(tc, test_bad_db_port);
+	tcase_add_test(tc, test_bad_host_lists);
 	tcase_add_test(tc, test_bad_max_upload);
 	tcase_add_test(tc, test_bad_body_rules);
 	tcase_add_test(tc, test_bad_first_wins);
