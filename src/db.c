@@ -63,12 +63,28 @@ static char			 last_error[256];
 void
 db_error_line(char *buf, size_t len, const char *what, const char *msg)
 {
-	size_t	 n;
+	const char	*p;
+	size_t		 n;
 
-	snprintf(buf, len, "%s: %s", what, msg);
-	/* libpq messages end in a newline; log lines must not. */
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+	n = (size_t)snprintf(buf, len, "%s: ", what);
+	if (n >= len)
+		n = len - 1;
+	/*
+	 * Log lines must be lines.  libpq ends its messages in a newline,
+	 * puts hints on indented lines and, for a DB_HOST list, one message
+	 * per host tried on lines of their own: "; " between those.
+	 */
+	for (p = msg; *p != '\0' && n + 2 < len; p++) {
+		if (*p == '\n' && p[1] == '\t')
+			buf[n++] = ' ';
+		else if (*p == '\n') {
+			buf[n++] = ';';
+			buf[n++] = ' ';
+		} else if (*p != '\t')
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == ';' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 }
 
