@@ -65,7 +65,7 @@ fu_install_deps() {
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
-		    shellcheck mandoc)
+		    shellcheck mandoc iproute2)
 		# Any of Debian's nginx packages will do.
 		for p in nginx nginx-core nginx-full nginx-extras; do
 			fu_pkg_installed "$p" || continue
@@ -259,6 +259,8 @@ fu_as_postgres() {
 # fu_pg_start DIR PORT: a private cluster in DIR (data in DIR/data, unix
 # socket in DIR/run, log DIR/postgres.log), listening on 127.0.0.1:PORT and
 # the socket only, trust authentication, role and database "fileupload".
+# FU_PG_LISTEN: listen_addresses instead of 127.0.0.1 (the several-hosts
+# test adds its bridge's address, and the pg_hba.conf line for it).
 # Reuses the cluster if DIR/data exists.  Sets FU_PG_STARTED=1 when it
 # started the server, 0 when one was already running on DIR.
 # FU_PG_FSYNC=off trades durability for speed (tests).
@@ -287,13 +289,13 @@ fu_pg_start() {
 	else
 		# Rewritten at every start: the port may differ from last time.
 		fu_as_postgres tee "$dir/data/fileupload.conf" >/dev/null <<EOF
-listen_addresses = '127.0.0.1'
+listen_addresses = '${FU_PG_LISTEN:-127.0.0.1}'
 port = $port
 unix_socket_directories = '$dir/run'
 unix_socket_permissions = 0777
 fsync = ${FU_PG_FSYNC:-on}
 EOF
-		fu_log "starting PostgreSQL on 127.0.0.1:$port ($dir)"
+		fu_log "starting PostgreSQL on ${FU_PG_LISTEN:-127.0.0.1}:$port ($dir)"
 		if ! fu_as_postgres "$bin/pg_ctl" -D "$dir/data" \
 		    -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
 			tail -n 20 "$dir/postgres.log" >&2

@@ -27,6 +27,22 @@
 # $FU_NGINX_USER (who alone may connect to the pool's socket); otherwise
 # everything runs as the caller.
 #
+# Several hosts (README "Several hosts"): on a worker host the pool may
+# listen on TCP instead of the socket, and the nginx front may pass to a
+# group of such hosts instead of its local socket:
+#
+#	FCGI_LISTEN		unix (the default: FU_SOCKET) or ADDR:PORT
+#				(spawn-fcgi -a ADDR -p PORT)
+#	FCGI_WEB_SERVER_ADDRS	with ADDR:PORT, required: the comma-separated
+#				IPv4 addresses that may connect (the nginx
+#				fronts); libfcgi, in the workers, closes any
+#				other peer's connection unanswered
+#	FU_POOL_NETNS		the pool runs in this network namespace
+#				(ip netns exec; the tests' hosts)
+#	FCGI_UPSTREAM		nginx side: the worker hosts, ADDR:PORT
+#				separated by blanks or commas; unset: the
+#				local socket
+#
 # Processes are recognised by /proc/PID/stat (name, state, parent), which
 # any user may read: /proc/PID/exe of another user's process needs
 # CAP_SYS_PTRACE, which no container has by default.
@@ -152,25 +168,49 @@ fu_client_body_timeout() {
 	echo "$((10#$s + 5))s"
 }
 
+# fu_render_upstream TEMPLATE OUTPUT: the upstream group of FCGI_UPSTREAM's
+# hosts (ADDR:PORT, separated by blanks or commas), one server line each;
+# without FCGI_UPSTREAM, a file that says so and defines nothing.
+fu_render_upstream() {
+	local h servers=
+
+	if [ -z "${FCGI_UPSTREAM:-}" ]; then
+		printf '# fileupload: no upstream group; nginx passes to the pool'"'"'s socket.\n' >"$2"
+		return 0
+	fi
+	for h in ${FCGI_UPSTREAM//,/ }; do
+		[[ $h =~ ^([0-9.]+|\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$ ]] ||
+		    fu_die "FCGI_UPSTREAM: '$h' is not ADDR:PORT"
+		servers+="	server $h max_fails=2 fail_timeout=10s;"$'\n'
+	done
+	awk -v s="${servers%$'\n'}" '$0 == "@SERVERS@" { print s; next } { print }' \
+	    "$1" >"$2.tmp"
+	mv "$2.tmp" "$2"
+}
+
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
-# (off), UPLOAD_STALL_TIMEOUT (60).
+# (off), UPLOAD_STALL_TIMEOUT (60), FCGI_UPSTREAM (fu_render_upstream:
+# the worker hosts instead of the local socket).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass
 
 	cbt=$(fu_client_body_timeout "${UPLOAD_STALL_TIMEOUT:-}") || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
+	pass=unix:$FU_SOCKET
+	[ -z "${FCGI_UPSTREAM:-}" ] || pass=fileupload_workers
+	fu_render_upstream "$t/fileupload-upstream.conf.in" "$c/fileupload-upstream.conf"
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
-	    SOCKET="$FU_SOCKET" DATA_DIR="${FU_DATA_DIR%/}" \
+	    FASTCGI_PASS="$pass" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
 	    CLIENT_BODY_TIMEOUT="$cbt"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
-	    LISTEN="$FU_LISTEN" SOCKET="$FU_SOCKET" \
+	    LISTEN="$FU_LISTEN" FASTCGI_PASS="$pass" \
 	    LOCATIONS_CONF="$c/fileupload-locations.conf"
 	if fu_is_root; then
 		fu_nginx_user
@@ -290,6 +330,7 @@ fu_worker_var() {
 	case $1 in
 	PATH | TZ | LANG | LC_* | DB_* | PG* | ROOT_DIR | LOG_DIR | DATA_DIR | \
 	    MAX_UPLOAD_SIZE | FILEUPLOAD_* | S3_* | AWS_* | UPLOAD_* | \
+	    FCGI_WEB_SERVER_ADDRS | \
 	    ASAN_OPTIONS | UBSAN_OPTIONS | LSAN_OPTIONS) return 0 ;;
 	esac
 	return 1
@@ -328,13 +369,39 @@ fu_pool_exec() {
 		fu_worker_var "$name" || unset "$name" 2>/dev/null || true
 	done < <(compgen -e)
 	# A worker dying more than 10 times, each within 10 s of its start,
-	# is a crash loop: multiwatch then gives up on it.
-	exec spawn-fcgi "$@" -- "$(command -v multiwatch)" \
+	# is a crash loop: multiwatch then gives up on it.  "ip netns exec"
+	# execs too: the PID stays spawn-fcgi's, then multiwatch's.
+	exec ${FU_POOL_NETNS:+ip netns exec "$FU_POOL_NETNS"} \
+	    spawn-fcgi "$@" -- "$(command -v multiwatch)" \
 	    -f "$n" -r 10 -t 10000 -s TERM -- "$FU_POOL_WORKER"
 }
 
+# fu_pool_listen: prints where the pool listens, "unix" or ADDR:PORT, from
+# FCGI_LISTEN; fails, saying why, on a bad value or on a TCP address
+# without FCGI_WEB_SERVER_ADDRS.
+fu_pool_listen() {
+	local l=${FCGI_LISTEN:-unix} port
+
+	[ "$l" != unix ] || { echo unix; return 0; }
+	port=${l##*:}
+	if [[ $l != ?*:* ]] || ! [[ $port =~ ^[0-9]{1,5}$ ]] ||
+	    [ $((10#$port)) -lt 1 ] || [ $((10#$port)) -gt 65535 ]; then
+		fu_log "FCGI_LISTEN=$l is neither unix nor ADDR:PORT"
+		return 1
+	fi
+	# Who may connect: libfcgi reads it in each worker.  An open TCP pool
+	# would take requests from anyone who can reach it.
+	if ! [[ ${FCGI_WEB_SERVER_ADDRS:-} =~ ^[0-9.]+(,[0-9.]+)*$ ]]; then
+		fu_log "FCGI_LISTEN=$l needs FCGI_WEB_SERVER_ADDRS, the" \
+		    "comma-separated IPv4 addresses of the nginx hosts" \
+		    "(now '${FCGI_WEB_SERVER_ADDRS:-}')"
+		return 1
+	fi
+	echo "$l"
+}
+
 # fu_pool_start WORKER_BINARY: $WORKERS (default: fu_default_workers)
-# workers on $FU_SOCKET.
+# workers on $FU_SOCKET, or on FCGI_LISTEN's ADDR:PORT (fu_pool_listen).
 #
 # spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
 # which forks the workers and starts a new one whenever one dies (spawn-fcgi
@@ -352,10 +419,12 @@ fu_pool_exec() {
 # start or keep dying (a bad setting): the pool is stopped again then.
 fu_pool_start() {
 	local src=$1 n=${WORKERS:-$(fu_default_workers)} i pid alive pool
+	local listen addr
 	local -a args first second
 
 	fu_layout
 	[ -x "$src" ] || fu_die "no worker binary at $src (build first)"
+	listen=$(fu_pool_listen) || return 1
 	FU_POOL_WORKER=$src
 	if [ -n "$FU_BIN_DIR" ]; then
 		# A copy the workers' user can always reach, whatever the
@@ -364,17 +433,25 @@ fu_pool_start() {
 		mv -f "$FU_BIN_DIR/fileupload-worker.new" "$FU_BIN_DIR/fileupload-worker"
 		FU_POOL_WORKER=$FU_BIN_DIR/fileupload-worker
 	fi
-	args=(-s "$FU_SOCKET" -n)
-	if fu_is_root; then
-		fu_nginx_user
-		args+=(-M 0660 -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP"
-		    -u "$FU_USER" -g "$(id -gn "$FU_USER")")
+	if [ "$listen" = unix ]; then
+		args=(-s "$FU_SOCKET" -n)
+		if fu_is_root; then
+			fu_nginx_user
+			args+=(-M 0660 -U "$FU_NGINX_USER" -G "$FU_NGINX_GROUP")
+		else
+			args+=(-M 0600)
+		fi
 	else
-		args+=(-M 0600)
+		addr=${listen%:*}
+		addr=${addr#[}
+		args=(-a "${addr%]}" -p "${listen##*:}" -n)
 	fi
+	! fu_is_root || args+=(-u "$FU_USER" -g "$(id -gn "$FU_USER")")
 	rm -f "$FU_SOCKET" "$FU_RUN_DIR/pool.pid"
+	[ "$listen" != unix ] || listen=$FU_SOCKET
 
-	fu_log "starting $n workers on $FU_SOCKET (supervised by multiwatch)"
+	fu_log "starting $n workers on $listen${FU_POOL_NETNS:+ in netns $FU_POOL_NETNS}" \
+	    "(supervised by multiwatch)"
 	fu_pool_exec "$n" "${args[@]}" </dev/null &
 	pool=$!
 	echo "$pool" >"$FU_RUN_DIR/pool.pid"
