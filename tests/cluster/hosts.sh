@@ -286,6 +286,10 @@ sc_host_dies_under_traffic() {
 	# Started a second after the kill: all on the other hosts.
 	late=$(awk -v t=$((t_kill + 1000)) '$1 >= t' "$IT_TMP/requests" | wc -l)
 	bad=$(awk -v t=$((t_kill + 1000)) '$1 >= t && $3 != 201' "$IT_TMP/requests")
+	cl_note "uploads started after the kill: $(awk -v t="$t_kill" '$1 >= t' \
+	    "$IT_TMP/requests" | wc -l), the slowest $(awk -v t="$t_kill" \
+	    '$1 >= t && $2 - $1 > m { m = $2 - $1 } END { print m + 0 }' \
+	    "$IT_TMP/requests") ms (bodies sent at 2 MB/s)"
 	[ "$late" -gt 0 ] || fail "no upload after the kill"
 	[ -z "$bad" ] || fail "uploads after the kill not 201: $(tr '\n' '|' <<<"$bad")"
 	cl_check_requests '201|503'
