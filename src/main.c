@@ -50,8 +50,24 @@
  */
 #define THREAD_STACK	(2 * 1024 * 1024)
 
+/*
+ * One thread at a time waits in accept (the leader); the others wait to
+ * lead on a stack, and the one that went idle last leads next.  So the
+ * threads that serve are the few the load needs, over and over, and their
+ * stacks and buffers stay warm, while the rest keep theirs untouched: the
+ * memory a process uses follows the requests in hand, not
+ * FILEUPLOAD_THREADS.
+ */
+struct follower {
+	pthread_cond_t	 wake;
+	bool		 promoted;
+};
+
 static struct app	 app;
-static pthread_mutex_t	 accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 lead_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool		 led;			/* a thread is in accept */
+static struct follower	**followers;		/* the stack, newest last */
+static unsigned		 nfollowers;
 static pthread_mutex_t	 busy_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 idle = PTHREAD_COND_INITIALIZER;
 static int		 busy;		/* requests in hand */
@@ -67,6 +83,37 @@ set_busy(int delta)
 	pthread_mutex_unlock(&busy_lock);
 }
 
+/* Waits until no thread leads and this one is the newest idle. */
+static void
+lead(struct follower *me)
+{
+	pthread_mutex_lock(&lead_lock);
+	if (led) {
+		me->promoted = false;
+		followers[nfollowers++] = me;
+		while (!me->promoted)
+			pthread_cond_wait(&me->wake, &lead_lock);
+	}
+	led = true;
+	pthread_mutex_unlock(&lead_lock);
+}
+
+/* Past accept: the newest idle follower leads (the lead passes to it). */
+static void
+hand_over(void)
+{
+	struct follower	*next;
+
+	pthread_mutex_lock(&lead_lock);
+	if (nfollowers > 0) {
+		next = followers[--nfollowers];
+		next->promoted = true;
+		pthread_cond_signal(&next->wake);
+	} else
+		led = false;
+	pthread_mutex_unlock(&lead_lock);
+}
+
 /*
  * One request thread.  Signals are blocked here (main waits for them), so
  * a read under SO_RCVTIMEO (request.c) is never cut short by one.
@@ -76,22 +123,23 @@ serve(void *arg)
 {
 	FCGX_Request	 fcgx;
 	struct request	 req;
+	struct follower	 me;
 	int		 rc;
 
 	(void)arg;
 	if (FCGX_InitRequest(&fcgx, 0, 0) != 0)
 		fatalx("FastCGI request initialisation failed");
+	pthread_cond_init(&me.wake, NULL);
 	for (;;) {
 		/*
-		 * One thread at a time waits in accept; a thread with a kept
-		 * connection (nginx's fastcgi_keep_conn) reads that one's next
-		 * request without taking the lock, so an idle kept connection
-		 * pins only its own thread.
+		 * A thread with a kept connection (nginx's fastcgi_keep_conn)
+		 * reads that one's next request without leading, so an idle
+		 * kept connection pins only its own thread.
 		 */
 		if (fcgx.ipcFd < 0) {
-			pthread_mutex_lock(&accept_lock);
+			lead(&me);
 			rc = atomic_load(&stopping) ? -1 : FCGX_Accept_r(&fcgx);
-			pthread_mutex_unlock(&accept_lock);
+			hand_over();
 		} else
 			rc = FCGX_Accept_r(&fcgx);
 		if (rc != 0)
@@ -126,6 +174,8 @@ start_threads(unsigned n)
 	pthread_t	 t;
 	unsigned	 i, made = 0;
 
+	if ((followers = calloc(n, sizeof(*followers))) == NULL)
+		fatal("the request threads");
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
