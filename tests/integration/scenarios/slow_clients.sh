@@ -84,6 +84,56 @@ sc_slow_rejected_uploads_hold_no_worker() {
 	start_pool
 }
 
+# Slow uploads never take the threads that reads need: with
+# FILEUPLOAD_THREADS=8 (4 upload slots per worker, 8 in all), twelve honest
+# slow uploads at once: the health check and a GET answer at once, the
+# uploads past the slots get 503 with Retry-After at once, and nothing is
+# left behind once they end.
+sc_slow_uploads_leave_reads_their_threads() {
+	local i ms st n503=0 hash f path
+	local -a kids=()
+	f=$(new_file reads)
+	upload "$f"
+	check_status 201 "upload before the slow ones"
+	hash=$(b2 "$f")
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	FILEUPLOAD_THREADS=8 start_pool
+	for i in $(seq 1 12); do
+		(
+			SLOW_OUT=$IT_TMP/slowcap.$i SLOW_NAME=slowcap.$i \
+			    slow_request POST /service/fileupload 3
+			printf '%s %s\n' "$SLOW_STATUS" "$SLOW_MS" \
+			    >"$IT_TMP/slowcap.$i.result"
+		) &
+		kids+=("$!")
+	done
+	sleep 1
+	for path in /service/fileupload/health "/service/fileupload/$hash"; do
+		ms=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' \
+		    --max-time 10 "$IT_URL$path")
+		st=${ms% *}
+		ms=$(awk -v t="${ms#* }" 'BEGIN { printf "%d", t * 1000 }')
+		if [ "$st" != 200 ] || [ "$ms" -ge 500 ]; then
+			fail "GET $path: $st after $ms ms while slow uploads held the slots"
+		fi
+	done
+	wait "${kids[@]}"
+	for i in $(seq 1 12); do
+		read -r st ms <"$IT_TMP/slowcap.$i.result"
+		[ "$st" = 503 ] || continue
+		n503=$((n503 + 1))
+		SLOW_STATUS=$st SLOW_MS=$ms SLOW_OUT=$IT_TMP/slowcap.$i \
+		    check_early_answer 503 "slow upload $i past the slots"
+		grep -qi '^retry-after: [0-9]' "$IT_TMP/slowcap.$i.headers" ||
+		    fail "slow upload $i: 503 without Retry-After"
+	done
+	[ "$n503" -ge 4 ] ||
+	    fail "only $n503 of 12 slow uploads were refused with 8 upload slots"
+	check "slow uploads: temp files removed" wait_for 10 no_tmp_files
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	start_pool
+}
+
 # with_body_rules MIN_RATE WINDOW STALL: the pool and nginx restarted with
 # these UPLOAD_* settings (small ones, to keep the scenarios short).
 with_body_rules() {
