@@ -138,7 +138,7 @@ sc_slow_uploads_leave_reads_their_threads() {
 # these UPLOAD_* settings (small ones, to keep the scenarios short).
 with_body_rules() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	export UPLOAD_MIN_RATE=$1 UPLOAD_RATE_WINDOW=$2 UPLOAD_STALL_TIMEOUT=$3
+	export UPLOAD_MIN_RATE=$1 UPLOAD_RATE_WINDOW=$2 UPLOAD_TIMEOUT=$3
 	start_pool
 	restart_nginx
 }
@@ -146,7 +146,7 @@ with_body_rules() {
 # The pool and nginx back to the defaults.
 default_body_rules() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	unset UPLOAD_MIN_RATE UPLOAD_RATE_WINDOW UPLOAD_STALL_TIMEOUT
+	unset UPLOAD_MIN_RATE UPLOAD_RATE_WINDOW UPLOAD_TIMEOUT
 	start_pool
 	restart_nginx
 }
@@ -165,13 +165,13 @@ check_cut() {
 	    "$(jf "map(select(.file_name == \"$1\")) | length")"
 }
 
-# An upload that stops sending is cut after UPLOAD_STALL_TIMEOUT (2 s here)
+# An upload that stops sending is cut after UPLOAD_TIMEOUT (2 s here)
 # with 408, before nginx's client_body_timeout (7 s), and leaves nothing.
 sc_upload_stalled_408() {
 	local name=stalled-$RANDOM$RANDOM.bin
 	with_body_rules 0 30 2
 	grep -q 'client_body_timeout 7s;' "$FU_CONF_DIR/fileupload-locations.conf" ||
-	    fail "nginx's client_body_timeout does not follow UPLOAD_STALL_TIMEOUT"
+	    fail "nginx's client_body_timeout does not follow UPLOAD_TIMEOUT"
 	SLOW_NAME=$name SLOW_EVERY=30 slow_request POST /service/fileupload 8
 	check_cut "$name" "a stalled upload"
 	if [ "$SLOW_MS" -lt 1900 ] || [ "$SLOW_MS" -ge 3500 ]; then
