@@ -273,7 +273,7 @@ mkdir -p "$BIN" "$CEIL/www" "$CEIL/tmp" "$FU_VAR/work"
 chmod 0755 "$BIN" "$CEIL" "$CEIL/www"
 
 fu_log "compiling the ceiling tools into $BIN"
-gcc -O2 -Wall -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
+gcc -O2 -Wall -pthread -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
 gcc -O2 -Wall -o "$BIN/blake2b_speed" "$BENCH/blake2b_speed.c" -lsodium
 gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
 
