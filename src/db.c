@@ -1,7 +1,10 @@
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -56,9 +59,27 @@ static const struct {
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
 };
 
+/*
+ * The process's connections, lent to one request thread at a time: for a
+ * statement, or from BEGIN to COMMIT or ROLLBACK.  A thread never holds
+ * one while it waits for a client, so a few serve many threads, and
+ * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only.
+ */
+struct slot {
+	PGconn		*conn;		/* NULL: connects on first use */
+	bool		 lent;
+};
+
 static const struct config	*db_cfg;
-static PGconn			*conn;
-static char			 last_error[256];
+static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 pool_freed = PTHREAD_COND_INITIALIZER;
+static struct slot		*slots;
+static int			 nslots;
+
+/* What the calling thread holds: its slot and that slot's connection. */
+static __thread struct slot	*held;
+static __thread PGconn		*conn;
+static __thread char		 last_error[256];
 
 void
 db_error_line(char *buf, size_t len, const char *what, const char *msg)
@@ -101,18 +122,101 @@ db_last_error(void)
 	return last_error;
 }
 
-void
+int
 db_init(const struct config *cfg)
 {
 	db_cfg = cfg;
+	nslots = cfg->db_pool_size > 0 ? (int)cfg->db_pool_size : 1;
+	if ((slots = calloc(nslots, sizeof(*slots))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Drops the held connection (broken, or its state unknown). */
+static void
+drop(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
 }
 
 void
 db_close(void)
 {
-	if (conn != NULL)
-		PQfinish(conn);
+	int	 i;
+
+	drop();
+	held = NULL;
+	for (i = 0; slots != NULL && i < nslots; i++)
+		if (slots[i].conn != NULL && slots[i].conn != conn)
+			PQfinish(slots[i].conn);
+	free(slots);
+	slots = NULL;
+	nslots = 0;
+}
+
+/*
+ * Borrows a slot for the calling thread, waiting for one at most
+ * DB_POOL_WAIT seconds: past that the pool is as good as unavailable.
+ */
+static enum db_error
+hold(void)
+{
+	struct timespec	 deadline;
+	int		 i, rc = 0;
+
+	if (held != NULL)
+		return DB_OK;
+	if (slots == NULL) {
+		snprintf(last_error, sizeof(last_error), "db_init not called");
+		return DB_ERR_UNAVAILABLE;
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DB_POOL_WAIT;
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		for (i = 0; i < nslots && slots[i].lent; i++)
+			;
+		if (i < nslots || rc == ETIMEDOUT)
+			break;
+		rc = pthread_cond_timedwait(&pool_freed, &pool_lock, &deadline);
+	}
+	if (i < nslots) {
+		slots[i].lent = true;
+		held = &slots[i];
+		conn = held->conn;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (held == NULL) {
+		snprintf(last_error, sizeof(last_error), "all %d database "
+		    "connections stayed busy for %d s", nslots, DB_POOL_WAIT);
+		return DB_ERR_UNAVAILABLE;
+	}
+	return DB_OK;
+}
+
+/* Hands the held slot back, with its connection (or none, if dropped). */
+static void
+give_back(void)
+{
+	if (held == NULL)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	held->conn = conn;
+	held->lent = false;
+	pthread_cond_signal(&pool_freed);
+	pthread_mutex_unlock(&pool_lock);
+	held = NULL;
 	conn = NULL;
+}
+
+/* Past a public call: the slot goes back unless a transaction is open. */
+static void
+settle(void)
+{
+	if (conn == NULL || PQtransactionStatus(conn) == PQTRANS_IDLE)
+		give_back();
 }
 
 static int
@@ -160,26 +264,57 @@ db_connect(const struct config *cfg, const char *app, int timeout)
 static enum db_error
 connect_db(void)
 {
-	db_close();
+	drop();
 	conn = db_connect(db_cfg, "fileupload-worker", 5);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		remember_error("connect");
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	if (prepare_all() == -1) {
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	return DB_OK;
 }
 
-enum db_error
-db_ready(void)
+/* Holds a slot with a live connection (the calling thread's until settle). */
+static enum db_error
+ready(void)
 {
+	enum db_error	 err;
+
+	if ((err = hold()) != DB_OK)
+		return err;
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return DB_OK;
 	return connect_db();
+}
+
+enum db_error
+db_ready(void)
+{
+	enum db_error	 err = ready();
+
+	settle();
+	return err;
+}
+
+void
+db_release(void)
+{
+	if (held == NULL)
+		return;
+	/* A request that ended inside a transaction: it did not happen. */
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+		PGresult *res = PQexec(conn, "ROLLBACK");
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+		    PQtransactionStatus(conn) != PQTRANS_IDLE)
+			drop();
+		PQclear(res);
+	}
+	give_back();
 }
 
 /*
@@ -191,7 +326,7 @@ failure(const char *what)
 {
 	remember_error(what);
 	if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	return DB_ERR_QUERY;
@@ -209,7 +344,7 @@ run(enum stmt st, const char *const *params, int retry, enum db_error *err)
 	ExecStatusType	 rs;
 
 	for (;;) {
-		if ((*err = db_ready()) != DB_OK)
+		if ((*err = ready()) != DB_OK)
 			return NULL;
 		res = PQexecPrepared(conn, stmts[st].name, stmts[st].nparams,
 		    params, NULL, NULL, 0);
@@ -285,19 +420,20 @@ db_ping(void)
 {
 	enum db_error	 err;
 
-	if ((err = db_ready()) != DB_OK)
-		return err;
-	if ((err = exec_simple("SELECT 1")) != DB_OK)
-		return DB_ERR_UNAVAILABLE;
-	return DB_OK;
+	if ((err = ready()) == DB_OK && exec_simple("SELECT 1") != DB_OK)
+		err = DB_ERR_UNAVAILABLE;
+	settle();
+	return err;
 }
 
 enum db_error
 db_get(const char *hash, struct meta *out)
 {
 	const char	*p[1] = { hash };
+	enum db_error	 err = one_row(ST_GET, p, 1, out);
 
-	return one_row(ST_GET, p, 1, out);
+	settle();
+	return err;
 }
 
 enum db_error
@@ -307,6 +443,7 @@ db_exists(const char *hash, bool *exists)
 	enum db_error	 err;
 
 	err = one_row(ST_EXISTS, p, 1, NULL);
+	settle();
 	*exists = err == DB_OK;
 	return err == DB_ERR_NOTFOUND ? DB_OK : err;
 }
@@ -319,7 +456,7 @@ begin(void)
 	int		 tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		if ((err = db_ready()) != DB_OK)
+		if ((err = ready()) != DB_OK)
 			return err;
 		if ((err = exec_simple("BEGIN")) != DB_ERR_UNAVAILABLE)
 			return err;
@@ -335,8 +472,10 @@ db_insert_begin(struct meta *m)
 	enum db_error	 err;
 
 	snprintf(size, sizeof(size), "%" PRIu64, m->size);
-	if ((err = begin()) != DB_OK)
+	if ((err = begin()) != DB_OK) {
+		settle();
 		return err;
+	}
 	err = one_row(ST_INSERT, p, 0, m);
 	if (err == DB_ERR_NOTFOUND)
 		err = DB_ERR_EXISTS;	/* ON CONFLICT DO NOTHING returned no row */
@@ -351,8 +490,10 @@ db_delete_begin(const char *hash, struct meta *out)
 	const char	*p[1] = { hash };
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK)
+	if ((err = begin()) != DB_OK) {
+		settle();
 		return err;
+	}
 	if ((err = one_row(ST_DELETE, p, 0, out)) != DB_OK)
 		db_rollback();
 	return err;
@@ -376,6 +517,7 @@ db_commit_row(const char *hash, bool row_after)
 
 	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
 		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
+	settle();
 	return err;
 }
 
@@ -384,6 +526,10 @@ db_rollback(void)
 {
 	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)exec_simple("ROLLBACK");
+	/* A ROLLBACK that failed leaves a connection in an unknown state. */
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		drop();
+	settle();
 }
 
 enum db_error
@@ -391,8 +537,10 @@ db_update(const char *hash, const char *name, const char *type,
     struct meta *out)
 {
 	const char	*p[3] = { hash, name, type };
+	enum db_error	 err = one_row(ST_UPDATE, p, 0, out);
 
-	return one_row(ST_UPDATE, p, 0, out);
+	settle();
+	return err;
 }
 
 /* One run of the list statement; *n counts the rows handed to row(). */
@@ -406,7 +554,7 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 	enum db_error	 err;
 	int		 stop = 0;
 
-	if ((err = db_ready()) != DB_OK)
+	if ((err = ready()) != DB_OK)
 		return err;
 	if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams, p,
 	    NULL, NULL, 0) != 1)
@@ -465,5 +613,6 @@ db_list(uint64_t limit, const char *after,
 
 		err = one_row(ST_KNOWN, pk, 1, NULL);
 	}
+	settle();
 	return err;
 }

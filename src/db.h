@@ -1,6 +1,10 @@
 /*
- * PostgreSQL through libpq: one persistent connection per worker, reconnected
- * when it drops, prepared statements, parameters only.
+ * PostgreSQL through libpq: a pool of DB_POOL_SIZE persistent connections
+ * per worker process, lent to request threads for a statement or a
+ * transaction, reconnected when they drop; prepared statements, parameters
+ * only.  Every db_* call of a request thread uses the connection that
+ * thread holds; a transaction (db_*_begin to db_commit_row or db_rollback)
+ * keeps it held in between.
  */
 #ifndef DB_H
 #define DB_H
@@ -13,6 +17,9 @@
 #include "meta.h"
 
 struct config;
+
+/* How long a thread waits for a free connection before it answers 503. */
+#define DB_POOL_WAIT	5
 
 enum db_error {
 	DB_OK = 0,
@@ -33,10 +40,19 @@ enum db_error {
 PGconn		*db_connect(const struct config *cfg, const char *app,
 		    int timeout);
 
-/* Remembers the connection settings; connects lazily.  Never fails. */
-void		db_init(const struct config *);
-/* Closes the connection. */
+/*
+ * Remembers the connection settings and makes the pool (cfg->db_pool_size
+ * slots); connects lazily.  -1 when out of memory.
+ */
+int		db_init(const struct config *);
+/* Closes every connection (at exit, when no request runs). */
 void		db_close(void);
+/*
+ * Ends the calling thread's use of the pool for this request: an open
+ * transaction is rolled back and the connection handed back.  The request
+ * loop calls it after every request, whatever the handler did.
+ */
+void		db_release(void);
 /* Connects if needed (and checks a kept connection); DB_OK or DB_ERR_UNAVAILABLE. */
 enum db_error	db_ready(void);
 

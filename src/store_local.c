@@ -49,8 +49,13 @@ struct local {
 	struct store	 base;
 	int		 dirfd;		/* DATA_DIR */
 	int		 tmpfd;		/* DATA_DIR/tmp */
-	struct held	 trash;		/* the file being deleted */
 };
+
+/*
+ * The file the calling thread is deleting: each request thread has at most
+ * one delete in hand, between its trash and its purge or untrash.
+ */
+static __thread struct held	 trash_held = { -1, "" };
 
 static const struct store_ops local_ops;
 
@@ -79,7 +84,7 @@ local_close(struct store *s)
 		close(l->tmpfd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	hold(&l->trash, -1, NULL);
+	hold(&trash_held, -1, NULL);
 	free(l);
 }
 
@@ -124,7 +129,7 @@ store_local_open(const char *data_dir, char *err, size_t errlen)
 		return NULL;
 	}
 	l->base.ops = &local_ops;
-	l->tmpfd = l->trash.fd = -1;
+	l->tmpfd = -1;
 	if ((l->dirfd = open(data_dir,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		e = errno;
@@ -383,7 +388,7 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	 * Locked before it moves, held until purge or untrash: the lock dies
 	 * with the worker, which tells a sweep the delete will never finish.
 	 */
-	hold(&l->trash, -1, NULL);
+	hold(&trash_held, -1, NULL);
 	if ((fd = openat(l->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return store_errno(errno);
 	(void)flock(fd, LOCK_EX | LOCK_NB);
@@ -405,7 +410,7 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 		close(fd);	/* if it stays in tmp/, a sweep puts it back */
 		return store_errno(e);
 	}
-	hold(&l->trash, fd, trash);
+	hold(&trash_held, fd, trash);
 	return STORE_OK;
 }
 
@@ -416,8 +421,8 @@ local_untrash(struct store *s, const char *trash, const char *hash)
 	int		 rc = untrash(l, trash, hash), e = errno;
 
 	/* Back or not, this worker is done with it: a sweep may take over. */
-	if (strcmp(trash, l->trash.name) == 0)
-		hold(&l->trash, -1, NULL);
+	if (strcmp(trash, trash_held.name) == 0)
+		hold(&trash_held, -1, NULL);
 	errno = e;
 	return rc == 0 ? STORE_OK : untrash_error(e);
 }
@@ -428,8 +433,8 @@ local_purge(struct store *s, const char *trash)
 	struct local	*l = local(s);
 
 	(void)unlinkat(l->tmpfd, trash, 0);
-	if (strcmp(trash, l->trash.name) == 0)
-		hold(&l->trash, -1, NULL);
+	if (strcmp(trash, trash_held.name) == 0)
+		hold(&trash_held, -1, NULL);
 }
 
 static bool
