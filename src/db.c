@@ -419,8 +419,19 @@ enum db_error
 db_ping(void)
 {
 	enum db_error	 err;
+	int		 tries;
 
-	if ((err = ready()) == DB_OK && exec_simple("SELECT 1") != DB_OK)
+	/*
+	 * A connection broken since its last use (a server restart, a
+	 * failover) is replaced once, as for reads: health reports on the
+	 * database, not on one stale connection of the pool.
+	 */
+	for (tries = 0; tries < 2; tries++) {
+		if ((err = ready()) != DB_OK ||
+		    (err = exec_simple("SELECT 1")) != DB_ERR_UNAVAILABLE)
+			break;
+	}
+	if (err != DB_OK)
 		err = DB_ERR_UNAVAILABLE;
 	settle();
 	return err;
@@ -537,7 +548,8 @@ db_update(const char *hash, const char *name, const char *type,
     struct meta *out)
 {
 	const char	*p[3] = { hash, name, type };
-	enum db_error	 err = one_row(ST_UPDATE, p, 0, out);
+	/* Retried on a fresh connection like a read: it sets the same values twice. */
+	enum db_error	 err = one_row(ST_UPDATE, p, 1, out);
 
 	settle();
 	return err;

@@ -126,6 +126,8 @@ sc_failover_under_traffic() {
 	bin=$(fu_pg_bindir)
 	cl_traffic_start 3 1000 20000
 	cl_wait_count 201 20 60 || fail "no traffic before the failover"
+	# Every pooled connection open, to the primary about to die.
+	burst "before the failover"
 
 	t_stop=$(cl_ms)
 	fu_as_postgres "$bin/pg_ctl" -D "$PG1/data" -m immediate stop >/dev/null
@@ -175,10 +177,49 @@ sc_failover_under_traffic() {
 	check_eq "the new primary is out of recovery" f \
 	    "$(pg_on "$PG2" 'SELECT pg_is_in_recovery()')"
 
+	# Then all at once again: no connection is left on the dead primary
+	# to fail a request once more.
+	burst "after the failover"
 	cl_check_requests '201|503'
 	req GET /service/fileupload/health
 	check_status 200 "health on the new primary"
 	cl_check_fsck
+}
+
+# burst WHAT: for each of up to 24 uploads answered 201 so far, a PUT
+# renaming it, a health check and a list page, all at once, so that every
+# worker uses every connection of its pool; every one must succeed.
+burst() {
+	local -a hashes pids=()
+	local i h pid out=$IT_TMP/burst
+
+	mapfile -t hashes < <(cat "$IT_TMP"/client.* | awk '$3 == 201 { print $4 }' |
+	    head -n 24)
+	[ "${#hashes[@]}" -gt 0 ] || { fail "$1: no uploads to rename"; return 0; }
+	rm -rf "$out"
+	mkdir -p "$out"
+	for i in "${!hashes[@]}"; do
+		h=${hashes[$i]}
+		curl -sS -o /dev/null -w "%{http_code} PUT [$h]\n" -X PUT \
+		    -H 'Content-Type: application/json' \
+		    --data-binary "{\"file_name\": \"renamed-$RANDOM-$i.bin\"}" \
+		    "$IT_URL/service/fileupload/$h" >"$out/$i.put" 2>&1 &
+		pids+=($!)
+		curl -sS -o /dev/null -w '%{http_code} health\n' \
+		    "$IT_URL/service/fileupload/health" >"$out/$i.health" 2>&1 &
+		pids+=($!)
+		curl -sS -o /dev/null -w '%{http_code} list\n' \
+		    "$IT_URL/service/fileupload?limit=5" >"$out/$i.list" 2>&1 &
+		pids+=($!)
+	done
+	# Not a bare "wait": the traffic's clients run too.
+	for pid in "${pids[@]}"; do
+		wait "$pid" || true
+	done
+	cat "$out"/* >"$out.all"
+	! grep -vE '^(201 PUT|200 health|200 list)( |$)' "$out.all" ||
+	    fail "$1: $(grep -vE '^(201 PUT|200 health|200 list)( |$)' "$out.all" |
+	    sort | uniq -c | tr '\n' ' ')"
 }
 
 cl_setup setup
