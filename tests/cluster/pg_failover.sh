@@ -13,6 +13,9 @@
 #	- the workers write to the new primary by themselves, within a
 #	  bound (CL_FAILOVER_BOUND_MS, 15000 ms after the promotion), and
 #	  every upload started once the promotion is done gets 201;
+#	- no pooled connection is left on the dead primary: renames,
+#	  health checks and list pages, enough at once to use every
+#	  connection of every worker (before the kill too), all succeed;
 #	- every upload answered 201 is there, with its bytes;
 #	- the other answers, during the switch, are 503 JSON errors, and
 #	  whatever they left is whole (fsck).
