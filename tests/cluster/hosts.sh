@@ -254,13 +254,13 @@ sc_pool_refuses_other_peers() {
 	fcgi_get_root "$addr" "$CL_PORT" "$IT_TMP/fcgi.front" ||
 	    fail "no connection from the front's address"
 	grep -qa 'fileupload' "$IT_TMP/fcgi.front" ||
-	    fail "no answer to the front's address: $(tr -c '[:print:]' . <"$IT_TMP/fcgi.front" | head -c 200)"
+	    fail "no answer to the front's address: $(head -c 200 "$IT_TMP/fcgi.front" | tr -c '[:print:]' .)"
 	# From host 2: the connection is made, libfcgi closes it unanswered.
 	declare -f fcgi_get_root >"$IT_TMP/fcgi.sh"
 	ip netns exec "$(host_ns 2)" bash -c ". '$IT_TMP/fcgi.sh'; fcgi_get_root $addr $CL_PORT '$IT_TMP/fcgi.peer'" ||
 	    fail "host 2 could not connect to host 1's pool at all"
 	if [ -s "$IT_TMP/fcgi.peer" ]; then
-		fail "host 2 got an answer: $(tr -c '[:print:]' . <"$IT_TMP/fcgi.peer" | head -c 200)"
+		fail "host 2 got an answer: $(head -c 200 "$IT_TMP/fcgi.peer" | tr -c '[:print:]' .)"
 	fi
 }
 

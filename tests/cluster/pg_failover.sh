@@ -147,7 +147,7 @@ sc_failover_under_traffic() {
 	first=
 	while [ "$SECONDS" -lt "$end" ]; do
 		first=$(cat "$IT_TMP"/client.* | awk -v t="$t_done" \
-		    '$1 >= t && $3 == 201 { print $2 }' | sort -n | head -n 1)
+		    '$1 >= t && $3 == 201 && ($2 < m || m == "") { m = $2 } END { print m }')
 		[ -z "$first" ] || break
 		sleep 0.1
 	done
@@ -196,8 +196,9 @@ burst() {
 	local -a hashes pids=()
 	local i h pid out=$IT_TMP/burst
 
-	mapfile -t hashes < <(cat "$IT_TMP"/client.* | awk '$3 == 201 { print $4 }' |
-	    head -n 24)
+	# awk reads to the end: "head" would close the pipe early (SIGPIPE).
+	mapfile -t hashes < <(cat "$IT_TMP"/client.* |
+	    awk '$3 == 201 && n++ < 24 { print $4 }')
 	[ "${#hashes[@]}" -gt 0 ] || { fail "$1: no uploads to rename"; return 0; }
 	rm -rf "$out"
 	mkdir -p "$out"
