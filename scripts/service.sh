@@ -42,6 +42,8 @@
 #	FCGI_UPSTREAM		nginx side: the worker hosts, ADDR:PORT
 #				separated by blanks or commas; unset: the
 #				local socket
+#	FCGI_KEEPALIVE		nginx side: idle connections to the workers
+#				kept per nginx worker (16; 0: none)
 #
 # Processes are recognised by /proc/PID/stat (name, state, parent), which
 # any user may read: /proc/PID/exe of another user's process needs
@@ -168,23 +170,31 @@ fu_client_body_timeout() {
 	echo "$((10#$s + 5))s"
 }
 
-# fu_render_upstream TEMPLATE OUTPUT: the upstream group of FCGI_UPSTREAM's
-# hosts (ADDR:PORT, separated by blanks or commas), one server line each;
-# without FCGI_UPSTREAM, a file that says so and defines nothing.
+# fu_render_upstream TEMPLATE OUTPUT: the upstream group nginx passes to:
+# FCGI_UPSTREAM's hosts (ADDR:PORT, separated by blanks or commas), one
+# server line each, or else the local pool's socket; with FCGI_KEEPALIVE
+# (default 16) idle connections kept per nginx worker.
 fu_render_upstream() {
-	local h servers=
+	local h servers='' keep=${FCGI_KEEPALIVE:-16} ka
 
-	if [ -z "${FCGI_UPSTREAM:-}" ]; then
-		printf '# fileupload: no upstream group; nginx passes to the pool'"'"'s socket.\n' >"$2"
-		return 0
+	[[ $keep =~ ^[0-9]{1,4}$ ]] ||
+	    fu_die "FCGI_KEEPALIVE=$keep is not a connection count (0-9999)"
+	if [ "$((10#$keep))" -eq 0 ]; then
+		ka="# keepalive: off (FCGI_KEEPALIVE=0)"
+	else
+		ka="keepalive $((10#$keep));"
 	fi
-	for h in ${FCGI_UPSTREAM//,/ }; do
+	if [ -z "${FCGI_UPSTREAM:-}" ]; then
+		servers="	server unix:$FU_SOCKET;"$'\n'
+	fi
+	for h in ${FCGI_UPSTREAM:+${FCGI_UPSTREAM//,/ }}; do
 		[[ $h =~ ^([0-9.]+|\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$ ]] ||
 		    fu_die "FCGI_UPSTREAM: '$h' is not ADDR:PORT"
 		servers+="	server $h max_fails=2 fail_timeout=10s;"$'\n'
 	done
-	awk -v s="${servers%$'\n'}" '$0 == "@SERVERS@" { print s; next } { print }' \
-	    "$1" >"$2.tmp"
+	awk -v s="${servers%$'\n'}" -v k="$ka" \
+	    '$0 == "@SERVERS@" { print s; next }
+	    { sub(/@KEEPALIVE@/, k); print }' "$1" >"$2.tmp"
 	mv "$2.tmp" "$2"
 }
 
@@ -193,21 +203,22 @@ fu_render_upstream() {
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
 # (off), UPLOAD_TIMEOUT (60; or its older name UPLOAD_STALL_TIMEOUT),
 # FCGI_UPSTREAM (fu_render_upstream: the worker hosts instead of the local
-# socket).
+# socket), FCGI_KEEPALIVE (16 kept connections per nginx worker; 0: none).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep
 
 	cbt=$(fu_client_body_timeout \
 	    "${UPLOAD_TIMEOUT:-${UPLOAD_STALL_TIMEOUT:-}}") || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
-	pass=unix:$FU_SOCKET
-	[ -z "${FCGI_UPSTREAM:-}" ] || pass=fileupload_workers
+	pass=fileupload_workers
+	keep=on
+	[ "${FCGI_KEEPALIVE:-16}" != 0 ] || keep=off
 	fu_render_upstream "$t/fileupload-upstream.conf.in" "$c/fileupload-upstream.conf"
 	fu_render "$t/fileupload-locations.conf.in" "$c/fileupload-locations.conf" \
-	    FASTCGI_PASS="$pass" DATA_DIR="${FU_DATA_DIR%/}" \
+	    FASTCGI_PASS="$pass" KEEP_CONN="$keep" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
 	    CLIENT_BODY_TIMEOUT="$cbt"

@@ -64,6 +64,7 @@ struct follower {
 };
 
 static struct app	 app;
+static char		*log_path;
 static pthread_mutex_t	 lead_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool		 led;			/* a thread is in accept */
 static struct follower	**followers;		/* the stack, newest last */
@@ -115,6 +116,21 @@ hand_over(void)
 }
 
 /*
+ * A SIGHUP sent to the process waits for main's sigtimedwait, which may
+ * run after this request: a request that sees one pending reopens the log
+ * itself, so that everything after a logrotate's HUP goes to the new file.
+ */
+static void
+reopen_if_rotated(void)
+{
+	sigset_t	 pending;
+
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGHUP) &&
+	    log_open(log_path) == -1)
+		log_warn("reopen %s", log_path);
+}
+
+/*
  * One request thread.  Signals are blocked here (main waits for them), so
  * a read under SO_RCVTIMEO (request.c) is never cut short by one.
  */
@@ -145,6 +161,7 @@ serve(void *arg)
 		if (rc != 0)
 			break;
 		set_busy(1);
+		reopen_if_rotated();
 		request_init(&req, &fcgx, &app.cfg->body_rules);
 		handle_request(&app, &req);
 		db_release();
@@ -211,7 +228,7 @@ main(int argc, char *argv[])
 	struct timespec	 every = { SWEEP_EVERY, 0 };
 	sigset_t	 sigs;
 	time_t		 last_sweep;
-	char		 err[512], *logpath;
+	char		 err[512];
 	int		 sig;
 
 	(void)argv;
@@ -227,10 +244,10 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		fatalx("refusing to run as root: start the workers with "
 		    "spawn-fcgi -u/-g (or as an unprivileged user)");
-	if (asprintf(&logpath, "%s/fileupload.log", cfg.log_dir) == -1)
+	if (asprintf(&log_path, "%s/fileupload.log", cfg.log_dir) == -1)
 		fatal("asprintf");
-	if (log_open(logpath) == -1)
-		fatal("LOG_DIR: cannot open %s", logpath);
+	if (log_open(log_path) == -1)
+		fatal("LOG_DIR: cannot open %s", log_path);
 
 	/*
 	 * Every thread made from here on inherits the mask: only main's
@@ -269,8 +286,8 @@ main(int argc, char *argv[])
 		sig = sigtimedwait(&sigs, NULL, &every);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP && log_open(logpath) == -1)
-			log_warn("reopen %s", logpath);
+		if (sig == SIGHUP && log_open(log_path) == -1)
+			log_warn("reopen %s", log_path);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY) {
 			sweep(app.store);
 			last_sweep = time(NULL);
@@ -283,6 +300,5 @@ main(int argc, char *argv[])
 	 * What they might still touch stays allocated (reachable, for a leak
 	 * checker's exit-time pass).
 	 */
-	free(logpath);
 	exit(0);
 }

@@ -300,8 +300,14 @@ psql_fu() {
 	fu_pg_psql "$pg_dir" fileupload "$@"
 }
 
-# The ceiling nginx: same worker count, sendfile and access log as the
-# service's, on its own port.
+# The ceiling nginx: same worker count, sendfile, access log and kept
+# FastCGI connections (FCGI_KEEPALIVE) as the service's, on its own port.
+NULL_KEEP_CONN=on
+NULL_KEEPALIVE="keepalive ${FCGI_KEEPALIVE:-16};"
+if [ "${FCGI_KEEPALIVE:-16}" = 0 ]; then
+	NULL_KEEP_CONN=off
+	NULL_KEEPALIVE=
+fi
 CPORT=$(fu_free_port $((PORT + 1)))
 CURL=http://127.0.0.1:$CPORT
 cat >"$CEIL/nginx.conf" <<EOF
@@ -326,6 +332,11 @@ http {
 	proxy_temp_path $CEIL/tmp/proxy;
 	uwsgi_temp_path $CEIL/tmp/uwsgi;
 	scgi_temp_path $CEIL/tmp/scgi;
+	# Connections to the null pool kept as the service's are.
+	upstream null_pool {
+		server unix:$CEIL/null.sock;
+		$NULL_KEEPALIVE
+	}
 	server {
 		listen 127.0.0.1:$CPORT;
 		location = /ok {
@@ -337,7 +348,8 @@ http {
 			fastcgi_request_buffering $REQUEST_BUFFERING;
 			include $FU_VAR/conf/fastcgi_params;
 			fastcgi_param HTTP_PROXY "";
-			fastcgi_pass unix:$CEIL/null.sock;
+			fastcgi_pass null_pool;
+			fastcgi_keep_conn $NULL_KEEP_CONN;
 		}
 		location /static/ {
 			alias $CEIL/www/;

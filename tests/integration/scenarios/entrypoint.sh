@@ -307,8 +307,8 @@ sc_entrypoint_exits_when_nginx_dies() {
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
-# Unset, WORKERS is 4 per core and nginx streams uploads to the workers
-# (REQUEST_BUFFERING off).
+# Unset, WORKERS is 1 per core (at least 2), nginx keeps its connections to
+# them and streams uploads (REQUEST_BUFFERING off).
 sc_entrypoint_defaults() {
 	local n
 	ept_install
@@ -324,7 +324,10 @@ sc_entrypoint_defaults() {
 		[ "$(readlink "/proc/$pid/exe")" != "$EPT_PREFIX/bin/fileupload-worker" ] ||
 		    echo "$pid"
 	done | wc -l)
-	check_eq "workers, 4 per core" "$(($(nproc) * 4))" "$n"
+	local want=$(($(nproc) < 2 ? 2 : $(nproc)))
+	check_eq "workers, 1 per core, at least 2" "$want" "$n"
+	check_eq "connections kept (fastcgi_keep_conn on)" 2 \
+	    "$(grep -c 'fastcgi_keep_conn on;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	check_eq "bodies stream, in both locations (buffering off)" 2 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	ept_record

@@ -340,6 +340,9 @@ trash_held() {
 # back at once (the dead worker's lock on it is gone).
 sc_worker_killed_mid_delete() {
 	local f h curl_pid
+	# nginx resends a DELETE that failed on a kept connection (DELETE is
+	# idempotent): without kept connections the killed one stays killed.
+	FCGI_KEEPALIVE=0 restart_nginx
 	f=$(random_file killed_delete.bin 20000)
 	h=$(b2 "$f")
 	upload "$f"
@@ -370,4 +373,5 @@ SQL
 	check_status 200 "its content is served"
 	check "content intact" cmp -s "$IT_TMP/body" "$f"
 	check_tmp_empty
+	restart_nginx
 }

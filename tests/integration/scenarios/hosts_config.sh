@@ -61,12 +61,21 @@ sc_nginx_upstream_rendered() {
 	    fail "fastcgi_next_upstream is not 'error timeout'"
 	! grep -rqE '^[[:space:]]*fastcgi_next_upstream .*non_idempotent' "$conf" ||
 	    fail "fastcgi_next_upstream non_idempotent in the configuration"
-	# Without FCGI_UPSTREAM: the local socket, and no group.
+	grep -q '^	keepalive 16;$' "$conf/fileupload-upstream.conf" ||
+	    fail "no kept connections to the hosts"
+	# Without FCGI_UPSTREAM: a group of the local socket alone.
 	(FU_CONF_DIR=$conf fu_render_conf) >/dev/null 2>&1
-	grep -q "fastcgi_pass unix:$FU_SOCKET;" "$conf/fileupload-locations.conf" ||
-	    fail "fastcgi_pass is not the local socket"
-	! grep -q '^upstream' "$conf/fileupload-upstream.conf" ||
-	    fail "an upstream group without FCGI_UPSTREAM"
+	check_eq "the group's servers without FCGI_UPSTREAM" \
+	    "	server unix:$FU_SOCKET;" \
+	    "$(grep '^	server ' "$conf/fileupload-upstream.conf")"
+	# FCGI_KEEPALIVE=0: nothing kept, on either side.
+	(FU_CONF_DIR=$conf FCGI_KEEPALIVE=0 fu_render_conf &&
+	    FU_CONF_DIR=$conf fu_nginx_cmd -t -q) >"$IT_TMP/render.out" 2>&1 ||
+	    fail "FCGI_KEEPALIVE=0: $(cat "$IT_TMP/render.out")"
+	! grep -q '^[[:space:]]*keepalive' "$conf/fileupload-upstream.conf" ||
+	    fail "FCGI_KEEPALIVE=0 still keeps connections"
+	check_eq "fastcgi_keep_conn off with FCGI_KEEPALIVE=0" 2 \
+	    "$(grep -c 'fastcgi_keep_conn off;' "$conf/fileupload-locations.conf")"
 	(FU_CONF_DIR=$conf FCGI_UPSTREAM="10.0.0.11" fu_render_conf) \
 	    >"$IT_TMP/render.out" 2>&1 && fail "FCGI_UPSTREAM=10.0.0.11 (no port) accepted"
 	grep -q "not ADDR:PORT" "$IT_TMP/render.out" ||
