@@ -58,7 +58,8 @@ fu_pkg_installed() {
 fu_install_deps() {
 	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
-	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev check)
+	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev nettle-dev
+	    check)
 
 	case $set in
 	build) ;;

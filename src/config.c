@@ -114,6 +114,11 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    CFG_DEFAULT_STALL, "a number of seconds", &n, err, errlen) == -1)
 		return -1;
 	cfg->body_rules.stall_ms = n * 1000;
+	if (env_number("UPLOAD_EXPIRES", 1, CFG_MAX_UPLOAD_EXPIRES,
+	    CFG_DEFAULT_UPLOAD_EXPIRES, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->upload_expires = (unsigned)n;
 
 	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */

@@ -16,6 +16,8 @@
 #define CFG_DEFAULT_STALL	60	/* seconds */
 #define CFG_MAX_SECONDS		86400
 #define CFG_MAX_MIN_RATE	(1ULL << 30)
+#define CFG_DEFAULT_UPLOAD_EXPIRES 86400	/* seconds: 24 h */
+#define CFG_MAX_UPLOAD_EXPIRES	(366 * 86400)
 
 struct config {
 	char		*db_user;	/* NULL: libpq's default */
@@ -35,6 +37,8 @@ struct config {
 	 * byte longer than UPLOAD_STALL_TIMEOUT seconds.
 	 */
 	struct rate_rules body_rules;
+	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
+	unsigned	 upload_expires;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "meta.h"
+#include "upload_row.h"
 
 struct config;
 
@@ -21,6 +22,7 @@ enum db_error {
 	DB_ERR_EXISTS,		/* the hash is already recorded */
 	DB_ERR_QUERY,		/* the server refused the statement */
 	DB_ERR_UNKNOWN,		/* connection lost during COMMIT: outcome unknown */
+	DB_ERR_LOCKED,		/* another request holds the row */
 	DB_ERR__MAX
 };
 
@@ -92,6 +94,50 @@ enum db_error	db_commit_row(const char *hash, bool row_after);
 enum db_error	db_list(uint64_t limit, const char *after,
 		    int (*row)(void *, const struct meta *), void *arg,
 		    bool *more);
+
+/* ------------------------------------------- resumable uploads (uploads) */
+
+/*
+ * Inserts the row of a new upload (u's id, length, name, metadata, hash;
+ * offset 0), expiring in expires seconds; u->expires is filled.
+ */
+enum db_error	db_upload_create(struct upload_row *u, unsigned expires);
+/* Reads the row of id without locking it (HEAD); DB_ERR_NOTFOUND. */
+enum db_error	db_upload_get(const char *id, struct upload_row *out);
+/*
+ * Opens a transaction and locks the row of id (SELECT ... FOR UPDATE),
+ * waiting at most wait_ms for another request holding it: DB_OK with
+ * the row in out and the transaction open; DB_ERR_LOCKED or
+ * DB_ERR_NOTFOUND with it closed.  Then one of db_upload_advance,
+ * db_upload_complete, db_upload_remove, or db_rollback.
+ */
+enum db_error	db_upload_lock(const char *id, unsigned wait_ms,
+		    struct upload_row *out);
+/*
+ * Records u's offset, length and hash state, pushes its expiry expires
+ * seconds ahead, and COMMITs.  DB_OK only when the COMMIT is known to
+ * have happened.
+ */
+enum db_error	db_upload_advance(struct upload_row *u, unsigned expires);
+/*
+ * In the locked transaction: inserts the file's row (m: hash, name, type,
+ * size, sha256; timestamps filled) and marks the upload complete.
+ * DB_ERR_EXISTS, with the transaction still open, when the hash is
+ * recorded.  After the bytes are in place, db_commit_row(m->hash, true).
+ */
+enum db_error	db_upload_complete(const struct upload_row *u, struct meta *m);
+/*
+ * Removes the row of id: in the locked transaction, then COMMITs; or
+ * outside any, on its own.
+ */
+enum db_error	db_upload_remove(const char *id);
+/*
+ * Removes the rows of expired uploads, calling gone(arg, id) for each
+ * before its row goes (to remove its bytes), at most limit a call; rows
+ * another request holds are left for the next sweep.  *n counts them.
+ */
+enum db_error	db_upload_sweep(int limit, void (*gone)(void *, const char *),
+		    void *arg, int *n);
 
 /*
  * "what: msg" into buf (len bytes), on one line: a libpq message's

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mime.h"
 #include "request.h"
+#include "resumable.h"
 #include "store.h"
 
 /*
@@ -87,12 +88,14 @@ install_signals(void)
 }
 
 static void
-sweep(struct store *st)
+sweep(struct app *app)
 {
 	int	 n;
 
-	if ((n = store_sweep(st, TEMP_GRACE, TRASH_GRACE)) > 0)
+	if ((n = store_sweep(app->store, TEMP_GRACE, TRASH_GRACE)) > 0)
 		log_info("swept %d temp files left by dead workers", n);
+	if ((n = resumable_sweep(app)) > 0)
+		log_info("swept %d expired resumable uploads", n);
 	last_sweep = time(NULL);
 }
 
@@ -128,7 +131,6 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
-	sweep(app.store);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* What a request needs is made here: no request allocates it. */
@@ -138,6 +140,7 @@ main(int argc, char *argv[])
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
+	sweep(&app);
 
 	install_signals();
 	sigemptyset(&held);
@@ -165,7 +168,7 @@ main(int argc, char *argv[])
 		/* One held back is handled here: busy, so it only marks. */
 		pthread_sigmask(SIG_SETMASK, &unheld, NULL);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY)
-			sweep(app.store);
+			sweep(&app);
 		busy = 0;
 	}
 	log_info("worker exiting");

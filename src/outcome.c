@@ -10,6 +10,8 @@ static const struct outcome db_outcomes[DB_ERR__MAX] = {
 	[DB_ERR_EXISTS] = { 403, "File already exist!" },	/* the seed's */
 	[DB_ERR_QUERY] = { 500, "database error" },
 	[DB_ERR_UNKNOWN] = { 503, "database unavailable" },
+	[DB_ERR_LOCKED] = { 423, "the upload is being written by another "
+	    "request" },
 };
 
 static const struct outcome store_outcomes[STORE_ERR__MAX] = {

@@ -56,6 +56,25 @@ store_tmp_sync(struct store *s, struct store_tmp *t)
 }
 
 enum store_error
+store_part_open(struct store *s, const char *id, bool create,
+    uint64_t offset, struct store_tmp *t)
+{
+	return s->ops->part_open(s, id, create, offset, t);
+}
+
+void
+store_part_close(struct store *s, struct store_tmp *t)
+{
+	s->ops->part_close(s, t);
+}
+
+void
+store_part_remove(struct store *s, const char *id)
+{
+	s->ops->part_remove(s, id);
+}
+
+enum store_error
 store_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
 	return s->ops->tmp_commit(s, t, hash);

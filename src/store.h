@@ -95,6 +95,25 @@ enum store_error store_tmp_commit(struct store *, struct store_tmp *,
 void		 store_tmp_abort(struct store *, struct store_tmp *);
 
 /*
+ * A resumable upload's partial file, between its requests (local:
+ * tmp/part-<id>, which sweeps leave alone: the uploads table owns it).
+ * It is held as a store_tmp, so store_tmp_write, _sync and _commit apply
+ * to it, and its fd may be read (pread: libmagic's prefix).  id must have
+ * passed tus_id_valid.
+ *
+ * store_part_open with create: a new, empty one, its name durable before
+ * the row naming it commits.  Without: the existing one cut to offset
+ * bytes (bytes past the recorded offset are a request's that never
+ * committed them) and positioned there; STORE_ERR_NOENT when it is
+ * missing or shorter.  store_part_close lets go of it, keeping it;
+ * store_part_remove deletes it (none: fine).
+ */
+enum store_error store_part_open(struct store *, const char *id, bool create,
+		    uint64_t offset, struct store_tmp *);
+void		 store_part_close(struct store *, struct store_tmp *);
+void		 store_part_remove(struct store *, const char *id);
+
+/*
  * Delete in two steps so that the row's removal can commit in between
  * (the worker holds a lock on the trash file until then, so a sweep
  * knows a dead worker's trash from a live delete's):

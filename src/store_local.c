@@ -6,6 +6,8 @@
  *   DATA_DIR/tmp/upload-<id>	a temp file locked by its live upload
  *   DATA_DIR/tmp/trash-<hash>-<id>  a file being deleted, locked by its
  *				worker until the COMMIT
+ *   DATA_DIR/tmp/part-<upload id>  a resumable upload's bytes so far; its
+ *				row in uploads says how many count
  *   DATA_DIR/lost+found/<hash>	a corrupt file fsck took out of service
  *
  * <id> is the pid and random bits.  The locks are flock(2) locks: they die
@@ -34,6 +36,7 @@
 #define NEW_PREFIX	"new-"		/* created, not yet locked */
 #define UPLOAD_PREFIX	"upload-"	/* locked by its live upload */
 #define TRASH_PREFIX	"trash-"	/* locked by its live delete */
+#define PART_PREFIX	"part-"		/* a resumable upload's */
 #define NEW_AGE		(60 * 60)	/* a "new-" file is never this old */
 #define FILE_MODE	0640
 #define DIR_MODE	0750
@@ -334,6 +337,69 @@ fail:
 	e = errno;
 	local_tmp_abort(s, t);
 	return store_errno(e);
+}
+
+/* -------------------------------------------- resumable uploads' files */
+
+static enum store_error
+local_part_open(struct store *s, const char *id, bool create,
+    uint64_t offset, struct store_tmp *t)
+{
+	struct local	*l = local(s);
+	struct stat	 st;
+	int		 e;
+
+	t->size = t->queued = offset;
+	snprintf(t->name, sizeof(t->name), PART_PREFIX "%s", id);
+	t->fd = openat(l->tmpfd, t->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+	    (create ? O_CREAT | O_EXCL : 0), FILE_MODE);
+	if (t->fd == -1)
+		goto fail;
+	if (create) {
+		/* The name must outlive a crash once the row refers to it. */
+		if (fsync(l->tmpfd) == -1)
+			goto fail;
+		return STORE_OK;
+	}
+	if (fstat(t->fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < offset) {
+		errno = ENOENT;
+		goto fail;
+	}
+	if (((uint64_t)st.st_size > offset &&
+	    ftruncate(t->fd, (off_t)offset) == -1) ||
+	    lseek(t->fd, (off_t)offset, SEEK_SET) == -1)
+		goto fail;
+	return STORE_OK;
+fail:
+	e = errno;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (create && e != EEXIST)
+		(void)unlinkat(l->tmpfd, t->name, 0);
+	t->fd = -1;
+	t->name[0] = '\0';
+	return store_errno(e);
+}
+
+static void
+local_part_close(struct store *s, struct store_tmp *t)
+{
+	(void)s;
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->name[0] = '\0';
+}
+
+static void
+local_part_remove(struct store *s, const char *id)
+{
+	char	 name[STORE_PATH_MAX];
+
+	snprintf(name, sizeof(name), PART_PREFIX "%s", id);
+	(void)unlinkat(local(s)->tmpfd, name, 0);
 }
 
 /* ----------------------------------------------------------------- trash */
@@ -853,6 +919,9 @@ tmp_entry(struct local_walk *w, const char *name, struct store_entry *e)
 		entry_error(e, TMP_DIR, name, errno);
 		return 1;
 	}
+	/* The uploads table owns these; its expiry sweep removes them. */
+	if (has_prefix(name, PART_PREFIX) && S_ISREG(st.st_mode))
+		return 0;
 	fresh = has_prefix(name, NEW_PREFIX);
 	upload = has_prefix(name, UPLOAD_PREFIX);
 	trash = has_prefix(name, TRASH_PREFIX);
@@ -986,6 +1055,9 @@ static const struct store_ops local_ops = {
 	.tmp_sync = local_tmp_sync,
 	.tmp_commit = local_tmp_commit,
 	.tmp_abort = local_tmp_abort,
+	.part_open = local_part_open,
+	.part_close = local_part_close,
+	.part_remove = local_part_remove,
 	.trash = local_trash,
 	.untrash = local_untrash,
 	.purge = local_purge,
