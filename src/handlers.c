@@ -17,6 +17,7 @@
 #include "resumable.h"
 #include "router.h"
 #include "store.h"
+#include "tus.h"
 #include "upload.h"
 
 #define LIST_LIMIT_MAX	10000
@@ -388,6 +389,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	char		 disp[2048], rel[STORE_REL_MAX];
 	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
+	char		 digest[TUS_REPR_DIGEST_MAX];
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "content"));
@@ -417,6 +419,9 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_header(r, "Content-Disposition", disp);
 	http_header(r, "Cache-Control", cache);
 	http_header(r, "X-Accel-Redirect", accel);
+	/* nginx drops it across the redirect: its location sets Repr-Digest. */
+	if (tus_repr_digest(m.sha256, digest) == 0)
+		http_header(r, "X-Fileupload-Repr-Digest", digest);
 	http_end(r);
 }
 

@@ -67,6 +67,8 @@ key_seen(const char *s, const char *p, const char *key, size_t klen)
 
 		while (*q == ' ' || *q == '\t')
 			q++;
+		if (q >= p)
+			break;
 		for (n = 0; key_char(q[n]); n++)
 			;
 		if (n == klen && memcmp(q, key, klen) == 0)
