@@ -53,7 +53,8 @@ enum store_error {
 
 /*
  * A temp file being written; fd < 0 when none.  Callers set fd = -1 before
- * first use and may read size; the rest is the backend's.
+ * first use and may read size, and the file through fd (pread); the rest
+ * is the backend's.
  */
 struct store_tmp {
 	int	 fd;

@@ -201,8 +201,9 @@ local_tmp_create(struct store *s, struct store_tmp *t)
 	unique_name("", "", id, sizeof(id));
 	snprintf(fresh, sizeof(fresh), "%s%s", NEW_PREFIX, id);
 	snprintf(t->name, sizeof(t->name), "%s%s", UPLOAD_PREFIX, id);
+	/* Readable too: an upload may hash it again (upload.c, sha256). */
 	t->fd = openat(l->tmpfd, fresh,
-	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
 	if (t->fd == -1) {
 		t->name[0] = '\0';
 		return store_errno(errno);

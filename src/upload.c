@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "db.h"
@@ -90,6 +91,14 @@ on_part_begin(void *arg, const struct mp_part *part)
 		if (u->fields_seen & bit)
 			return fail(u, 400, "a digest field given twice");
 		u->fields_seen |= bit;
+		/*
+		 * A sha256 field before the file: its SHA-256 is computed on
+		 * the way (the hash thread has seen none of its bytes yet).
+		 */
+		if (bit == 2 && u->upfiles == 0 && !u->hash.with_sha256) {
+			sha256_init(&u->hash.sha256);
+			u->hash.with_sha256 = true;
+		}
 		u->field = bit == 1 ? u->want_hash : u->want_sha256;
 		u->field_len = bit == 1 ? &u->want_hash_len :
 		    &u->want_sha256_len;
@@ -179,10 +188,36 @@ digest_field_matches(struct upload *u, char *field, size_t len,
 	return 1;
 }
 
+/*
+ * The SHA-256 of the temp file read again: for a sha256 field that came
+ * after the file's bytes (the page cache still has them).
+ */
+static int
+sha256_of_tmp(struct upload *u)
+{
+	struct hash_ctx	 h;
+	char		 buf[64 * 1024];
+	uint64_t	 off = 0;
+	ssize_t		 n;
+
+	hash_init_with_sha256(&h);
+	while ((n = pread(u->tmp.fd, buf, sizeof(buf), (off_t)off)) > 0) {
+		sha256_update(&h.sha256, n, (const uint8_t *)buf);
+		off += n;
+	}
+	if (n == -1 || off != u->tmp.size)
+		return fail(u, 507, "storage is not readable");
+	hash_final_sha256_hex(&h, u->meta.sha256);
+	return 0;
+}
+
 /* The file_hash and sha256 fields, when given, name the upfile's bytes. */
 static bool
 digests_match(struct upload *u)
 {
+	if ((u->fields_seen & 2) && u->meta.sha256[0] == '\0' &&
+	    sha256_of_tmp(u) == -1)
+		return false;
 	return digest_field_matches(u, u->want_hash, u->want_hash_len,
 	    u->meta.hash, "file_hash must be 64 hex digits") &&
 	    digest_field_matches(u, u->want_sha256, u->want_sha256_len,
@@ -192,6 +227,21 @@ digests_match(struct upload *u)
 static const struct mp_callbacks callbacks = {
 	on_part_begin, on_part_data, on_part_end
 };
+
+/*
+ * SHA-256 beside BLAKE2b costs a large upload about a third of its rate
+ * (the hash thread does both), so it is computed when asked for: RFC
+ * 9530's Want-Repr-Digest with sha-256 at a weight above 0, or a sha256
+ * field (digests_match).
+ */
+static bool
+wants_sha256(const struct request *r)
+{
+	const char	*w = request_param(r, "HTTP_WANT_REPR_DIGEST");
+	const char	*p = w != NULL ? strstr(w, "sha-256=") : NULL;
+
+	return p != NULL && atoi(p + strlen("sha-256=")) > 0;
+}
 
 /* Reads the whole body through the parser; 0, or -1 with u->status set. */
 static int
@@ -204,7 +254,10 @@ stream_body(struct upload *u, struct mp_parser *mp)
 	int		 rc = 0;
 
 	/* Only the upfile part's bytes are added, so one context will do. */
-	hash_init_with_sha256(&u->hash);
+	if (wants_sha256(r))
+		hash_init_with_sha256(&u->hash);
+	else
+		hash_init(&u->hash);
 	if (hashpipe_begin(&u->hash,
 	    !r->has_length || r->content_length > READ_CHUNK) == -1)
 		return fail(u, 500, "the hash buffers are missing");
