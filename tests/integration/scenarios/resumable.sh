@@ -478,3 +478,36 @@ sc_digest_fields() {
 	req DELETE "/service/fileupload/$h"
 	check_status 201
 }
+
+# A real client: tus-js-client (tests/tus-client, npm ci there) uploads
+# 48 MiB in 4 MiB chunks, is cut off mid-PATCH at 40 %, resumes from HEAD
+# in a new client and completes; the stored file is the source's.
+sc_tus_js_client() {
+	local dir=$FU_ROOT/tests/tus-client f out h
+	if [ ! -d "$dir/node_modules/tus-js-client" ]; then
+		fail "tus-js-client is not installed (scripts/test runs npm ci in tests/tus-client)"
+		return 0
+	fi
+	IT_MAX=$((64 << 20))
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	start_pool
+	restart_nginx
+	f=$(random_file tus-js.bin $((48 << 20)))
+	h=$(b2 "$f")
+	if out=$(cd "$dir" && timeout 300 node upload.js "$IT_URL$TUS" "$f" \
+	    $((4 << 20)) 0.4 2>"$IT_TMP/node.err"); then
+		check_eq "the completing answer's File-Hash" "$h" \
+		    "$(jq -r .fileHash <<<"$out")"
+		check "resumed past the start, before the end ($out)" \
+		    jq -e '.resumedFrom > 0 and .resumedFrom < 50331652' <<<"$out"
+		check_stored "$h" "$f"
+		req DELETE "/service/fileupload/$h"
+		check_status 201
+	else
+		fail "tus-js-client failed: $(head -c 500 "$IT_TMP/node.err")"
+	fi
+	IT_MAX=2097152
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	start_pool
+	restart_nginx
+}
