@@ -587,7 +587,9 @@ db_upload_lock(const char *id, unsigned wait_ms, struct upload_row *out)
 	if ((err = begin()) != DB_OK)
 		return err;
 	/* How long FOR UPDATE waits for another request holding the row. */
-	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %u", wait_ms);
+	/* 0 would be "wait forever". */
+	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %u",
+	    wait_ms > 0 ? wait_ms : 1);
 	if ((err = exec_simple(sql)) != DB_OK) {
 		db_rollback();
 		return err;

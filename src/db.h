@@ -106,7 +106,7 @@ enum db_error	db_upload_create(struct upload_row *u, unsigned expires);
 enum db_error	db_upload_get(const char *id, struct upload_row *out);
 /*
  * Opens a transaction and locks the row of id (SELECT ... FOR UPDATE),
- * waiting at most wait_ms for another request holding it: DB_OK with
+ * waiting at most wait_ms (at least 1) for another request holding it: DB_OK with
  * the row in out and the transaction open; DB_ERR_LOCKED or
  * DB_ERR_NOTFOUND with it closed.  Then one of db_upload_advance,
  * db_upload_complete, db_upload_remove, or db_rollback.

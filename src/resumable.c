@@ -552,6 +552,25 @@ out:
 	answer(&t);
 }
 
+/*
+ * Cuts off the bytes past the committed offset (a writer killed between
+ * its write and its commit) when no request holds the upload; a PATCH
+ * would do it anyway before it writes.
+ */
+static void
+trim_part(struct tus *t, const char *id)
+{
+	struct upload_row row;
+
+	if (db_upload_lock(id, 1, &row) != DB_OK)
+		return;
+	if (!row.expired && row.file_hash[0] == '\0' &&
+	    store_part_open(t->app->store, id, false, row.offset, &t->part) ==
+	    STORE_OK)
+		store_part_close(t->app->store, &t->part);
+	db_rollback();
+}
+
 void
 resumable_head(struct app *app, struct request *r, const char *id)
 {
@@ -571,6 +590,8 @@ resumable_head(struct app *app, struct request *r, const char *id)
 		fail(&t, 410, "the upload has expired");
 		goto fail;
 	}
+	if (t.row.file_hash[0] == '\0')
+		trim_part(&t, id);
 	begin_answer(r, 200, NULL);
 	header_u64(r, "Upload-Offset", t.row.offset);
 	if (t.row.length_known)

@@ -157,6 +157,8 @@ enum store_entry_kind {
 	STORE_ENTRY_FILE,	/* a stored file: hash, st */
 	STORE_ENTRY_UPLOAD,	/* an abandoned upload's temp file: name, st */
 	STORE_ENTRY_TRASH,	/* an abandoned delete's trash: name, hash, st */
+	STORE_ENTRY_PART,	/* a resumable upload's partial file, older
+				   than upload_grace: name, hash (its id), st */
 	STORE_ENTRY_STRAY,	/* anything the store did not make: path */
 	STORE_ENTRY_ERROR,	/* path could not be looked at: error */
 	STORE_ENTRY__MAX
@@ -166,7 +168,10 @@ struct store_entry {
 	enum store_entry_kind	kind;
 	char		path[STORE_PATH_MAX];	/* from the root, raw bytes */
 	char		name[STORE_PATH_MAX];	/* path's last part */
-	/* FILE: its hash; TRASH: the hash its name carries, "" when none. */
+	/*
+	 * FILE: its hash; TRASH: the hash its name carries, "" when none;
+	 * PART: the upload id its name carries.
+	 */
 	char		hash[HASH_HEX_LEN + 1];
 	struct store_stat st;
 	int		error;			/* ERROR: an errno */
@@ -180,7 +185,9 @@ struct store_entry {
  */
 struct store_walk *store_walk_files(struct store *);
 /*
- * The abandoned files of tmp/ and its strays.  A file is abandoned when no
+ * The abandoned files of tmp/ and its strays, and the resumable uploads'
+ * partial files not written for upload_grace (whether their upload is
+ * still there is the database's to say).  A file is abandoned when no
  * live upload or delete holds its lock and it is older than its grace
  * (seconds): upload_grace for an upload's temp file, trash_grace for a
  * trash file, an hour at least for a temp file not yet locked (its worker

@@ -30,6 +30,7 @@
 #include "hash.h"
 #include "store.h"
 #include "store_impl.h"
+#include "tus.h"
 
 #define TMP_DIR		"tmp"
 #define LOST_FOUND	"lost+found"
@@ -920,9 +921,21 @@ tmp_entry(struct local_walk *w, const char *name, struct store_entry *e)
 		entry_error(e, TMP_DIR, name, errno);
 		return 1;
 	}
-	/* The uploads table owns these; its expiry sweep removes them. */
-	if (has_prefix(name, PART_PREFIX) && S_ISREG(st.st_mode))
-		return 0;
+	/*
+	 * The uploads table owns these (its expiry sweep removes them): they
+	 * are told for a look at the table, and only once quiet for a while.
+	 */
+	if (has_prefix(name, PART_PREFIX) && S_ISREG(st.st_mode)) {
+		if (w->now - st.st_mtime < w->upload_grace ||
+		    !tus_id_valid(name + strlen(PART_PREFIX),
+		    strlen(name + strlen(PART_PREFIX))))
+			return 0;
+		entry_at(e, STORE_ENTRY_PART, TMP_DIR, name);
+		snprintf(e->hash, sizeof(e->hash), "%s",
+		    name + strlen(PART_PREFIX));
+		stat_of(&st, &e->st);
+		return 1;
+	}
 	fresh = has_prefix(name, NEW_PREFIX);
 	upload = has_prefix(name, UPLOAD_PREFIX);
 	trash = has_prefix(name, TRASH_PREFIX);

@@ -325,7 +325,8 @@ sc_entrypoint_defaults() {
 		    echo "$pid"
 	done | wc -l)
 	check_eq "workers, 4 per core" "$(($(nproc) * 4))" "$n"
-	check_eq "bodies stream, in both locations (buffering off)" 2 \
+	# Three: the two file locations, and the resumable uploads' (always).
+	check_eq "bodies stream, in every location (buffering off)" 3 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	ept_record
 	kill -TERM "$EPT_PID"

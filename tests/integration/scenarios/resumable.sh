@@ -364,6 +364,8 @@ sc_tus_worker_killed() {
 	    test "$(stat -c %s "$(part_file "$TUS_LOC")")" -gt 100000
 	off=$(head_offset "$TUS_LOC")
 	check_eq "the committed offset" 100000 "$off"
+	check_eq "HEAD cut the bytes past it" 100000 \
+	    "$(stat -c %s "$(part_file "$TUS_LOC")")"
 	p=$(part "$f" 100000 "$size")
 	tus_patch "$TUS_LOC" 100000 "$p"
 	check_status 204 "resumed after the kill"
