@@ -513,3 +513,27 @@ sc_tus_js_client() {
 	start_pool
 	restart_nginx
 }
+
+# fileupload-fsck (it_fsck, from fsck.sh) knows the partial files: a quiet
+# one whose upload is recorded is fine; one whose row is gone (as after a
+# backup restored) is stale, and -r removes it.
+sc_tus_fsck_partial_files() {
+	local kept gone
+	tus_create 10000 kept.bin
+	kept=$TUS_LOC
+	tus_create 10000 gone.bin
+	gone=$TUS_LOC
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qtAc \
+	    "DELETE FROM uploads WHERE upload_id = '${gone##*/}'" >/dev/null
+	touch -d '10 minutes ago' "$(part_file "$kept")" "$(part_file "$gone")"
+	it_fsck
+	check_fsck_rc 1 "a stale partial file"
+	check_fsck_line "stale-temp part-${gone##*/}"
+	check_fsck_no_mention "part-${kept##*/}"
+	it_fsck -r
+	check_fsck_line "stale-temp part-${gone##*/}: removed"
+	check "the stale partial file is gone" test ! -e "$(part_file "$gone")"
+	check "the live one is kept" test -f "$(part_file "$kept")"
+	req DELETE "$kept" "${TUS_V[@]}"
+	check_status 204 "termination"
+}
