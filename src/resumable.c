@@ -9,6 +9,7 @@
 #include "db.h"
 #include "digest.h"
 #include "hash.h"
+#include "hashpipe.h"
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
@@ -22,8 +23,6 @@
 #include "upload.h"
 #include "upload_row.h"
 
-/* Body reads; also the buffer libmagic's prefix is read into at the end. */
-#define READ_CHUNK	MIME_PREFIX
 /* The file_name of an upload whose Upload-Metadata names none. */
 #define DEFAULT_NAME	"upload"
 #define SWEEP_BATCH	100
@@ -270,11 +269,12 @@ insert_completed(void *arg, struct meta *m)
  * the same bytes are already stored (403).  Closes the transaction.
  */
 static void
-complete(struct tus *t, char *buf)
+complete(struct tus *t)
 {
 	struct meta	 m;
 	struct outcome	 o;
 	ssize_t		 n;
+	char		*buf;
 
 	memset(&m, 0, sizeof(m));
 	hash_final_hex(&t->row.hash, m.hash);
@@ -283,8 +283,15 @@ complete(struct tus *t, char *buf)
 	snprintf(m.name, sizeof(m.name), "%s", t->row.name);
 	m.size = t->row.offset;
 	/* libmagic reads a prefix only: the rest is never read again. */
-	n = pread(t->part.fd, buf, READ_CHUNK, 0);
+	if ((buf = malloc(MIME_PREFIX)) == NULL) {
+		db_rollback();
+		t->locked = false;
+		fail(t, 500, "out of memory");
+		return;
+	}
+	n = pread(t->part.fd, buf, MIME_PREFIX, 0);
 	mime_detect(buf, n > 0 ? (size_t)n : 0, m.type, sizeof(m.type));
+	free(buf);
 
 	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
 	t->locked = false;	/* committed or rolled back */
@@ -326,6 +333,55 @@ advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 }
 
 /*
+ * Streams the body into the partial file from *offset, at most max bytes
+ * in all, its bytes to the file's hash h on the hash thread (hashpipe.h,
+ * as a multipart upload's) and to the chunk's digest dc here.  *offset
+ * counts the bytes written and hashed.  0, or -1 with the status set
+ * (*broken when the body itself failed).
+ */
+static int
+stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
+    uint64_t *offset, uint64_t max, bool *broken)
+{
+	struct request	*r = t->req;
+	enum store_error e;
+	char		*buf;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	*broken = false;
+	if (hashpipe_begin(h, !r->has_length ||
+	    r->content_length > HASHPIPE_BUF_SIZE) == -1)
+		return fail(t, 500, "the hash buffers are missing");
+	for (;;) {
+		buf = hashpipe_buffer();
+		if ((n = request_read(r, buf, HASHPIPE_BUF_SIZE)) <= 0)
+			break;
+		if ((uint64_t)n > max - *offset) {
+			rc = fail(t, 413, "the body goes past the upload's "
+			    "length");
+			break;
+		}
+		if ((e = store_tmp_write(t->app->store, &t->part, buf, n)) !=
+		    STORE_OK) {
+			rc = fail_with(t, outcome_store(e, "upload: write"));
+			break;
+		}
+		digest_update(dc, buf, n);
+		hashpipe_add(buf, n);
+		hashpipe_submit();
+		*offset += n;
+	}
+	/* Every byte counted in *offset is in h past here. */
+	hashpipe_end();
+	if (n == -1) {
+		*broken = true;
+		rc = fail_with(t, outcome_body(r->body_error));
+	}
+	return rc;
+}
+
+/*
  * Reads the body after the locked row's offset into the partial file,
  * hashing it on the way.  What arrived is kept even when the body breaks
  * off (tus asks servers to store all they can) unless a digest was given:
@@ -340,9 +396,7 @@ receive(struct tus *t)
 	struct digest_ctx dc;
 	uint64_t	 offset = t->row.offset, max;
 	enum store_error e;
-	char		*buf;
-	ssize_t		 n;
-	bool		 broken = false;
+	bool		 broken;
 
 	max = t->row.length_known ? t->row.length :
 	    t->app->cfg->max_upload_size;
@@ -355,30 +409,9 @@ receive(struct tus *t)
 		fail_with(t, outcome_store(e, "upload: partial file"));
 		goto out;
 	}
-	if ((buf = malloc(READ_CHUNK)) == NULL) {
-		fail(t, 500, "out of memory");
-		goto out;
-	}
 	digest_init(&dc, t->want.alg);
-	while ((n = request_read(r, buf, READ_CHUNK)) > 0) {
-		if ((uint64_t)n > max - offset) {
-			fail(t, 413, "the body goes past the upload's length");
-			break;
-		}
-		if ((e = store_tmp_write(t->app->store, &t->part, buf, n)) !=
-		    STORE_OK) {
-			fail_with(t, outcome_store(e, "upload: write"));
-			break;
-		}
-		hash_update(&h, buf, n);
-		digest_update(&dc, buf, n);
-		offset += n;
-	}
-	if (n == -1) {
-		broken = true;
-		fail_with(t, outcome_body(r->body_error));
-	}
-	if (t->status != 0 && !(broken && t->want.alg == DIGEST_NONE))
+	if (stream_body(t, &h, &dc, &offset, max, &broken) == -1 &&
+	    !(broken && t->want.alg == DIGEST_NONE))
 		goto drop;
 	if (!broken && !digest_matches(&dc, &t->want)) {
 		fail(t, t->mismatch, t->mismatch == 460 ? "checksum mismatch" :
@@ -388,17 +421,15 @@ receive(struct tus *t)
 	if (!broken && t->row.length_known && offset == t->row.length) {
 		t->row.hash = h;
 		t->row.offset = offset;
-		complete(t, buf);
+		complete(t);
 	} else if (offset > t->row.offset)
 		(void)advance(t, &h, offset);
-	free(buf);
 	goto out;
 drop:
 	/* Not counted: the next request cuts them off anyway; so do we. */
 	if (t->part.fd >= 0 && ftruncate(t->part.fd,
 	    (off_t)t->row.offset) == -1)
 		log_warn("upload %s: truncate", t->row.id);
-	free(buf);
 out:
 	if (t->locked)
 		db_rollback();
