@@ -537,3 +537,28 @@ sc_tus_fsck_partial_files() {
 	req DELETE "$kept" "${TUS_V[@]}"
 	check_status 204 "termination"
 }
+
+# PostgreSQL restarted between PATCHes: a PATCH while it is down is 503
+# and changes nothing; once it is back the offset reported before is there
+# and the upload completes.
+sc_tus_database_restart() {
+	local f size p
+	f=$(random_file tus-pg.bin 300000)
+	size=$(stat -c %s "$f")
+	tus_create "$size" pg.bin
+	p=$(part "$f" 0 100000)
+	tus_patch "$TUS_LOC" 0 "$p"
+	check_status 204 "a first chunk"
+	fu_pg_stop "$IT_PG_DIR" 2>>"$IT_TMP/setup.log"
+	p=$(part "$f" 100000 100000)
+	tus_patch "$TUS_LOC" 100000 "$p"
+	check_error 503 "PATCH while the database is down"
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" 2>>"$IT_TMP/setup.log"
+	check_eq "the offset after the restart" 100000 "$(head_offset "$TUS_LOC")"
+	check_eq "the bytes of the refused PATCH are not kept" 100000 \
+	    "$(stat -c %s "$(part_file "$TUS_LOC")")"
+	p=$(part "$f" 100000 "$size")
+	tus_patch "$TUS_LOC" 100000 "$p"
+	check_status 204 "the rest after the restart"
+	check_completed "$f" pg.bin
+}
