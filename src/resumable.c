@@ -120,7 +120,8 @@ answer_error(struct tus *t)
 	http_header(r, "Content-Length", clen);
 	if (t->status == 412)
 		http_header(r, "Tus-Version", TUS_VERSION);
-	if (t->created)
+	/* A 403 removed the upload: its Location is the stored file's. */
+	if (t->created && t->file_hash[0] == '\0')
 		header_location(r, t->row.id);
 	if (t->file_hash[0] != '\0') {
 		char	 loc[ROUTER_LOCATION_MAX];

@@ -268,6 +268,8 @@ sc_tus_creation_with_upload() {
 	tus_create "$size" cwu.bin "${TUS_CT[@]}" --data-binary "@$f"
 	check_error 403 "the same bytes again"
 	check_json .file_hash "$(b2 "$f")"
+	check_eq "one Location, the stored file's" "/service/fileupload/$(b2 "$f")" \
+	    "$(tr -d '\r' <"$IT_TMP/headers" | sed -n 's/^Location: //Ip' | paste -sd,)"
 	req GET "/service/fileupload/$(b2 "$f")/content"
 	check_status 200 "the first file is intact"
 	# A creation with a body of another type: 415.
