@@ -26,9 +26,9 @@
 #	DB_TYPE, DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, PG*
 #	ROOT_DIR (/server), LOG_DIR ($ROOT_DIR/logs/), DATA_DIR ($ROOT_DIR/data/)
 #	MAX_UPLOAD_SIZE, FILEUPLOAD_TOKEN, FILEUPLOAD_READ_TOKEN
-#	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_STALL_TIMEOUT (nginx's
+#	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_TIMEOUT (nginx's
 #	client_body_timeout follows the last)
-#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (4 per core),
+#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per core, at least 2),
 #	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
 #	FILEUPLOAD_BIN_DIR	fileupload-worker and fileupload-migrate
 #				(default: where PATH finds fileupload-worker)

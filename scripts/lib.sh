@@ -149,12 +149,21 @@ fu_build() {
 	make -C "$FU_BUILD_DIR" -j"$FU_JOBS"
 }
 
-# The same sources configured with --enable-sanitizers in FU_SAN_BUILD_DIR
-# (default ./build-san).  When the source tree is configured in place, a
-# VPATH build is refused by automake, so the sources are copied and the
-# copy is configured in place.  Sets FU_SAN_BUILD_DIR; builds nothing yet.
+# fu_configure_san [thread]: the same sources configured with
+# --enable-sanitizers in FU_SAN_BUILD_DIR (default ./build-san), or with
+# --enable-sanitizers=thread in FU_TSAN_BUILD_DIR (default ./build-tsan).
+# When the source tree is configured in place, a VPATH build is refused by
+# automake, so the sources are copied and the copy is configured in place.
+# Sets FU_SAN_BUILD_DIR (FU_TSAN_BUILD_DIR); builds nothing yet.
 fu_configure_san() {
-	local base=${FU_SAN_BUILD_DIR:-$FU_ROOT/build-san}
+	local kind=${1:-address} base opt=--enable-sanitizers
+
+	if [ "$kind" = thread ]; then
+		base=${FU_TSAN_BUILD_DIR:-$FU_ROOT/build-tsan}
+		opt=--enable-sanitizers=thread
+	else
+		base=${FU_SAN_BUILD_DIR:-$FU_ROOT/build-san}
+	fi
 
 	# Explicit returns: callers use this in conditions, where "set -e"
 	# does not apply.
@@ -163,23 +172,26 @@ fu_configure_san() {
 	fi
 	if [ -f "$FU_ROOT/config.status" ]; then
 		fu_log "source tree is configured in place; copying it to $base/tree"
-		FU_SAN_BUILD_DIR=$base/tree
 		rm -rf "$base/tree" && mkdir -p "$base/tree" || return 1
 		tar -C "$FU_ROOT" --exclude=./.git --exclude=./build \
-		    --exclude=./build-san --exclude=./var -cf - . |
-		    tar -C "$base/tree" -xf - || return 1
+		    --exclude=./build-san --exclude=./build-tsan --exclude=./var \
+		    -cf - . | tar -C "$base/tree" -xf - || return 1
 		if [ -f "$base/tree/Makefile" ]; then
 			make -C "$base/tree" distclean >/dev/null 2>&1 || true
 		fi
 		rm -f "$base/tree/config.status"
-		(cd "$base/tree" && ./configure --enable-sanitizers) || return 1
+		(cd "$base/tree" && ./configure "$opt") || return 1
+		base=$base/tree
 	else
-		FU_SAN_BUILD_DIR=$base
 		mkdir -p "$base" || return 1
 		if [ ! -f "$base/Makefile" ]; then
-			(cd "$base" && "$FU_ROOT/configure" --enable-sanitizers) ||
-			    return 1
+			(cd "$base" && "$FU_ROOT/configure" "$opt") || return 1
 		fi
+	fi
+	if [ "$kind" = thread ]; then
+		FU_TSAN_BUILD_DIR=$base
+	else
+		FU_SAN_BUILD_DIR=$base
 	fi
 }
 

@@ -140,14 +140,14 @@ fu_nginx_body_limit() {
 }
 
 # fu_client_body_timeout STALL: nginx's client_body_timeout for an
-# UPLOAD_STALL_TIMEOUT of STALL seconds (default 60, the worker's): 5 s
+# UPLOAD_TIMEOUT of STALL seconds (default 60, the worker's): 5 s
 # longer, so that the worker's 408 comes first.
 fu_client_body_timeout() {
 	local s=${1:-60}
 
 	if ! [[ $s =~ ^[0-9]{1,5}$ ]] || [ $((10#$s)) -lt 1 ] ||
 	    [ $((10#$s)) -gt 86400 ]; then
-		fu_die "UPLOAD_STALL_TIMEOUT=$s is not a number of seconds (1-86400)"
+		fu_die "UPLOAD_TIMEOUT=$s is not a number of seconds (1-86400)"
 	fi
 	echo "$((10#$s + 5))s"
 }
@@ -155,12 +155,13 @@ fu_client_body_timeout() {
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
-# (off), UPLOAD_STALL_TIMEOUT (60).
+# (off), UPLOAD_TIMEOUT (60; or its older name UPLOAD_STALL_TIMEOUT).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
 	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt
 
-	cbt=$(fu_client_body_timeout "${UPLOAD_STALL_TIMEOUT:-}") || return 1
+	cbt=$(fu_client_body_timeout \
+	    "${UPLOAD_TIMEOUT:-${UPLOAD_STALL_TIMEOUT:-}}") || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
@@ -274,13 +275,15 @@ fu_stop_tree() {
 
 # ------------------------------------------------------------------- pool
 
-# fu_default_workers: the pool size when WORKERS is not set, 4 per core.
-# A worker takes one request at a time and spends most of an upload waiting
-# on fsync and PostgreSQL, so one per core leaves the cores idle
-# (tests/bench: 4 KiB uploads/s and GET req/s peak at 4 per core on 2
-# cores, and fall again at 8).
+# fu_default_workers: the pool size when WORKERS is not set, one process
+# per core (at least 2, so that one dying leaves another serving).  Each
+# process runs FILEUPLOAD_THREADS request threads and DB_POOL_SIZE
+# database connections: processes no longer bound how many requests are
+# in hand, they spread the CPU work and limit what one crash takes down.
 fu_default_workers() {
-	echo $(($(nproc) * 4))
+	local n
+	n=$(nproc)
+	echo $((n < 2 ? 2 : n))
 }
 
 # fu_worker_var NAME: true for the variables the workers are given; every
@@ -290,7 +293,7 @@ fu_worker_var() {
 	case $1 in
 	PATH | TZ | LANG | LC_* | DB_* | PG* | ROOT_DIR | LOG_DIR | DATA_DIR | \
 	    MAX_UPLOAD_SIZE | FILEUPLOAD_* | S3_* | AWS_* | UPLOAD_* | \
-	    ASAN_OPTIONS | UBSAN_OPTIONS | LSAN_OPTIONS) return 0 ;;
+	    ASAN_OPTIONS | UBSAN_OPTIONS | LSAN_OPTIONS | TSAN_OPTIONS) return 0 ;;
 	esac
 	return 1
 }

@@ -1,7 +1,7 @@
 -- Resumable uploads (tus 1.0.0) in progress.  upload_offset is durable:
 -- a worker commits it only after the bytes up to it are fsynced in
--- DATA_DIR/tmp/part-<upload_id>, and a PATCH holds the row (SELECT ...
--- FOR UPDATE) while it writes, so one upload has one writer at a time.
+-- DATA_DIR/tmp/part-<upload_id>, whose lock a PATCH holds while it writes
+-- (one writer per upload; the UPDATE also checks the offset it started at).
 -- hash_state is the file's BLAKE2b and SHA-256 state after upload_offset
 -- bytes (struct hash_ctx, src/hash.h), so no request re-reads the bytes.
 -- A completed upload keeps its row, with file_hash, until it expires.

@@ -110,10 +110,20 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->body_rules.window_ms = n * 1000;
-	if (env_number("UPLOAD_STALL_TIMEOUT", 1, CFG_MAX_SECONDS,
-	    CFG_DEFAULT_STALL, "a number of seconds", &n, err, errlen) == -1)
+	/* UPLOAD_TIMEOUT (API.md); UPLOAD_STALL_TIMEOUT is its older name. */
+	if (env_number(env("UPLOAD_TIMEOUT") != NULL ? "UPLOAD_TIMEOUT" :
+	    "UPLOAD_STALL_TIMEOUT", 1, CFG_MAX_SECONDS, CFG_DEFAULT_STALL,
+	    "a number of seconds", &n, err, errlen) == -1)
 		return -1;
 	cfg->body_rules.stall_ms = n * 1000;
+	if (env_number("FILEUPLOAD_THREADS", 1, CFG_MAX_THREADS,
+	    CFG_DEFAULT_THREADS, "a thread count", &n, err, errlen) == -1)
+		return -1;
+	cfg->threads = (unsigned)n;
+	if (env_number("DB_POOL_SIZE", 1, CFG_MAX_POOL, CFG_DEFAULT_POOL,
+	    "a connection count", &n, err, errlen) == -1)
+		return -1;
+	cfg->db_pool_size = (unsigned)n;
 	if (env_number("UPLOAD_EXPIRES", 1, CFG_MAX_UPLOAD_EXPIRES,
 	    CFG_DEFAULT_UPLOAD_EXPIRES, "a number of seconds", &n, err,
 	    errlen) == -1)

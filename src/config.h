@@ -15,6 +15,15 @@
 #define CFG_DEFAULT_RATE_WINDOW	30	/* seconds */
 #define CFG_DEFAULT_STALL	60	/* seconds */
 #define CFG_MAX_SECONDS		86400
+/*
+ * Request threads per worker process: a slow upload holds one (blocked in
+ * read, a few KiB of memory) and nothing else, so they are many.
+ */
+#define CFG_DEFAULT_THREADS	256
+#define CFG_MAX_THREADS		4096
+/* Database connections per worker process, lent per statement. */
+#define CFG_DEFAULT_POOL	8
+#define CFG_MAX_POOL		1024
 #define CFG_MAX_MIN_RATE	(1ULL << 30)
 #define CFG_DEFAULT_UPLOAD_EXPIRES 86400	/* seconds: 24 h */
 #define CFG_MAX_UPLOAD_EXPIRES	(366 * 86400)
@@ -34,9 +43,11 @@ struct config {
 	/*
 	 * How slowly a request body may arrive: UPLOAD_MIN_RATE (bytes/s,
 	 * 0: no minimum) over UPLOAD_RATE_WINDOW seconds, and no wait for a
-	 * byte longer than UPLOAD_STALL_TIMEOUT seconds.
+	 * byte longer than UPLOAD_TIMEOUT seconds.
 	 */
 	struct rate_rules body_rules;
+	unsigned	 threads;	/* FILEUPLOAD_THREADS */
+	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
 };

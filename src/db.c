@@ -1,7 +1,10 @@
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -30,7 +33,6 @@ enum stmt {
 	ST_KNOWN,
 	ST_UPLOAD_CREATE,
 	ST_UPLOAD_GET,
-	ST_UPLOAD_LOCK,
 	ST_UPLOAD_ADVANCE,
 	ST_UPLOAD_COMPLETE,
 	ST_UPLOAD_REMOVE,
@@ -75,17 +77,16 @@ static const struct {
 	    "RETURNING " UPLOAD_COLS, 6 },
 	[ST_UPLOAD_GET] = { "upload_get",
 	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1", 1 },
-	[ST_UPLOAD_LOCK] = { "upload_lock",
-	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1 "
-	    "FOR UPDATE", 1 },
 	[ST_UPLOAD_ADVANCE] = { "upload_advance",
 	    "UPDATE uploads SET upload_offset = $2, upload_length = $3, "
 	    "hash_state = decode($4, 'hex'), "
 	    "expires_at = now() + make_interval(secs => $5) "
-	    "WHERE upload_id = $1 RETURNING " UPLOAD_COLS, 5 },
+	    "WHERE upload_id = $1 AND upload_offset = $6 AND file_hash IS NULL "
+	    "RETURNING " UPLOAD_COLS, 6 },
 	[ST_UPLOAD_COMPLETE] = { "upload_complete",
 	    "UPDATE uploads SET upload_offset = $2, upload_length = $2, "
-	    "file_hash = $3, hash_state = '' WHERE upload_id = $1", 3 },
+	    "file_hash = $3, hash_state = '' "
+	    "WHERE upload_id = $1 AND file_hash IS NULL RETURNING 1", 3 },
 	[ST_UPLOAD_REMOVE] = { "upload_remove",
 	    "DELETE FROM uploads WHERE upload_id = $1", 1 },
 	/* SKIP LOCKED: a sweep never waits for a request holding a row. */
@@ -94,9 +95,27 @@ static const struct {
 	    "ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED", 1 },
 };
 
+/*
+ * The process's connections, lent to one request thread at a time: for a
+ * statement, or from BEGIN to COMMIT or ROLLBACK.  A thread never holds
+ * one while it waits for a client, so a few serve many threads, and
+ * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only.
+ */
+struct slot {
+	PGconn		*conn;		/* NULL: connects on first use */
+	bool		 lent;
+};
+
 static const struct config	*db_cfg;
-static PGconn			*conn;
-static char			 last_error[256];
+static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 pool_freed = PTHREAD_COND_INITIALIZER;
+static struct slot		*slots;
+static int			 nslots;
+
+/* What the calling thread holds: its slot and that slot's connection. */
+static __thread struct slot	*held;
+static __thread PGconn		*conn;
+static __thread char		 last_error[256];
 
 void
 db_error_line(char *buf, size_t len, const char *what, const char *msg)
@@ -123,18 +142,101 @@ db_last_error(void)
 	return last_error;
 }
 
-void
+int
 db_init(const struct config *cfg)
 {
 	db_cfg = cfg;
+	nslots = cfg->db_pool_size > 0 ? (int)cfg->db_pool_size : 1;
+	if ((slots = calloc(nslots, sizeof(*slots))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Drops the held connection (broken, or its state unknown). */
+static void
+drop(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
 }
 
 void
 db_close(void)
 {
-	if (conn != NULL)
-		PQfinish(conn);
+	int	 i;
+
+	drop();
+	held = NULL;
+	for (i = 0; slots != NULL && i < nslots; i++)
+		if (slots[i].conn != NULL && slots[i].conn != conn)
+			PQfinish(slots[i].conn);
+	free(slots);
+	slots = NULL;
+	nslots = 0;
+}
+
+/*
+ * Borrows a slot for the calling thread, waiting for one at most
+ * DB_POOL_WAIT seconds: past that the pool is as good as unavailable.
+ */
+static enum db_error
+hold(void)
+{
+	struct timespec	 deadline;
+	int		 i, rc = 0;
+
+	if (held != NULL)
+		return DB_OK;
+	if (slots == NULL) {
+		snprintf(last_error, sizeof(last_error), "db_init not called");
+		return DB_ERR_UNAVAILABLE;
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DB_POOL_WAIT;
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		for (i = 0; i < nslots && slots[i].lent; i++)
+			;
+		if (i < nslots || rc == ETIMEDOUT)
+			break;
+		rc = pthread_cond_timedwait(&pool_freed, &pool_lock, &deadline);
+	}
+	if (i < nslots) {
+		slots[i].lent = true;
+		held = &slots[i];
+		conn = held->conn;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (held == NULL) {
+		snprintf(last_error, sizeof(last_error), "all %d database "
+		    "connections stayed busy for %d s", nslots, DB_POOL_WAIT);
+		return DB_ERR_UNAVAILABLE;
+	}
+	return DB_OK;
+}
+
+/* Hands the held slot back, with its connection (or none, if dropped). */
+static void
+give_back(void)
+{
+	if (held == NULL)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	held->conn = conn;
+	held->lent = false;
+	pthread_cond_signal(&pool_freed);
+	pthread_mutex_unlock(&pool_lock);
+	held = NULL;
 	conn = NULL;
+}
+
+/* Past a public call: the slot goes back unless a transaction is open. */
+static void
+settle(void)
+{
+	if (conn == NULL || PQtransactionStatus(conn) == PQTRANS_IDLE)
+		give_back();
 }
 
 static int
@@ -181,26 +283,57 @@ db_connect(const struct config *cfg, const char *app, int timeout)
 static enum db_error
 connect_db(void)
 {
-	db_close();
+	drop();
 	conn = db_connect(db_cfg, "fileupload-worker", 5);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		remember_error("connect");
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	if (prepare_all() == -1) {
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	return DB_OK;
 }
 
-enum db_error
-db_ready(void)
+/* Holds a slot with a live connection (the calling thread's until settle). */
+static enum db_error
+ready(void)
 {
+	enum db_error	 err;
+
+	if ((err = hold()) != DB_OK)
+		return err;
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return DB_OK;
 	return connect_db();
+}
+
+enum db_error
+db_ready(void)
+{
+	enum db_error	 err = ready();
+
+	settle();
+	return err;
+}
+
+void
+db_release(void)
+{
+	if (held == NULL)
+		return;
+	/* A request that ended inside a transaction: it did not happen. */
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+		PGresult *res = PQexec(conn, "ROLLBACK");
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+		    PQtransactionStatus(conn) != PQTRANS_IDLE)
+			drop();
+		PQclear(res);
+	}
+	give_back();
 }
 
 /*
@@ -212,7 +345,7 @@ failure(const char *what)
 {
 	remember_error(what);
 	if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
-		db_close();
+		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	return DB_ERR_QUERY;
@@ -230,7 +363,7 @@ run(enum stmt st, const char *const *params, int retry, enum db_error *err)
 	ExecStatusType	 rs;
 
 	for (;;) {
-		if ((*err = db_ready()) != DB_OK)
+		if ((*err = ready()) != DB_OK)
 			return NULL;
 		res = PQexecPrepared(conn, stmts[st].name, stmts[st].nparams,
 		    params, NULL, NULL, 0);
@@ -307,19 +440,20 @@ db_ping(void)
 {
 	enum db_error	 err;
 
-	if ((err = db_ready()) != DB_OK)
-		return err;
-	if ((err = exec_simple("SELECT 1")) != DB_OK)
-		return DB_ERR_UNAVAILABLE;
-	return DB_OK;
+	if ((err = ready()) == DB_OK && exec_simple("SELECT 1") != DB_OK)
+		err = DB_ERR_UNAVAILABLE;
+	settle();
+	return err;
 }
 
 enum db_error
 db_get(const char *hash, struct meta *out)
 {
 	const char	*p[1] = { hash };
+	enum db_error	 err = one_row(ST_GET, p, 1, out);
 
-	return one_row(ST_GET, p, 1, out);
+	settle();
+	return err;
 }
 
 enum db_error
@@ -329,6 +463,7 @@ db_exists(const char *hash, bool *exists)
 	enum db_error	 err;
 
 	err = one_row(ST_EXISTS, p, 1, NULL);
+	settle();
 	*exists = err == DB_OK;
 	return err == DB_ERR_NOTFOUND ? DB_OK : err;
 }
@@ -341,7 +476,7 @@ begin(void)
 	int		 tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		if ((err = db_ready()) != DB_OK)
+		if ((err = ready()) != DB_OK)
 			return err;
 		if ((err = exec_simple("BEGIN")) != DB_ERR_UNAVAILABLE)
 			return err;
@@ -368,8 +503,10 @@ db_insert_begin(struct meta *m)
 {
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK)
+	if ((err = begin()) != DB_OK) {
+		settle();
 		return err;
+	}
 	if ((err = insert_row(m)) != DB_OK)
 		db_rollback();
 	return err;
@@ -381,8 +518,10 @@ db_delete_begin(const char *hash, struct meta *out)
 	const char	*p[1] = { hash };
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK)
+	if ((err = begin()) != DB_OK) {
+		settle();
 		return err;
+	}
 	if ((err = one_row(ST_DELETE, p, 0, out)) != DB_OK)
 		db_rollback();
 	return err;
@@ -406,6 +545,7 @@ db_commit_row(const char *hash, bool row_after)
 
 	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
 		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
+	settle();
 	return err;
 }
 
@@ -414,6 +554,10 @@ db_rollback(void)
 {
 	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)exec_simple("ROLLBACK");
+	/* A ROLLBACK that failed leaves a connection in an unknown state. */
+	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		drop();
+	settle();
 }
 
 enum db_error
@@ -421,8 +565,10 @@ db_update(const char *hash, const char *name, const char *type,
     struct meta *out)
 {
 	const char	*p[3] = { hash, name, type };
+	enum db_error	 err = one_row(ST_UPDATE, p, 0, out);
 
-	return one_row(ST_UPDATE, p, 0, out);
+	settle();
+	return err;
 }
 
 /* One run of the list statement; *n counts the rows handed to row(). */
@@ -436,7 +582,7 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 	enum db_error	 err;
 	int		 stop = 0;
 
-	if ((err = db_ready()) != DB_OK)
+	if ((err = ready()) != DB_OK)
 		return err;
 	if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams, p,
 	    NULL, NULL, 0) != 1)
@@ -495,6 +641,7 @@ db_list(uint64_t limit, const char *after,
 
 		err = one_row(ST_KNOWN, pk, 1, NULL);
 	}
+	settle();
 	return err;
 }
 
@@ -555,15 +702,19 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	char		 len[24], secs[16], state[STATE_HEX_MAX];
 	const char	*p[6] = { u->id, u->length_known ? len : NULL, u->name,
 	    u->metadata, state, secs };
-	struct upload_row got;
+	struct upload_row *got;
 	enum db_error	 err;
 
+	if ((got = malloc(sizeof(*got))) == NULL)
+		return DB_ERR_QUERY;
 	snprintf(len, sizeof(len), "%" PRIu64, u->length);
 	snprintf(secs, sizeof(secs), "%u", expires);
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
-	if ((err = upload_row(ST_UPLOAD_CREATE, p, 0, &got)) == DB_OK)
-		memcpy(u->expires, got.expires, sizeof(u->expires));
+	if ((err = upload_row(ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
+		memcpy(u->expires, got->expires, sizeof(u->expires));
+	settle();
+	free(got);
 	return err;
 }
 
@@ -571,76 +722,38 @@ enum db_error
 db_upload_get(const char *id, struct upload_row *out)
 {
 	const char	*p[1] = { id };
+	enum db_error	 err = upload_row(ST_UPLOAD_GET, p, 1, out);
 
-	return upload_row(ST_UPLOAD_GET, p, 1, out);
-}
-
-enum db_error
-db_upload_lock(const char *id, unsigned wait_ms, struct upload_row *out)
-{
-	const char	*p[1] = { id };
-	PGresult	*res;
-	char		 sql[64];
-	enum db_error	 err;
-	const char	*state;
-
-	if ((err = begin()) != DB_OK)
-		return err;
-	/* How long FOR UPDATE waits for another request holding the row. */
-	/* 0 would be "wait forever". */
-	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %u",
-	    wait_ms > 0 ? wait_ms : 1);
-	if ((err = exec_simple(sql)) != DB_OK) {
-		db_rollback();
-		return err;
-	}
-	res = PQexecPrepared(conn, stmts[ST_UPLOAD_LOCK].name, 1, p, NULL,
-	    NULL, 0);
-	switch (PQresultStatus(res)) {
-	case PGRES_TUPLES_OK:
-		if (PQntuples(res) == 0)
-			err = DB_ERR_NOTFOUND;
-		else
-			row_to_upload(res, 0, out);
-		break;
-	default:
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		/* 55P03 lock_not_available: the lock_timeout ran out. */
-		if (state != NULL && strcmp(state, "55P03") == 0) {
-			remember_error("upload_lock");
-			err = DB_ERR_LOCKED;
-		} else
-			err = failure("upload_lock");
-		break;
-	}
-	PQclear(res);
-	if (err != DB_OK)
-		db_rollback();
+	settle();
 	return err;
 }
 
 enum db_error
-db_upload_advance(struct upload_row *u, unsigned expires)
+db_upload_advance(struct upload_row *u, uint64_t from, unsigned expires)
 {
-	char		 off[24], len[24], secs[16], state[STATE_HEX_MAX];
-	const char	*p[5] = { u->id, off, u->length_known ? len : NULL,
-	    state, secs };
+	char		 off[24], len[24], was[24], secs[16];
+	char		 state[STATE_HEX_MAX];
+	const char	*p[6] = { u->id, off, u->length_known ? len : NULL,
+	    state, secs, was };
 	PGresult	*res;
 	enum db_error	 err;
 
 	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
 	snprintf(len, sizeof(len), "%" PRIu64, u->length);
+	snprintf(was, sizeof(was), "%" PRIu64, from);
 	snprintf(secs, sizeof(secs), "%u", expires);
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
-	if ((res = run(ST_UPLOAD_ADVANCE, p, 0, &err)) == NULL) {
-		db_rollback();
-		return err;
+	/* One statement, committed on its own: durable once it returns. */
+	if ((res = run(ST_UPLOAD_ADVANCE, p, 0, &err)) != NULL) {
+		if (PQntuples(res) == 1)
+			copy_col(res, 0, 7, u->expires, sizeof(u->expires));
+		else
+			err = DB_ERR_NOTFOUND;
+		PQclear(res);
 	}
-	if (PQntuples(res) == 1)
-		copy_col(res, 0, 7, u->expires, sizeof(u->expires));
-	PQclear(res);
-	return db_commit();
+	settle();
+	return err;
 }
 
 enum db_error
@@ -651,13 +764,19 @@ db_upload_complete(const struct upload_row *u, struct meta *m)
 	PGresult	*res;
 	enum db_error	 err;
 
+	if ((err = begin()) != DB_OK) {
+		settle();
+		return err;
+	}
 	if ((err = insert_row(m)) != DB_OK)
 		return err;
 	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
 	if ((res = run(ST_UPLOAD_COMPLETE, p, 0, &err)) == NULL)
 		return err;
+	if (PQntuples(res) != 1)
+		err = DB_ERR_NOTFOUND;	/* gone, or completed meanwhile */
 	PQclear(res);
-	return DB_OK;
+	return err;
 }
 
 enum db_error
@@ -666,19 +785,15 @@ db_upload_remove(const char *id)
 	const char	*p[1] = { id };
 	PGresult	*res;
 	enum db_error	 err;
-	bool		 in_tx = conn != NULL &&
-	    PQtransactionStatus(conn) == PQTRANS_INTRANS;
 
-	if ((res = run(ST_UPLOAD_REMOVE, p, in_tx ? 0 : 1, &err)) == NULL) {
-		db_rollback();
-		return err;
-	}
-	PQclear(res);
-	return in_tx ? db_commit() : DB_OK;
+	if ((res = run(ST_UPLOAD_REMOVE, p, 1, &err)) != NULL)
+		PQclear(res);
+	settle();
+	return err;
 }
 
 enum db_error
-db_upload_sweep(int limit, void (*gone)(void *, const char *), void *arg,
+db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
     int *n)
 {
 	char		 lim[16];
@@ -689,30 +804,37 @@ db_upload_sweep(int limit, void (*gone)(void *, const char *), void *arg,
 
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	if ((err = begin()) != DB_OK)
+	if ((err = begin()) != DB_OK) {
+		settle();
 		return err;
+	}
 	if ((res = run(ST_UPLOAD_EXPIRED, p, 0, &err)) == NULL) {
 		db_rollback();
 		return err;
 	}
 	/*
-	 * The bytes go first: should the COMMIT then fail, a row without its
-	 * bytes is expired anyway (answered 410) and the next sweep takes it.
+	 * The bytes go first, unless a request still writes them (then the
+	 * row stays for the next sweep): should the COMMIT fail, a row without
+	 * its bytes is expired anyway (410) and the next sweep takes it.
 	 */
 	for (i = 0; i < PQntuples(res) && err == DB_OK; i++) {
 		const char	*id = PQgetvalue(res, i, 0);
 		const char	*q[1] = { id };
 		PGresult	*del;
 
-		gone(arg, id);
-		if ((del = run(ST_UPLOAD_REMOVE, q, 0, &err)) != NULL)
+		if (gone(arg, id) == -1)
+			continue;
+		if ((del = run(ST_UPLOAD_REMOVE, q, 0, &err)) != NULL) {
 			PQclear(del);
+			(*n)++;
+		}
 	}
-	*n = i;
 	PQclear(res);
 	if (err != DB_OK) {
 		db_rollback();
 		return err;
 	}
-	return db_commit();
+	err = db_commit();
+	settle();
+	return err;
 }

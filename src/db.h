@@ -1,6 +1,10 @@
 /*
- * PostgreSQL through libpq: one persistent connection per worker, reconnected
- * when it drops, prepared statements, parameters only.
+ * PostgreSQL through libpq: a pool of DB_POOL_SIZE persistent connections
+ * per worker process, lent to request threads for a statement or a
+ * transaction, reconnected when they drop; prepared statements, parameters
+ * only.  Every db_* call of a request thread uses the connection that
+ * thread holds; a transaction (db_*_begin to db_commit_row or db_rollback)
+ * keeps it held in between.
  */
 #ifndef DB_H
 #define DB_H
@@ -15,6 +19,9 @@
 
 struct config;
 
+/* How long a thread waits for a free connection before it answers 503. */
+#define DB_POOL_WAIT	5
+
 enum db_error {
 	DB_OK = 0,
 	DB_ERR_UNAVAILABLE,	/* cannot connect, or the connection broke */
@@ -22,7 +29,6 @@ enum db_error {
 	DB_ERR_EXISTS,		/* the hash is already recorded */
 	DB_ERR_QUERY,		/* the server refused the statement */
 	DB_ERR_UNKNOWN,		/* connection lost during COMMIT: outcome unknown */
-	DB_ERR_LOCKED,		/* another request holds the row */
 	DB_ERR__MAX
 };
 
@@ -35,10 +41,19 @@ enum db_error {
 PGconn		*db_connect(const struct config *cfg, const char *app,
 		    int timeout);
 
-/* Remembers the connection settings; connects lazily.  Never fails. */
-void		db_init(const struct config *);
-/* Closes the connection. */
+/*
+ * Remembers the connection settings and makes the pool (cfg->db_pool_size
+ * slots); connects lazily.  -1 when out of memory.
+ */
+int		db_init(const struct config *);
+/* Closes every connection (at exit, when no request runs). */
 void		db_close(void);
+/*
+ * Ends the calling thread's use of the pool for this request: an open
+ * transaction is rolled back and the connection handed back.  The request
+ * loop calls it after every request, whatever the handler did.
+ */
+void		db_release(void);
 /* Connects if needed (and checks a kept connection); DB_OK or DB_ERR_UNAVAILABLE. */
 enum db_error	db_ready(void);
 
@@ -98,45 +113,39 @@ enum db_error	db_list(uint64_t limit, const char *after,
 /* ------------------------------------------- resumable uploads (uploads) */
 
 /*
+ * One writer per upload is the store's partial-file lock (resumable.c),
+ * never a transaction: no connection is held while a client sends.
+ *
  * Inserts the row of a new upload (u's id, length, name, metadata, hash;
  * offset 0), expiring in expires seconds; u->expires is filled.
  */
 enum db_error	db_upload_create(struct upload_row *u, unsigned expires);
-/* Reads the row of id without locking it (HEAD); DB_ERR_NOTFOUND. */
+/* Reads the row of id; DB_ERR_NOTFOUND. */
 enum db_error	db_upload_get(const char *id, struct upload_row *out);
 /*
- * Opens a transaction and locks the row of id (SELECT ... FOR UPDATE),
- * waiting at most wait_ms (at least 1) for another request holding it: DB_OK with
- * the row in out and the transaction open; DB_ERR_LOCKED or
- * DB_ERR_NOTFOUND with it closed.  Then one of db_upload_advance,
- * db_upload_complete, db_upload_remove, or db_rollback.
+ * Records u's offset, length and hash state, and pushes its expiry
+ * expires seconds ahead, if the row is still unfinished at offset from
+ * (else DB_ERR_NOTFOUND); one statement, durable once it returns DB_OK.
+ * u->expires is refreshed.
  */
-enum db_error	db_upload_lock(const char *id, unsigned wait_ms,
-		    struct upload_row *out);
+enum db_error	db_upload_advance(struct upload_row *u, uint64_t from,
+		    unsigned expires);
 /*
- * Records u's offset, length and hash state, pushes its expiry expires
- * seconds ahead, and COMMITs.  DB_OK only when the COMMIT is known to
- * have happened.
- */
-enum db_error	db_upload_advance(struct upload_row *u, unsigned expires);
-/*
- * In the locked transaction: inserts the file's row (m: hash, name, type,
- * size, sha256; timestamps filled) and marks the upload complete.
- * DB_ERR_EXISTS, with the transaction still open, when the hash is
- * recorded.  After the bytes are in place, db_commit_row(m->hash, true).
+ * Opens a transaction, inserts the file's row (m: hash, name, type, size,
+ * sha256; timestamps filled) and marks the upload complete.
+ * DB_ERR_EXISTS when the hash is recorded, DB_ERR_NOTFOUND when the
+ * upload is gone or complete; on any error the transaction is left for
+ * db_rollback.  After the bytes are in place, db_commit_row(m->hash, true).
  */
 enum db_error	db_upload_complete(const struct upload_row *u, struct meta *m);
-/*
- * Removes the row of id: in the locked transaction, then COMMITs; or
- * outside any, on its own.
- */
+/* Removes the row of id (none: DB_OK). */
 enum db_error	db_upload_remove(const char *id);
 /*
- * Removes the rows of expired uploads, calling gone(arg, id) for each
- * before its row goes (to remove its bytes), at most limit a call; rows
- * another request holds are left for the next sweep.  *n counts them.
+ * Removes the rows of expired uploads whose bytes gone(arg, id) removed
+ * (0; -1: a request still writes them, the row stays), at most limit a
+ * call; rows another sweep holds are skipped.  *n counts the removed.
  */
-enum db_error	db_upload_sweep(int limit, void (*gone)(void *, const char *),
+enum db_error	db_upload_sweep(int limit, int (*gone)(void *, const char *),
 		    void *arg, int *n);
 
 /*

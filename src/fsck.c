@@ -385,8 +385,8 @@ check_trash(struct fsck *f, struct store_walk *w,
 
 /*
  * A resumable upload's partial file: stale when its upload is gone (a
- * termination or an expiry sweep that died between removing the row and
- * the bytes cannot happen: the bytes go first; but a restored backup can).
+ * termination that died between removing the row and the bytes, or a
+ * database restored from an older backup).
  */
 static void
 check_part(struct fsck *f, const struct store_entry *e, const char *shown)
@@ -406,8 +406,10 @@ check_part(struct fsck *f, const struct store_entry *e, const char *shown)
 		reportf(f, FSCK_STALE_TEMP, shown, NULL);
 		return;
 	}
-	store_part_remove(f->store, e->hash);
-	reportf(f, FSCK_STALE_TEMP, shown, "removed");
+	if (store_part_remove(f->store, e->hash) == 0)
+		reportf(f, FSCK_STALE_TEMP, shown, "removed");
+	else
+		reportf(f, FSCK_STALE_TEMP, shown, "not repaired (in use)");
 }
 
 /* The store's abandoned temp and trash files, and its strays there. */

@@ -488,6 +488,33 @@ answer_no_route(struct request *r, const struct route_match *m)
 	}
 }
 
+unsigned
+handler_upload_slots(unsigned threads)
+{
+	unsigned	 reserve = threads / 8;
+
+	if (reserve < 4)
+		reserve = threads > 4 ? 4 : 0;
+	return threads - reserve > 0 ? threads - reserve : 1;
+}
+
+bool
+handler_upload_begin(struct app *app, struct request *r)
+{
+	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots)
+		return true;
+	atomic_fetch_sub(&app->uploads_in_hand, 1);
+	http_json_with(r, 503, "{\"error\":\"too many uploads in progress, "
+	    "retry later\",\"status\":503}", "Retry-After", "5");
+	return false;
+}
+
+void
+handler_upload_end(struct app *app)
+{
+	atomic_fetch_sub(&app->uploads_in_hand, 1);
+}
+
 void
 handle_request(struct app *app, struct request *r)
 {

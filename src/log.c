@@ -9,8 +9,9 @@
 
 #include "log.h"
 
-static int	 log_fd = STDERR_FILENO;
-static char	 log_reqid[72];
+static int		 log_fd = STDERR_FILENO;
+/* Each request thread logs its own request's id. */
+static __thread char	 log_reqid[72];
 
 int
 log_open(const char *path)
@@ -20,9 +21,19 @@ log_open(const char *path)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0640)) == -1)
 		return -1;
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
-	log_fd = fd;
+	if (log_fd == STDERR_FILENO) {
+		log_fd = fd;
+		return 0;
+	}
+	/*
+	 * A reopen: the new file takes the old descriptor's number in one
+	 * step, so threads writing meanwhile never see a closed descriptor.
+	 */
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 

@@ -1,10 +1,19 @@
 /*
  * fileupload-worker: a FastCGI responder for the fileupload API.  Wiring
  * only: configuration, log, storage, libmagic and the database, then the
- * accept loop handing each request to the router.
+ * request threads, each running the accept loop and handing requests to
+ * the router, while the main thread waits for signals and runs the sweeps.
+ *
+ * Why threads: a request holds its thread for as long as its client takes
+ * to send the body.  With one request per process, a few slow clients took
+ * every worker; a thread blocked in read costs a few KiB, so a process
+ * keeps FILEUPLOAD_THREADS of them, and the costly resources (database
+ * connections, hash threads, libmagic cookies) are pooled per process and
+ * held only while a request really uses them.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,85 +38,184 @@
  * Unlocked temp and trash files are a dead worker's: an upload's is
  * removed, a delete's (killed before its COMMIT) is put back.  Sweeps run at
  * start (a killed worker's replacement cleans up after it) and then every
- * SWEEP_EVERY seconds between requests.
+ * SWEEP_EVERY seconds.
  */
 #define TEMP_GRACE	0
 #define TRASH_GRACE	0
 #define SWEEP_EVERY	60
-
-static time_t			 last_sweep;
-static volatile sig_atomic_t	 busy;		/* a request is in hand */
-static volatile sig_atomic_t	 stopping;	/* SIGTERM or SIGINT came */
-static volatile sig_atomic_t	 reopen_log;	/* SIGHUP came */
+/* Threaded hash pipes per process: about the cores one process can use. */
+#define HASH_PIPES	2
+/*
+ * A request thread's stack: the deepest path (an upload's 64 KiB prefix
+ * for libmagic, then libmagic and libpq) stays far below it.
+ */
+#define THREAD_STACK	(2 * 1024 * 1024)
 
 /*
- * SIGTERM between requests ends the worker at once: there is nothing in
- * hand to lose.  During a request it only marks the worker stopping; the
- * request is finished and answered first (its length bounded by the
- * supervisor's grace period before SIGKILL).
+ * One thread at a time waits in accept (the leader); the others wait to
+ * lead on a stack, and the one that went idle last leads next.  So the
+ * threads that serve are the few the load needs, over and over, and their
+ * stacks and buffers stay warm, while the rest keep theirs untouched: the
+ * memory a process uses follows the requests in hand, not
+ * FILEUPLOAD_THREADS.
  */
+struct follower {
+	pthread_cond_t	 wake;
+	bool		 promoted;
+};
+
+static struct app	 app;
+static pthread_mutex_t	 lead_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool		 led;			/* a thread is in accept */
+static struct follower	**followers;		/* the stack, newest last */
+static unsigned		 nfollowers;
+static pthread_mutex_t	 busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 idle = PTHREAD_COND_INITIALIZER;
+static int		 busy;		/* requests in hand */
+static atomic_bool	 stopping;	/* SIGTERM or SIGINT came */
+
 static void
-on_stop(int sig)
+set_busy(int delta)
 {
-	(void)sig;
-	stopping = 1;
-	if (!busy)
-		_exit(0);
+	pthread_mutex_lock(&busy_lock);
+	busy += delta;
+	if (busy == 0)
+		pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&busy_lock);
 }
 
-/* SIGHUP: logrotate moved the log; reopen it before the next line. */
+/* Waits until no thread leads and this one is the newest idle. */
 static void
-on_hup(int sig)
+lead(struct follower *me)
 {
-	(void)sig;
-	reopen_log = 1;
+	pthread_mutex_lock(&lead_lock);
+	if (led) {
+		me->promoted = false;
+		followers[nfollowers++] = me;
+		while (!me->promoted)
+			pthread_cond_wait(&me->wake, &lead_lock);
+	}
+	led = true;
+	pthread_mutex_unlock(&lead_lock);
+}
+
+/* Past accept: the newest idle follower leads (the lead passes to it). */
+static void
+hand_over(void)
+{
+	struct follower	*next;
+
+	pthread_mutex_lock(&lead_lock);
+	if (nfollowers > 0) {
+		next = followers[--nfollowers];
+		next->promoted = true;
+		pthread_cond_signal(&next->wake);
+	} else
+		led = false;
+	pthread_mutex_unlock(&lead_lock);
+}
+
+/*
+ * One request thread.  Signals are blocked here (main waits for them), so
+ * a read under SO_RCVTIMEO (request.c) is never cut short by one.
+ */
+static void *
+serve(void *arg)
+{
+	FCGX_Request	 fcgx;
+	struct request	 req;
+	struct follower	 me;
+	int		 rc;
+
+	(void)arg;
+	if (FCGX_InitRequest(&fcgx, 0, 0) != 0)
+		fatalx("FastCGI request initialisation failed");
+	pthread_cond_init(&me.wake, NULL);
+	for (;;) {
+		/*
+		 * A thread with a kept connection (nginx's fastcgi_keep_conn)
+		 * reads that one's next request without leading, so an idle
+		 * kept connection pins only its own thread.
+		 */
+		if (fcgx.ipcFd < 0) {
+			lead(&me);
+			rc = atomic_load(&stopping) ? -1 : FCGX_Accept_r(&fcgx);
+			hand_over();
+		} else
+			rc = FCGX_Accept_r(&fcgx);
+		if (rc != 0)
+			break;
+		set_busy(1);
+		request_init(&req, &fcgx, &app.cfg->body_rules);
+		handle_request(&app, &req);
+		db_release();
+		request_log(&req);
+		log_set_request_id(NULL);
+		request_finish(&req);
+		set_busy(-1);
+		if (atomic_load(&stopping))
+			break;
+	}
+	return NULL;
 }
 
 static void
-install_signals(void)
-{
-	struct sigaction	 sa;
-
-	/*
-	 * SA_RESTART: the request in hand reads and writes on, undisturbed.
-	 * Not so a read under SO_RCVTIMEO (request.c), which a signal fails
-	 * with EINTR whatever the flag: these signals are held back while a
-	 * request is in hand (main), and the hash thread blocks all.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	/* A client gone mid-response must be an error return, not a death. */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
-static void
-sweep(struct app *app)
+sweep(void)
 {
 	int	 n;
 
-	if ((n = store_sweep(app->store, TEMP_GRACE, TRASH_GRACE)) > 0)
+	if ((n = store_sweep(app.store, TEMP_GRACE, TRASH_GRACE)) > 0)
 		log_info("swept %d temp files left by dead workers", n);
-	if ((n = resumable_sweep(app)) > 0)
+	if ((n = resumable_sweep(&app)) > 0)
 		log_info("swept %d expired resumable uploads", n);
-	last_sweep = time(NULL);
+}
+
+static void
+start_threads(unsigned n)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	unsigned	 i, made = 0;
+
+	if ((followers = calloc(n, sizeof(*followers))) == NULL)
+		fatal("the request threads");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t, &attr, serve, NULL) == 0)
+			made++;
+	pthread_attr_destroy(&attr);
+	if (made == 0)
+		fatalx("no request thread could be started");
+	if (made < n)
+		log_warnx("%u of %u request threads started", made, n);
+}
+
+/*
+ * SIGTERM or SIGINT: no new request is taken; the requests in hand are
+ * finished and answered (bounded by the supervisor's grace period before
+ * SIGKILL), then the process ends.
+ */
+static void
+stop_when_idle(void)
+{
+	atomic_store(&stopping, true);
+	pthread_mutex_lock(&busy_lock);
+	while (busy > 0)
+		pthread_cond_wait(&idle, &busy_lock);
+	pthread_mutex_unlock(&busy_lock);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct config	 cfg;
-	struct app	 app;
-	struct request	 req;
-	FCGX_Request	 fcgx;
-	sigset_t	 held, unheld;
+	struct timespec	 every = { SWEEP_EVERY, 0 };
+	sigset_t	 sigs;
+	time_t		 last_sweep;
 	char		 err[512], *logpath;
+	int		 sig;
 
 	(void)argv;
 	if (argc > 1) {
@@ -127,55 +235,58 @@ main(int argc, char *argv[])
 	if (log_open(logpath) == -1)
 		fatal("LOG_DIR: cannot open %s", logpath);
 
-	memset(&app, 0, sizeof(app));
+	/*
+	 * Every thread made from here on inherits the mask: only main's
+	 * sigtimedwait takes these.  A client gone mid-response must be an
+	 * error return, not a death: SIGPIPE is ignored.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	app.cfg = &cfg;
 	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	/* What a request needs is made here: no request allocates it. */
-	if (hashpipe_start() == -1)
-		fatal("the hash buffers");
-	db_init(&cfg);
+	if (hashpipe_pool_start(HASH_PIPES) == 0)
+		log_warnx("no hash thread: bodies are hashed inline");
+	if (db_init(&cfg) == -1)
+		fatal("the database pool");
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
-	sweep(&app);
+	/* After db_init: expired resumable uploads go too. */
+	sweep();
+	last_sweep = time(NULL);
+	app.upload_slots = handler_upload_slots(cfg.threads);
 
-	install_signals();
-	sigemptyset(&held);
-	sigaddset(&held, SIGTERM);
-	sigaddset(&held, SIGINT);
-	sigaddset(&held, SIGHUP);
-
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
+	if (FCGX_Init() != 0)
 		fatalx("FastCGI initialisation failed");
-	log_info("worker ready");
-	while (!stopping && FCGX_Accept_r(&fcgx) == 0) {
-		busy = 1;
-		/* Per thread: each request's thread will hold them back alike. */
-		pthread_sigmask(SIG_BLOCK, &held, &unheld);
-		if (reopen_log) {
-			reopen_log = 0;
-			if (log_open(logpath) == -1)
-				log_warn("reopen %s", logpath);
+	start_threads(cfg.threads);
+	log_info("worker ready (%u threads, %u database connections)",
+	    cfg.threads, cfg.db_pool_size);
+	for (;;) {
+		sig = sigtimedwait(&sigs, NULL, &every);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP && log_open(logpath) == -1)
+			log_warn("reopen %s", logpath);
+		if (time(NULL) - last_sweep >= SWEEP_EVERY) {
+			sweep();
+			last_sweep = time(NULL);
 		}
-		request_init(&req, &fcgx, &cfg.body_rules);
-		handle_request(&app, &req);
-		request_log(&req);
-		log_set_request_id(NULL);
-		request_finish(&req);
-		/* One held back is handled here: busy, so it only marks. */
-		pthread_sigmask(SIG_SETMASK, &unheld, NULL);
-		if (time(NULL) - last_sweep >= SWEEP_EVERY)
-			sweep(&app);
-		busy = 0;
 	}
+	stop_when_idle();
 	log_info("worker exiting");
-	db_close();
-	mime_close();
-	store_close(app.store);
-	config_free(&cfg);
+	/*
+	 * Threads still in accept end with the process; nothing is in hand.
+	 * What they might still touch stays allocated (reachable, for a leak
+	 * checker's exit-time pass).
+	 */
 	free(logpath);
-	return 0;
+	exit(0);
 }

@@ -10,8 +10,6 @@ static const struct outcome db_outcomes[DB_ERR__MAX] = {
 	[DB_ERR_EXISTS] = { 403, "File already exist!" },	/* the seed's */
 	[DB_ERR_QUERY] = { 500, "database error" },
 	[DB_ERR_UNKNOWN] = { 503, "database unavailable" },
-	[DB_ERR_LOCKED] = { 423, "the upload is being written by another "
-	    "request" },
 };
 
 static const struct outcome store_outcomes[STORE_ERR__MAX] = {
@@ -20,6 +18,8 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	[STORE_ERR_IO] = { 507, "storage is not writable" },
 	[STORE_ERR_NOENT] = { 500, "the stored file is missing" },
 	[STORE_ERR_EXISTS] = { 507, "storage is not writable" },
+	[STORE_ERR_BUSY] = { 423, "the upload is being written by another "
+	    "request" },
 };
 
 static const struct outcome body_outcomes[] = {

@@ -3,11 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "db.h"
 #include "digest.h"
+#include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
 #include "http.h"
@@ -31,15 +33,15 @@
 struct tus {
 	struct app	*app;
 	struct request	*req;
-	struct upload_row row;		/* locked: the transaction is open */
-	bool		 locked;
-	struct store_tmp part;
+	struct upload_row row;		/* as read once the part was held */
+	struct store_tmp part;		/* held (locked) while fd >= 0 */
 	struct digest	 want;		/* Upload-Checksum or Content-Digest */
 	int		 mismatch;	/* their status: 460 or 400 */
 	bool		 created;	/* answer 201 with Location */
 	/* The answer: 0 while fine, else an error status and its reason. */
 	int		 status;
 	const char	*reason;
+	bool		 answered;	/* 503: no upload slot, already said */
 	char		 file_hash[HASH_HEX_LEN + 1];	/* 403: the stored one */
 };
 
@@ -155,6 +157,8 @@ answer_done(struct tus *t)
 static void
 answer(struct tus *t)
 {
+	if (t->answered)
+		return;
 	if (t->status != 0)
 		answer_error(t);
 	else
@@ -267,7 +271,8 @@ insert_completed(void *arg, struct meta *m)
 /*
  * The last byte is in (and fsynced by upload_record): the file gets its
  * hash, type and row, and the upload is marked complete, or removed when
- * the same bytes are already stored (403).  Closes the transaction.
+ * the same bytes are already stored (403).  The partial file is renamed
+ * into place or removed, or (on another error) left held.
  */
 static void
 complete(struct tus *t)
@@ -285,8 +290,6 @@ complete(struct tus *t)
 	m.size = t->row.offset;
 	/* libmagic reads a prefix only: the rest is never read again. */
 	if ((buf = malloc(MIME_PREFIX)) == NULL) {
-		db_rollback();
-		t->locked = false;
 		fail(t, 500, "out of memory");
 		return;
 	}
@@ -295,7 +298,6 @@ complete(struct tus *t)
 	free(buf);
 
 	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
-	t->locked = false;	/* committed or rolled back */
 	if (o.status == 0) {
 		memcpy(t->row.file_hash, m.hash, sizeof(t->row.file_hash));
 		return;
@@ -304,30 +306,31 @@ complete(struct tus *t)
 	if (o.status == 403) {
 		/* The same bytes are stored: this upload has nothing left. */
 		memcpy(t->file_hash, m.hash, sizeof(t->file_hash));
-		store_tmp_abort(t->app->store, &t->part);
 		if (db_upload_remove(t->row.id) != DB_OK)
 			log_warnx("upload %s: row left for the sweep: %s",
 			    t->row.id, db_last_error());
+		store_tmp_abort(t->app->store, &t->part);
 	}
 }
 
 /*
  * Commits what the body brought: the bytes are fsynced, then the offset
- * and hash state commit (and the lock goes).  Only then may the offset
- * be reported.
+ * and hash state commit.  Only then may the offset be reported.
  */
 static int
 advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 {
 	enum store_error e;
 	enum db_error	 de;
+	uint64_t	 from = t->row.offset;
 
 	if ((e = store_tmp_sync(t->app->store, &t->part)) != STORE_OK)
 		return fail_with(t, outcome_store(e, "upload: fsync"));
 	t->row.hash = *h;
 	t->row.offset = offset;
-	de = db_upload_advance(&t->row, t->app->cfg->upload_expires);
-	t->locked = false;
+	de = db_upload_advance(&t->row, from, t->app->cfg->upload_expires);
+	if (de == DB_ERR_NOTFOUND)
+		return fail(t, 404, "no such upload");	/* swept meanwhile */
 	if (de != DB_OK)
 		return fail_with(t, outcome_db(de, "upload: offset"));
 	return 0;
@@ -345,17 +348,19 @@ stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
     uint64_t *offset, uint64_t max, bool *broken)
 {
 	struct request	*r = t->req;
+	struct hashpipe	*pipe;
 	enum store_error e;
 	char		*buf;
 	ssize_t		 n;
 	int		 rc = 0;
 
 	*broken = false;
-	if (hashpipe_begin(h, !r->has_length ||
-	    r->content_length > HASHPIPE_BUF_SIZE) == -1)
-		return fail(t, 500, "the hash buffers are missing");
+	if ((pipe = hashpipe_take(!r->has_length ||
+	    r->content_length > HASHPIPE_BUF_SIZE)) == NULL)
+		return fail(t, 503, "out of memory for the body's buffer");
+	hashpipe_begin(pipe, h);
 	for (;;) {
-		buf = hashpipe_buffer();
+		buf = hashpipe_buffer(pipe);
 		if ((n = request_read(r, buf, HASHPIPE_BUF_SIZE)) <= 0)
 			break;
 		if ((uint64_t)n > max - *offset) {
@@ -369,12 +374,13 @@ stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
 			break;
 		}
 		digest_update(dc, buf, n);
-		hashpipe_add(buf, n);
-		hashpipe_submit();
+		hashpipe_add(pipe, buf, n);
+		hashpipe_submit(pipe);
 		*offset += n;
 	}
 	/* Every byte counted in *offset is in h past here. */
-	hashpipe_end();
+	hashpipe_end(pipe);
+	hashpipe_give(pipe);
 	if (n == -1) {
 		*broken = true;
 		rc = fail_with(t, outcome_body(r->body_error));
@@ -383,11 +389,10 @@ stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
 }
 
 /*
- * Reads the body after the locked row's offset into the partial file,
+ * Reads the body after the row's offset into the held partial file,
  * hashing it on the way.  What arrived is kept even when the body breaks
  * off (tus asks servers to store all they can) unless a digest was given:
- * it cannot be checked, so the chunk goes, as on a mismatch.  The row's
- * transaction is closed on return.
+ * it cannot be checked, so the chunk goes, as on a mismatch.
  */
 static void
 receive(struct tus *t)
@@ -396,19 +401,18 @@ receive(struct tus *t)
 	struct hash_ctx	 h = t->row.hash;
 	struct digest_ctx dc;
 	uint64_t	 offset = t->row.offset, max;
-	enum store_error e;
 	bool		 broken;
 
 	max = t->row.length_known ? t->row.length :
 	    t->app->cfg->max_upload_size;
 	if (r->has_length && r->content_length > max - offset) {
 		fail(t, 413, "the body goes past the upload's length");
-		goto out;
+		return;
 	}
-	if ((e = store_part_open(t->app->store, t->row.id, false, offset,
-	    &t->part)) != STORE_OK) {
-		fail_with(t, outcome_store(e, "upload: partial file"));
-		goto out;
+	/* The body holds this thread for as long as the client takes. */
+	if (!handler_upload_begin(t->app, r)) {
+		t->answered = true;
+		return;
 	}
 	digest_init(&dc, t->want.alg);
 	if (stream_body(t, &h, &dc, &offset, max, &broken) == -1 &&
@@ -425,38 +429,78 @@ receive(struct tus *t)
 		complete(t);
 	} else if (offset > t->row.offset)
 		(void)advance(t, &h, offset);
-	goto out;
+	handler_upload_end(t->app);
+	return;
 drop:
 	/* Not counted: the next request cuts them off anyway; so do we. */
-	if (t->part.fd >= 0 && ftruncate(t->part.fd,
-	    (off_t)t->row.offset) == -1)
+	if (ftruncate(t->part.fd, (off_t)t->row.offset) == -1)
 		log_warn("upload %s: truncate", t->row.id);
-out:
-	if (t->locked)
-		db_rollback();
-	t->locked = false;
-	store_part_close(t->app->store, &t->part);
+	handler_upload_end(t->app);
 }
 
-/* Locks the row of id for a request that writes: 0, or -1 with the status. */
-static int
-lock_row(struct tus *t, const char *id)
+/* Pauses between two tries of a held partial file. */
+static void
+pause_ms(long ms)
 {
-	enum db_error	 de;
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	if ((de = db_upload_lock(id, RESUMABLE_LOCK_WAIT_MS, &t->row)) !=
-	    DB_OK) {
-		if (de == DB_ERR_NOTFOUND)
-			return fail(t, 404, "no such upload");
-		return fail_with(t, outcome_db(de, "upload: lock"));
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+/*
+ * Takes the upload of id for a request that writes: its partial file
+ * held (waiting RESUMABLE_LOCK_WAIT_MS for another writer, then 423), then
+ * its row read, then the file cut to the row's offset.  A complete upload
+ * is taken without its file (t->part.fd < 0).  0, or -1 with the status.
+ */
+static int
+take_upload(struct tus *t, const char *id)
+{
+	enum store_error e;
+	enum db_error	 de;
+	long		 waited = 0;
+	int		 tries = 0;
+
+	for (;;) {
+		e = store_part_open(t->app->store, id, false, &t->part);
+		if (e == STORE_ERR_BUSY && waited < RESUMABLE_LOCK_WAIT_MS) {
+			pause_ms(50);
+			waited += 50;
+			continue;
+		}
+		if (e != STORE_OK && e != STORE_ERR_NOENT)
+			return fail_with(t, outcome_store(e, "upload: hold"));
+		if ((de = db_upload_get(id, &t->row)) != DB_OK) {
+			store_part_close(t->app->store, &t->part);
+			if (de == DB_ERR_NOTFOUND)
+				return fail(t, 404, "no such upload");
+			return fail_with(t, outcome_db(de, "upload: read"));
+		}
+		if (t->row.expired || (t->row.state_lost &&
+		    t->row.file_hash[0] == '\0')) {
+			store_part_close(t->app->store, &t->part);
+			return fail(t, 410, t->row.expired ? "the upload has "
+			    "expired" : "the upload cannot be resumed by this "
+			    "build");
+		}
+		if (t->row.file_hash[0] != '\0') {
+			store_part_close(t->app->store, &t->part);
+			return 0;
+		}
+		if (e == STORE_OK)
+			break;
+		/* No file, no completion yet: one finishing now, or lost. */
+		if (++tries > 3)
+			return fail(t, 410, "the upload's bytes are gone");
+		pause_ms(100);
 	}
-	t->locked = true;
-	if (t->row.expired || (t->row.state_lost &&
-	    t->row.file_hash[0] == '\0')) {
-		db_rollback();
-		t->locked = false;
-		return fail(t, 410, t->row.expired ? "the upload has expired" :
-		    "the upload cannot be resumed by this build");
+	if ((e = store_part_cut(t->app->store, &t->part, t->row.offset)) !=
+	    STORE_OK) {
+		store_part_close(t->app->store, &t->part);
+		if (e == STORE_ERR_NOENT)
+			return fail(t, 410, "the upload's bytes are gone");
+		return fail_with(t, outcome_store(e, "upload: cut"));
 	}
 	return 0;
 }
@@ -554,26 +598,23 @@ resumable_create(struct app *app, struct request *r, const char *id)
 		fail_with(&t, outcome_db(de, "upload: create"));
 		goto out;
 	}
-	/* The file first: a row never names bytes that are not there. */
-	if ((e = store_part_open(app->store, t.row.id, true, 0, &t.part)) !=
+	/* The file first (held): a row never names bytes that are not there. */
+	if ((e = store_part_open(app->store, t.row.id, true, &t.part)) !=
 	    STORE_OK) {
 		fail_with(&t, outcome_store(e, "upload: create"));
 		goto out;
 	}
-	store_part_close(app->store, &t.part);
 	if ((de = db_upload_create(&t.row, app->cfg->upload_expires)) !=
 	    DB_OK) {
-		store_part_remove(app->store, t.row.id);
+		store_tmp_abort(app->store, &t.part);
 		fail_with(&t, outcome_db(de, "upload: create"));
 		goto out;
 	}
 	t.created = true;
 	log_info("upload %s created", t.row.id);
 	/* An empty upload is complete at once, with or without a body. */
-	if (body || (t.row.length_known && t.row.length == 0)) {
-		if (lock_row(&t, t.row.id) == 0)
-			receive(&t);
-	}
+	if (body || (t.row.length_known && t.row.length == 0))
+		receive(&t);
 	/*
 	 * A body cut short was kept: the client resumes from the offset.
 	 * A digest mismatch or an error dropped it: the upload stays, empty.
@@ -581,26 +622,28 @@ resumable_create(struct app *app, struct request *r, const char *id)
 	if (t.status == 400 && r->body_error == BODY_BROKEN)
 		t.status = 0;
 out:
+	store_part_close(app->store, &t.part);
 	answer(&t);
 }
 
 /*
  * Cuts off the bytes past the committed offset (a writer killed between
  * its write and its commit) when no request holds the upload; a PATCH
- * would do it anyway before it writes.
+ * does it anyway before it writes.
  */
 static void
 trim_part(struct tus *t, const char *id)
 {
-	struct upload_row row;
+	struct upload_row *row;
 
-	if (db_upload_lock(id, 1, &row) != DB_OK)
+	if (store_part_open(t->app->store, id, false, &t->part) != STORE_OK)
 		return;
-	if (!row.expired && row.file_hash[0] == '\0' &&
-	    store_part_open(t->app->store, id, false, row.offset, &t->part) ==
-	    STORE_OK)
-		store_part_close(t->app->store, &t->part);
-	db_rollback();
+	/* Read again, held: a writer may have committed since. */
+	if ((row = malloc(sizeof(*row))) != NULL &&
+	    db_upload_get(id, row) == DB_OK && row->file_hash[0] == '\0')
+		(void)store_part_cut(t->app->store, &t->part, row->offset);
+	free(row);
+	store_part_close(t->app->store, &t->part);
 }
 
 void
@@ -685,7 +728,7 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 		fail(&t, 400, "Upload-Offset must be a byte count");
 		goto out;
 	}
-	if (parse_digests(&t) == -1 || lock_row(&t, id) == -1)
+	if (parse_digests(&t) == -1 || take_upload(&t, id) == -1)
 		goto out;
 	if (offset != t.row.offset) {
 		fail(&t, 409, "Upload-Offset is not the upload's offset");
@@ -701,17 +744,17 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 		goto out;
 	receive(&t);
 out:
-	if (t.locked)
-		db_rollback();
+	store_part_close(app->store, &t.part);
 	answer(&t);
 }
 
-static void
+/* An expired upload's bytes, unless a request still writes them. */
+static int
 remove_part(void *arg, const char *id)
 {
 	struct app	*app = arg;
 
-	store_part_remove(app->store, id);
+	return store_part_remove(app->store, id);
 }
 
 void
@@ -721,23 +764,23 @@ resumable_delete(struct app *app, struct request *r, const char *id)
 	enum db_error	 de;
 
 	tus_init(&t, app, r);
-	if (check_version(&t) == -1 || lock_row(&t, id) == -1)
+	if (check_version(&t) == -1 || take_upload(&t, id) == -1)
 		goto out;
-	/* The bytes first: a row left by a failed COMMIT is retried. */
-	remove_part(app, id);
-	de = db_upload_remove(id);
-	t.locked = false;
-	if (de != DB_OK) {
+	/*
+	 * The row first, its bytes held meanwhile: should this worker die
+	 * between the two, fsck reports the file as stale.
+	 */
+	if ((de = db_upload_remove(id)) != DB_OK) {
 		fail_with(&t, outcome_db(de, "upload: terminate"));
 		goto out;
 	}
+	store_tmp_abort(app->store, &t.part);
 	log_info("upload %s terminated", id);
 	begin_answer(r, 204, NULL);
 	http_end(r);
 	return;
 out:
-	if (t.locked)
-		db_rollback();
+	store_part_close(app->store, &t.part);
 	answer_error(&t);
 }
 

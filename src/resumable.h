@@ -5,13 +5,15 @@
  *
  * An upload is a row of uploads (its offset, length, name, metadata and
  * the file's hash state so far) and a partial file of the store
- * (store_part_open).  A PATCH locks the row (SELECT ... FOR UPDATE) for
- * as long as it writes, so an upload has one writer: a second request
- * waits RESUMABLE_LOCK_WAIT_MS for the first to end, then gets 423.
- * After the PATCH's bytes are fsynced its offset and hash state commit
- * with the lock's release, before the answer: an offset once reported is
- * durable.  The request that brings the last byte records the file
- * through upload_record, as a multipart POST does.
+ * (store_part_open).  A request that writes holds the partial file's lock
+ * for as long as it writes, so an upload has one writer: a second request
+ * waits RESUMABLE_LOCK_WAIT_MS for the first to end, then gets 423.  The
+ * lock is the store's, not a database transaction: no connection of the
+ * pool is held while a client sends, and it dies with a killed worker.
+ * After a PATCH's bytes are fsynced its offset and hash state commit, in
+ * one statement, before the answer: an offset once reported is durable.
+ * The request that brings the last byte records the file through
+ * upload_record, as a multipart POST does.
  */
 #ifndef RESUMABLE_H
 #define RESUMABLE_H

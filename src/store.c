@@ -57,9 +57,15 @@ store_tmp_sync(struct store *s, struct store_tmp *t)
 
 enum store_error
 store_part_open(struct store *s, const char *id, bool create,
-    uint64_t offset, struct store_tmp *t)
+    struct store_tmp *t)
 {
-	return s->ops->part_open(s, id, create, offset, t);
+	return s->ops->part_open(s, id, create, t);
+}
+
+enum store_error
+store_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
+{
+	return s->ops->part_cut(s, t, offset);
 }
 
 void
@@ -68,10 +74,10 @@ store_part_close(struct store *s, struct store_tmp *t)
 	s->ops->part_close(s, t);
 }
 
-void
+int
 store_part_remove(struct store *s, const char *id)
 {
-	s->ops->part_remove(s, id);
+	return s->ops->part_remove(s, id);
 }
 
 enum store_error

@@ -48,6 +48,7 @@ enum store_error {
 	STORE_ERR_IO,		/* any other write/fsync/rename/open failure */
 	STORE_ERR_NOENT,	/* no such stored file */
 	STORE_ERR_EXISTS,	/* the place is taken */
+	STORE_ERR_BUSY,		/* another writer holds it (a partial file) */
 	STORE_ERR__MAX
 };
 
@@ -98,21 +99,29 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
 /*
  * A resumable upload's partial file, between its requests (local:
  * tmp/part-<id>, which sweeps leave alone: the uploads table owns it).
- * It is held as a store_tmp, so store_tmp_write, _sync and _commit apply
- * to it, and its fd may be read (pread: libmagic's prefix).  id must have
- * passed tus_id_valid.
+ * It is held as a store_tmp, so store_tmp_write, _sync, _commit and
+ * _abort apply to it, and its fd may be read (pread: libmagic's prefix).
+ * id must have passed tus_id_valid.
  *
- * store_part_open with create: a new, empty one, its name durable before
- * the row naming it commits.  Without: the existing one cut to offset
- * bytes (bytes past the recorded offset are a request's that never
- * committed them) and positioned there; STORE_ERR_NOENT when it is
- * missing or shorter.  store_part_close lets go of it, keeping it;
- * store_part_remove deletes it (none: fine).
+ * One writer per upload: store_part_open holds the file's lock until
+ * store_part_close (or _commit, _abort), and the lock dies with its
+ * process, so a killed writer never leaves an upload locked.  With
+ * create, a new empty file, its name durable before the row naming it
+ * commits.  Without, the existing one; STORE_ERR_BUSY when another writer
+ * holds it (the caller may wait and try again), STORE_ERR_NOENT when it
+ * is gone (also when it was completed or removed while this call waited).
+ * store_part_cut then cuts it to offset bytes, the committed ones (bytes
+ * past them are a request's that never committed), and positions it
+ * there; STORE_ERR_NOENT when it is shorter.
+ * store_part_remove deletes the file of id unless a writer holds it: 0
+ * (also when there is none), or -1.
  */
 enum store_error store_part_open(struct store *, const char *id, bool create,
-		    uint64_t offset, struct store_tmp *);
+		    struct store_tmp *);
+enum store_error store_part_cut(struct store *, struct store_tmp *,
+		    uint64_t offset);
 void		 store_part_close(struct store *, struct store_tmp *);
-void		 store_part_remove(struct store *, const char *id);
+int		 store_part_remove(struct store *, const char *id);
 
 /*
  * Delete in two steps so that the row's removal can commit in between

@@ -32,9 +32,11 @@ struct store_ops {
 	void		 (*tmp_abort)(struct store *, struct store_tmp *);
 
 	enum store_error (*part_open)(struct store *, const char *id,
-			    bool create, uint64_t offset, struct store_tmp *);
+			    bool create, struct store_tmp *);
+	enum store_error (*part_cut)(struct store *, struct store_tmp *,
+			    uint64_t offset);
 	void		 (*part_close)(struct store *, struct store_tmp *);
-	void		 (*part_remove)(struct store *, const char *id);
+	int		 (*part_remove)(struct store *, const char *id);
 
 	enum store_error (*trash)(struct store *, const char *hash,
 			    char *trash, size_t trashlen);

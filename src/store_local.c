@@ -53,8 +53,13 @@ struct local {
 	struct store	 base;
 	int		 dirfd;		/* DATA_DIR */
 	int		 tmpfd;		/* DATA_DIR/tmp */
-	struct held	 trash;		/* the file being deleted */
 };
+
+/*
+ * The file the calling thread is deleting: each request thread has at most
+ * one delete in hand, between its trash and its purge or untrash.
+ */
+static __thread struct held	 trash_held = { -1, "" };
 
 static const struct store_ops local_ops;
 
@@ -83,7 +88,7 @@ local_close(struct store *s)
 		close(l->tmpfd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	hold(&l->trash, -1, NULL);
+	hold(&trash_held, -1, NULL);
 	free(l);
 }
 
@@ -128,7 +133,7 @@ store_local_open(const char *data_dir, char *err, size_t errlen)
 		return NULL;
 	}
 	l->base.ops = &local_ops;
-	l->tmpfd = l->trash.fd = -1;
+	l->tmpfd = -1;
 	if ((l->dirfd = open(data_dir,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		e = errno;
@@ -343,46 +348,73 @@ fail:
 
 /* -------------------------------------------- resumable uploads' files */
 
+/*
+ * Locks an open partial file, and checks that its name still leads to it:
+ * a writer that held the lock may have renamed it into place (completion)
+ * or removed it meanwhile.  0, or -1 with errno (EWOULDBLOCK: held).
+ */
+static int
+part_lock(struct local *l, struct store_tmp *t)
+{
+	struct stat	 st, now;
+
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1)
+		return -1;
+	if (fstat(t->fd, &st) == -1)
+		return -1;
+	if (fstatat(l->tmpfd, t->name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
+	    !S_ISREG(st.st_mode)) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
 static enum store_error
 local_part_open(struct store *s, const char *id, bool create,
-    uint64_t offset, struct store_tmp *t)
+    struct store_tmp *t)
 {
 	struct local	*l = local(s);
-	struct stat	 st;
 	int		 e;
 
-	t->size = t->queued = offset;
+	t->size = t->queued = 0;
 	snprintf(t->name, sizeof(t->name), PART_PREFIX "%s", id);
 	t->fd = openat(l->tmpfd, t->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC |
 	    (create ? O_CREAT | O_EXCL : 0), FILE_MODE);
-	if (t->fd == -1)
+	if (t->fd == -1 || part_lock(l, t) == -1)
 		goto fail;
-	if (create) {
-		/* The name must outlive a crash once the row refers to it. */
-		if (fsync(l->tmpfd) == -1)
-			goto fail;
-		return STORE_OK;
-	}
-	if (fstat(t->fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < offset) {
-		errno = ENOENT;
-		goto fail;
-	}
-	if (((uint64_t)st.st_size > offset &&
-	    ftruncate(t->fd, (off_t)offset) == -1) ||
-	    lseek(t->fd, (off_t)offset, SEEK_SET) == -1)
+	/* The name must outlive a crash once the row refers to it. */
+	if (create && fsync(l->tmpfd) == -1)
 		goto fail;
 	return STORE_OK;
 fail:
 	e = errno;
+	if (create && t->fd >= 0)
+		(void)unlinkat(l->tmpfd, t->name, 0);
 	if (t->fd >= 0)
 		close(t->fd);
-	if (create && e != EEXIST)
-		(void)unlinkat(l->tmpfd, t->name, 0);
 	t->fd = -1;
 	t->name[0] = '\0';
-	return store_errno(e);
+	return e == EWOULDBLOCK ? STORE_ERR_BUSY : store_errno(e);
+}
+
+static enum store_error
+local_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
+{
+	struct stat	 st;
+
+	(void)s;
+	if (fstat(t->fd, &st) == -1)
+		return store_errno(errno);
+	if ((uint64_t)st.st_size < offset)
+		return STORE_ERR_NOENT;
+	if (((uint64_t)st.st_size > offset &&
+	    ftruncate(t->fd, (off_t)offset) == -1) ||
+	    lseek(t->fd, (off_t)offset, SEEK_SET) == -1)
+		return store_errno(errno);
+	t->size = t->queued = offset;
+	return STORE_OK;
 }
 
 static void
@@ -395,13 +427,19 @@ local_part_close(struct store *s, struct store_tmp *t)
 	t->name[0] = '\0';
 }
 
-static void
+static int
 local_part_remove(struct store *s, const char *id)
 {
-	char	 name[STORE_PATH_MAX];
+	struct store_tmp t = { .fd = -1 };
+	enum store_error e;
 
-	snprintf(name, sizeof(name), PART_PREFIX "%s", id);
-	(void)unlinkat(local(s)->tmpfd, name, 0);
+	if ((e = local_part_open(s, id, false, &t)) == STORE_ERR_NOENT)
+		return 0;
+	if (e != STORE_OK)
+		return -1;
+	/* Unlinked while locked: no writer can take it up now. */
+	local_tmp_abort(s, &t);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- trash */
@@ -451,7 +489,7 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	 * Locked before it moves, held until purge or untrash: the lock dies
 	 * with the worker, which tells a sweep the delete will never finish.
 	 */
-	hold(&l->trash, -1, NULL);
+	hold(&trash_held, -1, NULL);
 	if ((fd = openat(l->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return store_errno(errno);
 	(void)flock(fd, LOCK_EX | LOCK_NB);
@@ -473,7 +511,7 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 		close(fd);	/* if it stays in tmp/, a sweep puts it back */
 		return store_errno(e);
 	}
-	hold(&l->trash, fd, trash);
+	hold(&trash_held, fd, trash);
 	return STORE_OK;
 }
 
@@ -484,8 +522,8 @@ local_untrash(struct store *s, const char *trash, const char *hash)
 	int		 rc = untrash(l, trash, hash), e = errno;
 
 	/* Back or not, this worker is done with it: a sweep may take over. */
-	if (strcmp(trash, l->trash.name) == 0)
-		hold(&l->trash, -1, NULL);
+	if (strcmp(trash, trash_held.name) == 0)
+		hold(&trash_held, -1, NULL);
 	errno = e;
 	return rc == 0 ? STORE_OK : untrash_error(e);
 }
@@ -496,8 +534,8 @@ local_purge(struct store *s, const char *trash)
 	struct local	*l = local(s);
 
 	(void)unlinkat(l->tmpfd, trash, 0);
-	if (strcmp(trash, l->trash.name) == 0)
-		hold(&l->trash, -1, NULL);
+	if (strcmp(trash, trash_held.name) == 0)
+		hold(&trash_held, -1, NULL);
 }
 
 static bool
@@ -1070,6 +1108,7 @@ static const struct store_ops local_ops = {
 	.tmp_commit = local_tmp_commit,
 	.tmp_abort = local_tmp_abort,
 	.part_open = local_part_open,
+	.part_cut = local_part_cut,
 	.part_close = local_part_close,
 	.part_remove = local_part_remove,
 	.trash = local_trash,

@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "app.h"
 #include "db.h"
 #include "hash.h"
+#include "handlers.h"
 #include "hashpipe.h"
 #include "http.h"
 #include "jsonio.h"
@@ -47,13 +49,12 @@ struct upload {
 	char		 want_sha256[FIELD_MAX + 1];	/* sha256 field */
 	size_t		 want_sha256_len;
 	int		 fields_seen;	/* bit 1: file_hash, 2: sha256 */
-	size_t		 prefix_len;	/* of prefix_buf */
+	struct hashpipe	*pipe;		/* the body's, while it is read */
 	int		 status;	/* the error to answer, 0 while fine */
 	const char	*reason;
+	size_t		 prefix_len;	/* of prefix */
+	char		 prefix[MIME_PREFIX];	/* the upfile's first bytes */
 };
-
-/* The upfile's first bytes, for libmagic: one per worker, made at start. */
-static char	 prefix_buf[MIME_PREFIX];
 
 static int
 fail(struct upload *u, int status, const char *reason)
@@ -139,10 +140,10 @@ on_part_data(void *arg, const char *data, size_t len)
 		n = MIME_PREFIX - u->prefix_len;
 		if (n > len)
 			n = len;
-		memcpy(prefix_buf + u->prefix_len, data, n);
+		memcpy(u->prefix + u->prefix_len, data, n);
 		u->prefix_len += n;
 	}
-	hashpipe_add(data, len);
+	hashpipe_add(u->pipe, data, len);
 	if ((e = store_tmp_write(u->app->store, &u->tmp, data, len)) !=
 	    STORE_OK)
 		return fail_with(u, outcome_store(e, "upload: temp file write"));
@@ -258,11 +259,13 @@ stream_body(struct upload *u, struct mp_parser *mp)
 		hash_init_with_sha256(&u->hash);
 	else
 		hash_init(&u->hash);
-	if (hashpipe_begin(&u->hash,
-	    !r->has_length || r->content_length > READ_CHUNK) == -1)
-		return fail(u, 500, "the hash buffers are missing");
+	u->pipe = hashpipe_take(!r->has_length ||
+	    r->content_length > READ_CHUNK);
+	if (u->pipe == NULL)
+		return fail(u, 503, "out of memory for the body's buffer");
+	hashpipe_begin(u->pipe, &u->hash);
 	for (;;) {
-		buf = hashpipe_buffer();
+		buf = hashpipe_buffer(u->pipe);
 		if ((n = request_read(r, buf, READ_CHUNK)) == -1) {
 			rc = fail_with(u, outcome_body(r->body_error));
 			break;
@@ -274,12 +277,14 @@ stream_body(struct upload *u, struct mp_parser *mp)
 			break;
 		}
 		me = mp_feed(mp, buf, n);
-		hashpipe_submit();
+		hashpipe_submit(u->pipe);
 		if (me != MP_OK)
 			break;
 	}
 	/* The hash is whole, and no buffer is still being read, past here. */
-	hashpipe_end();
+	hashpipe_end(u->pipe);
+	hashpipe_give(u->pipe);
+	u->pipe = NULL;
 	if (rc == -1)
 		return -1;
 	if (me == MP_OK)
@@ -360,7 +365,7 @@ record(struct upload *u)
 	hash_final_sha256_hex(&u->hash, u->meta.sha256);
 	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
 	u->meta.size = u->tmp.size;
-	mime_detect(prefix_buf, u->prefix_len, u->meta.type,
+	mime_detect(u->prefix, u->prefix_len, u->meta.type,
 	    sizeof(u->meta.type));
 	if (!digests_match(u))
 		return;
@@ -379,11 +384,14 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	char		 boundary[MP_BOUNDARY_MAX + 1];
 
 	(void)hash;
-	memset(&u, 0, sizeof(u));
+	/* Not the prefix: a slow upload's thread keeps its stack small. */
+	memset(&u, 0, offsetof(struct upload, prefix));
 	u.app = app;
 	u.req = r;
 	u.tmp.fd = -1;
 
+	if (!handler_upload_begin(app, r))
+		return;
 	if (mp_boundary(r->content_type, boundary) != MP_OK)
 		fail(&u, 415, "body must be multipart/form-data with a boundary");
 	else if (r->bad_length)
@@ -401,6 +409,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 
 	mp_free(mp);
 	store_tmp_abort(app->store, &u.tmp);
+	handler_upload_end(app);
 	if (u.status == 0) {
 		answer_created(&u);
 		return;

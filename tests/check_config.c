@@ -16,6 +16,7 @@ static const char *const vars[] = {
 	"ROOT_DIR", "LOG_DIR", "DATA_DIR", "MAX_UPLOAD_SIZE",
 	"FILEUPLOAD_TOKEN", "FILEUPLOAD_READ_TOKEN",
 	"UPLOAD_MIN_RATE", "UPLOAD_RATE_WINDOW", "UPLOAD_STALL_TIMEOUT",
+	"UPLOAD_TIMEOUT", "FILEUPLOAD_THREADS", "DB_POOL_SIZE",
 };
 
 static void
@@ -314,6 +315,28 @@ START_TEST(test_override_body_rules)
 	ck_assert_uint_eq(cfg.body_rules.window_ms, 86400000);
 	ck_assert_uint_eq(cfg.body_rules.stall_ms, 7000);
 	config_free(&cfg);
+	/* UPLOAD_TIMEOUT, API.md's name, wins over the older one. */
+	set("UPLOAD_TIMEOUT", "42");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.body_rules.stall_ms, 42000);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_threads_and_pool)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.threads, CFG_DEFAULT_THREADS);
+	ck_assert_uint_eq(cfg.db_pool_size, CFG_DEFAULT_POOL);
+	config_free(&cfg);
+	set("FILEUPLOAD_THREADS", "1");
+	set("DB_POOL_SIZE", "1024");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.threads, 1);
+	ck_assert_uint_eq(cfg.db_pool_size, 1024);
+	config_free(&cfg);
 }
 END_TEST
 
@@ -397,6 +420,12 @@ START_TEST(test_bad_body_rules)
 		{ "UPLOAD_STALL_TIMEOUT", "86401" },
 		{ "UPLOAD_STALL_TIMEOUT", " 60" },
 		{ "UPLOAD_STALL_TIMEOUT", "99999999999999999999" },
+		{ "UPLOAD_TIMEOUT", "0" },
+		{ "UPLOAD_TIMEOUT", "1m" },
+		{ "FILEUPLOAD_THREADS", "0" },
+		{ "FILEUPLOAD_THREADS", "4097" },
+		{ "DB_POOL_SIZE", "0" },
+		{ "DB_POOL_SIZE", "8 " },
 	};
 	size_t		 i;
 
@@ -538,6 +567,7 @@ config_suite(void)
 	tcase_add_test(tc, test_override_ports);
 	tcase_add_test(tc, test_override_max_upload);
 	tcase_add_test(tc, test_override_body_rules);
+	tcase_add_test(tc, test_threads_and_pool);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");

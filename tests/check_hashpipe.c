@@ -2,6 +2,7 @@
  * Unit tests of the hash thread (hashpipe): whatever the slicing, buffer
  * reuse and fallbacks, the digest is the one-shot digest of the same bytes.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ enum slicing {
 
 static unsigned char	*body;
 static char		 expected[HASH_HEX_LEN + 1];
+static struct hashpipe	*threaded, *single;
 
 static void
 setup(void)
@@ -40,14 +42,16 @@ setup(void)
 	hash_init(&h);
 	hash_update(&h, body, BODY_LEN);
 	hash_final_hex(&h, expected);
-	/* As the worker's main does, before any body. */
-	ck_assert_int_eq(hashpipe_start(), 0);
+	ck_assert_ptr_nonnull(threaded = hashpipe_new(true));
+	ck_assert_ptr_nonnull(single = hashpipe_new(false));
 }
 
 static void
 teardown(void)
 {
 	free(body);
+	hashpipe_free(threaded);
+	hashpipe_free(single);
 }
 
 static size_t
@@ -66,16 +70,16 @@ slice_len(enum slicing how)
 
 /* Streams body through the pipe as upload.c does; the digest into hex. */
 static void
-pipe_digest(int use_thread, enum slicing how, char hex[HASH_HEX_LEN + 1])
+pipe_digest(struct hashpipe *p, enum slicing how, char hex[HASH_HEX_LEN + 1])
 {
 	struct hash_ctx	 h;
 	size_t		 off = 0, n, i, s;
 	char		*buf;
 
 	hash_init(&h);
-	ck_assert_int_eq(hashpipe_begin(&h, use_thread), 0);
+	hashpipe_begin(p, &h);
 	while (off < BODY_LEN) {
-		buf = hashpipe_buffer();
+		buf = hashpipe_buffer(p);
 		/* Unfilled buffers are what a short read gives. */
 		n = HASHPIPE_BUF_SIZE - (size_t)(random() % 4096);
 		if (n > BODY_LEN - off)
@@ -89,14 +93,14 @@ pipe_digest(int use_thread, enum slicing how, char hex[HASH_HEX_LEN + 1])
 				s = n - i;
 			if ((how == SLICES_OUTSIDE && s <= 80) ||
 			    how == SLICES_OUTSIDE_BIG)
-				hashpipe_add(body + off + i, s);
+				hashpipe_add(p, body + off + i, s);
 			else
-				hashpipe_add(buf + i, s);
+				hashpipe_add(p, buf + i, s);
 		}
-		hashpipe_submit();
+		hashpipe_submit(p);
 		off += n;
 	}
-	hashpipe_end();
+	hashpipe_end(p);
 	hash_final_hex(&h, hex);
 }
 
@@ -107,7 +111,7 @@ START_TEST(test_thread_matches_one_shot)
 	char	 hex[HASH_HEX_LEN + 1];
 
 	srandom(20261129 + _i);
-	pipe_digest(1, hows[_i], hex);
+	pipe_digest(threaded, hows[_i], hex);
 	ck_assert_str_eq(hex, expected);
 }
 END_TEST
@@ -117,7 +121,7 @@ START_TEST(test_inline_matches_one_shot)
 	char	 hex[HASH_HEX_LEN + 1];
 
 	srandom(7);
-	pipe_digest(0, SLICES_OUTSIDE, hex);
+	pipe_digest(single, SLICES_OUTSIDE, hex);
 	ck_assert_str_eq(hex, expected);
 }
 END_TEST
@@ -130,11 +134,11 @@ START_TEST(test_bodies_in_sequence)
 	/* A fallback in one body must not leak into the next. */
 	srandom(11);
 	for (round = 0; round < 3; round++) {
-		pipe_digest(1, SLICES_MANY, hex);
+		pipe_digest(threaded, SLICES_MANY, hex);
 		ck_assert_str_eq(hex, expected);
-		pipe_digest(1, SLICES_LARGE, hex);
+		pipe_digest(threaded, SLICES_LARGE, hex);
 		ck_assert_str_eq(hex, expected);
-		pipe_digest(0, SLICES_LARGE, hex);
+		pipe_digest(single, SLICES_LARGE, hex);
 		ck_assert_str_eq(hex, expected);
 	}
 }
@@ -147,18 +151,69 @@ START_TEST(test_buffer_again_unsubmitted)
 
 	/* An empty read hands the same buffer back; it counts for nothing. */
 	hash_init(&h);
-	ck_assert_int_eq(hashpipe_begin(&h, 1), 0);
-	a = hashpipe_buffer();
-	b = hashpipe_buffer();
+	hashpipe_begin(threaded, &h);
+	a = hashpipe_buffer(threaded);
+	b = hashpipe_buffer(threaded);
 	ck_assert_ptr_eq(a, b);
 	memcpy(a, "hello\n", 6);
-	hashpipe_add(a, 6);
-	hashpipe_submit();
-	(void)hashpipe_buffer();
-	hashpipe_end();
+	hashpipe_add(threaded, a, 6);
+	hashpipe_submit(threaded);
+	(void)hashpipe_buffer(threaded);
+	hashpipe_end(threaded);
 	hash_final_hex(&h, hex);
 	ck_assert_str_eq(hex,
 	    "93becc6e9882211c3ec3708c95bcd69baab7bb59c7f4bc84ce637b88a534b783");
+}
+END_TEST
+
+/* Two threads' bodies through the pool at once (helgrind watches this). */
+static void *
+pool_body(void *arg)
+{
+	char	*hex = arg;
+
+	struct hashpipe	*p = hashpipe_take(true);
+
+	ck_assert_ptr_nonnull(p);
+	pipe_digest(p, SLICES_LARGE, hex);
+	hashpipe_give(p);
+	return NULL;
+}
+
+START_TEST(test_pool_lends_each_pipe_once)
+{
+	struct hashpipe	*a, *b, *c, *mine;
+	pthread_t	 t[2];
+	char		 hex[2][HASH_HEX_LEN + 1];
+	int		 i;
+
+	ck_assert_int_eq(hashpipe_pool_start(2), 2);
+	a = hashpipe_take(true);
+	b = hashpipe_take(true);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	/* All lent: a large body falls back to the thread's inline pipe. */
+	mine = hashpipe_take(true);
+	ck_assert_ptr_nonnull(mine);
+	ck_assert_ptr_ne(mine, a);
+	ck_assert_ptr_ne(mine, b);
+	ck_assert_ptr_eq(hashpipe_take(false), mine);
+	hashpipe_give(mine);
+	hashpipe_give(a);
+	c = hashpipe_take(true);
+	ck_assert_ptr_eq(c, a);
+	hashpipe_give(c);
+	hashpipe_give(b);
+
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, pool_body,
+		    hex[i]), 0);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_str_eq(hex[i], expected);
+	}
+	hashpipe_pool_stop();
 }
 END_TEST
 
@@ -175,6 +230,7 @@ hashpipe_suite(void)
 	tcase_add_test(tc, test_inline_matches_one_shot);
 	tcase_add_test(tc, test_bodies_in_sequence);
 	tcase_add_test(tc, test_buffer_again_unsubmitted);
+	tcase_add_test(tc, test_pool_lends_each_pipe_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

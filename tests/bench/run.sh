@@ -9,7 +9,7 @@
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
-# (fsync on), the pool of WORKERS (default 4 per core) workers, and nginx on a
+# (fsync on), the pool of WORKERS (default 1 per core, at least 2) workers, and nginx on a
 # free loopback port.  Beside it, for the ceilings: a second, tiny nginx
 # (return 200, a static file, a location for) a pool of null FastCGI
 # responders (null_responder.c) of the same size.  Everything it started is
@@ -78,7 +78,7 @@
 # be committed (results/.gitignore).
 #
 # Environment:
-#	WORKERS			pool size (and null pool size), default 4 per core
+#	WORKERS			pool size (and null pool size), default 1 per core (at least 2)
 #	REQUEST_BUFFERING	off (default) or on: nginx's
 #				fastcgi_request_buffering for uploads
 #	BENCH_RUNS		runs per figure, default 3 (--quick: 1)
@@ -273,7 +273,7 @@ mkdir -p "$BIN" "$CEIL/www" "$CEIL/tmp" "$FU_VAR/work"
 chmod 0755 "$BIN" "$CEIL" "$CEIL/www"
 
 fu_log "compiling the ceiling tools into $BIN"
-gcc -O2 -Wall -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
+gcc -O2 -Wall -pthread -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
 gcc -O2 -Wall -o "$BIN/blake2b_speed" "$BENCH/blake2b_speed.c" -lsodium
 gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
 

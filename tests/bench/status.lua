@@ -9,6 +9,12 @@
 
 local threads = {}
 
+-- BENCH_TOKEN in the environment: sent as a bearer token.
+local token = os.getenv("BENCH_TOKEN")
+if token ~= nil and token ~= "" then
+	wrk.headers["Authorization"] = "Bearer " .. token
+end
+
 function setup(thread)
 	table.insert(threads, thread)
 end

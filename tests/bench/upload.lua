@@ -43,6 +43,11 @@ function init(args)
 	headers = {
 		["Content-Type"] = "multipart/form-data; boundary=" .. boundary
 	}
+	-- BENCH_TOKEN in the environment: sent as a bearer token.
+	local token = os.getenv("BENCH_TOKEN")
+	if token ~= nil and token ~= "" then
+		headers["Authorization"] = "Bearer " .. token
+	end
 	head = "--" .. boundary .. "\r\n" ..
 	    "Content-Disposition: form-data; name=\"upfile\"; " ..
 	    "filename=\"bench." .. (kind == "text" and "txt" or "bin") ..

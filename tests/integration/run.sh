@@ -16,6 +16,8 @@
 #	FU_BUILD_DIR	the build to test (default: build it, as scripts/run does)
 #	FU_WORKER	worker binary to run instead of FU_BUILD_DIR's
 #	IT_KEEP=1	keep the temp dir (logs, data) after the run
+#	IT_FILES	with no SCENARIO: only the scenarios of these files
+#			of scenarios/ (names without .sh, space-separated)
 set -euo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +31,7 @@ IT_MAX=2097152	# the pool's MAX_UPLOAD_SIZE (2 MiB)
 fu_require_root
 # The scenarios set these themselves; none may leak in from outside.
 unset FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN DB_PASSWORD ASAN_OPTIONS \
-    UBSAN_OPTIONS LSAN_OPTIONS REQUEST_BUFFERING WORKERS
+    UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS REQUEST_BUFFERING WORKERS
 for tool in curl jq b2sum nginx spawn-fcgi; do
 	command -v "$tool" >/dev/null ||
 	    fu_die "$tool is missing (scripts/test installs it; or: apt-get install jq curl nginx-light spawn-fcgi)"
@@ -58,6 +60,9 @@ if ldd "$IT_WORKER" 2>/dev/null | grep libasan >/dev/null; then
 	IT_SANITIZED=1
 	export ASAN_OPTIONS="log_path=$FU_VAR/logs/asan"
 	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$FU_VAR/logs/ubsan"
+elif ldd "$IT_WORKER" 2>/dev/null | grep -q libtsan; then
+	IT_SANITIZED=1
+	export TSAN_OPTIONS="log_path=$FU_VAR/logs/tsan:second_deadlock_stack=1"
 fi
 
 # The runner's own stdout and stderr, for cleanup: it may run (as the EXIT
@@ -127,13 +132,14 @@ IT_SETUP_DONE=1
 # closing checks of the runner run after all of them.
 
 # Only with a sanitized worker: AddressSanitizer, LeakSanitizer (at worker
-# exit) and UBSan reported nothing.  Stops the pool so that the workers'
-# exit-time leak check runs, then starts it again.
+# exit) and UBSan, or ThreadSanitizer, reported nothing.  Stops the pool so
+# that the workers' exit-time leak check runs, then starts it again.
 sc_no_sanitizer_reports() {
 	local f
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	start_pool
-	for f in "$FU_VAR"/logs/asan.* "$FU_VAR"/logs/ubsan.*; do
+	for f in "$FU_VAR"/logs/asan.* "$FU_VAR"/logs/ubsan.* \
+	    "$FU_VAR"/logs/tsan.*; do
 		[ -e "$f" ] || continue
 		fail "sanitizer report $(basename "$f"):"
 		head -n 60 "$f" | sed 's/^/      /'
@@ -168,6 +174,9 @@ else
 	# closing checks last.
 	mapfile -t scenarios < <(
 		for f in "${IT_EXTRA[@]}"; do
+			[ -z "${IT_FILES:-}" ] ||
+			    [[ " $IT_FILES " == *" $(basename "$f" .sh) "* ]] ||
+			    continue
 			[ ! -e "$f" ] || grep -oE '^sc_[a-z0-9_]+' "$f"
 		done
 		echo sc_no_sanitizer_reports

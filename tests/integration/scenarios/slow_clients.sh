@@ -84,11 +84,61 @@ sc_slow_rejected_uploads_hold_no_worker() {
 	start_pool
 }
 
+# Slow uploads never take the threads that reads need: with
+# FILEUPLOAD_THREADS=8 (4 upload slots per worker, 8 in all), twelve honest
+# slow uploads at once: the health check and a GET answer at once, the
+# uploads past the slots get 503 with Retry-After at once, and nothing is
+# left behind once they end.
+sc_slow_uploads_leave_reads_their_threads() {
+	local i ms st n503=0 hash f path
+	local -a kids=()
+	f=$(new_file reads)
+	upload "$f"
+	check_status 201 "upload before the slow ones"
+	hash=$(b2 "$f")
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	FILEUPLOAD_THREADS=8 start_pool
+	for i in $(seq 1 12); do
+		(
+			SLOW_OUT=$IT_TMP/slowcap.$i SLOW_NAME=slowcap.$i \
+			    slow_request POST /service/fileupload 3
+			printf '%s %s\n' "$SLOW_STATUS" "$SLOW_MS" \
+			    >"$IT_TMP/slowcap.$i.result"
+		) &
+		kids+=("$!")
+	done
+	sleep 1
+	for path in /service/fileupload/health "/service/fileupload/$hash"; do
+		ms=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' \
+		    --max-time 10 "$IT_URL$path")
+		st=${ms% *}
+		ms=$(awk -v t="${ms#* }" 'BEGIN { printf "%d", t * 1000 }')
+		if [ "$st" != 200 ] || [ "$ms" -ge 500 ]; then
+			fail "GET $path: $st after $ms ms while slow uploads held the slots"
+		fi
+	done
+	wait "${kids[@]}"
+	for i in $(seq 1 12); do
+		read -r st ms <"$IT_TMP/slowcap.$i.result"
+		[ "$st" = 503 ] || continue
+		n503=$((n503 + 1))
+		SLOW_STATUS=$st SLOW_MS=$ms SLOW_OUT=$IT_TMP/slowcap.$i \
+		    check_early_answer 503 "slow upload $i past the slots"
+		grep -qi '^retry-after: [0-9]' "$IT_TMP/slowcap.$i.headers" ||
+		    fail "slow upload $i: 503 without Retry-After"
+	done
+	[ "$n503" -ge 4 ] ||
+	    fail "only $n503 of 12 slow uploads were refused with 8 upload slots"
+	check "slow uploads: temp files removed" wait_for 10 no_tmp_files
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	start_pool
+}
+
 # with_body_rules MIN_RATE WINDOW STALL: the pool and nginx restarted with
 # these UPLOAD_* settings (small ones, to keep the scenarios short).
 with_body_rules() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	export UPLOAD_MIN_RATE=$1 UPLOAD_RATE_WINDOW=$2 UPLOAD_STALL_TIMEOUT=$3
+	export UPLOAD_MIN_RATE=$1 UPLOAD_RATE_WINDOW=$2 UPLOAD_TIMEOUT=$3
 	start_pool
 	restart_nginx
 }
@@ -96,7 +146,7 @@ with_body_rules() {
 # The pool and nginx back to the defaults.
 default_body_rules() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	unset UPLOAD_MIN_RATE UPLOAD_RATE_WINDOW UPLOAD_STALL_TIMEOUT
+	unset UPLOAD_MIN_RATE UPLOAD_RATE_WINDOW UPLOAD_TIMEOUT
 	start_pool
 	restart_nginx
 }
@@ -115,13 +165,13 @@ check_cut() {
 	    "$(jf "map(select(.file_name == \"$1\")) | length")"
 }
 
-# An upload that stops sending is cut after UPLOAD_STALL_TIMEOUT (2 s here)
+# An upload that stops sending is cut after UPLOAD_TIMEOUT (2 s here)
 # with 408, before nginx's client_body_timeout (7 s), and leaves nothing.
 sc_upload_stalled_408() {
 	local name=stalled-$RANDOM$RANDOM.bin
 	with_body_rules 0 30 2
 	grep -q 'client_body_timeout 7s;' "$FU_CONF_DIR/fileupload-locations.conf" ||
-	    fail "nginx's client_body_timeout does not follow UPLOAD_STALL_TIMEOUT"
+	    fail "nginx's client_body_timeout does not follow UPLOAD_TIMEOUT"
 	SLOW_NAME=$name SLOW_EVERY=30 slow_request POST /service/fileupload 8
 	check_cut "$name" "a stalled upload"
 	if [ "$SLOW_MS" -lt 1900 ] || [ "$SLOW_MS" -ge 3500 ]; then
