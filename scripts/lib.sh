@@ -58,7 +58,8 @@ fu_pkg_installed() {
 fu_install_deps() {
 	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
-	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev check)
+	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev nettle-dev
+	    check)
 
 	case $set in
 	build) ;;
@@ -96,21 +97,25 @@ fu_install_packages() {
 	fi
 }
 
-# newman, for the Postman collection (tests/postman), from the npm registry
-# at the versions package-lock.json pins; Node.js from Debian if missing.
+# The Node.js packages the integration tests use, from the npm registry at
+# the versions each package-lock.json pins: newman for the Postman
+# collection (tests/postman), tus-js-client for the resumable uploads
+# (tests/tus-client).  Node.js from Debian if missing.
 fu_install_newman() {
-	local dir=$FU_ROOT/tests/postman
+	local dir
 
-	[ ! -x "$dir/node_modules/.bin/newman" ] || return 0
-	if ! command -v npm >/dev/null 2>&1; then
-		fu_log "installing: nodejs npm"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		    --no-install-recommends nodejs npm ||
-		    { apt-get update && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y --no-install-recommends nodejs npm; }
-	fi
-	fu_log "installing newman (npm ci in tests/postman)"
-	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	for dir in "$FU_ROOT/tests/postman" "$FU_ROOT/tests/tus-client"; do
+		[ ! -d "$dir/node_modules" ] || continue
+		if ! command -v npm >/dev/null 2>&1; then
+			fu_log "installing: nodejs npm"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			    --no-install-recommends nodejs npm ||
+			    { apt-get update && DEBIAN_FRONTEND=noninteractive \
+			    apt-get install -y --no-install-recommends nodejs npm; }
+		fi
+		fu_log "npm ci in ${dir#"$FU_ROOT"/}"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	done
 }
 
 # ------------------------------------------------------------------- build

@@ -122,6 +122,11 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    "a connection count", &n, err, errlen) == -1)
 		return -1;
 	cfg->db_pool_size = (unsigned)n;
+	if (env_number("UPLOAD_EXPIRES", 1, CFG_MAX_UPLOAD_EXPIRES,
+	    CFG_DEFAULT_UPLOAD_EXPIRES, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->upload_expires = (unsigned)n;
 	/*
 	 * DB_HOST and DB_PORT may be lists, paired as libpq pairs them.  The
 	 * last check: nothing is allocated before it.

@@ -25,6 +25,8 @@
 #define CFG_DEFAULT_POOL	8
 #define CFG_MAX_POOL		1024
 #define CFG_MAX_MIN_RATE	(1ULL << 30)
+#define CFG_DEFAULT_UPLOAD_EXPIRES 86400	/* seconds: 24 h */
+#define CFG_MAX_UPLOAD_EXPIRES	(366 * 86400)
 
 struct config {
 	char		*db_user;	/* NULL: libpq's default */
@@ -46,6 +48,8 @@ struct config {
 	struct rate_rules body_rules;
 	unsigned	 threads;	/* FILEUPLOAD_THREADS */
 	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
+	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
+	unsigned	 upload_expires;
 };
 
 /*

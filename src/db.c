@@ -7,13 +7,20 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "config.h"
 #include "db.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
-	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	"COALESCE(sha256, '')"
+/* The uploads row, for struct upload_row (row_to_upload). */
+#define UPLOAD_COLS "upload_id, upload_length, upload_offset, file_name, " \
+	"metadata, encode(hash_state, 'hex'), COALESCE(file_hash, ''), " \
+	"to_char(expires_at AT TIME ZONE 'UTC', " \
+	"'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"'), expires_at <= now()"
 
 enum stmt {
 	ST_GET,
@@ -24,6 +31,12 @@ enum stmt {
 	ST_LIST,
 	ST_LIST_AFTER,
 	ST_KNOWN,
+	ST_UPLOAD_CREATE,
+	ST_UPLOAD_GET,
+	ST_UPLOAD_ADVANCE,
+	ST_UPLOAD_COMPLETE,
+	ST_UPLOAD_REMOVE,
+	ST_UPLOAD_EXPIRED,
 	ST__MAX
 };
 
@@ -34,9 +47,9 @@ static const struct {
 } stmts[ST__MAX] = {
 	[ST_GET] = { "get", "SELECT " COLS " FROM files WHERE file_hash = $1", 1 },
 	[ST_INSERT] = { "insert",
-	    "INSERT INTO files (file_hash, file_name, file_type, file_size) "
-	    "VALUES ($1, $2, $3, $4) ON CONFLICT (file_hash) DO NOTHING "
-	    "RETURNING " COLS, 4 },
+	    "INSERT INTO files (file_hash, file_name, file_type, file_size, "
+	    "sha256) VALUES ($1, $2, $3, $4, NULLIF($5, '')) "
+	    "ON CONFLICT (file_hash) DO NOTHING RETURNING " COLS, 5 },
 	[ST_UPDATE] = { "update",
 	    "UPDATE files SET file_name = COALESCE($2, file_name), "
 	    "file_type = COALESCE($3, file_type), updated_at = now() "
@@ -57,6 +70,29 @@ static const struct {
 	[ST_KNOWN] = { "known",
 	    "SELECT 1 FROM files WHERE file_hash = $1 UNION ALL "
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
+	[ST_UPLOAD_CREATE] = { "upload_create",
+	    "INSERT INTO uploads (upload_id, upload_length, file_name, "
+	    "metadata, hash_state, expires_at) VALUES ($1, $2, $3, $4, "
+	    "decode($5, 'hex'), now() + make_interval(secs => $6)) "
+	    "RETURNING " UPLOAD_COLS, 6 },
+	[ST_UPLOAD_GET] = { "upload_get",
+	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1", 1 },
+	[ST_UPLOAD_ADVANCE] = { "upload_advance",
+	    "UPDATE uploads SET upload_offset = $2, upload_length = $3, "
+	    "hash_state = decode($4, 'hex'), "
+	    "expires_at = now() + make_interval(secs => $5) "
+	    "WHERE upload_id = $1 AND upload_offset = $6 AND file_hash IS NULL "
+	    "RETURNING " UPLOAD_COLS, 6 },
+	[ST_UPLOAD_COMPLETE] = { "upload_complete",
+	    "UPDATE uploads SET upload_offset = $2, upload_length = $2, "
+	    "file_hash = $3, hash_state = '' "
+	    "WHERE upload_id = $1 AND file_hash IS NULL RETURNING 1", 3 },
+	[ST_UPLOAD_REMOVE] = { "upload_remove",
+	    "DELETE FROM uploads WHERE upload_id = $1", 1 },
+	/* SKIP LOCKED: a sweep never waits for a request holding a row. */
+	[ST_UPLOAD_EXPIRED] = { "upload_expired",
+	    "SELECT upload_id FROM uploads WHERE expires_at <= now() "
+	    "ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED", 1 },
 };
 
 /*
@@ -396,6 +432,7 @@ row_to_meta(const PGresult *res, int row, struct meta *m)
 	m->size = strtoull(PQgetvalue(res, row, 3), NULL, 10);
 	copy_col(res, row, 4, m->created_at, sizeof(m->created_at));
 	copy_col(res, row, 5, m->updated_at, sizeof(m->updated_at));
+	copy_col(res, row, 6, m->sha256, sizeof(m->sha256));
 }
 
 /* One-row statements: the row into out, or DB_ERR_NOTFOUND. */
@@ -475,22 +512,30 @@ begin(void)
 	return err;
 }
 
-enum db_error
-db_insert_begin(struct meta *m)
+/* Inserts the row of m in the transaction open: DB_ERR_EXISTS when taken. */
+static enum db_error
+insert_row(struct meta *m)
 {
 	char		 size[24];
-	const char	*p[4] = { m->hash, m->name, m->type, size };
+	const char	*p[5] = { m->hash, m->name, m->type, size, m->sha256 };
 	enum db_error	 err;
 
 	snprintf(size, sizeof(size), "%" PRIu64, m->size);
+	err = one_row(ST_INSERT, p, 0, m);
+	/* ON CONFLICT DO NOTHING returned no row. */
+	return err == DB_ERR_NOTFOUND ? DB_ERR_EXISTS : err;
+}
+
+enum db_error
+db_insert_begin(struct meta *m)
+{
+	enum db_error	 err;
+
 	if ((err = begin()) != DB_OK) {
 		settle();
 		return err;
 	}
-	err = one_row(ST_INSERT, p, 0, m);
-	if (err == DB_ERR_NOTFOUND)
-		err = DB_ERR_EXISTS;	/* ON CONFLICT DO NOTHING returned no row */
-	if (err != DB_OK)
+	if ((err = insert_row(m)) != DB_OK)
 		db_rollback();
 	return err;
 }
@@ -625,6 +670,200 @@ db_list(uint64_t limit, const char *after,
 
 		err = one_row(ST_KNOWN, pk, 1, NULL);
 	}
+	settle();
+	return err;
+}
+
+/* ---------------------------------------------------- resumable uploads */
+
+/* struct hash_ctx as bytea text: hex digits, for decode(..., 'hex'). */
+#define STATE_HEX_MAX	(2 * sizeof(struct hash_ctx) + 1)
+
+static void
+row_to_upload(const PGresult *res, int row, struct upload_row *u)
+{
+	const char	*state = PQgetvalue(res, row, 5);
+	size_t		 n = 0;
+
+	memset(u, 0, sizeof(*u));
+	copy_col(res, row, 0, u->id, sizeof(u->id));
+	u->length_known = !PQgetisnull(res, row, 1);
+	if (u->length_known)
+		u->length = strtoull(PQgetvalue(res, row, 1), NULL, 10);
+	u->offset = strtoull(PQgetvalue(res, row, 2), NULL, 10);
+	copy_col(res, row, 3, u->name, sizeof(u->name));
+	copy_col(res, row, 4, u->metadata, sizeof(u->metadata));
+	/*
+	 * A state of another size (another build's struct) cannot be resumed:
+	 * it is left zeroed, and the upload is refused (resumable.c).
+	 */
+	if (sodium_hex2bin((unsigned char *)&u->hash, sizeof(u->hash), state,
+	    strlen(state), NULL, &n, NULL) != 0 || n != sizeof(u->hash)) {
+		memset(&u->hash, 0, sizeof(u->hash));
+		u->state_lost = true;
+	}
+	copy_col(res, row, 6, u->file_hash, sizeof(u->file_hash));
+	copy_col(res, row, 7, u->expires, sizeof(u->expires));
+	u->expired = PQgetvalue(res, row, 8)[0] == 't';
+}
+
+/* One-row upload statements: the row into out, or DB_ERR_NOTFOUND. */
+static enum db_error
+upload_row(enum stmt st, const char *const *params, int retry,
+    struct upload_row *out)
+{
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(st, params, retry, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 0)
+		err = DB_ERR_NOTFOUND;
+	else if (out != NULL)
+		row_to_upload(res, 0, out);
+	PQclear(res);
+	return err;
+}
+
+enum db_error
+db_upload_create(struct upload_row *u, unsigned expires)
+{
+	char		 len[24], secs[16], state[STATE_HEX_MAX];
+	const char	*p[6] = { u->id, u->length_known ? len : NULL, u->name,
+	    u->metadata, state, secs };
+	struct upload_row *got;
+	enum db_error	 err;
+
+	if ((got = malloc(sizeof(*got))) == NULL)
+		return DB_ERR_QUERY;
+	snprintf(len, sizeof(len), "%" PRIu64, u->length);
+	snprintf(secs, sizeof(secs), "%u", expires);
+	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
+	    sizeof(u->hash));
+	if ((err = upload_row(ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
+		memcpy(u->expires, got->expires, sizeof(u->expires));
+	settle();
+	free(got);
+	return err;
+}
+
+enum db_error
+db_upload_get(const char *id, struct upload_row *out)
+{
+	const char	*p[1] = { id };
+	enum db_error	 err = upload_row(ST_UPLOAD_GET, p, 1, out);
+
+	settle();
+	return err;
+}
+
+enum db_error
+db_upload_advance(struct upload_row *u, uint64_t from, unsigned expires)
+{
+	char		 off[24], len[24], was[24], secs[16];
+	char		 state[STATE_HEX_MAX];
+	const char	*p[6] = { u->id, off, u->length_known ? len : NULL,
+	    state, secs, was };
+	PGresult	*res;
+	enum db_error	 err;
+
+	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
+	snprintf(len, sizeof(len), "%" PRIu64, u->length);
+	snprintf(was, sizeof(was), "%" PRIu64, from);
+	snprintf(secs, sizeof(secs), "%u", expires);
+	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
+	    sizeof(u->hash));
+	/* One statement, committed on its own: durable once it returns. */
+	if ((res = run(ST_UPLOAD_ADVANCE, p, 0, &err)) != NULL) {
+		if (PQntuples(res) == 1)
+			copy_col(res, 0, 7, u->expires, sizeof(u->expires));
+		else
+			err = DB_ERR_NOTFOUND;
+		PQclear(res);
+	}
+	settle();
+	return err;
+}
+
+enum db_error
+db_upload_complete(const struct upload_row *u, struct meta *m)
+{
+	char		 off[24];
+	const char	*p[3] = { u->id, off, m->hash };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((err = begin()) != DB_OK) {
+		settle();
+		return err;
+	}
+	if ((err = insert_row(m)) != DB_OK)
+		return err;
+	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
+	if ((res = run(ST_UPLOAD_COMPLETE, p, 0, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		err = DB_ERR_NOTFOUND;	/* gone, or completed meanwhile */
+	PQclear(res);
+	return err;
+}
+
+enum db_error
+db_upload_remove(const char *id)
+{
+	const char	*p[1] = { id };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(ST_UPLOAD_REMOVE, p, 1, &err)) != NULL)
+		PQclear(res);
+	settle();
+	return err;
+}
+
+enum db_error
+db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
+    int *n)
+{
+	char		 lim[16];
+	const char	*p[1] = { lim };
+	PGresult	*res;
+	enum db_error	 err;
+	int		 i;
+
+	*n = 0;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	if ((err = begin()) != DB_OK) {
+		settle();
+		return err;
+	}
+	if ((res = run(ST_UPLOAD_EXPIRED, p, 0, &err)) == NULL) {
+		db_rollback();
+		return err;
+	}
+	/*
+	 * The bytes go first, unless a request still writes them (then the
+	 * row stays for the next sweep): should the COMMIT fail, a row without
+	 * its bytes is expired anyway (410) and the next sweep takes it.
+	 */
+	for (i = 0; i < PQntuples(res) && err == DB_OK; i++) {
+		const char	*id = PQgetvalue(res, i, 0);
+		const char	*q[1] = { id };
+		PGresult	*del;
+
+		if (gone(arg, id) == -1)
+			continue;
+		if ((del = run(ST_UPLOAD_REMOVE, q, 0, &err)) != NULL) {
+			PQclear(del);
+			(*n)++;
+		}
+	}
+	PQclear(res);
+	if (err != DB_OK) {
+		db_rollback();
+		return err;
+	}
+	err = db_commit();
 	settle();
 	return err;
 }

@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "meta.h"
+#include "upload_row.h"
 
 struct config;
 
@@ -108,6 +109,44 @@ enum db_error	db_commit_row(const char *hash, bool row_after);
 enum db_error	db_list(uint64_t limit, const char *after,
 		    int (*row)(void *, const struct meta *), void *arg,
 		    bool *more);
+
+/* ------------------------------------------- resumable uploads (uploads) */
+
+/*
+ * One writer per upload is the store's partial-file lock (resumable.c),
+ * never a transaction: no connection is held while a client sends.
+ *
+ * Inserts the row of a new upload (u's id, length, name, metadata, hash;
+ * offset 0), expiring in expires seconds; u->expires is filled.
+ */
+enum db_error	db_upload_create(struct upload_row *u, unsigned expires);
+/* Reads the row of id; DB_ERR_NOTFOUND. */
+enum db_error	db_upload_get(const char *id, struct upload_row *out);
+/*
+ * Records u's offset, length and hash state, and pushes its expiry
+ * expires seconds ahead, if the row is still unfinished at offset from
+ * (else DB_ERR_NOTFOUND); one statement, durable once it returns DB_OK.
+ * u->expires is refreshed.
+ */
+enum db_error	db_upload_advance(struct upload_row *u, uint64_t from,
+		    unsigned expires);
+/*
+ * Opens a transaction, inserts the file's row (m: hash, name, type, size,
+ * sha256; timestamps filled) and marks the upload complete.
+ * DB_ERR_EXISTS when the hash is recorded, DB_ERR_NOTFOUND when the
+ * upload is gone or complete; on any error the transaction is left for
+ * db_rollback.  After the bytes are in place, db_commit_row(m->hash, true).
+ */
+enum db_error	db_upload_complete(const struct upload_row *u, struct meta *m);
+/* Removes the row of id (none: DB_OK). */
+enum db_error	db_upload_remove(const char *id);
+/*
+ * Removes the rows of expired uploads whose bytes gone(arg, id) removed
+ * (0; -1: a request still writes them, the row stays), at most limit a
+ * call; rows another sweep holds are skipped.  *n counts the removed.
+ */
+enum db_error	db_upload_sweep(int limit, int (*gone)(void *, const char *),
+		    void *arg, int *n);
 
 /*
  * "what: msg" into buf (len bytes), on one line: a libpq message's

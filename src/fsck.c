@@ -383,6 +383,35 @@ check_trash(struct fsck *f, struct store_walk *w,
 	stale_temp(f, w, shown);
 }
 
+/*
+ * A resumable upload's partial file: stale when its upload is gone (a
+ * termination that died between removing the row and the bytes, or a
+ * database restored from an older backup).
+ */
+static void
+check_part(struct fsck *f, const struct store_entry *e, const char *shown)
+{
+	int	 r;
+
+	if (f->db->upload_exists == NULL)
+		return;
+	if ((r = f->db->upload_exists(f->db->arg, e->hash)) == -1) {
+		warnf(f, "tmp/%s: cannot check the upload: %s", shown,
+		    f->db->error(f->db->arg));
+		return;
+	}
+	if (r == 1)
+		return;
+	if (!f->repair) {
+		reportf(f, FSCK_STALE_TEMP, shown, NULL);
+		return;
+	}
+	if (store_part_remove(f->store, e->hash) == 0)
+		reportf(f, FSCK_STALE_TEMP, shown, "removed");
+	else
+		reportf(f, FSCK_STALE_TEMP, shown, "not repaired (in use)");
+}
+
 /* The store's abandoned temp and trash files, and its strays there. */
 static void
 check_tmp(struct fsck *f)
@@ -402,6 +431,8 @@ check_tmp(struct fsck *f)
 			stale_temp(f, w, shown);
 		else if (e.kind == STORE_ENTRY_TRASH)
 			check_trash(f, w, &e, shown);
+		else if (e.kind == STORE_ENTRY_PART)
+			check_part(f, &e, shown);
 		else
 			stray_or_error(f, &e);
 	}

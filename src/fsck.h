@@ -41,7 +41,8 @@ enum fsck_problem {
 	FSCK_ORPHAN,		/* a stored file without its row */
 	FSCK_CORRUPT,		/* size or content not the row's */
 	FSCK_STRAY,		/* anything else in DATA_DIR */
-	FSCK_STALE_TEMP,	/* an abandoned upload or trash file in tmp/ */
+	FSCK_STALE_TEMP,	/* an abandoned upload or trash file in tmp/, or
+				   a partial file whose upload is gone */
 	FSCK__MAX
 };
 
@@ -78,6 +79,11 @@ struct fsck_db {
 	void	 (*rollback)(void *arg);
 	/* The last error, for messages; never NULL. */
 	const char *(*error)(void *arg);
+	/*
+	 * Whether the resumable upload id is recorded: 1, 0, or -1 on error.
+	 * NULL: partial files are not checked.
+	 */
+	int	 (*upload_exists)(void *arg, const char *id);
 };
 
 struct fsck {

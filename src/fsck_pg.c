@@ -137,6 +137,22 @@ pg_exists(void *arg, const char *hash)
 }
 
 static int
+pg_upload_exists(void *arg, const char *id)
+{
+	struct upload_row *row;
+	enum db_error	 err;
+
+	(void)arg;
+	if ((row = malloc(sizeof(*row))) == NULL)
+		return -1;
+	err = db_upload_get(id, row);
+	free(row);
+	if (err == DB_ERR_NOTFOUND)
+		return 0;
+	return err == DB_OK ? 1 : -1;
+}
+
+static int
 pg_delete_begin(void *arg, const char *hash, char *desc, size_t desclen)
 {
 	struct pg	*p = arg;
@@ -223,6 +239,7 @@ fsck_pg_open(struct fsck_db *db, const struct config *cfg, char *err,
 	db->rows_next = pg_rows_next;
 	db->rows_end = pg_rows_end;
 	db->exists = pg_exists;
+	db->upload_exists = pg_upload_exists;
 	db->delete_begin = pg_delete_begin;
 	db->commit = pg_commit;
 	db->rollback = pg_rollback;

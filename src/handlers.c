@@ -14,8 +14,10 @@
 #include "log.h"
 #include "outcome.h"
 #include "request.h"
+#include "resumable.h"
 #include "router.h"
 #include "store.h"
+#include "tus.h"
 #include "upload.h"
 
 #define LIST_LIMIT_MAX	10000
@@ -387,6 +389,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	char		 disp[2048], rel[STORE_REL_MAX];
 	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
+	char		 digest[TUS_REPR_DIGEST_MAX];
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "content"));
@@ -416,6 +419,9 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_header(r, "Content-Disposition", disp);
 	http_header(r, "Cache-Control", cache);
 	http_header(r, "X-Accel-Redirect", accel);
+	/* nginx drops it across the redirect: its location sets Repr-Digest. */
+	if (tus_repr_digest(m.sha256, digest) == 0)
+		http_header(r, "X-Fileupload-Repr-Digest", digest);
 	http_end(r);
 }
 
@@ -446,6 +452,7 @@ handle_health(struct app *app, struct request *r, const char *hash)
  * conf/openapi.yaml (tests/check_router.c) all read this table.
  */
 #define FILE_PATH	ROUTER_BASE "/" ROUTER_HASH
+#define UPLOAD_PATH	ROUTER_UPLOADS "/" ROUTER_UPLOAD
 const struct route handler_routes[] = {
 	{ "GET",	"/",			handle_banner,	ACCESS_OPEN },
 	{ "GET",	ROUTER_BASE,		handle_list,	ACCESS_READ },
@@ -455,6 +462,12 @@ const struct route handler_routes[] = {
 	{ "PUT",	FILE_PATH,		handle_update,	ACCESS_WRITE },
 	{ "DELETE",	FILE_PATH,		handle_delete,	ACCESS_WRITE },
 	{ "GET",	FILE_PATH "/content",	handle_content,	ACCESS_READ },
+	/* Resumable uploads (tus): an unfinished one is its writer's. */
+	{ "OPTIONS",	ROUTER_UPLOADS,		resumable_options, ACCESS_OPEN },
+	{ "POST",	ROUTER_UPLOADS,		resumable_create, ACCESS_WRITE },
+	{ "HEAD",	UPLOAD_PATH,		resumable_head,	ACCESS_WRITE },
+	{ "PATCH",	UPLOAD_PATH,		resumable_patch, ACCESS_WRITE },
+	{ "DELETE",	UPLOAD_PATH,		resumable_delete, ACCESS_WRITE },
 };
 const size_t handler_nroutes = sizeof(handler_routes) /
     sizeof(handler_routes[0]);
@@ -507,6 +520,7 @@ handle_request(struct app *app, struct request *r)
 {
 	struct route_match	 m;
 
+	r->method = resumable_method(r);
 	route_match(handler_routes, handler_nroutes, r->method, r->path, &m);
 	if (m.route == NULL) {
 		answer_no_route(r, &m);

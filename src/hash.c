@@ -11,13 +11,24 @@ hash_library_init(void)
 void
 hash_init(struct hash_ctx *h)
 {
+	memset(h, 0, sizeof(*h));
 	crypto_generichash_init(&h->st, NULL, 0, HASH_BYTES);
+}
+
+void
+hash_init_with_sha256(struct hash_ctx *h)
+{
+	hash_init(h);
+	sha256_init(&h->sha256);
+	h->with_sha256 = true;
 }
 
 void
 hash_update(struct hash_ctx *h, const void *buf, size_t len)
 {
 	crypto_generichash_update(&h->st, buf, len);
+	if (h->with_sha256)
+		sha256_update(&h->sha256, len, buf);
 }
 
 void
@@ -52,4 +63,16 @@ hash_parse(const char *s, size_t len, char out[HASH_HEX_LEN + 1])
 	tmp[HASH_HEX_LEN] = '\0';
 	memcpy(out, tmp, sizeof(tmp));
 	return true;
+}
+
+void
+hash_final_sha256_hex(struct hash_ctx *h, char hex[HASH_HEX_LEN + 1])
+{
+	unsigned char	 out[SHA256_DIGEST_SIZE];
+
+	hex[0] = '\0';
+	if (!h->with_sha256)
+		return;
+	sha256_digest(&h->sha256, sizeof(out), out);
+	sodium_bin2hex(hex, HASH_HEX_LEN + 1, out, sizeof(out));
 }

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "mime.h"
 #include "request.h"
+#include "resumable.h"
 #include "store.h"
 
 /*
@@ -176,12 +177,14 @@ serve(void *arg)
 }
 
 static void
-sweep(struct store *st)
+sweep(void)
 {
 	int	 n;
 
-	if ((n = store_sweep(st, TEMP_GRACE, TRASH_GRACE)) > 0)
+	if ((n = store_sweep(app.store, TEMP_GRACE, TRASH_GRACE)) > 0)
 		log_info("swept %d temp files left by dead workers", n);
+	if ((n = resumable_sweep(&app)) > 0)
+		log_info("swept %d expired resumable uploads", n);
 }
 
 static void
@@ -264,8 +267,6 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
-	sweep(app.store);
-	last_sweep = time(NULL);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (hashpipe_pool_start(HASH_PIPES) == 0)
@@ -275,6 +276,9 @@ main(int argc, char *argv[])
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
+	/* After db_init: expired resumable uploads go too. */
+	sweep();
+	last_sweep = time(NULL);
 	app.upload_slots = handler_upload_slots(cfg.threads);
 
 	if (FCGX_Init() != 0)
@@ -289,7 +293,7 @@ main(int argc, char *argv[])
 		if (sig == SIGHUP && log_open(log_path) == -1)
 			log_warn("reopen %s", log_path);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY) {
-			sweep(app.store);
+			sweep();
 			last_sweep = time(NULL);
 		}
 	}

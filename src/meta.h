@@ -18,6 +18,7 @@ struct meta {
 	uint64_t	size;
 	char		created_at[META_TIME_LEN + 1];
 	char		updated_at[META_TIME_LEN + 1];
+	char		sha256[HASH_HEX_LEN + 1];	/* hex; "" when unknown */
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "router.h"
+#include "tus.h"
 
 enum fit {
 	FIT_NO,		/* the path is not of this pattern */
@@ -13,12 +14,21 @@ enum fit {
 static enum fit
 fit(const char *pattern, const char *path, char hash[HASH_HEX_LEN + 1])
 {
-	const size_t	 hlen = strlen(ROUTER_HASH);
+	const size_t	 hlen = strlen(ROUTER_HASH), ulen = strlen(ROUTER_UPLOAD);
 	enum fit	 f = FIT_YES;
 	size_t		 n;
 
 	while (*pattern != '\0') {
-		if (strncmp(pattern, ROUTER_HASH, hlen) == 0) {
+		if (strncmp(pattern, ROUTER_UPLOAD, ulen) == 0) {
+			/* No upload has another id: not found, not malformed. */
+			n = strcspn(path, "/");
+			if (!tus_id_valid(path, n))
+				return FIT_NO;
+			memcpy(hash, path, n);
+			hash[n] = '\0';
+			pattern += ulen;
+			path += n;
+		} else if (strncmp(pattern, ROUTER_HASH, hlen) == 0) {
 			n = strcspn(path, "/");
 			if (!hash_parse(path, n, hash))
 				f = FIT_BAD_HASH;
@@ -74,7 +84,8 @@ route_match(const struct route *table, size_t n, const char *method,
 				m->route = &table[i];
 				m->status = 0;
 				m->allow[0] = '\0';
-				if (strstr(table[i].pattern, ROUTER_HASH) != NULL)
+				if (strstr(table[i].pattern, ROUTER_HASH) != NULL ||
+				    strstr(table[i].pattern, ROUTER_UPLOAD) != NULL)
 					memcpy(m->hash, hash, sizeof(m->hash));
 				return;
 			}

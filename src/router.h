@@ -17,12 +17,18 @@
 #define ROUTER_LOCATION_MAX (sizeof(ROUTER_BASE) + HASH_HEX_LEN + 1)
 /* The segment of a pattern that takes a file hash. */
 #define ROUTER_HASH	"{file_hash}"
+/* The segment that takes a resumable upload's id (tus_id_valid, else 404). */
+#define ROUTER_UPLOAD	"{upload_id}"
+#define ROUTER_UPLOADS	ROUTER_BASE "/uploads"
 #define ROUTER_ALLOW_MAX 64
 
 struct app;
 struct request;
 
-/* Answers a request; hash is the path's {file_hash}, lowercased, or "". */
+/*
+ * Answers a request; hash is the path's {file_hash}, lowercased, or its
+ * {upload_id}, or "".
+ */
 typedef void	route_handler(struct app *, struct request *, const char *hash);
 
 struct route {
@@ -36,7 +42,8 @@ struct route_match {
 	const struct route *route;	/* NULL: see status */
 	int		 status;	/* no route: 400, 404 or 405 */
 	char		 allow[ROUTER_ALLOW_MAX]; /* 405: the methods the path takes */
-	char		 hash[HASH_HEX_LEN + 1]; /* lowercased, for hash routes */
+	char		 hash[HASH_HEX_LEN + 1]; /* lowercased, for hash routes;
+						    the id, for upload routes */
 };
 
 /*

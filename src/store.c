@@ -56,6 +56,31 @@ store_tmp_sync(struct store *s, struct store_tmp *t)
 }
 
 enum store_error
+store_part_open(struct store *s, const char *id, bool create,
+    struct store_tmp *t)
+{
+	return s->ops->part_open(s, id, create, t);
+}
+
+enum store_error
+store_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
+{
+	return s->ops->part_cut(s, t, offset);
+}
+
+void
+store_part_close(struct store *s, struct store_tmp *t)
+{
+	s->ops->part_close(s, t);
+}
+
+int
+store_part_remove(struct store *s, const char *id)
+{
+	return s->ops->part_remove(s, id);
+}
+
+enum store_error
 store_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
 	return s->ops->tmp_commit(s, t, hash);

@@ -48,12 +48,14 @@ enum store_error {
 	STORE_ERR_IO,		/* any other write/fsync/rename/open failure */
 	STORE_ERR_NOENT,	/* no such stored file */
 	STORE_ERR_EXISTS,	/* the place is taken */
+	STORE_ERR_BUSY,		/* another writer holds it (a partial file) */
 	STORE_ERR__MAX
 };
 
 /*
  * A temp file being written; fd < 0 when none.  Callers set fd = -1 before
- * first use and may read size; the rest is the backend's.
+ * first use and may read size, and the file through fd (pread); the rest
+ * is the backend's.
  */
 struct store_tmp {
 	int	 fd;
@@ -93,6 +95,33 @@ enum store_error store_tmp_commit(struct store *, struct store_tmp *,
 		    const char *hash);
 /* Unlinks and closes the temp file; safe on an unused or finished tmp. */
 void		 store_tmp_abort(struct store *, struct store_tmp *);
+
+/*
+ * A resumable upload's partial file, between its requests (local:
+ * tmp/part-<id>, which sweeps leave alone: the uploads table owns it).
+ * It is held as a store_tmp, so store_tmp_write, _sync, _commit and
+ * _abort apply to it, and its fd may be read (pread: libmagic's prefix).
+ * id must have passed tus_id_valid.
+ *
+ * One writer per upload: store_part_open holds the file's lock until
+ * store_part_close (or _commit, _abort), and the lock dies with its
+ * process, so a killed writer never leaves an upload locked.  With
+ * create, a new empty file, its name durable before the row naming it
+ * commits.  Without, the existing one; STORE_ERR_BUSY when another writer
+ * holds it (the caller may wait and try again), STORE_ERR_NOENT when it
+ * is gone (also when it was completed or removed while this call waited).
+ * store_part_cut then cuts it to offset bytes, the committed ones (bytes
+ * past them are a request's that never committed), and positions it
+ * there; STORE_ERR_NOENT when it is shorter.
+ * store_part_remove deletes the file of id unless a writer holds it: 0
+ * (also when there is none), or -1.
+ */
+enum store_error store_part_open(struct store *, const char *id, bool create,
+		    struct store_tmp *);
+enum store_error store_part_cut(struct store *, struct store_tmp *,
+		    uint64_t offset);
+void		 store_part_close(struct store *, struct store_tmp *);
+int		 store_part_remove(struct store *, const char *id);
 
 /*
  * Delete in two steps so that the row's removal can commit in between
@@ -137,6 +166,8 @@ enum store_entry_kind {
 	STORE_ENTRY_FILE,	/* a stored file: hash, st */
 	STORE_ENTRY_UPLOAD,	/* an abandoned upload's temp file: name, st */
 	STORE_ENTRY_TRASH,	/* an abandoned delete's trash: name, hash, st */
+	STORE_ENTRY_PART,	/* a resumable upload's partial file, older
+				   than upload_grace: name, hash (its id), st */
 	STORE_ENTRY_STRAY,	/* anything the store did not make: path */
 	STORE_ENTRY_ERROR,	/* path could not be looked at: error */
 	STORE_ENTRY__MAX
@@ -146,7 +177,10 @@ struct store_entry {
 	enum store_entry_kind	kind;
 	char		path[STORE_PATH_MAX];	/* from the root, raw bytes */
 	char		name[STORE_PATH_MAX];	/* path's last part */
-	/* FILE: its hash; TRASH: the hash its name carries, "" when none. */
+	/*
+	 * FILE: its hash; TRASH: the hash its name carries, "" when none;
+	 * PART: the upload id its name carries.
+	 */
 	char		hash[HASH_HEX_LEN + 1];
 	struct store_stat st;
 	int		error;			/* ERROR: an errno */
@@ -160,7 +194,9 @@ struct store_entry {
  */
 struct store_walk *store_walk_files(struct store *);
 /*
- * The abandoned files of tmp/ and its strays.  A file is abandoned when no
+ * The abandoned files of tmp/ and its strays, and the resumable uploads'
+ * partial files not written for upload_grace (whether their upload is
+ * still there is the database's to say).  A file is abandoned when no
  * live upload or delete holds its lock and it is older than its grace
  * (seconds): upload_grace for an upload's temp file, trash_grace for a
  * trash file, an hour at least for a temp file not yet locked (its worker

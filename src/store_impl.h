@@ -31,6 +31,13 @@ struct store_ops {
 			    const char *hash);
 	void		 (*tmp_abort)(struct store *, struct store_tmp *);
 
+	enum store_error (*part_open)(struct store *, const char *id,
+			    bool create, struct store_tmp *);
+	enum store_error (*part_cut)(struct store *, struct store_tmp *,
+			    uint64_t offset);
+	void		 (*part_close)(struct store *, struct store_tmp *);
+	int		 (*part_remove)(struct store *, const char *id);
+
 	enum store_error (*trash)(struct store *, const char *hash,
 			    char *trash, size_t trashlen);
 	enum store_error (*untrash)(struct store *, const char *trash,

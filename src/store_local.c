@@ -6,6 +6,8 @@
  *   DATA_DIR/tmp/upload-<id>	a temp file locked by its live upload
  *   DATA_DIR/tmp/trash-<hash>-<id>  a file being deleted, locked by its
  *				worker until the COMMIT
+ *   DATA_DIR/tmp/part-<upload id>  a resumable upload's bytes so far; its
+ *				row in uploads says how many count
  *   DATA_DIR/lost+found/<hash>	a corrupt file fsck took out of service
  *
  * <id> is the pid and random bits.  The locks are flock(2) locks: they die
@@ -28,12 +30,14 @@
 #include "hash.h"
 #include "store.h"
 #include "store_impl.h"
+#include "tus.h"
 
 #define TMP_DIR		"tmp"
 #define LOST_FOUND	"lost+found"
 #define NEW_PREFIX	"new-"		/* created, not yet locked */
 #define UPLOAD_PREFIX	"upload-"	/* locked by its live upload */
 #define TRASH_PREFIX	"trash-"	/* locked by its live delete */
+#define PART_PREFIX	"part-"		/* a resumable upload's */
 #define NEW_AGE		(60 * 60)	/* a "new-" file is never this old */
 #define FILE_MODE	0640
 #define DIR_MODE	0750
@@ -203,8 +207,9 @@ local_tmp_create(struct store *s, struct store_tmp *t)
 	unique_name("", "", id, sizeof(id));
 	snprintf(fresh, sizeof(fresh), "%s%s", NEW_PREFIX, id);
 	snprintf(t->name, sizeof(t->name), "%s%s", UPLOAD_PREFIX, id);
+	/* Readable too: an upload may hash it again (upload.c, sha256). */
 	t->fd = openat(l->tmpfd, fresh,
-	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
 	if (t->fd == -1) {
 		t->name[0] = '\0';
 		return store_errno(errno);
@@ -339,6 +344,102 @@ fail:
 	e = errno;
 	local_tmp_abort(s, t);
 	return store_errno(e);
+}
+
+/* -------------------------------------------- resumable uploads' files */
+
+/*
+ * Locks an open partial file, and checks that its name still leads to it:
+ * a writer that held the lock may have renamed it into place (completion)
+ * or removed it meanwhile.  0, or -1 with errno (EWOULDBLOCK: held).
+ */
+static int
+part_lock(struct local *l, struct store_tmp *t)
+{
+	struct stat	 st, now;
+
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1)
+		return -1;
+	if (fstat(t->fd, &st) == -1)
+		return -1;
+	if (fstatat(l->tmpfd, t->name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
+	    !S_ISREG(st.st_mode)) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+static enum store_error
+local_part_open(struct store *s, const char *id, bool create,
+    struct store_tmp *t)
+{
+	struct local	*l = local(s);
+	int		 e;
+
+	t->size = t->queued = 0;
+	snprintf(t->name, sizeof(t->name), PART_PREFIX "%s", id);
+	t->fd = openat(l->tmpfd, t->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+	    (create ? O_CREAT | O_EXCL : 0), FILE_MODE);
+	if (t->fd == -1 || part_lock(l, t) == -1)
+		goto fail;
+	/* The name must outlive a crash once the row refers to it. */
+	if (create && fsync(l->tmpfd) == -1)
+		goto fail;
+	return STORE_OK;
+fail:
+	e = errno;
+	if (create && t->fd >= 0)
+		(void)unlinkat(l->tmpfd, t->name, 0);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->name[0] = '\0';
+	return e == EWOULDBLOCK ? STORE_ERR_BUSY : store_errno(e);
+}
+
+static enum store_error
+local_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
+{
+	struct stat	 st;
+
+	(void)s;
+	if (fstat(t->fd, &st) == -1)
+		return store_errno(errno);
+	if ((uint64_t)st.st_size < offset)
+		return STORE_ERR_NOENT;
+	if (((uint64_t)st.st_size > offset &&
+	    ftruncate(t->fd, (off_t)offset) == -1) ||
+	    lseek(t->fd, (off_t)offset, SEEK_SET) == -1)
+		return store_errno(errno);
+	t->size = t->queued = offset;
+	return STORE_OK;
+}
+
+static void
+local_part_close(struct store *s, struct store_tmp *t)
+{
+	(void)s;
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->name[0] = '\0';
+}
+
+static int
+local_part_remove(struct store *s, const char *id)
+{
+	struct store_tmp t = { .fd = -1 };
+	enum store_error e;
+
+	if ((e = local_part_open(s, id, false, &t)) == STORE_ERR_NOENT)
+		return 0;
+	if (e != STORE_OK)
+		return -1;
+	/* Unlinked while locked: no writer can take it up now. */
+	local_tmp_abort(s, &t);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- trash */
@@ -858,6 +959,21 @@ tmp_entry(struct local_walk *w, const char *name, struct store_entry *e)
 		entry_error(e, TMP_DIR, name, errno);
 		return 1;
 	}
+	/*
+	 * The uploads table owns these (its expiry sweep removes them): they
+	 * are told for a look at the table, and only once quiet for a while.
+	 */
+	if (has_prefix(name, PART_PREFIX) && S_ISREG(st.st_mode)) {
+		if (w->now - st.st_mtime < w->upload_grace ||
+		    !tus_id_valid(name + strlen(PART_PREFIX),
+		    strlen(name + strlen(PART_PREFIX))))
+			return 0;
+		entry_at(e, STORE_ENTRY_PART, TMP_DIR, name);
+		snprintf(e->hash, sizeof(e->hash), "%s",
+		    name + strlen(PART_PREFIX));
+		stat_of(&st, &e->st);
+		return 1;
+	}
 	fresh = has_prefix(name, NEW_PREFIX);
 	upload = has_prefix(name, UPLOAD_PREFIX);
 	trash = has_prefix(name, TRASH_PREFIX);
@@ -991,6 +1107,10 @@ static const struct store_ops local_ops = {
 	.tmp_sync = local_tmp_sync,
 	.tmp_commit = local_tmp_commit,
 	.tmp_abort = local_tmp_abort,
+	.part_open = local_part_open,
+	.part_cut = local_part_cut,
+	.part_close = local_part_close,
+	.part_remove = local_part_remove,
 	.trash = local_trash,
 	.untrash = local_untrash,
 	.purge = local_purge,

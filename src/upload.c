@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "db.h"
@@ -27,6 +28,10 @@
 #define READ_CHUNK	HASHPIPE_BUF_SIZE
 
 #define UPFILE		"upfile"
+/* Optional fields: what the client expects the upfile's digests to be. */
+#define FIELD_HASH	"file_hash"
+#define FIELD_SHA256	"sha256"
+#define FIELD_MAX	80	/* 64 hex digits and some blanks */
 #define TOO_LARGE	"upload larger than the configured maximum"
 
 struct upload {
@@ -37,6 +42,13 @@ struct upload {
 	struct meta	 meta;
 	int		 upfiles;	/* upfile parts seen */
 	int		 in_upfile;	/* the current part is the upfile */
+	char		*field;		/* the digest field being read, or NULL */
+	size_t		*field_len;
+	char		 want_hash[FIELD_MAX + 1];	/* file_hash field */
+	size_t		 want_hash_len;
+	char		 want_sha256[FIELD_MAX + 1];	/* sha256 field */
+	size_t		 want_sha256_len;
+	int		 fields_seen;	/* bit 1: file_hash, 2: sha256 */
 	struct hashpipe	*pipe;		/* the body's, while it is read */
 	int		 status;	/* the error to answer, 0 while fine */
 	const char	*reason;
@@ -73,6 +85,26 @@ on_part_begin(void *arg, const struct mp_part *part)
 	struct upload	*u = arg;
 	enum store_error e;
 
+	if (!part->has_filename && (strcmp(part->name, FIELD_HASH) == 0 ||
+	    strcmp(part->name, FIELD_SHA256) == 0)) {
+		int	 bit = part->name[0] == 'f' ? 1 : 2;
+
+		if (u->fields_seen & bit)
+			return fail(u, 400, "a digest field given twice");
+		u->fields_seen |= bit;
+		/*
+		 * A sha256 field before the file: its SHA-256 is computed on
+		 * the way (the hash thread has seen none of its bytes yet).
+		 */
+		if (bit == 2 && u->upfiles == 0 && !u->hash.with_sha256) {
+			sha256_init(&u->hash.sha256);
+			u->hash.with_sha256 = true;
+		}
+		u->field = bit == 1 ? u->want_hash : u->want_sha256;
+		u->field_len = bit == 1 ? &u->want_hash_len :
+		    &u->want_sha256_len;
+		return 0;
+	}
 	if (strcmp(part->name, UPFILE) != 0 || !part->has_filename)
 		return 0;	/* other fields are ignored, as in the seed */
 	if (++u->upfiles > 1)
@@ -93,6 +125,13 @@ on_part_data(void *arg, const char *data, size_t len)
 	enum store_error e;
 	size_t		 n;
 
+	if (u->field != NULL) {
+		if (*u->field_len + len > FIELD_MAX)
+			return fail(u, 400, "a digest field is too long");
+		memcpy(u->field + *u->field_len, data, len);
+		*u->field_len += len;
+		return 0;
+	}
 	if (!u->in_upfile)
 		return 0;
 	if (u->tmp.size + len > u->app->cfg->max_upload_size)
@@ -117,12 +156,93 @@ on_part_end(void *arg)
 	struct upload	*u = arg;
 
 	u->in_upfile = 0;
+	u->field = NULL;
 	return 0;
+}
+
+/*
+ * A digest field against the digest computed (64 lowercase hex digits):
+ * 1 when it matches or was not given, else 0 with the status set.
+ */
+static int
+digest_field_matches(struct upload *u, char *field, size_t len,
+    const char *got, const char *what)
+{
+	char	 want[HASH_HEX_LEN + 1];
+	size_t	 start = 0;
+
+	if (!(u->fields_seen & (field == u->want_hash ? 1 : 2)))
+		return 1;
+	/* Blanks around the value (a form's line ending) are no part of it. */
+	while (len > 0 && strchr(" \t\r\n", field[len - 1]) != NULL)
+		len--;
+	while (start < len && strchr(" \t\r\n", field[start]) != NULL)
+		start++;
+	if (!hash_parse(field + start, len - start, want)) {
+		fail(u, 400, what);
+		return 0;
+	}
+	if (got[0] == '\0' || sodium_memcmp(want, got, HASH_HEX_LEN) != 0) {
+		fail(u, 400, "digest mismatch");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The SHA-256 of the temp file read again: for a sha256 field that came
+ * after the file's bytes (the page cache still has them).
+ */
+static int
+sha256_of_tmp(struct upload *u)
+{
+	struct hash_ctx	 h;
+	char		 buf[64 * 1024];
+	uint64_t	 off = 0;
+	ssize_t		 n;
+
+	hash_init_with_sha256(&h);
+	while ((n = pread(u->tmp.fd, buf, sizeof(buf), (off_t)off)) > 0) {
+		sha256_update(&h.sha256, n, (const uint8_t *)buf);
+		off += n;
+	}
+	if (n == -1 || off != u->tmp.size)
+		return fail(u, 507, "storage is not readable");
+	hash_final_sha256_hex(&h, u->meta.sha256);
+	return 0;
+}
+
+/* The file_hash and sha256 fields, when given, name the upfile's bytes. */
+static bool
+digests_match(struct upload *u)
+{
+	if ((u->fields_seen & 2) && u->meta.sha256[0] == '\0' &&
+	    sha256_of_tmp(u) == -1)
+		return false;
+	return digest_field_matches(u, u->want_hash, u->want_hash_len,
+	    u->meta.hash, "file_hash must be 64 hex digits") &&
+	    digest_field_matches(u, u->want_sha256, u->want_sha256_len,
+	    u->meta.sha256, "sha256 must be 64 hex digits");
 }
 
 static const struct mp_callbacks callbacks = {
 	on_part_begin, on_part_data, on_part_end
 };
+
+/*
+ * SHA-256 beside BLAKE2b costs a large upload about a third of its rate
+ * (the hash thread does both), so it is computed when asked for: RFC
+ * 9530's Want-Repr-Digest with sha-256 at a weight above 0, or a sha256
+ * field (digests_match).
+ */
+static bool
+wants_sha256(const struct request *r)
+{
+	const char	*w = request_param(r, "HTTP_WANT_REPR_DIGEST");
+	const char	*p = w != NULL ? strstr(w, "sha-256=") : NULL;
+
+	return p != NULL && atoi(p + strlen("sha-256=")) > 0;
+}
 
 /* Reads the whole body through the parser; 0, or -1 with u->status set. */
 static int
@@ -135,7 +255,10 @@ stream_body(struct upload *u, struct mp_parser *mp)
 	int		 rc = 0;
 
 	/* Only the upfile part's bytes are added, so one context will do. */
-	hash_init(&u->hash);
+	if (wants_sha256(r))
+		hash_init_with_sha256(&u->hash);
+	else
+		hash_init(&u->hash);
 	u->pipe = hashpipe_take(!r->has_length ||
 	    r->content_length > READ_CHUNK);
 	if (u->pipe == NULL)
@@ -197,38 +320,59 @@ answer_created(struct upload *u)
  * reverse, and a file without a row is harmless: its bytes are what the
  * hash says, and a later upload of them simply records it.
  */
-static void
-record(struct upload *u)
+struct outcome
+upload_record(struct store *st, struct store_tmp *tmp, struct meta *m,
+    enum db_error (*insert)(void *, struct meta *), void *arg)
 {
-	struct store	*st = u->app->store;
+	static const struct outcome ok = { 0, NULL };
 	enum store_error e;
 	enum db_error	 de;
+	struct outcome	 o;
 
-	hash_final_hex(&u->hash, u->meta.hash);
-	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
-	u->meta.size = u->tmp.size;
-	mime_detect(u->prefix, u->prefix_len, u->meta.type,
-	    sizeof(u->meta.type));
-
-	if ((e = store_tmp_sync(st, &u->tmp)) != STORE_OK) {
-		fail_with(u, outcome_store(e, "upload: fsync"));
-		return;
-	}
-	if ((de = db_insert_begin(&u->meta)) != DB_OK) {
-		fail_with(u, outcome_db(de, "upload"));
-		return;
-	}
-	if ((e = store_tmp_commit(st, &u->tmp, u->meta.hash)) != STORE_OK) {
-		fail_with(u, outcome_store(e, "upload: rename into place"));
+	if ((e = store_tmp_sync(st, tmp)) != STORE_OK)
+		return outcome_store(e, "upload: fsync");
+	if ((de = insert(arg, m)) != DB_OK) {
 		db_rollback();
-		return;
+		return outcome_db(de, "upload");
+	}
+	if ((e = store_tmp_commit(st, tmp, m->hash)) != STORE_OK) {
+		o = outcome_store(e, "upload: rename into place");
+		db_rollback();
+		return o;
 	}
 	/*
 	 * Should the COMMIT fail, the file stays: once our transaction ended,
 	 * another upload of the same bytes may already rely on it.
 	 */
-	if ((de = db_commit_row(u->meta.hash, true)) != DB_OK)
-		fail_with(u, outcome_db(de, "upload commit"));
+	if ((de = db_commit_row(m->hash, true)) != DB_OK)
+		return outcome_db(de, "upload commit");
+	return ok;
+}
+
+static enum db_error
+insert_multipart(void *arg, struct meta *m)
+{
+	(void)arg;
+	return db_insert_begin(m);
+}
+
+static void
+record(struct upload *u)
+{
+	struct outcome	 o;
+
+	hash_final_hex(&u->hash, u->meta.hash);
+	hash_final_sha256_hex(&u->hash, u->meta.sha256);
+	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
+	u->meta.size = u->tmp.size;
+	mime_detect(u->prefix, u->prefix_len, u->meta.type,
+	    sizeof(u->meta.type));
+	if (!digests_match(u))
+		return;
+	o = upload_record(u->app->store, &u->tmp, &u->meta, insert_multipart,
+	    NULL);
+	if (o.status != 0)
+		fail_with(u, o);
 }
 
 void

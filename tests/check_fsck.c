@@ -230,7 +230,7 @@ setup(void)
 	db.next = db.pending = -1;
 	dbops = (struct fsck_db){ &db, fake_rows_begin, fake_rows_next,
 	    fake_rows_end, fake_exists, fake_delete_begin, fake_commit,
-	    fake_rollback, fake_error };
+	    fake_rollback, fake_error, NULL };
 	memset(&f, 0, sizeof(f));
 	f.store = st;
 	f.db = &dbops;
@@ -656,6 +656,53 @@ START_TEST(test_stale_temp)
 }
 END_TEST
 
+/* The id of the one recorded resumable upload of the fake table. */
+#define LIVE_UPLOAD	"AbCdEfGhIjKlMnOpQr-_09"
+
+static int
+fake_upload_exists(void *arg, const char *id)
+{
+	struct fake_db	*d = arg;
+
+	if (d->fail_exists)
+		return -1;
+	return strcmp(id, LIVE_UPLOAD) == 0;
+}
+
+/*
+ * A resumable upload's partial file is stale when its upload is not
+ * recorded; a recorded one's, or one written lately, is left alone.
+ */
+START_TEST(test_stale_part)
+{
+	stored("kept");
+	dbops.upload_exists = fake_upload_exists;
+	write_file("tmp/part-" LIVE_UPLOAD, "abc", 5 * 60);
+	write_file("tmp/part-ZZZZZZZZZZZZZZZZZZZZZZ", "abc", 5 * 60);
+	write_file("tmp/part-YYYYYYYYYYYYYYYYYYYYYY", "abc", 0);
+	run_ok();
+	ck_reported("stale-temp part-ZZZZZZZZZZZZZZZZZZZZZZ");
+	ck_assert_int_eq(f.problems[FSCK_STALE_TEMP], 1);
+	ck_assert_int_eq(f.problems[FSCK_STRAY], 0);
+	f.repair = true;
+	said[0] = '\0';
+	db.ends = 0;
+	run_ok();
+	ck_reported("stale-temp part-ZZZZZZZZZZZZZZZZZZZZZZ: removed");
+	ck_assert(!test_path_exists("tmp/part-ZZZZZZZZZZZZZZZZZZZZZZ"));
+	ck_assert(test_path_exists("tmp/part-" LIVE_UPLOAD) &&
+	    test_path_exists("tmp/part-YYYYYYYYYYYYYYYYYYYYYY"));
+	/* Without the table's word, nothing is said or done. */
+	dbops.upload_exists = NULL;
+	write_file("tmp/part-ZZZZZZZZZZZZZZZZZZZZZZ", "abc", 5 * 60);
+	said[0] = '\0';
+	db.ends = 0;
+	run_ok();
+	ck_assert_int_eq(f.problems[FSCK_STALE_TEMP], 0);
+	ck_assert(test_path_exists("tmp/part-ZZZZZZZZZZZZZZZZZZZZZZ"));
+}
+END_TEST
+
 START_TEST(test_stale_trash)
 {
 	char	 h[HASH_HEX_LEN + 1], t1[128], t2[128], t3[128], line[256];
@@ -966,7 +1013,7 @@ START_TEST(test_long_stream_constant_memory)
 	struct gen_db	 g = { 0 };
 	struct fsck_db	 gdb = { &g, gen_rows_begin, gen_rows_next,
 			    gen_rows_end, gen_db_exists, NULL, NULL, NULL,
-			    fake_error };
+			    fake_error, NULL };
 	struct fsck	 lf = { 0 };
 	char		 line[256];
 	uint64_t	 tenth = GEN_N / 10;
@@ -1009,6 +1056,7 @@ fsck_suite(void)
 	tcase_add_test(tc, test_corrupt_content);
 	tcase_add_test(tc, test_strays);
 	tcase_add_test(tc, test_stale_temp);
+	tcase_add_test(tc, test_stale_part);
 	tcase_add_test(tc, test_vis);
 	suite_add_tcase(s, tc);
 

@@ -780,6 +780,89 @@ END_TEST
 
 /* --- sweep --- */
 
+/* --- resumable uploads' partial files --- */
+
+#define UP_ID		"AbCdEfGhIjKlMnOpQr-_09"
+#define UP_PART		"tmp/part-" UP_ID
+
+/* Created held; a second writer is refused until the first lets go. */
+START_TEST(test_part_one_writer)
+{
+	struct store_tmp a = { .fd = -1 }, b = { .fd = -1 };
+
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &a), STORE_OK);
+	ck_assert(test_path_exists(UP_PART));
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &b), STORE_ERR_IO);
+	ck_assert_int_eq(store_part_open(st, UP_ID, false, &b), STORE_ERR_BUSY);
+	ck_assert_int_eq(b.fd, -1);
+	ck_assert_int_eq(store_part_remove(st, UP_ID), -1);
+	ck_assert_int_eq(store_tmp_write(st, &a, "hello", 5), STORE_OK);
+	store_part_close(st, &a);
+	ck_assert_int_eq(a.fd, -1);
+	ck_assert(test_path_exists(UP_PART));
+	ck_assert_int_eq(store_part_open(st, UP_ID, false, &b), STORE_OK);
+	store_part_close(st, &b);
+}
+END_TEST
+
+/* Bytes past the committed offset go; a shorter file is gone. */
+START_TEST(test_part_cut)
+{
+	struct store_tmp t = { .fd = -1 };
+
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &t), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &t, "0123456789", 10), STORE_OK);
+	store_part_close(st, &t);
+	ck_assert_int_eq(store_part_open(st, UP_ID, false, &t), STORE_OK);
+	ck_assert_int_eq(store_part_cut(st, &t, 4), STORE_OK);
+	ck_assert_uint_eq(t.size, 4);
+	ck_assert_int_eq(store_tmp_write(st, &t, "ab", 2), STORE_OK);
+	ck_assert_int_eq(store_tmp_sync(st, &t), STORE_OK);
+	assert_content(UP_PART, "0123ab");
+	ck_assert_int_eq(store_part_cut(st, &t, 7), STORE_ERR_NOENT);
+	store_part_close(st, &t);
+}
+END_TEST
+
+/*
+ * A writer that waited for the lock while the holder completed the upload
+ * (renamed the file into place) finds it gone, never the stored file.
+ */
+START_TEST(test_part_renamed_while_waiting)
+{
+	struct store_tmp a = { .fd = -1 }, b = { .fd = -1 };
+	int		 fd;
+
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &a), STORE_OK);
+	ck_assert_int_eq(store_tmp_write(st, &a, "abc", 3), STORE_OK);
+	/* The waiter's open came before the rename; its lock after. */
+	ck_assert_int_ge(fd = open(test_path(UP_PART), O_RDWR), 0);
+	ck_assert_int_eq(store_tmp_sync(st, &a), STORE_OK);
+	ck_assert_int_eq(store_tmp_commit(st, &a, H1), STORE_OK);
+	close(fd);
+	ck_assert_int_eq(store_part_open(st, UP_ID, false, &b), STORE_ERR_NOENT);
+	ck_assert(!test_path_exists(UP_PART));
+	assert_content(H1_REL, "abc");
+	/* And one removed meanwhile: gone too, and removing it again is fine. */
+	ck_assert_int_eq(store_part_remove(st, UP_ID), 0);
+}
+END_TEST
+
+/* The partial files are the uploads table's: the temp sweep leaves them. */
+START_TEST(test_part_not_swept)
+{
+	struct store_tmp t = { .fd = -1 };
+
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &t), STORE_OK);
+	store_part_close(st, &t);
+	test_age(UP_PART, 24 * 3600);
+	ck_assert_int_eq(store_sweep(st, 0, 0), 0);
+	ck_assert(test_path_exists(UP_PART));
+	ck_assert_int_eq(store_part_remove(st, UP_ID), 0);
+	ck_assert(!test_path_exists(UP_PART));
+}
+END_TEST
+
 START_TEST(test_sweep_old_uploads)
 {
 	struct store_tmp	 old, young;
@@ -1032,6 +1115,10 @@ store_suite(void)
 
 	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
+	tcase_add_test(tc, test_part_one_writer);
+	tcase_add_test(tc, test_part_cut);
+	tcase_add_test(tc, test_part_renamed_while_waiting);
+	tcase_add_test(tc, test_part_not_swept);
 	tcase_add_test(tc, test_sweep_age_boundary);
 	tcase_add_test(tc, test_sweep_leaves_others);
 	tcase_add_test(tc, test_sweep_trash_restored);

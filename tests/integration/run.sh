@@ -55,11 +55,12 @@ mkdir -p "$IT_TMP"
 # A worker built with --enable-sanitizers reports into LOG_DIR, and a
 # last scenario fails on any report.
 IT_SANITIZED=0
-if ldd "$IT_WORKER" 2>/dev/null | grep -q libasan; then
+# Not grep -q: ldd killed by SIGPIPE would fail the pipeline (pipefail).
+if ldd "$IT_WORKER" 2>/dev/null | grep libasan >/dev/null; then
 	IT_SANITIZED=1
 	export ASAN_OPTIONS="log_path=$FU_VAR/logs/asan"
 	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$FU_VAR/logs/ubsan"
-elif ldd "$IT_WORKER" 2>/dev/null | grep -q libtsan; then
+elif ldd "$IT_WORKER" 2>/dev/null | grep libtsan >/dev/null; then
 	IT_SANITIZED=1
 	export TSAN_OPTIONS="log_path=$FU_VAR/logs/tsan:second_deadlock_stack=1"
 fi

@@ -226,10 +226,11 @@ sc_upload_malformed_multipart_400() {
 # with a Content-Length and chunked.
 sc_upload_request_buffering_on() {
 	local f=$IT_TMP/buffered.bin h
-	check_eq "by default both locations stream" 2 \
+	# Three: the resumable uploads' location always streams.
+	check_eq "by default every location streams" 3 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$FU_VAR/conf/fileupload-locations.conf" || true)"
 	REQUEST_BUFFERING=on restart_nginx
-	check_eq "both locations buffer" 2 \
+	check_eq "both file locations buffer" 2 \
 	    "$(grep -c 'fastcgi_request_buffering on;' "$FU_VAR/conf/fileupload-locations.conf" || true)"
 	head -c 1500000 /dev/urandom >"$f"
 	h=$(b2 "$f")

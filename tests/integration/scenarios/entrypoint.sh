@@ -326,9 +326,10 @@ sc_entrypoint_defaults() {
 	done | wc -l)
 	local want=$(($(nproc) < 2 ? 2 : $(nproc)))
 	check_eq "workers, 1 per core, at least 2" "$want" "$n"
-	check_eq "connections kept (fastcgi_keep_conn on)" 2 \
+	check_eq "connections kept (fastcgi_keep_conn on), in every location" 3 \
 	    "$(grep -c 'fastcgi_keep_conn on;' "$EPT/run/conf/fileupload-locations.conf" || true)"
-	check_eq "bodies stream, in both locations (buffering off)" 2 \
+	# Three: the two file locations, and the resumable uploads' (always).
+	check_eq "bodies stream, in every location (buffering off)" 3 \
 	    "$(grep -c 'fastcgi_request_buffering off;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	ept_record
 	kill -TERM "$EPT_PID"

@@ -1,0 +1,797 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "db.h"
+#include "digest.h"
+#include "handlers.h"
+#include "hash.h"
+#include "hashpipe.h"
+#include "http.h"
+#include "jsonio.h"
+#include "log.h"
+#include "mime.h"
+#include "outcome.h"
+#include "request.h"
+#include "resumable.h"
+#include "router.h"
+#include "store.h"
+#include "tus.h"
+#include "upload.h"
+#include "upload_row.h"
+
+/* The file_name of an upload whose Upload-Metadata names none. */
+#define DEFAULT_NAME	"upload"
+#define SWEEP_BATCH	100
+
+/* One request on an upload. */
+struct tus {
+	struct app	*app;
+	struct request	*req;
+	struct upload_row row;		/* as read once the part was held */
+	struct store_tmp part;		/* held (locked) while fd >= 0 */
+	struct digest	 want;		/* Upload-Checksum or Content-Digest */
+	int		 mismatch;	/* their status: 460 or 400 */
+	bool		 created;	/* answer 201 with Location */
+	/* The answer: 0 while fine, else an error status and its reason. */
+	int		 status;
+	const char	*reason;
+	bool		 answered;	/* 503: no upload slot, already said */
+	char		 file_hash[HASH_HEX_LEN + 1];	/* 403: the stored one */
+};
+
+static int
+fail(struct tus *t, int status, const char *reason)
+{
+	if (t->status == 0) {
+		t->status = status;
+		t->reason = reason;
+	}
+	return -1;
+}
+
+static int
+fail_with(struct tus *t, struct outcome o)
+{
+	return fail(t, o.status, o.reason);
+}
+
+/* ------------------------------------------------------------- answers */
+
+/* Status line, Tus-Resumable (every answer), and no caching. */
+static void
+begin_answer(struct request *r, int status, const char *ctype)
+{
+	http_begin(r, status, ctype);
+	http_header(r, "Tus-Resumable", TUS_VERSION);
+	http_header(r, "Cache-Control", "no-store");
+}
+
+static void
+header_u64(struct request *r, const char *name, uint64_t v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	http_header(r, name, buf);
+}
+
+/* Location of the upload, for a creation's answer. */
+static void
+header_location(struct request *r, const char *id)
+{
+	char	 loc[sizeof(ROUTER_UPLOADS) + TUS_ID_LEN + 1];
+
+	snprintf(loc, sizeof(loc), "%s/%s", ROUTER_UPLOADS, id);
+	http_header(r, "Location", loc);
+}
+
+/* File-Hash and Link of the file a complete upload became. */
+static void
+header_file(struct request *r, const char *hash)
+{
+	char	 link[ROUTER_LOCATION_MAX + 16];
+
+	http_header(r, "File-Hash", hash);
+	snprintf(link, sizeof(link), "<%s/%s>; rel=\"item\"", ROUTER_BASE,
+	    hash);
+	http_header(r, "Link", link);
+}
+
+/* A JSON error, with the headers a tus client reads. */
+static void
+answer_error(struct tus *t)
+{
+	struct request	*r = t->req;
+	char		*body, clen[24];
+	const char	*json;
+	size_t		 len;
+
+	body = json_error(t->status, t->reason,
+	    t->file_hash[0] != '\0' ? t->file_hash : NULL);
+	json = body != NULL ? body : "{\"error\":\"out of memory\","
+	    "\"status\":500}";
+	len = strlen(json);
+	begin_answer(r, t->status, "application/json");
+	snprintf(clen, sizeof(clen), "%zu", len + 1);
+	http_header(r, "Content-Length", clen);
+	if (t->status == 412)
+		http_header(r, "Tus-Version", TUS_VERSION);
+	/* A 403 removed the upload: its Location is the stored file's. */
+	if (t->created && t->file_hash[0] == '\0')
+		header_location(r, t->row.id);
+	if (t->file_hash[0] != '\0') {
+		char	 loc[ROUTER_LOCATION_MAX];
+
+		route_location(t->file_hash, loc);
+		http_header(r, "Location", loc);
+	}
+	http_end(r);
+	http_write(r, json, len);
+	http_write(r, "\n", 1);
+	free(body);
+}
+
+/* The answer to a creation (201) or a PATCH (204) that went through. */
+static void
+answer_done(struct tus *t)
+{
+	struct request	*r = t->req;
+
+	begin_answer(r, t->created ? 201 : 204, NULL);
+	if (t->created)
+		header_location(r, t->row.id);
+	header_u64(r, "Upload-Offset", t->row.offset);
+	if (t->row.file_hash[0] != '\0')
+		header_file(r, t->row.file_hash);
+	else
+		http_header(r, "Upload-Expires", t->row.expires);
+	http_end(r);
+}
+
+static void
+answer(struct tus *t)
+{
+	if (t->answered)
+		return;
+	if (t->status != 0)
+		answer_error(t);
+	else
+		answer_done(t);
+}
+
+/* ------------------------------------------------------ request headers */
+
+static const char *
+param(const struct tus *t, const char *name)
+{
+	return request_param(t->req, name);
+}
+
+/* Tus-Resumable: the one version there is (412 for others, or none). */
+static int
+check_version(struct tus *t)
+{
+	const char	*v = param(t, "HTTP_TUS_RESUMABLE");
+
+	if (v == NULL || strcmp(v, TUS_VERSION) != 0)
+		return fail(t, 412, "Tus-Resumable must be " TUS_VERSION);
+	return 0;
+}
+
+/* Content-Type: application/offset+octet-stream, parameters aside. */
+static bool
+is_octet_stream(const char *ct)
+{
+	size_t	 n = strlen(TUS_OCTET_STREAM);
+
+	return strncasecmp(ct, TUS_OCTET_STREAM, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Whether the request comes with body bytes. */
+static bool
+has_body(const struct request *r)
+{
+	return (r->has_length && r->content_length > 0) ||
+	    (!r->has_length && !r->length_missing);
+}
+
+/*
+ * Upload-Checksum (460 on mismatch) and Content-Digest (400): the digest
+ * the body must have, when either is given.
+ */
+static int
+parse_digests(struct tus *t)
+{
+	const char	*v;
+
+	if ((v = param(t, "HTTP_UPLOAD_CHECKSUM")) != NULL) {
+		switch (tus_parse_checksum(v, &t->want)) {
+		case TUS_OK:
+			t->mismatch = 460;
+			return 0;
+		case TUS_ERR_ALGORITHM:
+			return fail(t, 400, "Upload-Checksum: unsupported "
+			    "algorithm (sha1, sha256, sha512)");
+		default:
+			return fail(t, 400, "Upload-Checksum is malformed");
+		}
+	}
+	if ((v = param(t, "HTTP_CONTENT_DIGEST")) != NULL) {
+		switch (tus_parse_content_digest(v, &t->want)) {
+		case TUS_OK:
+			t->mismatch = 400;
+			return 0;
+		case TUS_ERR_NONE:
+			return 0;	/* only algorithms we do not know */
+		default:
+			return fail(t, 400, "Content-Digest is malformed");
+		}
+	}
+	return 0;
+}
+
+/*
+ * Upload-Length (into *len, *given) against MAX_UPLOAD_SIZE: 0, or -1
+ * with 400 (malformed) or 413.
+ */
+static int
+parse_length(struct tus *t, uint64_t *len, bool *given)
+{
+	const char	*v = param(t, "HTTP_UPLOAD_LENGTH");
+
+	*given = v != NULL;
+	if (v == NULL)
+		return 0;
+	if (tus_parse_size(v, len) == -1)
+		return fail(t, 400, "Upload-Length must be a byte count");
+	if (*len > t->app->cfg->max_upload_size)
+		return fail(t, 413, "Upload-Length is larger than the "
+		    "configured maximum (Tus-Max-Size)");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- body */
+
+/* The end of an upload: the file recorded as a multipart POST's is. */
+static enum db_error
+insert_completed(void *arg, struct meta *m)
+{
+	struct tus	*t = arg;
+
+	return db_upload_complete(&t->row, m);
+}
+
+/*
+ * The last byte is in (and fsynced by upload_record): the file gets its
+ * hash, type and row, and the upload is marked complete, or removed when
+ * the same bytes are already stored (403).  The partial file is renamed
+ * into place or removed, or (on another error) left held.
+ */
+static void
+complete(struct tus *t)
+{
+	struct meta	 m;
+	struct outcome	 o;
+	ssize_t		 n;
+	char		*buf;
+
+	memset(&m, 0, sizeof(m));
+	hash_final_hex(&t->row.hash, m.hash);
+	hash_final_sha256_hex(&t->row.hash, m.sha256);
+	snprintf(t->req->hash, sizeof(t->req->hash), "%s", m.hash);
+	snprintf(m.name, sizeof(m.name), "%s", t->row.name);
+	m.size = t->row.offset;
+	/* libmagic reads a prefix only: the rest is never read again. */
+	if ((buf = malloc(MIME_PREFIX)) == NULL) {
+		fail(t, 500, "out of memory");
+		return;
+	}
+	n = pread(t->part.fd, buf, MIME_PREFIX, 0);
+	mime_detect(buf, n > 0 ? (size_t)n : 0, m.type, sizeof(m.type));
+	free(buf);
+
+	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
+	if (o.status == 0) {
+		memcpy(t->row.file_hash, m.hash, sizeof(t->row.file_hash));
+		return;
+	}
+	fail_with(t, o);
+	if (o.status == 403) {
+		/* The same bytes are stored: this upload has nothing left. */
+		memcpy(t->file_hash, m.hash, sizeof(t->file_hash));
+		if (db_upload_remove(t->row.id) != DB_OK)
+			log_warnx("upload %s: row left for the sweep: %s",
+			    t->row.id, db_last_error());
+		store_tmp_abort(t->app->store, &t->part);
+	}
+}
+
+/*
+ * Commits what the body brought: the bytes are fsynced, then the offset
+ * and hash state commit.  Only then may the offset be reported.
+ */
+static int
+advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
+{
+	enum store_error e;
+	enum db_error	 de;
+	uint64_t	 from = t->row.offset;
+
+	if ((e = store_tmp_sync(t->app->store, &t->part)) != STORE_OK)
+		return fail_with(t, outcome_store(e, "upload: fsync"));
+	t->row.hash = *h;
+	t->row.offset = offset;
+	de = db_upload_advance(&t->row, from, t->app->cfg->upload_expires);
+	if (de == DB_ERR_NOTFOUND)
+		return fail(t, 404, "no such upload");	/* swept meanwhile */
+	if (de != DB_OK)
+		return fail_with(t, outcome_db(de, "upload: offset"));
+	return 0;
+}
+
+/*
+ * Streams the body into the partial file from *offset, at most max bytes
+ * in all, its bytes to the file's hash h on the hash thread (hashpipe.h,
+ * as a multipart upload's) and to the chunk's digest dc here.  *offset
+ * counts the bytes written and hashed.  0, or -1 with the status set
+ * (*broken when the body itself failed).
+ */
+static int
+stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
+    uint64_t *offset, uint64_t max, bool *broken)
+{
+	struct request	*r = t->req;
+	struct hashpipe	*pipe;
+	enum store_error e;
+	char		*buf;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	*broken = false;
+	if ((pipe = hashpipe_take(!r->has_length ||
+	    r->content_length > HASHPIPE_BUF_SIZE)) == NULL)
+		return fail(t, 503, "out of memory for the body's buffer");
+	hashpipe_begin(pipe, h);
+	for (;;) {
+		buf = hashpipe_buffer(pipe);
+		if ((n = request_read(r, buf, HASHPIPE_BUF_SIZE)) <= 0)
+			break;
+		if ((uint64_t)n > max - *offset) {
+			rc = fail(t, 413, "the body goes past the upload's "
+			    "length");
+			break;
+		}
+		if ((e = store_tmp_write(t->app->store, &t->part, buf, n)) !=
+		    STORE_OK) {
+			rc = fail_with(t, outcome_store(e, "upload: write"));
+			break;
+		}
+		digest_update(dc, buf, n);
+		hashpipe_add(pipe, buf, n);
+		hashpipe_submit(pipe);
+		*offset += n;
+	}
+	/* Every byte counted in *offset is in h past here. */
+	hashpipe_end(pipe);
+	hashpipe_give(pipe);
+	if (n == -1) {
+		*broken = true;
+		rc = fail_with(t, outcome_body(r->body_error));
+	}
+	return rc;
+}
+
+/*
+ * Reads the body after the row's offset into the held partial file,
+ * hashing it on the way.  What arrived is kept even when the body breaks
+ * off (tus asks servers to store all they can) unless a digest was given:
+ * it cannot be checked, so the chunk goes, as on a mismatch.
+ */
+static void
+receive(struct tus *t)
+{
+	struct request	*r = t->req;
+	struct hash_ctx	 h = t->row.hash;
+	struct digest_ctx dc;
+	uint64_t	 offset = t->row.offset, max;
+	bool		 broken;
+
+	max = t->row.length_known ? t->row.length :
+	    t->app->cfg->max_upload_size;
+	if (r->has_length && r->content_length > max - offset) {
+		fail(t, 413, "the body goes past the upload's length");
+		return;
+	}
+	/* The body holds this thread for as long as the client takes. */
+	if (!handler_upload_begin(t->app, r)) {
+		t->answered = true;
+		return;
+	}
+	digest_init(&dc, t->want.alg);
+	if (stream_body(t, &h, &dc, &offset, max, &broken) == -1 &&
+	    !(broken && t->want.alg == DIGEST_NONE))
+		goto drop;
+	if (!broken && !digest_matches(&dc, &t->want)) {
+		fail(t, t->mismatch, t->mismatch == 460 ? "checksum mismatch" :
+		    "digest mismatch");
+		goto drop;
+	}
+	if (!broken && t->row.length_known && offset == t->row.length) {
+		t->row.hash = h;
+		t->row.offset = offset;
+		complete(t);
+	} else if (offset > t->row.offset)
+		(void)advance(t, &h, offset);
+	handler_upload_end(t->app);
+	return;
+drop:
+	/* Not counted: the next request cuts them off anyway; so do we. */
+	if (ftruncate(t->part.fd, (off_t)t->row.offset) == -1)
+		log_warn("upload %s: truncate", t->row.id);
+	handler_upload_end(t->app);
+}
+
+/* Pauses between two tries of a held partial file. */
+static void
+pause_ms(long ms)
+{
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+/*
+ * Takes the upload of id for a request that writes: its partial file
+ * held (waiting RESUMABLE_LOCK_WAIT_MS for another writer, then 423), then
+ * its row read, then the file cut to the row's offset.  A complete upload
+ * is taken without its file (t->part.fd < 0).  0, or -1 with the status.
+ */
+static int
+take_upload(struct tus *t, const char *id)
+{
+	enum store_error e;
+	enum db_error	 de;
+	long		 waited = 0;
+	int		 tries = 0;
+
+	for (;;) {
+		e = store_part_open(t->app->store, id, false, &t->part);
+		if (e == STORE_ERR_BUSY && waited < RESUMABLE_LOCK_WAIT_MS) {
+			pause_ms(50);
+			waited += 50;
+			continue;
+		}
+		if (e != STORE_OK && e != STORE_ERR_NOENT)
+			return fail_with(t, outcome_store(e, "upload: hold"));
+		if ((de = db_upload_get(id, &t->row)) != DB_OK) {
+			store_part_close(t->app->store, &t->part);
+			if (de == DB_ERR_NOTFOUND)
+				return fail(t, 404, "no such upload");
+			return fail_with(t, outcome_db(de, "upload: read"));
+		}
+		if (t->row.expired || (t->row.state_lost &&
+		    t->row.file_hash[0] == '\0')) {
+			store_part_close(t->app->store, &t->part);
+			return fail(t, 410, t->row.expired ? "the upload has "
+			    "expired" : "the upload cannot be resumed by this "
+			    "build");
+		}
+		if (t->row.file_hash[0] != '\0') {
+			store_part_close(t->app->store, &t->part);
+			return 0;
+		}
+		if (e == STORE_OK)
+			break;
+		/* No file, no completion yet: one finishing now, or lost. */
+		if (++tries > 3)
+			return fail(t, 410, "the upload's bytes are gone");
+		pause_ms(100);
+	}
+	if ((e = store_part_cut(t->app->store, &t->part, t->row.offset)) !=
+	    STORE_OK) {
+		store_part_close(t->app->store, &t->part);
+		if (e == STORE_ERR_NOENT)
+			return fail(t, 410, "the upload's bytes are gone");
+		return fail_with(t, outcome_store(e, "upload: cut"));
+	}
+	return 0;
+}
+
+static void
+tus_init(struct tus *t, struct app *app, struct request *r)
+{
+	memset(t, 0, sizeof(*t));
+	t->app = app;
+	t->req = r;
+	t->part.fd = -1;
+}
+
+/* ------------------------------------------------------------- routes */
+
+const char *
+resumable_method(const struct request *r)
+{
+	static const char *const allowed[] = { "PATCH", "DELETE", "HEAD" };
+	const char	*o = request_param(r, "HTTP_X_HTTP_METHOD_OVERRIDE");
+	size_t		 i, n = strlen(ROUTER_UPLOADS);
+
+	if (o == NULL || r->method == NULL || r->path == NULL ||
+	    strcmp(r->method, "POST") != 0 ||
+	    strncmp(r->path, ROUTER_UPLOADS "/", n + 1) != 0)
+		return r->method;
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(o, allowed[i]) == 0)
+			return allowed[i];
+	return r->method;
+}
+
+void
+resumable_options(struct app *app, struct request *r, const char *id)
+{
+	(void)id;
+	begin_answer(r, 204, NULL);
+	http_header(r, "Tus-Version", TUS_VERSION);
+	http_header(r, "Tus-Extension", TUS_EXTENSIONS);
+	header_u64(r, "Tus-Max-Size", app->cfg->max_upload_size);
+	http_header(r, "Tus-Checksum-Algorithm", TUS_CHECKSUM_ALGORITHMS);
+	http_end(r);
+}
+
+/* The new upload's row from the creation's headers: 0, or -1. */
+static int
+creation_row(struct tus *t)
+{
+	struct tus_metadata md;
+	const char	*defer = param(t, "HTTP_UPLOAD_DEFER_LENGTH");
+	const char	*meta = param(t, "HTTP_UPLOAD_METADATA");
+	bool		 given;
+
+	if (parse_length(t, &t->row.length, &given) == -1)
+		return -1;
+	if (defer != NULL && strcmp(defer, "1") != 0)
+		return fail(t, 400, "Upload-Defer-Length must be 1");
+	if (given == (defer != NULL))
+		return fail(t, 400, "give either Upload-Length or "
+		    "Upload-Defer-Length: 1");
+	t->row.length_known = given;
+	if (meta != NULL && tus_parse_metadata(meta, &md) != TUS_OK)
+		return fail(t, 400, "Upload-Metadata is malformed");
+	if (meta != NULL)
+		snprintf(t->row.metadata, sizeof(t->row.metadata), "%s", meta);
+	/* Cleaned as a multipart part's file name is. */
+	if (meta == NULL || !md.has_filename || json_clean_name(md.filename,
+	    md.filename_len, t->row.name) == 0)
+		snprintf(t->row.name, sizeof(t->row.name), DEFAULT_NAME);
+	tus_id_new(t->row.id);
+	hash_init_with_sha256(&t->row.hash);
+	return 0;
+}
+
+void
+resumable_create(struct app *app, struct request *r, const char *id)
+{
+	struct tus	 t;
+	enum store_error e;
+	enum db_error	 de;
+	bool		 body = has_body(r);
+
+	(void)id;
+	tus_init(&t, app, r);
+	if (check_version(&t) == -1 || creation_row(&t) == -1)
+		goto out;
+	/* creation-with-upload: the body is the first chunk. */
+	if (body && !is_octet_stream(r->content_type)) {
+		fail(&t, 415, "Content-Type must be " TUS_OCTET_STREAM);
+		goto out;
+	}
+	if (body && parse_digests(&t) == -1)
+		goto out;
+	if ((de = db_ready()) != DB_OK) {
+		fail_with(&t, outcome_db(de, "upload: create"));
+		goto out;
+	}
+	/* The file first (held): a row never names bytes that are not there. */
+	if ((e = store_part_open(app->store, t.row.id, true, &t.part)) !=
+	    STORE_OK) {
+		fail_with(&t, outcome_store(e, "upload: create"));
+		goto out;
+	}
+	if ((de = db_upload_create(&t.row, app->cfg->upload_expires)) !=
+	    DB_OK) {
+		store_tmp_abort(app->store, &t.part);
+		fail_with(&t, outcome_db(de, "upload: create"));
+		goto out;
+	}
+	t.created = true;
+	log_info("upload %s created", t.row.id);
+	/* An empty upload is complete at once, with or without a body. */
+	if (body || (t.row.length_known && t.row.length == 0))
+		receive(&t);
+	/*
+	 * A body cut short was kept: the client resumes from the offset.
+	 * A digest mismatch or an error dropped it: the upload stays, empty.
+	 */
+	if (t.status == 400 && r->body_error == BODY_BROKEN)
+		t.status = 0;
+out:
+	store_part_close(app->store, &t.part);
+	answer(&t);
+}
+
+/*
+ * Cuts off the bytes past the committed offset (a writer killed between
+ * its write and its commit) when no request holds the upload; a PATCH
+ * does it anyway before it writes.
+ */
+static void
+trim_part(struct tus *t, const char *id)
+{
+	struct upload_row *row;
+
+	if (store_part_open(t->app->store, id, false, &t->part) != STORE_OK)
+		return;
+	/* Read again, held: a writer may have committed since. */
+	if ((row = malloc(sizeof(*row))) != NULL &&
+	    db_upload_get(id, row) == DB_OK && row->file_hash[0] == '\0')
+		(void)store_part_cut(t->app->store, &t->part, row->offset);
+	free(row);
+	store_part_close(t->app->store, &t->part);
+}
+
+void
+resumable_head(struct app *app, struct request *r, const char *id)
+{
+	struct tus	 t;
+	enum db_error	 de;
+
+	tus_init(&t, app, r);
+	if (check_version(&t) == -1)
+		goto fail;
+	if ((de = db_upload_get(id, &t.row)) != DB_OK) {
+		fail_with(&t, de == DB_ERR_NOTFOUND ?
+		    (struct outcome){ 404, "no such upload" } :
+		    outcome_db(de, "upload: head"));
+		goto fail;
+	}
+	if (t.row.expired) {
+		fail(&t, 410, "the upload has expired");
+		goto fail;
+	}
+	if (t.row.file_hash[0] == '\0')
+		trim_part(&t, id);
+	begin_answer(r, 200, NULL);
+	header_u64(r, "Upload-Offset", t.row.offset);
+	if (t.row.length_known)
+		header_u64(r, "Upload-Length", t.row.length);
+	else
+		http_header(r, "Upload-Defer-Length", "1");
+	if (t.row.metadata[0] != '\0')
+		http_header(r, "Upload-Metadata", t.row.metadata);
+	if (t.row.file_hash[0] != '\0')
+		header_file(r, t.row.file_hash);
+	http_header(r, "Upload-Expires", t.row.expires);
+	http_end(r);
+	return;
+fail:
+	answer_error(&t);
+}
+
+/*
+ * Upload-Length on a PATCH: declares a deferred length (once), or repeats
+ * the known one.  0, or -1 with the status.
+ */
+static int
+declare_length(struct tus *t)
+{
+	uint64_t	 len;
+	bool		 given;
+
+	if (parse_length(t, &len, &given) == -1 || !given)
+		return t->status != 0 ? -1 : 0;
+	if (t->row.length_known) {
+		if (len != t->row.length)
+			return fail(t, 400, "Upload-Length differs from the "
+			    "upload's");
+		return 0;
+	}
+	if (len < t->row.offset)
+		return fail(t, 400, "Upload-Length is less than the offset");
+	t->row.length = len;
+	t->row.length_known = true;
+	return 0;
+}
+
+void
+resumable_patch(struct app *app, struct request *r, const char *id)
+{
+	struct tus	 t;
+	const char	*v;
+	uint64_t	 offset;
+
+	tus_init(&t, app, r);
+	if (check_version(&t) == -1)
+		goto out;
+	if (!is_octet_stream(r->content_type)) {
+		fail(&t, 415, "Content-Type must be " TUS_OCTET_STREAM);
+		goto out;
+	}
+	if ((v = param(&t, "HTTP_UPLOAD_OFFSET")) == NULL ||
+	    tus_parse_size(v, &offset) == -1) {
+		fail(&t, 400, "Upload-Offset must be a byte count");
+		goto out;
+	}
+	if (parse_digests(&t) == -1 || take_upload(&t, id) == -1)
+		goto out;
+	if (offset != t.row.offset) {
+		fail(&t, 409, "Upload-Offset is not the upload's offset");
+		goto out;
+	}
+	if (t.row.file_hash[0] != '\0') {
+		/* Complete: a request that sends nothing more is answered. */
+		if (has_body(r))
+			fail(&t, 409, "the upload is complete");
+		goto out;
+	}
+	if (declare_length(&t) == -1)
+		goto out;
+	receive(&t);
+out:
+	store_part_close(app->store, &t.part);
+	answer(&t);
+}
+
+/* An expired upload's bytes, unless a request still writes them. */
+static int
+remove_part(void *arg, const char *id)
+{
+	struct app	*app = arg;
+
+	return store_part_remove(app->store, id);
+}
+
+void
+resumable_delete(struct app *app, struct request *r, const char *id)
+{
+	struct tus	 t;
+	enum db_error	 de;
+
+	tus_init(&t, app, r);
+	if (check_version(&t) == -1 || take_upload(&t, id) == -1)
+		goto out;
+	/*
+	 * The row first, its bytes held meanwhile: should this worker die
+	 * between the two, fsck reports the file as stale.
+	 */
+	if ((de = db_upload_remove(id)) != DB_OK) {
+		fail_with(&t, outcome_db(de, "upload: terminate"));
+		goto out;
+	}
+	store_tmp_abort(app->store, &t.part);
+	log_info("upload %s terminated", id);
+	begin_answer(r, 204, NULL);
+	http_end(r);
+	return;
+out:
+	store_part_close(app->store, &t.part);
+	answer_error(&t);
+}
+
+int
+resumable_sweep(struct app *app)
+{
+	int	 n = 0;
+
+	if (db_ready() != DB_OK)
+		return 0;
+	if (db_upload_sweep(SWEEP_BATCH, remove_part, app, &n) != DB_OK)
+		log_warnx("upload sweep: %s", db_last_error());
+	return n;
+}
