@@ -58,12 +58,15 @@ fu_pkg_installed() {
 fu_install_deps() {
 	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
-	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev check)
+	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev
+	    libcurl4-openssl-dev check)
 
 	case $set in
 	build) ;;
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
+		# python3-botocore: the S3 test server and signer check.
+		pkgs+=(python3-botocore)
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
 		    shellcheck mandoc)
 		# Any of Debian's nginx packages will do.

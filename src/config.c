@@ -114,6 +114,14 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    CFG_DEFAULT_STALL, "a number of seconds", &n, err, errlen) == -1)
 		return -1;
 	cfg->body_rules.stall_ms = n * 1000;
+	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
+		if ((cfg->s3 = s3_config_load(cfg->max_upload_size, err,
+		    errlen)) == NULL)
+			return -1;
+	} else if (v != NULL && strcmp(v, "local") != 0) {
+		snprintf(err, errlen, "STORAGE=%.64s is not local or s3", v);
+		return -1;
+	}
 
 	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */
@@ -143,6 +151,7 @@ config_free(struct config *cfg)
 	free(cfg->root_dir);
 	free(cfg->log_dir);
 	free(cfg->data_dir);
+	s3_config_free(cfg->s3);
 	if (cfg->write_token != NULL)
 		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
 	if (cfg->read_token != NULL)

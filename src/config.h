@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "ratelimit.h"
+#include "s3.h"
 
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
 /* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
@@ -35,6 +36,8 @@ struct config {
 	 * byte longer than UPLOAD_STALL_TIMEOUT seconds.
 	 */
 	struct rate_rules body_rules;
+	/* STORAGE=s3: the object store's settings (s3.h); NULL: local. */
+	struct s3_config *s3;
 };
 
 /*

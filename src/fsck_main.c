@@ -126,6 +126,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
 	}
+	if (cfg.s3 != NULL) {
+		fprintf(stderr, PROG ": STORAGE=s3 is not covered yet (local "
+		    "DATA_DIR only)\n");
+		config_free(&cfg);
+		return 2;
+	}
 	if (become_owner(cfg.data_dir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		config_free(&cfg);

@@ -126,7 +126,12 @@ main(int argc, char *argv[])
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
-	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
+	if (cfg.s3 != NULL) {
+		if ((app.store = store_s3_open(cfg.s3, err,
+		    sizeof(err))) == NULL)
+			fatalx("STORAGE=s3: %s", err);
+	} else if ((app.store = store_open(cfg.data_dir, err,
+	    sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
 	sweep(app.store);
 	if (mime_open(err, sizeof(err)) == -1)

@@ -18,6 +18,7 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	[STORE_ERR_IO] = { 507, "storage is not writable" },
 	[STORE_ERR_NOENT] = { 500, "the stored file is missing" },
 	[STORE_ERR_EXISTS] = { 507, "storage is not writable" },
+	[STORE_ERR_UNAVAILABLE] = { 503, "storage unavailable" },
 };
 
 static const struct outcome body_outcomes[] = {

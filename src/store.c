@@ -91,6 +91,18 @@ store_exists(struct store *s, const char *hash)
 	return s->ops->exists(s, hash);
 }
 
+enum store_error
+store_check(struct store *s)
+{
+	return s->ops->check(s);
+}
+
+enum store_error
+store_locate(struct store *s, const char *hash, char *out, size_t outlen)
+{
+	return s->ops->locate(s, hash, out, outlen);
+}
+
 int
 store_sweep(struct store *s, int upload_grace, int trash_grace)
 {
