@@ -14,8 +14,8 @@ Unlike a lenient stand-in it refuses what real S3 refuses:
 
 For the tests it also
   - logs every request as one JSON line to ROOT/requests.log (operation,
-    key, status, body size, signature kind), so that they can assert the
-    parts sent and the uploads aborted;
+    key, status, body size, signature kind, milliseconds taken), so that
+    they can assert the parts sent and the uploads aborted;
   - fails requests on demand: each line "OPERATION STATUS" of ROOT/faults
     makes the next request of that operation answer STATUS (then the line
     is removed).
@@ -219,6 +219,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         self.status = 0
+        started = time.monotonic()
         split = urllib.parse.urlsplit(self.path)
         raw_path, query = split.path, split.query
         q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
@@ -247,6 +248,7 @@ class Handler(BaseHTTPRequestHandler):
         except BrokenPipeError:
             pass
         entry['status'] = self.status
+        entry['ms'] = round((time.monotonic() - started) * 1000, 1)
         with LOCK:
             with open(os.path.join(ARGS.root, 'requests.log'), 'a') as f:
                 f.write(json.dumps(entry) + '\n')

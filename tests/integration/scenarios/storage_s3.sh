@@ -14,33 +14,20 @@ S3_PART=5242880		# the API's minimum part size, so parts stay small
 
 # s3_stub_start [PORT]: the server on PORT (default: a free one).
 s3_stub_start() {
-	rm -f "$S3_ROOT/port"
-	python3 "$FU_ROOT/tests/s3stub/s3stub.py" --root "$S3_ROOT" \
-	    --bucket "$S3_BUCKET_NAME" --port-file "$S3_ROOT/port" \
-	    ${1:+--port "$1"} >>"$S3_ROOT/stub.log" 2>&1 &
-	S3_PID=$!
-	for _ in $(seq 1 100); do
-		[ ! -s "$S3_ROOT/port" ] || break
-		kill -0 "$S3_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$S3_ROOT/port" ] || { cat "$S3_ROOT/stub.log"; return 1; }
-	S3_PORT=$(cat "$S3_ROOT/port")
+	fu_s3stub_start "$S3_ROOT" "$S3_BUCKET_NAME" "${1:-0}"
+	S3_PORT=$FU_S3STUB_PORT
 }
 
 s3_stub_stop() {
-	[ -n "${S3_PID:-}" ] || return 0
-	kill "$S3_PID" 2>/dev/null || true
-	wait "$S3_PID" 2>/dev/null || true
-	S3_PID=
+	fu_s3stub_stop
 }
 
 # The pool on the object store: 12 MiB uploads, 5 MiB parts.
 s3_pool_start() {
 	STORAGE=s3 S3_ENDPOINT=http://127.0.0.1:$S3_PORT \
 	    S3_BUCKET=$S3_BUCKET_NAME S3_REGION=us-east-1 S3_PREFIX=it/ \
-	    S3_ACCESS_KEY_ID=fileupload-test \
-	    S3_SECRET_ACCESS_KEY=fileupload-test-secret \
+	    S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
+	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET \
 	    S3_PART_SIZE=$S3_PART S3_SWEEP_GRACE=2 \
 	    MAX_UPLOAD_SIZE=$((16 << 20)) WORKERS=2 \
 	    fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
@@ -50,7 +37,6 @@ s3_begin() {
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
 	mkdir -p "$S3_ROOT"
-	S3_PID=
 	trap s3_end EXIT
 	s3_stub_start
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
