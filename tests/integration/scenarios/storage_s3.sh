@@ -184,8 +184,8 @@ sc_s3_concurrent_same_upload() {
 }
 
 # A 64 MiB upload grows no worker by more than half of it (measured: 17 MiB,
-# 20 MiB under ASan, with 5 MiB parts): the
-# body is never held whole (VmHWM reset through /proc/PID/clear_refs).
+# 20 MiB under ASan, with 5 MiB parts): the body is never held whole
+# (VmHWM reset through /proc/PID/clear_refs).
 sc_s3_upload_bounded_memory() {
 	local f pid grow max=0 limit=$((32 << 10))
 	local -A before
