@@ -316,13 +316,28 @@ creds(const struct s3_config *c)
 	    "s3" };
 }
 
+/* What the body callback writes to. */
+struct body_dest {
+	struct s3_response	*r;
+	const struct s3_request	*req;
+	CURL			*c;
+};
+
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct s3_response *r = arg;
+	struct body_dest *d = arg;
+	struct s3_response *r = d->r;
 	size_t		 len = size * n;
+	long		 status = 0;
 	char		*nb;
 
+	if (d->req->sink != NULL) {
+		curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200)
+			return d->req->sink(d->req->sink_arg, p, len) == 0 ?
+			    len : 0;
+	}
 	if (r->len + len > BODY_CAP)
 		return 0;	/* too much: fail the transfer */
 	if ((nb = realloc(r->body, r->len + len + 1)) == NULL)
@@ -340,6 +355,15 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct s3_response *r = arg;
 	size_t		 len = size * n, v;
 
+	if (len > 14 && strncasecmp(p, "last-modified:", 14) == 0) {
+		struct tm	 tm;
+		char		 date[64];
+
+		snprintf(date, sizeof(date), "%.*s", (int)(len - 14), p + 14);
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(date, " %a, %d %b %Y %H:%M:%S GMT", &tm) != NULL)
+			r->last_modified = (int64_t)timegm(&tm);
+	}
 	if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
 		for (v = 5; v < len && p[v] == ' '; v++)
 			;
@@ -450,6 +474,7 @@ int
 s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
 	struct upload_src src = { req->body, req->len };
+	struct body_dest dest;
 	struct curl_slist *hdrs;
 	CURL		*c;
 	CURLcode	 cc;
@@ -458,6 +483,7 @@ s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	char		 url[S3_URL_MAX], payload[SIGV4_HEX_LEN + 1];
 
 	memset(r, 0, sizeof(*r));
+	r->last_modified = -1;
 	if ((c = thread_curl(s)) == NULL) {
 		snprintf(r->error, sizeof(r->error), "no curl handle");
 		return -1;
@@ -479,7 +505,8 @@ s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIME);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	dest = (struct body_dest){ r, req, c };
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dest);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	if (strcmp(req->method, "PUT") == 0) {

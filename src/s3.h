@@ -56,6 +56,7 @@ struct s3_response {
 	size_t	 len;
 	char	 etag[128];	/* the ETag header, quotes kept */
 	int64_t	 length;	/* Content-Length, -1 when none */
+	int64_t	 last_modified;	/* Last-Modified (epoch seconds), -1: none */
 	char	 error[256];	/* transport error or S3 error code */
 };
 
@@ -68,6 +69,9 @@ struct s3_request {
 	const char	*copy_range;	/* x-amz-copy-source-range, or NULL */
 	const void	*body;
 	size_t		 len;
+	/* When set, a 200's body goes here as it comes, not to the response. */
+	int		(*sink)(void *arg, const void *, size_t);
+	void		*sink_arg;
 };
 
 /* curl_global_init and the key: before any thread starts.  0 or -1. */

@@ -5,7 +5,9 @@
  *   <prefix>tmp/<id>			an upload in parts, before its hash
  *					is known (a multipart upload, then
  *					an object until it is copied)
- *   <prefix>trash/<hash>-<id>		a file being deleted, until COMMIT
+ *   <prefix>trash/<hash>-<mtime>-<id>	a file being deleted, until COMMIT
+ *					(mtime: the deleted object's)
+ *   <prefix>lost+found/<hash>		a corrupt file fsck took out of service
  *
  * An upload keeps at most one part (S3_PART_SIZE) in memory.  A file of
  * one part or less never touches tmp/: it is PUT under its hash at
@@ -14,7 +16,7 @@
  * known only at the end, and an object's key cannot change).  Nothing
  * holds a lock across hosts, so the sweep goes by age: a tmp/ upload or
  * object, or a trash object, older than S3_SWEEP_GRACE is abandoned.
- * fsck's walks are not implemented here yet (ENOTSUP).
+ * fsck's walks are ListObjectsV2 pages.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 
 #define TMP_DIR		"tmp/"
 #define TRASH_DIR	"trash/"
+#define LOST_DIR	"lost+found/"
 #define S3_LOCATION	"/_fileupload_s3/"
 #define COPY_MAX	S3_MAX_PART	/* CopyObject's limit */
 #define ID_MAX		1024		/* an upload id */
@@ -80,10 +83,16 @@ failure(const char *what, const char *key, int rc,
 {
 	log_warnx("s3 %s %s: %s", what, key, r->error[0] ? r->error :
 	    "failed");
-	if (rc == -1 || r->status >= 500 || r->status == 0)
+	/* errno for the callers that report one (fsck). */
+	if (rc == -1 || r->status >= 500 || r->status == 0) {
+		errno = EIO;
 		return STORE_ERR_UNAVAILABLE;
-	if (r->status == 404)
+	}
+	if (r->status == 404) {
+		errno = ENOENT;
 		return STORE_ERR_NOENT;
+	}
+	errno = r->status == 403 ? EACCES : EIO;
 	return STORE_ERR_IO;
 }
 
@@ -255,9 +264,9 @@ copy_object(struct store *s, const char *src, const char *dst, uint64_t size)
 	return e;
 }
 
-/* HEAD of key: STORE_OK with its size, NOENT, or why not. */
+/* HEAD of key: STORE_OK with its size and mtime, NOENT, or why not. */
 static enum store_error
-head(struct store *s, const char *key, uint64_t *size)
+head_stat(struct store *s, const char *key, uint64_t *size, int64_t *mtime)
 {
 	struct s3_request req = { .method = "HEAD", .key = key };
 	struct s3_response r;
@@ -267,6 +276,8 @@ head(struct store *s, const char *key, uint64_t *size)
 	if (rc == 0 && r.status == 200) {
 		if (size != NULL)
 			*size = r.length > 0 ? (uint64_t)r.length : 0;
+		if (mtime != NULL)
+			*mtime = r.last_modified;
 		e = STORE_OK;
 	} else if (rc == 0 && r.status == 404)
 		e = STORE_ERR_NOENT;
@@ -274,6 +285,12 @@ head(struct store *s, const char *key, uint64_t *size)
 		e = failure("head", key, rc, &r);
 	s3_response_free(&r);
 	return e;
+}
+
+static enum store_error
+head(struct store *s, const char *key, uint64_t *size)
+{
+	return head_stat(s, key, size, NULL);
 }
 
 /* ------------------------------------------------------------- uploads */
@@ -426,14 +443,16 @@ s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	char		 hex[sizeof(r) * 2 + 1], key[S3_KEY_MAX];
 	char		 tkey[S3_KEY_MAX];
 	uint64_t	 size;
+	int64_t		 mtime;
 	enum store_error e;
 
 	object_key(s, hash, key);
-	if ((e = head(s, key, &size)) != STORE_OK)
+	if ((e = head_stat(s, key, &size, &mtime)) != STORE_OK)
 		return e;
 	randombytes_buf(r, sizeof(r));
 	sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
-	snprintf(trash, trashlen, "%s-%s", hash, hex);
+	/* The source's mtime in the name: store_trash_is compares it. */
+	snprintf(trash, trashlen, "%s-%lld-%s", hash, (long long)mtime, hex);
 	if (trash_key(s, trash, tkey) == -1)
 		return STORE_ERR_IO;
 	if ((e = copy_object(s, key, tkey, size)) != STORE_OK)
@@ -665,82 +684,319 @@ s3_locate(struct store *s, const char *hash, char *out, size_t outlen)
 	    outlen) == 0 ? STORE_OK : STORE_ERR_IO;
 }
 
-/* ------------------------------------------------- fsck: not yet here */
+/* ---------------------------------------------------------------- fsck */
+
+/*
+ * A walk over ListObjectsV2 pages, one page in memory.  walk_files lists
+ * the whole prefix: keys "ab/cd/<hash>" come in byte order of the hash
+ * (S3 lists in UTF-8 byte order), tmp/, trash/ and lost+found/ are left
+ * out and anything else is a stray.  walk_tmp lists tmp/ (UPLOAD) and then
+ * trash/ (TRASH), each older than S3_SWEEP_GRACE plus the caller's margin.
+ */
+struct s3_walk {
+	struct store_walk base;
+	bool		 tmp;		/* walk_tmp */
+	int		 phase;		/* walk_tmp: 0 tmp/, 1 trash/, 2 done */
+	unsigned	 age[2];	/* walk_tmp: the ages of the phases */
+	char		 prefix[S3_KEY_MAX];
+	char		 token[2048];
+	bool		 listed;	/* a page was asked for */
+	bool		 more;		/* another page follows */
+	bool		 failed;	/* the error entry was given */
+	struct s3_response page;
+	size_t		 pos;
+	char		 key[S3_KEY_MAX];	/* the current entry's */
+};
+
+static struct s3_walk *
+walk_new(struct store *s, bool tmp)
+{
+	struct s3_walk	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->base.store = s;
+	w->tmp = tmp;
+	snprintf(w->prefix, sizeof(w->prefix), "%s%s", cfg_of(s)->prefix,
+	    tmp ? TMP_DIR : "");
+	return w;
+}
 
 static struct store_walk *
 s3_walk_files(struct store *s)
 {
-	(void)s;
-	errno = ENOTSUP;
-	return NULL;
+	struct s3_walk	*w = walk_new(s, false);
+
+	return w != NULL ? &w->base : NULL;
 }
 
 static struct store_walk *
 s3_walk_tmp(struct store *s, int upload_grace, int trash_grace)
 {
-	(void)upload_grace;
-	(void)trash_grace;
-	return s3_walk_files(s);
+	struct s3_walk	*w = walk_new(s, true);
+	unsigned	 g = cfg_of(s)->sweep_grace;
+
+	if (w == NULL)
+		return NULL;
+	w->age[0] = g + (unsigned)(upload_grace > 0 ? upload_grace : 0);
+	w->age[1] = g + (unsigned)(trash_grace > 0 ? trash_grace : 0);
+	return &w->base;
+}
+
+/* The next page of the listing: 1, 0 at the end, -1 on failure. */
+static int
+next_page(struct s3_walk *w)
+{
+	struct s3_request req = { .method = "GET", .nparams = 3,
+	    .params = { { "list-type", "2" }, { "prefix", w->prefix },
+	    { "max-keys", LIST_KEYS } } };
+	char		 trunc[8];
+	size_t		 pos = 0;
+
+	if (w->listed && !w->more)
+		return 0;
+	if (w->token[0] != '\0') {
+		req.params[req.nparams][0] = "continuation-token";
+		req.params[req.nparams++][1] = w->token;
+	}
+	s3_response_free(&w->page);
+	w->listed = true;
+	w->pos = 0;
+	if (call(w->base.store, "list", &req, &w->page) != STORE_OK ||
+	    w->page.body == NULL)
+		return -1;
+	w->more = s3_xml_next(w->page.body, "IsTruncated", &pos, trunc,
+	    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
+	pos = 0;
+	if (w->more && s3_xml_next(w->page.body, "NextContinuationToken",
+	    &pos, w->token, sizeof(w->token)) != 1)
+		w->more = false;
+	return 1;
+}
+
+/* The next listed object: 1 with its key, size, mtime; 0; -1. */
+static int
+next_object(struct s3_walk *w, uint64_t *size, int64_t *mtime)
+{
+	char	 elem[4096], when[64], num[32];
+	size_t	 a, b, c;
+	int	 rc;
+
+	for (;;) {
+		if (w->page.body != NULL && s3_xml_element(w->page.body,
+		    "Contents", &w->pos, elem, sizeof(elem)) == 1) {
+			a = b = c = 0;
+			if (s3_xml_next(elem, "Key", &a, w->key,
+			    sizeof(w->key)) != 1 || s3_xml_next(elem,
+			    "LastModified", &b, when, sizeof(when)) != 1 ||
+			    s3_xml_next(elem, "Size", &c, num,
+			    sizeof(num)) != 1)
+				continue;
+			*size = strtoull(num, NULL, 10);
+			*mtime = s3_parse_time(when);
+			return 1;
+		}
+		if ((rc = next_page(w)) != 1)
+			return rc;
+	}
+}
+
+/* key's hash when it is "ab/cd/<hash>" of the right ab and cd. */
+static bool
+file_hash(const char *rel, char hash[HASH_HEX_LEN + 1])
+{
+	return strlen(rel) == 6 + HASH_HEX_LEN && rel[2] == '/' &&
+	    rel[5] == '/' && hash_parse(rel + 6, HASH_HEX_LEN, hash) &&
+	    memcmp(rel, hash, 2) == 0 && memcmp(rel + 3, hash + 2, 2) == 0;
 }
 
 static int
-s3_walk_next(struct store_walk *w, struct store_entry *e)
+walk_error(struct s3_walk *w, struct store_entry *e)
 {
-	(void)w;
-	(void)e;
-	return 0;
+	if (w->failed)
+		return 0;
+	w->failed = true;
+	e->kind = STORE_ENTRY_ERROR;
+	snprintf(e->path, sizeof(e->path), "%.*s", STORE_PATH_MAX - 1,
+	    w->prefix);
+	e->error = errno != 0 ? errno : EIO;
+	return 1;
 }
 
 static int
-s3_walk_remove(struct store_walk *w)
+s3_walk_next(struct store_walk *sw, struct store_entry *e)
 {
-	(void)w;
-	errno = ENOTSUP;
-	return -1;
+	struct s3_walk	*w = (struct s3_walk *)sw;
+	const char	*rel, *cfgp = cfg_of(sw->store)->prefix;
+	uint64_t	 size;
+	int64_t		 mtime;
+	int		 rc;
+
+	memset(e, 0, sizeof(*e));
+	for (;;) {
+		if ((rc = next_object(w, &size, &mtime)) == -1)
+			return walk_error(w, e);
+		if (rc == 0) {
+			if (!w->tmp || ++w->phase > 1)
+				return 0;
+			/* tmp/ done: then trash/. */
+			snprintf(w->prefix, sizeof(w->prefix), "%s" TRASH_DIR,
+			    cfgp);
+			w->listed = w->more = false;
+			w->token[0] = '\0';
+			s3_response_free(&w->page);
+			continue;
+		}
+		rel = w->key + strlen(cfgp);
+		e->st.size = size;
+		e->st.mtime = mtime;
+		snprintf(e->path, sizeof(e->path), "%.*s", STORE_PATH_MAX - 1,
+		    rel);
+		snprintf(e->name, sizeof(e->name), "%.*s", STORE_PATH_MAX - 1,
+		    strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel);
+		if (w->tmp) {
+			if (mtime == -1 || mtime + (int64_t)w->age[w->phase] >=
+			    (int64_t)time(NULL))
+				continue;	/* young: maybe live */
+			e->kind = w->phase == 0 ? STORE_ENTRY_UPLOAD :
+			    STORE_ENTRY_TRASH;
+			if (w->phase == 1 && (strlen(e->name) <= HASH_HEX_LEN ||
+			    e->name[HASH_HEX_LEN] != '-' ||
+			    !hash_parse(e->name, HASH_HEX_LEN, e->hash)))
+				e->hash[0] = '\0';
+			return 1;
+		}
+		if (strncmp(rel, TMP_DIR, strlen(TMP_DIR)) == 0 ||
+		    strncmp(rel, TRASH_DIR, strlen(TRASH_DIR)) == 0 ||
+		    strncmp(rel, LOST_DIR, strlen(LOST_DIR)) == 0)
+			continue;
+		e->kind = file_hash(rel, e->hash) ? STORE_ENTRY_FILE :
+		    STORE_ENTRY_STRAY;
+		return 1;
+	}
+}
+
+static int
+s3_walk_remove(struct store_walk *sw)
+{
+	struct s3_walk	*w = (struct s3_walk *)sw;
+
+	return simple(sw->store, "DELETE", w->key) == STORE_OK ? 0 : -1;
 }
 
 static void
-s3_walk_close(struct store_walk *w)
+s3_walk_close(struct store_walk *sw)
 {
-	(void)w;
+	struct s3_walk	*w = (struct s3_walk *)sw;
+
+	s3_response_free(&w->page);
+	free(w);
 }
 
 static int
 s3_find_trash(struct store *s, const char *hash, char *out, size_t outlen)
 {
-	(void)s;
-	(void)hash;
-	(void)out;
-	(void)outlen;
-	errno = ENOTSUP;
-	return -1;
+	struct s3_request req = { .method = "GET", .nparams = 3,
+	    .params = { { "list-type", "2" }, { "max-keys", "1" } } };
+	struct s3_response r;
+	char		 prefix[S3_KEY_MAX], key[S3_KEY_MAX];
+	size_t		 pos = 0, plen;
+	int		 rc = 0;
+
+	plen = strlen(cfg_of(s)->prefix) + strlen(TRASH_DIR);
+	snprintf(prefix, sizeof(prefix), "%s" TRASH_DIR "%s-",
+	    cfg_of(s)->prefix, hash);
+	req.params[2][0] = "prefix";
+	req.params[2][1] = prefix;
+	if (call(s, "list trash", &req, &r) != STORE_OK || r.body == NULL)
+		rc = -1;
+	else if (s3_xml_next(r.body, "Key", &pos, key, sizeof(key)) == 1 &&
+	    strlen(key) > plen) {
+		snprintf(out, outlen, "%s", key + plen);
+		rc = 1;
+	}
+	s3_response_free(&r);
+	return rc;
 }
 
+/* The trash object holds what was at the hash when the walk saw it. */
 static bool
 s3_trash_is(struct store *s, const char *trash, const struct store_stat *seen)
 {
+	const char	*p;
+	char		*end;
+	long long	 mtime;
+
 	(void)s;
-	(void)trash;
-	(void)seen;
-	return false;
+	if (strlen(trash) <= HASH_HEX_LEN + 1)
+		return false;
+	p = trash + HASH_HEX_LEN + 1;
+	mtime = strtoll(p, &end, 10);
+	return end != p && *end == '-' && mtime == (long long)seen->mtime;
+}
+
+/* Moves the object of hash to lost+found/<hash> (or back). */
+static int
+move_object(struct store *s, const char *hash, bool out, char *where,
+    size_t wherelen)
+{
+	char		 key[S3_KEY_MAX], lost[S3_KEY_MAX];
+	const char	*from, *to;
+	uint64_t	 size;
+
+	object_key(s, hash, key);
+	snprintf(lost, sizeof(lost), "%s" LOST_DIR "%s", cfg_of(s)->prefix,
+	    hash);
+	from = out ? key : lost;
+	to = out ? lost : key;
+	if (head(s, from, &size) != STORE_OK ||
+	    copy_object(s, from, to, size) != STORE_OK)
+		return -1;
+	if (simple(s, "DELETE", from) != STORE_OK)
+		return -1;
+	if (where != NULL)
+		snprintf(where, wherelen, "%s", to);
+	return 0;
 }
 
 static int
 s3_quarantine(struct store *s, const char *hash, char *where, size_t wherelen)
 {
-	return s3_find_trash(s, hash, where, wherelen);
+	return move_object(s, hash, true, where, wherelen);
 }
 
 static int
 s3_unquarantine(struct store *s, const char *hash)
 {
-	return s3_find_trash(s, hash, NULL, 0);
+	return move_object(s, hash, false, NULL, 0);
+}
+
+static int
+hash_sink(void *arg, const void *p, size_t len)
+{
+	hash_update(arg, p, len);
+	return 0;
 }
 
 static int
 s3_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 {
-	return s3_find_trash(s, hash, got, 0);
+	struct hash_ctx	 ctx;
+	struct s3_request req = { .method = "GET", .sink = hash_sink,
+	    .sink_arg = &ctx };
+	struct s3_response r;
+	char		 key[S3_KEY_MAX];
+	enum store_error e;
+
+	object_key(s, hash, key);
+	req.key = key;
+	hash_init(&ctx);
+	e = call(s, "get", &req, &r);
+	s3_response_free(&r);
+	if (e != STORE_OK)
+		return -1;
+	hash_final_hex(&ctx, got);
+	return strcmp(got, hash) == 0;
 }
 
 /* ---------------------------------------------------------------- open */

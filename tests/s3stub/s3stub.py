@@ -347,8 +347,9 @@ class Handler(BaseHTTPRequestHandler):
         if not os.path.isfile(p):
             self.answer(404)
             return
-        self.answer(200, headers={'Content-Length': str(os.path.getsize(p)),
-                                  'ETag': '"stub"'})
+        self.answer(200, headers={
+            'Content-Length': str(os.path.getsize(p)), 'ETag': '"stub"',
+            'Last-Modified': self.date_time_string(os.path.getmtime(p))})
 
     def op_DeleteObject(self, key, q, headers, body):
         try:

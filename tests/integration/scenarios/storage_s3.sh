@@ -327,16 +327,65 @@ sc_s3_bad_config() {
 	s3_refused "S3_SWEEP_GRACE=0 is not" S3_SWEEP_GRACE=0
 }
 
-# fileupload-fsck does not walk a bucket yet: it says so in one line
-# instead of checking DATA_DIR for a service that does not use it.
-sc_s3_fsck_refuses() {
-	local out=$IT_TMP/s3_fsck.err rc=0
-	env -i PATH="$PATH" STORAGE=s3 S3_ENDPOINT=http://127.0.0.1:9 \
-	    S3_BUCKET=good-bucket S3_ACCESS_KEY_ID=k S3_SECRET_ACCESS_KEY=s \
-	    DATA_DIR="$IT_DATA_DIR" "$(dirname "$IT_WORKER")/fileupload-fsck" \
-	    </dev/null >"$out" 2>&1 || rc=$?
-	check_eq "fsck's exit status" 2 "$rc"
-	check_eq "one line" 1 "$(wc -l <"$out")"
-	grep -qF "STORAGE=s3 is not covered yet" "$out" ||
-	    fail "fsck says: $(cat "$out")"
+# s3_fsck [ARGS...]: fileupload-fsck on the bucket (it_fsck of fsck.sh).
+s3_fsck() {
+	it_fsck STORAGE=s3 S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
+	    S3_BUCKET="$S3_BUCKET_NAME" S3_PREFIX=it/ \
+	    S3_ACCESS_KEY_ID="$FU_S3STUB_KEY" \
+	    S3_SECRET_ACCESS_KEY="$FU_S3STUB_SECRET" S3_SWEEP_GRACE=2 "$@"
+}
+
+# s3_plant KEY FILE: FILE's bytes as the object KEY (under the prefix),
+# an hour old, behind the service's back.
+s3_plant() {
+	mkdir -p "$(dirname "$S3_ROOT/objects/it/$1")"
+	cp "$2" "$S3_ROOT/objects/it/$1"
+	touch -d '-1 hour' "$S3_ROOT/objects/it/$1"
+}
+
+# fileupload-fsck on a bucket: a row without its object, an object without
+# its row, an object of the wrong size and content, an abandoned tmp/
+# object; reported, then repaired, then a clean check.
+sc_s3_fsck() {
+	local a b c d ha hb hc hd
+	s3_begin
+	a=$(new_file s3_fsck_a)
+	b=$(new_file s3_fsck_b)
+	c=$(new_file s3_fsck_c)
+	d=$(new_file s3_fsck_d)
+	ha=$(b2 "$a") hb=$(b2 "$b") hc=$(b2 "$c") hd=$(b2 "$d")
+	for f in "$a" "$b" "$c"; do
+		upload "$f"
+		check_status 201 "upload $(basename "$f")"
+	done
+	s3_fsck -v
+	check_fsck_rc 0 "a consistent bucket"
+
+	echo extra >>"$(s3_object "$ha")"			# corrupt
+	rm "$(s3_object "$hb")"					# missing
+	s3_plant "${hd:0:2}/${hd:2:2}/$hd" "$d"			# orphan
+	s3_plant tmp/0123456789abcdef0123456789abcdef "$d"	# stale temp
+	s3_fsck
+	check_fsck_rc 1 "report"
+	check_fsck_line "missing $hb"
+	check_fsck_line "orphan $hd"
+	check_fsck_line_re "corrupt $ha: size [0-9]+, recorded [0-9]+"
+	check_fsck_line_re "stale-temp .*0123456789abcdef0123456789abcdef.*"
+	check_fsck_no_mention "$hc"
+
+	s3_fsck -r
+	check_fsck_rc 1 "repair"
+	req GET "/service/fileupload/$hb"
+	check_error 404 "the missing file's row is deleted"
+	check "the orphan is removed" test ! -e "$(s3_object "$hd")"
+	req GET "/service/fileupload/$ha"
+	check_error 404 "the corrupt file's row is deleted"
+	check "the corrupt object is in lost+found/" \
+	    test -f "$S3_ROOT/objects/it/lost+found/$ha"
+	check_s3_clean
+	s3_fsck -v
+	check_fsck_rc 0 "after the repairs"
+	req GET "/service/fileupload/$hc/content"
+	check_status 200 "the sound file still downloads"
+	check "its bytes" cmp -s "$IT_TMP/body" "$c"
 }
