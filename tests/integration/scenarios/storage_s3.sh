@@ -33,6 +33,9 @@ s3_pool_start() {
 	    fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
 }
 
+# Each scenario gets a new bucket and a new database of its own: the rows
+# of the local scenarios have no objects in the bucket, and the bucket's
+# rows no files in DATA_DIR.
 s3_begin() {
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
@@ -40,6 +43,11 @@ s3_begin() {
 	trap s3_end EXIT
 	s3_stub_start
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	fu_pg_psql "$IT_PG_DIR" postgres -c 'DROP DATABASE IF EXISTS fileupload_s3'
+	fu_pg_psql "$IT_PG_DIR" postgres -c \
+	    'CREATE DATABASE fileupload_s3 OWNER fileupload'
+	FU_DB_NAME=fileupload_s3
+	fu_migrate "$IT_MIGRATE" >>"$IT_TMP/setup.log" 2>&1
 	s3_pool_start
 	restart_nginx $(((16 << 20) + 65536))
 }
@@ -47,6 +55,9 @@ s3_begin() {
 s3_end() {
 	s3_stub_stop
 	fu_pool_stop 2>>"$IT_TMP/setup.log" || true
+	# The runner's database again (fu_pool_start reads FU_DB_NAME).
+	# shellcheck disable=SC2034
+	FU_DB_NAME=fileupload
 	start_pool || true
 	restart_nginx || true
 }
