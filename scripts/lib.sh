@@ -59,12 +59,14 @@ fu_install_deps() {
 	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
 	    libfcgi-dev libpq-dev libmagic-dev libsodium-dev libjson-c-dev nettle-dev
-	    check)
+	    libcurl4-openssl-dev check)
 
 	case $set in
 	build) ;;
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
+		# python3-botocore: the S3 test server and signer check.
+		pkgs+=(python3-botocore)
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
 		    shellcheck mandoc iproute2)
 		# Any of Debian's nginx packages will do.
@@ -411,4 +413,44 @@ fu_migrate() {
 
 	fu_log "migrating the database"
 	fu_with_db_env "$bin" -d "$FU_ROOT/sql" up
+}
+
+# ------------------------------------------------------- S3 test server
+
+# The credentials the S3 test server (tests/s3stub/s3stub.py) accepts.
+FU_S3STUB_KEY=fileupload-test
+FU_S3STUB_SECRET=fileupload-test-secret
+
+# fu_s3stub_start ROOT BUCKET [PORT]: the S3 test server on 127.0.0.1:PORT
+# (default: a free port), serving BUCKET from ROOT; sets FU_S3STUB_PID and
+# FU_S3STUB_PORT.  Its output goes to ROOT/stub.log.  Stop it with
+# fu_s3stub_stop.
+fu_s3stub_start() {
+	local root=$1 bucket=$2 port=${3:-0}
+
+	mkdir -p "$root"
+	rm -f "$root/port"
+	python3 "$FU_ROOT/tests/s3stub/s3stub.py" --root "$root" \
+	    --bucket "$bucket" --port-file "$root/port" --port "$port" \
+	    --access-key "$FU_S3STUB_KEY" --secret-key "$FU_S3STUB_SECRET" \
+	    >>"$root/stub.log" 2>&1 &
+	FU_S3STUB_PID=$!
+	for _ in $(seq 1 100); do
+		[ ! -s "$root/port" ] || break
+		kill -0 "$FU_S3STUB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -s "$root/port" ]; then
+		tail -n 5 "$root/stub.log" >&2
+		FU_S3STUB_PID=
+		fu_die "the S3 test server did not start"
+	fi
+	FU_S3STUB_PORT=$(cat "$root/port")
+}
+
+fu_s3stub_stop() {
+	[ -n "${FU_S3STUB_PID:-}" ] || return 0
+	kill "$FU_S3STUB_PID" 2>/dev/null || true
+	wait "$FU_S3STUB_PID" 2>/dev/null || true
+	FU_S3STUB_PID=
 }

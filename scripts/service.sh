@@ -344,7 +344,7 @@ fu_default_workers() {
 fu_worker_var() {
 	case $1 in
 	PATH | TZ | LANG | LC_* | DB_* | PG* | ROOT_DIR | LOG_DIR | DATA_DIR | \
-	    MAX_UPLOAD_SIZE | FILEUPLOAD_* | S3_* | AWS_* | UPLOAD_* | \
+	    MAX_UPLOAD_SIZE | FILEUPLOAD_* | STORAGE | S3_* | AWS_* | UPLOAD_* | \
 	    FCGI_WEB_SERVER_ADDRS | \
 	    ASAN_OPTIONS | UBSAN_OPTIONS | LSAN_OPTIONS | TSAN_OPTIONS) return 0 ;;
 	esac

@@ -127,14 +127,25 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->upload_expires = (unsigned)n;
+	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
+		if ((cfg->s3 = s3_config_load(cfg->max_upload_size, err,
+		    errlen)) == NULL)
+			return -1;
+	} else if (v != NULL && strcmp(v, "local") != 0) {
+		snprintf(err, errlen, "STORAGE=%.64s is not local or s3", v);
+		return -1;
+	}
 	/*
 	 * DB_HOST and DB_PORT may be lists, paired as libpq pairs them.  The
-	 * last check: nothing is allocated before it.
+	 * last check: only the S3 settings are allocated before it.
 	 */
 	if (hostlist_hosts(env("DB_HOST"), &nhosts, err, errlen) == -1 ||
 	    hostlist_ports(env("DB_PORT"), nhosts, DEFAULT_DB_PORT,
-	    &cfg->db_port, err, errlen) == -1)
+	    &cfg->db_port, err, errlen) == -1) {
+		s3_config_free(cfg->s3);
+		cfg->s3 = NULL;
 		return -1;
+	}
 
 	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */
@@ -165,6 +176,7 @@ config_free(struct config *cfg)
 	free(cfg->root_dir);
 	free(cfg->log_dir);
 	free(cfg->data_dir);
+	s3_config_free(cfg->s3);
 	if (cfg->write_token != NULL)
 		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
 	if (cfg->read_token != NULL)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "ratelimit.h"
+#include "s3.h"
 
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
 /* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
@@ -50,6 +51,8 @@ struct config {
 	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
+	/* STORAGE=s3: the object store's settings (s3.h); NULL: local. */
+	struct s3_config *s3;
 };
 
 /*

@@ -22,7 +22,6 @@
 
 #define LIST_LIMIT_MAX	10000
 #define PUT_BODY_MAX	(64 * 1024)
-#define CONTENT_PREFIX	"/_fileupload_content/"
 /*
  * The bytes behind a hash never change; behind a read token only the
  * client itself may keep them.
@@ -386,10 +385,10 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	struct meta	 m;
 	enum db_error	 err;
 	const char	*inm, *cache;
-	char		 disp[2048], rel[STORE_REL_MAX];
-	char		 accel[sizeof(CONTENT_PREFIX) + STORE_REL_MAX];
+	char		 disp[2048], accel[STORE_TARGET_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
 	char		 digest[TUS_REPR_DIGEST_MAX];
+	enum store_error se;
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "content"));
@@ -405,13 +404,13 @@ handle_content(struct app *app, struct request *r, const char *hash)
 		http_end(r);
 		return;
 	}
-	if (!store_exists(app->store, hash)) {
-		log_warnx("integrity: row %s has no stored file", hash);
-		answer(r, outcome_store(STORE_ERR_NOENT, NULL));
+	if ((se = store_locate(app->store, hash, accel, sizeof(accel))) !=
+	    STORE_OK) {
+		if (se == STORE_ERR_NOENT)
+			log_warnx("integrity: row %s has no stored file", hash);
+		answer(r, outcome_store(se, NULL));
 		return;
 	}
-	store_relpath(hash, rel);
-	snprintf(accel, sizeof(accel), "%s%s", CONTENT_PREFIX, rel);
 	if (http_content_disposition(m.name, disp, sizeof(disp)) == -1)
 		snprintf(disp, sizeof(disp), "attachment");
 	/* nginx keeps these three headers across the redirect. */
@@ -428,14 +427,12 @@ handle_content(struct app *app, struct request *r, const char *hash)
 static void
 handle_health(struct app *app, struct request *r, const char *hash)
 {
-	struct store_tmp probe = { .fd = -1 };
 	int		 db_ok, store_ok;
 	char		 body[128];
 
 	(void)hash;
 	db_ok = db_ping() == DB_OK;
-	store_ok = store_tmp_create(app->store, &probe) == STORE_OK;
-	store_tmp_abort(app->store, &probe);
+	store_ok = store_check(app->store) == STORE_OK;
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;

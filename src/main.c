@@ -265,7 +265,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	app.cfg = &cfg;
-	if ((app.store = store_open(cfg.data_dir, err, sizeof(err))) == NULL)
+	if (cfg.s3 != NULL) {
+		if ((app.store = store_s3_open(cfg.s3, err,
+		    sizeof(err))) == NULL)
+			fatalx("STORAGE=s3: %s", err);
+	} else if ((app.store = store_open(cfg.data_dir, err,
+	    sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);

@@ -20,6 +20,8 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	[STORE_ERR_EXISTS] = { 507, "storage is not writable" },
 	[STORE_ERR_BUSY] = { 423, "the upload is being written by another "
 	    "request" },
+	[STORE_ERR_UNAVAILABLE] = { 503, "storage unavailable" },
+	[STORE_ERR_UNSUPPORTED] = { 501, "resumable uploads need STORAGE=local" },
 };
 
 static const struct outcome body_outcomes[] = {

@@ -59,24 +59,32 @@ enum store_error
 store_part_open(struct store *s, const char *id, bool create,
     struct store_tmp *t)
 {
+	/* A backend without partial files (s3, for now): no resumable uploads. */
+	if (s->ops->part_open == NULL)
+		return STORE_ERR_UNSUPPORTED;
 	return s->ops->part_open(s, id, create, t);
 }
 
 enum store_error
 store_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 {
+	if (s->ops->part_cut == NULL)
+		return STORE_ERR_UNSUPPORTED;
 	return s->ops->part_cut(s, t, offset);
 }
 
 void
 store_part_close(struct store *s, struct store_tmp *t)
 {
-	s->ops->part_close(s, t);
+	if (s->ops->part_close != NULL)
+		s->ops->part_close(s, t);
 }
 
 int
 store_part_remove(struct store *s, const char *id)
 {
+	if (s->ops->part_remove == NULL)
+		return 0;
 	return s->ops->part_remove(s, id);
 }
 
@@ -114,6 +122,18 @@ bool
 store_exists(struct store *s, const char *hash)
 {
 	return s->ops->exists(s, hash);
+}
+
+enum store_error
+store_check(struct store *s)
+{
+	return s->ops->check(s);
+}
+
+enum store_error
+store_locate(struct store *s, const char *hash, char *out, size_t outlen)
+{
+	return s->ops->locate(s, hash, out, outlen);
 }
 
 int

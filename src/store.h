@@ -15,10 +15,10 @@
  *     locked, so that a sweep or fsck knows a dead worker's from a live one's;
  *   - walks yield objects in byte order of their hash (an object store's
  *     listing order), so fsck merges them with the rows in constant memory.
- * One thing is not behind the seam: how the bytes are served.  The content
- * route hands nginx store_relpath (X-Accel-Redirect into DATA_DIR); an
- * object store would answer with a URL instead, through an operation of
- * its own added there.
+ * How the bytes are served is behind the seam too: store_locate gives the
+ * content route nginx's X-Accel-Redirect target (local: a path into
+ * DATA_DIR; S3: a presigned URL behind an internal proxy location).
+ * The S3 backend (store_s3.c) is opened with store_s3_open instead.
  *
  * The local backend (store_local.c) keeps the file of hash h at
  * DATA_DIR/h[0..1]/h[2..3]/h.  Uploads are written to a temp file in
@@ -49,6 +49,8 @@ enum store_error {
 	STORE_ERR_NOENT,	/* no such stored file */
 	STORE_ERR_EXISTS,	/* the place is taken */
 	STORE_ERR_BUSY,		/* another writer holds it (a partial file) */
+	STORE_ERR_UNAVAILABLE,	/* the object store does not answer */
+	STORE_ERR_UNSUPPORTED,	/* the backend has no such operation */
 	STORE_ERR__MAX
 };
 
@@ -62,6 +64,7 @@ struct store_tmp {
 	char	 name[64];
 	uint64_t size;
 	uint64_t queued;	/* bytes already handed to writeback */
+	void	*backend;	/* NULL before first use */
 };
 
 /*
@@ -71,6 +74,10 @@ struct store_tmp {
  * one-line reason in err.
  */
 struct store	*store_open(const char *data_dir, char *err, size_t errlen);
+/* The same on an S3-API object store (s3.h); cfg must outlive it. */
+struct s3_config;
+struct store	*store_s3_open(const struct s3_config *cfg, char *err,
+		    size_t errlen);
 /* Closes the handle; NULL is fine. */
 void		 store_close(struct store *);
 
@@ -142,6 +149,17 @@ void		 store_purge(struct store *, const char *trash);
 
 /* True when the file of hash is present. */
 bool		 store_exists(struct store *, const char *hash);
+/* Whether the store can take an upload now (the health route). */
+enum store_error store_check(struct store *);
+/*
+ * The X-Accel-Redirect target that makes nginx send the file of hash
+ * (STORE_TARGET_MAX bytes): STORE_OK, STORE_ERR_NOENT when the file is
+ * missing, STORE_ERR_UNAVAILABLE when the store does not answer.
+ */
+#define STORE_TARGET_MAX	4096
+#define STORE_LOCAL_LOCATION	"/_fileupload_content/"
+enum store_error store_locate(struct store *, const char *hash, char *out,
+		    size_t outlen);
 /* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes): where nginx finds it. */
 void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 

@@ -46,6 +46,9 @@ struct store_ops {
 	bool		 (*exists)(struct store *, const char *hash);
 	int		 (*sweep)(struct store *, int upload_grace,
 			    int trash_grace);
+	enum store_error (*check)(struct store *);
+	enum store_error (*locate)(struct store *, const char *hash,
+			    char *out, size_t outlen);
 
 	struct store_walk *(*walk_files)(struct store *);
 	struct store_walk *(*walk_tmp)(struct store *, int upload_grace,

@@ -549,6 +549,30 @@ local_exists(struct store *s, const char *hash)
 	    S_ISREG(st.st_mode);
 }
 
+/* DATA_DIR takes an upload when a temp file can be made in tmp/. */
+static enum store_error
+local_check(struct store *s)
+{
+	struct store_tmp probe = { .fd = -1 };
+	enum store_error e;
+
+	e = local_tmp_create(s, &probe);
+	local_tmp_abort(s, &probe);
+	return e;
+}
+
+static enum store_error
+local_locate(struct store *s, const char *hash, char *out, size_t outlen)
+{
+	char	 rel[STORE_REL_MAX];
+
+	if (!local_exists(s, hash))
+		return STORE_ERR_NOENT;
+	store_relpath(hash, rel);
+	snprintf(out, outlen, "%s%s", STORE_LOCAL_LOCATION, rel);
+	return STORE_OK;
+}
+
 static void
 stat_of(const struct stat *st, struct store_stat *out)
 {
@@ -1116,6 +1140,8 @@ static const struct store_ops local_ops = {
 	.purge = local_purge,
 	.exists = local_exists,
 	.sweep = local_sweep,
+	.check = local_check,
+	.locate = local_locate,
 	.walk_files = local_walk_files,
 	.walk_tmp = local_walk_tmp,
 	.walk_next = local_walk_next,

@@ -17,6 +17,10 @@ static const char *const vars[] = {
 	"FILEUPLOAD_TOKEN", "FILEUPLOAD_READ_TOKEN",
 	"UPLOAD_MIN_RATE", "UPLOAD_RATE_WINDOW", "UPLOAD_STALL_TIMEOUT",
 	"UPLOAD_TIMEOUT", "FILEUPLOAD_THREADS", "DB_POOL_SIZE",
+	"STORAGE", "S3_ENDPOINT", "S3_BUCKET", "S3_REGION", "S3_PREFIX",
+	"S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
+	"AWS_SECRET_ACCESS_KEY", "S3_ADDRESSING", "S3_PART_SIZE",
+	"S3_SWEEP_GRACE",
 };
 
 static void
@@ -517,6 +521,58 @@ END_TEST
 
 /* --- free --- */
 
+/* --- STORAGE --- */
+
+START_TEST(test_storage_local)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_ptr_null(cfg.s3);
+	config_free(&cfg);
+	set("STORAGE", "local");
+	load_ok(&cfg);
+	ck_assert_ptr_null(cfg.s3);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_storage_s3)
+{
+	struct config	 cfg;
+
+	set("STORAGE", "s3");
+	set("S3_ENDPOINT", "http://127.0.0.1:9000");
+	set("S3_BUCKET", "files");
+	set("AWS_ACCESS_KEY_ID", "AK");
+	set("AWS_SECRET_ACCESS_KEY", "SK");
+	load_ok(&cfg);
+	ck_assert_ptr_nonnull(cfg.s3);
+	ck_assert_str_eq(cfg.s3->bucket, "files");
+	ck_assert_str_eq(cfg.s3->host, "127.0.0.1:9000");
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.s3);
+}
+END_TEST
+
+START_TEST(test_storage_refused)
+{
+	set("STORAGE", "disk");
+	load_fails("STORAGE=disk is not local or s3");
+	set("STORAGE", "S3");
+	load_fails("STORAGE=S3 is not local or s3");
+	set("STORAGE", "s3");
+	load_fails("S3_ENDPOINT is required");
+	set("S3_ENDPOINT", "http://127.0.0.1:9000");
+	set("S3_BUCKET", "files");
+	set("S3_ACCESS_KEY_ID", "AK");
+	set("S3_SECRET_ACCESS_KEY", "SK");
+	/* 100 GiB in 8 MiB parts is 12800 parts. */
+	set("MAX_UPLOAD_SIZE", "107374182400");
+	load_fails("at most 10000 parts");
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
 	struct config	 cfg;
@@ -645,6 +701,13 @@ config_suite(void)
 	tcase_add_test(tc, test_bad_max_upload);
 	tcase_add_test(tc, test_bad_body_rules);
 	tcase_add_test(tc, test_bad_first_wins);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("storage");
+	tcase_add_checked_fixture(tc, clean_env, clean_env);
+	tcase_add_test(tc, test_storage_local);
+	tcase_add_test(tc, test_storage_s3);
+	tcase_add_test(tc, test_storage_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("free");

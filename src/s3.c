@@ -1,0 +1,686 @@
+/*
+ * The S3 API client (s3.h).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "s3.h"
+#include "sigv4.h"
+
+#define BODY_CAP	(4u << 20)	/* listings are far smaller */
+#define CONNECT_TIMEOUT	5L		/* seconds */
+#define STALL_TIME	60L		/* seconds under 1 byte/s */
+
+/* ------------------------------------------------------------ settings */
+
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		abort();
+	return p;
+}
+
+/* S3's bucket naming rules: 3-63 of a-z 0-9 . -, alphanumeric ends. */
+static bool
+bucket_ok(const char *b)
+{
+	size_t	 n = strlen(b), i;
+
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) ||
+	    !isalnum((unsigned char)b[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)b[i]) ||
+		    isdigit((unsigned char)b[i]) || b[i] == '.' || b[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+charset_ok(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return false;
+	return true;
+}
+
+/* "http[s]://host[:port][/]": host and port checked, no path. */
+static int
+parse_endpoint(const char *v, struct s3_config *c, char *err, size_t errlen)
+{
+	const char	*h, *colon;
+	char		 host[256];
+	size_t		 n;
+	uint64_t	 port = 0;
+
+	if (strncmp(v, "http://", 7) == 0)
+		h = v + 7;
+	else if (strncmp(v, "https://", 8) == 0) {
+		h = v + 8;
+		c->https = true;
+	} else
+		goto bad;
+	n = strlen(h);
+	if (n > 0 && h[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(host))
+		goto bad;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!charset_ok(host, ".-:[]"))
+		goto bad;
+	if ((colon = strrchr(host, ':')) != NULL && strchr(host, ']') <
+	    colon) {
+		if (parse_u64(colon + 1, 1, 65535, &port) == -1)
+			goto bad;
+		/* The default port is left out, as curl and nginx do. */
+		if (port == (c->https ? 443 : 80))
+			host[colon - host] = '\0';
+	}
+	if (host[0] == ':' || host[0] == '\0')
+		goto bad;
+	c->host = xstrdup(host);
+	return 0;
+bad:
+	snprintf(err, errlen, "S3_ENDPOINT=%.128s is not http[s]://host[:port]",
+	    v);
+	return -1;
+}
+
+/* An IP address or localhost: no bucket subdomain to address. */
+static bool
+host_is_literal(const char *host)
+{
+	if (host[0] == '[' || strncmp(host, "localhost", 9) == 0)
+		return true;
+	for (; *host != '\0' && *host != ':'; host++)
+		if (!isdigit((unsigned char)*host) && *host != '.')
+			return false;
+	return true;
+}
+
+static int fail(struct s3_config *, char *, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct s3_config *c, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	s3_config_free(c);
+	return -1;
+}
+
+static int
+load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
+{
+	const char	*v, *secret;
+	uint64_t	 n;
+	size_t		 len;
+
+	if ((v = env("S3_ENDPOINT")) == NULL)
+		return fail(c, err, errlen, "S3_ENDPOINT is required with "
+		    "STORAGE=s3 (e.g. http://127.0.0.1:9000)");
+	if (parse_endpoint(v, c, err, errlen) == -1) {
+		s3_config_free(c);
+		return -1;
+	}
+	if ((v = env("S3_BUCKET")) == NULL || !bucket_ok(v))
+		return fail(c, err, errlen, "S3_BUCKET=%.64s is not a bucket "
+		    "name (3-63 of a-z 0-9 . -)", v != NULL ? v : "");
+	c->bucket = xstrdup(v);
+	v = env("S3_REGION");
+	if (v == NULL)
+		v = "us-east-1";
+	if (strlen(v) > 32 || !charset_ok(v, "-"))
+		return fail(c, err, errlen, "S3_REGION=%.64s is not a region "
+		    "name", v);
+	c->region = xstrdup(v);
+	v = env("S3_PREFIX");
+	if (v == NULL)
+		v = "";
+	len = strlen(v);
+	if (len > 200 || v[0] == '/' || strstr(v, "//") != NULL ||
+	    strstr(v, "..") != NULL || !charset_ok(v, "-._/"))
+		return fail(c, err, errlen, "S3_PREFIX=%.64s is not a key prefix "
+		    "(up to 200 of A-Z a-z 0-9 - . _ /, no leading /)", v);
+	if (asprintf(&c->prefix, "%s%s", v,
+	    len > 0 && v[len - 1] != '/' ? "/" : "") == -1)
+		abort();
+	if ((v = env("S3_ACCESS_KEY_ID")) == NULL)
+		v = env("AWS_ACCESS_KEY_ID");
+	if ((secret = env("S3_SECRET_ACCESS_KEY")) == NULL)
+		secret = env("AWS_SECRET_ACCESS_KEY");
+	if (v == NULL || secret == NULL)
+		return fail(c, err, errlen, "S3_ACCESS_KEY_ID and "
+		    "S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY) are required with STORAGE=s3");
+	if (strlen(v) > 128 || !charset_ok(v, "-_") || strlen(secret) > 128)
+		return fail(c, err, errlen, "S3_ACCESS_KEY_ID=%.64s is not an "
+		    "access key id", v);
+	c->access_key = xstrdup(v);
+	c->secret_key = xstrdup(secret);
+	v = env("S3_ADDRESSING");
+	if (v == NULL || strcmp(v, "auto") == 0)
+		c->path_style = host_is_literal(c->host);
+	else if (strcmp(v, "path") == 0)
+		c->path_style = true;
+	else if (strcmp(v, "virtual") == 0)
+		c->path_style = false;
+	else
+		return fail(c, err, errlen, "S3_ADDRESSING=%.64s is not path, "
+		    "virtual or auto", v);
+	if (!c->path_style && strchr(c->bucket, '.') != NULL && c->https)
+		return fail(c, err, errlen, "S3_BUCKET=%.64s has dots, which "
+		    "TLS cannot match in a virtual host: use S3_ADDRESSING=path",
+		    c->bucket);
+	c->part_size = S3_DEFAULT_PART;
+	if ((v = env("S3_PART_SIZE")) != NULL && parse_u64(v, S3_MIN_PART,
+	    S3_MAX_PART, &c->part_size) == -1)
+		return fail(c, err, errlen, "S3_PART_SIZE=%.64s is not a byte "
+		    "count (5242880-5368709120)", v);
+	if (max_upload / c->part_size >= S3_MAX_PARTS)
+		return fail(c, err, errlen, "S3_PART_SIZE is too small for "
+		    "MAX_UPLOAD_SIZE (at most 10000 parts)");
+	n = S3_DEFAULT_GRACE;
+	if ((v = env("S3_SWEEP_GRACE")) != NULL && parse_u64(v, 1,
+	    CFG_MAX_SECONDS * 30, &n) == -1)
+		return fail(c, err, errlen, "S3_SWEEP_GRACE=%.64s is not a "
+		    "number of seconds (1-2592000)", v);
+	c->sweep_grace = (unsigned)n;
+	return 0;
+}
+
+struct s3_config *
+s3_config_load(uint64_t max_upload, char *err, size_t errlen)
+{
+	struct s3_config *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	return load(c, max_upload, err, errlen) == 0 ? c : NULL;
+}
+
+void
+s3_config_free(struct s3_config *c)
+{
+	if (c == NULL)
+		return;
+	if (c->secret_key != NULL)
+		sodium_memzero(c->secret_key, strlen(c->secret_key));
+	free(c->host);
+	free(c->bucket);
+	free(c->region);
+	free(c->prefix);
+	free(c->access_key);
+	free(c->secret_key);
+	free(c);
+}
+
+/* ------------------------------------------------------------- requests */
+
+static void
+free_curl(void *p)
+{
+	curl_easy_cleanup(p);
+}
+
+int
+s3_init(struct s3 *s, const struct s3_config *cfg)
+{
+	s->cfg = cfg;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	if (pthread_key_create(&s->curl_key, free_curl) != 0) {
+		curl_global_cleanup();
+		return -1;
+	}
+	return 0;
+}
+
+void
+s3_fini(struct s3 *s)
+{
+	CURL	*c = pthread_getspecific(s->curl_key);
+
+	/* The other threads' handles went with their threads. */
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	pthread_setspecific(s->curl_key, NULL);
+	pthread_key_delete(s->curl_key);
+	curl_global_cleanup();
+}
+
+int
+s3_host(const struct s3_config *c, char *out, size_t outlen)
+{
+	int	 w;
+
+	w = c->path_style ? snprintf(out, outlen, "%s", c->host) :
+	    snprintf(out, outlen, "%s.%s", c->bucket, c->host);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+int
+s3_path(const struct s3_config *c, const char *key, char *out, size_t outlen)
+{
+	char	 enc[S3_KEY_MAX * 3];
+	int	 w;
+
+	if (key == NULL)
+		enc[0] = '\0';
+	else if (sigv4_encode(key, 1, enc, sizeof(enc)) == -1)
+		return -1;
+	w = c->path_style ? snprintf(out, outlen, "/%s/%s", c->bucket, enc) :
+	    snprintf(out, outlen, "/%s", enc);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+static void
+amz_now(char out[SIGV4_DATE_LEN + 1])
+{
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static struct sigv4_creds
+creds(const struct s3_config *c)
+{
+	return (struct sigv4_creds){ c->access_key, c->secret_key, c->region,
+	    "s3" };
+}
+
+/* What the body callback writes to. */
+struct body_dest {
+	struct s3_response	*r;
+	const struct s3_request	*req;
+	CURL			*c;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body_dest *d = arg;
+	struct s3_response *r = d->r;
+	size_t		 len = size * n;
+	long		 status = 0;
+	char		*nb;
+
+	if (d->req->sink != NULL) {
+		curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200)
+			return d->req->sink(d->req->sink_arg, p, len) == 0 ?
+			    len : 0;
+	}
+	if (r->len + len > BODY_CAP)
+		return 0;	/* too much: fail the transfer */
+	if ((nb = realloc(r->body, r->len + len + 1)) == NULL)
+		return 0;
+	r->body = nb;
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct s3_response *r = arg;
+	size_t		 len = size * n, v;
+
+	if (len > 14 && strncasecmp(p, "last-modified:", 14) == 0) {
+		struct tm	 tm;
+		char		 date[64];
+
+		snprintf(date, sizeof(date), "%.*s", (int)(len - 14), p + 14);
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(date, " %a, %d %b %Y %H:%M:%S GMT", &tm) != NULL)
+			r->last_modified = (int64_t)timegm(&tm);
+	}
+	if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+		for (v = 5; v < len && p[v] == ' '; v++)
+			;
+		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+			len--;
+		if (len - v < sizeof(r->etag)) {
+			memcpy(r->etag, p + v, len - v);
+			r->etag[len - v] = '\0';
+		}
+	}
+	return size * n;
+}
+
+struct upload_src {
+	const char	*p;
+	size_t		 left;
+};
+
+static size_t
+on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload_src *u = arg;
+	size_t		 len = size * n;
+
+	if (len > u->left)
+		len = u->left;
+	memcpy(buf, u->p, len);
+	u->p += len;
+	u->left -= len;
+	return len;
+}
+
+static CURL *
+thread_curl(struct s3 *s)
+{
+	CURL	*c = pthread_getspecific(s->curl_key);
+
+	if (c == NULL) {
+		if ((c = curl_easy_init()) == NULL)
+			return NULL;
+		if (pthread_setspecific(s->curl_key, c) != 0) {
+			curl_easy_cleanup(c);
+			return NULL;
+		}
+	} else
+		curl_easy_reset(c);	/* keeps the connection cache */
+	return c;
+}
+
+/* The signed headers of req, as curl_slist lines. */
+static struct curl_slist *
+signed_headers(const struct s3 *s, const struct s3_request *req,
+    const char *host, const char *path, const char *payload_hash,
+    char *query, size_t querylen)
+{
+	struct sigv4_creds cr = creds(s->cfg);
+	struct sigv4_request sr;
+	struct curl_slist *l = NULL, *t;
+	char		 date[SIGV4_DATE_LEN + 1], auth[1024], line[S3_URL_MAX];
+	size_t		 i;
+
+	amz_now(date);
+	memset(&sr, 0, sizeof(sr));
+	sr.method = req->method;
+	sr.path = path;
+	for (i = 0; i < req->nparams; i++)
+		sr.params[sr.nparams++] = (struct sigv4_pair){
+		    req->params[i][0], req->params[i][1] };
+	sr.headers[sr.nheaders++] = (struct sigv4_pair){ "host", host };
+	sr.headers[sr.nheaders++] = (struct sigv4_pair){ "x-amz-date", date };
+	sr.headers[sr.nheaders++] = (struct sigv4_pair){
+	    "x-amz-content-sha256", payload_hash };
+	if (req->copy_source != NULL)
+		sr.headers[sr.nheaders++] = (struct sigv4_pair){
+		    "x-amz-copy-source", req->copy_source };
+	if (req->copy_range != NULL)
+		sr.headers[sr.nheaders++] = (struct sigv4_pair){
+		    "x-amz-copy-source-range", req->copy_range };
+	sr.payload_hash = payload_hash;
+	sr.amz_date = date;
+	if (sigv4_query(&sr, query, querylen) == -1 ||
+	    sigv4_authorization(&cr, &sr, auth, sizeof(auth)) == -1)
+		return NULL;
+	/* Expect: nothing, so that a part goes without a wait for 100. */
+	static const char *const fixed[] = { "Expect:", "Content-Type:" };
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if ((t = curl_slist_append(l, fixed[i])) == NULL)
+			goto bad;
+		else
+			l = t;
+	for (i = 1; i < sr.nheaders; i++) {
+		snprintf(line, sizeof(line), "%s: %s", sr.headers[i].name,
+		    sr.headers[i].value);
+		if ((t = curl_slist_append(l, line)) == NULL)
+			goto bad;
+		l = t;
+	}
+	snprintf(line, sizeof(line), "Authorization: %s", auth);
+	if ((t = curl_slist_append(l, line)) == NULL)
+		goto bad;
+	return t;
+bad:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+int
+s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
+{
+	struct upload_src src = { req->body, req->len };
+	struct body_dest dest;
+	struct curl_slist *hdrs;
+	CURL		*c;
+	CURLcode	 cc;
+	curl_off_t	 length;
+	char		 host[300], path[S3_KEY_MAX * 3 + 80], query[2048];
+	char		 url[S3_URL_MAX], payload[SIGV4_HEX_LEN + 1];
+
+	memset(r, 0, sizeof(*r));
+	r->last_modified = -1;
+	if ((c = thread_curl(s)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "no curl handle");
+		return -1;
+	}
+	sigv4_sha256_hex(req->body != NULL ? req->body : "", req->len, payload);
+	if (s3_host(s->cfg, host, sizeof(host)) == -1 ||
+	    s3_path(s->cfg, req->key, path, sizeof(path)) == -1 ||
+	    (hdrs = signed_headers(s, req, host, path, payload, query,
+	    sizeof(query))) == NULL) {
+		snprintf(r->error, sizeof(r->error), "request too long");
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s://%s%s%s%s", s->cfg->https ? "https" :
+	    "http", host, path, query[0] ? "?" : "", query);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIME);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	dest = (struct body_dest){ r, req, c };
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dest);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (strcmp(req->method, "PUT") == 0) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &src);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)req->len);
+	} else if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body != NULL ?
+		    (const char *)req->body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->len);
+	} else if (strcmp(req->method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	cc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	if (cc != CURLE_OK) {
+		snprintf(r->error, sizeof(r->error), "%s",
+		    curl_easy_strerror(cc));
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+	    &length) != CURLE_OK)
+		length = -1;
+	r->length = length;
+	if (r->status >= 300 && r->body != NULL) {
+		size_t	 pos = 0;
+
+		if (s3_xml_next(r->body, "Code", &pos, r->error,
+		    sizeof(r->error)) != 1)
+			snprintf(r->error, sizeof(r->error), "HTTP %ld",
+			    r->status);
+	} else if (r->status >= 300)
+		snprintf(r->error, sizeof(r->error), "HTTP %ld", r->status);
+	return 0;
+}
+
+void
+s3_response_free(struct s3_response *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+int
+s3_presigned_target(const struct s3 *s, const char *location,
+    const char *key, char *out, size_t outlen)
+{
+	struct sigv4_creds cr = creds(s->cfg);
+	struct sigv4_request sr;
+	char		 host[300], path[S3_KEY_MAX * 3 + 80], query[2048];
+	char		 date[SIGV4_DATE_LEN + 1];
+	int		 w;
+
+	if (s3_host(s->cfg, host, sizeof(host)) == -1 ||
+	    s3_path(s->cfg, key, path, sizeof(path)) == -1)
+		return -1;
+	amz_now(date);
+	memset(&sr, 0, sizeof(sr));
+	sr.method = "GET";
+	sr.path = path;
+	sr.headers[sr.nheaders++] = (struct sigv4_pair){ "host", host };
+	sr.payload_hash = SIGV4_UNSIGNED;
+	sr.amz_date = date;
+	if (sigv4_presign(&cr, &sr, S3_PRESIGN_EXPIRES, query,
+	    sizeof(query)) == -1)
+		return -1;
+	w = snprintf(out, outlen, "%s%s/%s%s?%s", location,
+	    s->cfg->https ? "https" : "http", host, path, query);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ XML */
+
+/* Decodes the five predefined entities and numeric ones below 128. */
+static int
+unescape(const char *s, size_t n, char *out, size_t outlen)
+{
+	static const struct { const char *e; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	size_t	 i = 0, o = 0, k, el;
+	unsigned long	 cp;
+	char	*end;
+
+	while (i < n) {
+		if (o + 1 >= outlen)
+			return -1;
+		if (s[i] != '&') {
+			out[o++] = s[i++];
+			continue;
+		}
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			el = strlen(ents[k].e);
+			if (n - i >= el && memcmp(s + i, ents[k].e, el) == 0)
+				break;
+		}
+		if (k < sizeof(ents) / sizeof(ents[0])) {
+			out[o++] = ents[k].c;
+			i += el;
+		} else if (n - i > 3 && s[i + 1] == '#' && (cp = strtoul(s + i +
+		    2, &end, 10)) > 0 && cp < 128 && *end == ';') {
+			out[o++] = (char)cp;
+			i = (size_t)(end - s) + 1;
+		} else
+			out[o++] = s[i++];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Finds <tag>...</tag> from *pos: its text at *a, *len bytes. */
+static int
+find_element(const char *xml, const char *tag, size_t *pos, const char **a,
+    size_t *len)
+{
+	char		 open[64], close[64];
+	const char	*b;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((*a = strstr(xml + *pos, open)) == NULL)
+		return 0;
+	*a += strlen(open);
+	if ((b = strstr(*a, close)) == NULL)
+		return 0;
+	*pos = (size_t)(b - xml) + strlen(close);
+	*len = (size_t)(b - *a);
+	return 1;
+}
+
+int
+s3_xml_next(const char *xml, const char *tag, size_t *pos, char *out,
+    size_t outlen)
+{
+	const char	*a;
+	size_t		 len;
+
+	if (find_element(xml, tag, pos, &a, &len) == 0)
+		return 0;
+	return unescape(a, len, out, outlen) == 0 ? 1 : -1;
+}
+
+int
+s3_xml_element(const char *xml, const char *tag, size_t *pos, char *out,
+    size_t outlen)
+{
+	const char	*a;
+	size_t		 len;
+
+	if (find_element(xml, tag, pos, &a, &len) == 0)
+		return 0;
+	if (len >= outlen)
+		return -1;
+	memcpy(out, a, len);
+	out[len] = '\0';
+	return 1;
+}
+
+int64_t
+s3_parse_time(const char *s)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
