@@ -12,6 +12,8 @@
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_route.h"
 #include "outcome.h"
 #include "request.h"
 #include "router.h"
@@ -367,6 +369,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	}
 	if (trash[0] != '\0')
 		store_purge(app->store, trash);
+	metrics_deleted(m.size);
 	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
 	json = json_string(msg);
 	http_json(r, 201, json != NULL ? json : "\"File deleted!\"", NULL);
@@ -447,14 +450,16 @@ handle_health(struct app *app, struct request *r, const char *hash)
  */
 #define FILE_PATH	ROUTER_BASE "/" ROUTER_HASH
 const struct route handler_routes[] = {
-	{ "GET",	"/",			handle_banner,	ACCESS_OPEN },
-	{ "GET",	ROUTER_BASE,		handle_list,	ACCESS_READ },
-	{ "POST",	ROUTER_BASE,		upload_handle,	ACCESS_WRITE },
-	{ "GET",	ROUTER_BASE "/health",	handle_health,	ACCESS_OPEN },
-	{ "GET",	FILE_PATH,		handle_get,	ACCESS_READ },
-	{ "PUT",	FILE_PATH,		handle_update,	ACCESS_WRITE },
-	{ "DELETE",	FILE_PATH,		handle_delete,	ACCESS_WRITE },
-	{ "GET",	FILE_PATH "/content",	handle_content,	ACCESS_READ },
+	{ "GET", "/", handle_banner, ACCESS_OPEN, "banner" },
+	{ "GET", ROUTER_BASE, handle_list, ACCESS_READ, "list" },
+	{ "POST", ROUTER_BASE, upload_handle, ACCESS_WRITE, "upload" },
+	{ "GET", ROUTER_BASE "/health", handle_health, ACCESS_OPEN, "health" },
+	{ "GET", ROUTER_BASE "/metrics", metrics_handle, ACCESS_METRICS,
+	    "metrics" },
+	{ "GET", FILE_PATH, handle_get, ACCESS_READ, "get" },
+	{ "PUT", FILE_PATH, handle_update, ACCESS_WRITE, "update" },
+	{ "DELETE", FILE_PATH, handle_delete, ACCESS_WRITE, "delete" },
+	{ "GET", FILE_PATH "/content", handle_content, ACCESS_READ, "content" },
 };
 const size_t handler_nroutes = sizeof(handler_routes) /
     sizeof(handler_routes[0]);
@@ -488,9 +493,12 @@ handler_upload_slots(unsigned threads)
 bool
 handler_upload_begin(struct app *app, struct request *r)
 {
-	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots)
+	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots) {
+		metrics_upload_held(1);
 		return true;
+	}
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
+	metrics_upload_refused();
 	http_json_with(r, 503, "{\"error\":\"too many uploads in progress, "
 	    "retry later\",\"status\":503}", "Retry-After", "5");
 	return false;
@@ -500,6 +508,7 @@ void
 handler_upload_end(struct app *app)
 {
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
+	metrics_upload_held(-1);
 }
 
 void
@@ -513,6 +522,7 @@ handle_request(struct app *app, struct request *r)
 		return;
 	}
 	memcpy(r->hash, m.hash, sizeof(r->hash));
+	r->route = (int)(m.route - handler_routes);
 	if (!auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
 	    m.route->access)) {
 		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "
