@@ -64,8 +64,10 @@ fu_install_deps() {
 	build) ;;
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
+		# prometheus: for promtool, which checks the metrics' format
+		# (19 MB; its server is not started: no init runs it here).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
-		    shellcheck mandoc)
+		    shellcheck mandoc prometheus)
 		# Any of Debian's nginx packages will do.
 		for p in nginx nginx-core nginx-full nginx-extras; do
 			fu_pkg_installed "$p" || continue
