@@ -65,7 +65,7 @@ fu_install_deps() {
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
 		# prometheus: for promtool, which checks the metrics' format
-		# (19 MB; its server is not started: no init runs it here).
+		# (19 MB).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
 		    shellcheck mandoc prometheus)
 		# Any of Debian's nginx packages will do.
@@ -77,7 +77,14 @@ fu_install_deps() {
 		;;
 	*) fu_die "fu_install_deps: no package set $set (build, run, test)" ;;
 	esac
+	p=1
+	[ "$set" != test ] || fu_pkg_installed prometheus || p=0
 	fu_install_packages "${pkgs[@]}"
+	# Under systemd the package starts its server (on *:9090): only
+	# promtool was wanted, so a server installed here is stopped.
+	if [ "$p" = 0 ] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
 }
 
 # fu_install_packages PACKAGE...: those of them that are missing.
