@@ -422,17 +422,24 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_end(r);
 }
 
+void
+handler_health(struct app *app, bool *db_ok, bool *store_ok)
+{
+	struct store_tmp probe = { .fd = -1 };
+
+	*db_ok = db_ping() == DB_OK;
+	*store_ok = store_tmp_create(app->store, &probe) == STORE_OK;
+	store_tmp_abort(app->store, &probe);
+}
+
 static void
 handle_health(struct app *app, struct request *r, const char *hash)
 {
-	struct store_tmp probe = { .fd = -1 };
-	int		 db_ok, store_ok;
+	bool		 db_ok, store_ok;
 	char		 body[128];
 
 	(void)hash;
-	db_ok = db_ping() == DB_OK;
-	store_ok = store_tmp_create(app->store, &probe) == STORE_OK;
-	store_tmp_abort(app->store, &probe);
+	handler_health(app, &db_ok, &store_ok);
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;

@@ -401,6 +401,8 @@ sum(const struct region *rg, struct metrics_snapshot *out)
 	for (j = 0; j < METRICS_GAUGE__MAX; j++)
 		if (out->gauge[j] < 0)
 			out->gauge[j] = 0;
+	out->health_db = out->health_store = -1;
+	out->disk_free = out->disk_size = -1;
 }
 
 struct metrics_snapshot *

@@ -109,6 +109,12 @@ struct metrics_snapshot {
 	/* Not cumulative: [i] counts durations in (le[i-1], le[i]]. */
 	uint64_t	 bucket[METRICS_ROUTES_MAX][METRICS_BUCKETS + 1];
 	uint64_t	 duration_us[METRICS_ROUTES_MAX];
+	/*
+	 * Not counters: what the answering worker finds at the scrape
+	 * (metrics_route.c); -1 when not looked at.
+	 */
+	int		 health_db, health_store;	/* 1 ok, 0 failing */
+	int64_t		 disk_free, disk_size;	/* DATA_DIR's file system */
 };
 
 /*

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "app.h"
 #include "config.h"
@@ -24,8 +25,10 @@ metrics_handle(struct app *app, struct request *r, const char *hash)
 	const char		*names[METRICS_ROUTES_MAX];
 	struct metrics_snapshot	*snap;
 	struct metrics_build	 build;
+	struct statvfs		 vfs;
 	size_t			 i, n, len;
 	char			*text, clen[24];
+	bool			 db_ok, store_ok;
 
 	(void)hash;
 	/*
@@ -46,6 +49,13 @@ metrics_handle(struct app *app, struct request *r, const char *hash)
 	if ((snap = metrics_snapshot_take()) == NULL) {
 		http_error(r, 500, "metrics unavailable");
 		return;
+	}
+	handler_health(app, &db_ok, &store_ok);
+	snap->health_db = db_ok;
+	snap->health_store = store_ok;
+	if (statvfs(app->cfg->data_dir, &vfs) == 0) {
+		snap->disk_free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+		snap->disk_size = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
 	}
 	text = metrics_text(snap, names, n, &build, &len);
 	free(snap);

@@ -218,6 +218,21 @@ pool(FILE *f, const struct metrics_snapshot *s, const struct metrics_build *b)
 		fprintf(f, "fileupload_worker_start_time_seconds{slot=\"%d\"} "
 		    "%" PRId64 "\n", s->worker_slot[i], s->worker_started[i]);
 
+	if (s->health_db >= 0 && s->health_store >= 0) {
+		family(f, "fileupload_health", "gauge", "The health check's "
+		    "probes at this scrape: 1 ok, 0 failing (the health route "
+		    "answers 503).");
+		fprintf(f, "fileupload_health{check=\"database\"} %d\n"
+		    "fileupload_health{check=\"storage\"} %d\n", s->health_db,
+		    s->health_store);
+	}
+	if (s->disk_size >= 0) {
+		one_gauge(f, "fileupload_data_dir_free_bytes", "Bytes "
+		    "available to the workers on DATA_DIR's file system.",
+		    s->disk_free);
+		one_gauge(f, "fileupload_data_dir_size_bytes", "Size of "
+		    "DATA_DIR's file system.", s->disk_size);
+	}
 	one_gauge(f, "fileupload_requests_in_flight", "Requests being "
 	    "answered now.", busy);
 	family(f, "fileupload_threads", "gauge",

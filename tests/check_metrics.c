@@ -427,6 +427,10 @@ sample(void)
 	s.bucket[2][3] = 3;
 	s.bucket[2][METRICS_BUCKETS] = 2;
 	s.duration_us[2] = 61500000;
+	s.health_db = 1;
+	s.health_store = 0;
+	s.disk_free = 1000;
+	s.disk_size = 8000;
 	return &s;
 }
 
@@ -504,7 +508,27 @@ START_TEST(test_text_values)
 	has_line(t, "fileupload_request_duration_seconds_sum{route=\"upload\"} "
 	    "61.500000");
 	has_line(t, "fileupload_request_duration_seconds_count{route=\"none\"} 0");
+	has_line(t, "fileupload_health{check=\"database\"} 1");
+	has_line(t, "fileupload_health{check=\"storage\"} 0");
+	has_line(t, "fileupload_data_dir_free_bytes 1000");
+	has_line(t, "fileupload_data_dir_size_bytes 8000");
 	ck_assert_ptr_null(strstr(t, "route=\"get\""));
+	free(t);
+}
+END_TEST
+
+/* What the answering worker did not look at is left out, not made up. */
+START_TEST(test_text_unchecked_left_out)
+{
+	struct metrics_snapshot	*s = sample();
+	char			*t;
+	size_t			 len;
+
+	s->health_db = s->health_store = -1;
+	s->disk_free = s->disk_size = -1;
+	t = render(s, &len);
+	ck_assert_ptr_null(strstr(t, "fileupload_health"));
+	ck_assert_ptr_null(strstr(t, "fileupload_data_dir_"));
 	free(t);
 }
 END_TEST
@@ -648,6 +672,7 @@ metrics_suite(void)
 
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_text_values);
+	tcase_add_test(tc, test_text_unchecked_left_out);
 	tcase_add_test(tc, test_text_structure);
 	tcase_add_test(tc, test_text_escapes);
 	tcase_add_test(tc, test_build_info);

@@ -154,6 +154,9 @@ sc_metrics_counts_exact() {
 	check_metric fileupload_requests_in_flight 1 "the scrape itself"
 	check_metric 'fileupload_threads{state="busy"}' 1
 	check_metric fileupload_uploads_in_flight 0
+	check_metric 'fileupload_health{check="database"}' 1
+	check_metric 'fileupload_health{check="storage"}' 1
+	check "DATA_DIR's free bytes" test "$(metric fileupload_data_dir_free_bytes)" -gt 0
 	check_histograms
 	check "no file name or hash in the metrics" \
 	    not_in_file "${hashes[0]}" "$IT_TMP/metrics.txt"
@@ -244,4 +247,23 @@ sc_metrics_slow_upload_cut() {
 	check_metric 'fileupload_slow_uploads_cut_total{reason="stalled"}' 1
 	check_metric 'fileupload_requests_total{route="upload",class="4xx"}' 1
 	default_body_rules
+}
+
+# DATA_DIR/tmp unwritable: the 507 counts as a storage I/O error, and the
+# scrape's health probe of the storage reads 0 until it is writable again.
+sc_metrics_storage_errors() {
+	local f io
+	f=$(new_file metrics-unwritable)
+	scrape
+	io=$(metric 'fileupload_storage_errors_total{kind="io"}')
+	chmod 0500 "$IT_DATA_DIR/tmp"
+	upload "$f"
+	check_error 507 "upload with DATA_DIR/tmp read-only"
+	scrape
+	chmod 0750 "$IT_DATA_DIR/tmp"
+	check_metric 'fileupload_storage_errors_total{kind="io"}' $((io + 1))
+	check_metric 'fileupload_health{check="storage"}' 0 "read-only"
+	check_metric 'fileupload_health{check="database"}' 1 "read-only"
+	scrape
+	check_metric 'fileupload_health{check="storage"}' 1 "writable again"
 }
