@@ -267,3 +267,17 @@ sc_metrics_storage_errors() {
 	scrape
 	check_metric 'fileupload_health{check="storage"}' 1 "writable again"
 }
+
+# conf/prometheus: the example configuration is valid and the alerting
+# rules fire (and stay quiet) as their tests say.
+sc_metrics_prometheus_rules() {
+	local out
+	if ! command -v promtool >/dev/null; then
+		fail "promtool is missing (Debian's prometheus package; scripts/test installs it)"
+		return 0
+	fi
+	out=$(promtool check config "$FU_ROOT/conf/prometheus/prometheus.yml" 2>&1) ||
+	    fail "promtool check config: $out"
+	out=$(promtool test rules "$FU_ROOT/conf/prometheus/fileupload-rules.test.yml" 2>&1) ||
+	    fail "promtool test rules: $out"
+}
