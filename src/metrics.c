@@ -28,13 +28,15 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 #define PID_MASK	((1ULL << PID_BITS) - 1)
 
 struct head {
-	uint64_t	 magic;
+	_Atomic uint64_t magic;		/* stored last, released */
 	uint32_t	 layout;
 	uint32_t	 nslots;
 	uint64_t	 slot_size;
 	int64_t		 created;
 	char		 pad[32];
 };
+
+_Static_assert(sizeof(struct head) == 64, "slots start 64-byte aligned");
 
 struct slot {
 	/* start ticks << PID_BITS | pid; 0: never claimed. */
@@ -169,7 +171,8 @@ set_err(char *err, size_t errlen, const char *path, const char *what)
 static int
 head_ok(const struct head *h, size_t size)
 {
-	return h->magic == REGION_MAGIC && h->layout == REGION_LAYOUT &&
+	return atomic_load_explicit(&h->magic, memory_order_acquire) ==
+	    REGION_MAGIC && h->layout == REGION_LAYOUT &&
 	    h->slot_size == sizeof(struct slot) && h->nslots > 0 &&
 	    size >= region_size(h->nslots);
 }
@@ -182,8 +185,7 @@ head_init(struct head *h, unsigned nslots)
 	h->slot_size = sizeof(struct slot);
 	h->created = (int64_t)time(NULL);
 	/* Last: a reader that sees the magic sees the rest. */
-	atomic_thread_fence(memory_order_release);
-	h->magic = REGION_MAGIC;
+	atomic_store_explicit(&h->magic, REGION_MAGIC, memory_order_release);
 }
 
 /*
@@ -238,8 +240,7 @@ region_open_file(struct region *rg, const char *path, bool writable,
 	}
 	rg->head = map;
 	rg->size = (size_t)st.st_size;
-	if (rg->head->magic == 0 && writable &&
-	    rg->size == want)
+	if (atomic_load(&rg->head->magic) == 0 && writable && rg->size == want)
 		head_init(rg->head, METRICS_SLOTS);
 	if (!head_ok(rg->head, rg->size)) {
 		snprintf(err, errlen, "FILEUPLOAD_METRICS_FILE %s: made by "
