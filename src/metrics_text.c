@@ -138,10 +138,13 @@ labelled(FILE *f, const char *name, const char *help, const char *label,
 		    values[i], v[i]);
 }
 
+/* A row added without its name (check_metrics fails on it) is no crash. */
 static const char *
 route_label(const char *const *names, size_t nroutes, size_t i)
 {
-	return i < nroutes ? names[i] : METRICS_NO_ROUTE;
+	if (i >= nroutes)
+		return METRICS_NO_ROUTE;
+	return names[i] != NULL ? names[i] : "unnamed";
 }
 
 static void
