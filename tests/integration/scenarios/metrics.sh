@@ -281,3 +281,37 @@ sc_metrics_prometheus_rules() {
 	out=$(promtool test rules "$FU_ROOT/conf/prometheus/fileupload-rules.test.yml" 2>&1) ||
 	    fail "promtool test rules: $out"
 }
+
+# PostgreSQL stopped and started again: the failures are counted as
+# "unavailable", the database probe reads 0 meanwhile, and the
+# reconnections are counted as connections opened.
+sc_metrics_database_errors() {
+	local opened errors
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	start_pool
+	req GET /service/fileupload
+	check_status 200 "list with the database up"
+	scrape
+	opened=$(metric fileupload_db_connections_opened_total)
+	errors=$(metric 'fileupload_db_errors_total{kind="unavailable"}')
+	check "connections opened at start" test "$opened" -ge 2
+	check_metric 'fileupload_health{check="database"}' 1 "database up"
+
+	fu_pg_stop "$IT_PG_DIR" 2>>"$IT_TMP/setup.log"
+	req GET /service/fileupload
+	check_error 503 "list with the database down"
+	scrape
+	check_status 200 "a scrape with the database down"
+	check_metric 'fileupload_health{check="database"}' 0 "database down"
+	check "failures counted as unavailable" \
+	    test "$(metric 'fileupload_db_errors_total{kind="unavailable"}')" -gt "$errors"
+	check_metric 'fileupload_requests_total{route="list",class="5xx"}' 1
+
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" 2>>"$IT_TMP/setup.log"
+	req GET /service/fileupload
+	check_status 200 "list with the database back"
+	scrape
+	check_metric 'fileupload_health{check="database"}' 1 "database back"
+	check "reconnections counted" \
+	    test "$(metric fileupload_db_connections_opened_total)" -gt "$opened"
+}
