@@ -65,10 +65,12 @@ fu_install_deps() {
 	build) ;;
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
-		# python3-botocore: the S3 test server and signer check.
+		# python3-botocore: the S3 test server and signer check;
+		# prometheus: for promtool, which checks the metrics' format
+		# (19 MB).
 		pkgs+=(python3-botocore)
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
-		    shellcheck mandoc iproute2)
+		    shellcheck mandoc iproute2 prometheus)
 		# Any of Debian's nginx packages will do.
 		for p in nginx nginx-core nginx-full nginx-extras; do
 			fu_pkg_installed "$p" || continue
@@ -78,7 +80,14 @@ fu_install_deps() {
 		;;
 	*) fu_die "fu_install_deps: no package set $set (build, run, test)" ;;
 	esac
+	p=1
+	[ "$set" != test ] || fu_pkg_installed prometheus || p=0
 	fu_install_packages "${pkgs[@]}"
+	# Under systemd the package starts its server (on *:9090): only
+	# promtool was wanted, so a server installed here is stopped.
+	if [ "$p" = 0 ] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
 }
 
 # fu_install_packages PACKAGE...: those of them that are missing.

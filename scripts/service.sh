@@ -12,7 +12,8 @@
 # Where things go (fu_layout fills in what the caller left unset, from
 # FU_VAR, the run directory of scripts/run and the tests):
 #
-#	FU_RUN_DIR	pool socket, pool.pid, nginx.pid	$FU_VAR/run
+#	FU_RUN_DIR	pool socket, pool.pid, nginx.pid,	$FU_VAR/run
+#			metrics (the pool's counters)
 #	FU_CONF_DIR	the rendered nginx configuration	$FU_VAR/conf
 #	FU_NGINX_TEMP	nginx's temp files (client bodies)	$FU_VAR/nginx
 #	FU_LOG_DIR	LOG_DIR: fileupload.log, nginx logs	$FU_VAR/logs
@@ -203,7 +204,9 @@ fu_render_upstream() {
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
 # (off), UPLOAD_TIMEOUT (60; or its older name UPLOAD_STALL_TIMEOUT),
 # FCGI_UPSTREAM (fu_render_upstream: the worker hosts instead of the local
-# socket), FCGI_KEEPALIVE (16 kept connections per nginx worker; 0: none).
+# socket), FCGI_KEEPALIVE (16 kept connections per nginx worker; 0: none),
+# FILEUPLOAD_METRICS_TOKEN (unset: the metrics are for loopback only; set:
+# for any client with the token, which the worker checks).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
 	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep
@@ -221,7 +224,9 @@ fu_render_conf() {
 	    FASTCGI_PASS="$pass" KEEP_CONN="$keep" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
-	    CLIENT_BODY_TIMEOUT="$cbt"
+	    CLIENT_BODY_TIMEOUT="$cbt" \
+	    METRICS_ACCESS="$([ -n "${FILEUPLOAD_METRICS_TOKEN:-}" ] &&
+	        echo allow || echo deny)"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \
 	    LISTEN="$FU_LISTEN" FASTCGI_PASS="$pass" \
 	    LOCATIONS_CONF="$c/fileupload-locations.conf"
@@ -379,7 +384,8 @@ fu_pool_exec() {
 		    DB_PORT="${FU_DB_PORT:-5432}" DB_USER="${FU_DB_USER:-fileupload}" \
 		    DB_NAME="${FU_DB_NAME:-fileupload}"
 	fi
-	export LOG_DIR="$FU_LOG_DIR" DATA_DIR="$FU_DATA_DIR"
+	export LOG_DIR="$FU_LOG_DIR" DATA_DIR="$FU_DATA_DIR" \
+	    FILEUPLOAD_METRICS_FILE="${FILEUPLOAD_METRICS_FILE:-$FU_RUN_DIR/metrics}"
 	while read -r name; do
 		fu_worker_var "$name" || unset "$name" 2>/dev/null || true
 	done < <(compgen -e)
@@ -424,8 +430,16 @@ fu_pool_listen() {
 # PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
 # on to every worker and waits for them.
 #
+# The pool's counters (GET /service/fileupload/metrics) live in
+# $FU_RUN_DIR/metrics (FILEUPLOAD_METRICS_FILE, unless the caller set it):
+# a slot per worker, summed by whichever worker answers a scrape, adopted
+# with its counts by the replacement of a worker that died.  The file is
+# made empty here, so counting starts anew with the pool; the first worker
+# lays it out.
+#
 # The workers' environment is this shell's, less what fu_worker_var
-# refuses, with LOG_DIR and DATA_DIR from the layout and, when FU_DB_HOST
+# refuses, with LOG_DIR, DATA_DIR and FILEUPLOAD_METRICS_FILE from the
+# layout and, when FU_DB_HOST
 # is set, DB_HOST, DB_PORT, DB_USER, DB_NAME from FU_DB_*.  It is built in
 # a subshell, not on a command line: DB_PASSWORD and the tokens never
 # appear in a process's argv (ps).
@@ -464,6 +478,11 @@ fu_pool_start() {
 	! fu_is_root || args+=(-u "$FU_USER" -g "$(id -gn "$FU_USER")")
 	rm -f "$FU_SOCKET" "$FU_RUN_DIR/pool.pid"
 	[ "$listen" != unix ] || listen=$FU_SOCKET
+	if [ -z "${FILEUPLOAD_METRICS_FILE:-}" ]; then
+		rm -f "$FU_RUN_DIR/metrics"
+		(umask 077 && : >"$FU_RUN_DIR/metrics")
+		! fu_is_root || chown "$FU_USER:" "$FU_RUN_DIR/metrics"
+	fi
 
 	fu_log "starting $n workers on $listen${FU_POOL_NETNS:+ in netns $FU_POOL_NETNS}" \
 	    "(supervised by multiwatch)"

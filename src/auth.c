@@ -23,6 +23,26 @@ token_equal(const char *given, size_t len, const char *token)
 	return sodium_memcmp(a, b, sizeof(a)) == 0;
 }
 
+/*
+ * RFC 6750: "Bearer" (any case), one or more spaces, the token.  NULL when
+ * the header is not of that form; else the token and its length.
+ */
+static const char *
+bearer(const char *authorization, size_t *len)
+{
+	const char	*tok;
+
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return NULL;
+	tok = authorization + 7;
+	while (*tok == ' ')
+		tok++;
+	*len = strlen(tok);
+	while (*len > 0 && tok[*len - 1] == ' ')
+		(*len)--;
+	return *len > 0 ? tok : NULL;
+}
+
 bool
 auth_allowed(const struct config *cfg, const char *authorization,
     enum access access)
@@ -30,20 +50,15 @@ auth_allowed(const struct config *cfg, const char *authorization,
 	const char	*tok;
 	size_t		 len;
 
+	if (access == ACCESS_METRICS)
+		return cfg->metrics_token == NULL ||
+		    ((tok = bearer(authorization, &len)) != NULL &&
+		    token_equal(tok, len, cfg->metrics_token));
 	if (access == ACCESS_OPEN ||
 	    (cfg->write_token == NULL && cfg->read_token == NULL) ||
 	    (access == ACCESS_READ && cfg->read_token == NULL))
 		return true;
-	/* RFC 6750: "Bearer" (any case), one or more spaces, the token. */
-	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
-		return false;
-	tok = authorization + 7;
-	while (*tok == ' ')
-		tok++;
-	len = strlen(tok);
-	while (len > 0 && tok[len - 1] == ' ')
-		len--;
-	if (len == 0)
+	if ((tok = bearer(authorization, &len)) == NULL)
 		return false;
 	if (cfg->write_token != NULL && token_equal(tok, len, cfg->write_token))
 		return true;

@@ -15,6 +15,11 @@ enum access {
 	ACCESS_OPEN,	/* anyone, always: the banner, the health check */
 	ACCESS_READ,	/* the read token when set (the write token too) */
 	ACCESS_WRITE,	/* the write token; the read token when it is alone */
+	/*
+	 * FILEUPLOAD_METRICS_TOKEN when set, and no other token; unset, the
+	 * route is open here and kept to loopback (nginx, metrics_route.c).
+	 */
+	ACCESS_METRICS,
 };
 
 /*

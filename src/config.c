@@ -155,6 +155,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 
 	cfg->write_token = dup_or_null(env("FILEUPLOAD_TOKEN"));
 	cfg->read_token = dup_or_null(env("FILEUPLOAD_READ_TOKEN"));
+	cfg->metrics_token = dup_or_null(env("FILEUPLOAD_METRICS_TOKEN"));
+	cfg->metrics_file = dup_or_null(env("FILEUPLOAD_METRICS_FILE"));
 
 	v = env("ROOT_DIR");
 	cfg->root_dir = dup_or_null(v != NULL ? v : DEFAULT_ROOT_DIR);
@@ -181,7 +183,11 @@ config_free(struct config *cfg)
 		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
 	if (cfg->read_token != NULL)
 		sodium_memzero(cfg->read_token, strlen(cfg->read_token));
+	if (cfg->metrics_token != NULL)
+		sodium_memzero(cfg->metrics_token, strlen(cfg->metrics_token));
 	free(cfg->write_token);
 	free(cfg->read_token);
+	free(cfg->metrics_token);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

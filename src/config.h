@@ -41,6 +41,9 @@ struct config {
 	uint64_t	 max_upload_size;
 	char		*write_token;	/* FILEUPLOAD_TOKEN, NULL: writes open */
 	char		*read_token;	/* FILEUPLOAD_READ_TOKEN, NULL: reads open */
+	char		*metrics_token;	/* FILEUPLOAD_METRICS_TOKEN, NULL: loopback */
+	/* FILEUPLOAD_METRICS_FILE: the pool's shared counters, NULL: none */
+	char		*metrics_file;
 	/*
 	 * How slowly a request body may arrive: UPLOAD_MIN_RATE (bytes/s,
 	 * 0: no minimum) over UPLOAD_RATE_WINDOW seconds, and no wait for a

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
@@ -225,6 +226,7 @@ hold(void)
 	}
 	pthread_mutex_unlock(&pool_lock);
 	if (held == NULL) {
+		metrics_db_error(METRICS_DB_POOL_WAIT);
 		snprintf(last_error, sizeof(last_error), "all %d database "
 		    "connections stayed busy for %d s", nslots, DB_POOL_WAIT);
 		return DB_ERR_UNAVAILABLE;
@@ -303,14 +305,17 @@ connect_db(void)
 	drop();
 	conn = db_connect(db_cfg, "fileupload-worker", 5);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		remember_error("connect");
 		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
 	if (prepare_all() == -1) {
+		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
+	metrics_db_connected();
 	return DB_OK;
 }
 
@@ -362,9 +367,11 @@ failure(const char *what)
 {
 	remember_error(what);
 	if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
+		metrics_db_error(METRICS_DB_UNAVAILABLE);
 		drop();
 		return DB_ERR_UNAVAILABLE;
 	}
+	metrics_db_error(METRICS_DB_QUERY);
 	return DB_ERR_QUERY;
 }
 
@@ -562,7 +569,11 @@ db_commit(void)
 	enum db_error	 err = exec_simple("COMMIT");
 
 	/* The COMMIT may or may not have happened before the link broke. */
-	return err == DB_ERR_UNAVAILABLE ? DB_ERR_UNKNOWN : err;
+	if (err == DB_ERR_UNAVAILABLE) {
+		metrics_db_error(METRICS_DB_COMMIT_UNKNOWN);
+		return DB_ERR_UNKNOWN;
+	}
+	return err;
 }
 
 enum db_error

@@ -12,6 +12,8 @@
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_route.h"
 #include "outcome.h"
 #include "request.h"
 #include "resumable.h"
@@ -368,6 +370,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	}
 	if (trash[0] != '\0')
 		store_purge(app->store, trash);
+	metrics_deleted(m.size);
 	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
 	json = json_string(msg);
 	http_json(r, 201, json != NULL ? json : "\"File deleted!\"", NULL);
@@ -424,15 +427,21 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_end(r);
 }
 
+void
+handler_health(struct app *app, bool *db_ok, bool *store_ok)
+{
+	*db_ok = db_ping() == DB_OK;
+	*store_ok = store_check(app->store) == STORE_OK;
+}
+
 static void
 handle_health(struct app *app, struct request *r, const char *hash)
 {
-	int		 db_ok, store_ok;
+	bool		 db_ok, store_ok;
 	char		 body[128];
 
 	(void)hash;
-	db_ok = db_ping() == DB_OK;
-	store_ok = store_check(app->store) == STORE_OK;
+	handler_health(app, &db_ok, &store_ok);
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;
@@ -451,20 +460,25 @@ handle_health(struct app *app, struct request *r, const char *hash)
 #define FILE_PATH	ROUTER_BASE "/" ROUTER_HASH
 #define UPLOAD_PATH	ROUTER_UPLOADS "/" ROUTER_UPLOAD
 const struct route handler_routes[] = {
-	{ "GET",	"/",			handle_banner,	ACCESS_OPEN },
-	{ "GET",	ROUTER_BASE,		handle_list,	ACCESS_READ },
-	{ "POST",	ROUTER_BASE,		upload_handle,	ACCESS_WRITE },
-	{ "GET",	ROUTER_BASE "/health",	handle_health,	ACCESS_OPEN },
-	{ "GET",	FILE_PATH,		handle_get,	ACCESS_READ },
-	{ "PUT",	FILE_PATH,		handle_update,	ACCESS_WRITE },
-	{ "DELETE",	FILE_PATH,		handle_delete,	ACCESS_WRITE },
-	{ "GET",	FILE_PATH "/content",	handle_content,	ACCESS_READ },
+	{ "GET", "/", handle_banner, ACCESS_OPEN, "banner" },
+	{ "GET", ROUTER_BASE, handle_list, ACCESS_READ, "list" },
+	{ "POST", ROUTER_BASE, upload_handle, ACCESS_WRITE, "upload" },
+	{ "GET", ROUTER_BASE "/health", handle_health, ACCESS_OPEN, "health" },
+	{ "GET", ROUTER_BASE "/metrics", metrics_handle, ACCESS_METRICS,
+	    "metrics" },
+	{ "GET", FILE_PATH, handle_get, ACCESS_READ, "get" },
+	{ "PUT", FILE_PATH, handle_update, ACCESS_WRITE, "update" },
+	{ "DELETE", FILE_PATH, handle_delete, ACCESS_WRITE, "delete" },
+	{ "GET", FILE_PATH "/content", handle_content, ACCESS_READ, "content" },
 	/* Resumable uploads (tus): an unfinished one is its writer's. */
-	{ "OPTIONS",	ROUTER_UPLOADS,		resumable_options, ACCESS_OPEN },
-	{ "POST",	ROUTER_UPLOADS,		resumable_create, ACCESS_WRITE },
-	{ "HEAD",	UPLOAD_PATH,		resumable_head,	ACCESS_WRITE },
-	{ "PATCH",	UPLOAD_PATH,		resumable_patch, ACCESS_WRITE },
-	{ "DELETE",	UPLOAD_PATH,		resumable_delete, ACCESS_WRITE },
+	{ "OPTIONS", ROUTER_UPLOADS, resumable_options, ACCESS_OPEN,
+	    "tus_options" },
+	{ "POST", ROUTER_UPLOADS, resumable_create, ACCESS_WRITE,
+	    "tus_create" },
+	{ "HEAD", UPLOAD_PATH, resumable_head, ACCESS_WRITE, "tus_head" },
+	{ "PATCH", UPLOAD_PATH, resumable_patch, ACCESS_WRITE, "tus_patch" },
+	{ "DELETE", UPLOAD_PATH, resumable_delete, ACCESS_WRITE,
+	    "tus_delete" },
 };
 const size_t handler_nroutes = sizeof(handler_routes) /
     sizeof(handler_routes[0]);
@@ -498,9 +512,12 @@ handler_upload_slots(unsigned threads)
 bool
 handler_upload_begin(struct app *app, struct request *r)
 {
-	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots)
+	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots) {
+		metrics_upload_held(1);
 		return true;
+	}
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
+	metrics_upload_refused();
 	http_json_with(r, 503, "{\"error\":\"too many uploads in progress, "
 	    "retry later\",\"status\":503}", "Retry-After", "5");
 	return false;
@@ -510,6 +527,7 @@ void
 handler_upload_end(struct app *app)
 {
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
+	metrics_upload_held(-1);
 }
 
 void
@@ -524,6 +542,7 @@ handle_request(struct app *app, struct request *r)
 		return;
 	}
 	memcpy(r->hash, m.hash, sizeof(r->hash));
+	r->route = (int)(m.route - handler_routes);
 	if (!auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
 	    m.route->access)) {
 		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "

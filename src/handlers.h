@@ -18,6 +18,12 @@ struct store;
 extern const struct route	 handler_routes[];
 extern const size_t		 handler_nroutes;
 
+/*
+ * The health check's two probes: the database answers SELECT 1, a temp
+ * file can be made in the store.
+ */
+void	handler_health(struct app *, bool *db_ok, bool *store_ok);
+
 /* Routes the request and answers it.  Never fails. */
 void	handle_request(struct app *, struct request *);
 

@@ -29,6 +29,7 @@
 #include "hash.h"
 #include "hashpipe.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "request.h"
 #include "resumable.h"
@@ -163,10 +164,13 @@ serve(void *arg)
 			break;
 		set_busy(1);
 		reopen_if_rotated();
+		metrics_request_begin();
 		request_init(&req, &fcgx, &app.cfg->body_rules);
 		handle_request(&app, &req);
 		db_release();
 		request_log(&req);
+		metrics_request_end(req.route >= 0 ? (unsigned)req.route :
+		    handler_nroutes, req.status, request_elapsed_us(&req));
 		log_set_request_id(NULL);
 		request_finish(&req);
 		set_busy(-1);
@@ -181,8 +185,10 @@ sweep(void)
 {
 	int	 n;
 
-	if ((n = store_sweep(app.store, TEMP_GRACE, TRASH_GRACE)) > 0)
+	if ((n = store_sweep(app.store, TEMP_GRACE, TRASH_GRACE)) > 0) {
 		log_info("swept %d temp files left by dead workers", n);
+		metrics_swept((unsigned)n);
+	}
 	if ((n = resumable_sweep(&app)) > 0)
 		log_info("swept %d expired resumable uploads", n);
 }
@@ -207,6 +213,7 @@ start_threads(unsigned n)
 		fatalx("no request thread could be started");
 	if (made < n)
 		log_warnx("%u of %u request threads started", made, n);
+	metrics_threads(made, app.upload_slots);
 }
 
 /*
@@ -263,6 +270,25 @@ main(int argc, char *argv[])
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * Before the first sweep, which it counts.  Not fatal when every slot
+	 * of the pool's file has a live owner: this worker counts alone.
+	 */
+	if (handler_nroutes >= METRICS_ROUTES_MAX)
+		fatalx("%zu routes: METRICS_ROUTES_MAX must be raised",
+		    handler_nroutes);
+	switch (metrics_start(cfg.metrics_file, err, sizeof(err))) {
+	case -1:
+		fatalx("%s", err);
+	case 1:
+		log_warnx("%s", err);
+		break;
+	default:
+		if (cfg.metrics_file == NULL)
+			log_warnx("FILEUPLOAD_METRICS_FILE unset: metrics "
+			    "cover this worker process only");
+	}
 
 	app.cfg = &cfg;
 	if (cfg.s3 != NULL) {

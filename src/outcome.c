@@ -1,6 +1,7 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "outcome.h"
 
 static const struct outcome db_outcomes[DB_ERR__MAX] = {
@@ -22,6 +23,21 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	    "request" },
 	[STORE_ERR_UNAVAILABLE] = { 503, "storage unavailable" },
 	[STORE_ERR_UNSUPPORTED] = { 501, "resumable uploads need STORAGE=local" },
+};
+
+/* What each error counts as (metrics.h); -1: nothing. */
+static const int store_metrics[STORE_ERR__MAX] = {
+	[STORE_OK] = -1,
+	[STORE_ERR_NOSPACE] = METRICS_STORE_NOSPACE,
+	[STORE_ERR_IO] = METRICS_STORE_IO,
+	[STORE_ERR_NOENT] = METRICS_STORE_MISSING,
+	[STORE_ERR_EXISTS] = METRICS_STORE_IO,
+};
+static const int body_metrics[] = {
+	[BODY_OK] = -1,
+	[BODY_BROKEN] = METRICS_BODY_BROKEN,
+	[BODY_STALLED] = METRICS_BODY_STALLED,
+	[BODY_TOO_SLOW] = METRICS_BODY_TOO_SLOW,
 };
 
 static const struct outcome body_outcomes[] = {
@@ -46,9 +62,11 @@ outcome_db(enum db_error err, const char *what)
 struct outcome
 outcome_store(enum store_error err, const char *what)
 {
-	struct outcome	 o = store_outcomes[(unsigned)err < STORE_ERR__MAX ?
-	    err : STORE_ERR_IO];
+	enum store_error e = (unsigned)err < STORE_ERR__MAX ? err : STORE_ERR_IO;
+	struct outcome	 o = store_outcomes[e];
 
+	if (store_metrics[e] >= 0)
+		metrics_store_error((enum metrics_store)store_metrics[e]);
 	if (o.status >= 500 && what != NULL)
 		log_warn("%s", what);
 	return o;
@@ -57,6 +75,10 @@ outcome_store(enum store_error err, const char *what)
 struct outcome
 outcome_body(enum body_error err)
 {
-	return body_outcomes[(unsigned)err <
-	    sizeof(body_outcomes) / sizeof(body_outcomes[0]) ? err : BODY_OK];
+	enum body_error	 e = (unsigned)err < sizeof(body_outcomes) /
+	    sizeof(body_outcomes[0]) ? err : BODY_OK;
+
+	if (body_metrics[e] >= 0)
+		metrics_body_error((enum metrics_body)body_metrics[e]);
+	return body_outcomes[e];
 }

@@ -20,7 +20,10 @@ struct outcome {
  * (NULL: nothing is logged) and db_last_error() are logged.
  */
 struct outcome	outcome_db(enum db_error, const char *what);
-/* The answer to a store error; for a 5xx, what and errno are logged. */
+/*
+ * The answer to a store error; for a 5xx, what and errno are logged.  Each
+ * call counts one storage error (metrics.h), as does each outcome_body.
+ */
 struct outcome	outcome_store(enum store_error, const char *what);
 /* The answer to a body that could not be read (request_read's -1). */
 struct outcome	outcome_body(enum body_error);

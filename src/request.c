@@ -80,6 +80,7 @@ request_init(struct request *r, FCGX_Request *fcgx,
 
 	memset(r, 0, sizeof(*r));
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->route = -1;
 	r->fcgx = fcgx;
 	r->in = fcgx->in;
 	r->out = fcgx->out;
@@ -260,16 +261,24 @@ request_finish(struct request *r)
 	FCGX_Finish_r(f);
 }
 
+uint64_t
+request_elapsed_us(const struct request *r)
+{
+	struct timespec	 now;
+	int64_t		 us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - r->start.tv_sec) * 1000000 +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
+}
+
 void
 request_log(const struct request *r)
 {
-	struct timespec	 now;
-	double		 ms;
+	double		 ms = request_elapsed_us(r) / 1e3;
 	char		 path[512];
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - r->start.tv_sec) * 1e3 +
-	    (now.tv_nsec - r->start.tv_nsec) / 1e6;
 	/* The path is the client's: no control character reaches the log. */
 	log_clean(r->path != NULL ? r->path : "-", path, sizeof(path));
 	log_info("%s %s %d %llu %.1fms %s", r->method, path, r->status,

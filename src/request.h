@@ -49,6 +49,7 @@ struct request {
 	int		 status;	/* the status sent, 0 before */
 	uint64_t	 bytes_out;	/* body bytes sent */
 	char		 hash[HASH_HEX_LEN + 1];
+	int		 route;		/* its row of the route table, -1: none */
 	struct timespec	 start;
 };
 
@@ -74,6 +75,8 @@ bool		 request_body_pending(const struct request *);
  * a body not read to its end is never waited for.
  */
 void		 request_finish(struct request *);
+/* Microseconds since the request was taken. */
+uint64_t	 request_elapsed_us(const struct request *);
 /* Writes the request's log line (method, path, status, bytes, duration, hash). */
 void		 request_log(const struct request *);
 

@@ -36,6 +36,7 @@ struct route {
 	const char	*pattern;	/* e.g. ROUTER_BASE "/" ROUTER_HASH */
 	route_handler	*handle;
 	enum access	 access;
+	const char	*name;		/* its metrics label: short, fixed */
 };
 
 struct route_match {

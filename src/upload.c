@@ -12,6 +12,7 @@
 #include "http.h"
 #include "jsonio.h"
 #include "meta.h"
+#include "metrics.h"
 #include "mime.h"
 #include "multipart.h"
 #include "outcome.h"
@@ -411,6 +412,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	store_tmp_abort(app->store, &u.tmp);
 	handler_upload_end(app);
 	if (u.status == 0) {
+		metrics_upload_stored(u.meta.size);
 		answer_created(&u);
 		return;
 	}
@@ -422,6 +424,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	if (u.status == 403) {
 		char	 location[ROUTER_LOCATION_MAX];
 
+		metrics_duplicate();
 		route_location(u.meta.hash, location);
 		http_error_hash(r, 403, u.reason, u.meta.hash, location);
 	} else

@@ -91,6 +91,31 @@ START_TEST(test_header_forms)
 }
 END_TEST
 
+/*
+ * The metrics route takes its own token and no other; unset, it is open
+ * here (nginx and the handler keep it to loopback).
+ */
+START_TEST(test_metrics_token)
+{
+	tokens("write-secret", "read-secret");
+	check(ACCESS_METRICS, "metrics, no metrics token", all);
+	cfg.metrics_token = "metrics-secret";
+	check(ACCESS_METRICS, "metrics", (const bool[4]){ false, false, false,
+	    false });
+	ck_assert(auth_allowed(&cfg, "Bearer metrics-secret", ACCESS_METRICS));
+	ck_assert(auth_allowed(&cfg, "bearer  metrics-secret ", ACCESS_METRICS));
+	ck_assert(!auth_allowed(&cfg, "Bearer metrics-secre", ACCESS_METRICS));
+	ck_assert(!auth_allowed(&cfg, "Bearer ", ACCESS_METRICS));
+	/* The metrics token opens nothing else. */
+	ck_assert(!auth_allowed(&cfg, "Bearer metrics-secret", ACCESS_READ));
+	ck_assert(!auth_allowed(&cfg, "Bearer metrics-secret", ACCESS_WRITE));
+	tokens(NULL, NULL);
+	cfg.metrics_token = "metrics-secret";
+	ck_assert(!auth_allowed(&cfg, NULL, ACCESS_METRICS));
+	ck_assert(auth_allowed(&cfg, NULL, ACCESS_READ));
+}
+END_TEST
+
 static Suite *
 auth_suite(void)
 {
@@ -102,6 +127,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_write_token_only);
 	tcase_add_test(tc, test_read_token_only);
 	tcase_add_test(tc, test_header_forms);
+	tcase_add_test(tc, test_metrics_token);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,7 @@ static const char *const vars[] = {
 	"S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
 	"AWS_SECRET_ACCESS_KEY", "S3_ADDRESSING", "S3_PART_SIZE",
 	"S3_SWEEP_GRACE",
+	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 };
 
 static void
@@ -373,6 +374,32 @@ START_TEST(test_threads_and_pool)
 }
 END_TEST
 
+/* The metrics' token and file: unset or empty is none. */
+START_TEST(test_metrics)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_ptr_null(cfg.metrics_token);
+	ck_assert_ptr_null(cfg.metrics_file);
+	config_free(&cfg);
+	set("FILEUPLOAD_METRICS_TOKEN", "");
+	set("FILEUPLOAD_METRICS_FILE", "");
+	load_ok(&cfg);
+	ck_assert_ptr_null(cfg.metrics_token);
+	ck_assert_ptr_null(cfg.metrics_file);
+	config_free(&cfg);
+	set("FILEUPLOAD_METRICS_TOKEN", "m-secret");
+	set("FILEUPLOAD_METRICS_FILE", "/run/fileupload/metrics");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.metrics_token, "m-secret");
+	ck_assert_str_eq(cfg.metrics_file, "/run/fileupload/metrics");
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.metrics_token);
+	ck_assert_ptr_null(cfg.metrics_file);
+}
+END_TEST
+
 /* --- refused values --- */
 
 START_TEST(test_bad_db_type)
@@ -690,6 +717,7 @@ config_suite(void)
 	tcase_add_test(tc, test_override_max_upload);
 	tcase_add_test(tc, test_override_body_rules);
 	tcase_add_test(tc, test_threads_and_pool);
+	tcase_add_test(tc, test_metrics);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");

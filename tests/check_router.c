@@ -38,6 +38,7 @@ static const struct path_case path_cases[] = {
 	{ BASE, BASE, "GET, HEAD, POST", NULL },
 	{ BASE "/", BASE, "GET, HEAD, POST", NULL },
 	{ BASE "/health", BASE "/health", "GET, HEAD", NULL },
+	{ BASE "/metrics", BASE "/metrics", "GET, HEAD", NULL },
 	{ BASE "/" H_LOW, FILE_P, "GET, HEAD, PUT, DELETE", H_LOW },
 	{ BASE "/" H_UP, FILE_P, "GET, HEAD, PUT, DELETE", H_LOW },
 	{ BASE "/" H_MIX, FILE_P, "GET, HEAD, PUT, DELETE", H_LOW },
@@ -69,6 +70,8 @@ static const char *const not_found[] = {
 	BASE "//health",
 	BASE "/health/",
 	BASE "/health/x",
+	BASE "/metrics/",
+	BASE "/metrics/x",
 	BASE "/" H_LOW "/",
 	BASE "/" H_LOW "//content",
 	BASE "/" H_LOW "/content/",
@@ -93,6 +96,8 @@ static const char *const bad_hash[] = {
 	BASE "/HEALTH",
 	BASE "/content",
 	BASE "/healthz",
+	BASE "/Metrics",
+	BASE "/metric",
 	BASE "/..",
 	BASE "/.",
 	BASE "/" H_LOW "0",
@@ -230,7 +235,10 @@ START_TEST(test_null_args)
 }
 END_TEST
 
-/* Who may call what: the banner and the health check stay open. */
+/*
+ * Who may call what: the banner and the health check stay open; the
+ * metrics take their own token (or loopback).
+ */
 START_TEST(test_access)
 {
 	size_t	 i;
@@ -242,6 +250,9 @@ START_TEST(test_access)
 		    strcmp(rt->pattern, BASE "/health") == 0 ||
 		    strcmp(rt->method, "OPTIONS") == 0)
 			ck_assert_msg(rt->access == ACCESS_OPEN, "%s",
+			    row_name(rt));
+		else if (strcmp(rt->pattern, BASE "/metrics") == 0)
+			ck_assert_msg(rt->access == ACCESS_METRICS, "%s",
 			    row_name(rt));
 		else if (strcmp(rt->method, "GET") == 0)
 			ck_assert_msg(rt->access == ACCESS_READ, "%s",
