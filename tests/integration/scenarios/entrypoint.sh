@@ -326,7 +326,7 @@ sc_entrypoint_defaults() {
 	done | wc -l)
 	local want=$(($(nproc) < 2 ? 2 : $(nproc)))
 	check_eq "workers, 1 per core, at least 2" "$want" "$n"
-	check_eq "connections kept (fastcgi_keep_conn on), in every location" 3 \
+	check_eq "connections kept (fastcgi_keep_conn on), in every location" 4 \
 	    "$(grep -c 'fastcgi_keep_conn on;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	# Three: the two file locations, and the resumable uploads' (always).
 	check_eq "bodies stream, in every location (buffering off)" 3 \

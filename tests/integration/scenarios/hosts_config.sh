@@ -54,7 +54,7 @@ sc_nginx_upstream_rendered() {
 	    "$conf/fileupload-upstream.conf")"
 	grep -q '^	server \[fd00::13\]:9000 ' "$conf/fileupload-upstream.conf" ||
 	    fail "no IPv6 server line"
-	check_eq "fastcgi_pass to the group" 4 \
+	check_eq "fastcgi_pass to the group" 5 \
 	    "$(grep -c 'fastcgi_pass fileupload_workers;' "$conf/fileupload-locations.conf" \
 	    "$conf/fileupload-server.conf" | awk -F: '{ n += $2 } END { print n }')"
 	grep -q 'fastcgi_next_upstream error timeout;' "$conf/fileupload-locations.conf" ||
@@ -74,7 +74,7 @@ sc_nginx_upstream_rendered() {
 	    fail "FCGI_KEEPALIVE=0: $(cat "$IT_TMP/render.out")"
 	! grep -q '^[[:space:]]*keepalive' "$conf/fileupload-upstream.conf" ||
 	    fail "FCGI_KEEPALIVE=0 still keeps connections"
-	check_eq "fastcgi_keep_conn off with FCGI_KEEPALIVE=0" 3 \
+	check_eq "fastcgi_keep_conn off with FCGI_KEEPALIVE=0" 4 \
 	    "$(grep -c 'fastcgi_keep_conn off;' "$conf/fileupload-locations.conf")"
 	(FU_CONF_DIR=$conf FCGI_UPSTREAM="10.0.0.11" fu_render_conf) \
 	    >"$IT_TMP/render.out" 2>&1 && fail "FCGI_UPSTREAM=10.0.0.11 (no port) accepted"

@@ -74,9 +74,11 @@ sc_metrics_counts_exact() {
 	local i f h bytes=0 del_bytes=0 victim size
 	local -a hashes=() sizes=() pids=()
 
-	# A pool started anew counts from zero.
+	# A pool started anew counts from zero.  nginx without kept
+	# connections, so that sequential requests reach both workers.
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	start_pool
+	FCGI_KEEPALIVE=0 restart_nginx
 	check "the pool's metrics file" test -f "$FU_RUN_DIR/metrics"
 	scrape
 	check_status 200 "first scrape"
@@ -165,6 +167,7 @@ sc_metrics_counts_exact() {
 	check_eq "live workers' start times" 2 "$(grep -c \
 	    '^fileupload_worker_start_time_seconds{slot="[0-9]*"} [0-9]' \
 	    "$IT_TMP/metrics.txt")"
+	restart_nginx
 }
 
 # The exposition passes promtool's parser and lint.
