@@ -33,9 +33,9 @@
 # files/s (durable_files.c, 16 threads, same file system as DATA_DIR);
 # BLAKE2b-256 MB/s (blake2b_speed.c); 1 GiB write + fsync (dd conv=fsync);
 # nginx sendfile of a 1 GiB static file.  INSERT commits and durable files
-# are measured again at the pool's concurrency (WORKERS clients/threads: a
-# worker takes one request at a time, so at most WORKERS uploads are in
-# flight), and so is the GET's SELECT alone (pgbench); the serial
+# are measured again at the pool's concurrency (the wrk connections, up to
+# WORKERS x FILEUPLOAD_THREADS: a request thread takes one request at a
+# time), and so is the GET's SELECT alone (pgbench); the serial
 # combinations 1/(1/files + 1/commits) and 1/(1/null FastCGI + 1/select)
 # are printed, since each upload does the former two one after the other
 # and each GET the latter two.  Peak RSS growth is VmHWM after a
@@ -168,6 +168,10 @@ random | text) ;;
 esac
 WORKERS=${WORKERS:-$(fu_default_workers)}
 export WORKERS
+# Requests in flight at once: one per wrk connection, as long as the pool
+# has threads for them.
+POOL_CONC=$((CONNS < WORKERS * ${FILEUPLOAD_THREADS:-256} ? CONNS :
+    WORKERS * ${FILEUPLOAD_THREADS:-256}))
 case ${REQUEST_BUFFERING:-off} in
 on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
 *) fu_die "REQUEST_BUFFERING=$REQUEST_BUFFERING: use on or off" ;;
@@ -861,8 +865,8 @@ pgbench_run() {
 pgbench_run "$CONNS" ""
 PG_TPS=$PGB
 # At the pool's concurrency: at most WORKERS uploads are in flight.
-fu_log "ceiling: the same with $WORKERS clients (the pool's concurrency)"
-pgbench_run "$WORKERS" "-w"
+fu_log "ceiling: the same with $POOL_CONC clients (the pool's concurrency)"
+pgbench_run "$POOL_CONC" "-w"
 PG_TPS_W=$PGB
 psql_fu -c 'DROP TABLE bench_scratch'
 
@@ -870,12 +874,12 @@ psql_fu -c 'DROP TABLE bench_scratch'
 # each GET waits for one, so the GET's bound is this and the null FastCGI
 # in series.  pgbench would take the format's ":MI" for a variable: the
 # colons are chr(58), folded into the same constant when planned.
-fu_log "ceiling: the metadata GET's SELECT ($WORKERS clients)"
+fu_log "ceiling: the metadata GET's SELECT ($POOL_CONC clients)"
 fmt_ts="'YYYY-MM-DD\"T\"HH24' || chr(58) || 'MI' || chr(58) || 'SS\"Z\"'"
 cat >"$RAW/pgbench-get.sql" <<EOF
 SELECT file_hash, file_name, file_type, file_size, to_char(created_at AT TIME ZONE 'UTC', $fmt_ts), to_char(updated_at AT TIME ZONE 'UTC', $fmt_ts) FROM files WHERE file_hash = '$hash';
 EOF
-pgbench_run "$WORKERS" "-get" "$RAW/pgbench-get.sql"
+pgbench_run "$POOL_CONC" "-get" "$RAW/pgbench-get.sql"
 PG_GET_W=$PGB
 
 # durable_run THREADS TAG: RUNS runs; sets DUR (median files/s).
@@ -898,8 +902,8 @@ fu_log "ceiling: durable 4 KiB files ($CONNS threads)"
     fu_die "$FU_VAR/work is not on DATA_DIR's file system"
 durable_run "$CONNS" ""
 DUR_OPS=$DUR
-fu_log "ceiling: the same with $WORKERS threads (the pool's concurrency)"
-durable_run "$WORKERS" "-w"
+fu_log "ceiling: the same with $POOL_CONC threads (the pool's concurrency)"
+durable_run "$POOL_CONC" "-w"
 DUR_OPS_W=$DUR
 
 fu_log "ceiling: BLAKE2b-256 speed"
@@ -1263,9 +1267,9 @@ peer_table() {
 	echo "| ↳ vs durable 4 KiB files ($CONNS threads) | | $(fmt "$DUR_OPS") files/s | $(ratio "$UP_RPS" "$DUR_OPS") | | |"
 	echo "| ↳ vs PostgreSQL INSERT commits (pgbench -c $CONNS) | | $(fmt "$PG_TPS") commits/s | $(ratio "$UP_RPS" "$PG_TPS") | | |"
 	echo "| ↳ vs the same uploads to nginx -> null FastCGI ($WORKERS responders) | | $(fmt "$NULL_UP_RPS")/s | $(ratio "$UP_RPS" "$NULL_UP_RPS") | | |"
-	echo "| ↳ vs both in series at the pool's concurrency ($WORKERS): 1/(1/files + 1/commits) | | $(fmt "$serial_w")/s (files $(fmt "$DUR_OPS_W")/s, commits $(fmt "$PG_TPS_W")/s) | $(ratio "$UP_RPS" "$serial_w") | | |"
+	echo "| ↳ vs both in series at the pool's concurrency ($POOL_CONC): 1/(1/files + 1/commits) | | $(fmt "$serial_w")/s (files $(fmt "$DUR_OPS_W")/s, commits $(fmt "$PG_TPS_W")/s) | $(ratio "$UP_RPS" "$serial_w") | | |"
 	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | nginx -> null FastCGI $(fmt "$NULL_RPS") req/s | $r_get | >= 0.80 | $res_get |"
-	echo "| ↳ vs null FastCGI and its SELECT in series (pgbench $(fmt "$PG_GET_W")/s, $WORKERS clients): 1/(1/null + 1/select) | | $(fmt "$serial_get") req/s | $(ratio "$GET_RPS" "$serial_get") | | |"
+	echo "| ↳ vs null FastCGI and its SELECT in series (pgbench $(fmt "$PG_GET_W")/s, $POOL_CONC clients): 1/(1/null + 1/select) | | $(fmt "$serial_get") req/s | $(ratio "$GET_RPS" "$serial_get") | | |"
 	echo "| ↳ vs nginx return 200 | | $(fmt "$RET_RPS") req/s | $(ratio "$GET_RPS" "$RET_RPS") | | |"
 	echo "| null FastCGI vs nginx return 200 | $(fmt "$NULL_RPS") req/s | $(fmt "$RET_RPS") req/s | $(ratio "$NULL_RPS" "$RET_RPS") | | $([ "$NULL_BAD$RET_BAD" = 00 ] || echo "errors: $NULL_BAD/$RET_BAD") |"
 	echo "| list, $(fmt "$rows") rows, one GET | $(fmt "$LI_RPS") rows/s, RSS $(kib "$LI_RSS") | 500,000 rows/s (target) | $r_list | >= 1.00, RSS <= 8 MiB | $res_list |"
