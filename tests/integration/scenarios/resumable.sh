@@ -484,7 +484,7 @@ sc_digest_fields() {
 }
 
 # A real client: tus-js-client (tests/tus-client, npm ci there) uploads
-# 48 MiB in 4 MiB chunks, is cut off mid-PATCH at 40 %, resumes from HEAD
+# 256 MiB in 16 MiB chunks, is cut off mid-PATCH at 40 %, resumes from HEAD
 # in a new client and completes; the stored file is the source's.
 sc_tus_js_client() {
 	local dir=$FU_ROOT/tests/tus-client f out h
@@ -492,18 +492,18 @@ sc_tus_js_client() {
 		fail "tus-js-client is not installed (scripts/test runs npm ci in tests/tus-client)"
 		return 0
 	fi
-	IT_MAX=$((64 << 20))
+	IT_MAX=$((272 << 20))
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	start_pool
 	restart_nginx
-	f=$(random_file tus-js.bin $((48 << 20)))
+	f=$(random_file tus-js.bin $((256 << 20)))
 	h=$(b2 "$f")
 	if out=$(cd "$dir" && timeout 300 node upload.js "$IT_URL$TUS" "$f" \
-	    $((4 << 20)) 0.4 2>"$IT_TMP/node.err"); then
+	    $((16 << 20)) 0.4 2>"$IT_TMP/node.err"); then
 		check_eq "the completing answer's File-Hash" "$h" \
 		    "$(jq -r .fileHash <<<"$out")"
 		check "resumed past the start, before the end ($out)" \
-		    jq -e '.resumedFrom > 0 and .resumedFrom < 50331652' <<<"$out"
+		    jq -e '.resumedFrom > 0 and .resumedFrom < 268435456' <<<"$out"
 		check_stored "$h" "$f"
 		req DELETE "/service/fileupload/$h"
 		check_status 201
