@@ -15,6 +15,7 @@
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "outcome.h"
 #include "request.h"
@@ -300,11 +301,14 @@ complete(struct tus *t)
 	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
 	if (o.status == 0) {
 		memcpy(t->row.file_hash, m.hash, sizeof(t->row.file_hash));
+		metrics_tus_completed();
+		metrics_upload_stored(m.size);
 		return;
 	}
 	fail_with(t, o);
 	if (o.status == 403) {
 		/* The same bytes are stored: this upload has nothing left. */
+		metrics_duplicate();
 		memcpy(t->file_hash, m.hash, sizeof(t->file_hash));
 		if (db_upload_remove(t->row.id) != DB_OK)
 			log_warnx("upload %s: row left for the sweep: %s",
@@ -377,6 +381,7 @@ stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
 		hashpipe_add(pipe, buf, n);
 		hashpipe_submit(pipe);
 		*offset += n;
+		metrics_tus_bytes((uint64_t)n);
 	}
 	/* Every byte counted in *offset is in h past here. */
 	hashpipe_end(pipe);
@@ -611,6 +616,7 @@ resumable_create(struct app *app, struct request *r, const char *id)
 		goto out;
 	}
 	t.created = true;
+	metrics_tus_created();
 	log_info("upload %s created", t.row.id);
 	/* An empty upload is complete at once, with or without a body. */
 	if (body || (t.row.length_known && t.row.length == 0))
@@ -775,6 +781,7 @@ resumable_delete(struct app *app, struct request *r, const char *id)
 		goto out;
 	}
 	store_tmp_abort(app->store, &t.part);
+	metrics_tus_terminated();
 	log_info("upload %s terminated", id);
 	begin_answer(r, 204, NULL);
 	http_end(r);
@@ -793,5 +800,7 @@ resumable_sweep(struct app *app)
 		return 0;
 	if (db_upload_sweep(SWEEP_BATCH, remove_part, app, &n) != DB_OK)
 		log_warnx("upload sweep: %s", db_last_error());
+	if (n > 0)
+		metrics_tus_expired((unsigned)n);
 	return n;
 }

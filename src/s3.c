@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "s3.h"
 #include "sigv4.h"
 
@@ -470,8 +471,47 @@ bad:
 	return NULL;
 }
 
+/* The metrics' name for a request: what it does, by method and query. */
+static enum metrics_s3_op
+op_of(const struct s3_request *req)
+{
+	size_t	 i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i][0], "uploadId") == 0 ||
+		    strcmp(req->params[i][0], "uploads") == 0)
+			return METRICS_S3_MULTIPART;
+	if (strcmp(req->method, "POST") == 0)
+		return METRICS_S3_MULTIPART;
+	if (strcmp(req->method, "PUT") == 0)
+		return METRICS_S3_PUT;
+	if (strcmp(req->method, "HEAD") == 0)
+		return METRICS_S3_HEAD;
+	if (strcmp(req->method, "DELETE") == 0)
+		return METRICS_S3_DELETE;
+	return req->key == NULL || req->nparams > 0 ? METRICS_S3_LIST :
+	    METRICS_S3_GET;
+}
+
+static int	send_once(struct s3 *, const struct s3_request *,
+		    struct s3_response *);
+
+/*
+ * Counted by operation: an answer under 300, or the 404 of an object that
+ * is not there (a question, not a failure), is a success.
+ */
 int
 s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
+{
+	int	 rc = send_once(s, req, r);
+
+	metrics_s3_request(op_of(req), rc == 0 &&
+	    (r->status < 300 || r->status == 404));
+	return rc;
+}
+
+static int
+send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
 	struct upload_src src = { req->body, req->len };
 	struct body_dest dest;

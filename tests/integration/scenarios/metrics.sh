@@ -318,3 +318,47 @@ sc_metrics_database_errors() {
 	check "reconnections counted" \
 	    test "$(metric fileupload_db_connections_opened_total)" -gt "$opened"
 }
+
+# Resumable uploads count as such and as stored files: one created with all
+# its bytes (creation-with-upload), one created and terminated, one that
+# repeats stored bytes (a duplicate).
+sc_metrics_resumable_uploads() {
+	local f size names before after n
+	names=(fileupload_tus_uploads_created_total
+	    fileupload_tus_uploads_completed_total
+	    fileupload_tus_uploads_terminated_total
+	    fileupload_tus_received_bytes_total
+	    fileupload_uploaded_files_total fileupload_duplicate_uploads_total)
+	f=$(new_file metrics-tus.txt)
+	size=$(stat -c %s "$f")
+	scrape
+	before=$(for n in "${names[@]}"; do metric "$n"; done)
+	tus_post() {
+		curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' \
+		    -H 'Tus-Resumable: 1.0.0' -H "Upload-Length: $size" \
+		    -H 'Upload-Metadata: filename bWV0cmljcy10dXMudHh0' "$@" \
+		    "$IT_URL/service/fileupload/uploads"
+	}
+	check_eq "creation with all the bytes" 201 "$(tus_post \
+	    -H 'Content-Type: application/offset+octet-stream' \
+	    --data-binary "@$f" | cut -d' ' -f1)"
+	check_eq "the same bytes again" 403 "$(tus_post \
+	    -H 'Content-Type: application/offset+octet-stream' \
+	    --data-binary "@$f" | cut -d' ' -f1)"
+	curl -sS -D "$IT_TMP/tus.h" -o /dev/null -X POST \
+	    -H 'Tus-Resumable: 1.0.0' -H "Upload-Length: $size" \
+	    "$IT_URL/service/fileupload/uploads"
+	n=$(tr -d '\r' <"$IT_TMP/tus.h" | sed -n 's/^[Ll]ocation: //p')
+	[ -n "$n" ] || fail "no Location for the upload to terminate"
+	case $n in http*) ;; *) n=$IT_URL$n ;; esac
+	check_eq "termination" 204 "$(curl -sS -o /dev/null -w '%{http_code}' \
+	    -X DELETE -H 'Tus-Resumable: 1.0.0' "$n")"
+	scrape
+	after=$(for n in "${names[@]}"; do metric "$n"; done)
+	check_eq "created, completed, terminated, bytes, files, duplicates" \
+	    "3 1 1 $((2 * size)) 1 1" \
+	    "$(paste <(echo "$before") <(echo "$after") |
+	    awk '{ printf "%s%d", (NR > 1 ? " " : ""), $2 - $1 }')"
+	curl -sS -o /dev/null -X DELETE \
+	    "$IT_URL/service/fileupload/$(b2 "$f")"
+}

@@ -169,6 +169,14 @@ sc_s3_file_lifecycle() {
 	check_s3_clean
 	check_eq "signatures the server refused" "" \
 	    "$(grep -e '"status": 403' "$S3_ROOT/requests.log" || true)"
+	# The metrics count the store's requests by operation.
+	req GET /service/fileupload/metrics
+	local op
+	for op in put multipart head delete; do
+		awk -v s="fileupload_s3_requests_total{op=\"$op\",result=\"ok\"}" \
+		    '$1 == s && $2 > 0 { ok = 1 } END { exit !ok }' "$IT_TMP/body" ||
+		    fail "no successful $op counted in the metrics"
+	done
 }
 
 # Same new bytes in parts, 8 clients at once: one 201, seven 403, one
