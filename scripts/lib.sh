@@ -430,17 +430,19 @@ fu_migrate() {
 FU_S3STUB_KEY=fileupload-test
 FU_S3STUB_SECRET=fileupload-test-secret
 
-# fu_s3stub_start ROOT BUCKET [PORT]: the S3 test server on 127.0.0.1:PORT
-# (default: a free port), serving BUCKET from ROOT; sets FU_S3STUB_PID and
+# fu_s3stub_start ROOT BUCKET [PORT [ADDRESS]]: the S3 test server on
+# ADDRESS:PORT (default 127.0.0.1 and a free port; a private 10/8 address
+# for network namespaces), serving BUCKET from ROOT; sets FU_S3STUB_PID and
 # FU_S3STUB_PORT.  Its output goes to ROOT/stub.log.  Stop it with
 # fu_s3stub_stop.
 fu_s3stub_start() {
-	local root=$1 bucket=$2 port=${3:-0}
+	local root=$1 bucket=$2 port=${3:-0} addr=${4:-127.0.0.1}
 
 	mkdir -p "$root"
 	rm -f "$root/port"
 	python3 "$FU_ROOT/tests/s3stub/s3stub.py" --root "$root" \
 	    --bucket "$bucket" --port-file "$root/port" --port "$port" \
+	    --address "$addr" \
 	    --access-key "$FU_S3STUB_KEY" --secret-key "$FU_S3STUB_SECRET" \
 	    >>"$root/stub.log" 2>&1 &
 	FU_S3STUB_PID=$!

@@ -11,8 +11,8 @@
 # connects.  Host N (10.X.Y.1N) runs one worker pool on TCP port 9000
 # (FCGI_LISTEN) that accepts only the front (FCGI_WEB_SERVER_ADDRS).
 # nginx listens on 127.0.0.1 and passes to the three hosts (FCGI_UPSTREAM).
-# The store is set in one place (cl_store_setup): today one DATA_DIR
-# shared by the three pools.
+# The store is set in one place (cl_store_setup): an S3-API object store
+# (the test server) on the front's address, shared by the three pools.
 #
 # Scenarios: uploads spread over the hosts and read back through the
 # front; the pools refuse other peers; under traffic from several
@@ -150,7 +150,7 @@ setup() {
 	local i pg=$FU_VAR/postgres
 
 	make_network
-	cl_store_setup "$FU_VAR/data"
+	cl_store_setup "$FU_VAR/data" "$CL_FRONT_ADDR"
 	FU_BIN_DIR=$FU_VAR/bin
 	host_layout 0
 	fu_prepare_dirs
@@ -190,6 +190,7 @@ cl_teardown() {
 		stop_host "$i" 2>/dev/null || true
 	done
 	fu_pg_stop "$FU_VAR/postgres" 2>/dev/null || true
+	cl_store_stop 2>/dev/null || true
 	# A namespace's veth goes with it; the bridge last.
 	for ns in "${CL_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true

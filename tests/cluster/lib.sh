@@ -19,14 +19,23 @@
 
 # ----------------------------------------------------------------- store
 
-# cl_store_setup DIR: the store every pool of a test uses, in one place so
-# that the tests can switch to another backend by changing only this (and
-# cl_store_check_env).  Today: local files, one DATA_DIR shared by every
-# host (network namespaces do not split the file system).  Sets
-# FU_DATA_DIR and IT_DATA_DIR.
+# cl_store_setup DIR [ADDRESS]: the store every pool of a test uses, in one
+# place: an S3-API object store (the test server, tests/s3stub, listening
+# on ADDRESS, default 127.0.0.1, where every host reaches it), exported as
+# STORAGE=s3 and the S3_* settings for the pools, fsck and the front; DIR
+# is each pool's DATA_DIR, for temp files only.  Sets FU_DATA_DIR and
+# IT_DATA_DIR; cl_store_stop stops the server.
 cl_store_setup() {
 	FU_DATA_DIR=$1
 	IT_DATA_DIR=$1
+	fu_s3stub_start "$FU_VAR/s3" fileupload 0 "${2:-127.0.0.1}"
+	export STORAGE=s3 S3_ENDPOINT="http://${2:-127.0.0.1}:$FU_S3STUB_PORT" \
+	    S3_BUCKET=fileupload S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
+	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET
+}
+
+cl_store_stop() {
+	fu_s3stub_stop
 }
 
 # cl_fsck: fileupload-fsck against the test's database and store, stdout in $IT_TMP/fsck.out, stderr in $IT_TMP/fsck.err, status in

@@ -49,6 +49,7 @@ cl_teardown() {
 	fu_pool_stop 2>/dev/null || true
 	fu_pg_stop "$PG1" 2>/dev/null || true
 	fu_pg_stop "$PG2" 2>/dev/null || true
+	cl_store_stop 2>/dev/null || true
 }
 
 # pg_on DIR SQL: one value from the cluster in DIR, as the superuser.

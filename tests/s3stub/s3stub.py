@@ -499,6 +499,8 @@ def main():
     p.add_argument('--bucket', required=True)
     p.add_argument('--port-file', required=True)
     p.add_argument('--port', type=int, default=0)
+    p.add_argument('--address', default='127.0.0.1',
+                   help='a loopback or private (10/8) address to listen on')
     p.add_argument('--access-key', default='fileupload-test')
     p.add_argument('--secret-key', default='fileupload-test-secret')
     p.add_argument('--region', default='us-east-1')
@@ -506,7 +508,9 @@ def main():
     CREDS = Credentials(ARGS.access_key, ARGS.secret_key)
     for d in ('objects', 'uploads'):
         os.makedirs(os.path.join(ARGS.root, d), exist_ok=True)
-    server = ThreadingHTTPServer(('127.0.0.1', ARGS.port), Handler)
+    if not (ARGS.address.startswith('127.') or ARGS.address.startswith('10.')):
+        sys.exit('s3stub: listens on loopback or a private 10/8 address only')
+    server = ThreadingHTTPServer((ARGS.address, ARGS.port), Handler)
     server.daemon_threads = True
     tmp = ARGS.port_file + '.tmp'
     with open(tmp, 'w') as f:
