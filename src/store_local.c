@@ -2,8 +2,9 @@
  * The local backend: DATA_DIR on a POSIX file system.
  *
  *   DATA_DIR/ab/cd/<hash>	a stored file (ab, cd: its first four digits)
- *   DATA_DIR/tmp/new-<id>	a temp file just created, not yet locked
- *   DATA_DIR/tmp/upload-<id>	a temp file locked by its live upload
+ *   (anonymous)		an upload's temp file, O_TMPFILE, where it works
+ *   DATA_DIR/tmp/new-<id>	a named temp file just created, not yet locked
+ *   DATA_DIR/tmp/upload-<id>	a named temp file locked by its live upload
  *   DATA_DIR/tmp/trash-<hash>-<id>  a file being deleted, locked by its
  *				worker until the COMMIT
  *   DATA_DIR/tmp/part-<upload id>  a resumable upload's bytes so far; its
@@ -19,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@ struct local {
 	struct store	 base;
 	int		 dirfd;		/* DATA_DIR */
 	int		 tmpfd;		/* DATA_DIR/tmp */
+	bool		 anonymous;	/* O_TMPFILE works here (probe_anonymous) */
 };
 
 /*
@@ -62,6 +65,7 @@ struct local {
 static __thread struct held	 trash_held = { -1, "" };
 
 static const struct store_ops local_ops;
+static bool	probe_anonymous(struct local *);
 
 static struct local *
 local(struct store *s)
@@ -126,6 +130,7 @@ struct store *
 store_local_open(const char *data_dir, char *err, size_t errlen)
 {
 	struct local	*l;
+	const char	*tf;
 	int		 e;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
@@ -148,6 +153,10 @@ store_local_open(const char *data_dir, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
+	/* "named": as where O_TMPFILE or /proc is missing (and for tests). */
+	tf = getenv("FILEUPLOAD_TEMP_FILES");
+	l->anonymous = (tf == NULL || strcmp(tf, "named") != 0) &&
+	    probe_anonymous(l);
 	return &l->base;
 }
 
@@ -182,6 +191,32 @@ unique_name(const char *prefix, const char *tag, char *out, size_t outlen)
 }
 
 /*
+ * Upload temp files are anonymous (O_TMPFILE) where the file system and
+ * /proc allow linking one into place: they have no name until their
+ * final one, so creating one touches no directory (no lock on tmp/ shared
+ * by every upload of the host, no renames), and a crash leaves nothing
+ * behind for a sweep.  Probed once: made, linked to a name, removed.
+ */
+static bool
+probe_anonymous(struct local *l)
+{
+	char	 proc[40], name[64], id[40];
+	int	 fd, ok;
+
+	if ((fd = openat(l->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+	    FILE_MODE)) == -1)
+		return false;
+	unique_name("probe-", "", id, sizeof(id));
+	snprintf(name, sizeof(name), "%s", id);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ok = linkat(AT_FDCWD, proc, l->tmpfd, name, AT_SYMLINK_FOLLOW) == 0;
+	if (ok)
+		(void)unlinkat(l->tmpfd, name, 0);
+	close(fd);
+	return ok;
+}
+
+/*
  * The hash a trash name "trash-<hash>-<id>" carries, lowercased into out:
  * true, or false when it names none.
  */
@@ -204,6 +239,12 @@ local_tmp_create(struct store *s, struct store_tmp *t)
 	int		 e;
 
 	t->size = t->queued = 0;
+	if (l->anonymous) {
+		t->name[0] = '\0';
+		t->fd = openat(l->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    FILE_MODE);
+		return t->fd == -1 ? store_errno(errno) : STORE_OK;
+	}
 	unique_name("", "", id, sizeof(id));
 	snprintf(fresh, sizeof(fresh), "%s%s", NEW_PREFIX, id);
 	snprintf(t->name, sizeof(t->name), "%s%s", UPLOAD_PREFIX, id);
@@ -303,6 +344,34 @@ local_tmp_abort(struct store *s, struct store_tmp *t)
 	t->name[0] = '\0';
 }
 
+/*
+ * Gives the temp file its final name rel: a named one is renamed over
+ * whatever file is there, an anonymous one linked.  A link cannot
+ * replace, so when rel is taken (by the same bytes, or by a damaged copy
+ * an upload must heal), the anonymous file gets a temp name first and is
+ * renamed like a named one.
+ */
+static int
+place(struct local *l, struct store_tmp *t, const char *rel)
+{
+	char	 proc[40], id[40];
+
+	if (t->name[0] != '\0')
+		return renameat(l->tmpfd, t->name, l->dirfd, rel);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+	if (linkat(AT_FDCWD, proc, l->dirfd, rel, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	unique_name("", "", id, sizeof(id));
+	snprintf(t->name, sizeof(t->name), "%s%s", UPLOAD_PREFIX, id);
+	if (linkat(AT_FDCWD, proc, l->tmpfd, t->name, AT_SYMLINK_FOLLOW) == -1) {
+		t->name[0] = '\0';
+		return -1;
+	}
+	return renameat(l->tmpfd, t->name, l->dirfd, rel);
+}
+
 static enum store_error
 local_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
@@ -320,7 +389,7 @@ local_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 	 * The fan-out directories mostly exist already: they are made, durable
 	 * before the name that goes in them, only when the rename says so.
 	 */
-	if (renameat(l->tmpfd, t->name, l->dirfd, rel) == -1) {
+	if (place(l, t, rel) == -1) {
 		if (errno != ENOENT)
 			goto fail;
 		if (ensure_dir(l->dirfd, dir1) == -1 ||
@@ -330,7 +399,7 @@ local_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 		if (sync_dir(l->dirfd, ".") == -1 ||
 		    sync_dir(l->dirfd, dir1) == -1)
 			goto fail;
-		if (renameat(l->tmpfd, t->name, l->dirfd, rel) == -1)
+		if (place(l, t, rel) == -1)
 			goto fail;
 	}
 	t->name[0] = '\0';

@@ -40,10 +40,24 @@ open_store(const char *d)
 	return s;
 }
 
+/*
+ * Named temp files (tmp/upload-*, locked, swept when abandoned): what a
+ * file system without O_TMPFILE gets, and what most tests look at.  The
+ * "anonymous" cases test the default where it works.
+ */
 static void
 setup(void)
 {
 	test_dir_make();
+	ck_assert_int_eq(setenv("FILEUPLOAD_TEMP_FILES", "named", 1), 0);
+	st = open_store(test_dir);
+}
+
+static void
+setup_anonymous(void)
+{
+	test_dir_make();
+	ck_assert_int_eq(unsetenv("FILEUPLOAD_TEMP_FILES"), 0);
 	st = open_store(test_dir);
 }
 
@@ -505,6 +519,62 @@ START_TEST(test_commit_target_is_dir)
 	struct store_tmp	 t;
 
 	/* A non-empty directory where the file goes: rename fails. */
+	make_fanout();
+	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
+	write_file(H1_REL "/x", "x");
+	make_tmp(&t, "data");
+	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert(!store_exists(st, H1));
+}
+END_TEST
+
+/* --- anonymous temp files (O_TMPFILE) --- */
+
+START_TEST(test_anon_commit_leaves_no_name)
+{
+	struct store_tmp	 t;
+
+	make_tmp(&t, "hello");
+	ck_assert_str_eq(t.name, "");
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	assert_content(H1_REL, "hello");
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert_int_eq(t.fd, -1);
+}
+END_TEST
+
+START_TEST(test_anon_abort_leaves_nothing)
+{
+	struct store_tmp	 t;
+
+	make_tmp(&t, "gone");
+	store_tmp_abort(st, &t);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	ck_assert(!store_exists(st, H1));
+	ck_assert_int_eq(t.fd, -1);
+}
+END_TEST
+
+START_TEST(test_anon_commit_replaces)
+{
+	struct store_tmp	 t;
+
+	/* A link cannot replace: a damaged copy there is still healed. */
+	make_fanout();
+	write_file(H1_REL, "damaged");
+	make_tmp(&t, "whole");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	assert_content(H1_REL, "whole");
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_anon_commit_target_is_dir)
+{
+	struct store_tmp	 t;
+
 	make_fanout();
 	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
 	write_file(H1_REL "/x", "x");
@@ -1093,6 +1163,13 @@ store_suite(void)
 	tcase_add_test(tc, test_commit_target_is_dir);
 	tcase_add_test(tc, test_create_no_tmp_dir);
 	tcase_add_test(tc, test_errno_map);
+	suite_add_tcase(s, tc);
+
+	tc = test_dir_tcase("anonymous", setup_anonymous, teardown);
+	tcase_add_test(tc, test_anon_commit_leaves_no_name);
+	tcase_add_test(tc, test_anon_abort_leaves_nothing);
+	tcase_add_test(tc, test_anon_commit_replaces);
+	tcase_add_test(tc, test_anon_commit_target_is_dir);
 	suite_add_tcase(s, tc);
 
 	tc = test_dir_tcase("trash", setup, teardown);

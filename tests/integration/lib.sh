@@ -95,9 +95,20 @@ stored_path() {
 	printf '%s/%s/%s/%s\n' "$IT_DATA_DIR" "${1:0:2}" "${1:2:2}" "$1"
 }
 
-# Files left in DATA_DIR/tmp (there must be none between requests).
+# Temp files in DATA_DIR/tmp (there must be none between requests): the
+# named ones, and the anonymous ones (O_TMPFILE, the default where the
+# file system has it) a worker holds open, shown as "PID: tmp/#INODE".
 tmp_files() {
+	local pid fd link
 	find "$IT_DATA_DIR/tmp" -mindepth 1 2>/dev/null || true
+	for pid in $(fu_pool_pids); do
+		for fd in "/proc/$pid/fd/"*; do
+			link=$(readlink "$fd" 2>/dev/null) || continue
+			case $link in
+			"$IT_DATA_DIR/tmp/#"*) printf '%s: %s\n' "$pid" "$link" ;;
+			esac
+		done
+	done
 }
 
 # ----------------------------------------------------------- assertions

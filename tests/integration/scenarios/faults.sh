@@ -30,7 +30,7 @@ worker_with_temp() {
 	for pid in $(fu_pool_pids); do
 		for fd in "/proc/$pid/fd/"*; do
 			case $(readlink "$fd" 2>/dev/null) in
-			"$IT_DATA_DIR/tmp/upload-"*)
+			"$IT_DATA_DIR/tmp/upload-"* | "$IT_DATA_DIR/tmp/#"*)
 				printf '%s\n' "$pid"
 				return 0
 				;;
