@@ -514,11 +514,12 @@ START_TEST(test_commit_fanout2_is_file)
 }
 END_TEST
 
-START_TEST(test_commit_target_is_dir)
+/* A non-empty directory where the file goes: the commit fails, cleanly. */
+static void
+check_commit_onto_dir(void)
 {
 	struct store_tmp	 t;
 
-	/* A non-empty directory where the file goes: rename fails. */
 	make_fanout();
 	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
 	write_file(H1_REL "/x", "x");
@@ -526,6 +527,11 @@ START_TEST(test_commit_target_is_dir)
 	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	ck_assert(!store_exists(st, H1));
+}
+
+START_TEST(test_commit_target_is_dir)
+{
+	check_commit_onto_dir();
 }
 END_TEST
 
@@ -573,15 +579,7 @@ END_TEST
 
 START_TEST(test_anon_commit_target_is_dir)
 {
-	struct store_tmp	 t;
-
-	make_fanout();
-	ck_assert_int_eq(mkdir(test_path(H1_REL), 0750), 0);
-	write_file(H1_REL "/x", "x");
-	make_tmp(&t, "data");
-	ck_assert_int_ne(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
-	ck_assert(!store_exists(st, H1));
+	check_commit_onto_dir();
 }
 END_TEST
 
