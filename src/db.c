@@ -38,6 +38,8 @@ enum stmt {
 	ST_UPLOAD_COMPLETE,
 	ST_UPLOAD_REMOVE,
 	ST_UPLOAD_EXPIRED,
+	ST_UPLOAD_HOLD,
+	ST_UPLOAD_LET_GO,
 	ST__MAX
 };
 
@@ -83,17 +85,30 @@ static const struct {
 	    "hash_state = decode($4, 'hex'), "
 	    "expires_at = now() + make_interval(secs => $5) "
 	    "WHERE upload_id = $1 AND upload_offset = $6 AND file_hash IS NULL "
-	    "RETURNING " UPLOAD_COLS, 6 },
+	    "AND writer IS NOT DISTINCT FROM NULLIF($7, '') "
+	    "RETURNING " UPLOAD_COLS, 7 },
 	[ST_UPLOAD_COMPLETE] = { "upload_complete",
 	    "UPDATE uploads SET upload_offset = $2, upload_length = $2, "
-	    "file_hash = $3, hash_state = '' "
-	    "WHERE upload_id = $1 AND file_hash IS NULL RETURNING 1", 3 },
+	    "file_hash = $3, hash_state = '', writer = NULL, "
+	    "writer_until = NULL WHERE upload_id = $1 AND file_hash IS NULL "
+	    "AND writer IS NOT DISTINCT FROM NULLIF($4, '') RETURNING 1", 4 },
 	[ST_UPLOAD_REMOVE] = { "upload_remove",
 	    "DELETE FROM uploads WHERE upload_id = $1", 1 },
 	/* SKIP LOCKED: a sweep never waits for a request holding a row. */
 	[ST_UPLOAD_EXPIRED] = { "upload_expired",
 	    "SELECT upload_id FROM uploads WHERE expires_at <= now() "
+	    "AND (writer_until IS NULL OR writer_until <= now()) "
 	    "ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED", 1 },
+	/* The lease (006): taken when free, run out, or ours already. */
+	[ST_UPLOAD_HOLD] = { "upload_hold",
+	    "UPDATE uploads SET writer = $2, "
+	    "writer_until = now() + make_interval(secs => $4) "
+	    "WHERE upload_id = $1 AND upload_offset = $3 AND file_hash IS NULL "
+	    "AND expires_at > now() AND (writer IS NULL OR writer = $2 OR "
+	    "writer_until <= now()) RETURNING 1", 4 },
+	[ST_UPLOAD_LET_GO] = { "upload_let_go",
+	    "UPDATE uploads SET writer = NULL, writer_until = NULL "
+	    "WHERE upload_id = $1 AND writer = $2", 2 },
 };
 
 /*
@@ -773,8 +788,8 @@ db_upload_advance(struct upload_row *u, uint64_t from, unsigned expires)
 {
 	char		 off[24], len[24], was[24], secs[16];
 	char		 state[STATE_HEX_MAX];
-	const char	*p[6] = { u->id, off, u->length_known ? len : NULL,
-	    state, secs, was };
+	const char	*p[7] = { u->id, off, u->length_known ? len : NULL,
+	    state, secs, was, u->writer };
 	PGresult	*res;
 	enum db_error	 err;
 
@@ -800,7 +815,7 @@ enum db_error
 db_upload_complete(const struct upload_row *u, struct meta *m)
 {
 	char		 off[24];
-	const char	*p[3] = { u->id, off, m->hash };
+	const char	*p[4] = { u->id, off, m->hash, u->writer };
 	PGresult	*res;
 	enum db_error	 err;
 
@@ -816,6 +831,39 @@ db_upload_complete(const struct upload_row *u, struct meta *m)
 	if (PQntuples(res) != 1)
 		err = DB_ERR_NOTFOUND;	/* gone, or completed meanwhile */
 	PQclear(res);
+	return err;
+}
+
+enum db_error
+db_upload_hold(const char *id, const char *writer, uint64_t offset,
+    unsigned lease)
+{
+	char		 off[24], secs[16];
+	const char	*p[4] = { id, writer, off, secs };
+	PGresult	*res;
+	enum db_error	 err;
+
+	snprintf(off, sizeof(off), "%" PRIu64, offset);
+	snprintf(secs, sizeof(secs), "%u", lease);
+	if ((res = run(ST_UPLOAD_HOLD, p, 0, &err)) != NULL) {
+		if (PQntuples(res) != 1)
+			err = DB_ERR_EXISTS;
+		PQclear(res);
+	}
+	settle();
+	return err;
+}
+
+enum db_error
+db_upload_let_go(const char *id, const char *writer)
+{
+	const char	*p[2] = { id, writer };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(ST_UPLOAD_LET_GO, p, 1, &err)) != NULL)
+		PQclear(res);
+	settle();
 	return err;
 }
 

@@ -114,7 +114,8 @@ enum db_error	db_list(uint64_t limit, const char *after,
 
 /*
  * One writer per upload is the store's partial-file lock (resumable.c),
- * never a transaction: no connection is held while a client sends.
+ * or the row's lease where that lock does not reach every host; never a
+ * transaction: no connection is held while a client sends.
  *
  * Inserts the row of a new upload (u's id, length, name, metadata, hash;
  * offset 0), expiring in expires seconds; u->expires is filled.
@@ -138,6 +139,18 @@ enum db_error	db_upload_advance(struct upload_row *u, uint64_t from,
  * db_rollback.  After the bytes are in place, db_commit_row(m->hash, true).
  */
 enum db_error	db_upload_complete(const struct upload_row *u, struct meta *m);
+/*
+ * The writer's lease (sql/006), where the store's lock does not reach
+ * every host: takes or renews the lease of id for writer (32 hex digits)
+ * for lease seconds, if the upload is unfinished, unexpired, still at
+ * offset, and its lease is free, run out or writer's already; else
+ * DB_ERR_EXISTS.  db_upload_let_go ends writer's lease.  While a lease is
+ * held, the offset's and completion's UPDATEs need its writer (u->writer),
+ * and the expiry sweep passes the row by.
+ */
+enum db_error	db_upload_hold(const char *id, const char *writer,
+		    uint64_t offset, unsigned lease);
+enum db_error	db_upload_let_go(const char *id, const char *writer);
 /* Removes the row of id (none: DB_OK). */
 enum db_error	db_upload_remove(const char *id);
 /*

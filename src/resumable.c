@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "app.h"
 #include "db.h"
 #include "digest.h"
@@ -35,7 +37,10 @@ struct tus {
 	struct app	*app;
 	struct request	*req;
 	struct upload_row row;		/* as read once the part was held */
-	struct store_tmp part;		/* held (locked) while fd >= 0 */
+	struct store_tmp part;		/* held (locked) once opened */
+	bool		 leased;	/* holds the row's lease (no lock) */
+	time_t		 renewed;	/* when the lease was last renewed */
+	uint64_t	 committed;	/* the row's offset the lease is for */
 	struct digest	 want;		/* Upload-Checksum or Content-Digest */
 	int		 mismatch;	/* their status: 460 or 400 */
 	bool		 created;	/* answer 201 with Location */
@@ -258,6 +263,85 @@ parse_length(struct tus *t, uint64_t *len, bool *given)
 	return 0;
 }
 
+/* ------------------------------------------------------------- lease */
+
+static time_t
+now_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * Where the store's lock does not reach every host, the row's lease keeps
+ * one writer: taken here for the committed offset the row was read at.
+ * 1 held (or no lease needed), 0 another writer has it, -1 with the status.
+ */
+static int
+hold(struct tus *t)
+{
+	unsigned char	 r[16];
+	enum db_error	 de;
+
+	if (store_part_locks(t->app->store))
+		return 1;
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(t->row.writer, sizeof(t->row.writer), r, sizeof(r));
+	de = db_upload_hold(t->row.id, t->row.writer, t->row.offset,
+	    RESUMABLE_LEASE_S);
+	t->committed = t->row.offset;
+	if (de == DB_ERR_EXISTS) {
+		t->row.writer[0] = '\0';
+		return 0;
+	}
+	if (de != DB_OK)
+		return fail_with(t, outcome_db(de, "upload: lease"));
+	t->leased = true;
+	t->renewed = now_s();
+	return 1;
+}
+
+/*
+ * Renews the lease every RESUMABLE_RENEW_S seconds while the body streams,
+ * and before each write that a commit follows (force): a request whose
+ * lease another one took (it stalled past RESUMABLE_LEASE_S) stops before
+ * it writes again.  0, or -1 with the status.
+ */
+static int
+keep_lease(struct tus *t, bool force)
+{
+	enum db_error	 de;
+	time_t		 now;
+
+	if (!t->leased)
+		return 0;
+	now = now_s();
+	if (!force && now - t->renewed < RESUMABLE_RENEW_S)
+		return 0;
+	de = db_upload_hold(t->row.id, t->row.writer, t->committed,
+	    RESUMABLE_LEASE_S);
+	if (de == DB_ERR_EXISTS) {
+		t->leased = false;
+		return fail(t, 423, "another request took the upload over");
+	}
+	if (de != DB_OK)
+		return fail_with(t, outcome_db(de, "upload: lease"));
+	t->renewed = now;
+	return 0;
+}
+
+/* Ends the lease, so that the next request need not wait for it. */
+static void
+let_go(struct tus *t)
+{
+	if (t->leased && db_upload_let_go(t->row.id, t->row.writer) != DB_OK)
+		log_warnx("upload %s: lease left to run out: %s", t->row.id,
+		    db_last_error());
+	t->leased = false;
+}
+
 /* ---------------------------------------------------------------- body */
 
 /* The end of an upload: the file recorded as a multipart POST's is. */
@@ -280,7 +364,8 @@ complete(struct tus *t)
 {
 	struct meta	 m;
 	struct outcome	 o;
-	ssize_t		 n;
+	enum store_error e;
+	long		 n;
 	char		*buf;
 
 	memset(&m, 0, sizeof(m));
@@ -289,12 +374,19 @@ complete(struct tus *t)
 	snprintf(t->req->hash, sizeof(t->req->hash), "%s", m.hash);
 	snprintf(m.name, sizeof(m.name), "%s", t->row.name);
 	m.size = t->row.offset;
+	/* The bytes durable as one file (S3: assembled), then read back. */
+	if (keep_lease(t, true) == -1)
+		return;
+	if ((e = store_tmp_sync(t->app->store, &t->part)) != STORE_OK) {
+		fail_with(t, outcome_store(e, "upload: fsync"));
+		return;
+	}
 	/* libmagic reads a prefix only: the rest is never read again. */
 	if ((buf = malloc(MIME_PREFIX)) == NULL) {
 		fail(t, 500, "out of memory");
 		return;
 	}
-	n = pread(t->part.fd, buf, MIME_PREFIX, 0);
+	n = store_tmp_read(t->app->store, &t->part, buf, MIME_PREFIX, 0);
 	mime_detect(buf, n > 0 ? (size_t)n : 0, m.type, sizeof(m.type));
 	free(buf);
 
@@ -328,7 +420,9 @@ advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 	enum db_error	 de;
 	uint64_t	 from = t->row.offset;
 
-	if ((e = store_tmp_sync(t->app->store, &t->part)) != STORE_OK)
+	if (keep_lease(t, true) == -1)
+		return -1;
+	if ((e = store_part_sync(t->app->store, &t->part)) != STORE_OK)
 		return fail_with(t, outcome_store(e, "upload: fsync"));
 	t->row.hash = *h;
 	t->row.offset = offset;
@@ -372,6 +466,8 @@ stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
 			    "length");
 			break;
 		}
+		if ((rc = keep_lease(t, false)) == -1)
+			break;
 		if ((e = store_tmp_write(t->app->store, &t->part, buf, n)) !=
 		    STORE_OK) {
 			rc = fail_with(t, outcome_store(e, "upload: write"));
@@ -438,8 +534,9 @@ receive(struct tus *t)
 	return;
 drop:
 	/* Not counted: the next request cuts them off anyway; so do we. */
-	if (ftruncate(t->part.fd, (off_t)t->row.offset) == -1)
-		log_warn("upload %s: truncate", t->row.id);
+	if (store_part_cut(t->app->store, &t->part, t->row.offset) !=
+	    STORE_OK)
+		log_warnx("upload %s: cut back to the offset failed", t->row.id);
 	handler_upload_end(t->app);
 }
 
@@ -456,16 +553,17 @@ pause_ms(long ms)
 /*
  * Takes the upload of id for a request that writes: its partial file
  * held (waiting RESUMABLE_LOCK_WAIT_MS for another writer, then 423), then
- * its row read, then the file cut to the row's offset.  A complete upload
- * is taken without its file (t->part.fd < 0).  0, or -1 with the status.
+ * its row read (and, where the store does not lock, its lease taken), then
+ * with cut the file cut to the row's offset.  A complete upload is taken
+ * without its file.  0, or -1 with the status.
  */
 static int
-take_upload(struct tus *t, const char *id)
+take_upload(struct tus *t, const char *id, bool cut)
 {
 	enum store_error e;
 	enum db_error	 de;
 	long		 waited = 0;
-	int		 tries = 0;
+	int		 tries = 0, held;
 
 	for (;;) {
 		e = store_part_open(t->app->store, id, false, &t->part);
@@ -493,15 +591,28 @@ take_upload(struct tus *t, const char *id)
 			store_part_close(t->app->store, &t->part);
 			return 0;
 		}
-		if (e == STORE_OK)
+		if (e == STORE_OK && (held = hold(t)) == 1)
 			break;
+		if (e == STORE_OK) {
+			/* Leased to another writer: wait as for a lock. */
+			store_part_close(t->app->store, &t->part);
+			if (held == -1)
+				return -1;
+			if (waited >= RESUMABLE_LOCK_WAIT_MS)
+				return fail_with(t, outcome_store(
+				    STORE_ERR_BUSY, NULL));
+			pause_ms(50);
+			waited += 50;
+			continue;
+		}
 		/* No file, no completion yet: one finishing now, or lost. */
 		if (++tries > 3)
 			return fail(t, 410, "the upload's bytes are gone");
 		pause_ms(100);
 	}
-	if ((e = store_part_cut(t->app->store, &t->part, t->row.offset)) !=
-	    STORE_OK) {
+	if (cut && (e = store_part_cut(t->app->store, &t->part,
+	    t->row.offset)) != STORE_OK) {
+		let_go(t);
 		store_part_close(t->app->store, &t->part);
 		if (e == STORE_ERR_NOENT)
 			return fail(t, 410, "the upload's bytes are gone");
@@ -671,7 +782,8 @@ resumable_head(struct app *app, struct request *r, const char *id)
 		fail(&t, 410, "the upload has expired");
 		goto fail;
 	}
-	if (t.row.file_hash[0] == '\0')
+	/* Where nothing locks, bytes past the offset are harmless: kept. */
+	if (t.row.file_hash[0] == '\0' && store_part_locks(app->store))
 		trim_part(&t, id);
 	begin_answer(r, 200, NULL);
 	header_u64(r, "Upload-Offset", t.row.offset);
@@ -734,7 +846,7 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 		fail(&t, 400, "Upload-Offset must be a byte count");
 		goto out;
 	}
-	if (parse_digests(&t) == -1 || take_upload(&t, id) == -1)
+	if (parse_digests(&t) == -1 || take_upload(&t, id, true) == -1)
 		goto out;
 	if (offset != t.row.offset) {
 		fail(&t, 409, "Upload-Offset is not the upload's offset");
@@ -750,6 +862,7 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 		goto out;
 	receive(&t);
 out:
+	let_go(&t);
 	store_part_close(app->store, &t.part);
 	answer(&t);
 }
@@ -770,7 +883,8 @@ resumable_delete(struct app *app, struct request *r, const char *id)
 	enum db_error	 de;
 
 	tus_init(&t, app, r);
-	if (check_version(&t) == -1 || take_upload(&t, id) == -1)
+	/* Its bytes are going: they need not be where the offset says. */
+	if (check_version(&t) == -1 || take_upload(&t, id, false) == -1)
 		goto out;
 	/*
 	 * The row first, its bytes held meanwhile: should this worker die
@@ -778,6 +892,7 @@ resumable_delete(struct app *app, struct request *r, const char *id)
 	 */
 	if ((de = db_upload_remove(id)) != DB_OK) {
 		fail_with(&t, outcome_db(de, "upload: terminate"));
+		let_go(&t);
 		goto out;
 	}
 	store_tmp_abort(app->store, &t.part);

@@ -10,6 +10,8 @@
  * waits RESUMABLE_LOCK_WAIT_MS for the first to end, then gets 423.  The
  * lock is the store's, not a database transaction: no connection of the
  * pool is held while a client sends, and it dies with a killed worker.
+ * Where the store's lock does not reach every host (S3), the writer holds
+ * a lease in the row instead (db_upload_hold), renewed as it writes.
  * After a PATCH's bytes are fsynced its offset and hash state commit, in
  * one statement, before the answer: an offset once reported is durable.
  * The request that brings the last byte records the file through
@@ -25,6 +27,14 @@
  * the client retries, as tus clients do.
  */
 #define RESUMABLE_LOCK_WAIT_MS	3000
+/*
+ * Where no lock reaches every host (STORAGE=s3), the row's lease: renewed
+ * every RESUMABLE_RENEW_S while a body streams and before each write a
+ * commit follows; a writer that stalls (or was killed) for
+ * RESUMABLE_LEASE_S loses the upload to the next request.
+ */
+#define RESUMABLE_LEASE_S	30
+#define RESUMABLE_RENEW_S	5
 
 struct app;
 struct request;

@@ -335,7 +335,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	if (d->req->sink != NULL) {
 		curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &status);
-		if (status == 200)
+		if (status == 200 || status == 206)
 			return d->req->sink(d->req->sink_arg, p, len) == 0 ?
 			    len : 0;
 	}
@@ -563,6 +563,8 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 		    (curl_off_t)req->len);
 	} else if (strcmp(req->method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (strcmp(req->method, "GET") == 0 && req->range != NULL)
+		curl_easy_setopt(c, CURLOPT_RANGE, req->range);
 	else if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	cc = curl_easy_perform(c);

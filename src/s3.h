@@ -67,6 +67,7 @@ struct s3_request {
 	size_t		 nparams;
 	const char	*copy_source;	/* x-amz-copy-source, or NULL */
 	const char	*copy_range;	/* x-amz-copy-source-range, or NULL */
+	const char	*range;		/* a GET's Range ("0-65535"), or NULL */
 	const void	*body;
 	size_t		 len;
 	/* When set, a 200's body goes here as it comes, not to the response. */

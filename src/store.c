@@ -59,7 +59,7 @@ enum store_error
 store_part_open(struct store *s, const char *id, bool create,
     struct store_tmp *t)
 {
-	/* A backend without partial files (s3, for now): no resumable uploads. */
+	/* A backend without partial files: no resumable uploads. */
 	if (s->ops->part_open == NULL)
 		return STORE_ERR_UNSUPPORTED;
 	return s->ops->part_open(s, id, create, t);
@@ -78,6 +78,27 @@ store_part_close(struct store *s, struct store_tmp *t)
 {
 	if (s->ops->part_close != NULL)
 		s->ops->part_close(s, t);
+}
+
+bool
+store_part_locks(struct store *s)
+{
+	return s->ops->part_locks;
+}
+
+enum store_error
+store_part_sync(struct store *s, struct store_tmp *t)
+{
+	if (s->ops->part_sync == NULL)
+		return STORE_ERR_UNSUPPORTED;
+	return s->ops->part_sync(s, t);
+}
+
+long
+store_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
+    uint64_t off)
+{
+	return s->ops->tmp_read(s, t, buf, len, off);
 }
 
 int

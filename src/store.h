@@ -100,6 +100,12 @@ enum store_error store_tmp_sync(struct store *, struct store_tmp *);
  */
 enum store_error store_tmp_commit(struct store *, struct store_tmp *,
 		    const char *hash);
+/*
+ * Reads up to len bytes at off of a synced temp file (libmagic's prefix):
+ * the count (0 at the end), or -1.
+ */
+long		 store_tmp_read(struct store *, struct store_tmp *, void *buf,
+		    size_t len, uint64_t off);
 /* Unlinks and closes the temp file; safe on an unused or finished tmp. */
 void		 store_tmp_abort(struct store *, struct store_tmp *);
 
@@ -125,6 +131,18 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
  */
 enum store_error store_part_open(struct store *, const char *id, bool create,
 		    struct store_tmp *);
+/*
+ * Whether store_part_open's lock keeps an upload to one writer (local: the
+ * file lock).  An S3 backend locks nothing: every host reaches the bytes,
+ * and the caller holds the upload by its row instead (resumable.c).
+ */
+bool		 store_part_locks(struct store *);
+/*
+ * Makes a partial file's bytes durable as they are, before the offset
+ * naming them commits (local: fsync; S3: the unfilled last part PUT as a
+ * tail object).  store_tmp_sync is for the whole file at completion.
+ */
+enum store_error store_part_sync(struct store *, struct store_tmp *);
 enum store_error store_part_cut(struct store *, struct store_tmp *,
 		    uint64_t offset);
 void		 store_part_close(struct store *, struct store_tmp *);

@@ -30,6 +30,8 @@ struct store_ops {
 	enum store_error (*tmp_commit)(struct store *, struct store_tmp *,
 			    const char *hash);
 	void		 (*tmp_abort)(struct store *, struct store_tmp *);
+	long		 (*tmp_read)(struct store *, struct store_tmp *,
+			    void *, size_t, uint64_t);
 
 	enum store_error (*part_open)(struct store *, const char *id,
 			    bool create, struct store_tmp *);
@@ -37,6 +39,8 @@ struct store_ops {
 			    uint64_t offset);
 	void		 (*part_close)(struct store *, struct store_tmp *);
 	int		 (*part_remove)(struct store *, const char *id);
+	enum store_error (*part_sync)(struct store *, struct store_tmp *);
+	bool		 part_locks;	/* store_part_locks */
 
 	enum store_error (*trash)(struct store *, const char *hash,
 			    char *trash, size_t trashlen);

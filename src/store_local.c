@@ -344,6 +344,14 @@ local_tmp_abort(struct store *s, struct store_tmp *t)
 	t->name[0] = '\0';
 }
 
+static long
+local_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
+    uint64_t off)
+{
+	(void)s;
+	return (long)pread(t->fd, buf, len, (off_t)off);
+}
+
 /*
  * Gives the temp file its final name rel: a named one is renamed over
  * whatever file is there, an anonymous one linked.  A link cannot
@@ -1200,10 +1208,13 @@ static const struct store_ops local_ops = {
 	.tmp_sync = local_tmp_sync,
 	.tmp_commit = local_tmp_commit,
 	.tmp_abort = local_tmp_abort,
+	.tmp_read = local_tmp_read,
 	.part_open = local_part_open,
 	.part_cut = local_part_cut,
 	.part_close = local_part_close,
 	.part_remove = local_part_remove,
+	.part_sync = local_tmp_sync,
+	.part_locks = true,
 	.trash = local_trash,
 	.untrash = local_untrash,
 	.purge = local_purge,

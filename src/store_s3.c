@@ -8,6 +8,8 @@
  *   <prefix>trash/<hash>-<mtime>-<id>	a file being deleted, until COMMIT
  *					(mtime: the deleted object's)
  *   <prefix>lost+found/<hash>		a corrupt file fsck took out of service
+ *   <prefix>tmp/part-<upload id>[.<n>]	a resumable upload's parts and tail
+ *					(store_s3_part.c)
  *
  * An upload keeps at most one part (S3_PART_SIZE) in memory.  A file of
  * one part or less never touches tmp/: it is PUT under its hash at
@@ -15,7 +17,8 @@
  * streams, and is copied server-side to its hash at commit (the hash is
  * known only at the end, and an object's key cannot change).  Nothing
  * holds a lock across hosts, so the sweep goes by age: a tmp/ upload or
- * object, or a trash object, older than S3_SWEEP_GRACE is abandoned.
+ * object, or a trash object, older than S3_SWEEP_GRACE is abandoned; but
+ * a resumable upload's (tmp/part-*), which the uploads table owns.
  * fsck's walks are ListObjectsV2 pages.
  */
 #include <errno.h>
@@ -31,48 +34,29 @@
 #include "s3.h"
 #include "store.h"
 #include "store_impl.h"
+#include "store_s3_impl.h"
 
-#define TMP_DIR		"tmp/"
 #define TRASH_DIR	"trash/"
 #define LOST_DIR	"lost+found/"
 #define S3_LOCATION	"/_fileupload_s3/"
 #define COPY_MAX	S3_MAX_PART	/* CopyObject's limit */
-#define ID_MAX		1024		/* an upload id */
-#define LIST_KEYS	"1000"
 
-struct s3_store {
-	struct store	 base;
-	struct s3	 s3;
-};
-
-/* One upload's state: struct store_tmp's backend. */
-struct s3_upload {
-	char		 key[S3_KEY_MAX];	/* under tmp/ */
-	char		 upload_id[ID_MAX];	/* "" when no multipart */
-	char		*buf;			/* the part being filled */
-	size_t		 len;
-	unsigned	 parts;
-	char		*manifest;	/* <Part> list for Complete */
-	size_t		 manifest_len;
-	bool		 object;	/* the tmp/ object exists */
-};
-
-static struct s3 *
-s3_of(struct store *s)
+struct s3 *
+s3st_s3(struct store *s)
 {
 	return &((struct s3_store *)s)->s3;
 }
 
-static const struct s3_config *
-cfg_of(struct store *s)
+const struct s3_config *
+s3st_cfg(struct store *s)
 {
-	return s3_of(s)->cfg;
+	return s3st_s3(s)->cfg;
 }
 
-static void
-object_key(struct store *s, const char *hash, char out[S3_KEY_MAX])
+void
+s3st_object_key(struct store *s, const char *hash, char out[S3_KEY_MAX])
 {
-	snprintf(out, S3_KEY_MAX, "%s%.2s/%.2s/%s", cfg_of(s)->prefix, hash,
+	snprintf(out, S3_KEY_MAX, "%s%.2s/%.2s/%s", s3st_cfg(s)->prefix, hash,
 	    hash + 2, hash);
 }
 
@@ -97,11 +81,11 @@ failure(const char *what, const char *key, int rc,
 }
 
 /* Sends req: STORE_OK on a 2xx without an <Error> body. */
-static enum store_error
-call(struct store *s, const char *what, const struct s3_request *req,
+enum store_error
+s3st_call(struct store *s, const char *what, const struct s3_request *req,
     struct s3_response *r)
 {
-	int	 rc = s3_send(s3_of(s), req, r);
+	int	 rc = s3_send(s3st_s3(s), req, r);
 
 	/* CopyObject and CompleteMultipartUpload may fail with a 200. */
 	if (rc == 0 && r->status / 100 == 2 && (r->body == NULL ||
@@ -117,14 +101,14 @@ call(struct store *s, const char *what, const struct s3_request *req,
 }
 
 /* A request without a body whose answer is not read. */
-static enum store_error
-simple(struct store *s, const char *method, const char *key)
+enum store_error
+s3st_simple(struct store *s, const char *method, const char *key)
 {
 	struct s3_request req = { .method = method, .key = key };
 	struct s3_response r;
 	enum store_error e;
 
-	e = call(s, method, &req, &r);
+	e = s3st_call(s, method, &req, &r);
 	s3_response_free(&r);
 	return e;
 }
@@ -132,8 +116,8 @@ simple(struct store *s, const char *method, const char *key)
 /* ----------------------------------------------------------- multipart */
 
 /* CompleteMultipartUpload with manifest's <Part> list. */
-static enum store_error
-complete(struct store *s, const char *key, const char *id,
+enum store_error
+s3st_complete(struct store *s, const char *key, const char *id,
     const char *manifest, size_t mlen)
 {
 	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
@@ -148,26 +132,26 @@ complete(struct store *s, const char *key, const char *id,
 	    "</CompleteMultipartUpload>", (int)mlen, manifest != NULL ?
 	    manifest : "");
 	req.body = body;
-	e = call(s, "complete", &req, &r);
+	e = s3st_call(s, "complete", &req, &r);
 	s3_response_free(&r);
 	free(body);
 	return e;
 }
 
-static void
-abort_upload(struct store *s, const char *key, const char *id)
+void
+s3st_abort(struct store *s, const char *key, const char *id)
 {
 	struct s3_request req = { .method = "DELETE", .key = key,
 	    .nparams = 1, .params = { { "uploadId", id } } };
 	struct s3_response r;
 
-	call(s, "abort", &req, &r);
+	s3st_call(s, "abort", &req, &r);
 	s3_response_free(&r);
 }
 
 /* CreateMultipartUpload of key: its id into id. */
-static enum store_error
-create_upload(struct store *s, const char *key, char *id, size_t idlen)
+enum store_error
+s3st_create(struct store *s, const char *key, char *id, size_t idlen)
 {
 	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
 	    .params = { { "uploads", "" } } };
@@ -175,7 +159,7 @@ create_upload(struct store *s, const char *key, char *id, size_t idlen)
 	enum store_error e;
 	size_t		 pos = 0;
 
-	if ((e = call(s, "create upload", &req, &r)) == STORE_OK &&
+	if ((e = s3st_call(s, "create upload", &req, &r)) == STORE_OK &&
 	    s3_xml_next(r.body, "UploadId", &pos, id, idlen) != 1) {
 		log_warnx("s3 create upload %s: no UploadId", key);
 		e = STORE_ERR_IO;
@@ -185,8 +169,8 @@ create_upload(struct store *s, const char *key, char *id, size_t idlen)
 }
 
 /* Adds part n, of ETag etag, to the manifest. */
-static int
-manifest_add(char **manifest, size_t *mlen, unsigned n, const char *etag)
+int
+s3st_manifest_add(char **manifest, size_t *mlen, unsigned n, const char *etag)
 {
 	char	*m;
 
@@ -214,7 +198,7 @@ copy_parts(struct store *s, const char *dst, uint64_t size,
 	uint64_t	 off;
 	unsigned	 n = 0;
 
-	if ((e = create_upload(s, dst, id, sizeof(id))) != STORE_OK)
+	if ((e = s3st_create(s, dst, id, sizeof(id))) != STORE_OK)
 		return e;
 	for (off = 0; off < size && e == STORE_OK; off += COPY_MAX) {
 		snprintf(num, sizeof(num), "%u", ++n);
@@ -225,28 +209,28 @@ copy_parts(struct store *s, const char *dst, uint64_t size,
 		    .nparams = 2, .params = { { "partNumber", num },
 		    { "uploadId", id } }, .copy_source = source,
 		    .copy_range = range };
-		if ((e = call(s, "copy part", &req, &r)) == STORE_OK) {
+		if ((e = s3st_call(s, "copy part", &req, &r)) == STORE_OK) {
 			pos = 0;
 			if (s3_xml_next(r.body, "ETag", &pos, etag,
 			    sizeof(etag)) != 1 ||
-			    manifest_add(&manifest, &mlen, n, etag) == -1)
+			    s3st_manifest_add(&manifest, &mlen, n, etag) == -1)
 				e = STORE_ERR_IO;
 		}
 		s3_response_free(&r);
 	}
 	if (e == STORE_OK)
-		e = complete(s, dst, id, manifest, mlen);
+		e = s3st_complete(s, dst, id, manifest, mlen);
 	if (e != STORE_OK)
-		abort_upload(s, dst, id);
+		s3st_abort(s, dst, id);
 	free(manifest);
 	return e;
 }
 
 /* Server-side copy of src to dst (size bytes). */
-static enum store_error
-copy_object(struct store *s, const char *src, const char *dst, uint64_t size)
+enum store_error
+s3st_copy(struct store *s, const char *src, const char *dst, uint64_t size)
 {
-	struct s3_config path_cfg = { .bucket = cfg_of(s)->bucket,
+	struct s3_config path_cfg = { .bucket = s3st_cfg(s)->bucket,
 	    .path_style = true };
 	struct s3_request req = { .method = "PUT", .key = dst };
 	struct s3_response r;
@@ -259,7 +243,7 @@ copy_object(struct store *s, const char *src, const char *dst, uint64_t size)
 	if (size > COPY_MAX)
 		return copy_parts(s, dst, size, source);
 	req.copy_source = source;
-	e = call(s, "copy", &req, &r);
+	e = s3st_call(s, "copy", &req, &r);
 	s3_response_free(&r);
 	return e;
 }
@@ -271,7 +255,7 @@ head_stat(struct store *s, const char *key, uint64_t *size, int64_t *mtime)
 	struct s3_request req = { .method = "HEAD", .key = key };
 	struct s3_response r;
 	enum store_error e;
-	int		 rc = s3_send(s3_of(s), &req, &r);
+	int		 rc = s3_send(s3st_s3(s), &req, &r);
 
 	if (rc == 0 && r.status == 200) {
 		if (size != NULL)
@@ -287,8 +271,8 @@ head_stat(struct store *s, const char *key, uint64_t *size, int64_t *mtime)
 	return e;
 }
 
-static enum store_error
-head(struct store *s, const char *key, uint64_t *size)
+enum store_error
+s3st_head(struct store *s, const char *key, uint64_t *size)
 {
 	return head_stat(s, key, size, NULL);
 }
@@ -306,7 +290,7 @@ s3_tmp_create(struct store *s, struct store_tmp *t)
 		return STORE_ERR_IO;
 	randombytes_buf(r, sizeof(r));
 	sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
-	snprintf(u->key, sizeof(u->key), "%s" TMP_DIR "%s", cfg_of(s)->prefix,
+	snprintf(u->key, sizeof(u->key), "%s" TMP_DIR "%s", s3st_cfg(s)->prefix,
 	    hex);
 	snprintf(t->name, sizeof(t->name), "%s", hex);
 	t->backend = u;
@@ -315,24 +299,25 @@ s3_tmp_create(struct store *s, struct store_tmp *t)
 }
 
 /* Sends the filled part, starting the multipart upload on the first. */
-static enum store_error
-send_part(struct store *s, struct s3_upload *u)
+enum store_error
+s3st_send_part(struct store *s, struct s3_upload *u)
 {
 	struct s3_request req;
 	struct s3_response r;
 	enum store_error e;
 	char		 num[16];
 
-	if (u->upload_id[0] == '\0' && (e = create_upload(s, u->key,
-	    u->upload_id, sizeof(u->upload_id))) != STORE_OK)
+	if (u->upload_id[0] == '\0' && (e = u->resumable ?
+	    s3st_part_upload(s, u) : s3st_create(s, u->key, u->upload_id,
+	    sizeof(u->upload_id))) != STORE_OK)
 		return e;
 	snprintf(num, sizeof(num), "%u", ++u->parts);
 	req = (struct s3_request){ .method = "PUT", .key = u->key,
 	    .nparams = 2, .params = { { "partNumber", num },
 	    { "uploadId", u->upload_id } }, .body = u->buf, .len = u->len };
-	if ((e = call(s, "upload part", &req, &r)) == STORE_OK &&
-	    (r.etag[0] == '\0' || manifest_add(&u->manifest, &u->manifest_len,
-	    u->parts, r.etag) == -1)) {
+	if ((e = s3st_call(s, "upload part", &req, &r)) == STORE_OK &&
+	    (r.etag[0] == '\0' || (!u->resumable && s3st_manifest_add(
+	    &u->manifest, &u->manifest_len, u->parts, r.etag) == -1))) {
 		log_warnx("s3 upload part %s: no ETag", u->key);
 		e = STORE_ERR_IO;
 	}
@@ -345,14 +330,14 @@ static enum store_error
 s3_tmp_write(struct store *s, struct store_tmp *t, const void *p, size_t len)
 {
 	struct s3_upload *u = t->backend;
-	size_t		 part = (size_t)cfg_of(s)->part_size, n;
+	size_t		 part = (size_t)s3st_cfg(s)->part_size, n;
 	enum store_error e;
 
 	if (u->buf == NULL && len > 0 && (u->buf = malloc(part)) == NULL)
 		return STORE_ERR_IO;
 	while (len > 0) {
 		/* A full part goes only once more bytes follow it. */
-		if (u->len == part && (e = send_part(s, u)) != STORE_OK)
+		if (u->len == part && (e = s3st_send_part(s, u)) != STORE_OK)
 			return e;
 		n = part - u->len < len ? part - u->len : len;
 		memcpy(u->buf + u->len, p, n);
@@ -371,11 +356,13 @@ s3_tmp_sync(struct store *s, struct store_tmp *t)
 	struct s3_upload *u = t->backend;
 	enum store_error e;
 
+	if (u->resumable)
+		return s3st_part_finish(s, t);
 	if (u->upload_id[0] == '\0')
 		return STORE_OK;
-	if ((e = send_part(s, u)) != STORE_OK)
+	if ((e = s3st_send_part(s, u)) != STORE_OK)
 		return e;
-	if ((e = complete(s, u->key, u->upload_id, u->manifest,
+	if ((e = s3st_complete(s, u->key, u->upload_id, u->manifest,
 	    u->manifest_len)) != STORE_OK)
 		return e;
 	u->upload_id[0] = '\0';
@@ -392,18 +379,69 @@ s3_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 	enum store_error e;
 	char		 key[S3_KEY_MAX];
 
-	object_key(s, hash, key);
+	s3st_object_key(s, hash, key);
 	if (u->object) {
-		if ((e = copy_object(s, u->key, key, t->size)) == STORE_OK &&
-		    simple(s, "DELETE", u->key) == STORE_OK)
+		if ((e = s3st_copy(s, u->key, key, t->size)) == STORE_OK &&
+		    s3st_simple(s, "DELETE", u->key) == STORE_OK)
 			u->object = false;
-		return e;
+	} else {
+		req = (struct s3_request){ .method = "PUT", .key = key,
+		    .body = u->buf != NULL ? u->buf : "", .len = u->len };
+		e = s3st_call(s, "put", &req, &r);
+		s3_response_free(&r);
 	}
-	req = (struct s3_request){ .method = "PUT", .key = key,
-	    .body = u->buf != NULL ? u->buf : "", .len = u->len };
-	e = call(s, "put", &req, &r);
-	s3_response_free(&r);
+	/* A resumable upload's tails go once the file is in place. */
+	if (e == STORE_OK && u->resumable &&
+	    s3st_part_remove(s, t->name + strlen(PART_PREFIX)) == -1)
+		log_warnx("s3 %s: tails left for fsck", u->key);
 	return e;
+}
+
+int
+s3st_fill(void *arg, const void *p, size_t len)
+{
+	struct s3st_fill *d = arg;
+
+	if (len > d->cap - d->len)
+		return -1;
+	memcpy(d->buf + d->len, p, len);
+	d->len += len;
+	return 0;
+}
+
+/*
+ * Reads back a synced upload: from the buffer while the file is one part
+ * (never sent), else a ranged GET of the tmp/ object.
+ */
+static long
+s3_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
+    uint64_t off)
+{
+	struct s3_upload *u = t->backend;
+	struct s3st_fill d = { buf, 0, len };
+	struct s3_request req = { .method = "GET", .sink = s3st_fill,
+	    .sink_arg = &d };
+	struct s3_response r;
+	char		 range[64];
+	enum store_error e;
+
+	if (u == NULL || off >= t->size || len == 0)
+		return 0;
+	if (len > t->size - off)
+		d.cap = len = (size_t)(t->size - off);
+	if (!u->object) {
+		if (u->parts > 0 || off + len > u->len)
+			return -1;
+		memcpy(buf, u->buf + off, len);
+		return (long)len;
+	}
+	snprintf(range, sizeof(range), "bytes=%llu-%llu",
+	    (unsigned long long)off, (unsigned long long)(off + len - 1));
+	req.key = u->key;
+	req.range = range + strlen("bytes=");
+	e = s3st_call(s, "get", &req, &r);
+	s3_response_free(&r);
+	return e == STORE_OK ? (long)d.len : -1;
 }
 
 static void
@@ -413,10 +451,15 @@ s3_tmp_abort(struct store *s, struct store_tmp *t)
 
 	if (u == NULL)
 		return;
+	if (u->resumable) {
+		(void)s3st_part_remove(s, t->name + strlen(PART_PREFIX));
+		s3st_part_close(s, t);
+		return;
+	}
 	if (u->upload_id[0] != '\0')
-		abort_upload(s, u->key, u->upload_id);
+		s3st_abort(s, u->key, u->upload_id);
 	if (u->object)
-		simple(s, "DELETE", u->key);
+		s3st_simple(s, "DELETE", u->key);
 	free(u->buf);
 	free(u->manifest);
 	free(u);
@@ -431,7 +474,7 @@ trash_key(struct store *s, const char *trash, char out[S3_KEY_MAX])
 {
 	if (strlen(trash) < HASH_HEX_LEN + 2 || strchr(trash, '/') != NULL)
 		return -1;
-	snprintf(out, S3_KEY_MAX, "%s" TRASH_DIR "%s", cfg_of(s)->prefix,
+	snprintf(out, S3_KEY_MAX, "%s" TRASH_DIR "%s", s3st_cfg(s)->prefix,
 	    trash);
 	return 0;
 }
@@ -446,7 +489,7 @@ s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	int64_t		 mtime;
 	enum store_error e;
 
-	object_key(s, hash, key);
+	s3st_object_key(s, hash, key);
 	if ((e = head_stat(s, key, &size, &mtime)) != STORE_OK)
 		return e;
 	randombytes_buf(r, sizeof(r));
@@ -455,10 +498,10 @@ s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	snprintf(trash, trashlen, "%s-%lld-%s", hash, (long long)mtime, hex);
 	if (trash_key(s, trash, tkey) == -1)
 		return STORE_ERR_IO;
-	if ((e = copy_object(s, key, tkey, size)) != STORE_OK)
+	if ((e = s3st_copy(s, key, tkey, size)) != STORE_OK)
 		return e;
-	if ((e = simple(s, "DELETE", key)) != STORE_OK)
-		simple(s, "DELETE", tkey);
+	if ((e = s3st_simple(s, "DELETE", key)) != STORE_OK)
+		s3st_simple(s, "DELETE", tkey);
 	return e;
 }
 
@@ -469,15 +512,15 @@ s3_untrash(struct store *s, const char *trash, const char *hash)
 	uint64_t	 size;
 	enum store_error e;
 
-	object_key(s, hash, key);
+	s3st_object_key(s, hash, key);
 	if (trash_key(s, trash, tkey) == -1)
 		return STORE_ERR_IO;
-	if ((e = head(s, key, NULL)) == STORE_OK)
+	if ((e = s3st_head(s, key, NULL)) == STORE_OK)
 		return STORE_ERR_EXISTS;
-	if (e != STORE_ERR_NOENT || (e = head(s, tkey, &size)) != STORE_OK ||
-	    (e = copy_object(s, tkey, key, size)) != STORE_OK)
+	if (e != STORE_ERR_NOENT || (e = s3st_head(s, tkey, &size)) != STORE_OK ||
+	    (e = s3st_copy(s, tkey, key, size)) != STORE_OK)
 		return e;
-	simple(s, "DELETE", tkey);
+	s3st_simple(s, "DELETE", tkey);
 	return STORE_OK;
 }
 
@@ -487,7 +530,7 @@ s3_purge(struct store *s, const char *trash)
 	char	 tkey[S3_KEY_MAX];
 
 	if (trash_key(s, trash, tkey) == 0)
-		simple(s, "DELETE", tkey);
+		s3st_simple(s, "DELETE", tkey);
 }
 
 static bool
@@ -495,8 +538,8 @@ s3_exists(struct store *s, const char *hash)
 {
 	char	 key[S3_KEY_MAX];
 
-	object_key(s, hash, key);
-	return head(s, key, NULL) == STORE_OK;
+	s3st_object_key(s, hash, key);
+	return s3st_head(s, key, NULL) == STORE_OK;
 }
 
 /* --------------------------------------------------------------- sweep */
@@ -509,20 +552,42 @@ older(const char *stamp, unsigned grace)
 	return t != -1 && t + (int64_t)grace < (int64_t)time(NULL);
 }
 
-/* Aborts the multipart uploads under tmp/ older than the grace. */
-static int
-sweep_uploads(struct store *s, unsigned grace)
+enum store_error
+s3st_page(struct store *s, const char *what, const struct s3_request *req,
+    struct s3_response *r, const char *next_tag, char *next, size_t nextlen,
+    bool *more)
+{
+	enum store_error e;
+	char		 trunc[8];
+	size_t		 pos = 0;
+
+	if ((e = s3st_call(s, what, req, r)) != STORE_OK || r->body == NULL) {
+		s3_response_free(r);
+		return e != STORE_OK ? e : STORE_ERR_IO;
+	}
+	*more = s3_xml_next(r->body, "IsTruncated", &pos, trunc,
+	    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
+	pos = 0;
+	if (*more && s3_xml_next(r->body, next_tag, &pos, next, nextlen) != 1)
+		*more = false;
+	return STORE_OK;
+}
+
+enum store_error
+s3st_each_upload(struct store *s, const char *prefix,
+    int (*fn)(void *, const char *, const char *, const char *), void *arg)
 {
 	struct s3_request req;
 	struct s3_response r;
-	char		 prefix[S3_KEY_MAX], key[S3_KEY_MAX], id[ID_MAX];
-	char		 when[64], kmark[S3_KEY_MAX] = "", imark[ID_MAX] = "";
-	char		 trunc[8], elem[4096];
-	size_t		 pos, p2;
-	int		 n = 0, more = 1;
+	enum store_error e = STORE_OK;
+	char		 key[S3_KEY_MAX], id[ID_MAX], when[64];
+	char		 kmark[S3_KEY_MAX] = "", imark[ID_MAX] = "";
+	char		 elem[4096];
+	size_t		 pos;
+	bool		 more = true;
+	int		 stop = 0;
 
-	snprintf(prefix, sizeof(prefix), "%s" TMP_DIR, cfg_of(s)->prefix);
-	while (more) {
+	while (more && !stop) {
 		req = (struct s3_request){ .method = "GET", .nparams = 2,
 		    .params = { { "uploads", "" }, { "prefix", prefix } } };
 		if (kmark[0] != '\0') {
@@ -531,21 +596,15 @@ sweep_uploads(struct store *s, unsigned grace)
 			req.params[req.nparams][0] = "upload-id-marker";
 			req.params[req.nparams++][1] = imark;
 		}
-		if (call(s, "list uploads", &req, &r) != STORE_OK ||
-		    r.body == NULL) {
-			s3_response_free(&r);
-			return n;
-		}
-		pos = p2 = 0;
-		more = s3_xml_next(r.body, "IsTruncated", &pos, trunc,
-		    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
+		if ((e = s3st_page(s, "list uploads", &req, &r, "NextKeyMarker",
+		    kmark, sizeof(kmark), &more)) != STORE_OK)
+			return e;
 		pos = 0;
-		if (more && (s3_xml_next(r.body, "NextKeyMarker", &pos, kmark,
-		    sizeof(kmark)) != 1 || s3_xml_next(r.body,
-		    "NextUploadIdMarker", &p2, imark, sizeof(imark)) != 1))
-			more = 0;
+		if (more && s3_xml_next(r.body, "NextUploadIdMarker", &pos,
+		    imark, sizeof(imark)) != 1)
+			more = false;
 		pos = 0;
-		while (s3_xml_element(r.body, "Upload", &pos, elem,
+		while (!stop && s3_xml_element(r.body, "Upload", &pos, elem,
 		    sizeof(elem)) == 1) {
 			size_t	 a = 0, b = 0, c = 0;
 
@@ -553,15 +612,87 @@ sweep_uploads(struct store *s, unsigned grace)
 			    s3_xml_next(elem, "UploadId", &b, id,
 			    sizeof(id)) == 1 && s3_xml_next(elem, "Initiated",
 			    &c, when, sizeof(when)) == 1 &&
-			    strncmp(key, prefix, strlen(prefix)) == 0 &&
-			    older(when, grace)) {
-				abort_upload(s, key, id);
-				n++;
-			}
+			    strncmp(key, prefix, strlen(prefix)) == 0)
+				stop = fn(arg, key, id, when);
 		}
 		s3_response_free(&r);
 	}
-	return n;
+	return STORE_OK;
+}
+
+enum store_error
+s3st_each_object(struct store *s, const char *prefix,
+    int (*fn)(void *, const char *, uint64_t, const char *), void *arg)
+{
+	struct s3_request req;
+	struct s3_response r;
+	enum store_error e;
+	char		 key[S3_KEY_MAX], when[64], token[2048] = "";
+	char		 size[32], elem[4096];
+	size_t		 pos;
+	bool		 more = true;
+	int		 stop = 0;
+
+	while (more && !stop) {
+		req = (struct s3_request){ .method = "GET", .nparams = 3,
+		    .params = { { "list-type", "2" }, { "prefix", prefix },
+		    { "max-keys", LIST_KEYS } } };
+		if (token[0] != '\0') {
+			req.params[req.nparams][0] = "continuation-token";
+			req.params[req.nparams++][1] = token;
+		}
+		if ((e = s3st_page(s, "list", &req, &r, "NextContinuationToken",
+		    token, sizeof(token), &more)) != STORE_OK)
+			return e;
+		pos = 0;
+		while (!stop && s3_xml_element(r.body, "Contents", &pos, elem,
+		    sizeof(elem)) == 1) {
+			size_t	 a = 0, b = 0, c = 0;
+
+			if (s3_xml_next(elem, "Key", &a, key, sizeof(key)) == 1 &&
+			    s3_xml_next(elem, "LastModified", &b, when,
+			    sizeof(when)) == 1 && s3_xml_next(elem, "Size", &c,
+			    size, sizeof(size)) == 1 &&
+			    strncmp(key, prefix, strlen(prefix)) == 0)
+				stop = fn(arg, key, strtoull(size, NULL, 10),
+				    when);
+		}
+		s3_response_free(&r);
+	}
+	return STORE_OK;
+}
+
+/* What a sweep of tmp/ or trash/ goes by. */
+struct sweep {
+	struct store	*s;
+	unsigned	 grace;
+	size_t		 plen;		/* of the listed prefix */
+	bool		 trash;
+	int		 n;
+};
+
+/*
+ * Resumable uploads' keys (tmp/part-*) are the uploads table's: the
+ * expiry sweep (resumable.c) removes them, never an age.
+ */
+static bool
+is_part(const struct sweep *w, const char *key)
+{
+	return !w->trash && strncmp(key + w->plen, PART_PREFIX,
+	    strlen(PART_PREFIX)) == 0;
+}
+
+/* Aborts a multipart upload under tmp/ older than the grace. */
+static int
+sweep_upload(void *arg, const char *key, const char *id, const char *when)
+{
+	struct sweep	*w = arg;
+
+	if (!is_part(w, key) && older(when, w->grace)) {
+		s3st_abort(w->s, key, id);
+		w->n++;
+	}
+	return 0;
 }
 
 /* An abandoned trash object: back in its place when that is empty. */
@@ -573,71 +704,43 @@ restore_trash(struct store *s, const char *tkey, const char *name,
 
 	if (strlen(name) > HASH_HEX_LEN && name[HASH_HEX_LEN] == '-' &&
 	    hash_parse(name, HASH_HEX_LEN, hash)) {
-		object_key(s, hash, key);
-		if (head(s, key, NULL) == STORE_ERR_NOENT &&
-		    copy_object(s, tkey, key, size) != STORE_OK)
+		s3st_object_key(s, hash, key);
+		if (s3st_head(s, key, NULL) == STORE_ERR_NOENT &&
+		    s3st_copy(s, tkey, key, size) != STORE_OK)
 			return;	/* kept for the next sweep */
 	}
-	simple(s, "DELETE", tkey);
+	s3st_simple(s, "DELETE", tkey);
 }
 
-/*
- * The objects under dir (tmp/ or trash/) older than the grace: a tmp/
- * object is deleted, a trash object restored or deleted.
- */
+/* An object older than the grace: a tmp/ one deleted, trash restored. */
 static int
-sweep_objects(struct store *s, const char *dir, unsigned grace)
+sweep_object(void *arg, const char *key, uint64_t size, const char *when)
 {
-	struct s3_request req;
-	struct s3_response r;
-	char		 prefix[S3_KEY_MAX], key[S3_KEY_MAX], when[64];
-	char		 token[2048] = "", trunc[8], size[32], elem[4096];
-	size_t		 pos, plen;
-	int		 n = 0, more = 1;
+	struct sweep	*w = arg;
 
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s%s",
-	    cfg_of(s)->prefix, dir);
-	while (more) {
-		req = (struct s3_request){ .method = "GET", .nparams = 3,
-		    .params = { { "list-type", "2" }, { "prefix", prefix },
-		    { "max-keys", LIST_KEYS } } };
-		if (token[0] != '\0') {
-			req.params[req.nparams][0] = "continuation-token";
-			req.params[req.nparams++][1] = token;
-		}
-		if (call(s, "list", &req, &r) != STORE_OK || r.body == NULL) {
-			s3_response_free(&r);
-			return n;
-		}
-		pos = 0;
-		more = s3_xml_next(r.body, "IsTruncated", &pos, trunc,
-		    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
-		pos = 0;
-		if (more && s3_xml_next(r.body, "NextContinuationToken", &pos,
-		    token, sizeof(token)) != 1)
-			more = 0;
-		pos = 0;
-		while (s3_xml_element(r.body, "Contents", &pos, elem,
-		    sizeof(elem)) == 1) {
-			size_t	 a = 0, b = 0, c = 0;
+	if (is_part(w, key) || !older(when, w->grace))
+		return 0;
+	if (w->trash)
+		restore_trash(w->s, key, key + w->plen, size);
+	else
+		s3st_simple(w->s, "DELETE", key);
+	w->n++;
+	return 0;
+}
 
-			if (s3_xml_next(elem, "Key", &a, key, sizeof(key)) != 1 ||
-			    s3_xml_next(elem, "LastModified", &b, when,
-			    sizeof(when)) != 1 || s3_xml_next(elem, "Size", &c,
-			    size, sizeof(size)) != 1 ||
-			    strncmp(key, prefix, plen) != 0 ||
-			    !older(when, grace))
-				continue;
-			if (strcmp(dir, TRASH_DIR) == 0)
-				restore_trash(s, key, key + plen,
-				    strtoull(size, NULL, 10));
-			else
-				simple(s, "DELETE", key);
-			n++;
-		}
-		s3_response_free(&r);
-	}
-	return n;
+/* The uploads and objects under dir (tmp/ or trash/) older than grace. */
+static int
+sweep_dir(struct store *s, const char *dir, unsigned grace)
+{
+	struct sweep	 w = { s, grace, 0, strcmp(dir, TRASH_DIR) == 0, 0 };
+	char		 prefix[S3_KEY_MAX];
+
+	w.plen = (size_t)snprintf(prefix, sizeof(prefix), "%s%s",
+	    s3st_cfg(s)->prefix, dir);
+	if (!w.trash)
+		(void)s3st_each_upload(s, prefix, sweep_upload, &w);
+	(void)s3st_each_object(s, prefix, sweep_object, &w);
+	return w.n;
 }
 
 /*
@@ -647,12 +750,11 @@ sweep_objects(struct store *s, const char *dir, unsigned grace)
 static int
 s3_sweep(struct store *s, int upload_grace, int trash_grace)
 {
-	unsigned grace = cfg_of(s)->sweep_grace;
+	unsigned grace = s3st_cfg(s)->sweep_grace;
 
 	(void)upload_grace;
 	(void)trash_grace;
-	return sweep_uploads(s, grace) + sweep_objects(s, TMP_DIR, grace) +
-	    sweep_objects(s, TRASH_DIR, grace);
+	return sweep_dir(s, TMP_DIR, grace) + sweep_dir(s, TRASH_DIR, grace);
 }
 
 /* ------------------------------------------------------ health, content */
@@ -663,10 +765,10 @@ s3_check(struct store *s)
 	struct s3_request req = { .method = "HEAD" };
 	struct s3_response r;
 	enum store_error e;
-	int		 rc = s3_send(s3_of(s), &req, &r);
+	int		 rc = s3_send(s3st_s3(s), &req, &r);
 
 	e = rc == 0 && r.status == 200 ? STORE_OK :
-	    failure("head bucket", cfg_of(s)->bucket, rc, &r);
+	    failure("head bucket", s3st_cfg(s)->bucket, rc, &r);
 	s3_response_free(&r);
 	return e;
 }
@@ -677,10 +779,10 @@ s3_locate(struct store *s, const char *hash, char *out, size_t outlen)
 	char		 key[S3_KEY_MAX];
 	enum store_error e;
 
-	object_key(s, hash, key);
-	if ((e = head(s, key, NULL)) != STORE_OK)
+	s3st_object_key(s, hash, key);
+	if ((e = s3st_head(s, key, NULL)) != STORE_OK)
 		return e;
-	return s3_presigned_target(s3_of(s), S3_LOCATION, key, out,
+	return s3_presigned_target(s3st_s3(s), S3_LOCATION, key, out,
 	    outlen) == 0 ? STORE_OK : STORE_ERR_IO;
 }
 
@@ -697,7 +799,7 @@ struct s3_walk {
 	struct store_walk base;
 	bool		 tmp;		/* walk_tmp */
 	int		 phase;		/* walk_tmp: 0 tmp/, 1 trash/, 2 done */
-	unsigned	 age[2];	/* walk_tmp: the ages of the phases */
+	unsigned	 age[3];	/* walk_tmp: tmp/, trash/, tmp/part-* */
 	char		 prefix[S3_KEY_MAX];
 	char		 token[2048];
 	bool		 listed;	/* a page was asked for */
@@ -717,7 +819,7 @@ walk_new(struct store *s, bool tmp)
 		return NULL;
 	w->base.store = s;
 	w->tmp = tmp;
-	snprintf(w->prefix, sizeof(w->prefix), "%s%s", cfg_of(s)->prefix,
+	snprintf(w->prefix, sizeof(w->prefix), "%s%s", s3st_cfg(s)->prefix,
 	    tmp ? TMP_DIR : "");
 	return w;
 }
@@ -734,12 +836,13 @@ static struct store_walk *
 s3_walk_tmp(struct store *s, int upload_grace, int trash_grace)
 {
 	struct s3_walk	*w = walk_new(s, true);
-	unsigned	 g = cfg_of(s)->sweep_grace;
+	unsigned	 g = s3st_cfg(s)->sweep_grace;
 
 	if (w == NULL)
 		return NULL;
 	w->age[0] = g + (unsigned)(upload_grace > 0 ? upload_grace : 0);
 	w->age[1] = g + (unsigned)(trash_grace > 0 ? trash_grace : 0);
+	w->age[2] = (unsigned)(upload_grace > 0 ? upload_grace : 0);
 	return &w->base;
 }
 
@@ -750,8 +853,6 @@ next_page(struct s3_walk *w)
 	struct s3_request req = { .method = "GET", .nparams = 3,
 	    .params = { { "list-type", "2" }, { "prefix", w->prefix },
 	    { "max-keys", LIST_KEYS } } };
-	char		 trunc[8];
-	size_t		 pos = 0;
 
 	if (w->listed && !w->more)
 		return 0;
@@ -762,16 +863,9 @@ next_page(struct s3_walk *w)
 	s3_response_free(&w->page);
 	w->listed = true;
 	w->pos = 0;
-	if (call(w->base.store, "list", &req, &w->page) != STORE_OK ||
-	    w->page.body == NULL)
-		return -1;
-	w->more = s3_xml_next(w->page.body, "IsTruncated", &pos, trunc,
-	    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
-	pos = 0;
-	if (w->more && s3_xml_next(w->page.body, "NextContinuationToken",
-	    &pos, w->token, sizeof(w->token)) != 1)
-		w->more = false;
-	return 1;
+	return s3st_page(w->base.store, "list", &req, &w->page,
+	    "NextContinuationToken", w->token, sizeof(w->token), &w->more) ==
+	    STORE_OK ? 1 : -1;
 }
 
 /* The next listed object: 1 with its key, size, mtime; 0; -1. */
@@ -827,7 +921,7 @@ static int
 s3_walk_next(struct store_walk *sw, struct store_entry *e)
 {
 	struct s3_walk	*w = (struct s3_walk *)sw;
-	const char	*rel, *cfgp = cfg_of(sw->store)->prefix;
+	const char	*rel, *cfgp = s3st_cfg(sw->store)->prefix;
 	uint64_t	 size;
 	int64_t		 mtime;
 	int		 rc;
@@ -855,9 +949,17 @@ s3_walk_next(struct store_walk *sw, struct store_entry *e)
 		snprintf(e->name, sizeof(e->name), "%.*s", STORE_PATH_MAX - 1,
 		    strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel);
 		if (w->tmp) {
-			if (mtime == -1 || mtime + (int64_t)w->age[w->phase] >=
-			    (int64_t)time(NULL))
+			/* A resumable upload's: its row tells, past a margin. */
+			bool	 part = w->phase == 0 &&
+			    s3st_part_name(e->name, e->hash);
+
+			if (mtime == -1 || mtime + (int64_t)(part ? w->age[2] :
+			    w->age[w->phase]) >= (int64_t)time(NULL))
 				continue;	/* young: maybe live */
+			if (part) {
+				e->kind = STORE_ENTRY_PART;
+				return 1;
+			}
 			e->kind = w->phase == 0 ? STORE_ENTRY_UPLOAD :
 			    STORE_ENTRY_TRASH;
 			if (w->phase == 1 && (strlen(e->name) <= HASH_HEX_LEN ||
@@ -881,7 +983,7 @@ s3_walk_remove(struct store_walk *sw)
 {
 	struct s3_walk	*w = (struct s3_walk *)sw;
 
-	return simple(sw->store, "DELETE", w->key) == STORE_OK ? 0 : -1;
+	return s3st_simple(sw->store, "DELETE", w->key) == STORE_OK ? 0 : -1;
 }
 
 static void
@@ -903,12 +1005,12 @@ s3_find_trash(struct store *s, const char *hash, char *out, size_t outlen)
 	size_t		 pos = 0, plen;
 	int		 rc = 0;
 
-	plen = strlen(cfg_of(s)->prefix) + strlen(TRASH_DIR);
+	plen = strlen(s3st_cfg(s)->prefix) + strlen(TRASH_DIR);
 	snprintf(prefix, sizeof(prefix), "%s" TRASH_DIR "%s-",
-	    cfg_of(s)->prefix, hash);
+	    s3st_cfg(s)->prefix, hash);
 	req.params[2][0] = "prefix";
 	req.params[2][1] = prefix;
-	if (call(s, "list trash", &req, &r) != STORE_OK || r.body == NULL)
+	if (s3st_call(s, "list trash", &req, &r) != STORE_OK || r.body == NULL)
 		rc = -1;
 	else if (s3_xml_next(r.body, "Key", &pos, key, sizeof(key)) == 1 &&
 	    strlen(key) > plen) {
@@ -944,15 +1046,15 @@ move_object(struct store *s, const char *hash, bool out, char *where,
 	const char	*from, *to;
 	uint64_t	 size;
 
-	object_key(s, hash, key);
-	snprintf(lost, sizeof(lost), "%s" LOST_DIR "%s", cfg_of(s)->prefix,
+	s3st_object_key(s, hash, key);
+	snprintf(lost, sizeof(lost), "%s" LOST_DIR "%s", s3st_cfg(s)->prefix,
 	    hash);
 	from = out ? key : lost;
 	to = out ? lost : key;
-	if (head(s, from, &size) != STORE_OK ||
-	    copy_object(s, from, to, size) != STORE_OK)
+	if (s3st_head(s, from, &size) != STORE_OK ||
+	    s3st_copy(s, from, to, size) != STORE_OK)
 		return -1;
-	if (simple(s, "DELETE", from) != STORE_OK)
+	if (s3st_simple(s, "DELETE", from) != STORE_OK)
 		return -1;
 	if (where != NULL)
 		snprintf(where, wherelen, "%s", to);
@@ -988,10 +1090,10 @@ s3_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 	char		 key[S3_KEY_MAX];
 	enum store_error e;
 
-	object_key(s, hash, key);
+	s3st_object_key(s, hash, key);
 	req.key = key;
 	hash_init(&ctx);
-	e = call(s, "get", &req, &r);
+	e = s3st_call(s, "get", &req, &r);
 	s3_response_free(&r);
 	if (e != STORE_OK)
 		return -1;
@@ -1004,7 +1106,7 @@ s3_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 static void
 s3_close(struct store *s)
 {
-	s3_fini(s3_of(s));
+	s3_fini(s3st_s3(s));
 	free(s);
 }
 
@@ -1015,6 +1117,12 @@ static const struct store_ops s3_ops = {
 	.tmp_sync = s3_tmp_sync,
 	.tmp_commit = s3_tmp_commit,
 	.tmp_abort = s3_tmp_abort,
+	.tmp_read = s3_tmp_read,
+	.part_open = s3st_part_open,
+	.part_cut = s3st_part_cut,
+	.part_close = s3st_part_close,
+	.part_remove = s3st_part_remove,
+	.part_sync = s3st_part_sync,
 	.trash = s3_trash,
 	.untrash = s3_untrash,
 	.purge = s3_purge,

@@ -26,6 +26,8 @@ struct upload_row {
 	char		 file_hash[HASH_HEX_LEN + 1]; /* "" until complete */
 	char		 expires[UPLOAD_ROW_DATE_MAX]; /* Upload-Expires */
 	bool		 expired;
+	/* The lease this request holds (db_upload_hold), "" for none. */
+	char		 writer[33];
 };
 
 #endif

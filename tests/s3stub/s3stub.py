@@ -4,7 +4,8 @@
 It serves one bucket from a directory, on 127.0.0.1 only, and implements
 the calls the service makes: HeadBucket, ListObjectsV2,
 ListMultipartUploads, Put/Get/Head/Delete/CopyObject (GET with one Range),
-Create/Complete/AbortMultipartUpload, UploadPart and UploadPartCopy.
+Create/Complete/AbortMultipartUpload, UploadPart, UploadPartCopy and
+ListParts.
 
 Unlike a lenient stand-in it refuses what real S3 refuses:
   - a request whose SigV4 signature (Authorization header or presigned
@@ -277,6 +278,8 @@ class Handler(BaseHTTPRequestHandler):
             return 'CompleteMultipartUpload'
         if m == 'DELETE' and 'uploadId' in q:
             return 'AbortMultipartUpload'
+        if m == 'GET' and 'uploadId' in q:
+            return 'ListParts'
         return {'GET': 'GetObject', 'HEAD': 'HeadObject',
                 'DELETE': 'DeleteObject'}.get(m, 'Unsupported')
 
@@ -430,6 +433,32 @@ class Handler(BaseHTTPRequestHandler):
     def op_AbortMultipartUpload(self, key, q, headers, body):
         shutil.rmtree(upload_dir(q.get('uploadId')), ignore_errors=True)
         self.answer(204)
+
+    def op_ListParts(self, key, q, headers, body):
+        d = upload_dir(q.get('uploadId'))
+        marker = int(q.get('part-number-marker') or 0)
+        nums = sorted(int(n[5:]) for n in os.listdir(d)
+                      if re.fullmatch(r'part-\d{5}', n))
+        nums = [n for n in nums if n > marker]
+        # Two parts a page, so that the client's paging is exercised.
+        page, more = nums[:2], len(nums) > 2
+        out = el('Bucket', ARGS.bucket) + el('Key', key) + \
+            el('UploadId', q.get('uploadId')) + \
+            el('IsTruncated', 'true' if more else 'false')
+        if more:
+            out += el('NextPartNumberMarker', page[-1])
+        for n in page:
+            p = os.path.join(d, 'part-%05d' % n)
+            md5 = hashlib.md5()
+            for c in file_chunks(p):
+                md5.update(c)
+            out += '<Part>%s%s%s%s</Part>' % (
+                el('PartNumber', n), el('LastModified', now_iso(
+                    os.path.getmtime(p))),
+                el('ETag', '"%s"' % md5.hexdigest()),
+                el('Size', os.path.getsize(p)))
+        self.answer(200, xml('ListPartsResult', out),
+                    {'Content-Type': 'application/xml'})
 
     def op_ListMultipartUploads(self, key, q, headers, body):
         prefix = q.get('prefix', '')

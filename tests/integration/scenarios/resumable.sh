@@ -8,6 +8,9 @@
 # wait_for and random_file come from faults.sh, sourced alongside).
 
 TUS=/service/fileupload/uploads
+# Where the partial bytes are: local (DATA_DIR/tmp) or s3 (the scenarios
+# of resumable_s3.sh run these on the object store).
+TUS_STORE=local
 TUS_V=(-H "Tus-Resumable: 1.0.0")
 TUS_CT=(-H "Content-Type: application/offset+octet-stream")
 
@@ -48,6 +51,43 @@ part_file() {
 	printf '%s/tmp/part-%s\n' "$IT_DATA_DIR" "${1##*/}"
 }
 
+on_local() {
+	[ "$TUS_STORE" = local ]
+}
+
+# tus_check_stored HASH FILE: the stored file of HASH has FILE's bytes.
+tus_check_stored() {
+	if on_local; then
+		check_stored "$1" "$2"
+	else
+		check "the object of $1 has the bytes" cmp -s "$(s3_object "$1")" "$2"
+	fi
+}
+
+# part_present PATH: the upload's partial bytes are in the store (S3: its
+# multipart upload or a tail object).
+part_present() {
+	if on_local; then
+		test -f "$(part_file "$1")"
+	else
+		[ -n "$(s3_part_keys "${1##*/}")" ]
+	fi
+}
+
+part_absent() {
+	! part_present "$1"
+}
+
+# tus_pool_restart [VAR=VALUE...]: the pool again, with these settings,
+# on the scenario's store.
+tus_pool_restart() {
+	local a
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	for a in "$@"; do export "${a?}"; done
+	if on_local; then start_pool; else s3_pool_start; fi
+	for a in "$@"; do unset "${a%%=*}"; done
+}
+
 # b64_of HEXDIGEST: the digest's bytes in base64.
 b64_of() {
 	printf '%s' "$1" | sed 's/../\\x&/g' | xargs -0 printf '%b' | base64 -w0
@@ -82,7 +122,7 @@ check_finished() {
 	local f=$1 name=$2 h sha size
 	h=$(b2 "$f")
 	size=$(stat -c %s "$f")
-	check_stored "$h" "$f"
+	tus_check_stored "$h" "$f"
 	req GET "/service/fileupload/$h"
 	check_status 200 "the file's metadata"
 	check_meta "$h" "$name" "" "$size"
@@ -93,7 +133,10 @@ check_finished() {
 	check_status 200 "download"
 	check "downloaded bytes are the source's" cmp -s "$IT_TMP/body" "$f"
 	sha=$(sha256sum "$f" | cut -d' ' -f1)
-	check_header Repr-Digest "sha-256=:$(b64_of "$sha"):"
+	# The object store's content location passes no Repr-Digest (yet).
+	if on_local; then
+		check_header Repr-Digest "sha-256=:$(b64_of "$sha"):"
+	fi
 	req DELETE "/service/fileupload/$h"
 	check_status 201 "delete the finished file"
 }
@@ -111,8 +154,8 @@ sc_tus_options() {
 # Create, three PATCHes with HEAD between, completion: the stored file's
 # hash is b2sum's; HEAD then says complete; the file is an ordinary one.
 sc_tus_chunks_complete() {
-	local f off=0 n=500000 p size
-	f=$(random_file tus-chunks.bin 1400000)
+	local f off=0 n=${TUS_CHUNK:-500000} p size
+	f=$(random_file tus-chunks.bin "${TUS_SIZE:-1400000}")
 	size=$(stat -c %s "$f")
 	tus_create "$size" "chunks é.bin"
 	check_status 201 creation
@@ -120,7 +163,10 @@ sc_tus_chunks_complete() {
 	    grep -Eq "^$TUS/[A-Za-z0-9_-]{22}$" <<<"$TUS_LOC"
 	check_header Tus-Resumable 1.0.0
 	check_header Upload-Expires
-	check "the partial file exists" test -f "$(part_file "$TUS_LOC")"
+	# An S3 upload has nothing in the store before its first bytes.
+	if on_local; then
+		check "the partial file exists" part_present "$TUS_LOC"
+	fi
 	tus_head "$TUS_LOC"
 	check_status 200 HEAD
 	check_header Upload-Offset 0
@@ -137,7 +183,7 @@ sc_tus_chunks_complete() {
 		check_eq "HEAD offset" "$off" "$(head_offset "$TUS_LOC")"
 	done
 	check_completed "$f" "chunks é.bin"
-	check "the partial file is gone" test ! -e "$(part_file "$TUS_LOC")"
+	check "the partial file is gone" part_absent "$TUS_LOC"
 	tus_head "$TUS_LOC"
 	check_status 200 "HEAD of a complete upload"
 	check_header Upload-Offset "$size"
@@ -191,7 +237,10 @@ sc_tus_errors() {
 	tus_patch "$loc" 0 "$p" -H "Upload-Checksum: sha1 $(b64_of "$(sha1sum "$f" | cut -d' ' -f1)")"
 	check_error 460 "sha1 checksum mismatch"
 	check_eq "offset after a mismatch" 0 "$(head_offset "$loc")"
-	check_eq "partial file after a mismatch" 0 "$(stat -c %s "$(part_file "$loc")")"
+	if on_local; then
+		check_eq "partial file after a mismatch" 0 \
+		    "$(stat -c %s "$(part_file "$loc")")"
+	fi
 	tus_patch "$loc" 0 "$p" -H "Upload-Checksum: md5 AAAA"
 	check_error 400 "an unknown checksum algorithm"
 	tus_patch "$loc" 0 "$p" -H "Upload-Checksum: sha1 !!"
@@ -228,7 +277,7 @@ sc_tus_errors() {
 	req DELETE "$loc" "${TUS_V[@]}"
 	check_status 204 "termination"
 	check_header Tus-Resumable 1.0.0
-	check "the partial file is gone" test ! -e "$(part_file "$loc")"
+	check "the partial file is gone" part_absent "$loc"
 	tus_head "$loc"
 	check_status 404 "HEAD after termination"
 	tus_patch "$loc" 4000 "$p"
@@ -264,7 +313,7 @@ sc_tus_creation_with_upload() {
 	check_status 201 "creation with the whole upload"
 	check_header Upload-Offset "$size"
 	check_header File-Hash "$(b2 "$f")"
-	check_stored "$(b2 "$f")" "$f"
+	tus_check_stored "$(b2 "$f")" "$f"
 	tus_create "$size" cwu.bin "${TUS_CT[@]}" --data-binary "@$f"
 	check_error 403 "the same bytes again"
 	check_json .file_hash "$(b2 "$f")"
@@ -294,26 +343,34 @@ sc_tus_duplicate() {
 	check_header Location "/service/fileupload/$(b2 "$f")"
 	tus_head "$loc"
 	check_status 404 "the duplicate upload is removed"
-	check "its partial file is gone" test ! -e "$(part_file "$loc")"
+	check "its partial file is gone" part_absent "$loc"
 	req DELETE "/service/fileupload/$(b2 "$f")"
 	check_status 201
 }
 
-# A PATCH whose client dies mid-body: the bytes that arrived are kept and
-# the client resumes from HEAD's offset.
-sc_tus_resume_after_cut() {
-	local f size pid off p
-	f=$(random_file tus-cut.bin 1800000)
-	size=$(stat -c %s "$f")
-	tus_create "$size" cut.bin
-	check_status 201
-	curl -sS -o /dev/null --limit-rate 200k -X PATCH "${TUS_V[@]}" "${TUS_CT[@]}" \
-	    -H "Upload-Offset: 0" --data-binary "@$f" "$IT_URL$TUS_LOC" 2>/dev/null &
+# patch_cut FILE RATE: a PATCH of FILE at offset 0 of the upload at
+# TUS_LOC, sent at RATE bytes/s, whose client is killed after 2 s; then the
+# offset shows what arrived.
+patch_cut() {
+	local pid
+	curl -sS -o /dev/null --limit-rate "$2" -X PATCH "${TUS_V[@]}" "${TUS_CT[@]}" \
+	    -H "Upload-Offset: 0" --data-binary "@$1" "$IT_URL$TUS_LOC" 2>/dev/null &
 	pid=$!
 	sleep 2
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	check "the bytes that arrived are recorded" wait_for 20 offset_above "$TUS_LOC" 0
+}
+
+# A PATCH whose client dies mid-body: the bytes that arrived are kept and
+# the client resumes from HEAD's offset.
+sc_tus_resume_after_cut() {
+	local f size off p
+	f=$(random_file tus-cut.bin 1800000)
+	size=$(stat -c %s "$f")
+	tus_create "$size" cut.bin
+	check_status 201
+	patch_cut "$f" 200k
 	off=$(head_offset "$TUS_LOC")
 	check "offset below the size ($off)" test "${off:-0}" -lt "$size"
 	p=$(part "$f" "${off:-0}" "$size")
@@ -338,14 +395,43 @@ worker_with_part() {
 	return 1
 }
 
+# A request writes the upload at PATH: it holds the partial file (local)
+# or the row's lease (S3).
 has_part_writer() {
-	worker_with_part >/dev/null
+	if on_local; then
+		worker_with_part >/dev/null
+	else
+		[ "$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qtAc \
+		    "SELECT count(*) FROM uploads WHERE upload_id = '${TUS_LOC##*/}' AND writer_until > now()")" = 1 ]
+	fi
+}
+
+# Kills the worker that writes the upload (S3: every worker, since no
+# descriptor tells which).
+kill_part_writer() {
+	local pid
+	if on_local; then
+		pid=$(worker_with_part || true)
+		[ -z "$pid" ] || kill -KILL "$pid"
+		return 0
+	fi
+	for pid in $(fu_pool_pids); do
+		fu_pid_is "$pid" "$FU_POOL_WORKER" && kill -KILL "$pid"
+	done
+	return 0
+}
+
+# patch_goes PATH OFFSET FILE: a PATCH that is not refused 423 (a dead
+# writer's lease has run out); its answer is the last one.
+patch_goes() {
+	tus_patch "$@"
+	[ "$STATUS" != 423 ]
 }
 
 # kill -9 of the worker mid-PATCH: the offset stays what was committed,
 # bytes past it are cut off, and the upload resumes and completes.
 sc_tus_worker_killed() {
-	local f size pid victim off p
+	local f size pid off p
 	f=$(random_file tus-kill.bin 1500000)
 	size=$(stat -c %s "$f")
 	tus_create "$size" kill.bin
@@ -358,18 +444,23 @@ sc_tus_worker_killed() {
 	pid=$!
 	check "a worker writes the upload" wait_for 10 has_part_writer
 	sleep 1
-	victim=$(worker_with_part || true)
-	[ -z "$victim" ] || kill -KILL "$victim"
+	kill_part_writer
 	wait "$pid" 2>/dev/null || true
 	check "multiwatch replaced the worker" wait_for 10 pool_has 2
-	check "bytes past the offset are on disk" \
-	    test "$(stat -c %s "$(part_file "$TUS_LOC")")" -gt 100000
+	if on_local; then
+		check "bytes past the offset are on disk" \
+		    test "$(stat -c %s "$(part_file "$TUS_LOC")")" -gt 100000
+	fi
 	off=$(head_offset "$TUS_LOC")
 	check_eq "the committed offset" 100000 "$off"
-	check_eq "HEAD cut the bytes past it" 100000 \
-	    "$(stat -c %s "$(part_file "$TUS_LOC")")"
+	if on_local; then
+		check_eq "HEAD cut the bytes past it" 100000 \
+		    "$(stat -c %s "$(part_file "$TUS_LOC")")"
+	fi
 	p=$(part "$f" 100000 "$size")
-	tus_patch "$TUS_LOC" 100000 "$p"
+	# S3: the killed writer's lease runs out first (RESUMABLE_LEASE_S).
+	check "no 423 once the lease ran out" wait_for 60 patch_goes \
+	    "$TUS_LOC" 100000 "$p"
 	check_status 204 "resumed after the kill"
 	check_completed "$f" kill.bin
 }
@@ -402,8 +493,7 @@ sc_tus_concurrent_patches() {
 sc_tus_expiry() {
 	local f loc
 	f=$(random_file tus-exp.bin 5000)
-	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	UPLOAD_EXPIRES=2 start_pool
+	tus_pool_restart UPLOAD_EXPIRES=2
 	tus_create 10000 exp.bin
 	loc=$TUS_LOC
 	tus_patch "$loc" 0 "$f"
@@ -413,12 +503,11 @@ sc_tus_expiry() {
 	check_status 410 "HEAD of an expired upload"
 	tus_patch "$loc" 5000 "$f"
 	check_error 410 "PATCH of an expired upload"
-	check "the bytes are there until the sweep" test -f "$(part_file "$loc")"
-	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	start_pool
+	check "the bytes are there until the sweep" part_present "$loc"
+	tus_pool_restart
 	tus_head "$loc"
 	check_status 404 "after the sweep"
-	check "the sweep removed the bytes" test ! -e "$(part_file "$loc")"
+	check "the sweep removed the bytes" part_absent "$loc"
 }
 
 # A token closes the uploads' writes too; OPTIONS stays open.
@@ -460,7 +549,7 @@ sc_digest_fields() {
 	req POST /service/fileupload -F "file_hash=${h^^}" -F "sha256=$sha" \
 	    -F "upfile=@$f;filename=d.bin"
 	check_status 201 "both digests matching, before the file"
-	check_stored "$h" "$f"
+	tus_check_stored "$h" "$f"
 	req GET "/service/fileupload/$h/content"
 	check_header Repr-Digest "sha-256=:$(b64_of "$sha"):"
 	req DELETE "/service/fileupload/$h"
@@ -507,7 +596,7 @@ sc_tus_js_client() {
 		    "$(jq -r .fileHash <<<"$out")"
 		check "resumed past the start, before the end ($out)" \
 		    jq -e '.resumedFrom > 0 and .resumedFrom < 268435456' <<<"$out"
-		check_stored "$h" "$f"
+		tus_check_stored "$h" "$f"
 		req DELETE "/service/fileupload/$h"
 		check_status 201
 	else
@@ -560,8 +649,10 @@ sc_tus_database_restart() {
 	check_error 503 "PATCH while the database is down"
 	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" 2>>"$IT_TMP/setup.log"
 	check_eq "the offset after the restart" 100000 "$(head_offset "$TUS_LOC")"
-	check_eq "the bytes of the refused PATCH are not kept" 100000 \
-	    "$(stat -c %s "$(part_file "$TUS_LOC")")"
+	if on_local; then
+		check_eq "the bytes of the refused PATCH are not kept" 100000 \
+		    "$(stat -c %s "$(part_file "$TUS_LOC")")"
+	fi
 	p=$(part "$f" 100000 "$size")
 	tus_patch "$TUS_LOC" 100000 "$p"
 	check_status 204 "the rest after the restart"

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+#
+# Resumable uploads on STORAGE=s3: the scenarios of resumable.sh run on
+# the object store (the test server of storage_s3.sh, 5 MiB parts), with
+# files that span parts where it matters, and what only the object store
+# has: the parts and tails a PATCH leaves, PATCHes of one upload on both
+# workers, a tail gone, fsck of tus temp objects, and nothing left behind.
+# Sourced by tests/integration/run.sh after resumable.sh and
+# storage_s3.sh (helpers in tests/integration/lib.sh).
+
+# s3_part_keys ID: what the store holds for the upload ID: its tmp/
+# objects (tails, the assembled object) and its multipart uploads.
+s3_part_keys() {
+	find "$S3_ROOT/objects/it/tmp" -name "part-$1*" 2>/dev/null || true
+	grep -l "\"it/tmp/part-$1\"" "$S3_ROOT"/uploads/*/meta.json 2>/dev/null || true
+}
+
+# tus_on_s3 SCENARIO: SCENARIO (of resumable.sh) on the object store;
+# afterwards nothing is left under tmp/ or trash/, nor a multipart upload.
+tus_on_s3() {
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3
+	s3_begin
+	"$@"
+	check_s3_clean
+}
+
+sc_s3_tus_chunks_complete() {
+	# 11 MiB in PATCHes of 3 MiB + 7: parts fill across PATCHes, and
+	# each PATCH but the last leaves a tail the next one reads back.
+	TUS_SIZE=$((11 << 20)) TUS_CHUNK=$(((3 << 20) + 7)) \
+	    tus_on_s3 sc_tus_chunks_complete
+	check_eq "part sizes: two full, the rest" "5242880 5242880 $(($(stat -c %s \
+	    "$IT_TMP/files/tus-chunks.bin") - (10 << 20)))" \
+	    "$(s3_ops UploadPart | jq -r .size | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "tails read back" 3 "$(s3_ops GetObject | grep -c '\.[0-9]*"' || true)"
+	check "ListParts named the parts" test -n "$(s3_ops ListParts)"
+}
+
+sc_s3_tus_errors() { tus_on_s3 sc_tus_errors; }
+sc_s3_tus_defer_length() { tus_on_s3 sc_tus_defer_length; }
+sc_s3_tus_creation_with_upload() { tus_on_s3 sc_tus_creation_with_upload; }
+sc_s3_tus_duplicate() { tus_on_s3 sc_tus_duplicate; }
+sc_s3_tus_resume_after_cut() { tus_on_s3 sc_tus_resume_after_cut; }
+sc_s3_tus_worker_killed() { tus_on_s3 sc_tus_worker_killed; }
+sc_s3_tus_concurrent_patches() { tus_on_s3 sc_tus_concurrent_patches; }
+sc_s3_tus_expiry() { tus_on_s3 sc_tus_expiry; }
+sc_s3_tus_database_restart() { tus_on_s3 sc_tus_database_restart; }
+
+# A large upload whose PATCHes go to both workers by turns (no kept
+# connection: nginx picks the worker each time), one PATCH cut mid-part:
+# any worker resumes from the committed offset; the object is the file.
+sc_s3_tus_any_worker() {
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f size off=0 n p
+	s3_begin
+	f=$(s3_big tus-any.bin 14)
+	size=$(stat -c %s "$f")
+	tus_create "$size" any.bin
+	check_status 201 creation
+	patch_cut "$(part "$f" 0 $((8 << 20)))" 2M
+	off=$(head_offset "$TUS_LOC")
+	check "the cut PATCH kept a tail" test -n "$(s3_ops PutObject)"
+	n=$((1 << 20))
+	while [ "${off:-0}" -lt "$size" ]; do
+		p=$(part "$f" "$off" "$n")
+		tus_patch "$TUS_LOC" "$off" "$p" -H "Connection: close"
+		check_status 204 "PATCH at $off"
+		[ "$STATUS" = 204 ] || break
+		off=$((off + $(stat -c %s "$p")))
+		n=$((n + 1234567))
+	done
+	check_completed "$f" any.bin
+	check_s3_clean
+}
+
+# A tail that is gone (behind the service's back): the upload cannot be
+# resumed, 410, and its termination still clears the store.
+sc_s3_tus_tail_gone() {
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f p
+	s3_begin
+	f=$(s3_big tus-gone.bin 1)
+	tus_create 2000000 gone.bin
+	p=$(part "$f" 0 300000)
+	tus_patch "$TUS_LOC" 0 "$p"
+	check_status 204 "a chunk"
+	check "its tail is an object" test -f "$S3_ROOT/objects/it/tmp/part-${TUS_LOC##*/}.1"
+	rm -f "$S3_ROOT/objects/it/tmp/part-${TUS_LOC##*/}.1"
+	p=$(part "$f" 300000 300000)
+	tus_patch "$TUS_LOC" 300000 "$p"
+	check_error 410 "PATCH once the tail is gone"
+	req DELETE "$TUS_LOC" "${TUS_V[@]}"
+	check_status 204 "termination"
+	check_s3_clean
+}
+
+# fileupload-fsck knows tus temp objects: a quiet tail whose upload is
+# recorded is fine; one whose row is gone is stale, and -r removes it
+# with the upload's multipart upload.
+sc_s3_tus_fsck() {
+	# shellcheck disable=SC2034  # read by the helpers of resumable.sh
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f p kept gone
+	s3_begin
+	f=$(s3_big tus-fsck.bin 7)
+	tus_create $((7 << 20)) kept.bin
+	kept=$TUS_LOC
+	p=$(part "$f" 0 100000)
+	tus_patch "$kept" 0 "$p"
+	check_status 204 "a tail for the kept upload"
+	tus_create $((7 << 20)) gone.bin
+	gone=$TUS_LOC
+	p=$(part "$f" 0 $(((5 << 20) + 1000)))
+	tus_patch "$gone" 0 "$p"
+	check_status 204 "a part and a tail for the other"
+	check "its multipart upload is there" test -n "$(s3_part_keys "${gone##*/}" | grep meta.json)"
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qtAc \
+	    "DELETE FROM uploads WHERE upload_id = '${gone##*/}'" >/dev/null
+	touch -d '10 minutes ago' "$S3_ROOT"/objects/it/tmp/part-*
+	s3_fsck
+	check_fsck_rc 1 "a stale tail"
+	check_fsck_line "stale-temp part-${gone##*/}.2"
+	check_fsck_no_mention "part-${kept##*/}"
+	s3_fsck -r
+	check_fsck_line "stale-temp part-${gone##*/}.2: removed"
+	check_eq "nothing left of the stale upload" "" "$(s3_part_keys "${gone##*/}")"
+	check "the live one is kept" test -n "$(s3_part_keys "${kept##*/}")"
+	req DELETE "$kept" "${TUS_V[@]}"
+	check_status 204 "termination"
+	check_s3_clean
+}
