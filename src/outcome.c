@@ -22,7 +22,7 @@ static const struct outcome store_outcomes[STORE_ERR__MAX] = {
 	[STORE_ERR_BUSY] = { 423, "the upload is being written by another "
 	    "request" },
 	[STORE_ERR_UNAVAILABLE] = { 503, "storage unavailable" },
-	[STORE_ERR_UNSUPPORTED] = { 501, "resumable uploads need STORAGE=local" },
+	[STORE_ERR_UNSUPPORTED] = { 501, "the storage has no resumable uploads" },
 };
 
 /* What each error counts as (metrics.h); -1: nothing. */
