@@ -227,6 +227,9 @@ s3st_part_sync(struct store *s, struct store_tmp *t)
 
 	if (u->len == 0)
 		return STORE_OK;	/* on a part's border: nothing to keep */
+	/* A full part is sent as one: the next request starts past it. */
+	if (u->len == part_size(s))
+		return s3st_send_part(s, u);
 	part_key(s, tmp_id(t), u->parts + 1, key);
 	req.key = key;
 	req.body = u->buf;

@@ -72,6 +72,30 @@ sc_s3_tus_any_worker() {
 	check_s3_clean
 }
 
+# PATCHes that end on a part's border: the full part goes up as a part
+# (no tail), and the next PATCH starts past it.
+sc_s3_tus_part_border() {
+	# shellcheck disable=SC2034  # read by the helpers of resumable.sh
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f p
+	s3_begin
+	f=$(s3_big tus-border.bin 12)
+	tus_create $((12 << 20)) border.bin
+	p=$(part "$f" 0 $((5 << 20)))
+	tus_patch "$TUS_LOC" 0 "$p"
+	check_status 204 "a PATCH of one part"
+	check_eq "no tail for a full part" "" "$(s3_ops PutObject)"
+	check_eq "the part went up" 1 "$(s3_ops UploadPart | wc -l)"
+	p=$(part "$f" $((5 << 20)) $((5 << 20)))
+	tus_patch "$TUS_LOC" $((5 << 20)) "$p"
+	check_status 204 "a PATCH of the next part"
+	check_eq "no tail read back" "" "$(s3_ops GetObject)"
+	p=$(part "$f" $((10 << 20)) $((2 << 20)))
+	tus_patch "$TUS_LOC" $((10 << 20)) "$p"
+	check_status 204 "the rest"
+	check_completed "$f" border.bin
+	check_s3_clean
+}
+
 # A tail that is gone (behind the service's back): the upload cannot be
 # resumed, 410, and its termination still clears the store.
 sc_s3_tus_tail_gone() {
