@@ -585,8 +585,7 @@ sc_tus_js_client() {
 		return 0
 	fi
 	IT_MAX=$((272 << 20))
-	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	start_pool
+	tus_pool_restart "IT_S3_MAX=$IT_MAX"
 	restart_nginx
 	f=$(random_file tus-js.bin $((256 << 20)))
 	h=$(b2 "$f")
@@ -603,9 +602,11 @@ sc_tus_js_client() {
 		fail "tus-js-client failed: $(head -c 500 "$IT_TMP/node.err")"
 	fi
 	IT_MAX=2097152
-	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	start_pool
-	restart_nginx
+	# The object store's pool goes with its scenario (s3_end).
+	if on_local; then
+		tus_pool_restart
+		restart_nginx
+	fi
 }
 
 # fileupload-fsck (it_fsck, from fsck.sh) knows the partial files: a quiet

@@ -45,6 +45,7 @@ sc_s3_tus_worker_killed() { tus_on_s3 sc_tus_worker_killed; }
 sc_s3_tus_concurrent_patches() { tus_on_s3 sc_tus_concurrent_patches; }
 sc_s3_tus_expiry() { tus_on_s3 sc_tus_expiry; }
 sc_s3_tus_database_restart() { tus_on_s3 sc_tus_database_restart; }
+sc_s3_tus_js_client() { tus_on_s3 sc_tus_js_client; }
 
 # A large upload whose PATCHes go to both workers by turns (no kept
 # connection: nginx picks the worker each time), one PATCH cut mid-part:

@@ -22,14 +22,14 @@ s3_stub_stop() {
 	fu_s3stub_stop
 }
 
-# The pool on the object store: 12 MiB uploads, 5 MiB parts.
+# The pool on the object store: 16 MiB uploads (IT_S3_MAX), 5 MiB parts.
 s3_pool_start() {
 	STORAGE=s3 S3_ENDPOINT=http://127.0.0.1:$S3_PORT \
 	    S3_BUCKET=$S3_BUCKET_NAME S3_REGION=us-east-1 S3_PREFIX=it/ \
 	    S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
 	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET \
 	    S3_PART_SIZE=$S3_PART S3_SWEEP_GRACE=2 \
-	    MAX_UPLOAD_SIZE=$((16 << 20)) WORKERS=2 \
+	    MAX_UPLOAD_SIZE=${IT_S3_MAX:-$((16 << 20))} WORKERS=2 \
 	    fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
 }
 
