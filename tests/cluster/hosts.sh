@@ -15,7 +15,8 @@
 # (the test server) on the front's address, shared by the three pools.
 #
 # Scenarios: uploads spread over the hosts and read back through the
-# front; the pools refuse other peers; under traffic from several
+# front; the pools refuse other peers; a resumable upload's PATCHes on
+# every host; under traffic from several
 # clients one host's workers are killed: requests in flight on it fail
 # cleanly (503, nothing recorded without its bytes), new ones go to the
 # others, every 201 reads back, fsck finds nothing wrong; the host comes
@@ -265,6 +266,55 @@ sc_pool_refuses_other_peers() {
 	fi
 }
 
+# patches_on N ID: PATCHes of the upload ID host N's workers answered 204.
+patches_on() {
+	grep -c " PATCH /service/fileupload/uploads/$2 204 " \
+	    "$FU_VAR/h$1/logs/fileupload.log" || true
+}
+
+# A resumable upload whose PATCHes (3 MiB each, 8 MiB parts) the front
+# sends to the hosts by turns: each host reads back the tail another one
+# wrote and sends parts of the same multipart upload, and the file is
+# whole.  The partial bytes are in the shared object store, so an
+# upload's requests need not stick to one host.
+sc_tus_across_hosts() {
+	local f size loc id off=0 p i n
+
+	mkdir -p "$IT_TMP/files"
+	f=$IT_TMP/files/tus-hosts.bin
+	p=$IT_TMP/files/tus-hosts.part
+	head -c $((21 << 20)) /dev/urandom >"$f"
+	size=$(stat -c %s "$f")
+	req POST /service/fileupload/uploads -H "Tus-Resumable: 1.0.0" \
+	    -H "Upload-Length: $size" \
+	    -H "Upload-Metadata: filename $(printf hosts.bin | base64 -w0)"
+	check_status 201 "creation"
+	loc=$(header Location)
+	id=${loc##*/}
+	while [ "$off" -lt "$size" ]; do
+		dd if="$f" of="$p" iflag=skip_bytes,count_bytes skip="$off" \
+		    count=$((3 << 20)) status=none
+		req PATCH "$loc" -H "Tus-Resumable: 1.0.0" \
+		    -H "Content-Type: application/offset+octet-stream" \
+		    -H "Upload-Offset: $off" --data-binary "@$p"
+		check_status 204 "PATCH at $off"
+		[ "$STATUS" = 204 ] || break
+		off=$((off + $(stat -c %s "$p")))
+	done
+	check_eq "the completing PATCH's File-Hash" "$(b2 "$f")" \
+	    "$(header File-Hash)"
+	req GET "/service/fileupload/$(b2 "$f")/content"
+	check_status 200 "content of the resumable upload"
+	cmp -s "$IT_TMP/body" "$f" || fail "content of the resumable upload differs"
+	for i in $(seq 1 "$CL_HOSTS"); do
+		n=$(patches_on "$i" "$id")
+		cl_note "host $i took $n of its PATCHes"
+		[ "$n" -gt 0 ] || fail "host $i took no PATCH of the upload"
+	done
+	req DELETE "/service/fileupload/$(b2 "$f")"
+	check_status 201 "delete the file"
+}
+
 # Host 2's workers die under traffic.
 sc_host_dies_under_traffic() {
 	local sup kids t_kill late bad n
@@ -318,6 +368,7 @@ printf 'testing %s hosts behind %s (worker %s, network %s.0/24)\n' \
     "$CL_HOSTS" "$IT_URL" "$IT_WORKER" "$CL_NET"
 IT_LOG_FILES=("$FU_VAR/front/logs/nginx-error.log" "$FU_VAR/h1/logs/fileupload.log"
     "$FU_VAR/h2/logs/fileupload.log" "$FU_VAR/h3/logs/fileupload.log")
-cl_run_scenarios sc_spread_over_hosts sc_pool_refuses_other_peers sc_host_dies_under_traffic -- "$@"
+cl_run_scenarios sc_spread_over_hosts sc_pool_refuses_other_peers \
+    sc_tus_across_hosts sc_host_dies_under_traffic -- "$@"
 summary
 [ "$IT_FAILED" -eq 0 ]
