@@ -21,7 +21,8 @@
 #define UPLOAD_COLS "upload_id, upload_length, upload_offset, file_name, " \
 	"metadata, encode(hash_state, 'hex'), COALESCE(file_hash, ''), " \
 	"to_char(expires_at AT TIME ZONE 'UTC', " \
-	"'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"'), expires_at <= now()"
+	"'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"'), expires_at <= now(), " \
+	"COALESCE(concat, '')"
 
 enum stmt {
 	ST_GET,
@@ -75,9 +76,9 @@ static const struct {
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
 	[ST_UPLOAD_CREATE] = { "upload_create",
 	    "INSERT INTO uploads (upload_id, upload_length, file_name, "
-	    "metadata, hash_state, expires_at) VALUES ($1, $2, $3, $4, "
-	    "decode($5, 'hex'), now() + make_interval(secs => $6)) "
-	    "RETURNING " UPLOAD_COLS, 6 },
+	    "metadata, hash_state, expires_at, concat) VALUES ($1, $2, $3, "
+	    "$4, decode($5, 'hex'), now() + make_interval(secs => $6), "
+	    "NULLIF($7, '')) RETURNING " UPLOAD_COLS, 7 },
 	[ST_UPLOAD_GET] = { "upload_get",
 	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1", 1 },
 	[ST_UPLOAD_ADVANCE] = { "upload_advance",
@@ -731,6 +732,7 @@ row_to_upload(const PGresult *res, int row, struct upload_row *u)
 	copy_col(res, row, 6, u->file_hash, sizeof(u->file_hash));
 	copy_col(res, row, 7, u->expires, sizeof(u->expires));
 	u->expired = PQgetvalue(res, row, 8)[0] == 't';
+	copy_col(res, row, 9, u->concat, sizeof(u->concat));
 }
 
 /* One-row upload statements: the row into out, or DB_ERR_NOTFOUND. */
@@ -755,8 +757,8 @@ enum db_error
 db_upload_create(struct upload_row *u, unsigned expires)
 {
 	char		 len[24], secs[16], state[STATE_HEX_MAX];
-	const char	*p[6] = { u->id, u->length_known ? len : NULL, u->name,
-	    u->metadata, state, secs };
+	const char	*p[7] = { u->id, u->length_known ? len : NULL, u->name,
+	    u->metadata, state, secs, u->concat };
 	struct upload_row *got;
 	enum db_error	 err;
 

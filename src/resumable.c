@@ -25,6 +25,7 @@
 #include "router.h"
 #include "store.h"
 #include "tus.h"
+#include "tus_concat.h"
 #include "upload.h"
 #include "upload_row.h"
 
@@ -359,6 +360,44 @@ insert_completed(void *arg, struct meta *m)
  * the same bytes are already stored (403).  The partial file is renamed
  * into place or removed, or (on another error) left held.
  */
+/* The file's row as a POST's would be: hashes, name, size, libmagic's. */
+static void
+file_meta(struct tus *t, struct meta *m, const char *prefix, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	hash_final_hex(&t->row.hash, m->hash);
+	hash_final_sha256_hex(&t->row.hash, m->sha256);
+	snprintf(t->req->hash, sizeof(t->req->hash), "%s", m->hash);
+	snprintf(m->name, sizeof(m->name), "%s", t->row.name);
+	m->size = t->row.offset;
+	mime_detect(prefix, len, m->type, sizeof(m->type));
+}
+
+/*
+ * After upload_record: the upload complete, or removed when its bytes are
+ * already stored (403): 0, or -1 with the status.
+ */
+static int
+recorded(struct tus *t, struct outcome o, const struct meta *m)
+{
+	if (o.status == 0) {
+		memcpy(t->row.file_hash, m->hash, sizeof(t->row.file_hash));
+		metrics_tus_completed();
+		metrics_upload_stored(m->size);
+		return 0;
+	}
+	fail_with(t, o);
+	if (o.status == 403) {
+		/* The same bytes are stored: this upload has nothing left. */
+		metrics_duplicate();
+		memcpy(t->file_hash, m->hash, sizeof(t->file_hash));
+		if (db_upload_remove(t->row.id) != DB_OK)
+			log_warnx("upload %s: row left for the sweep: %s",
+			    t->row.id, db_last_error());
+	}
+	return -1;
+}
+
 static void
 complete(struct tus *t)
 {
@@ -368,12 +407,6 @@ complete(struct tus *t)
 	long		 n;
 	char		*buf;
 
-	memset(&m, 0, sizeof(m));
-	hash_final_hex(&t->row.hash, m.hash);
-	hash_final_sha256_hex(&t->row.hash, m.sha256);
-	snprintf(t->req->hash, sizeof(t->req->hash), "%s", m.hash);
-	snprintf(m.name, sizeof(m.name), "%s", t->row.name);
-	m.size = t->row.offset;
 	/* The bytes durable as one file (S3: assembled), then read back. */
 	if (keep_lease(t, true) == -1)
 		return;
@@ -387,26 +420,12 @@ complete(struct tus *t)
 		return;
 	}
 	n = store_tmp_read(t->app->store, &t->part, buf, MIME_PREFIX, 0);
-	mime_detect(buf, n > 0 ? (size_t)n : 0, m.type, sizeof(m.type));
+	file_meta(t, &m, buf, n > 0 ? (size_t)n : 0);
 	free(buf);
 
 	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
-	if (o.status == 0) {
-		memcpy(t->row.file_hash, m.hash, sizeof(t->row.file_hash));
-		metrics_tus_completed();
-		metrics_upload_stored(m.size);
-		return;
-	}
-	fail_with(t, o);
-	if (o.status == 403) {
-		/* The same bytes are stored: this upload has nothing left. */
-		metrics_duplicate();
-		memcpy(t->file_hash, m.hash, sizeof(t->file_hash));
-		if (db_upload_remove(t->row.id) != DB_OK)
-			log_warnx("upload %s: row left for the sweep: %s",
-			    t->row.id, db_last_error());
+	if (recorded(t, o, &m) == -1 && o.status == 403)
 		store_tmp_abort(t->app->store, &t->part);
-	}
 }
 
 /*
@@ -432,6 +451,24 @@ advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 	if (de != DB_OK)
 		return fail_with(t, outcome_db(de, "upload: offset"));
 	return 0;
+}
+
+/*
+ * A partial upload (concatenation) whose last byte is in: its bytes made
+ * one readable whole, then its offset committed; no file is made of it.
+ */
+static void
+seal(struct tus *t, const struct hash_ctx *h, uint64_t offset)
+{
+	enum store_error e;
+
+	if (keep_lease(t, true) == -1)
+		return;
+	if ((e = store_part_seal(t->app->store, &t->part)) != STORE_OK) {
+		fail_with(t, outcome_store(e, "upload: seal a partial upload"));
+		return;
+	}
+	(void)advance(t, h, offset);
 }
 
 /*
@@ -524,7 +561,10 @@ receive(struct tus *t)
 		    "digest mismatch");
 		goto drop;
 	}
-	if (!broken && t->row.length_known && offset == t->row.length) {
+	if (!broken && t->row.length_known && offset == t->row.length &&
+	    strcmp(t->row.concat, CONCAT_PARTIAL) == 0)
+		seal(t, &h, offset);
+	else if (!broken && t->row.length_known && offset == t->row.length) {
 		t->row.hash = h;
 		t->row.offset = offset;
 		complete(t);
@@ -663,18 +703,29 @@ resumable_options(struct app *app, struct request *r, const char *id)
 
 /* The new upload's row from the creation's headers: 0, or -1. */
 static int
-creation_row(struct tus *t)
+creation_row(struct tus *t, bool final)
 {
 	struct tus_metadata md;
 	const char	*defer = param(t, "HTTP_UPLOAD_DEFER_LENGTH");
 	const char	*meta = param(t, "HTTP_UPLOAD_METADATA");
+	const char	*concat = param(t, "HTTP_UPLOAD_CONCAT");
 	bool		 given;
 
-	if (parse_length(t, &t->row.length, &given) == -1)
+	if (concat != NULL && !final && strcmp(concat, CONCAT_PARTIAL) != 0)
+		return fail(t, 400, "Upload-Concat must be partial or "
+		    "final;<upload URLs>");
+	if (final && (defer != NULL || param(t, "HTTP_UPLOAD_LENGTH") != NULL))
+		return fail(t, 400, "a final upload's length is its partial "
+		    "uploads'");
+	if (concat != NULL && !final)
+		snprintf(t->row.concat, sizeof(t->row.concat), CONCAT_PARTIAL);
+	if (final)
+		given = true;	/* the sum of its partial uploads' */
+	else if (parse_length(t, &t->row.length, &given) == -1)
 		return -1;
 	if (defer != NULL && strcmp(defer, "1") != 0)
 		return fail(t, 400, "Upload-Defer-Length must be 1");
-	if (given == (defer != NULL))
+	if (!final && given == (defer != NULL))
 		return fail(t, 400, "give either Upload-Length or "
 		    "Upload-Defer-Length: 1");
 	t->row.length_known = given;
@@ -691,18 +742,122 @@ creation_row(struct tus *t)
 	return 0;
 }
 
+/*
+ * The partial uploads a final one names, from their rows: each there,
+ * partial and complete.  Their count, or -1 with the status.
+ */
+static int
+final_parts(struct tus *t, const char *v, char ids[][TUS_ID_LEN + 1],
+    struct concat_part *parts)
+{
+	struct upload_row *row;
+	enum db_error	 de;
+	int		 i, n;
+
+	if ((n = concat_final_ids(v, ids, CONCAT_PARTS_MAX)) == -1 ||
+	    concat_final_value(ids, n, t->row.concat,
+	    sizeof(t->row.concat)) == -1)
+		return fail(t, 400, "Upload-Concat must be final; and the URLs "
+		    "of 1 to 64 partial uploads");
+	if ((row = malloc(sizeof(*row))) == NULL)
+		return fail(t, 503, "out of memory");
+	t->row.length = 0;
+	for (i = 0; i < n && t->status == 0; i++) {
+		if ((de = db_upload_get(ids[i], row)) == DB_ERR_NOTFOUND ||
+		    (de == DB_OK && row->expired))
+			fail(t, 400, "Upload-Concat names an unknown upload");
+		else if (de != DB_OK)
+			fail_with(t, outcome_db(de, "upload: concatenation"));
+		else if (strcmp(row->concat, CONCAT_PARTIAL) != 0)
+			fail(t, 400, "Upload-Concat names an upload that is "
+			    "not partial");
+		else if (!row->length_known || row->offset != row->length)
+			fail(t, 400, "Upload-Concat names an unfinished "
+			    "partial upload");
+		else if ((t->row.length += row->length) >
+		    t->app->cfg->max_upload_size)
+			fail(t, 413, "the partial uploads are larger than the "
+			    "configured maximum (Tus-Max-Size)");
+		else
+			parts[i] = (struct concat_part){ ids[i], row->length };
+	}
+	free(row);
+	return t->status == 0 ? n : -1;
+}
+
+/*
+ * concatenation: the final upload made whole from its partial uploads and
+ * recorded as a multipart POST's file, in its creation request; its row
+ * is there only once it is complete.
+ */
+static void
+create_final(struct tus *t, const char *v)
+{
+	char		 ids[CONCAT_PARTS_MAX][TUS_ID_LEN + 1];
+	struct concat_part parts[CONCAT_PARTS_MAX];
+	struct store_tmp tmp = { .fd = -1 };
+	struct outcome	 o;
+	struct meta	 m;
+	enum db_error	 de;
+	size_t		 plen;
+	char		*prefix;
+	int		 n;
+
+	if ((n = final_parts(t, v, ids, parts)) == -1)
+		return;
+	if ((prefix = malloc(MIME_PREFIX)) == NULL) {
+		fail(t, 503, "out of memory");
+		return;
+	}
+	t->row.length_known = true;
+	o = concat_assemble(t->app->store, parts, n, &tmp, &t->row.hash,
+	    prefix, &plen);
+	if (o.status != 0)
+		fail_with(t, o);
+	else if ((de = db_upload_create(&t->row, t->app->cfg->upload_expires))
+	    != DB_OK)
+		fail_with(t, outcome_db(de, "upload: create"));
+	else {
+		t->created = true;
+		metrics_tus_created();
+		t->row.offset = t->row.length;
+		file_meta(t, &m, prefix, plen);
+		o = upload_record(t->app->store, &tmp, &m, insert_completed, t);
+		/* A final upload has no bytes to resume: no file, no upload. */
+		if (recorded(t, o, &m) == -1 && o.status != 403 &&
+		    db_upload_remove(t->row.id) != DB_OK)
+			log_warnx("upload %s: row left for the sweep: %s",
+			    t->row.id, db_last_error());
+		if (t->status == 0)
+			log_info("upload %s: concatenated from %d partial "
+			    "uploads", t->row.id, n);
+	}
+	store_tmp_abort(t->app->store, &tmp);
+	free(prefix);
+}
+
 void
 resumable_create(struct app *app, struct request *r, const char *id)
 {
 	struct tus	 t;
 	enum store_error e;
 	enum db_error	 de;
-	bool		 body = has_body(r);
+	const char	*v;
+	bool		 body = has_body(r), final;
 
 	(void)id;
 	tus_init(&t, app, r);
-	if (check_version(&t) == -1 || creation_row(&t) == -1)
+	final = (v = param(&t, "HTTP_UPLOAD_CONCAT")) != NULL &&
+	    strncmp(v, CONCAT_FINAL, strlen(CONCAT_FINAL)) == 0;
+	if (check_version(&t) == -1 || creation_row(&t, final) == -1)
 		goto out;
+	if (final) {
+		if (body)
+			fail(&t, 400, "a final upload takes no body");
+		else
+			create_final(&t, v);
+		goto out;
+	}
 	/* creation-with-upload: the body is the first chunk. */
 	if (body && !is_octet_stream(r->content_type)) {
 		fail(&t, 415, "Content-Type must be " TUS_OCTET_STREAM);
@@ -793,6 +948,8 @@ resumable_head(struct app *app, struct request *r, const char *id)
 		http_header(r, "Upload-Defer-Length", "1");
 	if (t.row.metadata[0] != '\0')
 		http_header(r, "Upload-Metadata", t.row.metadata);
+	if (t.row.concat[0] != '\0')
+		http_header(r, "Upload-Concat", t.row.concat);
 	if (t.row.file_hash[0] != '\0')
 		header_file(r, t.row.file_hash);
 	http_header(r, "Upload-Expires", t.row.expires);
@@ -848,6 +1005,11 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 	}
 	if (parse_digests(&t) == -1 || take_upload(&t, id, true) == -1)
 		goto out;
+	if (strncmp(t.row.concat, CONCAT_FINAL, strlen(CONCAT_FINAL)) == 0) {
+		fail(&t, 403, "a final upload is made of its partial uploads: "
+		    "it takes no PATCH");
+		goto out;
+	}
 	if (offset != t.row.offset) {
 		fail(&t, 409, "Upload-Offset is not the upload's offset");
 		goto out;

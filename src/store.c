@@ -94,6 +94,18 @@ store_part_sync(struct store *s, struct store_tmp *t)
 	return s->ops->part_sync(s, t);
 }
 
+enum store_error
+store_part_seal(struct store *s, struct store_tmp *t)
+{
+	return s->ops->part_seal(s, t);
+}
+
+enum store_error
+store_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
+{
+	return s->ops->part_sealed(s, t, size);
+}
+
 long
 store_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
     uint64_t off)

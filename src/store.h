@@ -143,6 +143,17 @@ bool		 store_part_locks(struct store *);
  * tail object).  store_tmp_sync is for the whole file at completion.
  */
 enum store_error store_part_sync(struct store *, struct store_tmp *);
+/*
+ * A partial upload of tus concatenation: store_part_seal, on the held
+ * partial file once its last byte is in, makes its bytes one readable
+ * whole (S3: the parts assembled into one object), before the offset
+ * that completes it commits; a later request that holds it calls
+ * store_part_sealed with its size, and reads it with store_tmp_read.
+ * STORE_ERR_NOENT when the sealed bytes are not there.
+ */
+enum store_error store_part_seal(struct store *, struct store_tmp *);
+enum store_error store_part_sealed(struct store *, struct store_tmp *,
+		    uint64_t size);
 enum store_error store_part_cut(struct store *, struct store_tmp *,
 		    uint64_t offset);
 void		 store_part_close(struct store *, struct store_tmp *);

@@ -40,6 +40,9 @@ struct store_ops {
 	void		 (*part_close)(struct store *, struct store_tmp *);
 	int		 (*part_remove)(struct store *, const char *id);
 	enum store_error (*part_sync)(struct store *, struct store_tmp *);
+	enum store_error (*part_seal)(struct store *, struct store_tmp *);
+	enum store_error (*part_sealed)(struct store *, struct store_tmp *,
+			    uint64_t);
 	bool		 part_locks;	/* store_part_locks */
 
 	enum store_error (*trash)(struct store *, const char *hash,

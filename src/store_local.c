@@ -504,6 +504,27 @@ local_part_close(struct store *s, struct store_tmp *t)
 	t->name[0] = '\0';
 }
 
+/* A partial file is readable as it is: fsynced before its offset commits. */
+static enum store_error
+local_part_seal(struct store *s, struct store_tmp *t)
+{
+	return local_tmp_sync(s, t);
+}
+
+static enum store_error
+local_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
+{
+	struct stat	 st;
+
+	(void)s;
+	if (fstat(t->fd, &st) == -1)
+		return store_errno(errno);
+	if ((uint64_t)st.st_size < size)
+		return STORE_ERR_NOENT;
+	t->size = size;
+	return STORE_OK;
+}
+
 static int
 local_part_remove(struct store *s, const char *id)
 {
@@ -1214,6 +1235,8 @@ static const struct store_ops local_ops = {
 	.part_close = local_part_close,
 	.part_remove = local_part_remove,
 	.part_sync = local_tmp_sync,
+	.part_seal = local_part_seal,
+	.part_sealed = local_part_sealed,
 	.part_locks = true,
 	.trash = local_trash,
 	.untrash = local_untrash,

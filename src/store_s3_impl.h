@@ -105,6 +105,9 @@ enum store_error s3st_part_cut(struct store *, struct store_tmp *,
 void		 s3st_part_close(struct store *, struct store_tmp *);
 int		 s3st_part_remove(struct store *, const char *id);
 enum store_error s3st_part_sync(struct store *, struct store_tmp *);
+enum store_error s3st_part_seal(struct store *, struct store_tmp *);
+enum store_error s3st_part_sealed(struct store *, struct store_tmp *,
+		    uint64_t size);
 /* The multipart upload of a resumable u: found, else made (0 or -1). */
 enum store_error s3st_part_upload(struct store *, struct s3_upload *);
 /* tmp_sync of a resumable upload: its parts assembled under tmp/. */

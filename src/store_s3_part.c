@@ -215,14 +215,26 @@ s3st_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 	return STORE_OK;
 }
 
+/* PutObject of what u's buffer holds, as key. */
+static enum store_error
+put_buffer(struct store *s, const char *what, const char *key,
+    const struct s3_upload *u)
+{
+	struct s3_request req = { .method = "PUT", .key = key,
+	    .body = u->buf != NULL ? u->buf : "", .len = u->len };
+	struct s3_response r;
+	enum store_error e;
+
+	e = s3st_call(s, what, &req, &r);
+	s3_response_free(&r);
+	return e;
+}
+
 /* The unfilled part as its tail, before the offset commits. */
 enum store_error
 s3st_part_sync(struct store *s, struct store_tmp *t)
 {
 	struct s3_upload *u = t->backend;
-	struct s3_request req = { .method = "PUT" };
-	struct s3_response r;
-	enum store_error e;
 	char		 key[S3_KEY_MAX];
 
 	if (u->len == 0)
@@ -231,12 +243,7 @@ s3st_part_sync(struct store *s, struct store_tmp *t)
 	if (u->len == part_size(s))
 		return s3st_send_part(s, u);
 	part_key(s, tmp_id(t), u->parts + 1, key);
-	req.key = key;
-	req.body = u->buf;
-	req.len = u->len;
-	e = s3st_call(s, "put tail", &req, &r);
-	s3_response_free(&r);
-	return e;
+	return put_buffer(s, "put tail", key, u);
 }
 
 /* ----------------------------------------------------- multipart upload */
@@ -422,6 +429,44 @@ s3st_part_finish(struct store *s, struct store_tmp *t)
 		return e;
 	u->upload_id[0] = '\0';
 	u->object = true;
+	return STORE_OK;
+}
+
+/*
+ * A partial upload (tus concatenation) complete: its bytes assembled into
+ * the one object tmp/part-<id> (the only part PUT there), read back by
+ * the final upload's request.
+ */
+enum store_error
+s3st_part_seal(struct store *s, struct store_tmp *t)
+{
+	struct s3_upload *u = t->backend;
+	enum store_error e;
+
+	if ((e = s3st_part_finish(s, t)) != STORE_OK)
+		return e;
+	if (!u->object) {
+		if ((e = put_buffer(s, "put sealed", u->key, u)) != STORE_OK)
+			return e;
+		u->object = true;
+	}
+	u->len = 0;	/* nothing left for a tail */
+	return STORE_OK;
+}
+
+enum store_error
+s3st_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
+{
+	struct s3_upload *u = t->backend;
+	enum store_error e;
+	uint64_t	 got;
+
+	if ((e = s3st_head(s, u->key, &got)) != STORE_OK)
+		return e;
+	if (got != size)
+		return STORE_ERR_NOENT;
+	u->object = true;
+	t->size = size;
 	return STORE_OK;
 }
 

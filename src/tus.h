@@ -14,7 +14,7 @@
 
 #define TUS_VERSION		"1.0.0"
 #define TUS_EXTENSIONS		"creation,creation-with-upload," \
-	"creation-defer-length,termination,expiration,checksum"
+	"creation-defer-length,termination,expiration,checksum,concatenation"
 #define TUS_CHECKSUM_ALGORITHMS	"sha1,sha256,sha512"
 #define TUS_OCTET_STREAM	"application/offset+octet-stream"
 

@@ -26,6 +26,11 @@ struct upload_row {
 	char		 file_hash[HASH_HEX_LEN + 1]; /* "" until complete */
 	char		 expires[UPLOAD_ROW_DATE_MAX]; /* Upload-Expires */
 	bool		 expired;
+	/*
+	 * tus concatenation (sql/007): "partial", "final;<upload URLs>", or
+	 * "" for an ordinary upload.
+	 */
+	char		 concat[TUS_METADATA_MAX + 1];
 	/* The lease this request holds (db_upload_hold), "" for none. */
 	char		 writer[33];
 };

@@ -510,6 +510,85 @@ sc_tus_expiry() {
 	check "the sweep removed the bytes" part_absent "$loc"
 }
 
+# concatenation: partial uploads are not files; a final upload is made of
+# them, in order, at its creation (201 with the file), HEAD tells both
+# kinds; the errors of a final creation and of a PATCH to a final upload.
+sc_tus_concatenation() {
+	local a b c la lb joined loc_a loc_b loc_c final other h
+	a=$(random_file tus-concat-a.bin "${TUS_CONCAT_A:-1200000}")
+	b=$(random_file tus-concat-b.bin 500000)
+	c=$(random_file tus-concat-c.bin 1000)
+	la=$(stat -c %s "$a")
+	lb=$(stat -c %s "$b")
+	joined=$IT_TMP/files/tus-concat-ab.bin
+	cat "$a" "$b" >"$joined"
+	h=$(b2 "$joined")
+	req OPTIONS "$TUS"
+	check "Tus-Extension lists concatenation" \
+	    grep -q concatenation <<<"$(header Tus-Extension)"
+
+	tus_create "$la" a.bin -H "Upload-Concat: partial"
+	check_status 201 "a partial upload"
+	loc_a=$TUS_LOC
+	tus_patch "$loc_a" 0 "$(part "$a" 0 700000)"
+	check_status 204 "its first chunk"
+	tus_patch "$loc_a" 700000 "$(part "$a" 700000 "$la")"
+	check_status 204 "its last chunk"
+	check_header Upload-Offset "$la"
+	check_no_header File-Hash
+	req GET "/service/fileupload/$(b2 "$a")"
+	check_error 404 "a complete partial upload is no file"
+	tus_head "$loc_a"
+	check_header Upload-Concat partial
+	check_header Upload-Offset "$la"
+	tus_create "$lb" b.bin -H "Upload-Concat: partial" "${TUS_CT[@]}" \
+	    --data-binary "@$b"
+	check_status 201 "a partial upload created with all its bytes"
+	loc_b=$TUS_LOC
+	tus_create 5000 c.bin -H "Upload-Concat: partial"
+	loc_c=$TUS_LOC
+	tus_patch "$loc_c" 0 "$c"
+	check_status 204 "an unfinished partial upload"
+	tus_create 10 other.bin
+	other=$TUS_LOC
+
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_a $TUS/AAAAAAAAAAAAAAAAAAAAAA"
+	check_error 400 "a final upload of an unknown upload"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_a $loc_c"
+	check_error 400 "a final upload of an unfinished partial upload"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_a $other"
+	check_error 400 "a final upload of an upload that is not partial"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_a $loc_b" \
+	    -H "Upload-Length: $((la + lb))"
+	check_error 400 "a final upload with Upload-Length"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;"
+	check_error 400 "a final upload of nothing"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: whole"
+	check_error 400 "another Upload-Concat"
+
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$IT_URL$loc_a $loc_b" \
+	    -H "Upload-Metadata: filename $(printf joined.bin | base64 -w0)"
+	check_status 201 "a final upload of two partial ones"
+	final=$(header Location)
+	check_header Upload-Offset "$((la + lb))"
+	check_header File-Hash "$h"
+	tus_head "$final"
+	check_status 200 "HEAD of the final upload"
+	check_header Upload-Concat "final;$loc_a $loc_b"
+	check_header Upload-Length "$((la + lb))"
+	check_header Upload-Offset "$((la + lb))"
+	tus_patch "$final" "$((la + lb))" "$c"
+	check_error 403 "a PATCH to a final upload"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_a $loc_b"
+	check_error 403 "the same final upload again: its bytes are stored"
+	check_json .file_hash "$h"
+	check_finished "$joined" joined.bin
+	for loc in "$loc_a" "$loc_b" "$loc_c" "$other"; do
+		req DELETE "$loc" "${TUS_V[@]}"
+		check_status 204 "termination of ${loc##*/}"
+	done
+}
+
 # A token closes the uploads' writes too; OPTIONS stays open.
 sc_tus_token() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"

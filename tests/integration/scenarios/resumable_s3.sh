@@ -46,6 +46,11 @@ sc_s3_tus_concurrent_patches() { tus_on_s3 sc_tus_concurrent_patches; }
 sc_s3_tus_expiry() { tus_on_s3 sc_tus_expiry; }
 sc_s3_tus_database_restart() { tus_on_s3 sc_tus_database_restart; }
 sc_s3_tus_js_client() { tus_on_s3 sc_tus_js_client; }
+# A first partial upload of several parts (assembled in the store when
+# complete), a second of one.
+sc_s3_tus_concatenation() {
+	TUS_CONCAT_A=$((7 << 20)) tus_on_s3 sc_tus_concatenation
+}
 
 # A large upload whose PATCHes go to both workers by turns (no kept
 # connection: nginx picks the worker each time), one PATCH cut mid-part:
