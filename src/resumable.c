@@ -45,6 +45,7 @@ struct tus {
 	struct digest	 want;		/* Upload-Checksum or Content-Digest */
 	int		 mismatch;	/* their status: 460 or 400 */
 	bool		 created;	/* answer 201 with Location */
+	bool		 declared;	/* this PATCH declared the length */
 	/* The answer: 0 while fine, else an error status and its reason. */
 	int		 status;
 	const char	*reason;
@@ -562,9 +563,12 @@ receive(struct tus *t)
 		goto drop;
 	}
 	if (!broken && t->row.length_known && offset == t->row.length &&
-	    strcmp(t->row.concat, CONCAT_PARTIAL) == 0)
-		seal(t, &h, offset);
-	else if (!broken && t->row.length_known && offset == t->row.length) {
+	    strcmp(t->row.concat, CONCAT_PARTIAL) == 0) {
+		/* Sealed already unless bytes came, or its length, or new. */
+		if (offset > t->row.offset || t->declared || t->created)
+			seal(t, &h, offset);
+	} else if (!broken && t->row.length_known &&
+	    offset == t->row.length) {
 		t->row.hash = h;
 		t->row.offset = offset;
 		complete(t);
@@ -981,6 +985,7 @@ declare_length(struct tus *t)
 		return fail(t, 400, "Upload-Length is less than the offset");
 	t->row.length = len;
 	t->row.length_known = true;
+	t->declared = true;
 	return 0;
 }
 

@@ -798,10 +798,12 @@ s3_locate(struct store *s, const char *hash, char *out, size_t outlen)
 struct s3_walk {
 	struct store_walk base;
 	bool		 tmp;		/* walk_tmp */
-	int		 phase;		/* walk_tmp: 0 tmp/, 1 trash/, 2 done */
+	/* walk_tmp: 0 tmp/, 1 trash/, 2 tmp/part-* uploads, 3 done */
+	int		 phase;
 	unsigned	 age[3];	/* walk_tmp: tmp/, trash/, tmp/part-* */
 	char		 prefix[S3_KEY_MAX];
 	char		 token[2048];
+	char		 imark[ID_MAX];	/* phase 2: the next upload id marker */
 	bool		 listed;	/* a page was asked for */
 	bool		 more;		/* another page follows */
 	bool		 failed;	/* the error entry was given */
@@ -853,19 +855,33 @@ next_page(struct s3_walk *w)
 	struct s3_request req = { .method = "GET", .nparams = 3,
 	    .params = { { "list-type", "2" }, { "prefix", w->prefix },
 	    { "max-keys", LIST_KEYS } } };
+	size_t		 pos = 0;
 
 	if (w->listed && !w->more)
 		return 0;
-	if (w->token[0] != '\0') {
+	if (w->phase == 2)	/* ListMultipartUploads */
+		req = (struct s3_request){ .method = "GET", .nparams = 2,
+		    .params = { { "uploads", "" }, { "prefix", w->prefix } } };
+	if (w->token[0] != '\0' && w->phase == 2) {
+		req.params[req.nparams][0] = "key-marker";
+		req.params[req.nparams++][1] = w->token;
+		req.params[req.nparams][0] = "upload-id-marker";
+		req.params[req.nparams++][1] = w->imark;
+	} else if (w->token[0] != '\0') {
 		req.params[req.nparams][0] = "continuation-token";
 		req.params[req.nparams++][1] = w->token;
 	}
 	s3_response_free(&w->page);
 	w->listed = true;
 	w->pos = 0;
-	return s3st_page(w->base.store, "list", &req, &w->page,
-	    "NextContinuationToken", w->token, sizeof(w->token), &w->more) ==
-	    STORE_OK ? 1 : -1;
+	if (s3st_page(w->base.store, "list", &req, &w->page, w->phase == 2 ?
+	    "NextKeyMarker" : "NextContinuationToken", w->token,
+	    sizeof(w->token), &w->more) != STORE_OK)
+		return -1;
+	if (w->phase == 2 && w->more && s3_xml_next(w->page.body,
+	    "NextUploadIdMarker", &pos, w->imark, sizeof(w->imark)) != 1)
+		w->more = false;
+	return 1;
 }
 
 /* The next listed object: 1 with its key, size, mtime; 0; -1. */
@@ -876,17 +892,20 @@ next_object(struct s3_walk *w, uint64_t *size, int64_t *mtime)
 	size_t	 a, b, c;
 	int	 rc;
 
+	bool	 up = w->phase == 2;	/* multipart uploads: no size */
+
 	for (;;) {
 		if (w->page.body != NULL && s3_xml_element(w->page.body,
-		    "Contents", &w->pos, elem, sizeof(elem)) == 1) {
+		    up ? "Upload" : "Contents", &w->pos, elem,
+		    sizeof(elem)) == 1) {
 			a = b = c = 0;
 			if (s3_xml_next(elem, "Key", &a, w->key,
 			    sizeof(w->key)) != 1 || s3_xml_next(elem,
-			    "LastModified", &b, when, sizeof(when)) != 1 ||
-			    s3_xml_next(elem, "Size", &c, num,
-			    sizeof(num)) != 1)
+			    up ? "Initiated" : "LastModified", &b, when,
+			    sizeof(when)) != 1 || (!up && s3_xml_next(elem,
+			    "Size", &c, num, sizeof(num)) != 1))
 				continue;
-			*size = strtoull(num, NULL, 10);
+			*size = up ? 0 : strtoull(num, NULL, 10);
 			*mtime = s3_parse_time(when);
 			return 1;
 		}
@@ -931,11 +950,11 @@ s3_walk_next(struct store_walk *sw, struct store_entry *e)
 		if ((rc = next_object(w, &size, &mtime)) == -1)
 			return walk_error(w, e);
 		if (rc == 0) {
-			if (!w->tmp || ++w->phase > 1)
+			if (!w->tmp || ++w->phase > 2)
 				return 0;
-			/* tmp/ done: then trash/. */
-			snprintf(w->prefix, sizeof(w->prefix), "%s" TRASH_DIR,
-			    cfgp);
+			/* tmp/ done: then trash/, then resumable uploads. */
+			snprintf(w->prefix, sizeof(w->prefix), "%s%s", cfgp,
+			    w->phase == 1 ? TRASH_DIR : TMP_DIR PART_PREFIX);
 			w->listed = w->more = false;
 			w->token[0] = '\0';
 			s3_response_free(&w->page);
@@ -950,8 +969,11 @@ s3_walk_next(struct store_walk *sw, struct store_entry *e)
 		    strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel);
 		if (w->tmp) {
 			/* A resumable upload's: its row tells, past a margin. */
-			bool	 part = w->phase == 0 &&
+			bool	 part = w->phase != 1 &&
 			    s3st_part_name(e->name, e->hash);
+
+			if (w->phase == 2 && !part)
+				continue;
 
 			if (mtime == -1 || mtime + (int64_t)(part ? w->age[2] :
 			    w->age[w->phase]) >= (int64_t)time(NULL))

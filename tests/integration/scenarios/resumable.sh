@@ -514,7 +514,7 @@ sc_tus_expiry() {
 # them, in order, at its creation (201 with the file), HEAD tells both
 # kinds; the errors of a final creation and of a PATCH to a final upload.
 sc_tus_concatenation() {
-	local a b c la lb joined loc_a loc_b loc_c final other h
+	local a b c la lb joined loc_a loc_b loc_c loc_d final other h loc
 	a=$(random_file tus-concat-a.bin "${TUS_CONCAT_A:-1200000}")
 	b=$(random_file tus-concat-b.bin 500000)
 	c=$(random_file tus-concat-c.bin 1000)
@@ -583,7 +583,21 @@ sc_tus_concatenation() {
 	check_error 403 "the same final upload again: its bytes are stored"
 	check_json .file_hash "$h"
 	check_finished "$joined" joined.bin
-	for loc in "$loc_a" "$loc_b" "$loc_c" "$other"; do
+	# A partial upload of a deferred length, declared by an empty PATCH.
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Defer-Length: 1" -H "Upload-Concat: partial"
+	check_status 201 "a partial upload of a deferred length"
+	loc_d=$(header Location)
+	tus_patch "$loc_d" 0 "$c"
+	check_status 204 "its bytes"
+	req PATCH "$loc_d" "${TUS_V[@]}" "${TUS_CT[@]}" -H "Upload-Offset: 1004" \
+	    -H "Upload-Length: 1004"
+	check_status 204 "its length, with no bytes"
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Concat: final;$loc_d"
+	check_status 201 "a final upload of that one"
+	check_header File-Hash "$(b2 "$c")"
+	req DELETE "/service/fileupload/$(b2 "$c")"
+	check_status 201 "delete its file"
+	for loc in "$loc_a" "$loc_b" "$loc_c" "$loc_d" "$other"; do
 		req DELETE "$loc" "${TUS_V[@]}"
 		check_status 204 "termination of ${loc##*/}"
 	done

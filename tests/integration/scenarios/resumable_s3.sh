@@ -122,12 +122,21 @@ sc_s3_tus_tail_gone() {
 	check_s3_clean
 }
 
+# s3_age_upload ID: the multipart upload of the resumable upload ID
+# looks an hour old to listings (the test server keeps its start time).
+s3_age_upload() {
+	local m
+	m=$(grep -l "\"it/tmp/part-$1\"" "$S3_ROOT"/uploads/*/meta.json)
+	jq -c '.initiated -= 3600' "$m" >"$m.new" && mv "$m.new" "$m"
+}
+
 # fileupload-fsck knows tus temp objects: a quiet tail whose upload is
 # recorded is fine; one whose row is gone is stale, and -r removes it
-# with the upload's multipart upload.
+# with the upload's multipart upload; so is a multipart upload alone
+# (its PATCH ended on a part's border: no tail).
 sc_s3_tus_fsck() {
 	# shellcheck disable=SC2034  # read by the helpers of resumable.sh
-	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f p kept gone
+	local IT_MAX=$((16 << 20)) TUS_STORE=s3 f p kept gone lone
 	s3_begin
 	f=$(s3_big tus-fsck.bin 7)
 	tus_create $((7 << 20)) kept.bin
@@ -141,16 +150,25 @@ sc_s3_tus_fsck() {
 	tus_patch "$gone" 0 "$p"
 	check_status 204 "a part and a tail for the other"
 	check "its multipart upload is there" test -n "$(s3_part_keys "${gone##*/}" | grep meta.json)"
+	tus_create $((7 << 20)) lone.bin
+	lone=$TUS_LOC
+	tus_patch "$lone" 0 "$(part "$f" 0 $((5 << 20)))"
+	check_status 204 "one part, no tail"
 	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qtAc \
-	    "DELETE FROM uploads WHERE upload_id = '${gone##*/}'" >/dev/null
+	    "DELETE FROM uploads WHERE upload_id IN ('${gone##*/}', '${lone##*/}')" >/dev/null
 	touch -d '10 minutes ago' "$S3_ROOT"/objects/it/tmp/part-*
+	s3_age_upload "${lone##*/}"
 	s3_fsck
 	check_fsck_rc 1 "a stale tail"
 	check_fsck_line "stale-temp part-${gone##*/}.2"
+	check_fsck_line "stale-temp part-${lone##*/}"
 	check_fsck_no_mention "part-${kept##*/}"
 	s3_fsck -r
 	check_fsck_line "stale-temp part-${gone##*/}.2: removed"
+	check_fsck_line "stale-temp part-${lone##*/}: removed"
 	check_eq "nothing left of the stale upload" "" "$(s3_part_keys "${gone##*/}")"
+	check_eq "nothing left of the lone multipart upload" "" \
+	    "$(s3_part_keys "${lone##*/}")"
 	check "the live one is kept" test -n "$(s3_part_keys "${kept##*/}")"
 	req DELETE "$kept" "${TUS_V[@]}"
 	check_status 204 "termination"
