@@ -1,7 +1,8 @@
 /*
  * Resumable uploads, tus 1.0.0 (tus.io) with the creation,
- * creation-with-upload, creation-defer-length, termination, expiration and
- * checksum extensions, on ROUTER_UPLOADS and ROUTER_UPLOADS/{upload_id}.
+ * creation-with-upload, creation-defer-length, termination, expiration,
+ * checksum and concatenation (tus_concat.h) extensions, on ROUTER_UPLOADS
+ * and ROUTER_UPLOADS/{upload_id}.
  *
  * An upload is a row of uploads (its offset, length, name, metadata and
  * the file's hash state so far) and a partial file of the store
