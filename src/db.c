@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "hash.h"
 #include "metrics.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
@@ -25,6 +26,7 @@
 
 enum stmt {
 	ST_GET,
+	ST_GET_MANY,
 	ST_INSERT,
 	ST_UPDATE,
 	ST_DELETE,
@@ -47,6 +49,8 @@ static const struct {
 	int		 nparams;
 } stmts[ST__MAX] = {
 	[ST_GET] = { "get", "SELECT " COLS " FROM files WHERE file_hash = $1", 1 },
+	[ST_GET_MANY] = { "get_many", "SELECT " COLS " FROM files "
+	    "WHERE file_hash = ANY ($1::text[])", 1 },
 	[ST_INSERT] = { "insert",
 	    "INSERT INTO files (file_hash, file_name, file_type, file_size, "
 	    "sha256) VALUES ($1, $2, $3, $4, NULLIF($5, '')) "
@@ -496,14 +500,119 @@ db_ping(void)
 	return err;
 }
 
+/*
+ * Metadata reads are coalesced: while one thread of the process waits for
+ * PostgreSQL, the reads that arrive queue up, and the next of them asks
+ * for all the queued hashes in one statement.  Each read still sees every
+ * commit made before it arrived (its statement starts later), and
+ * PostgreSQL runs one statement where it would have run many.
+ */
+#define GET_BATCH_MAX	64
+
+struct get_wait {
+	const char	*hash;
+	struct meta	*out;
+	enum db_error	 err;
+	bool		 done;
+	struct get_wait	*next;
+};
+
+static pthread_mutex_t	 get_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 get_done = PTHREAD_COND_INITIALIZER;
+static struct get_wait	*get_queue;	/* oldest first */
+static struct get_wait	**get_tail = &get_queue;
+static bool		 get_running;	/* a batch is with PostgreSQL */
+
+static bool
+plain_hash(const char *hash)
+{
+	size_t	 i;
+
+	for (i = 0; hash[i] != '\0'; i++)
+		if (!((hash[i] >= '0' && hash[i] <= '9') ||
+		    (hash[i] >= 'a' && hash[i] <= 'f')))
+			return false;
+	return i == HASH_HEX_LEN;
+}
+
+/* Runs one batch (a queue taken whole) and marks each of its reads done. */
+static void
+get_batch(struct get_wait *batch)
+{
+	char		 list[GET_BATCH_MAX * (HASH_HEX_LEN + 1) + 3];
+	const char	*p[1] = { list };
+	struct get_wait	*w;
+	struct meta	 m;
+	PGresult	*res;
+	enum db_error	 err;
+	size_t		 n = 0;
+	int		 row;
+
+	/* A text[] literal of hashes checked to be hex digits. */
+	list[n++] = '{';
+	for (w = batch; w != NULL; w = w->next) {
+		memcpy(list + n, w->hash, HASH_HEX_LEN);
+		n += HASH_HEX_LEN;
+		list[n++] = w->next != NULL ? ',' : '}';
+	}
+	list[n] = '\0';
+	res = run(ST_GET_MANY, p, 1, &err);
+	for (w = batch; w != NULL; w = w->next)
+		w->err = res != NULL ? DB_ERR_NOTFOUND : err;
+	for (row = 0; res != NULL && row < PQntuples(res); row++) {
+		row_to_meta(res, row, &m);
+		for (w = batch; w != NULL; w = w->next)
+			if (strcmp(w->hash, m.hash) == 0) {
+				*w->out = m;
+				w->err = DB_OK;
+			}
+	}
+	PQclear(res);
+	settle();
+}
+
 enum db_error
 db_get(const char *hash, struct meta *out)
 {
-	const char	*p[1] = { hash };
-	enum db_error	 err = one_row(ST_GET, p, 1, out);
+	struct get_wait	 me = { hash, out, DB_OK, false, NULL };
+	struct get_wait	*batch, **tail;
+	int		 n;
 
-	settle();
-	return err;
+	/* Inside a transaction, or an odd hash: a statement of its own. */
+	if (held != NULL || !plain_hash(hash)) {
+		const char	*p[1] = { hash };
+		enum db_error	 err = one_row(ST_GET, p, 1, out);
+
+		settle();
+		return err;
+	}
+	pthread_mutex_lock(&get_lock);
+	*get_tail = &me;
+	get_tail = &me.next;
+	while (!me.done) {
+		if (get_running) {
+			pthread_cond_wait(&get_done, &get_lock);
+			continue;
+		}
+		/* Lead the next batch: up to GET_BATCH_MAX of the oldest. */
+		for (tail = &get_queue, n = 0; *tail != NULL &&
+		    n < GET_BATCH_MAX; tail = &(*tail)->next, n++)
+			;
+		batch = get_queue;
+		if ((get_queue = *tail) == NULL)
+			get_tail = &get_queue;
+		*tail = NULL;
+		get_running = true;
+		pthread_mutex_unlock(&get_lock);
+		get_batch(batch);
+		pthread_mutex_lock(&get_lock);
+		for (; batch != NULL; batch = batch->next)
+			batch->done = true;
+		get_running = false;
+		pthread_cond_broadcast(&get_done);
+	}
+	pthread_mutex_unlock(&get_lock);
+	return me.err;
 }
 
 enum db_error
