@@ -180,7 +180,13 @@ export class FileTable {
       await remove(f.file_hash);
       this.files = this.files.filter((x) => x !== f);
       this.announce(`${f.file_name} deleted.`);
-      this.render();
+      if (this.files.length === 0 && this.pages.length > 1) {
+        // The page's last file: the page before it.
+        this.pages.pop();
+        await this.show(this.pages.pop(), true);
+      } else {
+        this.render();
+      }
       this.el.filter.focus();
     } catch (err) {
       this.el.error.textContent = `${f.file_name} was not deleted: ${err.message}`;

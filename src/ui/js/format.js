@@ -27,7 +27,8 @@ export function humanDuration(seconds) {
 
 export function humanTime(rfc3339) {
   const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? rfc3339
+    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function shortHash(hash) {

@@ -11,7 +11,7 @@ const live = $('announce');
 function announce(text) {
   // A change of text is what screen readers read out.
   live.textContent = '';
-  requestAnimationFrame(() => { live.textContent = text; });
+  setTimeout(() => { live.textContent = text; }, 50);
 }
 
 const table = new FileTable({
