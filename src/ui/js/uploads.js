@@ -69,7 +69,9 @@ class UploadItem {
     this.queue.announce(`Uploading ${this.file.name}.`);
     return new Promise((resolve) => {
       this.resolve = resolve;
-      if (this.file.size >= RESUMABLE_FROM) this.startTus();
+      // Without tus-js-client (not installed) one POST still works.
+      const resumable = this.file.size >= RESUMABLE_FROM && globalThis.tus?.isSupported;
+      if (resumable) this.startTus();
       else this.startPost();
     });
   }
