@@ -1,5 +1,5 @@
-// The table's actions, by keyboard where a person would use it: a
-// duplicate upload says "already stored" with a link; rename shows the
+// The table's actions, by keyboard where a person would use it: a file
+// dropped on the page is stored; a duplicate upload says "already stored" with a link; rename shows the
 // new name, a bad name shows the API's own message; delete asks, then
 // removes the row; 30 files page 25 at a time through the Link headers,
 // newest or oldest first; the filter narrows the page.  Screenshot: error.
@@ -71,9 +71,28 @@ t.run(async (browser) => {
     rows.length === 10 && rows.every((r) => r.name.includes('file-2')));
   await page.$eval('#filter', (el) => { el.value = ''; el.dispatchEvent(new Event('input')); });
 
+  // ----------------------------------------------- drag and drop
+  const droppedText = `dropped ${stamp}\n`;
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'dropped.txt', { type: 'text/plain' }));
+    const target = document.querySelector('.files');
+    for (const type of ['dragenter', 'dragover']) {
+      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    }
+    window.overlayShown = !document.querySelector('#drop-overlay').hidden;
+    target.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+  }, droppedText);
+  t.check('dragging files over the page shows the drop target',
+    await page.evaluate(() => window.overlayShown));
+  const [dropped] = await t.waitForQueue(page, 1);
+  t.checkEq('a file dropped on the page is stored', 'done', dropped.state);
+  const droppedMeta = await t.api(base, 'GET', `/service/fileupload/${dropped.hash}`);
+  t.checkEq('under its name', 'dropped.txt', droppedMeta.json?.file_name);
+
   // ------------------------------------------------------- duplicate
   await (await page.$('#file-input')).uploadFile(dupSource);
-  const [dup] = await t.waitForQueue(page, 1);
+  const [dup] = await t.waitForQueue(page, 2);
   t.checkEq('a duplicate is not an error', 'duplicate', dup.state);
   t.check(`it says "already stored" ("${dup.status}")`, /already stored as page-file-30\.txt/i.test(dup.status));
   t.checkEq('with a link to the stored file', `/service/fileupload/${dupHash}/content`, dup.link);
