@@ -439,9 +439,12 @@ copy_col(const PGresult *res, int row, int col, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* A row of COLS into the struct meta at out. */
 static void
-row_to_meta(const PGresult *res, int row, struct meta *m)
+row_to_meta(const PGresult *res, int row, void *out)
 {
+	struct meta	*m = out;
+
 	copy_col(res, row, 0, m->hash, sizeof(m->hash));
 	copy_col(res, row, 1, m->name, sizeof(m->name));
 	copy_col(res, row, 2, m->type, sizeof(m->type));
@@ -451,9 +454,15 @@ row_to_meta(const PGresult *res, int row, struct meta *m)
 	copy_col(res, row, 6, m->sha256, sizeof(m->sha256));
 }
 
-/* One-row statements: the row into out, or DB_ERR_NOTFOUND. */
+typedef void	 row_reader(const PGresult *, int, void *);
+
+/*
+ * One-row statements: the first row, read into out by read_row (when out
+ * is not NULL), or DB_ERR_NOTFOUND.
+ */
 static enum db_error
-one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+first_row(enum stmt st, const char *const *params, int retry,
+    row_reader *read_row, void *out)
 {
 	PGresult	*res;
 	enum db_error	 err;
@@ -463,9 +472,15 @@ one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
 	if (PQntuples(res) == 0)
 		err = DB_ERR_NOTFOUND;
 	else if (out != NULL)
-		row_to_meta(res, 0, out);
+		read_row(res, 0, out);
 	PQclear(res);
 	return err;
+}
+
+static enum db_error
+one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+{
+	return first_row(st, params, retry, row_to_meta, out);
 }
 
 enum db_error
@@ -700,9 +715,11 @@ db_list(uint64_t limit, const char *after, bool newest,
 /* struct hash_ctx as bytea text: hex digits, for decode(..., 'hex'). */
 #define STATE_HEX_MAX	(2 * sizeof(struct hash_ctx) + 1)
 
+/* A row of UPLOAD_COLS into the struct upload_row at out. */
 static void
-row_to_upload(const PGresult *res, int row, struct upload_row *u)
+row_to_upload(const PGresult *res, int row, void *out)
 {
+	struct upload_row *u = out;
 	const char	*state = PQgetvalue(res, row, 5);
 	size_t		 n = 0;
 
@@ -728,22 +745,11 @@ row_to_upload(const PGresult *res, int row, struct upload_row *u)
 	u->expired = PQgetvalue(res, row, 8)[0] == 't';
 }
 
-/* One-row upload statements: the row into out, or DB_ERR_NOTFOUND. */
 static enum db_error
 upload_row(enum stmt st, const char *const *params, int retry,
     struct upload_row *out)
 {
-	PGresult	*res;
-	enum db_error	 err;
-
-	if ((res = run(st, params, retry, &err)) == NULL)
-		return err;
-	if (PQntuples(res) == 0)
-		err = DB_ERR_NOTFOUND;
-	else if (out != NULL)
-		row_to_upload(res, 0, out);
-	PQclear(res);
-	return err;
+	return first_row(st, params, retry, row_to_upload, out);
 }
 
 enum db_error
