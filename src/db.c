@@ -33,6 +33,8 @@ enum stmt {
 	ST_EXISTS,
 	ST_LIST,
 	ST_LIST_AFTER,
+	ST_LIST_NEWEST,
+	ST_LIST_BEFORE,
 	ST_KNOWN,
 	ST_UPLOAD_CREATE,
 	ST_UPLOAD_GET,
@@ -72,6 +74,13 @@ static const struct {
 	    "(SELECT id FROM files WHERE file_hash = $2), "
 	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
 	    "ORDER BY id LIMIT $1", 2 },
+	[ST_LIST_NEWEST] = { "list_newest",
+	    "SELECT " COLS " FROM files ORDER BY id DESC LIMIT $1", 1 },
+	[ST_LIST_BEFORE] = { "list_before",
+	    "SELECT " COLS " FROM files WHERE id < COALESCE("
+	    "(SELECT id FROM files WHERE file_hash = $2), "
+	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
+	    "ORDER BY id DESC LIMIT $1", 2 },
 	[ST_KNOWN] = { "known",
 	    "SELECT 1 FROM files WHERE file_hash = $1 UNION ALL "
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
@@ -779,12 +788,13 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 }
 
 enum db_error
-db_list(uint64_t limit, const char *after,
+db_list(uint64_t limit, const char *after, bool newest,
     int (*row)(void *, const struct meta *), void *arg, bool *more)
 {
 	char		 lim[24];
 	const char	*p[2] = { limit > 0 ? lim : NULL, after };
-	enum stmt	 st = after != NULL ? ST_LIST_AFTER : ST_LIST;
+	enum stmt	 st = newest ? (after != NULL ? ST_LIST_BEFORE : ST_LIST_NEWEST) :
+			    (after != NULL ? ST_LIST_AFTER : ST_LIST);
 	enum db_error	 err;
 	uint64_t	 n = 0;
 

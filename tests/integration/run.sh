@@ -18,6 +18,8 @@
 #	IT_KEEP=1	keep the temp dir (logs, data) after the run
 #	IT_FILES	with no SCENARIO: only the scenarios of these files
 #			of scenarios/ (names without .sh, space-separated)
+#	IT_SCREENSHOTS	the browser scenarios' screenshots (default
+#			build/screenshots/browser; kept)
 set -euo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,6 +96,7 @@ restart_nginx() {
 
 setup() {
 	fu_prepare_dirs
+	fu_ui_install
 	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((55432 + RANDOM % 400)))"
 	FU_DB_HOST=$FU_PG_HOST
 	FU_DB_PORT=$FU_PG_PORT
