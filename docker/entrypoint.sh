@@ -36,6 +36,9 @@
 #	FILEUPLOAD_SQL_DIR	migrations (default: fileupload-migrate's own)
 #	FILEUPLOAD_CONF_DIR	the nginx templates (default: conf/nginx beside
 #				the shell library)
+#	FILEUPLOAD_UI_DIR	the browser page (default: ui beside the shell
+#				library's directory, as "make install" lays
+#				it out)
 #	FILEUPLOAD_RUN_DIR	socket, pid file, rendered nginx configuration,
 #				nginx temp files (/run/fileupload)
 #	FILEUPLOAD_USER		the workers' user when started as root (fileupload)
@@ -125,6 +128,7 @@ FU_LOG_DIR=$ep_log_dir
 FU_DATA_DIR=$ep_data_dir
 FU_BIN_DIR=
 FU_TEMPLATES=${FILEUPLOAD_CONF_DIR:-$(dirname "$FILEUPLOAD_LIB")/../conf/nginx}
+FU_UI_DIR=${FILEUPLOAD_UI_DIR:-$(dirname "$FILEUPLOAD_LIB")/../ui}
 FU_POOL_LOG=-
 FU_LISTEN=$LISTEN_ADDRESS:$PORT
 fu_layout

@@ -69,8 +69,9 @@ fu_install_deps() {
 		# prometheus: for promtool, which checks the metrics' format
 		# (19 MB).
 		pkgs+=(python3-botocore)
+		# chromium: the browser the page's tests drive (tests/browser).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
-		    shellcheck mandoc iproute2 prometheus)
+		    shellcheck mandoc iproute2 prometheus chromium)
 		# Any of Debian's nginx packages will do.
 		for p in nginx nginx-core nginx-full nginx-extras; do
 			fu_pkg_installed "$p" || continue
@@ -108,14 +109,22 @@ fu_install_packages() {
 	fi
 }
 
-# The Node.js packages the integration tests use, from the npm registry at
-# the versions each package-lock.json pins: newman for the Postman
-# collection (tests/postman), tus-js-client for the resumable uploads
-# (tests/tus-client).  Node.js from Debian if missing.
+# The Node.js packages, from the npm registry at the versions each
+# package-lock.json pins: tus-js-client's browser build for the page
+# (src/ui), and for the integration tests newman for the Postman collection
+# (tests/postman), tus-js-client for the resumable uploads
+# (tests/tus-client) and puppeteer-core to drive chromium through the page
+# (tests/browser).  Node.js from Debian if missing.
 fu_install_newman() {
+	fu_npm_ci "$FU_ROOT/src/ui" "$FU_ROOT/tests/postman" \
+	    "$FU_ROOT/tests/tus-client" "$FU_ROOT/tests/browser"
+}
+
+# fu_npm_ci DIR...: "npm ci" in each DIR that has no node_modules yet.
+fu_npm_ci() {
 	local dir
 
-	for dir in "$FU_ROOT/tests/postman" "$FU_ROOT/tests/tus-client"; do
+	for dir in "$@"; do
 		[ ! -d "$dir/node_modules" ] || continue
 		if ! command -v npm >/dev/null 2>&1; then
 			fu_log "installing: nodejs npm"
@@ -127,6 +136,30 @@ fu_install_newman() {
 		fu_log "npm ci in ${dir#"$FU_ROOT"/}"
 		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 	done
+}
+
+# fu_ui_install: the browser page as nginx serves it (the layout "make
+# install" gives $(datadir)/fileupload/ui) in FU_UI_DIR (fu_layout): src/ui's
+# page, style and modules, and tus-js-client's browser build (npm ci in
+# src/ui) as vendor/tus.min.js.  Readable by nginx's user.
+fu_ui_install() {
+	local src=$FU_ROOT/src/ui dest
+	local tus=$FU_ROOT/src/ui/node_modules/tus-js-client/dist/tus.min.js
+
+	fu_layout
+	dest=$FU_UI_DIR
+	rm -rf "$dest.new"
+	install -d -m 0755 "$dest.new" "$dest.new/js" "$dest.new/vendor"
+	install -m 0644 "$src"/*.html "$src"/*.css "$src"/*.svg "$dest.new/"
+	install -m 0644 "$src"/js/*.js "$dest.new/js/"
+	if [ -f "$tus" ]; then
+		install -m 0644 "$tus" "$dest.new/vendor/tus.min.js"
+	else
+		fu_log "note: no tus-js-client in src/ui (npm ci there): the" \
+		    "page cannot upload"
+	fi
+	rm -rf "$dest"
+	mv "$dest.new" "$dest"
 }
 
 # ------------------------------------------------------------------- build

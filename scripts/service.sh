@@ -20,6 +20,8 @@
 #	FU_DATA_DIR	DATA_DIR: the stored files		$FU_VAR/data
 #	FU_BIN_DIR	where the worker binary is copied	$FU_VAR/bin
 #			(empty: the pool runs it where it is)
+#	FU_UI_DIR	the browser page nginx serves		$FU_VAR/ui
+#			(fu_ui_install in scripts/lib.sh)
 #	FU_TEMPLATES	conf/nginx/*.conf.in			$FU_ROOT/conf/nginx
 #	FU_POOL_LOG	spawn-fcgi's own output ("-": this	$FU_LOG_DIR/spawn-fcgi.log
 #			shell's stdout and stderr)
@@ -59,6 +61,7 @@ fu_layout() {
 	FU_LOG_DIR=${FU_LOG_DIR:-$FU_VAR/logs}
 	FU_DATA_DIR=${FU_DATA_DIR:-$FU_VAR/data}
 	FU_BIN_DIR=${FU_BIN_DIR-$FU_VAR/bin}
+	FU_UI_DIR=${FU_UI_DIR:-$FU_VAR/ui}
 	FU_TEMPLATES=${FU_TEMPLATES:-$FU_ROOT/conf/nginx}
 	FU_POOL_LOG=${FU_POOL_LOG:-$FU_LOG_DIR/spawn-fcgi.log}
 	FU_SOCKET=$FU_RUN_DIR/fileupload.sock
@@ -224,7 +227,7 @@ fu_render_conf() {
 	    FASTCGI_PASS="$pass" KEEP_CONN="$keep" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
-	    CLIENT_BODY_TIMEOUT="$cbt" \
+	    CLIENT_BODY_TIMEOUT="$cbt" UI_DIR="${FU_UI_DIR%/}" \
 	    METRICS_ACCESS="$([ -n "${FILEUPLOAD_METRICS_TOKEN:-}" ] &&
 	        echo allow || echo deny)"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \

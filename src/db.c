@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "hash.h"
 #include "metrics.h"
 
 #define COLS	"file_hash, file_name, file_type, file_size, " \
@@ -26,12 +27,15 @@
 
 enum stmt {
 	ST_GET,
+	ST_GET_MANY,
 	ST_INSERT,
 	ST_UPDATE,
 	ST_DELETE,
 	ST_EXISTS,
 	ST_LIST,
 	ST_LIST_AFTER,
+	ST_LIST_NEWEST,
+	ST_LIST_BEFORE,
 	ST_KNOWN,
 	ST_UPLOAD_CREATE,
 	ST_UPLOAD_GET,
@@ -50,6 +54,8 @@ static const struct {
 	int		 nparams;
 } stmts[ST__MAX] = {
 	[ST_GET] = { "get", "SELECT " COLS " FROM files WHERE file_hash = $1", 1 },
+	[ST_GET_MANY] = { "get_many", "SELECT " COLS " FROM files "
+	    "WHERE file_hash = ANY ($1::text[])", 1 },
 	[ST_INSERT] = { "insert",
 	    "INSERT INTO files (file_hash, file_name, file_type, file_size, "
 	    "sha256) VALUES ($1, $2, $3, $4, NULLIF($5, '')) "
@@ -71,6 +77,13 @@ static const struct {
 	    "(SELECT id FROM files WHERE file_hash = $2), "
 	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
 	    "ORDER BY id LIMIT $1", 2 },
+	[ST_LIST_NEWEST] = { "list_newest",
+	    "SELECT " COLS " FROM files ORDER BY id DESC LIMIT $1", 1 },
+	[ST_LIST_BEFORE] = { "list_before",
+	    "SELECT " COLS " FROM files WHERE id < COALESCE("
+	    "(SELECT id FROM files WHERE file_hash = $2), "
+	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
+	    "ORDER BY id DESC LIMIT $1", 2 },
 	[ST_KNOWN] = { "known",
 	    "SELECT 1 FROM files WHERE file_hash = $1 UNION ALL "
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
@@ -446,9 +459,12 @@ copy_col(const PGresult *res, int row, int col, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* A row of COLS into the struct meta at out. */
 static void
-row_to_meta(const PGresult *res, int row, struct meta *m)
+row_to_meta(const PGresult *res, int row, void *out)
 {
+	struct meta	*m = out;
+
 	copy_col(res, row, 0, m->hash, sizeof(m->hash));
 	copy_col(res, row, 1, m->name, sizeof(m->name));
 	copy_col(res, row, 2, m->type, sizeof(m->type));
@@ -458,9 +474,15 @@ row_to_meta(const PGresult *res, int row, struct meta *m)
 	copy_col(res, row, 6, m->sha256, sizeof(m->sha256));
 }
 
-/* One-row statements: the row into out, or DB_ERR_NOTFOUND. */
+typedef void	 row_reader(const PGresult *, int, void *);
+
+/*
+ * One-row statements: the first row, read into out by read_row (when out
+ * is not NULL), or DB_ERR_NOTFOUND.
+ */
 static enum db_error
-one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+first_row(enum stmt st, const char *const *params, int retry,
+    row_reader *read_row, void *out)
 {
 	PGresult	*res;
 	enum db_error	 err;
@@ -470,9 +492,15 @@ one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
 	if (PQntuples(res) == 0)
 		err = DB_ERR_NOTFOUND;
 	else if (out != NULL)
-		row_to_meta(res, 0, out);
+		read_row(res, 0, out);
 	PQclear(res);
 	return err;
+}
+
+static enum db_error
+one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+{
+	return first_row(st, params, retry, row_to_meta, out);
 }
 
 enum db_error
@@ -497,14 +525,119 @@ db_ping(void)
 	return err;
 }
 
+/*
+ * Metadata reads are coalesced: while one thread of the process waits for
+ * PostgreSQL, the reads that arrive queue up, and the next of them asks
+ * for all the queued hashes in one statement.  Each read still sees every
+ * commit made before it arrived (its statement starts later), and
+ * PostgreSQL runs one statement where it would have run many.
+ */
+#define GET_BATCH_MAX	64
+
+struct get_wait {
+	const char	*hash;
+	struct meta	*out;
+	enum db_error	 err;
+	bool		 done;
+	struct get_wait	*next;
+};
+
+static pthread_mutex_t	 get_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 get_done = PTHREAD_COND_INITIALIZER;
+static struct get_wait	*get_queue;	/* oldest first */
+static struct get_wait	**get_tail = &get_queue;
+static bool		 get_running;	/* a batch is with PostgreSQL */
+
+static bool
+plain_hash(const char *hash)
+{
+	size_t	 i;
+
+	for (i = 0; hash[i] != '\0'; i++)
+		if (!((hash[i] >= '0' && hash[i] <= '9') ||
+		    (hash[i] >= 'a' && hash[i] <= 'f')))
+			return false;
+	return i == HASH_HEX_LEN;
+}
+
+/* Runs one batch (a queue taken whole) and marks each of its reads done. */
+static void
+get_batch(struct get_wait *batch)
+{
+	char		 list[GET_BATCH_MAX * (HASH_HEX_LEN + 1) + 3];
+	const char	*p[1] = { list };
+	struct get_wait	*w;
+	struct meta	 m;
+	PGresult	*res;
+	enum db_error	 err;
+	size_t		 n = 0;
+	int		 row;
+
+	/* A text[] literal of hashes checked to be hex digits. */
+	list[n++] = '{';
+	for (w = batch; w != NULL; w = w->next) {
+		memcpy(list + n, w->hash, HASH_HEX_LEN);
+		n += HASH_HEX_LEN;
+		list[n++] = w->next != NULL ? ',' : '}';
+	}
+	list[n] = '\0';
+	res = run(ST_GET_MANY, p, 1, &err);
+	for (w = batch; w != NULL; w = w->next)
+		w->err = res != NULL ? DB_ERR_NOTFOUND : err;
+	for (row = 0; res != NULL && row < PQntuples(res); row++) {
+		row_to_meta(res, row, &m);
+		for (w = batch; w != NULL; w = w->next)
+			if (strcmp(w->hash, m.hash) == 0) {
+				*w->out = m;
+				w->err = DB_OK;
+			}
+	}
+	PQclear(res);
+	settle();
+}
+
 enum db_error
 db_get(const char *hash, struct meta *out)
 {
-	const char	*p[1] = { hash };
-	enum db_error	 err = one_row(ST_GET, p, 1, out);
+	struct get_wait	 me = { hash, out, DB_OK, false, NULL };
+	struct get_wait	*batch, **tail;
+	int		 n;
 
-	settle();
-	return err;
+	/* Inside a transaction, or an odd hash: a statement of its own. */
+	if (held != NULL || !plain_hash(hash)) {
+		const char	*p[1] = { hash };
+		enum db_error	 err = one_row(ST_GET, p, 1, out);
+
+		settle();
+		return err;
+	}
+	pthread_mutex_lock(&get_lock);
+	*get_tail = &me;
+	get_tail = &me.next;
+	while (!me.done) {
+		if (get_running) {
+			pthread_cond_wait(&get_done, &get_lock);
+			continue;
+		}
+		/* Lead the next batch: up to GET_BATCH_MAX of the oldest. */
+		for (tail = &get_queue, n = 0; *tail != NULL &&
+		    n < GET_BATCH_MAX; tail = &(*tail)->next, n++)
+			;
+		batch = get_queue;
+		if ((get_queue = *tail) == NULL)
+			get_tail = &get_queue;
+		*tail = NULL;
+		get_running = true;
+		pthread_mutex_unlock(&get_lock);
+		get_batch(batch);
+		pthread_mutex_lock(&get_lock);
+		for (; batch != NULL; batch = batch->next)
+			batch->done = true;
+		get_running = false;
+		pthread_cond_broadcast(&get_done);
+	}
+	pthread_mutex_unlock(&get_lock);
+	return me.err;
 }
 
 enum db_error
@@ -671,12 +804,13 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 }
 
 enum db_error
-db_list(uint64_t limit, const char *after,
+db_list(uint64_t limit, const char *after, bool newest,
     int (*row)(void *, const struct meta *), void *arg, bool *more)
 {
 	char		 lim[24];
 	const char	*p[2] = { limit > 0 ? lim : NULL, after };
-	enum stmt	 st = after != NULL ? ST_LIST_AFTER : ST_LIST;
+	enum stmt	 st = newest ? (after != NULL ? ST_LIST_BEFORE : ST_LIST_NEWEST) :
+			    (after != NULL ? ST_LIST_AFTER : ST_LIST);
 	enum db_error	 err;
 	uint64_t	 n = 0;
 
@@ -706,9 +840,11 @@ db_list(uint64_t limit, const char *after,
 /* struct hash_ctx as bytea text: hex digits, for decode(..., 'hex'). */
 #define STATE_HEX_MAX	(2 * sizeof(struct hash_ctx) + 1)
 
+/* A row of UPLOAD_COLS into the struct upload_row at out. */
 static void
-row_to_upload(const PGresult *res, int row, struct upload_row *u)
+row_to_upload(const PGresult *res, int row, void *out)
 {
+	struct upload_row *u = out;
 	const char	*state = PQgetvalue(res, row, 5);
 	size_t		 n = 0;
 
@@ -735,22 +871,11 @@ row_to_upload(const PGresult *res, int row, struct upload_row *u)
 	copy_col(res, row, 9, u->concat, sizeof(u->concat));
 }
 
-/* One-row upload statements: the row into out, or DB_ERR_NOTFOUND. */
 static enum db_error
 upload_row(enum stmt st, const char *const *params, int retry,
     struct upload_row *out)
 {
-	PGresult	*res;
-	enum db_error	 err;
-
-	if ((res = run(st, params, retry, &err)) == NULL)
-		return err;
-	if (PQntuples(res) == 0)
-		err = DB_ERR_NOTFOUND;
-	else if (out != NULL)
-		row_to_upload(res, 0, out);
-	PQclear(res);
-	return err;
+	return first_row(st, params, retry, row_to_upload, out);
 }
 
 enum db_error

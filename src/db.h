@@ -99,14 +99,15 @@ enum db_error	db_exists(const char *hash, bool *exists);
 enum db_error	db_commit_row(const char *hash, bool row_after);
 
 /*
- * Lists rows oldest first, calling row() for each as it arrives from the
+ * Lists rows oldest first (newest: newest first, after then naming the
+ * file the page continues below), calling row() for each as it arrives from the
  * server (single-row mode, so memory does not grow with the result).  limit 0
  * means all rows; after (NULL: from the start) is the hash the page begins
  * after.  *more is set when limit rows were given and at least one more
  * exists.  row() returning non-zero stops the listing (DB_OK is returned).
  * DB_ERR_NOTFOUND when after is neither recorded nor deleted within a day.
  */
-enum db_error	db_list(uint64_t limit, const char *after,
+enum db_error	db_list(uint64_t limit, const char *after, bool newest,
 		    int (*row)(void *, const struct meta *), void *arg,
 		    bool *more);
 

@@ -62,17 +62,18 @@ handle_banner(struct app *app, struct request *r, const char *hash)
 	free(json);
 }
 
-/* ?limit=N&after=<hash>: each at most once, nothing else. */
+/* ?limit=N&after=<hash>&order=oldest|newest: each at most once, only these. */
 static int
 parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
-    const char **why)
+    bool *newest, const char **why)
 {
 	const char	*p = q, *amp, *eq;
-	int		 seen_limit = 0;
+	int		 seen_limit = 0, seen_order = 0;
 	char		 val[80];
 
 	*limit = 0;
 	*has_after = 0;
+	*newest = false;
 	while (*p != '\0') {
 		size_t	 klen, vlen;
 
@@ -104,9 +105,18 @@ parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
 				*why = "after must be a file hash";
 				return -1;
 			}
+		} else if (klen == 5 && strncmp(p, "order", 5) == 0 &&
+		    !seen_order) {
+			seen_order = 1;
+			if (strcmp(val, "newest") == 0)
+				*newest = true;
+			else if (strcmp(val, "oldest") != 0) {
+				*why = "order must be oldest or newest";
+				return -1;
+			}
 		} else {
 			*why = "unknown or repeated query parameter "
-			    "(only limit and after are allowed)";
+			    "(only limit, after and order are allowed)";
 			return -1;
 		}
 		if (amp == NULL)
@@ -180,12 +190,13 @@ handle_list(struct app *app, struct request *r, const char *hash)
 	char		 after[HASH_HEX_LEN + 1], link[256];
 	const char	*why;
 	int		 has_after;
-	bool		 more;
+	bool		 more, newest;
 	enum db_error	 err;
 
 	(void)app;
 	(void)hash;
-	if (parse_list_query(r->query, &limit, after, &has_after, &why) == -1) {
+	if (parse_list_query(r->query, &limit, after, &has_after, &newest,
+	    &why) == -1) {
 		http_error(r, 400, why);
 		return;
 	}
@@ -196,7 +207,8 @@ handle_list(struct app *app, struct request *r, const char *hash)
 		return;
 	}
 	lo.buffered = limit > 0;
-	err = db_list(limit, has_after ? after : NULL, list_row, &lo, &more);
+	err = db_list(limit, has_after ? after : NULL, newest, list_row, &lo,
+	    &more);
 	if (lo.rows > 0 && !lo.buffered) {
 		/* Headers are out: a failure can only cut the array short. */
 		if (err != DB_OK)
@@ -215,9 +227,9 @@ handle_list(struct app *app, struct request *r, const char *hash)
 	}
 	http_begin(r, 200, "application/json");
 	if (more) {
-		snprintf(link, sizeof(link), "<%s?limit=%llu&after=%s>; "
+		snprintf(link, sizeof(link), "<%s?limit=%llu&after=%s%s>; "
 		    "rel=\"next\"", ROUTER_BASE, (unsigned long long)limit,
-		    lo.last);
+		    lo.last, newest ? "&order=newest" : "");
 		http_header(r, "Link", link);
 	}
 	http_end(r);

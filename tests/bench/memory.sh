@@ -15,42 +15,12 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SIZE=${1:-1G}
 ROWS=${2:-1000000}
-URL=http://127.0.0.1:${PORT:-8080}/service/fileupload
-fu_nginx_user
-FU_VAR=$(fu_pick_var_dir "${FU_VAR:-$FU_ROOT/var}")
-AUTH=()
-[ -z "${FILEUPLOAD_TOKEN:-}" ] ||
-    AUTH=(-H "Authorization: Bearer $FILEUPLOAD_TOKEN")
-
-mapfile -t pids < <(fu_pool_pids)
-[ "${#pids[@]}" -gt 0 ] || fu_die "no pool in $FU_VAR: start scripts/run first"
-
-# hwm PID: the process's peak resident set, in KiB.
-hwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
-}
-
-# growth BEFORE...: prints each worker's peak growth and returns the largest.
-declare -A before
-snapshot() {
-	local p
-	for p in "${pids[@]}"; do
-		before[$p]=$(hwm "$p")
-	done
-}
-report_growth() {
-	local p g max=0
-	for p in "${pids[@]}"; do
-		g=$(($(hwm "$p") - ${before[$p]}))
-		[ "$g" -le "$max" ] || max=$g
-		printf '  worker %s: VmHWM %s KiB -> %s KiB (+%s KiB)\n' \
-		    "$p" "${before[$p]}" "$(hwm "$p")" "$g"
-	done
-	printf '  largest peak RSS growth: %s KiB\n' "$max"
-}
+bench_attach
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -67,14 +37,14 @@ done
 fu_log "upload of $SIZE random bytes"
 head -c "$SIZE" /dev/urandom >"$tmp/big.bin"
 hash=$(b2sum -l 256 "$tmp/big.bin" | cut -d' ' -f1)
-snapshot
+bench_snapshot
 curl -sS "${AUTH[@]}" -o "$tmp/up.json" \
     -w '  HTTP %{http_code}, %{size_upload} bytes in %{time_total} s\n' \
     -F "upfile=@$tmp/big.bin" "$URL" | tee "$tmp/up.txt"
 awk '{ printf "  %.0f MB/s\n", $3 / $6 / 1e6 }' "$tmp/up.txt"
 grep -q "\"file_hash\":\"$hash\"" "$tmp/up.json" ||
     fu_die "the upload did not answer the expected hash: $(cat "$tmp/up.json")"
-report_growth
+bench_growth_report
 curl -sS "${AUTH[@]}" -o /dev/null -X DELETE "$URL/$hash"
 rm -f "$tmp/big.bin"
 
@@ -88,13 +58,13 @@ fu_pg_psql "$pg_dir" fileupload -c "INSERT INTO files
     (file_hash, file_name, file_type, file_size)
     SELECT md5('bench' || i) || md5('bench-' || i), 'bench-' || i || '.txt',
     'text/plain', i FROM generate_series(1, $ROWS) AS i"
-snapshot
+bench_snapshot
 curl -sS -o "$tmp/list.json" \
     -w '  HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' \
     "$URL" | tee "$tmp/list.txt"
 count=$(jq length "$tmp/list.json")
 awk -v n="$count" '{ printf "  %d rows, %.0f rows/s\n", n, n / $6 }' "$tmp/list.txt"
-report_growth
+bench_growth_report
 # As a replica, this session skips the trigger that remembers deleted rows.
 fu_pg_psql "$pg_dir" fileupload -c "SET session_replication_role = replica" \
     -c "DELETE FROM files WHERE file_name LIKE 'bench-%'"

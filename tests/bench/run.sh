@@ -106,6 +106,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BENCH=$FU_ROOT/tests/bench
 set -E
@@ -281,24 +283,7 @@ gcc -O2 -Wall -pthread -o "$BIN/null_responder" "$BENCH/null_responder.c" -lfcgi
 gcc -O2 -Wall -o "$BIN/blake2b_speed" "$BENCH/blake2b_speed.c" -lsodium
 gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
 
-FU_PG_FSYNC=on fu_pg_start "$pg_dir" "$(fu_free_port 55600)"
-# Read by fu_pool_start and fu_migrate (scripts/lib.sh).
-# shellcheck disable=SC2034
-{
-	FU_DB_HOST=$FU_PG_HOST
-	FU_DB_PORT=$FU_PG_PORT
-	FU_DB_USER=fileupload
-	FU_DB_NAME=fileupload
-}
-unset DB_PASSWORD FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN
-fu_migrate "$FU_BUILD_DIR/src/fileupload-migrate"
-
-PORT=$(fu_free_port 18080)
-FU_LISTEN=127.0.0.1:$PORT
-URL=http://$FU_LISTEN/service/fileupload
-fu_render_conf
-fu_pool_start "$WORKER_BIN"
-fu_nginx_start
+bench_stack "$pg_dir" 55600 18080 "$WORKER_BIN"
 
 psql_fu() {
 	fu_pg_psql "$pg_dir" fileupload "$@"

@@ -28,6 +28,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BENCH=$FU_ROOT/tests/bench
 SECS=${BENCH_SECONDS:-10}
@@ -90,32 +92,17 @@ trap cleanup EXIT
 
 chmod 0755 "$FU_VAR"
 fu_prepare_dirs
-FU_PG_FSYNC=on fu_pg_start "$pg_dir" "$(fu_free_port 55700)"
-# shellcheck disable=SC2034  # read by fu_pool_start and fu_migrate
-{
-	FU_DB_HOST=$FU_PG_HOST
-	FU_DB_PORT=$FU_PG_PORT
-	FU_DB_USER=fileupload
-	FU_DB_NAME=fileupload
-}
-unset DB_PASSWORD FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN
-fu_migrate "$FU_BUILD_DIR/src/fileupload-migrate"
-PORT=$(fu_free_port 18180)
-FU_LISTEN=127.0.0.1:$PORT
-URL=http://$FU_LISTEN/service/fileupload
-fu_render_conf
-fu_pool_start "$WORKER_BIN"
-fu_nginx_start
+bench_stack "$pg_dir" 55700 18180 "$WORKER_BIN"
 
 # rss_kib [workers|nginx]: VmRSS of the workers, of nginx, or (no
 # argument) of both, summed.
 rss_kib() {
-	local pid pids='' total=0 kb nginx
+	local pid procs='' total=0 kb nginx
 
 	nginx=$(fu_nginx_pid)
-	[ "${1:-}" = nginx ] || pids=$(fu_pool_pids)
-	[ "${1:-}" = workers ] || pids="$pids $nginx $(fu_children "$nginx")"
-	for pid in $pids; do
+	[ "${1:-}" = nginx ] || procs=$(fu_pool_pids)
+	[ "${1:-}" = workers ] || procs="$procs $nginx $(fu_children "$nginx")"
+	for pid in $procs; do
 		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
 		total=$((total + ${kb:-0}))
 	done

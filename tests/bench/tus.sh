@@ -15,40 +15,13 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SIZE=${1:-1G}
 CHUNK=${2:-64M}
-BASE=http://127.0.0.1:${PORT:-8080}
-URL=$BASE/service/fileupload
-fu_nginx_user
-FU_VAR=$(fu_pick_var_dir "${FU_VAR:-$FU_ROOT/var}")
-AUTH=()
-[ -z "${FILEUPLOAD_TOKEN:-}" ] ||
-    AUTH=(-H "Authorization: Bearer $FILEUPLOAD_TOKEN")
+bench_attach
 V=(-H "Tus-Resumable: 1.0.0")
-
-mapfile -t pids < <(fu_pool_pids)
-[ "${#pids[@]}" -gt 0 ] || fu_die "no pool in $FU_VAR: start scripts/run first"
-
-hwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
-}
-declare -A before
-snapshot() {
-	local p
-	for p in "${pids[@]}"; do
-		before[$p]=$(hwm "$p")
-	done
-}
-# The largest peak RSS growth of a worker since the snapshot, in KiB.
-growth() {
-	local p g max=0
-	for p in "${pids[@]}"; do
-		g=$(($(hwm "$p") - ${before[$p]}))
-		[ "$g" -le "$max" ] || max=$g
-	done
-	printf '%s\n' "$max"
-}
 
 now() {
 	date +%s.%N
@@ -63,7 +36,7 @@ hash=$(b2sum -l 256 "$tmp/big.bin" | cut -d' ' -f1)
 
 # report NAME START END: MB/s and RSS growth of one upload.
 report() {
-	awk -v n="$1" -v s="$size" -v a="$2" -v b="$3" -v g="$(growth)" \
+	awk -v n="$1" -v s="$size" -v a="$2" -v b="$3" -v g="$(bench_growth)" \
 	    'BEGIN { printf "  %-24s %7.0f MB/s  (%.2f s, worker RSS +%d KiB)\n",
 	    n, s / (b - a) / 1e6, b - a, g }'
 }
@@ -119,20 +92,20 @@ for _ in "${pids[@]}"; do
 done
 
 fu_log "$SIZE random bytes, three ways"
-snapshot
+bench_snapshot
 t0=$(now)
 curl -sS "${AUTH[@]}" -o /dev/null -F "upfile=@$tmp/big.bin" "$URL"
 t1=$(now)
 report "multipart (curl -F)" "$t0" "$t1"
 remove_file
 
-snapshot
+bench_snapshot
 out=$(tus_upload "$size")
 read -r n single <<<"$out"
 report "tus, one PATCH" 0 "$single"
 remove_file
 
-snapshot
+bench_snapshot
 out=$(tus_upload "$chunk")
 read -r n chunked <<<"$out"
 report "tus, $CHUNK PATCHes" 0 "$chunked"

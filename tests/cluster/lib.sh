@@ -233,22 +233,7 @@ cl_note() {
 # cl_teardown, also on failure, then removes the temp dir (CL_KEEP=1
 # keeps it).
 cl_init() {
-	local tool
-
-	fu_require_root
-	for tool in curl jq b2sum nginx spawn-fcgi multiwatch; do
-		command -v "$tool" >/dev/null ||
-		    fu_die "$tool is missing (scripts/test installs it)"
-	done
-	if [ -z "${FU_WORKER:-}" ] || [ -z "${FU_BUILD_DIR:-}" ]; then
-		fu_build >&2
-	fi
-	IT_WORKER=${FU_WORKER:-$(fu_worker_bin)}
-	IT_MIGRATE=$(fu_migrate_bin)
-	[ -x "$IT_WORKER" ] || fu_die "no worker at $IT_WORKER"
-	[ -x "$IT_MIGRATE" ] || fu_die "no migrate tool at $IT_MIGRATE"
-	fu_user
-	fu_nginx_user
+	it_prepare curl jq b2sum nginx spawn-fcgi multiwatch
 	FU_VAR=$(mktemp -d "/tmp/fileupload-$1.XXXXXX")
 	chmod 0755 "$FU_VAR"
 	IT_TMP=$FU_VAR/scratch

@@ -14,7 +14,8 @@
 #    service's variables and volumes, first with the default capability
 #    set (what Docker, compose and podman give every container): it
 #    becomes ready, uploads (201, the hash of b2sum -l 256), downloads the
-#    same bytes, passes its health check, reopens its logs on SIGHUP and
+#    same bytes, serves the browser page with its CSP, passes its health
+#    check, reopens its logs on SIGHUP and
 #    stops with status 0 on "podman stop"; then again on the same volumes
 #    with only the capabilities it documents (--cap-drop ALL --cap-add
 #    ...): the file is still there and the same steps hold; then as the
@@ -196,6 +197,17 @@ ct_serves() {
 	check "$name: the content route gives the same bytes" cmp "$f" "$CT_TMP/down"
 }
 
+# ct_page_ok: the browser page answers 200 with its Content-Security-Policy,
+# and tus-js-client's browser build is there.
+ct_page_ok() {
+	[ "$(curl -sS --max-time 30 -D "$CT_TMP/page.headers" -o /dev/null \
+	    -w '%{http_code}' "$CT_URL/service/fileupload/ui/")" = 200 ] &&
+	    grep -qi "^content-security-policy: default-src 'self'" \
+	    "$CT_TMP/page.headers" &&
+	    curl -fsS --max-time 30 -o /dev/null \
+	    "$CT_URL/service/fileupload/ui/vendor/tus.min.js"
+}
+
 # ct_stops NAME: "podman stop" within the grace period, status 0,
 # "stopped" in the log.
 ct_stops() {
@@ -310,6 +322,7 @@ ct_run ct-default-$$
 if ct_ready "ct-default-$$" 120; then
 	ok "default capabilities: ready, health 200"
 	ct_serves "default capabilities" "$CT_TMP/one.bin"
+	check "default capabilities: the browser page, with its CSP" ct_page_ok
 	check "default capabilities: podman healthcheck run" \
 	    podman healthcheck run "ct-default-$$"
 	# A rotation: the logs move away, SIGHUP, new logs appear.

@@ -18,6 +18,30 @@ IT_FAILED=0
 IT_FAILED_NAMES=()
 IT_TIMEOUT=${IT_TIMEOUT:-60}
 
+# ----------------------------------------------------------------- setup
+
+# it_prepare TOOL...: what a runner needs first: root, the tools, the build
+# under test (FU_BUILD_DIR and FU_WORKER, or a fresh fu_build) as
+# $IT_WORKER and $IT_MIGRATE, and the service's users.
+it_prepare() {
+	local tool
+
+	fu_require_root
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null ||
+		    fu_die "$tool is missing (scripts/test installs it; or: apt-get install jq curl nginx-light spawn-fcgi)"
+	done
+	if [ -z "${FU_WORKER:-}" ] || [ -z "${FU_BUILD_DIR:-}" ]; then
+		fu_build >&2
+	fi
+	IT_WORKER=${FU_WORKER:-$(fu_worker_bin)}
+	IT_MIGRATE=$(fu_migrate_bin)
+	[ -x "$IT_WORKER" ] || fu_die "no worker at $IT_WORKER"
+	[ -x "$IT_MIGRATE" ] || fu_die "no migrate tool at $IT_MIGRATE"
+	fu_user
+	fu_nginx_user
+}
+
 # -------------------------------------------------------------- requests
 
 # req METHOD PATH [curl args...]

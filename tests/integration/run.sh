@@ -18,6 +18,8 @@
 #	IT_KEEP=1	keep the temp dir (logs, data) after the run
 #	IT_FILES	with no SCENARIO: only the scenarios of these files
 #			of scenarios/ (names without .sh, space-separated)
+#	IT_SCREENSHOTS	the browser scenarios' screenshots (default
+#			build/screenshots/browser; kept)
 set -euo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,24 +30,10 @@ IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 IT_MAX=2097152	# the pool's MAX_UPLOAD_SIZE (2 MiB)
 
-fu_require_root
 # The scenarios set these themselves; none may leak in from outside.
 unset FILEUPLOAD_TOKEN FILEUPLOAD_READ_TOKEN DB_PASSWORD ASAN_OPTIONS \
     UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS REQUEST_BUFFERING WORKERS
-for tool in curl jq b2sum nginx spawn-fcgi; do
-	command -v "$tool" >/dev/null ||
-	    fu_die "$tool is missing (scripts/test installs it; or: apt-get install jq curl nginx-light spawn-fcgi)"
-done
-if [ -z "${FU_WORKER:-}" ] || [ -z "${FU_BUILD_DIR:-}" ]; then
-	fu_build >&2
-fi
-IT_WORKER=${FU_WORKER:-$(fu_worker_bin)}
-IT_MIGRATE=$(fu_migrate_bin)
-[ -x "$IT_WORKER" ] || fu_die "no worker at $IT_WORKER"
-[ -x "$IT_MIGRATE" ] || fu_die "no migrate tool at $IT_MIGRATE"
-
-fu_user
-fu_nginx_user
+it_prepare curl jq b2sum nginx spawn-fcgi
 FU_VAR=$(mktemp -d /tmp/fileupload-it.XXXXXX)
 IT_TMP=$FU_VAR/scratch
 IT_DATA_DIR=$FU_VAR/data
@@ -108,6 +96,7 @@ restart_nginx() {
 
 setup() {
 	fu_prepare_dirs
+	fu_ui_install
 	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((55432 + RANDOM % 400)))"
 	FU_DB_HOST=$FU_PG_HOST
 	FU_DB_PORT=$FU_PG_PORT

@@ -151,6 +151,48 @@ sc_get_metadata() {
 	check_json .file_hash "$h"
 }
 
+# Reads at once (the worker asks PostgreSQL for several in one statement):
+# every answer is its own file's, an unknown hash among them still 404.
+sc_get_concurrent_reads_own_answers() {
+	local i f h hashes=() unknown bad
+	for i in $(seq 1 12); do
+		f=$(new_file "concurrent_$i")
+		upload "$f" "concurrent_$i.txt"
+		check_status 201 "upload $i"
+		hashes+=("$(b2 "$f")")
+	done
+	unknown=$(printf '%064d' 7)
+	for i in $(seq 1 20); do
+		printf '%s\n' "${hashes[@]}" "$unknown"
+	done | shuf >"$IT_TMP/reads"
+	# One curl, 32 transfers at a time: each read's body in a file of
+	# its own, and a line "asked-hash-and-number status" per read.
+	mkdir -p "$IT_TMP/reads.d"
+	awk -v u="$IT_URL" -v d="$IT_TMP/reads.d" '{
+	    printf "url = \"%s/service/fileupload/%s\"\n", u, $1
+	    printf "output = \"%s/%s.%d\"\n", d, $1, NR }' "$IT_TMP/reads" \
+	    >"$IT_TMP/reads.cfg"
+	curl -sS --no-progress-meter --parallel --parallel-max 32 --max-time "$IT_TIMEOUT" \
+	    -w '%{http_code} %{filename_effective}\n' -K "$IT_TMP/reads.cfg" \
+	    >"$IT_TMP/statuses"
+	# Each read: asked hash, status, answered hash, file name.
+	while read -r code file; do
+		printf '%s %s %s\n' "$(basename "${file%.*}")" "$code" \
+		    "$(jq -r '(.file_hash // "-") + " " + (.file_name // .error)' "$file")"
+	done <"$IT_TMP/statuses" >"$IT_TMP/answers"
+	check_eq "answers" "$(wc -l <"$IT_TMP/answers")" \
+	    "$(wc -l <"$IT_TMP/reads")"
+	bad=$(awk -v u="$unknown" '
+	    $1 == u { if ($2 != 404) print; next }
+	    $2 != 200 || $3 != $1 || $4 !~ /^concurrent_[0-9]+\.txt$/ { print }
+	    ' "$IT_TMP/answers")
+	check_eq "answers that are not their own" "$bad" ""
+	# And the name is the one uploaded with that hash.
+	for i in 1 12; do
+		check "file $i named" grep -q "^${hashes[$((i - 1))]} 200 ${hashes[$((i - 1))]} concurrent_$i.txt\$" "$IT_TMP/answers"
+	done
+}
+
 sc_get_malformed_hash_400() {
 	local bad
 	for bad in nothex 0123 "$(printf '%063d' 0)" "$(printf '%065d' 0)" \

@@ -202,6 +202,13 @@ sc_entrypoint_serves_and_stops() {
 	ept_req GET "/service/fileupload/$h/content"
 	check_status 200 "content"
 	check "content bytes" cmp -s "$f" "$IT_TMP/body"
+	# The browser page and tus-js-client, as "make install" put them.
+	ept_req GET /service/fileupload/ui/
+	check_status 200 "the browser page"
+	check "the page's Content-Security-Policy" \
+	    grep -qi "^content-security-policy: default-src 'self'" "$IT_TMP/headers"
+	ept_req GET /service/fileupload/ui/vendor/tus.min.js
+	check_status 200 "tus-js-client's browser build"
 
 	# Who runs what, and where.
 	check "listens where told" grep -q "listen 127.0.0.1:$EPT_PORT;" \

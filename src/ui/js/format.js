@@ -1,0 +1,36 @@
+// Numbers and times as people read them.
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function humanSize(bytes) {
+  let n = Number(bytes);
+  let u = 0;
+  while (n >= 1024 && u < UNITS.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  const digits = u === 0 || n >= 100 ? 0 : 1;
+  return `${n.toFixed(digits)} ${UNITS[u]}`;
+}
+
+export function humanSpeed(bytesPerSecond) {
+  return `${humanSize(bytesPerSecond)}/s`;
+}
+
+export function humanDuration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function humanTime(rfc3339) {
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339
+    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function shortHash(hash) {
+  return `${hash.slice(0, 12)}…`;
+}
