@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,15 +349,32 @@ connect_db(void)
 	return DB_OK;
 }
 
+/*
+ * An idle connection has nothing to read: anything there (a FATAL message
+ * and the end of the stream, as when the server was restarted or the
+ * connection terminated) means the server is gone from it.  libpq would
+ * only find out on the next statement, which for a write cannot be run
+ * again, so such a connection is replaced before it is lent.
+ */
+static bool
+closed_while_idle(PGconn *c)
+{
+	struct pollfd	 p = { .fd = PQsocket(c), .events = POLLIN | POLLRDHUP };
+
+	return p.fd < 0 || poll(&p, 1, 0) != 0;
+}
+
 /* Holds a slot with a live connection (the calling thread's until settle). */
 static enum db_error
 ready(void)
 {
 	enum db_error	 err;
+	bool		 lent_now = held == NULL;
 
 	if ((err = hold()) != DB_OK)
 		return err;
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    !(lent_now && closed_while_idle(conn)))
 		return DB_OK;
 	return connect_db();
 }

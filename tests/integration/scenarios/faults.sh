@@ -196,6 +196,30 @@ sc_database_down_at_start() {
 	check_status 201 "upload once the database is up"
 }
 
+# PostgreSQL terminates the workers' idle connections (a restart, a
+# failover, an administrator): the next requests, writes that cannot be
+# run twice among them, get fresh connections, not 503.
+sc_database_connections_terminated() {
+	local i pids=() n
+	for i in 1 2 3 4 5 6; do
+		upload "$(new_file "warm_$i")" &
+		pids+=("$!")
+	done
+	wait "${pids[@]}"
+	n=$(fu_pg_psql "$IT_PG_DIR" postgres -tAc "SELECT count(pg_terminate_backend(pid))
+	    FROM pg_stat_activity WHERE application_name = 'fileupload-worker'")
+	check "worker connections were terminated ($n)" test "${n:-0}" -ge 1
+	for i in 1 2 3 4; do
+		req POST /service/fileupload/uploads -H "Tus-Resumable: 1.0.0" \
+		    -H "Upload-Length: 10"
+		check_status 201 "resumable upload $i created"
+		[ "$STATUS" != 201 ] ||
+		    req DELETE "$(header Location)" -H "Tus-Resumable: 1.0.0"
+		upload "$(new_file "after_terminate_$i")"
+		check_status 201 "upload $i"
+	done
+}
+
 # 32 clients at once, the same new bytes: one 201, 31 403, file intact.
 sc_concurrent_32_same() {
 	local f h i n201 n403
