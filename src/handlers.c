@@ -403,6 +403,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	char		 disp[2048], accel[STORE_TARGET_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
 	char		 digest[TUS_REPR_DIGEST_MAX];
+	bool		 has_digest;
 	enum store_error se;
 
 	if ((err = db_get(hash, &m)) != DB_OK) {
@@ -419,8 +420,9 @@ handle_content(struct app *app, struct request *r, const char *hash)
 		http_end(r);
 		return;
 	}
-	if ((se = store_locate(app->store, hash, accel, sizeof(accel))) !=
-	    STORE_OK) {
+	has_digest = tus_repr_digest(m.sha256, digest) == 0;
+	if ((se = store_locate(app->store, hash, has_digest ? digest : NULL,
+	    accel, sizeof(accel))) != STORE_OK) {
 		if (se == STORE_ERR_NOENT)
 			log_warnx("integrity: row %s has no stored file", hash);
 		answer(r, outcome_store(se, NULL));
@@ -434,7 +436,7 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_header(r, "Cache-Control", cache);
 	http_header(r, "X-Accel-Redirect", accel);
 	/* nginx drops it across the redirect: its location sets Repr-Digest. */
-	if (tus_repr_digest(m.sha256, digest) == 0)
+	if (has_digest)
 		http_header(r, "X-Fileupload-Repr-Digest", digest);
 	http_end(r);
 }

@@ -164,9 +164,10 @@ store_check(struct store *s)
 }
 
 enum store_error
-store_locate(struct store *s, const char *hash, char *out, size_t outlen)
+store_locate(struct store *s, const char *hash, const char *digest,
+    char *out, size_t outlen)
 {
-	return s->ops->locate(s, hash, out, outlen);
+	return s->ops->locate(s, hash, digest, out, outlen);
 }
 
 int

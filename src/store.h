@@ -183,12 +183,15 @@ enum store_error store_check(struct store *);
 /*
  * The X-Accel-Redirect target that makes nginx send the file of hash
  * (STORE_TARGET_MAX bytes): STORE_OK, STORE_ERR_NOENT when the file is
- * missing, STORE_ERR_UNAVAILABLE when the store does not answer.
+ * missing, STORE_ERR_UNAVAILABLE when the store does not answer.  digest
+ * (the file's Repr-Digest value, or NULL) goes into the target where
+ * nginx's location cannot see the worker's headers (an object store's
+ * location talks to a second upstream).
  */
 #define STORE_TARGET_MAX	4096
 #define STORE_LOCAL_LOCATION	"/_fileupload_content/"
-enum store_error store_locate(struct store *, const char *hash, char *out,
-		    size_t outlen);
+enum store_error store_locate(struct store *, const char *hash,
+		    const char *digest, char *out, size_t outlen);
 /* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes): where nginx finds it. */
 void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 

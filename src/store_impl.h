@@ -55,6 +55,7 @@ struct store_ops {
 			    int trash_grace);
 	enum store_error (*check)(struct store *);
 	enum store_error (*locate)(struct store *, const char *hash,
+	    const char *digest,
 			    char *out, size_t outlen);
 
 	struct store_walk *(*walk_files)(struct store *);

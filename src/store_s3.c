@@ -774,15 +774,27 @@ s3_check(struct store *s)
 }
 
 static enum store_error
-s3_locate(struct store *s, const char *hash, char *out, size_t outlen)
+s3_locate(struct store *s, const char *hash, const char *digest,
+    char *out, size_t outlen)
 {
-	char		 key[S3_KEY_MAX];
+	char		 key[S3_KEY_MAX], location[128];
 	enum store_error e;
 
 	s3st_object_key(s, hash, key);
 	if ((e = s3st_head(s, key, NULL)) != STORE_OK)
 		return e;
-	return s3_presigned_target(s3st_s3(s), S3_LOCATION, key, out,
+	/*
+	 * "/_fileupload_s3/sha-256=:<base64>:/<scheme>/...": nginx's
+	 * location takes the Repr-Digest from its own path, since the
+	 * worker's headers are gone once it asks the store.
+	 */
+	if (digest != NULL && strlen(digest) < sizeof(location) -
+	    sizeof(S3_LOCATION))
+		snprintf(location, sizeof(location), "%s%s/", S3_LOCATION,
+		    digest);
+	else
+		snprintf(location, sizeof(location), "%s", S3_LOCATION);
+	return s3_presigned_target(s3st_s3(s), location, key, out,
 	    outlen) == 0 ? STORE_OK : STORE_ERR_IO;
 }
 

@@ -192,7 +192,10 @@ digest_field_matches(struct upload *u, char *field, size_t len,
 
 /*
  * The SHA-256 of the temp file read again: for a sha256 field that came
- * after the file's bytes (the page cache still has them).
+ * after the file's bytes (local: the page cache still has them).  Synced
+ * first, as a temp file must be to be read back (an object store's is
+ * one object only then); the sync before the commit then has nothing
+ * left to do.
  */
 static int
 sha256_of_tmp(struct upload *u)
@@ -200,13 +203,16 @@ sha256_of_tmp(struct upload *u)
 	struct hash_ctx	 h;
 	char		 buf[64 * 1024];
 	uint64_t	 off = 0;
-	ssize_t		 n;
+	long		 n = -1;
 
 	hash_init_with_sha256(&h);
-	while ((n = pread(u->tmp.fd, buf, sizeof(buf), (off_t)off)) > 0) {
-		sha256_update(&h.sha256, n, (const uint8_t *)buf);
-		off += n;
-	}
+	if (store_tmp_sync(u->app->store, &u->tmp) == STORE_OK)
+		while ((n = store_tmp_read(u->app->store, &u->tmp, buf,
+		    sizeof(buf), off)) > 0) {
+			sha256_update(&h.sha256, (size_t)n,
+			    (const uint8_t *)buf);
+			off += (uint64_t)n;
+		}
 	if (n == -1 || off != u->tmp.size)
 		return fail(u, 507, "storage is not readable");
 	hash_final_sha256_hex(&h, u->meta.sha256);

@@ -133,10 +133,7 @@ check_finished() {
 	check_status 200 "download"
 	check "downloaded bytes are the source's" cmp -s "$IT_TMP/body" "$f"
 	sha=$(sha256sum "$f" | cut -d' ' -f1)
-	# The object store's content location passes no Repr-Digest (yet).
-	if on_local; then
-		check_header Repr-Digest "sha-256=:$(b64_of "$sha"):"
-	fi
+	check_header Repr-Digest "sha-256=:$(b64_of "$sha"):"
 	req DELETE "/service/fileupload/$h"
 	check_status 201 "delete the finished file"
 }

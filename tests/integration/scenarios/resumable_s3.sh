@@ -46,6 +46,8 @@ sc_s3_tus_concurrent_patches() { tus_on_s3 sc_tus_concurrent_patches; }
 sc_s3_tus_expiry() { tus_on_s3 sc_tus_expiry; }
 sc_s3_tus_database_restart() { tus_on_s3 sc_tus_database_restart; }
 sc_s3_tus_js_client() { tus_on_s3 sc_tus_js_client; }
+# The content route's Repr-Digest comes from the redirect's own path here.
+sc_s3_digest_fields() { tus_on_s3 sc_digest_fields; }
 # A first partial upload of several parts (assembled in the store when
 # complete), a second of one.
 sc_s3_tus_concatenation() {
