@@ -553,7 +553,7 @@ db_ping(void)
 #define GET_BATCH_MAX	64
 
 struct get_wait {
-	const char	*hash;
+	char		 hash[HASH_HEX_LEN + 1];	/* lower case */
 	struct meta	*out;
 	enum db_error	 err;
 	bool		 done;
@@ -565,18 +565,6 @@ static pthread_cond_t	 get_done = PTHREAD_COND_INITIALIZER;
 static struct get_wait	*get_queue;	/* oldest first */
 static struct get_wait	**get_tail = &get_queue;
 static bool		 get_running;	/* a batch is with PostgreSQL */
-
-static bool
-plain_hash(const char *hash)
-{
-	size_t	 i;
-
-	for (i = 0; hash[i] != '\0'; i++)
-		if (!((hash[i] >= '0' && hash[i] <= '9') ||
-		    (hash[i] >= 'a' && hash[i] <= 'f')))
-			return false;
-	return i == HASH_HEX_LEN;
-}
 
 /* Runs one batch (a queue taken whole) and marks each of its reads done. */
 static void
@@ -591,7 +579,7 @@ get_batch(struct get_wait *batch)
 	size_t		 n = 0;
 	int		 row;
 
-	/* A text[] literal of hashes checked to be hex digits. */
+	/* A text[] literal of hashes hash_parse accepted: hex digits. */
 	list[n++] = '{';
 	for (w = batch; w != NULL; w = w->next) {
 		memcpy(list + n, w->hash, HASH_HEX_LEN);
@@ -617,12 +605,12 @@ get_batch(struct get_wait *batch)
 enum db_error
 db_get(const char *hash, struct meta *out)
 {
-	struct get_wait	 me = { hash, out, DB_OK, false, NULL };
+	struct get_wait	 me = { .out = out };
 	struct get_wait	*batch, **tail;
 	int		 n;
 
-	/* Inside a transaction, or an odd hash: a statement of its own. */
-	if (held != NULL || !plain_hash(hash)) {
+	/* Inside a transaction, or not a hash: a statement of its own. */
+	if (held != NULL || !hash_parse(hash, strlen(hash), me.hash)) {
 		const char	*p[1] = { hash };
 		enum db_error	 err = one_row(ST_GET, p, 1, out);
 

@@ -100,17 +100,25 @@ s3st_call(struct store *s, const char *what, const struct s3_request *req,
 	return failure(what, req->key != NULL ? req->key : "(bucket)", rc, r);
 }
 
+/* s3st_call for a request whose answer is not read. */
+enum store_error
+s3st_send(struct store *s, const char *what, const struct s3_request *req)
+{
+	struct s3_response r;
+	enum store_error e;
+
+	e = s3st_call(s, what, req, &r);
+	s3_response_free(&r);
+	return e;
+}
+
 /* A request without a body whose answer is not read. */
 enum store_error
 s3st_simple(struct store *s, const char *method, const char *key)
 {
 	struct s3_request req = { .method = method, .key = key };
-	struct s3_response r;
-	enum store_error e;
 
-	e = s3st_call(s, method, &req, &r);
-	s3_response_free(&r);
-	return e;
+	return s3st_send(s, method, &req);
 }
 
 /* ----------------------------------------------------------- multipart */
@@ -122,7 +130,6 @@ s3st_complete(struct store *s, const char *key, const char *id,
 {
 	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
 	    .params = { { "uploadId", id } } };
-	struct s3_response r;
 	enum store_error e;
 	char		*body;
 
@@ -132,8 +139,7 @@ s3st_complete(struct store *s, const char *key, const char *id,
 	    "</CompleteMultipartUpload>", (int)mlen, manifest != NULL ?
 	    manifest : "");
 	req.body = body;
-	e = s3st_call(s, "complete", &req, &r);
-	s3_response_free(&r);
+	e = s3st_send(s, "complete", &req);
 	free(body);
 	return e;
 }
@@ -143,10 +149,8 @@ s3st_abort(struct store *s, const char *key, const char *id)
 {
 	struct s3_request req = { .method = "DELETE", .key = key,
 	    .nparams = 1, .params = { { "uploadId", id } } };
-	struct s3_response r;
 
-	s3st_call(s, "abort", &req, &r);
-	s3_response_free(&r);
+	(void)s3st_send(s, "abort", &req);
 }
 
 /* CreateMultipartUpload of key: its id into id. */
@@ -233,7 +237,6 @@ s3st_copy(struct store *s, const char *src, const char *dst, uint64_t size)
 	struct s3_config path_cfg = { .bucket = s3st_cfg(s)->bucket,
 	    .path_style = true };
 	struct s3_request req = { .method = "PUT", .key = dst };
-	struct s3_response r;
 	enum store_error e;
 	char		 source[S3_KEY_MAX * 3 + 80];
 
@@ -243,8 +246,7 @@ s3st_copy(struct store *s, const char *src, const char *dst, uint64_t size)
 	if (size > COPY_MAX)
 		return copy_parts(s, dst, size, source);
 	req.copy_source = source;
-	e = s3st_call(s, "copy", &req, &r);
-	s3_response_free(&r);
+	e = s3st_send(s, "copy", &req);
 	return e;
 }
 
@@ -375,7 +377,6 @@ s3_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
 	struct s3_upload *u = t->backend;
 	struct s3_request req;
-	struct s3_response r;
 	enum store_error e;
 	char		 key[S3_KEY_MAX];
 
@@ -387,8 +388,7 @@ s3_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 	} else {
 		req = (struct s3_request){ .method = "PUT", .key = key,
 		    .body = u->buf != NULL ? u->buf : "", .len = u->len };
-		e = s3st_call(s, "put", &req, &r);
-		s3_response_free(&r);
+		e = s3st_send(s, "put", &req);
 	}
 	/* A resumable upload's tails go once the file is in place. */
 	if (e == STORE_OK && u->resumable &&
@@ -421,7 +421,6 @@ s3_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
 	struct s3st_fill d = { buf, 0, len };
 	struct s3_request req = { .method = "GET", .sink = s3st_fill,
 	    .sink_arg = &d };
-	struct s3_response r;
 	char		 range[64];
 	enum store_error e;
 
@@ -439,8 +438,7 @@ s3_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
 	    (unsigned long long)off, (unsigned long long)(off + len - 1));
 	req.key = u->key;
 	req.range = range + strlen("bytes=");
-	e = s3st_call(s, "get", &req, &r);
-	s3_response_free(&r);
+	e = s3st_send(s, "get", &req);
 	return e == STORE_OK ? (long)d.len : -1;
 }
 
@@ -1120,15 +1118,13 @@ s3_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 	struct hash_ctx	 ctx;
 	struct s3_request req = { .method = "GET", .sink = hash_sink,
 	    .sink_arg = &ctx };
-	struct s3_response r;
 	char		 key[S3_KEY_MAX];
 	enum store_error e;
 
 	s3st_object_key(s, hash, key);
 	req.key = key;
 	hash_init(&ctx);
-	e = s3st_call(s, "get", &req, &r);
-	s3_response_free(&r);
+	e = s3st_send(s, "get", &req);
 	if (e != STORE_OK)
 		return -1;
 	hash_final_hex(&ctx, got);

@@ -48,6 +48,9 @@ void		 s3st_object_key(struct store *, const char *hash,
 /* Sends req: STORE_OK on a 2xx without an <Error> body; logs failures. */
 enum store_error s3st_call(struct store *, const char *what,
 		    const struct s3_request *, struct s3_response *);
+/* s3st_call for a request whose answer is not read. */
+enum store_error s3st_send(struct store *, const char *what,
+		    const struct s3_request *);
 /* A request without a body whose answer is not read. */
 enum store_error s3st_simple(struct store *, const char *method,
 		    const char *key);

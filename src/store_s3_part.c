@@ -178,7 +178,6 @@ s3st_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 	struct s3st_fill f;
 	struct s3_request req = { .method = "GET", .sink = s3st_fill,
 	    .sink_arg = &f };
-	struct s3_response r;
 	enum store_error e;
 	size_t		 P = part_size(s), need;
 	uint64_t	 n = offset / P;
@@ -205,8 +204,7 @@ s3st_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 	f = (struct s3st_fill){ u->buf, 0, P };
 	part_key(s, tmp_id(t), w.keep, key);
 	req.key = key;
-	e = s3st_call(s, "get tail", &req, &r);
-	s3_response_free(&r);
+	e = s3st_send(s, "get tail", &req);
 	if (e != STORE_OK)
 		return e;
 	if (f.len < need)
@@ -222,12 +220,8 @@ put_buffer(struct store *s, const char *what, const char *key,
 {
 	struct s3_request req = { .method = "PUT", .key = key,
 	    .body = u->buf != NULL ? u->buf : "", .len = u->len };
-	struct s3_response r;
-	enum store_error e;
 
-	e = s3st_call(s, what, &req, &r);
-	s3_response_free(&r);
-	return e;
+	return s3st_send(s, what, &req);
 }
 
 /* The unfilled part as its tail, before the offset commits. */
@@ -279,7 +273,6 @@ reopen_assembled(struct store *s, struct s3_upload *u, uint64_t size)
 	struct s3_config path_cfg = { .bucket = s3st_cfg(s)->bucket,
 	    .path_style = true };
 	struct s3_request req;
-	struct s3_response r;
 	enum store_error e;
 	char		 source[S3_KEY_MAX * 3 + 80], range[64], num[16];
 	size_t		 P = part_size(s);
@@ -301,8 +294,7 @@ reopen_assembled(struct store *s, struct s3_upload *u, uint64_t size)
 		    .nparams = 2, .params = { { "partNumber", num },
 		    { "uploadId", u->upload_id } }, .copy_source = source,
 		    .copy_range = range };
-		e = s3st_call(s, "copy part", &req, &r);
-		s3_response_free(&r);
+		e = s3st_send(s, "copy part", &req);
 	}
 	if (e == STORE_OK)
 		e = s3st_simple(s, "DELETE", u->key);

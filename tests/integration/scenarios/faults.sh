@@ -24,20 +24,28 @@ no_tmp_files() {
 	[ -z "$(tmp_files)" ]
 }
 
-# The PID of the worker that has an upload temp file open, if any.
-worker_with_temp() {
-	local pid fd
+# worker_with_open PATTERN...: the PID of a worker that has a file whose
+# path matches one of the glob PATTERNs open, if any.
+worker_with_open() {
+	local pid fd path pattern
 	for pid in $(fu_pool_pids); do
 		for fd in "/proc/$pid/fd/"*; do
-			case $(readlink "$fd" 2>/dev/null) in
-			"$IT_DATA_DIR/tmp/upload-"* | "$IT_DATA_DIR/tmp/#"*)
-				printf '%s\n' "$pid"
-				return 0
-				;;
-			esac
+			path=$(readlink "$fd" 2>/dev/null) || continue
+			for pattern in "$@"; do
+				# shellcheck disable=SC2053  # a glob, on purpose
+				if [[ $path == $pattern ]]; then
+					printf '%s\n' "$pid"
+					return 0
+				fi
+			done
 		done
 	done
 	return 1
+}
+
+# The PID of the worker that has an upload temp file open, if any.
+worker_with_temp() {
+	worker_with_open "$IT_DATA_DIR/tmp/upload-*" "$IT_DATA_DIR/tmp/#*"
 }
 
 pid_gone() {

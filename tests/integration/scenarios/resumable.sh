@@ -378,18 +378,7 @@ sc_tus_resume_after_cut() {
 
 # The worker that has the partial file open.
 worker_with_part() {
-	local pid fd
-	for pid in $(fu_pool_pids); do
-		for fd in "/proc/$pid/fd/"*; do
-			case $(readlink "$fd" 2>/dev/null) in
-			"$IT_DATA_DIR/tmp/part-"*)
-				printf '%s\n' "$pid"
-				return 0
-				;;
-			esac
-		done
-	done
-	return 1
+	worker_with_open "$IT_DATA_DIR/tmp/part-*"
 }
 
 # A request writes the upload at PATH: it holds the partial file (local)
