@@ -1,0 +1,261 @@
+/*
+ * Unit tests of regex_skip.c: what it reads as a pattern's need, that a
+ * search it skips is one the C library would not have matched (on fixed
+ * cases and on many random patterns and subjects, with skipping on and
+ * off), and that libmagic's searches reach it without a type changing.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mime.h"
+#include "regex_skip.h"
+#include "testutil.h"
+
+/* The need of pat as "lit1|lit2|...", "" for none. */
+static const char *
+need_of(const char *pat)
+{
+	static char		 out[REGEX_NEED_ALTS * REGEX_NEED_MAX];
+	struct regex_need	 need;
+	size_t			 i;
+
+	out[0] = '\0';
+	for (i = 0; i < regex_skip_need(pat, &need); i++) {
+		ck_assert_uint_eq(strlen(need.lit[i]), need.len[i]);
+		if (i > 0)
+			strcat(out, "|");
+		strcat(out, need.lit[i]);
+	}
+	return out;
+}
+
+START_TEST(test_need)
+{
+	static const struct {
+		const char	*pat, *need;
+	} cases[] = {
+		{ "typeof.*[!=]==", "typeof" },
+		{ "^(const|var|let).*=.*require\\(", "require(" },
+		{ "^(import|export).* from ", " from " },
+		{ "^[[:space:]]*(class|module)[[:space:]][A-Z]", "class|module" },
+		{ "^(CFLAGS|VPATH|all:|\\.PRECIOUS)",
+		    "CFLAGS|VPATH|all:|.PRECIOUS" },
+		{ "\\bFLEX[\t ]*\\[", "FLEX" },
+		{ "\bMODE[\t ]", "MODE" },		/* a control byte */
+		{ "^[ \t]*0\r?", "0" },
+		{ "^[!-?A-~]{1,255}(\t[^\t]+){11}", "\t" },
+		{ "^[ \t]{0,50}\\.asciiz", ".asciiz" },
+		{ "ab+c", "ab" },			/* "abbc" matches */
+		{ "ab*cd", "cd" },
+		{ "x{0,3}yz", "yz" },
+		{ "(abc){2}", "abc" },
+		{ "(abc)*d", "d" },
+		{ "(abc)?", "" },
+		{ "[]x]yz", "yz" },
+		{ "[[:alpha:]]foo[^]]", "foo" },
+		{ "a|bc", "a|bc" },
+		{ "a|", "" },				/* an empty branch */
+		{ "(a|)b", "b" },
+		{ "(a|b)|(c|d)", "a|b|c|d" },
+		{ "a|b|c|d|e|f|g|h|i", "" },		/* too many */
+		{ "\\w+\\<x", "x" },
+		{ "\\1", "" },
+		{ ".*", "" },
+		{ "^$", "" },
+		{ "caf\xc3\xa9s", "caf" },		/* bytes past ASCII */
+		{ "aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd",
+		    "aaaaaaaaaabbbbbbbbbbccccccccccd" },	/* cut to fit */
+		{ "(unbalanced", "" },
+		{ "[unterminated", "" },
+		{ "x{2", "" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(strcmp(need_of(cases[i].pat), cases[i].need) == 0,
+		    "need of \"%s\": \"%s\", expected \"%s\"", cases[i].pat,
+		    need_of(cases[i].pat), cases[i].need);
+}
+END_TEST
+
+/* regexec of pat on subj with skipping on and off: the same answer. */
+static int
+same_answer(const char *pat, int cflags, const char *subj)
+{
+	regex_t		 re;
+	regmatch_t	 m1, m2;
+	int		 on, off;
+
+	if (regcomp(&re, pat, cflags) != 0)
+		return -1;
+	regex_skip_enable(false);
+	memset(&m1, 0, sizeof(m1));
+	off = regexec(&re, subj, 1, &m1, 0);
+	regex_skip_enable(true);
+	memset(&m2, 0, sizeof(m2));
+	on = regexec(&re, subj, 1, &m2, 0);
+	regfree(&re);
+	ck_assert_msg(on == off, "\"%s\" (flags %d) on \"%s\": %d skipping, "
+	    "%d searching", pat, cflags, subj, on, off);
+	if (on == 0)
+		ck_assert(m1.rm_so == m2.rm_so && m1.rm_eo == m2.rm_eo);
+	return on;
+}
+
+START_TEST(test_skips_what_cannot_match)
+{
+	unsigned long	 s0, r0, s1, r1;
+
+	regex_skip_counts(&s0, &r0);
+	ck_assert_int_eq(same_answer("typeof.*[!=]==", REG_EXTENDED,
+	    "var x = 1;\n"), REG_NOMATCH);
+	ck_assert_int_eq(same_answer("typeof.*[!=]==", REG_EXTENDED,
+	    "if (typeof x !== 'u')"), 0);
+	ck_assert_int_eq(same_answer("(class|module)[[:space:]]",
+	    REG_EXTENDED | REG_NEWLINE, "module Foo\n"), 0);
+	/* Ignoring case: the literal is found whatever its case. */
+	ck_assert_int_eq(same_answer("TYPEOF", REG_EXTENDED | REG_ICASE,
+	    "x TypeOf y"), 0);
+	ck_assert_int_eq(same_answer("\\(;.*GM\\[", REG_EXTENDED | REG_ICASE,
+	    "(;gm[1]"), 0);
+	regex_skip_counts(&s1, &r1);
+	/* Each answer ran once searching; only the first was skipped. */
+	ck_assert_uint_eq(s1 - s0, 1);
+	ck_assert_uint_eq(r1 - r0, 5 + 4);
+}
+END_TEST
+
+/* A range given with REG_STARTEND is searched, never skipped. */
+START_TEST(test_startend_searched)
+{
+	unsigned long	 s0, r0, s1, r1;
+	regmatch_t	 m = { .rm_so = 0, .rm_eo = 3 };
+	regex_t		 re;
+
+	ck_assert_int_eq(regcomp(&re, "abc", REG_EXTENDED), 0);
+	regex_skip_counts(&s0, &r0);
+	ck_assert_int_eq(regexec(&re, "xyz", 1, &m, REG_STARTEND),
+	    REG_NOMATCH);
+	regex_skip_counts(&s1, &r1);
+	ck_assert_uint_eq(s1 - s0, 0);
+	ck_assert_uint_eq(r1 - r0, 1);
+	regfree(&re);
+}
+END_TEST
+
+static unsigned long	 rnd_state = 12345;
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+/* A random extended pattern over a small alphabet, into p (room: 256). */
+static void
+random_pattern(char *p, int depth)
+{
+	static const char *const atoms[] = {
+		"a", "b", "c", "A", "\t", ".", "[ab]", "[^a]", "\\.", "^", "$",
+		"\\w", "[[:upper:]]",
+	};
+	static const char *const reps[] = {
+		"", "", "", "", "*", "+", "?", "{0,2}", "{1,2}", "{2}",
+	};
+	int	 i, n = 1 + (int)rnd(4);
+
+	for (i = 0; i < n && strlen(p) < 200; i++) {
+		if (depth > 0 && rnd(6) == 0) {
+			strcat(p, "(");
+			random_pattern(p, depth - 1);
+			strcat(p, ")");
+		} else
+			strcat(p, atoms[rnd(sizeof(atoms) / sizeof(atoms[0]))]);
+		if (strcmp(p + strlen(p) - 1, "^") != 0 &&
+		    strcmp(p + strlen(p) - 1, "$") != 0)
+			strcat(p, reps[rnd(sizeof(reps) / sizeof(reps[0]))]);
+		if (rnd(8) == 0)
+			strcat(p, "|");
+	}
+}
+
+START_TEST(test_random_agree)
+{
+	static const char	 alphabet[] = "abcAB.\n\t x";
+	static const int	 flags[] = { REG_EXTENDED,
+	    REG_EXTENDED | REG_ICASE, REG_EXTENDED | REG_NEWLINE };
+	unsigned long		 s0, r0, s1, r1;
+	char			 pat[512], subj[32];
+	int			 i, j, len, compiled = 0;
+
+	regex_skip_counts(&s0, &r0);
+	for (i = 0; i < 20000; i++) {
+		pat[0] = '\0';
+		random_pattern(pat, 2);
+		len = (int)rnd(16);
+		for (j = 0; j < len; j++)
+			subj[j] = alphabet[rnd(sizeof(alphabet) - 1)];
+		subj[len] = '\0';
+		if (same_answer(pat, flags[rnd(3)], subj) != -1)
+			compiled++;
+	}
+	regex_skip_counts(&s1, &r1);
+	ck_assert_int_gt(compiled, 15000);
+	/* Both ways were taken often: the comparison means something. */
+	ck_assert_uint_gt(s1 - s0, 1000);
+	ck_assert_uint_gt(r1 - r0 - compiled, 1000);
+}
+END_TEST
+
+/* libmagic's own searches come here, and its answers do not change. */
+START_TEST(test_libmagic_types_unchanged)
+{
+	static const char *const samples[] = {
+		"hello world, a plain text without any keyword at all\n",
+		"#include <stdio.h>\nint main(void) { return 0; }\n",
+		"if (typeof x !== 'undefined') { module.exports = x; }\n",
+		"<?xml version=\"1.0\"?>\n<a/>\n",
+		"import os\nfrom sys import argv\n",
+		"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+	};
+	char		 on[128], off[128], err[256];
+	unsigned long	 s0, r0, s1, r1;
+	size_t		 i;
+
+	ck_assert_msg(mime_open(err, sizeof(err)) == 0, "%s", err);
+	regex_skip_counts(&s0, &r0);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		size_t len = i == 5 ? 16 : strlen(samples[i]);
+
+		regex_skip_enable(false);
+		mime_detect(samples[i], len, off, sizeof(off));
+		regex_skip_enable(true);
+		mime_detect(samples[i], len, on, sizeof(on));
+		ck_assert_msg(strcmp(on, off) == 0, "sample %zu: %s skipping, "
+		    "%s searching", i, on, off);
+	}
+	regex_skip_counts(&s1, &r1);
+	ck_assert_uint_gt(s1 - s0, 10);
+	mime_close();
+}
+END_TEST
+
+static Suite *
+regex_skip_suite(void)
+{
+	Suite	*s = suite_create("regex_skip");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_need);
+	tcase_add_test(tc, test_skips_what_cannot_match);
+	tcase_add_test(tc, test_startend_searched);
+	tcase_add_test(tc, test_random_agree);
+	tcase_add_test(tc, test_libmagic_types_unchanged);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(regex_skip_suite)
