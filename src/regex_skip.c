@@ -121,27 +121,23 @@ skip_bracket(const char *p, const char *end)
 	return p < end ? p + 1 : NULL;
 }
 
-/* Past the group starting at p ('('), nested ones too; NULL if unbalanced. */
+/*
+ * Past the element at p: an escaped character, a bracket expression, a
+ * group (with the groups in it) or a character; NULL if unterminated.
+ */
 static const char *
-skip_group(const char *p, const char *end)
+skip_atom(const char *p, const char *end)
 {
-	int	 depth = 0;
-
-	while (p < end) {
-		if (*p == '\\')
-			p += 2;
-		else if (*p == '[') {
-			if ((p = skip_bracket(p, end)) == NULL)
-				return NULL;
-		} else {
-			if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0)
-				return p + 1;
-			p++;
-		}
-	}
-	return NULL;
+	if (*p == '\\')
+		return p + 2 <= end ? p + 2 : NULL;
+	if (*p == '[')
+		return skip_bracket(p, end);
+	if (*p != '(')
+		return p + 1;
+	for (p++; p < end && *p != ')';)
+		if ((p = skip_atom(p, end)) == NULL)
+			return NULL;
+	return p < end ? p + 1 : NULL;
 }
 
 /* Past the repetitions at p ("*", "{2,5}+" ...); NULL if malformed. */
@@ -247,7 +243,7 @@ branch_need(const char *p, const char *end, struct regex_need *best)
 		} else if (c == '(') {
 			const char	*group = p;
 
-			if ((p = skip_group(p, end)) == NULL)
+			if ((p = skip_atom(p, end)) == NULL)
 				return false;
 			if (at_least_once(p, end) &&
 			    pattern_need(group + 1, p - 1, &inner))
@@ -291,39 +287,30 @@ pattern_need(const char *p, const char *end, struct regex_need *need)
 	need->n = 0;
 	for (;;) {
 		/* The end of this branch: a '|' outside groups and brackets. */
-		while (p < end && *p != '|') {
-			if (*p == '\\')
-				p += 2;
-			else if (*p == '[')
-				p = skip_bracket(p, end);
-			else if (*p == '(')
-				p = skip_group(p, end);
-			else
-				p++;
-			if (p == NULL)
-				return false;
-		}
-		if (p > end || !branch_need(start, p, &branch) ||
-		    branch.n == 0 || need->n + branch.n > REGEX_NEED_ALTS) {
-			need->n = 0;
-			return false;
-		}
+		while (p < end && *p != '|')
+			if ((p = skip_atom(p, end)) == NULL)
+				goto none;
+		if (!branch_need(start, p, &branch) || branch.n == 0 ||
+		    need->n + branch.n > REGEX_NEED_ALTS)
+			goto none;
 		for (i = 0; i < branch.n; i++) {
 			need->len[need->n] = branch.len[i];
 			memcpy(need->lit[need->n++], branch.lit[i],
 			    sizeof(branch.lit[i]));
 		}
-		if (p >= end)
+		if (p == end)
 			return true;
 		start = ++p;
 	}
+none:
+	need->n = 0;
+	return false;
 }
 
 size_t
 regex_skip_need(const char *pat, struct regex_need *need)
 {
-	if (!pattern_need(pat, pat + strlen(pat), need))
-		need->n = 0;
+	(void)pattern_need(pat, pat + strlen(pat), need);
 	return need->n;
 }
 
