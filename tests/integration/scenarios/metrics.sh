@@ -42,6 +42,16 @@ replaced() {
 	[ "$(fu_pool_pids | wc -l)" -eq 2 ] && ! fu_pool_pids | grep -qx "$1"
 }
 
+# Every worker of the pool has logged that it is ready, which it does
+# after counting itself in the metrics.
+pool_ready() {
+	local p
+	for p in $(fu_pool_pids); do
+		grep -q "\[$p\] info - worker ready" "$FU_VAR/logs/fileupload.log" ||
+		    return 1
+	done
+}
+
 # check_histograms: for every route, the buckets never decrease, +Inf is
 # _count, and _count is that route's requests over all status classes.
 check_histograms() {
@@ -114,6 +124,8 @@ sc_metrics_counts_exact() {
 	victim=${pids[0]}
 	kill -KILL "$victim"
 	check "a new worker replaces $victim" wait_for 10 replaced "$victim"
+	# Its process exists before it counts itself in: wait for that too.
+	check "the new worker is ready" wait_for 10 pool_ready
 	scrape
 	check_status 200 "scrape after the kill"
 	check_metric fileupload_uploaded_files_total "$MT_UPLOADS" "after SIGKILL"
