@@ -1,6 +1,6 @@
 /*
  * Unit tests of the worker configuration: defaults, overrides and the
- * refusal of bad values, from the environment of API.md.
+ * refusal of bad values, from the environment of docs/api.md.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -349,7 +349,7 @@ START_TEST(test_override_body_rules)
 	ck_assert_uint_eq(cfg.body_rules.window_ms, 86400000);
 	ck_assert_uint_eq(cfg.body_rules.stall_ms, 7000);
 	config_free(&cfg);
-	/* UPLOAD_TIMEOUT, API.md's name, wins over the older one. */
+	/* UPLOAD_TIMEOUT, docs/api.md's name, wins over the older one. */
 	set("UPLOAD_TIMEOUT", "42");
 	load_ok(&cfg);
 	ck_assert_uint_eq(cfg.body_rules.stall_ms, 42000);

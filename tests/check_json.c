@@ -1,5 +1,5 @@
 /*
- * Unit tests of the JSON layer: PUT body validation (API.md route 5), the
+ * Unit tests of the JSON layer: PUT body validation (docs/api.md route 5), the
  * metadata and error bodies (parsed back with json-c), JSON string literals
  * and the cleaning of multipart file names.
  */
@@ -461,7 +461,7 @@ END_TEST
 
 START_TEST(test_name_invalid_utf8)
 {
-	/* API.md: a file_name that is not UTF-8 is an invalid update, 403. */
+	/* docs/api.md: a file_name that is not UTF-8 is an invalid update, 403. */
 	name_refused(LIT("\xff"));
 	name_refused(LIT("\xfe"));
 	name_refused(LIT("a\x80"));		/* lone continuation */

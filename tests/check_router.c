@@ -1,6 +1,6 @@
 /*
- * Unit tests of the router: every (method, path) of API.md, the {file_hash}
- * validation and the 400/404/405 answers with their Allow lists.
+ * Unit tests of the router: every (method, path) of docs/api.md, the
+ * {file_hash} validation and the 400/404/405 answers with their Allow lists.
  */
 #include <stdio.h>
 #include <string.h>

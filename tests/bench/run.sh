@@ -44,7 +44,7 @@
 # the median.
 #
 # With --peer URL (a base URL such as http://127.0.0.1:8090: another
-# implementation of the same API, ../shared/spec/API.md, rooted at
+# implementation of the same API, docs/api.md, rooted at
 # URL/service/fileupload and already running, e.g. the Node.js reference
 # of ../shared/peers, started with its up.sh), the five figures are also
 # measured on the peer, alternating: each run of ours is followed by the

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the PUT body validator and the upload file name
- * cleaner: whatever they accept must meet API.md's rules.  On JU_OK at
+ * cleaner: whatever they accept must meet docs/api.md's rules.  On JU_OK at
  * least one of file_name and file_type was given and each passes
  * json_valid_name/json_valid_type; every refusal gives a reason.
  * json_clean_name's output is at most META_NAME_MAX bytes, NUL-free, valid
