@@ -30,7 +30,7 @@
 # $FU_NGINX_USER (who alone may connect to the pool's socket); otherwise
 # everything runs as the caller.
 #
-# Several hosts (README "Several hosts"): on a worker host the pool may
+# Several hosts (docs/operations.md): on a worker host the pool may
 # listen on TCP instead of the socket, and the nginx front may pass to a
 # group of such hosts instead of its local socket:
 #

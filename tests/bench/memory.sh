@@ -10,7 +10,8 @@
 #    growth (VmHWM) of every worker of the pool;
 # 2. loads ROWS metadata rows with SQL (private cluster only), lists them
 #    all with one GET and prints rows/s and the peak RSS growth again.
-# It removes what it added.  Not a test: its figures are for the README.
+# It removes what it added.  Not a test: its figures are for
+# docs/performance.md.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh

@@ -10,7 +10,7 @@
 # curl -F; as one tus PATCH; in PATCHes of CHUNK bytes.  Prints MB/s of
 # each, the per-PATCH overhead (the chunked upload's extra time over the
 # single PATCH, divided by its PATCHes) and the peak RSS growth (VmHWM) of
-# every worker.  Not a test: its figures are for the README.
+# every worker.  Not a test: its figures are for docs/performance.md.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 #
 # tests/integration/scenarios/hosts_config.sh: the settings of a service
-# on several hosts (README "Several hosts"), as scripts/service.sh reads
+# on several hosts (docs/operations.md), as scripts/service.sh reads
 # them: a pool on TCP must name its peers, and nginx's upstream group is
 # rendered from FCGI_UPSTREAM into a configuration nginx accepts.  The
 # hosts themselves run in tests/cluster/hosts.sh.
