@@ -369,7 +369,7 @@ else
 	    "$(podman logs "ct-mincaps-$$" 2>&1 | tail -n 15)"
 fi
 
-# 2b. As the fileupload user (the README's "--user fileupload"), on the
+# 2b. As the fileupload user (docs/operations.md, "--user fileupload"), on the
 # same volumes: no root at all in the container.
 ct_run "ct-user-$$" --user fileupload --env FILEUPLOAD_RUN_DIR=/tmp/fileupload
 if ct_ready "ct-user-$$" 60; then
