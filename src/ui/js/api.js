@@ -1,4 +1,4 @@
-// The service's HTTP API (API.md), from the page's own origin.  Errors
+// The service's HTTP API (docs/api.md), from the page's own origin.  Errors
 // carry the API's own "error" text; a 401 asks for the token, keeps it in
 // sessionStorage (this tab only) and tries again.
 
