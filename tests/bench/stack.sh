@@ -353,7 +353,6 @@ bench_standalone() {
 		shift
 	done
 	[ "$#" -eq 0 ] || shift
-	set -euo pipefail
 	set -E
 	trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 	bench_options "$@"
