@@ -9,25 +9,20 @@
 --	wrk -t2 -c16 -d10s --latency -s upload.lua URL -- NONCE [SIZE [KIND [STATUS]]]
 --
 -- Counts the answers that are not STATUS (default 201; the null FastCGI
--- ceiling answers 200) in the response callback and prints, in
--- done(), one line for run.sh to parse:
+-- ceiling answers 200) and prints, in done(), one line for run.sh to
+-- parse (report.lua):
 --	BENCH requests=N seconds=S rps=R p50_us=L p99_us=L non201=N ...
 
-local threads = {}
-
-function setup(thread)
-	thread:set("tid", #threads + 1)
-	table.insert(threads, thread)
-end
+-- report.lua sits next to this script, whatever the working directory.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or ""
+dofile(here .. "report.lua").use("non201")
 
 function init(args)
 	nonce = args[1] or tostring(os.time())
 	size = tonumber(args[2] or "4096")
 	kind = args[3] or "random"
-	expect = tonumber(args[4] or "201")
+	expected = tonumber(args[4] or "201")
 	counter = 0
-	non201 = 0
-	last_bad = 0
 	math.randomseed(os.time() * 1000 + tid)
 	local bytes = {}
 	for i = 1, size do
@@ -62,28 +57,4 @@ function request()
 	    math.random(0, 2147483647))
 	local content = id .. string.sub(filler, #id + 1)
 	return wrk.format("POST", nil, headers, head .. content .. tail)
-end
-
-function response(status, hdrs, body)
-	if status ~= expect then
-		non201 = non201 + 1
-		last_bad = status
-	end
-end
-
-function done(summary, latency, requests)
-	local bad, last = 0, 0
-	for _, t in ipairs(threads) do
-		bad = bad + t:get("non201")
-		if t:get("last_bad") ~= 0 then
-			last = t:get("last_bad")
-		end
-	end
-	local secs = summary.duration / 1e6
-	io.write(string.format("BENCH requests=%d seconds=%.3f rps=%.1f " ..
-	    "p50_us=%d p99_us=%d non201=%d last_non201=%d socket_errors=%d\n",
-	    summary.requests, secs, summary.requests / secs,
-	    latency:percentile(50), latency:percentile(99), bad, last,
-	    summary.errors.connect + summary.errors.read +
-	    summary.errors.write + summary.errors.timeout))
 end
