@@ -223,21 +223,29 @@ part_exists(const char *id)
 	return true;
 }
 
+/* Runs the creation set up; the new upload's id (Location) into id. */
+static void
+created(char id[TUS_ID_LEN + 1])
+{
+	const char	*loc;
+
+	ck_assert_int_eq(call_run(resumable_create, NULL), 201);
+	ck_assert_ptr_nonnull(loc = header("Location"));
+	ck_assert_uint_eq(strlen(loc), strlen(ROUTER_UPLOADS) + 1 + TUS_ID_LEN);
+	snprintf(id, TUS_ID_LEN + 1, "%s", loc + strlen(ROUTER_UPLOADS) + 1);
+	ck_assert(tus_id_valid(id, strlen(id)));
+}
+
 /* Creates an upload of length bytes (NULL: deferred); its id into id. */
 static void
 create(const char *length, char id[TUS_ID_LEN + 1])
 {
-	const char	*loc;
-
 	call_begin("POST", NULL, true);
 	if (length != NULL)
 		env_add("HTTP_UPLOAD_LENGTH", length);
 	else
 		env_add("HTTP_UPLOAD_DEFER_LENGTH", "1");
-	ck_assert_int_eq(call_run(resumable_create, NULL), 201);
-	ck_assert_ptr_nonnull(loc = header("Location"));
-	ck_assert_uint_eq(strlen(loc), strlen(ROUTER_UPLOADS) + 1 + TUS_ID_LEN);
-	snprintf(id, TUS_ID_LEN + 1, "%s", loc + strlen(ROUTER_UPLOADS) + 1);
+	created(id);
 }
 
 /* PATCH at offset with body; the status. */
@@ -261,14 +269,11 @@ START_TEST(test_create)
 	env_add("HTTP_UPLOAD_LENGTH", "11");
 	/* "hello.txt" */
 	env_add("HTTP_UPLOAD_METADATA", "filename aGVsbG8udHh0");
-	ck_assert_int_eq(call_run(resumable_create, NULL), 201);
+	created(id);
 	ck_assert_str_eq(header("Tus-Resumable"), TUS_VERSION);
 	ck_assert_str_eq(header("Upload-Offset"), "0");
 	ck_assert_ptr_nonnull(header("Upload-Expires"));
 	ck_assert_ptr_null(header("File-Hash"));
-	snprintf(id, sizeof(id), "%s", header("Location") +
-	    strlen(ROUTER_UPLOADS) + 1);
-	ck_assert(tus_id_valid(id, strlen(id)));
 	ck_assert_ptr_nonnull(d = double_upload(id));
 	ck_assert(d->row.length_known);
 	ck_assert_uint_eq(d->row.length, 11);
@@ -582,11 +587,9 @@ START_TEST(test_seal_partial)
 	env_add("HTTP_UPLOAD_LENGTH", "5");
 	env_add("HTTP_UPLOAD_CONCAT", "partial");
 	call_body("hello");
-	ck_assert_int_eq(call_run(resumable_create, NULL), 201);
+	created(id);
 	ck_assert_str_eq(header("Upload-Offset"), "5");
 	ck_assert_ptr_null(header("File-Hash"));
-	snprintf(id, sizeof(id), "%s", header("Location") +
-	    strlen(ROUTER_UPLOADS) + 1);
 	ck_assert_ptr_nonnull(d = double_upload(id));
 	ck_assert_uint_eq(d->row.offset, 5);
 	ck_assert_str_eq(d->row.concat, "partial");
