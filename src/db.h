@@ -5,7 +5,8 @@
  * only.  A statement borrows a connection and hands it back before it
  * returns; a transaction holds one from its db_*_begin to db_commit_row or
  * db_rollback, and its handle (struct db_tx) says so: whoever has the
- * handle has the transaction, and nothing else of the thread sees it.
+ * handle has the transaction, and nothing else of the thread sees it (a
+ * statement made meanwhile borrows another connection).
  */
 #ifndef DB_H
 #define DB_H
