@@ -8,8 +8,8 @@
 #include "db.h"
 #include "hash.h"
 #include "hashpipe.h"
-#include "ingest.h"
 #include "http.h"
+#include "ingest.h"
 #include "jsonio.h"
 #include "meta.h"
 #include "metrics.h"
@@ -43,7 +43,7 @@ struct upload {
 	char		 want_sha256[FIELD_MAX + 1];	/* sha256 field */
 	size_t		 want_sha256_len;
 	int		 fields_seen;	/* bit 1: file_hash, 2: sha256 */
-	struct mp_parser *mp;
+	struct mp_parser *mp;		/* the body's parser */
 	struct hashpipe	*pipe;		/* the body's, while it is read */
 	struct outcome	 err;		/* the error to answer, 0 while fine */
 	size_t		 prefix_len;	/* of prefix */
