@@ -1,24 +1,54 @@
 /*
- * What every request handler may use, set up once per worker by main.
+ * What every request handler may use, set up once per worker by main: the
+ * configuration, the store, the route table, and the upload slots (how
+ * many request threads may hold a body at once).
  */
 #ifndef APP_H
 #define APP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "store.h"
 
+struct request;
+struct route;
+
 struct app {
 	const struct config	*cfg;
 	struct store		*store;	/* from store_open */
+	/* The service's routes (handlers.h), for the metrics' labels. */
+	const struct route	*routes;
+	size_t			 nroutes;
 	/*
-	 * Request threads an upload may hold (handler_upload_slots): the
+	 * Request threads an upload may hold (app_upload_slots): the
 	 * others stay free for reads and health, however many clients are
 	 * sending bodies; uploads_in_hand counts the held ones.
 	 */
 	unsigned		 upload_slots;
 	atomic_uint		 uploads_in_hand;
 };
+
+/*
+ * Of threads request threads, how many may hold uploads at once: all but a
+ * reserve of an eighth (at least 4, when there are more than 4) kept for
+ * requests without a body.
+ */
+unsigned app_upload_slots(unsigned threads);
+/*
+ * A handler that reads a body for as long as its client takes calls this
+ * first: false when every upload slot is held, after answering 503 with
+ * Retry-After; true otherwise, and app_upload_end must follow.
+ */
+bool	app_upload_begin(struct app *, struct request *);
+void	app_upload_end(struct app *);
+
+/*
+ * The health check's two probes: the database answers SELECT 1, a temp
+ * file can be made in the store.
+ */
+void	app_health(struct app *, bool *db_ok, bool *store_ok);
 
 #endif

@@ -126,6 +126,16 @@ static const struct {
 	    "WHERE upload_id = $1 AND writer = $2", 2 },
 };
 
+struct slot;
+
+/*
+ * An open transaction: the slot lent to it from BEGIN until db_commit_row,
+ * db_rollback or db_release hands it back.  Each slot has its one.
+ */
+struct db_tx {
+	struct slot	*slot;
+};
+
 /*
  * The process's connections, lent to one request thread at a time: for a
  * statement, or from BEGIN to COMMIT or ROLLBACK.  A thread never holds
@@ -135,6 +145,7 @@ static const struct {
 struct slot {
 	PGconn		*conn;		/* NULL: connects on first use */
 	bool		 lent;
+	struct db_tx	 tx;		/* the handle of a transaction on it */
 };
 
 static const struct config	*db_cfg;
@@ -143,9 +154,7 @@ static pthread_cond_t		 pool_freed = PTHREAD_COND_INITIALIZER;
 static struct slot		*slots;
 static int			 nslots;
 
-/* What the calling thread holds: its slot and that slot's connection. */
-static __thread struct slot	*held;
-static __thread PGconn		*conn;
+/* The calling thread's last error, for its log lines. */
 static __thread char		 last_error[256];
 
 void
@@ -177,10 +186,10 @@ db_error_line(char *buf, size_t len, const char *what, const char *msg)
 }
 
 static void
-remember_error(const char *what)
+remember_error(const struct slot *s, const char *what)
 {
 	db_error_line(last_error, sizeof(last_error), what,
-	    conn != NULL ? PQerrorMessage(conn) : "");
+	    s->conn != NULL ? PQerrorMessage(s->conn) : "");
 }
 
 const char *
@@ -194,18 +203,22 @@ db_init(const struct config *cfg)
 {
 	db_cfg = cfg;
 	nslots = cfg->db_pool_size > 0 ? (int)cfg->db_pool_size : 1;
+	int	 i;
+
 	if ((slots = calloc(nslots, sizeof(*slots))) == NULL)
 		return -1;
+	for (i = 0; i < nslots; i++)
+		slots[i].tx.slot = &slots[i];
 	return 0;
 }
 
-/* Drops the held connection (broken, or its state unknown). */
+/* Drops a slot's connection (broken, or its state unknown). */
 static void
-drop(void)
+drop(struct slot *s)
 {
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
+	if (s->conn != NULL)
+		PQfinish(s->conn);
+	s->conn = NULL;
 }
 
 void
@@ -213,28 +226,23 @@ db_close(void)
 {
 	int	 i;
 
-	drop();
-	held = NULL;
 	for (i = 0; slots != NULL && i < nslots; i++)
-		if (slots[i].conn != NULL && slots[i].conn != conn)
-			PQfinish(slots[i].conn);
+		drop(&slots[i]);
 	free(slots);
 	slots = NULL;
 	nslots = 0;
 }
 
 /*
- * Borrows a slot for the calling thread, waiting for one at most
- * DB_POOL_WAIT seconds: past that the pool is as good as unavailable.
+ * Borrows a slot (into *sp) for the calling thread, waiting for one at
+ * most DB_POOL_WAIT seconds: past that the pool is as good as unavailable.
  */
 static enum db_error
-hold(void)
+borrow(struct slot **sp)
 {
 	struct timespec	 deadline;
 	int		 i, rc = 0;
 
-	if (held != NULL)
-		return DB_OK;
 	if (slots == NULL) {
 		snprintf(last_error, sizeof(last_error), "db_init not called");
 		return DB_ERR_UNAVAILABLE;
@@ -251,11 +259,10 @@ hold(void)
 	}
 	if (i < nslots) {
 		slots[i].lent = true;
-		held = &slots[i];
-		conn = held->conn;
+		*sp = &slots[i];
 	}
 	pthread_mutex_unlock(&pool_lock);
-	if (held == NULL) {
+	if (*sp == NULL) {
 		metrics_db_error(METRICS_DB_POOL_WAIT);
 		snprintf(last_error, sizeof(last_error), "all %d database "
 		    "connections stayed busy for %d s", nslots, DB_POOL_WAIT);
@@ -264,31 +271,23 @@ hold(void)
 	return DB_OK;
 }
 
-/* Hands the held slot back, with its connection (or none, if dropped). */
+/*
+ * Hands a borrowed slot back (NULL: none was had), with its connection, or
+ * none if dropped.  A statement's slot goes back as the statement ends.
+ */
 static void
-give_back(void)
+give_back(struct slot *s)
 {
-	if (held == NULL)
+	if (s == NULL)
 		return;
 	pthread_mutex_lock(&pool_lock);
-	held->conn = conn;
-	held->lent = false;
+	s->lent = false;
 	pthread_cond_signal(&pool_freed);
 	pthread_mutex_unlock(&pool_lock);
-	held = NULL;
-	conn = NULL;
-}
-
-/* Past a public call: the slot goes back unless a transaction is open. */
-static void
-settle(void)
-{
-	if (conn == NULL || PQtransactionStatus(conn) == PQTRANS_IDLE)
-		give_back();
 }
 
 static int
-prepare_all(void)
+prepare_all(PGconn *conn)
 {
 	PGresult	*res;
 	int		 i, ok;
@@ -299,7 +298,8 @@ prepare_all(void)
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
 		if (!ok) {
-			remember_error("prepare");
+			db_error_line(last_error, sizeof(last_error), "prepare",
+			    PQerrorMessage(conn));
 			return -1;
 		}
 	}
@@ -330,19 +330,19 @@ db_connect(const struct config *cfg, const char *app, int timeout)
 }
 
 static enum db_error
-connect_db(void)
+connect_db(struct slot *s)
 {
-	drop();
-	conn = db_connect(db_cfg, "fileupload-worker", 5);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+	drop(s);
+	s->conn = db_connect(db_cfg, "fileupload-worker", 5);
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
 		metrics_db_error(METRICS_DB_UNAVAILABLE);
-		remember_error("connect");
-		drop();
+		remember_error(s, "connect");
+		drop(s);
 		return DB_ERR_UNAVAILABLE;
 	}
-	if (prepare_all() == -1) {
+	if (prepare_all(s->conn) == -1) {
 		metrics_db_error(METRICS_DB_UNAVAILABLE);
-		drop();
+		drop(s);
 		return DB_ERR_UNAVAILABLE;
 	}
 	metrics_db_connected();
@@ -364,45 +364,47 @@ closed_while_idle(PGconn *c)
 	return p.fd < 0 || poll(&p, 1, 0) != 0;
 }
 
-/* Holds a slot with a live connection (the calling thread's until settle). */
+/*
+ * A slot with a live connection: *sp's, or one borrowed into *sp (NULL),
+ * which the caller gives back.
+ */
 static enum db_error
-ready(void)
+ready(struct slot **sp)
 {
 	enum db_error	 err;
-	bool		 lent_now = held == NULL;
+	bool		 lent_now = *sp == NULL;
 
-	if ((err = hold()) != DB_OK)
+	if (lent_now && (err = borrow(sp)) != DB_OK)
 		return err;
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
-	    !(lent_now && closed_while_idle(conn)))
+	if ((*sp)->conn != NULL && PQstatus((*sp)->conn) == CONNECTION_OK &&
+	    !(lent_now && closed_while_idle((*sp)->conn)))
 		return DB_OK;
-	return connect_db();
+	return connect_db(*sp);
 }
 
 enum db_error
 db_ready(void)
 {
-	enum db_error	 err = ready();
+	struct slot	*s = NULL;
+	enum db_error	 err = ready(&s);
 
-	settle();
+	give_back(s);
 	return err;
 }
 
-void
-db_release(void)
-{
-	if (held == NULL)
-		return;
-	/* A request that ended inside a transaction: it did not happen. */
-	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-		PGresult *res = PQexec(conn, "ROLLBACK");
+/*
+ * Ends a transaction's use of its slot: still open, it is rolled back (a
+ * connection whose ROLLBACK failed is dropped: its state is unknown), and
+ * the slot goes back.  quiet: a failed ROLLBACK is not counted.
+ */
+static void
+tx_end(struct db_tx **tx, bool quiet);
 
-		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
-		    PQtransactionStatus(conn) != PQTRANS_IDLE)
-			drop();
-		PQclear(res);
-	}
-	give_back();
+void
+db_release(struct db_tx **tx)
+{
+	/* A request that ended inside a transaction: it did not happen. */
+	tx_end(tx, true);
 }
 
 /*
@@ -410,12 +412,12 @@ db_release(void)
  * reconnects) and reported as unavailable.
  */
 static enum db_error
-failure(const char *what)
+failure(struct slot *s, const char *what)
 {
-	remember_error(what);
-	if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
+	remember_error(s, what);
+	if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK) {
 		metrics_db_error(METRICS_DB_UNAVAILABLE);
-		drop();
+		drop(s);
 		return DB_ERR_UNAVAILABLE;
 	}
 	metrics_db_error(METRICS_DB_QUERY);
@@ -428,41 +430,42 @@ failure(const char *what)
  * after a server restart.
  */
 static PGresult *
-run(enum stmt st, const char *const *params, int retry, enum db_error *err)
+run(struct slot **sp, enum stmt st, const char *const *params, int retry,
+    enum db_error *err)
 {
 	PGresult	*res;
 	ExecStatusType	 rs;
 
 	for (;;) {
-		if ((*err = ready()) != DB_OK)
+		if ((*err = ready(sp)) != DB_OK)
 			return NULL;
-		res = PQexecPrepared(conn, stmts[st].name, stmts[st].nparams,
-		    params, NULL, NULL, 0);
+		res = PQexecPrepared((*sp)->conn, stmts[st].name,
+		    stmts[st].nparams, params, NULL, NULL, 0);
 		rs = PQresultStatus(res);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			*err = DB_OK;
 			return res;
 		}
 		PQclear(res);
-		*err = failure(stmts[st].name);
+		*err = failure(*sp, stmts[st].name);
 		if (*err != DB_ERR_UNAVAILABLE || !retry--)
 			return NULL;
 	}
 }
 
 static enum db_error
-exec_simple(const char *sql)
+exec_simple(struct slot *s, const char *sql)
 {
 	PGresult	*res;
 	int		 ok;
 
-	if (conn == NULL)
+	if (s->conn == NULL)
 		return DB_ERR_UNAVAILABLE;
-	res = PQexec(conn, sql);
+	res = PQexec(s->conn, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
-	return ok ? DB_OK : failure(sql);
+	return ok ? DB_OK : failure(s, sql);
 }
 
 /* Copies a column into a fixed field, cut to fit (the schema's CHECKs keep it so). */
@@ -499,13 +502,13 @@ typedef void	 row_reader(const PGresult *, int, void *);
  * is not NULL), or DB_ERR_NOTFOUND.
  */
 static enum db_error
-first_row(enum stmt st, const char *const *params, int retry,
-    row_reader *read_row, void *out)
+first_row(struct slot **sp, enum stmt st, const char *const *params,
+    int retry, row_reader *read_row, void *out)
 {
 	PGresult	*res;
 	enum db_error	 err;
 
-	if ((res = run(st, params, retry, &err)) == NULL)
+	if ((res = run(sp, st, params, retry, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 0)
 		err = DB_ERR_NOTFOUND;
@@ -516,14 +519,16 @@ first_row(enum stmt st, const char *const *params, int retry,
 }
 
 static enum db_error
-one_row(enum stmt st, const char *const *params, int retry, struct meta *out)
+one_row(struct slot **sp, enum stmt st, const char *const *params, int retry,
+    struct meta *out)
 {
-	return first_row(st, params, retry, row_to_meta, out);
+	return first_row(sp, st, params, retry, row_to_meta, out);
 }
 
 enum db_error
 db_ping(void)
 {
+	struct slot	*s = NULL;
 	enum db_error	 err;
 	int		 tries;
 
@@ -533,13 +538,13 @@ db_ping(void)
 	 * database, not on one stale connection of the pool.
 	 */
 	for (tries = 0; tries < 2; tries++) {
-		if ((err = ready()) != DB_OK ||
-		    (err = exec_simple("SELECT 1")) != DB_ERR_UNAVAILABLE)
+		if ((err = ready(&s)) != DB_OK ||
+		    (err = exec_simple(s, "SELECT 1")) != DB_ERR_UNAVAILABLE)
 			break;
 	}
 	if (err != DB_OK)
 		err = DB_ERR_UNAVAILABLE;
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -572,6 +577,7 @@ get_batch(struct get_wait *batch)
 {
 	char		 list[GET_BATCH_MAX * (HASH_HEX_LEN + 1) + 3];
 	const char	*p[1] = { list };
+	struct slot	*s = NULL;
 	struct get_wait	*w;
 	struct meta	 m;
 	PGresult	*res;
@@ -587,7 +593,7 @@ get_batch(struct get_wait *batch)
 		list[n++] = w->next != NULL ? ',' : '}';
 	}
 	list[n] = '\0';
-	res = run(ST_GET_MANY, p, 1, &err);
+	res = run(&s, ST_GET_MANY, p, 1, &err);
 	for (w = batch; w != NULL; w = w->next)
 		w->err = res != NULL ? DB_ERR_NOTFOUND : err;
 	for (row = 0; res != NULL && row < PQntuples(res); row++) {
@@ -599,7 +605,7 @@ get_batch(struct get_wait *batch)
 			}
 	}
 	PQclear(res);
-	settle();
+	give_back(s);
 }
 
 enum db_error
@@ -609,12 +615,13 @@ db_get(const char *hash, struct meta *out)
 	struct get_wait	*batch, **tail;
 	int		 n;
 
-	/* Inside a transaction, or not a hash: a statement of its own. */
-	if (held != NULL || !hash_parse(hash, strlen(hash), me.hash)) {
+	/* Not a hash: a statement of its own. */
+	if (!hash_parse(hash, strlen(hash), me.hash)) {
 		const char	*p[1] = { hash };
-		enum db_error	 err = one_row(ST_GET, p, 1, out);
+		struct slot	*s = NULL;
+		enum db_error	 err = one_row(&s, ST_GET, p, 1, out);
 
-		settle();
+		give_back(s);
 		return err;
 	}
 	pthread_mutex_lock(&get_lock);
@@ -646,82 +653,125 @@ db_get(const char *hash, struct meta *out)
 	return me.err;
 }
 
-enum db_error
-db_exists(const char *hash, bool *exists)
+/* Whether a row for hash exists, asked on the connection of *sp. */
+static enum db_error
+exists_on(struct slot **sp, const char *hash, bool *exists)
 {
 	const char	*p[1] = { hash };
 	enum db_error	 err;
 
-	err = one_row(ST_EXISTS, p, 1, NULL);
-	settle();
+	err = one_row(sp, ST_EXISTS, p, 1, NULL);
 	*exists = err == DB_OK;
 	return err == DB_ERR_NOTFOUND ? DB_OK : err;
 }
 
-/* BEGIN, reconnecting once: nothing has happened yet if it fails. */
-static enum db_error
-begin(void)
+enum db_error
+db_exists(const char *hash, bool *exists)
 {
+	struct slot	*s = NULL;
+	enum db_error	 err = exists_on(&s, hash, exists);
+
+	give_back(s);
+	return err;
+}
+
+/*
+ * BEGIN on a slot borrowed for the transaction (*tx), reconnecting once:
+ * nothing has happened yet if it fails, and nothing is then held.
+ */
+static enum db_error
+begin(struct db_tx **tx)
+{
+	struct slot	*s = NULL;
 	enum db_error	 err;
 	int		 tries;
 
-	for (tries = 0; tries < 2; tries++) {
-		if ((err = ready()) != DB_OK)
-			return err;
-		if ((err = exec_simple("BEGIN")) != DB_ERR_UNAVAILABLE)
-			return err;
+	if (*tx != NULL) {
+		snprintf(last_error, sizeof(last_error), "BEGIN: a "
+		    "transaction is open already");
+		return DB_ERR_QUERY;
 	}
-	return err;
+	for (tries = 0; tries < 2; tries++) {
+		if ((err = ready(&s)) != DB_OK)
+			break;
+		if ((err = exec_simple(s, "BEGIN")) != DB_ERR_UNAVAILABLE)
+			break;
+	}
+	if (err != DB_OK) {
+		give_back(s);
+		return err;
+	}
+	*tx = &s->tx;
+	return DB_OK;
+}
+
+static void
+tx_end(struct db_tx **tx, bool quiet)
+{
+	struct slot	*s;
+	PGresult	*res;
+
+	if (*tx == NULL)
+		return;
+	s = (*tx)->slot;
+	*tx = NULL;
+	if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+		if (quiet) {
+			res = PQexec(s->conn, "ROLLBACK");
+			PQclear(res);
+		} else
+			(void)exec_simple(s, "ROLLBACK");
+	}
+	/* A ROLLBACK that failed leaves a connection in an unknown state. */
+	if (s->conn != NULL && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		drop(s);
+	give_back(s);
 }
 
 /* Inserts the row of m in the transaction open: DB_ERR_EXISTS when taken. */
 static enum db_error
-insert_row(struct meta *m)
+insert_row(struct db_tx *tx, struct meta *m)
 {
 	char		 size[24];
 	const char	*p[5] = { m->hash, m->name, m->type, size, m->sha256 };
 	enum db_error	 err;
 
 	snprintf(size, sizeof(size), "%" PRIu64, m->size);
-	err = one_row(ST_INSERT, p, 0, m);
+	err = one_row(&tx->slot, ST_INSERT, p, 0, m);
 	/* ON CONFLICT DO NOTHING returned no row. */
 	return err == DB_ERR_NOTFOUND ? DB_ERR_EXISTS : err;
 }
 
 enum db_error
-db_insert_begin(struct meta *m)
+db_insert_begin(struct db_tx **tx, struct meta *m)
 {
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK) {
-		settle();
+	if ((err = begin(tx)) != DB_OK)
 		return err;
-	}
-	if ((err = insert_row(m)) != DB_OK)
-		db_rollback();
+	if ((err = insert_row(*tx, m)) != DB_OK)
+		db_rollback(tx);
 	return err;
 }
 
 enum db_error
-db_delete_begin(const char *hash, struct meta *out)
+db_delete_begin(struct db_tx **tx, const char *hash, struct meta *out)
 {
 	const char	*p[1] = { hash };
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK) {
-		settle();
+	if ((err = begin(tx)) != DB_OK)
 		return err;
-	}
-	if ((err = one_row(ST_DELETE, p, 0, out)) != DB_OK)
-		db_rollback();
+	if ((err = one_row(&(*tx)->slot, ST_DELETE, p, 0, out)) != DB_OK)
+		db_rollback(tx);
 	return err;
 }
 
 /* COMMIT; DB_ERR_UNKNOWN when the link broke during it (see db_commit_row). */
 static enum db_error
-db_commit(void)
+commit(struct db_tx *tx)
 {
-	enum db_error	 err = exec_simple("COMMIT");
+	enum db_error	 err = exec_simple(tx->slot, "COMMIT");
 
 	/* The COMMIT may or may not have happened before the link broke. */
 	if (err == DB_ERR_UNAVAILABLE) {
@@ -732,26 +782,28 @@ db_commit(void)
 }
 
 enum db_error
-db_commit_row(const char *hash, bool row_after)
+db_commit_row(struct db_tx **tx, const char *hash, bool row_after)
 {
-	enum db_error	 err = db_commit();
+	enum db_error	 err;
 	bool		 exists;
 
-	if (err == DB_ERR_UNKNOWN && db_exists(hash, &exists) == DB_OK)
+	if (*tx == NULL) {
+		snprintf(last_error, sizeof(last_error), "COMMIT: no "
+		    "transaction is open");
+		return DB_ERR_QUERY;
+	}
+	/* Unknown: the slot's fresh connection asks (the old one is gone). */
+	if ((err = commit(*tx)) == DB_ERR_UNKNOWN &&
+	    exists_on(&(*tx)->slot, hash, &exists) == DB_OK)
 		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
-	settle();
+	tx_end(tx, false);
 	return err;
 }
 
 void
-db_rollback(void)
+db_rollback(struct db_tx **tx)
 {
-	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
-		(void)exec_simple("ROLLBACK");
-	/* A ROLLBACK that failed leaves a connection in an unknown state. */
-	if (conn != NULL && PQtransactionStatus(conn) != PQTRANS_IDLE)
-		drop();
-	settle();
+	tx_end(tx, false);
 }
 
 enum db_error
@@ -759,16 +811,18 @@ db_update(const char *hash, const char *name, const char *type,
     struct meta *out)
 {
 	const char	*p[3] = { hash, name, type };
+	struct slot	*s = NULL;
 	/* Retried on a fresh connection like a read: it sets the same values twice. */
-	enum db_error	 err = one_row(ST_UPDATE, p, 1, out);
+	enum db_error	 err = one_row(&s, ST_UPDATE, p, 1, out);
 
-	settle();
+	give_back(s);
 	return err;
 }
 
 /* One run of the list statement; *n counts the rows handed to row(). */
 static enum db_error
-list_once(enum stmt st, const char *const *p, uint64_t limit,
+list_once(struct slot **sp, enum stmt st, const char *const *p,
+    uint64_t limit,
     int (*row)(void *, const struct meta *), void *arg, bool *more,
     uint64_t *n)
 {
@@ -777,13 +831,13 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 	enum db_error	 err;
 	int		 stop = 0;
 
-	if ((err = ready()) != DB_OK)
+	if ((err = ready(sp)) != DB_OK)
 		return err;
-	if (PQsendQueryPrepared(conn, stmts[st].name, stmts[st].nparams, p,
-	    NULL, NULL, 0) != 1)
-		return failure("list");
-	PQsetSingleRowMode(conn);
-	while ((res = PQgetResult(conn)) != NULL) {
+	if (PQsendQueryPrepared((*sp)->conn, stmts[st].name,
+	    stmts[st].nparams, p, NULL, NULL, 0) != 1)
+		return failure(*sp, "list");
+	PQsetSingleRowMode((*sp)->conn);
+	while ((res = PQgetResult((*sp)->conn)) != NULL) {
 		switch (PQresultStatus(res)) {
 		case PGRES_SINGLE_TUPLE:
 			if (stop)
@@ -801,7 +855,7 @@ list_once(enum stmt st, const char *const *p, uint64_t limit,
 		case PGRES_TUPLES_OK:
 			break;
 		default:
-			err = failure("list");
+			err = failure(*sp, "list");
 			break;
 		}
 		PQclear(res);
@@ -817,6 +871,7 @@ db_list(uint64_t limit, const char *after, bool newest,
 	const char	*p[2] = { limit > 0 ? lim : NULL, after };
 	enum stmt	 st = newest ? (after != NULL ? ST_LIST_BEFORE : ST_LIST_NEWEST) :
 			    (after != NULL ? ST_LIST_AFTER : ST_LIST);
+	struct slot	*s = NULL;
 	enum db_error	 err;
 	uint64_t	 n = 0;
 
@@ -828,16 +883,16 @@ db_list(uint64_t limit, const char *after, bool newest,
 	 * fail the send or only the first result: either way, while no row
 	 * has been handed on, run it once more on a fresh connection.
 	 */
-	err = list_once(st, p, limit, row, arg, more, &n);
+	err = list_once(&s, st, p, limit, row, arg, more, &n);
 	if (err == DB_ERR_UNAVAILABLE && n == 0)
-		err = list_once(st, p, limit, row, arg, more, &n);
+		err = list_once(&s, st, p, limit, row, arg, more, &n);
 	/* An empty page: the end of the list, or an after never recorded? */
 	if (err == DB_OK && n == 0 && after != NULL) {
 		const char	*pk[1] = { after };
 
-		err = one_row(ST_KNOWN, pk, 1, NULL);
+		err = one_row(&s, ST_KNOWN, pk, 1, NULL);
 	}
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -878,10 +933,10 @@ row_to_upload(const PGresult *res, int row, void *out)
 }
 
 static enum db_error
-upload_row(enum stmt st, const char *const *params, int retry,
-    struct upload_row *out)
+upload_row(struct slot **sp, enum stmt st, const char *const *params,
+    int retry, struct upload_row *out)
 {
-	return first_row(st, params, retry, row_to_upload, out);
+	return first_row(sp, st, params, retry, row_to_upload, out);
 }
 
 enum db_error
@@ -891,6 +946,7 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	const char	*p[7] = { u->id, u->length_known ? len : NULL, u->name,
 	    u->metadata, state, secs, u->concat };
 	struct upload_row *got;
+	struct slot	*s = NULL;
 	enum db_error	 err;
 
 	if ((got = malloc(sizeof(*got))) == NULL)
@@ -899,9 +955,9 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	snprintf(secs, sizeof(secs), "%u", expires);
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
-	if ((err = upload_row(ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
+	if ((err = upload_row(&s, ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
 		memcpy(u->expires, got->expires, sizeof(u->expires));
-	settle();
+	give_back(s);
 	free(got);
 	return err;
 }
@@ -910,9 +966,10 @@ enum db_error
 db_upload_get(const char *id, struct upload_row *out)
 {
 	const char	*p[1] = { id };
-	enum db_error	 err = upload_row(ST_UPLOAD_GET, p, 1, out);
+	struct slot	*s = NULL;
+	enum db_error	 err = upload_row(&s, ST_UPLOAD_GET, p, 1, out);
 
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -923,6 +980,7 @@ db_upload_advance(struct upload_row *u, uint64_t from, unsigned expires)
 	char		 state[STATE_HEX_MAX];
 	const char	*p[7] = { u->id, off, u->length_known ? len : NULL,
 	    state, secs, was, u->writer };
+	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 
@@ -933,37 +991,38 @@ db_upload_advance(struct upload_row *u, uint64_t from, unsigned expires)
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
 	/* One statement, committed on its own: durable once it returns. */
-	if ((res = run(ST_UPLOAD_ADVANCE, p, 0, &err)) != NULL) {
+	if ((res = run(&s, ST_UPLOAD_ADVANCE, p, 0, &err)) != NULL) {
 		if (PQntuples(res) == 1)
 			copy_col(res, 0, 7, u->expires, sizeof(u->expires));
 		else
 			err = DB_ERR_NOTFOUND;
 		PQclear(res);
 	}
-	settle();
+	give_back(s);
 	return err;
 }
 
 enum db_error
-db_upload_complete(const struct upload_row *u, struct meta *m)
+db_upload_complete(struct db_tx **tx, const struct upload_row *u,
+    struct meta *m)
 {
 	char		 off[24];
 	const char	*p[4] = { u->id, off, m->hash, u->writer };
 	PGresult	*res;
 	enum db_error	 err;
 
-	if ((err = begin()) != DB_OK) {
-		settle();
-		return err;
-	}
-	if ((err = insert_row(m)) != DB_OK)
+	if ((err = begin(tx)) != DB_OK)
 		return err;
 	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
-	if ((res = run(ST_UPLOAD_COMPLETE, p, 0, &err)) == NULL)
-		return err;
-	if (PQntuples(res) != 1)
-		err = DB_ERR_NOTFOUND;	/* gone, or completed meanwhile */
-	PQclear(res);
+	if ((err = insert_row(*tx, m)) == DB_OK &&
+	    (res = run(&(*tx)->slot, ST_UPLOAD_COMPLETE, p, 0, &err)) != NULL) {
+		/* None: the upload is gone, or was completed meanwhile. */
+		if (PQntuples(res) != 1)
+			err = DB_ERR_NOTFOUND;
+		PQclear(res);
+	}
+	if (err != DB_OK)
+		db_rollback(tx);
 	return err;
 }
 
@@ -973,17 +1032,18 @@ db_upload_hold(const char *id, const char *writer, uint64_t offset,
 {
 	char		 off[24], secs[16];
 	const char	*p[4] = { id, writer, off, secs };
+	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 
 	snprintf(off, sizeof(off), "%" PRIu64, offset);
 	snprintf(secs, sizeof(secs), "%u", lease);
-	if ((res = run(ST_UPLOAD_HOLD, p, 0, &err)) != NULL) {
+	if ((res = run(&s, ST_UPLOAD_HOLD, p, 0, &err)) != NULL) {
 		if (PQntuples(res) != 1)
 			err = DB_ERR_EXISTS;
 		PQclear(res);
 	}
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -991,12 +1051,13 @@ enum db_error
 db_upload_let_go(const char *id, const char *writer)
 {
 	const char	*p[2] = { id, writer };
+	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 
-	if ((res = run(ST_UPLOAD_LET_GO, p, 1, &err)) != NULL)
+	if ((res = run(&s, ST_UPLOAD_LET_GO, p, 1, &err)) != NULL)
 		PQclear(res);
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -1004,12 +1065,13 @@ enum db_error
 db_upload_remove(const char *id)
 {
 	const char	*p[1] = { id };
+	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 
-	if ((res = run(ST_UPLOAD_REMOVE, p, 1, &err)) != NULL)
+	if ((res = run(&s, ST_UPLOAD_REMOVE, p, 1, &err)) != NULL)
 		PQclear(res);
-	settle();
+	give_back(s);
 	return err;
 }
 
@@ -1019,18 +1081,17 @@ db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
 {
 	char		 lim[16];
 	const char	*p[1] = { lim };
+	struct db_tx	*tx = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 	int		 i;
 
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	if ((err = begin()) != DB_OK) {
-		settle();
+	if ((err = begin(&tx)) != DB_OK)
 		return err;
-	}
-	if ((res = run(ST_UPLOAD_EXPIRED, p, 0, &err)) == NULL) {
-		db_rollback();
+	if ((res = run(&tx->slot, ST_UPLOAD_EXPIRED, p, 0, &err)) == NULL) {
+		db_rollback(&tx);
 		return err;
 	}
 	/*
@@ -1045,17 +1106,15 @@ db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
 
 		if (gone(arg, id) == -1)
 			continue;
-		if ((del = run(ST_UPLOAD_REMOVE, q, 0, &err)) != NULL) {
+		if ((del = run(&tx->slot, ST_UPLOAD_REMOVE, q, 0, &err)) !=
+		    NULL) {
 			PQclear(del);
 			(*n)++;
 		}
 	}
 	PQclear(res);
-	if (err != DB_OK) {
-		db_rollback();
-		return err;
-	}
-	err = db_commit();
-	settle();
+	if (err == DB_OK)
+		err = commit(tx);
+	db_rollback(&tx);
 	return err;
 }

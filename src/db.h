@@ -2,9 +2,11 @@
  * PostgreSQL through libpq: a pool of DB_POOL_SIZE persistent connections
  * per worker process, lent to request threads for a statement or a
  * transaction, reconnected when they drop; prepared statements, parameters
- * only.  Every db_* call of a request thread uses the connection that
- * thread holds; a transaction (db_*_begin to db_commit_row or db_rollback)
- * keeps it held in between.
+ * only.  A statement borrows a connection and hands it back before it
+ * returns; a transaction holds one from its db_*_begin to db_commit_row or
+ * db_rollback, and its handle (struct db_tx) says so: whoever has the
+ * handle has the transaction, and nothing else of the thread sees it (a
+ * statement made meanwhile borrows another connection).
  */
 #ifndef DB_H
 #define DB_H
@@ -18,6 +20,8 @@
 #include "upload_row.h"
 
 struct config;
+/* An open transaction; NULL: none.  The *_begin calls make it. */
+struct db_tx;
 
 /* How long a thread waits for a free connection before it answers 503. */
 #define DB_POOL_WAIT	5
@@ -49,11 +53,12 @@ int		db_init(const struct config *);
 /* Closes every connection (at exit, when no request runs). */
 void		db_close(void);
 /*
- * Ends the calling thread's use of the pool for this request: an open
- * transaction is rolled back and the connection handed back.  The request
- * loop calls it after every request, whatever the handler did.
+ * Ends what a request left of its transaction (*tx, NULL: none): still
+ * open, it is rolled back and its connection handed back; *tx becomes
+ * NULL.  The request loop calls it after every request, whatever the
+ * handler did, on the transaction the request owns.
  */
-void		db_release(void);
+void		db_release(struct db_tx **tx);
 /* Connects if needed (and checks a kept connection); DB_OK or DB_ERR_UNAVAILABLE. */
 enum db_error	db_ready(void);
 
@@ -64,14 +69,15 @@ enum db_error	db_get(const char *hash, struct meta *out);
 
 /*
  * Upload in two steps around the file's rename: db_insert_begin opens a
- * transaction and inserts the row (m->hash, name, type, size; the row locks
- * the hash against a concurrent delete), filling m's timestamps;
- * DB_ERR_EXISTS when the hash is recorded (the transaction is then already
- * rolled back).  After the bytes are in place, db_commit_row; or
- * db_rollback.
+ * transaction (*tx, which must be NULL) and inserts the row (m->hash, name,
+ * type, size; the row locks the hash against a concurrent delete), filling
+ * m's timestamps; DB_ERR_EXISTS when the hash is recorded.  On any error
+ * no transaction is left open (*tx stays NULL).  After the bytes are in
+ * place, db_commit_row; or db_rollback.
  */
-enum db_error	db_insert_begin(struct meta *m);
-void		db_rollback(void);
+enum db_error	db_insert_begin(struct db_tx **tx, struct meta *m);
+/* Rolls back *tx (NULL: nothing to do) and ends it: *tx becomes NULL. */
+void		db_rollback(struct db_tx **tx);
 
 /*
  * Sets file_name and/or file_type (NULL: unchanged) and updated_at; fills
@@ -82,21 +88,24 @@ enum db_error	db_update(const char *hash, const char *name, const char *type,
 
 /*
  * Delete in a transaction: db_delete_begin removes the row (its name goes to
- * out) and leaves the transaction open so the file can be moved aside before
- * db_commit_row.  DB_ERR_NOTFOUND (transaction already closed) for an
+ * out) and leaves the transaction open (*tx) so the file can be moved aside
+ * before db_commit_row.  DB_ERR_NOTFOUND (no transaction left open) for an
  * unknown hash.
  */
-enum db_error	db_delete_begin(const char *hash, struct meta *out);
+enum db_error	db_delete_begin(struct db_tx **tx, const char *hash,
+		    struct meta *out);
 /* True when a row for hash exists. */
 enum db_error	db_exists(const char *hash, bool *exists);
 /*
- * COMMIT of a transaction that inserted (row_after true) or deleted the
- * row of hash.  A link broken during COMMIT leaves its outcome unknown:
- * then a fresh connection is asked whether the row is there, and the
- * answer decides.  DB_OK: committed.  Else not committed, or it cannot be
- * known (DB_ERR_UNKNOWN): the caller acts as if the row were as before.
+ * COMMIT of the transaction *tx that inserted (row_after true) or deleted
+ * the row of hash; the transaction ends whatever happens (*tx becomes
+ * NULL).  A link broken during COMMIT leaves its outcome unknown: then a
+ * fresh connection is asked whether the row is there, and the answer
+ * decides.  DB_OK: committed.  Else not committed, or it cannot be known
+ * (DB_ERR_UNKNOWN): the caller acts as if the row were as before.
  */
-enum db_error	db_commit_row(const char *hash, bool row_after);
+enum db_error	db_commit_row(struct db_tx **tx, const char *hash,
+		    bool row_after);
 
 /*
  * Lists rows oldest first (newest: newest first, after then naming the
@@ -133,13 +142,14 @@ enum db_error	db_upload_get(const char *id, struct upload_row *out);
 enum db_error	db_upload_advance(struct upload_row *u, uint64_t from,
 		    unsigned expires);
 /*
- * Opens a transaction, inserts the file's row (m: hash, name, type, size,
- * sha256; timestamps filled) and marks the upload complete.
- * DB_ERR_EXISTS when the hash is recorded, DB_ERR_NOTFOUND when the
- * upload is gone or complete; on any error the transaction is left for
- * db_rollback.  After the bytes are in place, db_commit_row(m->hash, true).
+ * Opens a transaction (*tx, as db_insert_begin), inserts the file's row (m:
+ * hash, name, type, size, sha256; timestamps filled) and marks the upload
+ * complete.  DB_ERR_EXISTS when the hash is recorded, DB_ERR_NOTFOUND when
+ * the upload is gone or complete; on any error no transaction is left
+ * open.  After the bytes are in place, db_commit_row(tx, m->hash, true).
  */
-enum db_error	db_upload_complete(const struct upload_row *u, struct meta *m);
+enum db_error	db_upload_complete(struct db_tx **tx, const struct upload_row *u,
+		    struct meta *m);
 /*
  * The writer's lease (sql/006), where the store's lock does not reach
  * every host: takes or renews the lease of id for writer (32 hex digits)

@@ -29,6 +29,7 @@
 struct pg {
 	PGconn	*conn;		/* the listing's own */
 	int	 listing;	/* results still to be read */
+	struct db_tx *tx;		/* the open delete, NULL: none */
 	char	 hash[HASH_HEX_LEN + 1];	/* of the open delete */
 	char	 err[512];
 };
@@ -159,7 +160,7 @@ pg_delete_begin(void *arg, const char *hash, char *desc, size_t desclen)
 	struct meta	 m;
 	char		 name[FSCK_VIS_MAX];
 
-	switch (db_delete_begin(hash, &m)) {
+	switch (db_delete_begin(&p->tx, hash, &m)) {
 	case DB_OK:
 		break;
 	case DB_ERR_NOTFOUND:
@@ -180,23 +181,16 @@ pg_commit(void *arg)
 {
 	struct pg	*p = arg;
 
-	switch (db_commit_row(p->hash, false)) {
-	case DB_OK:
-		return 0;
-	case DB_ERR_UNKNOWN:
-	case DB_ERR_UNAVAILABLE:
-		return -1;
-	default:
-		db_rollback();
-		return -1;
-	}
+	/* The transaction ends, committed or not. */
+	return db_commit_row(&p->tx, p->hash, false) == DB_OK ? 0 : -1;
 }
 
 static void
 pg_rollback(void *arg)
 {
-	(void)arg;
-	db_rollback();
+	struct pg	*p = arg;
+
+	db_rollback(&p->tx);
 }
 
 static const char *
@@ -253,6 +247,7 @@ fsck_pg_close(struct fsck_db *db)
 	struct pg	*p = db->arg;
 
 	if (p != NULL) {
+		db_rollback(&p->tx);
 		pg_rows_end(p);
 		PQfinish(p->conn);
 		free(p);

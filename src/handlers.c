@@ -357,7 +357,7 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	struct outcome	 o;
 	char		 trash[STORE_TRASH_MAX], msg[META_NAME_MAX + 32], *json;
 
-	if ((err = db_delete_begin(hash, &m)) != DB_OK) {
+	if ((err = db_delete_begin(&r->tx, hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "delete"));
 		return;
 	}
@@ -368,11 +368,11 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 		trash[0] = '\0';
 	} else if (se != STORE_OK) {
 		o = outcome_store(se, "delete: cannot move the file aside");
-		db_rollback();
+		db_rollback(&r->tx);
 		answer(r, o);
 		return;
 	}
-	if ((err = db_commit_row(hash, false)) != DB_OK) {
+	if ((err = db_commit_row(&r->tx, hash, false)) != DB_OK) {
 		/* The row is still there (or may be): give it its file back. */
 		if (trash[0] != '\0' &&
 		    store_untrash(app->store, trash, hash) != STORE_OK)
@@ -441,13 +441,6 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	http_end(r);
 }
 
-void
-handler_health(struct app *app, bool *db_ok, bool *store_ok)
-{
-	*db_ok = db_ping() == DB_OK;
-	*store_ok = store_check(app->store) == STORE_OK;
-}
-
 static void
 handle_health(struct app *app, struct request *r, const char *hash)
 {
@@ -455,7 +448,7 @@ handle_health(struct app *app, struct request *r, const char *hash)
 	char		 body[128];
 
 	(void)hash;
-	handler_health(app, &db_ok, &store_ok);
+	app_health(app, &db_ok, &store_ok);
 	if (db_ok && store_ok) {
 		http_json(r, 200, "{\"status\":\"ok\"}", NULL);
 		return;
@@ -513,43 +506,13 @@ answer_no_route(struct request *r, const struct route_match *m)
 	}
 }
 
-unsigned
-handler_upload_slots(unsigned threads)
-{
-	unsigned	 reserve = threads / 8;
-
-	if (reserve < 4)
-		reserve = threads > 4 ? 4 : 0;
-	return threads - reserve > 0 ? threads - reserve : 1;
-}
-
-bool
-handler_upload_begin(struct app *app, struct request *r)
-{
-	if (atomic_fetch_add(&app->uploads_in_hand, 1) < app->upload_slots) {
-		metrics_upload_held(1);
-		return true;
-	}
-	atomic_fetch_sub(&app->uploads_in_hand, 1);
-	metrics_upload_refused();
-	http_json_with(r, 503, "{\"error\":\"too many uploads in progress, "
-	    "retry later\",\"status\":503}", "Retry-After", "5");
-	return false;
-}
-
-void
-handler_upload_end(struct app *app)
-{
-	atomic_fetch_sub(&app->uploads_in_hand, 1);
-	metrics_upload_held(-1);
-}
-
 void
 handle_request(struct app *app, struct request *r)
 {
 	struct route_match	 m;
 
-	r->method = resumable_method(r);
+	r->method = route_method(r->method, r->path,
+	    request_param(r, "HTTP_X_HTTP_METHOD_OVERRIDE"));
 	route_match(handler_routes, handler_nroutes, r->method, r->path, &m);
 	if (m.route == NULL) {
 		answer_no_route(r, &m);

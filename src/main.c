@@ -167,7 +167,7 @@ serve(void *arg)
 		metrics_request_begin();
 		request_init(&req, &fcgx, &app.cfg->body_rules);
 		handle_request(&app, &req);
-		db_release();
+		db_release(&req.tx);
 		request_log(&req);
 		metrics_request_end(req.route >= 0 ? (unsigned)req.route :
 		    handler_nroutes, req.status, request_elapsed_us(&req));
@@ -291,6 +291,8 @@ main(int argc, char *argv[])
 	}
 
 	app.cfg = &cfg;
+	app.routes = handler_routes;
+	app.nroutes = handler_nroutes;
 	if (cfg.s3 != NULL) {
 		if ((app.store = store_s3_open(cfg.s3, err,
 		    sizeof(err))) == NULL)
@@ -310,7 +312,7 @@ main(int argc, char *argv[])
 	/* After db_init: expired resumable uploads go too. */
 	sweep();
 	last_sweep = time(NULL);
-	app.upload_slots = handler_upload_slots(cfg.threads);
+	app.upload_slots = app_upload_slots(cfg.threads);
 
 	if (FCGX_Init() != 0)
 		fatalx("FastCGI initialisation failed");

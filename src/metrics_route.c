@@ -5,12 +5,12 @@
 
 #include "app.h"
 #include "config.h"
-#include "handlers.h"
 #include "http.h"
 #include "metrics.h"
 #include "metrics_route.h"
 #include "metrics_text.h"
 #include "request.h"
+#include "router.h"
 
 bool
 metrics_loopback(const char *addr)
@@ -41,16 +41,16 @@ metrics_handle(struct app *app, struct request *r, const char *hash)
 		    "(or set FILEUPLOAD_METRICS_TOKEN)");
 		return;
 	}
-	n = handler_nroutes < METRICS_ROUTES_MAX ? handler_nroutes :
+	n = app->nroutes < METRICS_ROUTES_MAX ? app->nroutes :
 	    METRICS_ROUTES_MAX - 1;
 	for (i = 0; i < n; i++)
-		names[i] = handler_routes[i].name;
+		names[i] = app->routes[i].name;
 	metrics_build_info(&build);
 	if ((snap = metrics_snapshot_take()) == NULL) {
 		http_error(r, 500, "metrics unavailable");
 		return;
 	}
-	handler_health(app, &db_ok, &store_ok);
+	app_health(app, &db_ok, &store_ok);
 	snap->health_db = db_ok;
 	snap->health_store = store_ok;
 	if (statvfs(app->cfg->data_dir, &vfs) == 0) {

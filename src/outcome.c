@@ -82,3 +82,19 @@ outcome_body(enum body_error err)
 		metrics_body_error((enum metrics_body)body_metrics[e]);
 	return body_outcomes[e];
 }
+
+int
+outcome_fail(struct outcome *o, int status, const char *reason)
+{
+	if (o->status == 0) {
+		o->status = status;
+		o->reason = reason;
+	}
+	return -1;
+}
+
+int
+outcome_keep(struct outcome *o, struct outcome e)
+{
+	return outcome_fail(o, e.status, e.reason);
+}

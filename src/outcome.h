@@ -28,4 +28,12 @@ struct outcome	outcome_store(enum store_error, const char *what);
 /* The answer to a body that could not be read (request_read's -1). */
 struct outcome	outcome_body(enum body_error);
 
+/*
+ * A request's first error is the one it answers: o (status 0 while fine)
+ * takes status and reason, or e, unless it holds an error already.  Both
+ * return -1, for "return outcome_fail(...)" in a step that failed.
+ */
+int		outcome_fail(struct outcome *o, int status, const char *reason);
+int		outcome_keep(struct outcome *o, struct outcome e);
+
 #endif

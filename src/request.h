@@ -15,6 +15,8 @@
 
 #define REQUEST_ID_MAX	64
 
+struct db_tx;
+
 /* Why request_read returned -1. */
 enum body_error {
 	BODY_OK,
@@ -50,6 +52,11 @@ struct request {
 	uint64_t	 bytes_out;	/* body bytes sent */
 	char		 hash[HASH_HEX_LEN + 1];
 	int		 route;		/* its row of the route table, -1: none */
+	/*
+	 * The request's database transaction while one is open (db.h),
+	 * NULL otherwise: what the request loop's db_release ends.
+	 */
+	struct db_tx	*tx;
 	struct timespec	 start;
 };
 

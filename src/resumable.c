@@ -11,10 +11,10 @@
 #include "app.h"
 #include "db.h"
 #include "digest.h"
-#include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
 #include "http.h"
+#include "ingest.h"
 #include "jsonio.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,7 +26,6 @@
 #include "store.h"
 #include "tus.h"
 #include "tus_concat.h"
-#include "upload.h"
 #include "upload_row.h"
 
 /* The file_name of an upload whose Upload-Metadata names none. */
@@ -46,28 +45,10 @@ struct tus {
 	int		 mismatch;	/* their status: 460 or 400 */
 	bool		 created;	/* answer 201 with Location */
 	bool		 declared;	/* this PATCH declared the length */
-	/* The answer: 0 while fine, else an error status and its reason. */
-	int		 status;
-	const char	*reason;
+	struct outcome	 err;		/* the answer: 0 while fine */
 	bool		 answered;	/* 503: no upload slot, already said */
 	char		 file_hash[HASH_HEX_LEN + 1];	/* 403: the stored one */
 };
-
-static int
-fail(struct tus *t, int status, const char *reason)
-{
-	if (t->status == 0) {
-		t->status = status;
-		t->reason = reason;
-	}
-	return -1;
-}
-
-static int
-fail_with(struct tus *t, struct outcome o)
-{
-	return fail(t, o.status, o.reason);
-}
 
 /* ------------------------------------------------------------- answers */
 
@@ -120,15 +101,15 @@ answer_error(struct tus *t)
 	const char	*json;
 	size_t		 len;
 
-	body = json_error(t->status, t->reason,
+	body = json_error(t->err.status, t->err.reason,
 	    t->file_hash[0] != '\0' ? t->file_hash : NULL);
 	json = body != NULL ? body : "{\"error\":\"out of memory\","
 	    "\"status\":500}";
 	len = strlen(json);
-	begin_answer(r, t->status, "application/json");
+	begin_answer(r, t->err.status, "application/json");
 	snprintf(clen, sizeof(clen), "%zu", len + 1);
 	http_header(r, "Content-Length", clen);
-	if (t->status == 412)
+	if (t->err.status == 412)
 		http_header(r, "Tus-Version", TUS_VERSION);
 	/* A 403 removed the upload: its Location is the stored file's. */
 	if (t->created && t->file_hash[0] == '\0')
@@ -167,7 +148,7 @@ answer(struct tus *t)
 {
 	if (t->answered)
 		return;
-	if (t->status != 0)
+	if (t->err.status != 0)
 		answer_error(t);
 	else
 		answer_done(t);
@@ -188,7 +169,8 @@ check_version(struct tus *t)
 	const char	*v = param(t, "HTTP_TUS_RESUMABLE");
 
 	if (v == NULL || strcmp(v, TUS_VERSION) != 0)
-		return fail(t, 412, "Tus-Resumable must be " TUS_VERSION);
+		return outcome_fail(&t->err, 412,
+		    "Tus-Resumable must be " TUS_VERSION);
 	return 0;
 }
 
@@ -225,10 +207,11 @@ parse_digests(struct tus *t)
 			t->mismatch = 460;
 			return 0;
 		case TUS_ERR_ALGORITHM:
-			return fail(t, 400, "Upload-Checksum: unsupported "
-			    "algorithm (sha1, sha256, sha512)");
+			return outcome_fail(&t->err, 400, "Upload-Checksum: "
+			    "unsupported algorithm (sha1, sha256, sha512)");
 		default:
-			return fail(t, 400, "Upload-Checksum is malformed");
+			return outcome_fail(&t->err, 400, "Upload-Checksum is "
+			    "malformed");
 		}
 	}
 	if ((v = param(t, "HTTP_CONTENT_DIGEST")) != NULL) {
@@ -239,7 +222,8 @@ parse_digests(struct tus *t)
 		case TUS_ERR_NONE:
 			return 0;	/* only algorithms we do not know */
 		default:
-			return fail(t, 400, "Content-Digest is malformed");
+			return outcome_fail(&t->err, 400, "Content-Digest is "
+			    "malformed");
 		}
 	}
 	return 0;
@@ -258,10 +242,11 @@ parse_length(struct tus *t, uint64_t *len, bool *given)
 	if (v == NULL)
 		return 0;
 	if (tus_parse_size(v, len) == -1)
-		return fail(t, 400, "Upload-Length must be a byte count");
+		return outcome_fail(&t->err, 400, "Upload-Length must be a "
+		    "byte count");
 	if (*len > t->app->cfg->max_upload_size)
-		return fail(t, 413, "Upload-Length is larger than the "
-		    "configured maximum (Tus-Max-Size)");
+		return outcome_fail(&t->err, 413, "Upload-Length is larger "
+		    "than the configured maximum (Tus-Max-Size)");
 	return 0;
 }
 
@@ -299,7 +284,7 @@ hold(struct tus *t)
 		return 0;
 	}
 	if (de != DB_OK)
-		return fail_with(t, outcome_db(de, "upload: lease"));
+		return outcome_keep(&t->err, outcome_db(de, "upload: lease"));
 	t->leased = true;
 	t->renewed = now_s();
 	return 1;
@@ -326,10 +311,11 @@ keep_lease(struct tus *t, bool force)
 	    RESUMABLE_LEASE_S);
 	if (de == DB_ERR_EXISTS) {
 		t->leased = false;
-		return fail(t, 423, "another request took the upload over");
+		return outcome_fail(&t->err, 423, "another request took the "
+		    "upload over");
 	}
 	if (de != DB_OK)
-		return fail_with(t, outcome_db(de, "upload: lease"));
+		return outcome_keep(&t->err, outcome_db(de, "upload: lease"));
 	t->renewed = now;
 	return 0;
 }
@@ -348,15 +334,15 @@ let_go(struct tus *t)
 
 /* The end of an upload: the file recorded as a multipart POST's is. */
 static enum db_error
-insert_completed(void *arg, struct meta *m)
+insert_completed(void *arg, struct db_tx **tx, struct meta *m)
 {
 	struct tus	*t = arg;
 
-	return db_upload_complete(&t->row, m);
+	return db_upload_complete(tx, &t->row, m);
 }
 
 /*
- * The last byte is in (and fsynced by upload_record): the file gets its
+ * The last byte is in (and fsynced by ingest_record): the file gets its
  * hash, type and row, and the upload is marked complete, or removed when
  * the same bytes are already stored (403).  The partial file is renamed
  * into place or removed, or (on another error) left held.
@@ -375,7 +361,7 @@ file_meta(struct tus *t, struct meta *m, const char *prefix, size_t len)
 }
 
 /*
- * After upload_record: the upload complete, or removed when its bytes are
+ * After ingest_record: the upload complete, or removed when its bytes are
  * already stored (403): 0, or -1 with the status.
  */
 static int
@@ -387,7 +373,7 @@ recorded(struct tus *t, struct outcome o, const struct meta *m)
 		metrics_upload_stored(m->size);
 		return 0;
 	}
-	fail_with(t, o);
+	outcome_keep(&t->err, o);
 	if (o.status == 403) {
 		/* The same bytes are stored: this upload has nothing left. */
 		metrics_duplicate();
@@ -412,19 +398,20 @@ complete(struct tus *t)
 	if (keep_lease(t, true) == -1)
 		return;
 	if ((e = store_tmp_sync(t->app->store, &t->part)) != STORE_OK) {
-		fail_with(t, outcome_store(e, "upload: fsync"));
+		outcome_keep(&t->err, outcome_store(e, "upload: fsync"));
 		return;
 	}
 	/* libmagic reads a prefix only: the rest is never read again. */
 	if ((buf = malloc(MIME_PREFIX)) == NULL) {
-		fail(t, 500, "out of memory");
+		outcome_fail(&t->err, 500, "out of memory");
 		return;
 	}
 	n = store_tmp_read(t->app->store, &t->part, buf, MIME_PREFIX, 0);
 	file_meta(t, &m, buf, n > 0 ? (size_t)n : 0);
 	free(buf);
 
-	o = upload_record(t->app->store, &t->part, &m, insert_completed, t);
+	o = ingest_record(t->app->store, &t->req->tx, &t->part, &m,
+	    insert_completed, t);
 	if (recorded(t, o, &m) == -1 && o.status == 403)
 		store_tmp_abort(t->app->store, &t->part);
 }
@@ -443,14 +430,15 @@ advance(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 	if (keep_lease(t, true) == -1)
 		return -1;
 	if ((e = store_part_sync(t->app->store, &t->part)) != STORE_OK)
-		return fail_with(t, outcome_store(e, "upload: fsync"));
+		return outcome_keep(&t->err, outcome_store(e, "upload: fsync"));
 	t->row.hash = *h;
 	t->row.offset = offset;
 	de = db_upload_advance(&t->row, from, t->app->cfg->upload_expires);
 	if (de == DB_ERR_NOTFOUND)
-		return fail(t, 404, "no such upload");	/* swept meanwhile */
+		/* Swept meanwhile. */
+		return outcome_fail(&t->err, 404, "no such upload");
 	if (de != DB_OK)
-		return fail_with(t, outcome_db(de, "upload: offset"));
+		return outcome_keep(&t->err, outcome_db(de, "upload: offset"));
 	return 0;
 }
 
@@ -466,65 +454,46 @@ seal(struct tus *t, const struct hash_ctx *h, uint64_t offset)
 	if (keep_lease(t, true) == -1)
 		return;
 	if ((e = store_part_seal(t->app->store, &t->part)) != STORE_OK) {
-		fail_with(t, outcome_store(e, "upload: seal a partial upload"));
+		outcome_keep(&t->err, outcome_store(e, "upload: seal a partial "
+		    "upload"));
 		return;
 	}
 	(void)advance(t, h, offset);
 }
 
+/* A body on its way into the partial file. */
+struct chunk {
+	struct tus	*t;
+	struct digest_ctx dc;		/* the chunk's own digest */
+	uint64_t	 offset;	/* the bytes written and hashed */
+	uint64_t	 max;		/* the upload's length, or the limit */
+};
+
 /*
- * Streams the body into the partial file from *offset, at most max bytes
- * in all, its bytes to the file's hash h on the hash thread (hashpipe.h,
- * as a multipart upload's) and to the chunk's digest dc here.  *offset
- * counts the bytes written and hashed.  0, or -1 with the status set
- * (*broken when the body itself failed).
+ * A piece of the body: written to the partial file from c->offset, to the
+ * file's hash on the hash thread (ingest_body) and to the chunk's digest
+ * here.  0, or -1 with the status set.
  */
 static int
-stream_body(struct tus *t, struct hash_ctx *h, struct digest_ctx *dc,
-    uint64_t *offset, uint64_t max, bool *broken)
+take(void *arg, struct hashpipe *pipe, const char *buf, size_t len)
 {
-	struct request	*r = t->req;
-	struct hashpipe	*pipe;
+	struct chunk	*c = arg;
+	struct tus	*t = c->t;
 	enum store_error e;
-	char		*buf;
-	ssize_t		 n;
-	int		 rc = 0;
 
-	*broken = false;
-	if ((pipe = hashpipe_take(!r->has_length ||
-	    r->content_length > HASHPIPE_BUF_SIZE)) == NULL)
-		return fail(t, 503, "out of memory for the body's buffer");
-	hashpipe_begin(pipe, h);
-	for (;;) {
-		buf = hashpipe_buffer(pipe);
-		if ((n = request_read(r, buf, HASHPIPE_BUF_SIZE)) <= 0)
-			break;
-		if ((uint64_t)n > max - *offset) {
-			rc = fail(t, 413, "the body goes past the upload's "
-			    "length");
-			break;
-		}
-		if ((rc = keep_lease(t, false)) == -1)
-			break;
-		if ((e = store_tmp_write(t->app->store, &t->part, buf, n)) !=
-		    STORE_OK) {
-			rc = fail_with(t, outcome_store(e, "upload: write"));
-			break;
-		}
-		digest_update(dc, buf, n);
-		hashpipe_add(pipe, buf, n);
-		hashpipe_submit(pipe);
-		*offset += n;
-		metrics_tus_bytes((uint64_t)n);
-	}
-	/* Every byte counted in *offset is in h past here. */
-	hashpipe_end(pipe);
-	hashpipe_give(pipe);
-	if (n == -1) {
-		*broken = true;
-		rc = fail_with(t, outcome_body(r->body_error));
-	}
-	return rc;
+	if ((uint64_t)len > c->max - c->offset)
+		return outcome_fail(&t->err, 413, "the body goes past the "
+		    "upload's length");
+	if (keep_lease(t, false) == -1)
+		return -1;
+	if ((e = store_tmp_write(t->app->store, &t->part, buf, len)) !=
+	    STORE_OK)
+		return outcome_keep(&t->err, outcome_store(e, "upload: write"));
+	digest_update(&c->dc, buf, len);
+	hashpipe_add(pipe, buf, len);
+	c->offset += len;
+	metrics_tus_bytes((uint64_t)len);
+	return 0;
 }
 
 /*
@@ -538,27 +507,33 @@ receive(struct tus *t)
 {
 	struct request	*r = t->req;
 	struct hash_ctx	 h = t->row.hash;
-	struct digest_ctx dc;
-	uint64_t	 offset = t->row.offset, max;
+	struct chunk	 c = { .t = t, .offset = t->row.offset };
+	uint64_t	 offset;
 	bool		 broken;
+	int		 rc;
 
-	max = t->row.length_known ? t->row.length :
+	c.max = t->row.length_known ? t->row.length :
 	    t->app->cfg->max_upload_size;
-	if (r->has_length && r->content_length > max - offset) {
-		fail(t, 413, "the body goes past the upload's length");
+	if (r->has_length && r->content_length > c.max - c.offset) {
+		outcome_fail(&t->err, 413, "the body goes past the upload's "
+		    "length");
 		return;
 	}
 	/* The body holds this thread for as long as the client takes. */
-	if (!handler_upload_begin(t->app, r)) {
+	if (!app_upload_begin(t->app, r)) {
 		t->answered = true;
 		return;
 	}
-	digest_init(&dc, t->want.alg);
-	if (stream_body(t, &h, &dc, &offset, max, &broken) == -1 &&
-	    !(broken && t->want.alg == DIGEST_NONE))
+	digest_init(&c.dc, t->want.alg);
+	/* Every byte counted in c.offset is in h past here. */
+	rc = ingest_body(r, &h, take, &c, &t->err);
+	broken = rc == -1 && r->body_error != BODY_OK;
+	offset = c.offset;
+	if (rc == -1 && !(broken && t->want.alg == DIGEST_NONE))
 		goto drop;
-	if (!broken && !digest_matches(&dc, &t->want)) {
-		fail(t, t->mismatch, t->mismatch == 460 ? "checksum mismatch" :
+	if (!broken && !digest_matches(&c.dc, &t->want)) {
+		outcome_fail(&t->err, t->mismatch,
+		    t->mismatch == 460 ? "checksum mismatch" :
 		    "digest mismatch");
 		goto drop;
 	}
@@ -574,14 +549,14 @@ receive(struct tus *t)
 		complete(t);
 	} else if (offset > t->row.offset)
 		(void)advance(t, &h, offset);
-	handler_upload_end(t->app);
+	app_upload_end(t->app);
 	return;
 drop:
 	/* Not counted: the next request cuts them off anyway; so do we. */
 	if (store_part_cut(t->app->store, &t->part, t->row.offset) !=
 	    STORE_OK)
 		log_warnx("upload %s: cut back to the offset failed", t->row.id);
-	handler_upload_end(t->app);
+	app_upload_end(t->app);
 }
 
 /* Pauses between two tries of a held partial file. */
@@ -617,17 +592,21 @@ take_upload(struct tus *t, const char *id, bool cut)
 			continue;
 		}
 		if (e != STORE_OK && e != STORE_ERR_NOENT)
-			return fail_with(t, outcome_store(e, "upload: hold"));
+			return outcome_keep(&t->err,
+			    outcome_store(e, "upload: hold"));
 		if ((de = db_upload_get(id, &t->row)) != DB_OK) {
 			store_part_close(t->app->store, &t->part);
 			if (de == DB_ERR_NOTFOUND)
-				return fail(t, 404, "no such upload");
-			return fail_with(t, outcome_db(de, "upload: read"));
+				return outcome_fail(&t->err, 404,
+				    "no such upload");
+			return outcome_keep(&t->err,
+			    outcome_db(de, "upload: read"));
 		}
 		if (t->row.expired || (t->row.state_lost &&
 		    t->row.file_hash[0] == '\0')) {
 			store_part_close(t->app->store, &t->part);
-			return fail(t, 410, t->row.expired ? "the upload has "
+			return outcome_fail(&t->err, 410,
+			    t->row.expired ? "the upload has "
 			    "expired" : "the upload cannot be resumed by this "
 			    "build");
 		}
@@ -643,7 +622,7 @@ take_upload(struct tus *t, const char *id, bool cut)
 			if (held == -1)
 				return -1;
 			if (waited >= RESUMABLE_LOCK_WAIT_MS)
-				return fail_with(t, outcome_store(
+				return outcome_keep(&t->err, outcome_store(
 				    STORE_ERR_BUSY, NULL));
 			pause_ms(50);
 			waited += 50;
@@ -651,7 +630,8 @@ take_upload(struct tus *t, const char *id, bool cut)
 		}
 		/* No file, no completion yet: one finishing now, or lost. */
 		if (++tries > 3)
-			return fail(t, 410, "the upload's bytes are gone");
+			return outcome_fail(&t->err, 410, "the upload's bytes "
+			    "are gone");
 		pause_ms(100);
 	}
 	if (cut && (e = store_part_cut(t->app->store, &t->part,
@@ -659,8 +639,9 @@ take_upload(struct tus *t, const char *id, bool cut)
 		let_go(t);
 		store_part_close(t->app->store, &t->part);
 		if (e == STORE_ERR_NOENT)
-			return fail(t, 410, "the upload's bytes are gone");
-		return fail_with(t, outcome_store(e, "upload: cut"));
+			return outcome_fail(&t->err, 410, "the upload's bytes "
+			    "are gone");
+		return outcome_keep(&t->err, outcome_store(e, "upload: cut"));
 	}
 	return 0;
 }
@@ -675,23 +656,6 @@ tus_init(struct tus *t, struct app *app, struct request *r)
 }
 
 /* ------------------------------------------------------------- routes */
-
-const char *
-resumable_method(const struct request *r)
-{
-	static const char *const allowed[] = { "PATCH", "DELETE", "HEAD" };
-	const char	*o = request_param(r, "HTTP_X_HTTP_METHOD_OVERRIDE");
-	size_t		 i, n = strlen(ROUTER_UPLOADS);
-
-	if (o == NULL || r->method == NULL || r->path == NULL ||
-	    strcmp(r->method, "POST") != 0 ||
-	    strncmp(r->path, ROUTER_UPLOADS "/", n + 1) != 0)
-		return r->method;
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		if (strcmp(o, allowed[i]) == 0)
-			return allowed[i];
-	return r->method;
-}
 
 void
 resumable_options(struct app *app, struct request *r, const char *id)
@@ -716,11 +680,11 @@ creation_row(struct tus *t, bool final)
 	bool		 given;
 
 	if (concat != NULL && !final && strcmp(concat, CONCAT_PARTIAL) != 0)
-		return fail(t, 400, "Upload-Concat must be partial or "
-		    "final;<upload URLs>");
+		return outcome_fail(&t->err, 400, "Upload-Concat must be "
+		    "partial or final;<upload URLs>");
 	if (final && (defer != NULL || param(t, "HTTP_UPLOAD_LENGTH") != NULL))
-		return fail(t, 400, "a final upload's length is its partial "
-		    "uploads'");
+		return outcome_fail(&t->err, 400, "a final upload's length is "
+		    "its partial uploads'");
 	if (concat != NULL && !final)
 		snprintf(t->row.concat, sizeof(t->row.concat), CONCAT_PARTIAL);
 	if (final)
@@ -728,13 +692,15 @@ creation_row(struct tus *t, bool final)
 	else if (parse_length(t, &t->row.length, &given) == -1)
 		return -1;
 	if (defer != NULL && strcmp(defer, "1") != 0)
-		return fail(t, 400, "Upload-Defer-Length must be 1");
+		return outcome_fail(&t->err, 400,
+		    "Upload-Defer-Length must be 1");
 	if (!final && given == (defer != NULL))
-		return fail(t, 400, "give either Upload-Length or "
-		    "Upload-Defer-Length: 1");
+		return outcome_fail(&t->err, 400, "give either Upload-Length "
+		    "or Upload-Defer-Length: 1");
 	t->row.length_known = given;
 	if (meta != NULL && tus_parse_metadata(meta, &md) != TUS_OK)
-		return fail(t, 400, "Upload-Metadata is malformed");
+		return outcome_fail(&t->err, 400, "Upload-Metadata is "
+		    "malformed");
 	if (meta != NULL)
 		snprintf(t->row.metadata, sizeof(t->row.metadata), "%s", meta);
 	/* Cleaned as a multipart part's file name is. */
@@ -761,32 +727,35 @@ final_parts(struct tus *t, const char *v, char ids[][TUS_ID_LEN + 1],
 	if ((n = concat_final_ids(v, ids, CONCAT_PARTS_MAX)) == -1 ||
 	    concat_final_value(ids, n, t->row.concat,
 	    sizeof(t->row.concat)) == -1)
-		return fail(t, 400, "Upload-Concat must be final; and the URLs "
-		    "of 1 to 64 partial uploads");
+		return outcome_fail(&t->err, 400, "Upload-Concat must be "
+		    "final; and the URLs of 1 to 64 partial uploads");
 	if ((row = malloc(sizeof(*row))) == NULL)
-		return fail(t, 503, "out of memory");
+		return outcome_fail(&t->err, 503, "out of memory");
 	t->row.length = 0;
-	for (i = 0; i < n && t->status == 0; i++) {
+	for (i = 0; i < n && t->err.status == 0; i++) {
 		if ((de = db_upload_get(ids[i], row)) == DB_ERR_NOTFOUND ||
 		    (de == DB_OK && row->expired))
-			fail(t, 400, "Upload-Concat names an unknown upload");
+			outcome_fail(&t->err, 400, "Upload-Concat names an "
+			    "unknown upload");
 		else if (de != DB_OK)
-			fail_with(t, outcome_db(de, "upload: concatenation"));
+			outcome_keep(&t->err,
+			    outcome_db(de, "upload: concatenation"));
 		else if (strcmp(row->concat, CONCAT_PARTIAL) != 0)
-			fail(t, 400, "Upload-Concat names an upload that is "
-			    "not partial");
+			outcome_fail(&t->err, 400, "Upload-Concat names an "
+			    "upload that is not partial");
 		else if (!row->length_known || row->offset != row->length)
-			fail(t, 400, "Upload-Concat names an unfinished "
-			    "partial upload");
+			outcome_fail(&t->err, 400, "Upload-Concat names an "
+			    "unfinished partial upload");
 		else if ((t->row.length += row->length) >
 		    t->app->cfg->max_upload_size)
-			fail(t, 413, "the partial uploads are larger than the "
-			    "configured maximum (Tus-Max-Size)");
+			outcome_fail(&t->err, 413, "the partial uploads are "
+			    "larger than the configured maximum "
+			    "(Tus-Max-Size)");
 		else
 			parts[i] = (struct concat_part){ ids[i], row->length };
 	}
 	free(row);
-	return t->status == 0 ? n : -1;
+	return t->err.status == 0 ? n : -1;
 }
 
 /*
@@ -810,29 +779,30 @@ create_final(struct tus *t, const char *v)
 	if ((n = final_parts(t, v, ids, parts)) == -1)
 		return;
 	if ((prefix = malloc(MIME_PREFIX)) == NULL) {
-		fail(t, 503, "out of memory");
+		outcome_fail(&t->err, 503, "out of memory");
 		return;
 	}
 	t->row.length_known = true;
 	o = concat_assemble(t->app->store, parts, n, &tmp, &t->row.hash,
 	    prefix, &plen);
 	if (o.status != 0)
-		fail_with(t, o);
+		outcome_keep(&t->err, o);
 	else if ((de = db_upload_create(&t->row, t->app->cfg->upload_expires))
 	    != DB_OK)
-		fail_with(t, outcome_db(de, "upload: create"));
+		outcome_keep(&t->err, outcome_db(de, "upload: create"));
 	else {
 		t->created = true;
 		metrics_tus_created();
 		t->row.offset = t->row.length;
 		file_meta(t, &m, prefix, plen);
-		o = upload_record(t->app->store, &tmp, &m, insert_completed, t);
+		o = ingest_record(t->app->store, &t->req->tx, &tmp, &m,
+		    insert_completed, t);
 		/* A final upload has no bytes to resume: no file, no upload. */
 		if (recorded(t, o, &m) == -1 && o.status != 403 &&
 		    db_upload_remove(t->row.id) != DB_OK)
 			log_warnx("upload %s: row left for the sweep: %s",
 			    t->row.id, db_last_error());
-		if (t->status == 0)
+		if (t->err.status == 0)
 			log_info("upload %s: concatenated from %d partial "
 			    "uploads", t->row.id, n);
 	}
@@ -857,32 +827,34 @@ resumable_create(struct app *app, struct request *r, const char *id)
 		goto out;
 	if (final) {
 		if (body)
-			fail(&t, 400, "a final upload takes no body");
+			outcome_fail(&t.err, 400, "a final upload takes no "
+			    "body");
 		else
 			create_final(&t, v);
 		goto out;
 	}
 	/* creation-with-upload: the body is the first chunk. */
 	if (body && !is_octet_stream(r->content_type)) {
-		fail(&t, 415, "Content-Type must be " TUS_OCTET_STREAM);
+		outcome_fail(&t.err, 415,
+		    "Content-Type must be " TUS_OCTET_STREAM);
 		goto out;
 	}
 	if (body && parse_digests(&t) == -1)
 		goto out;
 	if ((de = db_ready()) != DB_OK) {
-		fail_with(&t, outcome_db(de, "upload: create"));
+		outcome_keep(&t.err, outcome_db(de, "upload: create"));
 		goto out;
 	}
 	/* The file first (held): a row never names bytes that are not there. */
 	if ((e = store_part_open(app->store, t.row.id, true, &t.part)) !=
 	    STORE_OK) {
-		fail_with(&t, outcome_store(e, "upload: create"));
+		outcome_keep(&t.err, outcome_store(e, "upload: create"));
 		goto out;
 	}
 	if ((de = db_upload_create(&t.row, app->cfg->upload_expires)) !=
 	    DB_OK) {
 		store_tmp_abort(app->store, &t.part);
-		fail_with(&t, outcome_db(de, "upload: create"));
+		outcome_keep(&t.err, outcome_db(de, "upload: create"));
 		goto out;
 	}
 	t.created = true;
@@ -895,8 +867,8 @@ resumable_create(struct app *app, struct request *r, const char *id)
 	 * A body cut short was kept: the client resumes from the offset.
 	 * A digest mismatch or an error dropped it: the upload stays, empty.
 	 */
-	if (t.status == 400 && r->body_error == BODY_BROKEN)
-		t.status = 0;
+	if (t.err.status == 400 && r->body_error == BODY_BROKEN)
+		t.err.status = 0;
 out:
 	store_part_close(app->store, &t.part);
 	answer(&t);
@@ -932,13 +904,13 @@ resumable_head(struct app *app, struct request *r, const char *id)
 	if (check_version(&t) == -1)
 		goto fail;
 	if ((de = db_upload_get(id, &t.row)) != DB_OK) {
-		fail_with(&t, de == DB_ERR_NOTFOUND ?
+		outcome_keep(&t.err, de == DB_ERR_NOTFOUND ?
 		    (struct outcome){ 404, "no such upload" } :
 		    outcome_db(de, "upload: head"));
 		goto fail;
 	}
 	if (t.row.expired) {
-		fail(&t, 410, "the upload has expired");
+		outcome_fail(&t.err, 410, "the upload has expired");
 		goto fail;
 	}
 	/* Where nothing locks, bytes past the offset are harmless: kept. */
@@ -974,15 +946,16 @@ declare_length(struct tus *t)
 	bool		 given;
 
 	if (parse_length(t, &len, &given) == -1 || !given)
-		return t->status != 0 ? -1 : 0;
+		return t->err.status != 0 ? -1 : 0;
 	if (t->row.length_known) {
 		if (len != t->row.length)
-			return fail(t, 400, "Upload-Length differs from the "
-			    "upload's");
+			return outcome_fail(&t->err, 400, "Upload-Length "
+			    "differs from the upload's");
 		return 0;
 	}
 	if (len < t->row.offset)
-		return fail(t, 400, "Upload-Length is less than the offset");
+		return outcome_fail(&t->err, 400, "Upload-Length is less than "
+		    "the offset");
 	t->row.length = len;
 	t->row.length_known = true;
 	t->declared = true;
@@ -1000,29 +973,31 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 	if (check_version(&t) == -1)
 		goto out;
 	if (!is_octet_stream(r->content_type)) {
-		fail(&t, 415, "Content-Type must be " TUS_OCTET_STREAM);
+		outcome_fail(&t.err, 415,
+		    "Content-Type must be " TUS_OCTET_STREAM);
 		goto out;
 	}
 	if ((v = param(&t, "HTTP_UPLOAD_OFFSET")) == NULL ||
 	    tus_parse_size(v, &offset) == -1) {
-		fail(&t, 400, "Upload-Offset must be a byte count");
+		outcome_fail(&t.err, 400, "Upload-Offset must be a byte count");
 		goto out;
 	}
 	if (parse_digests(&t) == -1 || take_upload(&t, id, true) == -1)
 		goto out;
 	if (strncmp(t.row.concat, CONCAT_FINAL, strlen(CONCAT_FINAL)) == 0) {
-		fail(&t, 403, "a final upload is made of its partial uploads: "
-		    "it takes no PATCH");
+		outcome_fail(&t.err, 403, "a final upload is made of its "
+		    "partial uploads: it takes no PATCH");
 		goto out;
 	}
 	if (offset != t.row.offset) {
-		fail(&t, 409, "Upload-Offset is not the upload's offset");
+		outcome_fail(&t.err, 409, "Upload-Offset is not the upload's "
+		    "offset");
 		goto out;
 	}
 	if (t.row.file_hash[0] != '\0') {
 		/* Complete: a request that sends nothing more is answered. */
 		if (has_body(r))
-			fail(&t, 409, "the upload is complete");
+			outcome_fail(&t.err, 409, "the upload is complete");
 		goto out;
 	}
 	if (declare_length(&t) == -1)
@@ -1058,7 +1033,7 @@ resumable_delete(struct app *app, struct request *r, const char *id)
 	 * between the two, fsck reports the file as stale.
 	 */
 	if ((de = db_upload_remove(id)) != DB_OK) {
-		fail_with(&t, outcome_db(de, "upload: terminate"));
+		outcome_keep(&t.err, outcome_db(de, "upload: terminate"));
 		let_go(&t);
 		goto out;
 	}

@@ -16,7 +16,7 @@
  * After a PATCH's bytes are fsynced its offset and hash state commit, in
  * one statement, before the answer: an offset once reported is durable.
  * The request that brings the last byte records the file through
- * upload_record, as a multipart POST does.
+ * ingest_record, as a multipart POST does.
  */
 #ifndef RESUMABLE_H
 #define RESUMABLE_H
@@ -39,12 +39,6 @@
 
 struct app;
 struct request;
-
-/*
- * The method a request stands for: X-HTTP-Method-Override's (PATCH,
- * DELETE or HEAD) on a POST to an upload, else its own.
- */
-const char	*resumable_method(const struct request *);
 
 /* Route handlers (route_handler); id is the path's {upload_id}. */
 void	resumable_options(struct app *, struct request *, const char *id);

@@ -99,6 +99,22 @@ route_match(const struct route *table, size_t n, const char *method,
 		m->status = 400;
 }
 
+const char *
+route_method(const char *method, const char *path, const char *override)
+{
+	static const char *const allowed[] = { "PATCH", "DELETE", "HEAD" };
+	size_t		 i, n = strlen(ROUTER_UPLOADS);
+
+	if (override == NULL || method == NULL || path == NULL ||
+	    strcmp(method, "POST") != 0 ||
+	    strncmp(path, ROUTER_UPLOADS "/", n + 1) != 0)
+		return method;
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(override, allowed[i]) == 0)
+			return allowed[i];
+	return method;
+}
+
 void
 route_location(const char *hash, char out[ROUTER_LOCATION_MAX])
 {

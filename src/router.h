@@ -55,6 +55,13 @@ struct route_match {
  */
 void	route_match(const struct route *table, size_t n, const char *method,
 	    const char *path, struct route_match *out);
+/*
+ * The method a request stands for: X-HTTP-Method-Override's (override:
+ * PATCH, DELETE or HEAD) on a POST to an upload (clients that can send
+ * only GET and POST), else its own.
+ */
+const char	*route_method(const char *method, const char *path,
+		    const char *override);
 /* Writes ROUTER_BASE "/" hash, the Location of a stored file. */
 void	route_location(const char *hash, char out[ROUTER_LOCATION_MAX]);
 

@@ -7,9 +7,9 @@
 #include "app.h"
 #include "db.h"
 #include "hash.h"
-#include "handlers.h"
 #include "hashpipe.h"
 #include "http.h"
+#include "ingest.h"
 #include "jsonio.h"
 #include "meta.h"
 #include "metrics.h"
@@ -20,13 +20,6 @@
 #include "router.h"
 #include "store.h"
 #include "upload.h"
-
-/*
- * Body reads go straight from the FastCGI stream into the parser, in
- * buffers the hash thread then reads (hashpipe.h); a body of one buffer or
- * less is hashed inline.
- */
-#define READ_CHUNK	HASHPIPE_BUF_SIZE
 
 #define UPFILE		"upfile"
 /* Optional fields: what the client expects the upfile's digests to be. */
@@ -50,28 +43,12 @@ struct upload {
 	char		 want_sha256[FIELD_MAX + 1];	/* sha256 field */
 	size_t		 want_sha256_len;
 	int		 fields_seen;	/* bit 1: file_hash, 2: sha256 */
+	struct mp_parser *mp;		/* the body's parser */
 	struct hashpipe	*pipe;		/* the body's, while it is read */
-	int		 status;	/* the error to answer, 0 while fine */
-	const char	*reason;
+	struct outcome	 err;		/* the error to answer, 0 while fine */
 	size_t		 prefix_len;	/* of prefix */
 	char		 prefix[MIME_PREFIX];	/* the upfile's first bytes */
 };
-
-static int
-fail(struct upload *u, int status, const char *reason)
-{
-	if (u->status == 0) {
-		u->status = status;
-		u->reason = reason;
-	}
-	return -1;
-}
-
-static int
-fail_with(struct upload *u, struct outcome o)
-{
-	return fail(u, o.status, o.reason);
-}
 
 /* The body may exceed the file by the multipart framing's allowance. */
 static bool
@@ -91,7 +68,8 @@ on_part_begin(void *arg, const struct mp_part *part)
 		int	 bit = part->name[0] == 'f' ? 1 : 2;
 
 		if (u->fields_seen & bit)
-			return fail(u, 400, "a digest field given twice");
+			return outcome_fail(&u->err, 400, "a digest field "
+			    "given twice");
 		u->fields_seen |= bit;
 		/*
 		 * A sha256 field before the file: its SHA-256 is computed on
@@ -109,12 +87,14 @@ on_part_begin(void *arg, const struct mp_part *part)
 	if (strcmp(part->name, UPFILE) != 0 || !part->has_filename)
 		return 0;	/* other fields are ignored, as in the seed */
 	if (++u->upfiles > 1)
-		return fail(u, 400, "more than one upfile part");
+		return outcome_fail(&u->err, 400, "more than one upfile part");
 	if (json_clean_name(part->filename, part->filename_len,
 	    u->meta.name) == 0)
-		return fail(u, 400, "the upfile part has no file name");
+		return outcome_fail(&u->err, 400, "the upfile part has no file "
+		    "name");
 	if ((e = store_tmp_create(u->app->store, &u->tmp)) != STORE_OK)
-		return fail_with(u, outcome_store(e, "upload: temp file"));
+		return outcome_keep(&u->err,
+		    outcome_store(e, "upload: temp file"));
 	u->in_upfile = 1;
 	return 0;
 }
@@ -128,7 +108,8 @@ on_part_data(void *arg, const char *data, size_t len)
 
 	if (u->field != NULL) {
 		if (*u->field_len + len > FIELD_MAX)
-			return fail(u, 400, "a digest field is too long");
+			return outcome_fail(&u->err, 400, "a digest field is "
+			    "too long");
 		memcpy(u->field + *u->field_len, data, len);
 		*u->field_len += len;
 		return 0;
@@ -136,7 +117,7 @@ on_part_data(void *arg, const char *data, size_t len)
 	if (!u->in_upfile)
 		return 0;
 	if (u->tmp.size + len > u->app->cfg->max_upload_size)
-		return fail(u, 413, TOO_LARGE);
+		return outcome_fail(&u->err, 413, TOO_LARGE);
 	if (u->prefix_len < MIME_PREFIX) {
 		n = MIME_PREFIX - u->prefix_len;
 		if (n > len)
@@ -147,7 +128,8 @@ on_part_data(void *arg, const char *data, size_t len)
 	hashpipe_add(u->pipe, data, len);
 	if ((e = store_tmp_write(u->app->store, &u->tmp, data, len)) !=
 	    STORE_OK)
-		return fail_with(u, outcome_store(e, "upload: temp file write"));
+		return outcome_keep(&u->err,
+		    outcome_store(e, "upload: temp file write"));
 	return 0;
 }
 
@@ -180,11 +162,11 @@ digest_field_matches(struct upload *u, char *field, size_t len,
 	while (start < len && strchr(" \t\r\n", field[start]) != NULL)
 		start++;
 	if (!hash_parse(field + start, len - start, want)) {
-		fail(u, 400, what);
+		outcome_fail(&u->err, 400, what);
 		return 0;
 	}
 	if (got[0] == '\0' || sodium_memcmp(want, got, HASH_HEX_LEN) != 0) {
-		fail(u, 400, "digest mismatch");
+		outcome_fail(&u->err, 400, "digest mismatch");
 		return 0;
 	}
 	return 1;
@@ -214,7 +196,7 @@ sha256_of_tmp(struct upload *u)
 			off += (uint64_t)n;
 		}
 	if (n == -1 || off != u->tmp.size)
-		return fail(u, 507, "storage is not readable");
+		return outcome_fail(&u->err, 507, "storage is not readable");
 	hash_final_sha256_hex(&h, u->meta.sha256);
 	return 0;
 }
@@ -251,57 +233,47 @@ wants_sha256(const struct request *r)
 	return p != NULL && atoi(p + strlen("sha-256=")) > 0;
 }
 
-/* Reads the whole body through the parser; 0, or -1 with u->status set. */
+/* A piece of the body, through the parser (its callbacks hash the upfile). */
 static int
-stream_body(struct upload *u, struct mp_parser *mp)
+take(void *arg, struct hashpipe *pipe, const char *buf, size_t len)
+{
+	struct upload	*u = arg;
+	enum mp_error	 me;
+
+	if (body_too_large(u, u->req->body_read))
+		return outcome_fail(&u->err, 413, TOO_LARGE);
+	u->pipe = pipe;
+	if ((me = mp_feed(u->mp, buf, len)) == MP_OK)
+		return 0;
+	/* Aborted: a callback set the status. */
+	if (me != MP_ERR_ABORTED)
+		outcome_fail(&u->err, 400, mp_strerror(me));
+	return -1;
+}
+
+/* Reads the whole body through the parser; 0, or -1 with u->err set. */
+static int
+stream_body(struct upload *u)
 {
 	struct request	*r = u->req;
-	enum mp_error	 me = MP_OK;
-	ssize_t		 n;
-	char		*buf;
-	int		 rc = 0;
+	enum mp_error	 me;
+	int		 rc;
 
 	/* Only the upfile part's bytes are added, so one context will do. */
 	if (wants_sha256(r))
 		hash_init_with_sha256(&u->hash);
 	else
 		hash_init(&u->hash);
-	u->pipe = hashpipe_take(!r->has_length ||
-	    r->content_length > READ_CHUNK);
-	if (u->pipe == NULL)
-		return fail(u, 503, "out of memory for the body's buffer");
-	hashpipe_begin(u->pipe, &u->hash);
-	for (;;) {
-		buf = hashpipe_buffer(u->pipe);
-		if ((n = request_read(r, buf, READ_CHUNK)) == -1) {
-			rc = fail_with(u, outcome_body(r->body_error));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (body_too_large(u, r->body_read)) {
-			rc = fail(u, 413, TOO_LARGE);
-			break;
-		}
-		me = mp_feed(mp, buf, n);
-		hashpipe_submit(u->pipe);
-		if (me != MP_OK)
-			break;
-	}
-	/* The hash is whole, and no buffer is still being read, past here. */
-	hashpipe_end(u->pipe);
-	hashpipe_give(u->pipe);
+	rc = ingest_body(r, &u->hash, take, u, &u->err);
 	u->pipe = NULL;
 	if (rc == -1)
 		return -1;
-	if (me == MP_OK)
-		me = mp_finish(mp);
-	if (me == MP_ERR_ABORTED)
+	if ((me = mp_finish(u->mp)) == MP_ERR_ABORTED)
 		return -1;	/* a callback set the status */
 	if (me != MP_OK)
-		return fail(u, 400, mp_strerror(me));
+		return outcome_fail(&u->err, 400, mp_strerror(me));
 	if (u->upfiles == 0)
-		return fail(u, 400, "no file part named upfile");
+		return outcome_fail(&u->err, 400, "no file part named upfile");
 	return 0;
 }
 
@@ -320,47 +292,11 @@ answer_created(struct upload *u)
 	free(json);
 }
 
-/*
- * The durable order: bytes fsynced, row inserted (its unique key holds off a
- * concurrent delete of the same hash), file renamed into place, then COMMIT.
- * A crash before COMMIT leaves at most a file without a row, never the
- * reverse, and a file without a row is harmless: its bytes are what the
- * hash says, and a later upload of them simply records it.
- */
-struct outcome
-upload_record(struct store *st, struct store_tmp *tmp, struct meta *m,
-    enum db_error (*insert)(void *, struct meta *), void *arg)
-{
-	static const struct outcome ok = { 0, NULL };
-	enum store_error e;
-	enum db_error	 de;
-	struct outcome	 o;
-
-	if ((e = store_tmp_sync(st, tmp)) != STORE_OK)
-		return outcome_store(e, "upload: fsync");
-	if ((de = insert(arg, m)) != DB_OK) {
-		db_rollback();
-		return outcome_db(de, "upload");
-	}
-	if ((e = store_tmp_commit(st, tmp, m->hash)) != STORE_OK) {
-		o = outcome_store(e, "upload: rename into place");
-		db_rollback();
-		return o;
-	}
-	/*
-	 * Should the COMMIT fail, the file stays: once our transaction ended,
-	 * another upload of the same bytes may already rely on it.
-	 */
-	if ((de = db_commit_row(m->hash, true)) != DB_OK)
-		return outcome_db(de, "upload commit");
-	return ok;
-}
-
 static enum db_error
-insert_multipart(void *arg, struct meta *m)
+insert_multipart(void *arg, struct db_tx **tx, struct meta *m)
 {
 	(void)arg;
-	return db_insert_begin(m);
+	return db_insert_begin(tx, m);
 }
 
 static void
@@ -376,17 +312,16 @@ record(struct upload *u)
 	    sizeof(u->meta.type));
 	if (!digests_match(u))
 		return;
-	o = upload_record(u->app->store, &u->tmp, &u->meta, insert_multipart,
-	    NULL);
+	o = ingest_record(u->app->store, &u->req->tx, &u->tmp, &u->meta,
+	    insert_multipart, NULL);
 	if (o.status != 0)
-		fail_with(u, o);
+		outcome_keep(&u->err, o);
 }
 
 void
 upload_handle(struct app *app, struct request *r, const char *hash)
 {
 	struct upload	 u;
-	struct mp_parser *mp = NULL;
 	enum db_error	 de;
 	char		 boundary[MP_BOUNDARY_MAX + 1];
 
@@ -397,27 +332,28 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	u.req = r;
 	u.tmp.fd = -1;
 
-	if (!handler_upload_begin(app, r))
+	if (!app_upload_begin(app, r))
 		return;
 	if (mp_boundary(r->content_type, boundary) != MP_OK)
-		fail(&u, 415, "body must be multipart/form-data with a boundary");
+		outcome_fail(&u.err, 415, "body must be multipart/form-data "
+		    "with a boundary");
 	else if (r->bad_length)
-		fail(&u, 400, "Content-Length is not a number");
+		outcome_fail(&u.err, 400, "Content-Length is not a number");
 	else if (r->length_missing)
-		fail(&u, 411, "Content-Length required");
+		outcome_fail(&u.err, 411, "Content-Length required");
 	else if (r->has_length && body_too_large(&u, r->content_length))
-		fail(&u, 413, TOO_LARGE);
+		outcome_fail(&u.err, 413, TOO_LARGE);
 	else if ((de = db_ready()) != DB_OK)
-		fail_with(&u, outcome_db(de, "upload"));
-	else if ((mp = mp_new(boundary, &callbacks, &u)) == NULL)
-		fail(&u, 500, "out of memory");
-	else if (stream_body(&u, mp) == 0)
+		outcome_keep(&u.err, outcome_db(de, "upload"));
+	else if ((u.mp = mp_new(boundary, &callbacks, &u)) == NULL)
+		outcome_fail(&u.err, 500, "out of memory");
+	else if (stream_body(&u) == 0)
 		record(&u);
 
-	mp_free(mp);
+	mp_free(u.mp);
 	store_tmp_abort(app->store, &u.tmp);
-	handler_upload_end(app);
-	if (u.status == 0) {
+	app_upload_end(app);
+	if (u.err.status == 0) {
 		metrics_upload_stored(u.meta.size);
 		answer_created(&u);
 		return;
@@ -427,12 +363,12 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	 * the answer on and stops sending the body, and request_finish drops
 	 * what is on its way instead of waiting for it.
 	 */
-	if (u.status == 403) {
+	if (u.err.status == 403) {
 		char	 location[ROUTER_LOCATION_MAX];
 
 		metrics_duplicate();
 		route_location(u.meta.hash, location);
-		http_error_hash(r, 403, u.reason, u.meta.hash, location);
+		http_error_hash(r, 403, u.err.reason, u.meta.hash, location);
 	} else
-		http_error(r, u.status, u.reason);
+		http_error(r, u.err.status, u.err.reason);
 }

@@ -618,6 +618,29 @@ START_TEST(test_openapi_matches_table)
 }
 END_TEST
 
+/* X-HTTP-Method-Override: on a POST to an upload, and only these three. */
+START_TEST(test_method_override)
+{
+	const char	*up = ROUTER_UPLOADS "/abcdefghijklmnopqrstuv";
+
+	ck_assert_str_eq(route_method("POST", up, "PATCH"), "PATCH");
+	ck_assert_str_eq(route_method("POST", up, "DELETE"), "DELETE");
+	ck_assert_str_eq(route_method("POST", up, "HEAD"), "HEAD");
+	ck_assert_str_eq(route_method("POST", up, NULL), "POST");
+	ck_assert_str_eq(route_method("POST", up, "GET"), "POST");
+	ck_assert_str_eq(route_method("POST", up, "patch"), "POST");
+	ck_assert_str_eq(route_method("PUT", up, "PATCH"), "PUT");
+	/* Not an upload: the collection, a file, another path. */
+	ck_assert_str_eq(route_method("POST", ROUTER_UPLOADS, "PATCH"),
+	    "POST");
+	ck_assert_str_eq(route_method("POST", ROUTER_BASE, "DELETE"), "POST");
+	ck_assert_str_eq(route_method("POST", ROUTER_UPLOADS "x/y", "PATCH"),
+	    "POST");
+	ck_assert_ptr_null(route_method(NULL, up, "PATCH"));
+	ck_assert_str_eq(route_method("POST", NULL, "PATCH"), "POST");
+}
+END_TEST
+
 static Suite *
 router_suite(void)
 {
@@ -634,6 +657,7 @@ router_suite(void)
 	tcase_add_test(tc, test_openapi_matches_table);
 	tcase_add_test(tc, test_upload_routes);
 	tcase_add_test(tc, test_upload_bad_ids);
+	tcase_add_test(tc, test_method_override);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hash");
