@@ -14,9 +14,9 @@ if [ ! -f "$worker" ]; then
 	exit 1
 fi
 defined=$(nm -D --defined-only "$worker" |
-    awk '$3 ~ /^(regcomp|regexec|regfree)(@|$)/ { print $3 }')
+    awk '$3 ~ /^(regcomp|regexec|regfree)(@|$)/ { printf " %s", $3 }')
 if [ -n "$defined" ]; then
-	echo "$worker exports" $defined >&2
+	echo "$worker exports$defined" >&2
 	fail=1
 fi
 if [ "${FU_REGEX_SKIP:-0}" = 1 ]; then
