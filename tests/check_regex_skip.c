@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "metrics_text.h"
 #include "mime.h"
 #include "regex_skip.h"
 #include "testutil.h"
@@ -316,6 +317,34 @@ START_TEST(test_off_counts_nothing)
 }
 END_TEST
 
+/* The counters reach the exposition, each with its own value. */
+START_TEST(test_exposed)
+{
+	struct metrics_snapshot	*s;
+	struct metrics_build	 build;
+	char			*text, line[128];
+	size_t			 len;
+
+	ck_assert_ptr_nonnull(s = metrics_snapshot_take());
+	s->counter[METRICS_REGEX_SKIPPED] = 11;
+	s->counter[METRICS_REGEX_SEARCHED] = 12;
+	s->counter[METRICS_REGEX_NEED] = 13;
+	s->counter[METRICS_REGEX_NO_NEED] = 14;
+	metrics_build_info(&build);
+	ck_assert_ptr_nonnull(text = metrics_text(s, NULL, 0, &build, &len));
+	snprintf(line, sizeof(line), "\n%s 11\n%s 12\n",
+	    "fileupload_mime_regex_searches_total{result=\"skipped\"}",
+	    "fileupload_mime_regex_searches_total{result=\"searched\"}");
+	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
+	snprintf(line, sizeof(line), "\n%s 13\n%s 14\n",
+	    "fileupload_mime_regex_patterns_total{need=\"yes\"}",
+	    "fileupload_mime_regex_patterns_total{need=\"no\"}");
+	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
+	free(text);
+	free(s);
+}
+END_TEST
+
 static Suite *
 regex_skip_suite(void)
 {
@@ -330,6 +359,7 @@ regex_skip_suite(void)
 	tcase_add_test(tc, test_random_agree);
 	tcase_add_test(tc, test_libmagic_types_unchanged);
 	tcase_add_test(tc, test_off_counts_nothing);
+	tcase_add_test(tc, test_exposed);
 	suite_add_tcase(s, tc);
 	return s;
 }
