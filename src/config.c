@@ -157,6 +157,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->read_token = dup_or_null(env("FILEUPLOAD_READ_TOKEN"));
 	cfg->metrics_token = dup_or_null(env("FILEUPLOAD_METRICS_TOKEN"));
 	cfg->metrics_file = dup_or_null(env("FILEUPLOAD_METRICS_FILE"));
+	cfg->regex_skip = (v = env("FILEUPLOAD_REGEX_SKIP")) == NULL ||
+	    strcmp(v, "0") != 0;
 
 	v = env("ROOT_DIR");
 	cfg->root_dir = dup_or_null(v != NULL ? v : DEFAULT_ROOT_DIR);

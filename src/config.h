@@ -4,6 +4,7 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -54,6 +55,7 @@ struct config {
 	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
+	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: on unless "0" */
 	/* STORAGE=s3: the object store's settings (s3.h); NULL: local. */
 	struct s3_config *s3;
 };

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mime.h"
+#include "regex_skip.h"
 #include "request.h"
 #include "resumable.h"
 #include "store.h"
@@ -300,6 +301,7 @@ main(int argc, char *argv[])
 	} else if ((app.store = store_open(cfg.data_dir, err,
 	    sizeof(err))) == NULL)
 		fatalx("DATA_DIR: %s", err);
+	regex_skip_enable(cfg.regex_skip);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (hashpipe_pool_start(HASH_PIPES) == 0)

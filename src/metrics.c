@@ -22,7 +22,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	1
+#define REGION_LAYOUT	2
 /* An owner is its pid and its start time (a recycled pid is not it). */
 #define PID_BITS	22		/* Linux's PID_MAX_LIMIT is 2^22 */
 #define PID_MASK	((1ULL << PID_BITS) - 1)
@@ -573,4 +573,17 @@ metrics_s3_request(enum metrics_s3_op op, bool ok)
 {
 	if ((unsigned)op < METRICS_S3__MAX)
 		ADD(s3[op][ok ? 1 : 0], 1);
+}
+
+void
+metrics_regex_search(bool skipped)
+{
+	ADD(counter[skipped ? METRICS_REGEX_SKIPPED : METRICS_REGEX_SEARCHED],
+	    1);
+}
+
+void
+metrics_regex_pattern(bool need)
+{
+	ADD(counter[need ? METRICS_REGEX_NEED : METRICS_REGEX_NO_NEED], 1);
 }

@@ -80,6 +80,11 @@ enum metrics_counter {
 	METRICS_TUS_EXPIRED,
 	METRICS_TUS_TERMINATED,
 	METRICS_TUS_BYTES,
+	/* libmagic's regular expressions (regex_skip.h), in this order. */
+	METRICS_REGEX_SKIPPED,		/* searches answered at once */
+	METRICS_REGEX_SEARCHED,		/* searches run by the matcher */
+	METRICS_REGEX_NEED,		/* patterns whose searches may skip */
+	METRICS_REGEX_NO_NEED,		/* patterns always searched */
 	METRICS_COUNTER__MAX
 };
 
@@ -179,5 +184,12 @@ void	metrics_tus_terminated(void);
 void	metrics_tus_bytes(uint64_t bytes);
 /* One object store request, by operation, and whether it succeeded. */
 void	metrics_s3_request(enum metrics_s3_op, bool ok);
+/*
+ * One of libmagic's regular expression searches, answered at once
+ * (skipped) or run by the matcher; one of its patterns compiled, with or
+ * without a need that lets its searches be skipped (regex_skip.h).
+ */
+void	metrics_regex_search(bool skipped);
+void	metrics_regex_pattern(bool need);
 
 #endif

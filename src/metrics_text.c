@@ -33,6 +33,9 @@ static const char *const s3_op[METRICS_S3__MAX] = {
 	[METRICS_S3_LIST] = "list",
 	[METRICS_S3_MULTIPART] = "multipart",
 };
+/* Labels of the regex counters, in their enum order from SKIPPED. */
+static const char *const regex_search[] = { "skipped", "searched" };
+static const char *const regex_need[] = { "yes", "no" };
 static const char *const class_name[METRICS_CLASSES] = {
 	"1xx", "2xx", "3xx", "4xx", "5xx",
 };
@@ -286,6 +289,16 @@ metrics_text(const struct metrics_snapshot *s, const char *const *names,
 		    "\"ok\"} %" PRIu64 "\nfileupload_s3_requests_total{op="
 		    "\"%s\",result=\"error\"} %" PRIu64 "\n", s3_op[i],
 		    s->s3[i][1], s3_op[i], s->s3[i][0]);
+	labelled(f, "fileupload_mime_regex_searches_total", "libmagic's "
+	    "regular expression searches: answered at once, the text lacking "
+	    "what every match contains (skipped), or run by the matcher "
+	    "(searched); none counted with FILEUPLOAD_REGEX_SKIP=0 or in a "
+	    "build without it.", "result", regex_search,
+	    s->counter + METRICS_REGEX_SKIPPED, 2);
+	labelled(f, "fileupload_mime_regex_patterns_total", "libmagic's "
+	    "regular expressions compiled, with a need (a literal every match "
+	    "contains: their searches may be skipped) or without.", "need",
+	    regex_need, s->counter + METRICS_REGEX_NEED, 2);
 	ok = ferror(f) == 0;
 	if (fclose(f) != 0 || !ok) {
 		free(out);

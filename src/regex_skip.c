@@ -1,4 +1,3 @@
-#include <dlfcn.h>
 #include <langinfo.h>
 #include <pthread.h>
 #include <regex.h>
@@ -6,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "regex_skip.h"
 
 /*
@@ -19,19 +19,21 @@
  *
  * libmagic compiles a pattern once per cookie and keeps the regex_t, and
  * cookies move between threads, so what each compiled pattern needs is
- * kept process-wide, by the regex_t's address and compiled state, from
- * regcomp to regfree.  Whatever is not found there (a pattern without a
- * need, a range given with REG_STARTEND) is searched as usual.
+ * kept process-wide, by the regex_t's address and compiled state (glibc's
+ * re->buffer, which configure checks for), from regcomp to regfree.
+ * Whatever is not found there (a pattern without a need, a range given
+ * with REG_STARTEND) is searched as usual.
  */
 
 #define BUCKETS		1024
 /* The compile flags whose syntax regex_skip_need reads. */
 #define KNOWN_CFLAGS	(REG_EXTENDED | REG_ICASE | REG_NEWLINE | REG_NOSUB)
 
-typedef int	 regcomp_fn(regex_t *, const char *, int);
-typedef int	 regexec_fn(const regex_t *, const char *, size_t,
+/* The C library's, as the linker binds these names (--wrap). */
+int		 __real_regcomp(regex_t *, const char *, int);
+int		 __real_regexec(const regex_t *, const char *, size_t,
 		    regmatch_t *, int);
-typedef void	 regfree_fn(regex_t *);
+void		 __real_regfree(regex_t *);
 
 struct noted {
 	const regex_t		*re;
@@ -41,25 +43,9 @@ struct noted {
 	struct noted		*next;
 };
 
-static regcomp_fn	*real_regcomp;
-static regexec_fn	*real_regexec;
-static regfree_fn	*real_regfree;
-static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 static pthread_rwlock_t	 table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct noted	*table[BUCKETS];
 static bool		 enabled = true;
-static unsigned long	 n_skipped, n_run;
-
-static void
-find_real(void)
-{
-	real_regcomp = (regcomp_fn *)dlsym(RTLD_NEXT, "regcomp");
-	real_regexec = (regexec_fn *)dlsym(RTLD_NEXT, "regexec");
-	real_regfree = (regfree_fn *)dlsym(RTLD_NEXT, "regfree");
-	if (real_regcomp == NULL || real_regexec == NULL ||
-	    real_regfree == NULL)
-		abort();	/* no C library regex: nothing can work */
-}
 
 void
 regex_skip_enable(bool on)
@@ -67,11 +53,10 @@ regex_skip_enable(bool on)
 	__atomic_store_n(&enabled, on, __ATOMIC_RELAXED);
 }
 
-void
-regex_skip_counts(unsigned long *skipped, unsigned long *run)
+static bool
+is_enabled(void)
 {
-	*skipped = __atomic_load_n(&n_skipped, __ATOMIC_RELAXED);
-	*run = __atomic_load_n(&n_run, __ATOMIC_RELAXED);
+	return __atomic_load_n(&enabled, __ATOMIC_RELAXED);
 }
 
 /* A character that stands for itself, unescaped, in an extended pattern. */
@@ -380,24 +365,27 @@ ascii_case_only(void)
 }
 
 int
-regcomp(regex_t *re, const char *pat, int cflags)
+__wrap_regcomp(regex_t *re, const char *pat, int cflags)
 {
 	struct noted	*n;
 	size_t		 i, j;
 	int		 rc;
 
-	pthread_once(&once, find_real);
+	/* Even when off: a note left from when it was on must go. */
 	pthread_rwlock_wrlock(&table_lock);
 	forget(re);
 	pthread_rwlock_unlock(&table_lock);
-	if ((rc = real_regcomp(re, pat, cflags)) != 0)
+	if ((rc = __real_regcomp(re, pat, cflags)) != 0 || !is_enabled())
 		return rc;
 	if ((cflags & ~KNOWN_CFLAGS) != 0 || (cflags & REG_EXTENDED) == 0 ||
 	    ((cflags & REG_ICASE) && !ascii_case_only()) ||
-	    (n = malloc(sizeof(*n))) == NULL)
+	    (n = malloc(sizeof(*n))) == NULL) {
+		metrics_regex_pattern(false);
 		return 0;
+	}
 	if (regex_skip_need(pat, &n->need) == 0) {
 		free(n);
+		metrics_regex_pattern(false);
 		return 0;
 	}
 	n->re = re;
@@ -411,6 +399,7 @@ regcomp(regex_t *re, const char *pat, int cflags)
 	n->next = *bucket(re);
 	*bucket(re) = n;
 	pthread_rwlock_unlock(&table_lock);
+	metrics_regex_pattern(true);
 	return 0;
 }
 
@@ -433,25 +422,24 @@ may_match(const regex_t *re, const char *str)
 }
 
 int
-regexec(const regex_t *re, const char *str, size_t nmatch,
-    regmatch_t match[_Restrict_arr_ _REGEX_NELTS(nmatch)], int eflags)
+__wrap_regexec(const regex_t *re, const char *str, size_t nmatch,
+    regmatch_t *match, int eflags)
 {
-	pthread_once(&once, find_real);
-	if (__atomic_load_n(&enabled, __ATOMIC_RELAXED) &&
-	    (eflags & REG_STARTEND) == 0 && !may_match(re, str)) {
-		__atomic_add_fetch(&n_skipped, 1, __ATOMIC_RELAXED);
-		return REG_NOMATCH;
-	}
-	__atomic_add_fetch(&n_run, 1, __ATOMIC_RELAXED);
-	return real_regexec(re, str, nmatch, match, eflags);
+	bool	 skip;
+
+	if (!is_enabled())
+		return __real_regexec(re, str, nmatch, match, eflags);
+	skip = (eflags & REG_STARTEND) == 0 && !may_match(re, str);
+	metrics_regex_search(skip);
+	return skip ? REG_NOMATCH :
+	    __real_regexec(re, str, nmatch, match, eflags);
 }
 
 void
-regfree(regex_t *re)
+__wrap_regfree(regex_t *re)
 {
-	pthread_once(&once, find_real);
 	pthread_rwlock_wrlock(&table_lock);
 	forget(re);
 	pthread_rwlock_unlock(&table_lock);
-	real_regfree(re);
+	__real_regfree(re);
 }

@@ -1,15 +1,18 @@
 /*
  * Skips regular expression searches that cannot match: libmagic runs
  * dozens of them over every text upload, and most look for words the text
- * does not contain.  The worker's own regcomp, regexec and regfree (which
- * libmagic's calls reach before the C library's) note the literals one of
- * which every match of a pattern contains, and answer REG_NOMATCH at once
- * when the subject holds none of them; everything else goes to the C
- * library.
+ * does not contain.  libmagic's calls of regcomp, regexec and regfree, and
+ * only those, are bound to the wrappers below: the worker links the static
+ * libmagic.a, its references renamed by the linker (--wrap, src/Makefile.am)
+ * in one relocatable object with this file.  The wrappers note the literals
+ * one of which every match of a pattern contains, and answer REG_NOMATCH at
+ * once when the subject holds none of them; everything else goes to the C
+ * library.  Built only where configure finds glibc's regex_t (REGEX_SKIP).
  */
 #ifndef REGEX_SKIP_H
 #define REGEX_SKIP_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,10 +36,28 @@ struct regex_need {
  */
 size_t		 regex_skip_need(const char *pat, struct regex_need *need);
 
-/* On by default; off makes regexec always run the search (for comparison). */
+#ifdef REGEX_SKIP
+/*
+ * On by default; off (FILEUPLOAD_REGEX_SKIP=0) the wrappers note and count
+ * nothing and every search runs.  Set before libmagic compiles a pattern:
+ * one compiled while off is always searched.
+ */
 void		 regex_skip_enable(bool on);
+#else
+static inline void
+regex_skip_enable(bool on)
+{
+	(void)on;
+}
+#endif
 
-/* Searches skipped and run since the start, over all threads. */
-void		 regex_skip_counts(unsigned long *skipped, unsigned long *run);
+/*
+ * The C library's regcomp, regexec and regfree, for libmagic; each search
+ * and each compiled pattern counted in the metrics (metrics_regex_*).
+ */
+int		 __wrap_regcomp(regex_t *re, const char *pat, int cflags);
+int		 __wrap_regexec(const regex_t *re, const char *str,
+		    size_t nmatch, regmatch_t *match, int eflags);
+void		 __wrap_regfree(regex_t *re);
 
 #endif

@@ -2,15 +2,50 @@
  * Unit tests of regex_skip.c: what it reads as a pattern's need, that a
  * search it skips is one the C library would not have matched (on fixed
  * cases and on many random patterns and subjects, with skipping on and
- * off), and that libmagic's searches reach it without a type changing.
+ * off), that libmagic's searches reach it without a type changing, and
+ * that off it counts nothing.  Linked as the worker is (regex_skip_magic.o:
+ * the static libmagic, its calls wrapped); the tests call the wrappers by
+ * their own names, since only libmagic's references are renamed.
  */
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+#include "metrics_text.h"
 #include "mime.h"
 #include "regex_skip.h"
 #include "testutil.h"
+
+/* The regex counters of this process's metrics: skipped, searched, ... */
+struct counts {
+	uint64_t	 skipped, searched, need, no_need;
+};
+
+static struct counts
+counts(void)
+{
+	struct metrics_snapshot	*s = metrics_snapshot_take();
+	struct counts		 c;
+
+	ck_assert_ptr_nonnull(s);
+	c.skipped = s->counter[METRICS_REGEX_SKIPPED];
+	c.searched = s->counter[METRICS_REGEX_SEARCHED];
+	c.need = s->counter[METRICS_REGEX_NEED];
+	c.no_need = s->counter[METRICS_REGEX_NO_NEED];
+	free(s);
+	return c;
+}
+
+/* Once per test case, before it forks: every test counts in this region. */
+static void
+metrics_setup(void)
+{
+	char	 err[256];
+
+	ck_assert_msg(metrics_start(NULL, err, sizeof(err)) == 0, "%s", err);
+}
 
 /* The need of pat as "lit1|lit2|...", "" for none. */
 static const char *
@@ -87,15 +122,15 @@ same_answer(const char *pat, int cflags, const char *subj)
 	regmatch_t	 m1, m2;
 	int		 on, off;
 
-	if (regcomp(&re, pat, cflags) != 0)
+	if (__wrap_regcomp(&re, pat, cflags) != 0)
 		return -1;
 	regex_skip_enable(false);
 	memset(&m1, 0, sizeof(m1));
-	off = regexec(&re, subj, 1, &m1, 0);
+	off = __wrap_regexec(&re, subj, 1, &m1, 0);
 	regex_skip_enable(true);
 	memset(&m2, 0, sizeof(m2));
-	on = regexec(&re, subj, 1, &m2, 0);
-	regfree(&re);
+	on = __wrap_regexec(&re, subj, 1, &m2, 0);
+	__wrap_regfree(&re);
 	ck_assert_msg(on == off, "\"%s\" (flags %d) on \"%s\": %d skipping, "
 	    "%d searching", pat, cflags, subj, on, off);
 	if (on == 0)
@@ -105,9 +140,8 @@ same_answer(const char *pat, int cflags, const char *subj)
 
 START_TEST(test_skips_what_cannot_match)
 {
-	unsigned long	 s0, r0, s1, r1;
+	struct counts	 c0 = counts(), c1;
 
-	regex_skip_counts(&s0, &r0);
 	ck_assert_int_eq(same_answer("typeof.*[!=]==", REG_EXTENDED,
 	    "var x = 1;\n"), REG_NOMATCH);
 	ck_assert_int_eq(same_answer("typeof.*[!=]==", REG_EXTENDED,
@@ -119,28 +153,30 @@ START_TEST(test_skips_what_cannot_match)
 	    "x TypeOf y"), 0);
 	ck_assert_int_eq(same_answer("\\(;.*GM\\[", REG_EXTENDED | REG_ICASE,
 	    "(;gm[1]"), 0);
-	regex_skip_counts(&s1, &r1);
-	/* Each answer ran once searching; only the first was skipped. */
-	ck_assert_uint_eq(s1 - s0, 1);
-	ck_assert_uint_eq(r1 - r0, 5 + 4);
+	c1 = counts();
+	/* Only the first was skipped; the searches while off not counted. */
+	ck_assert_uint_eq(c1.skipped - c0.skipped, 1);
+	ck_assert_uint_eq(c1.searched - c0.searched, 4);
+	ck_assert_uint_eq(c1.need - c0.need, 5);
+	ck_assert_uint_eq(c1.no_need - c0.no_need, 0);
 }
 END_TEST
 
 /* A range given with REG_STARTEND is searched, never skipped. */
 START_TEST(test_startend_searched)
 {
-	unsigned long	 s0, r0, s1, r1;
+	struct counts	 c0, c1;
 	regmatch_t	 m = { .rm_so = 0, .rm_eo = 3 };
 	regex_t		 re;
 
-	ck_assert_int_eq(regcomp(&re, "abc", REG_EXTENDED), 0);
-	regex_skip_counts(&s0, &r0);
-	ck_assert_int_eq(regexec(&re, "xyz", 1, &m, REG_STARTEND),
+	ck_assert_int_eq(__wrap_regcomp(&re, "abc", REG_EXTENDED), 0);
+	c0 = counts();
+	ck_assert_int_eq(__wrap_regexec(&re, "xyz", 1, &m, REG_STARTEND),
 	    REG_NOMATCH);
-	regex_skip_counts(&s1, &r1);
-	ck_assert_uint_eq(s1 - s0, 0);
-	ck_assert_uint_eq(r1 - r0, 1);
-	regfree(&re);
+	c1 = counts();
+	ck_assert_uint_eq(c1.skipped - c0.skipped, 0);
+	ck_assert_uint_eq(c1.searched - c0.searched, 1);
+	__wrap_regfree(&re);
 }
 END_TEST
 
@@ -186,11 +222,10 @@ START_TEST(test_random_agree)
 	static const char	 alphabet[] = "abcAB.\n\t x";
 	static const int	 flags[] = { REG_EXTENDED,
 	    REG_EXTENDED | REG_ICASE, REG_EXTENDED | REG_NEWLINE };
-	unsigned long		 s0, r0, s1, r1;
+	struct counts		 c0 = counts(), c1;
 	char			 pat[512], subj[32];
 	int			 i, j, len, compiled = 0;
 
-	regex_skip_counts(&s0, &r0);
 	for (i = 0; i < 20000; i++) {
 		pat[0] = '\0';
 		random_pattern(pat, 2);
@@ -201,44 +236,112 @@ START_TEST(test_random_agree)
 		if (same_answer(pat, flags[rnd(3)], subj) != -1)
 			compiled++;
 	}
-	regex_skip_counts(&s1, &r1);
+	c1 = counts();
 	ck_assert_int_gt(compiled, 15000);
 	/* Both ways were taken often: the comparison means something. */
-	ck_assert_uint_gt(s1 - s0, 1000);
-	ck_assert_uint_gt(r1 - r0 - compiled, 1000);
+	ck_assert_uint_gt(c1.skipped - c0.skipped, 1000);
+	ck_assert_uint_gt(c1.searched - c0.searched, 1000);
+	ck_assert_uint_eq(c1.need - c0.need + c1.no_need - c0.no_need,
+	    (uint64_t)compiled);
 }
 END_TEST
 
-/* libmagic's own searches come here, and its answers do not change. */
+static const char *const samples[] = {
+	"hello world, a plain text without any keyword at all\n",
+	"#include <stdio.h>\nint main(void) { return 0; }\n",
+	"if (typeof x !== 'undefined') { module.exports = x; }\n",
+	"<?xml version=\"1.0\"?>\n<a/>\n",
+	"import os\nfrom sys import argv\n",
+	"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+};
+#define NSAMPLES	(sizeof(samples) / sizeof(samples[0]))
+
+static size_t
+sample_len(size_t i)
+{
+	return i == NSAMPLES - 1 ? 16 : strlen(samples[i]);
+}
+
+/*
+ * libmagic's own searches come here, and its answers do not change.  Each
+ * sample is detected skipping first: libmagic compiles a pattern at its
+ * first search, and only one compiled while on is noted.
+ */
 START_TEST(test_libmagic_types_unchanged)
 {
-	static const char *const samples[] = {
-		"hello world, a plain text without any keyword at all\n",
-		"#include <stdio.h>\nint main(void) { return 0; }\n",
-		"if (typeof x !== 'undefined') { module.exports = x; }\n",
-		"<?xml version=\"1.0\"?>\n<a/>\n",
-		"import os\nfrom sys import argv\n",
-		"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
-	};
 	char		 on[128], off[128], err[256];
-	unsigned long	 s0, r0, s1, r1;
+	struct counts	 c0, c1;
 	size_t		 i;
 
 	ck_assert_msg(mime_open(err, sizeof(err)) == 0, "%s", err);
-	regex_skip_counts(&s0, &r0);
-	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
-		size_t len = i == 5 ? 16 : strlen(samples[i]);
-
-		regex_skip_enable(false);
-		mime_detect(samples[i], len, off, sizeof(off));
+	c0 = counts();
+	for (i = 0; i < NSAMPLES; i++) {
 		regex_skip_enable(true);
-		mime_detect(samples[i], len, on, sizeof(on));
+		mime_detect(samples[i], sample_len(i), on, sizeof(on));
+		regex_skip_enable(false);
+		mime_detect(samples[i], sample_len(i), off, sizeof(off));
 		ck_assert_msg(strcmp(on, off) == 0, "sample %zu: %s skipping, "
 		    "%s searching", i, on, off);
 	}
-	regex_skip_counts(&s1, &r1);
-	ck_assert_uint_gt(s1 - s0, 10);
+	regex_skip_enable(true);
+	c1 = counts();
+	ck_assert_uint_gt(c1.skipped - c0.skipped, 10);
+	ck_assert_uint_gt(c1.need - c0.need, 10);
 	mime_close();
+}
+END_TEST
+
+/* Off (FILEUPLOAD_REGEX_SKIP=0) from the start: nothing noted or counted. */
+START_TEST(test_off_counts_nothing)
+{
+	char		 type[128], err[256];
+	struct counts	 c0, c1;
+	size_t		 i;
+
+	regex_skip_enable(false);
+	ck_assert_msg(mime_open(err, sizeof(err)) == 0, "%s", err);
+	c0 = counts();
+	for (i = 0; i < NSAMPLES; i++)
+		mime_detect(samples[i], sample_len(i), type, sizeof(type));
+	ck_assert_str_eq(type, "image/png");
+	c1 = counts();
+	ck_assert(memcmp(&c0, &c1, sizeof(c0)) == 0);
+	/* On again: the patterns compiled while off are searched. */
+	regex_skip_enable(true);
+	mime_detect(samples[0], sample_len(0), type, sizeof(type));
+	ck_assert_str_eq(type, "text/plain");
+	c1 = counts();
+	ck_assert_uint_eq(c1.skipped, c0.skipped);
+	ck_assert_uint_gt(c1.searched, c0.searched);
+	mime_close();
+}
+END_TEST
+
+/* The counters reach the exposition, each with its own value. */
+START_TEST(test_exposed)
+{
+	struct metrics_snapshot	*s;
+	struct metrics_build	 build;
+	char			*text, line[128];
+	size_t			 len;
+
+	ck_assert_ptr_nonnull(s = metrics_snapshot_take());
+	s->counter[METRICS_REGEX_SKIPPED] = 11;
+	s->counter[METRICS_REGEX_SEARCHED] = 12;
+	s->counter[METRICS_REGEX_NEED] = 13;
+	s->counter[METRICS_REGEX_NO_NEED] = 14;
+	metrics_build_info(&build);
+	ck_assert_ptr_nonnull(text = metrics_text(s, NULL, 0, &build, &len));
+	snprintf(line, sizeof(line), "\n%s 11\n%s 12\n",
+	    "fileupload_mime_regex_searches_total{result=\"skipped\"}",
+	    "fileupload_mime_regex_searches_total{result=\"searched\"}");
+	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
+	snprintf(line, sizeof(line), "\n%s 13\n%s 14\n",
+	    "fileupload_mime_regex_patterns_total{need=\"yes\"}",
+	    "fileupload_mime_regex_patterns_total{need=\"no\"}");
+	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
+	free(text);
+	free(s);
 }
 END_TEST
 
@@ -249,11 +352,14 @@ regex_skip_suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, metrics_setup, NULL);
 	tcase_add_test(tc, test_need);
 	tcase_add_test(tc, test_skips_what_cannot_match);
 	tcase_add_test(tc, test_startend_searched);
 	tcase_add_test(tc, test_random_agree);
 	tcase_add_test(tc, test_libmagic_types_unchanged);
+	tcase_add_test(tc, test_off_counts_nothing);
+	tcase_add_test(tc, test_exposed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,10 +18,11 @@
  * again, the set of every single flag with 0 mismatches, and the flags of
  * src/mime.c (SERVICE); -v prints the first 20 mismatches of each; -n stops
  * after LIMIT files.  Exit status 1 if SERVICE has a mismatch.
- * Built with -DREGEX_SKIP and src/regex_skip.c, as the worker is, the
- * reference runs every regular expression search and the service's
- * candidates skip those that cannot match (regex_skip.h).
- * tests/bench/mime_corpus.sh builds it so and runs it on a corpus.
+ * Built with -DREGEX_SKIP and linked as the worker is (libmagic.a, its
+ * regex calls wrapped by src/regex_skip.c), the reference runs every
+ * regular expression search and the service's candidates skip those that
+ * cannot match (regex_skip.h).  tests/bench/mime_corpus.sh builds it so
+ * (mime_link.sh) and runs it on a corpus.
  */
 #define _XOPEN_SOURCE 700
 

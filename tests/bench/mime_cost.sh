@@ -8,11 +8,14 @@
 # from valgrind's callgrind, which unlike time does not depend on the
 # machine's load, the instructions of one detection, of its binary tests
 # alone (MAGIC_NO_CHECK_TEXT), the shares of glibc's regexec and of
-# libmagic's own code; then the same detection as the worker runs it, with
-# src/regex_skip.c skipping the searches that cannot match: its type,
-# instructions, and the mean time per detection of both (ROUNDS, default
-# 300, one after the other).  ~1 min.  Needs gcc, libmagic-dev and valgrind.
-# Removes its temp dir.
+# libmagic's own code; then the same detection as the worker runs it
+# (libmagic.a, its regex calls wrapped: mime_link.sh), its instructions
+# with FILEUPLOAD_REGEX_SKIP=0 (every search runs) and with
+# src/regex_skip.c skipping the searches that cannot match (the default):
+# its type, instructions, and the mean time per detection of libmagic.so
+# and of the skipping worker's (ROUNDS, default 300, one after the other).
+# ~1 min.  Needs gcc, pkg-config, libmagic-dev and valgrind.  Removes its
+# temp dir.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,9 +24,9 @@ tmp=$(mktemp -d /var/tmp/fu-mime-cost.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 gcc -O2 -Wall -o "$tmp/mime_cost" "$here/mime_cost.c" -lmagic
-src=$here/../../src
-gcc -O2 -Wall -D_GNU_SOURCE -I"$src" -pthread -o "$tmp/mime_cost_skip" \
-	"$here/mime_cost.c" "$src/regex_skip.c" -lmagic
+# shellcheck source=tests/bench/mime_link.sh
+. "$here/mime_link.sh"
+mime_link "$tmp/mime_cost_skip" "$here/mime_cost.c"
 
 # The benchmark's text: 64 lines of 63 letters.
 { LC_ALL=C tr -dc "[:lower:]" </dev/urandom || true; } | head -c 4032 |
@@ -38,7 +41,7 @@ for src in license:/usr/share/common-licenses/GPL-3 \
 	inputs+=("${src%%:*}")
 done
 
-# instructions PROGRAM FILE [OPTION]: instructions of one detection (20
+# instructions PROGRAM [OPTION] FILE: instructions of one detection (20
 # detections less loading the database, over 20); leaves the profile in
 # $tmp/cg.
 instructions() {
@@ -81,20 +84,23 @@ commas() {
 	sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"
 }
 
-echo "| 4 KiB input | type | instructions | binary tests alone | glibc regexec | libmagic's own code | type, searches skipped | instructions | µs per detection | µs, searches skipped |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| 4 KiB input | type | instructions | binary tests alone | glibc regexec | libmagic's own code | worker: FILEUPLOAD_REGEX_SKIP=0 | type, searches skipped | instructions | µs per detection | µs, searches skipped |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for k in "${inputs[@]}"; do
 	type=$("$tmp/mime_cost" "$tmp/$k")
 	skip_type=$("$tmp/mime_cost_skip" "$tmp/$k")
 	bin=$(instructions "$tmp/mime_cost" -b "$tmp/$k")
 	skip=$(instructions "$tmp/mime_cost_skip" "$tmp/$k")
+	off=$(FILEUPLOAD_REGEX_SKIP=0 instructions "$tmp/mime_cost_skip" \
+	    "$tmp/$k")
 	all=$(instructions "$tmp/mime_cost" "$tmp/$k")
 	us=$(usec "$tmp/mime_cost" "$tmp/$k")
 	skip_us=$(usec "$tmp/mime_cost_skip" "$tmp/$k")
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$k" \
-	    "$type" "$(commas "$all")" "$(commas "$bin")" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+	    "$k" "$type" "$(commas "$all")" "$(commas "$bin")" \
 	    "$(share ':regexec' "$all")" "$(self libmagic.so "$all")" \
-	    "$skip_type" "$(commas "$skip")" "$us" "$skip_us"
+	    "$(commas "$off")" "$skip_type" "$(commas "$skip")" "$us" \
+	    "$skip_us"
 done
 echo
 echo "libmagic $(dpkg-query -W -f '${Version}' libmagic1 2>/dev/null || echo '?')," \
