@@ -7,26 +7,10 @@
 
 #include "config.h"
 #include "hostlist.h"
+#include "num.h"
 
 #define DEFAULT_ROOT_DIR	"/server"
 #define DEFAULT_DB_PORT		5432
-
-int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long	 v;
-	char			*end;
-
-	/* strtoull accepts spaces and a sign: allow digits only. */
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* An environment value, NULL when unset or empty. */
 static const char *

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "num.h"
 #include "ratelimit.h"
 #include "s3.h"
 
@@ -66,11 +67,5 @@ struct config {
 int	config_load(struct config *cfg, char *err, size_t errlen);
 /* Frees what config_load allocated; safe on a zeroed or freed config. */
 void	config_free(struct config *cfg);
-
-/*
- * Parses a decimal unsigned number in [min, max], nothing else allowed
- * (no sign, no spaces, no suffix).  Returns 0 or -1.
- */
-int	parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 #endif
