@@ -9,7 +9,7 @@
 
 #include "num.h"
 #include "ratelimit.h"
-#include "s3.h"
+#include "s3_config.h"
 
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
 /* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
@@ -55,7 +55,7 @@ struct config {
 	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
-	/* STORAGE=s3: the object store's settings (s3.h); NULL: local. */
+	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
 };
 
@@ -67,5 +67,15 @@ struct config {
 int	config_load(struct config *cfg, char *err, size_t errlen);
 /* Frees what config_load allocated; safe on a zeroed or freed config. */
 void	config_free(struct config *cfg);
+
+/*
+ * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) into a new
+ * s3_config (config_load does for STORAGE=s3): NULL with a one-line
+ * reason in err when one is missing or bad.  max_upload bounds the
+ * parts' count check.  config_s3_free is NULL-safe.
+ */
+struct s3_config *config_s3_load(uint64_t max_upload, char *err,
+		    size_t errlen);
+void		 config_s3_free(struct s3_config *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * A minimal S3 API client: settings from the environment (STORAGE=s3),
+ * A minimal S3 API client: settings from config.c (s3_config.h),
  * requests signed with SigV4 (sigv4.h) and sent with libcurl, and the
  * few XML answers we read.  One struct s3 per process, made before the
  * threads start and read-only afterwards; each thread keeps its own curl
@@ -13,36 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define S3_MIN_PART		(5ULL << 20)	/* the API's minimum */
-#define S3_MAX_PART		(5ULL << 30)	/* and maximum */
-#define S3_MAX_PARTS		10000
-#define S3_DEFAULT_PART		(8ULL << 20)
-#define S3_DEFAULT_GRACE	86400		/* seconds */
+#include "s3_config.h"
+
 #define S3_PRESIGN_EXPIRES	300		/* seconds */
 #define S3_KEY_MAX		512
 #define S3_URL_MAX		4096
-
-struct s3_config {
-	bool		 https;
-	char		*host;		/* "host[:port]", as the Host header */
-	char		*bucket;
-	char		*region;
-	char		*prefix;	/* "" or ending in '/' */
-	char		*access_key;
-	char		*secret_key;
-	bool		 path_style;
-	uint64_t	 part_size;	/* S3_PART_SIZE */
-	unsigned	 sweep_grace;	/* S3_SWEEP_GRACE, seconds */
-};
-
-/*
- * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) into a new
- * config: NULL with a one-line reason in err when one is missing or bad.
- * max_upload bounds the parts' count check.
- */
-struct s3_config *s3_config_load(uint64_t max_upload, char *err,
-		    size_t errlen);
-void		 s3_config_free(struct s3_config *);
 
 struct s3 {
 	const struct s3_config *cfg;
