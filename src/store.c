@@ -3,6 +3,7 @@
  * handle was opened with (store_impl.h).
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "store.h"
 #include "store_impl.h"
@@ -134,21 +135,34 @@ store_tmp_abort(struct store *s, struct store_tmp *t)
 }
 
 enum store_error
-store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+store_trash(struct store *s, const char *hash, struct store_trash *t)
 {
-	return s->ops->trash(s, hash, trash, trashlen);
+	enum store_error e;
+
+	t->name[0] = '\0';
+	t->lock = -1;
+	if ((e = s->ops->trash(s, hash, t)) != STORE_OK)
+		t->name[0] = '\0';
+	return e;
 }
 
 enum store_error
-store_untrash(struct store *s, const char *trash, const char *hash)
+store_untrash(struct store *s, struct store_trash *t, const char *hash)
 {
-	return s->ops->untrash(s, trash, hash);
+	return s->ops->untrash(s, t, hash);
 }
 
 void
-store_purge(struct store *s, const char *trash)
+store_purge(struct store *s, struct store_trash *t)
 {
-	s->ops->purge(s, trash);
+	s->ops->purge(s, t);
+}
+
+void
+store_trash_name(struct store_trash *t, const char *name)
+{
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->lock = -1;
 }
 
 bool
@@ -208,9 +222,14 @@ store_walk_close(struct store_walk *w)
 }
 
 int
-store_find_trash(struct store *s, const char *hash, char *out, size_t outlen)
+store_find_trash(struct store *s, const char *hash, struct store_trash *t)
 {
-	return s->ops->find_trash(s, hash, out, outlen);
+	char	 name[STORE_TRASH_MAX];
+	int	 rc;
+
+	if ((rc = s->ops->find_trash(s, hash, name, sizeof(name))) == 1)
+		store_trash_name(t, name);
+	return rc;
 }
 
 bool

@@ -160,21 +160,35 @@ void		 store_part_close(struct store *, struct store_tmp *);
 int		 store_part_remove(struct store *, const char *id);
 
 /*
+ * A delete in hand, between store_trash and its store_untrash or
+ * store_purge: the file's name aside and the backend's hold on it (local:
+ * the open, locked trash file).  The caller owns the struct; each delete
+ * has its own, so two deletes on one thread never share a lock.
+ */
+struct store_trash {
+	char	 name[STORE_TRASH_MAX];	/* "" when nothing is aside */
+	int	 lock;			/* the backend's; -1 when none */
+};
+
+/*
  * Delete in two steps so that the row's removal can commit in between
  * (the worker holds a lock on the trash file until then, so a sweep
  * knows a dead worker's trash from a live delete's):
- * store_trash moves the file of hash aside under a name written to
- * trash (STORE_TRASH_MAX bytes); when it fails, the file is where it was.
- * store_untrash puts it back (the delete did not commit) unless a file
- * took the place meanwhile (STORE_ERR_EXISTS: a newer upload's, never
- * overwritten); store_purge removes it (the delete committed).  On failure
- * errno tells the cause.
+ * store_trash moves the file of hash aside, filling t (t->name "" when
+ * it fails: the file is where it was).  store_untrash puts it back (the
+ * delete did not commit) unless a file took the place meanwhile
+ * (STORE_ERR_EXISTS: a newer upload's, never overwritten); store_purge
+ * removes it (the delete committed).  Either lets go of t's lock, and
+ * t->name stays for a message.  On failure errno tells the cause.
+ * store_trash_name makes t for a trash known by name only (a walk's
+ * TRASH entry, store_find_trash), which nobody holds.
  */
-enum store_error store_trash(struct store *, const char *hash, char *trash,
-		    size_t trashlen);
-enum store_error store_untrash(struct store *, const char *trash,
+enum store_error store_trash(struct store *, const char *hash,
+		    struct store_trash *t);
+enum store_error store_untrash(struct store *, struct store_trash *t,
 		    const char *hash);
-void		 store_purge(struct store *, const char *trash);
+void		 store_purge(struct store *, struct store_trash *t);
+void		 store_trash_name(struct store_trash *t, const char *name);
 
 /* True when the file of hash is present. */
 bool		 store_exists(struct store *, const char *hash);
@@ -264,11 +278,11 @@ int		 store_walk_remove(struct store_walk *);
 void		 store_walk_close(struct store_walk *);
 
 /*
- * The first trash file of hash ("trash-<hash>-..."): 1 with its name in
- * out, 0 when there is none, -1 with errno.
+ * The first trash file of hash ("trash-<hash>-..."): 1 with t made for it
+ * (store_trash_name), 0 when there is none, -1 with errno.
  */
-int		 store_find_trash(struct store *, const char *hash, char *out,
-		    size_t outlen);
+int		 store_find_trash(struct store *, const char *hash,
+		    struct store_trash *t);
 /* Whether the trash file is still the object a walk saw as seen. */
 bool		 store_trash_is(struct store *, const char *trash,
 		    const struct store_stat *seen);

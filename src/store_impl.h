@@ -46,10 +46,10 @@ struct store_ops {
 	bool		 part_locks;	/* store_part_locks */
 
 	enum store_error (*trash)(struct store *, const char *hash,
-			    char *trash, size_t trashlen);
-	enum store_error (*untrash)(struct store *, const char *trash,
+			    struct store_trash *);
+	enum store_error (*untrash)(struct store *, struct store_trash *,
 			    const char *hash);
-	void		 (*purge)(struct store *, const char *trash);
+	void		 (*purge)(struct store *, struct store_trash *);
 	bool		 (*exists)(struct store *, const char *hash);
 	int		 (*sweep)(struct store *, int upload_grace,
 			    int trash_grace);

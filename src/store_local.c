@@ -58,12 +58,6 @@ struct local {
 	bool		 anonymous;	/* O_TMPFILE works here (probe_anonymous) */
 };
 
-/*
- * The file the calling thread is deleting: each request thread has at most
- * one delete in hand, between its trash and its purge or untrash.
- */
-static __thread struct held	 trash_held = { -1, "" };
-
 static const struct store_ops local_ops;
 static bool	probe_anonymous(struct local *);
 
@@ -92,7 +86,6 @@ local_close(struct store *s)
 		close(l->tmpfd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	hold(&trash_held, -1, NULL);
 	free(l);
 }
 
@@ -572,8 +565,17 @@ untrash_error(int e)
 	return e == EEXIST ? STORE_ERR_EXISTS : store_errno(e);
 }
 
+/* Lets go of a delete's lock on its trash file. */
+static void
+let_go(struct store_trash *t)
+{
+	if (t->lock >= 0)
+		close(t->lock);
+	t->lock = -1;
+}
+
 static enum store_error
-local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+local_trash(struct store *s, const char *hash, struct store_trash *t)
 {
 	struct local	*l = local(s);
 	char		 rel[STORE_REL_MAX], dir2[6];
@@ -582,22 +584,21 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	store_relpath(hash, rel);
 	fan_dir(hash, dir2);
 	/* The hash in the name lets a sweep put an abandoned trash file back. */
-	unique_name(TRASH_PREFIX, hash, trash, trashlen);
+	unique_name(TRASH_PREFIX, hash, t->name, sizeof(t->name));
 	/*
 	 * Locked before it moves, held until purge or untrash: the lock dies
 	 * with the worker, which tells a sweep the delete will never finish.
 	 */
-	hold(&trash_held, -1, NULL);
 	if ((fd = openat(l->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return store_errno(errno);
 	(void)flock(fd, LOCK_EX | LOCK_NB);
-	if (renameat(l->dirfd, rel, l->tmpfd, trash) == -1) {
+	if (renameat(l->dirfd, rel, l->tmpfd, t->name) == -1) {
 		e = errno;
 		close(fd);
 		return store_errno(e);
 	}
 	/* A sweep ages trash by mtime: count from now, not from the upload. */
-	(void)utimensat(l->tmpfd, trash, NULL, 0);
+	(void)utimensat(l->tmpfd, t->name, NULL, 0);
 	if (sync_dir(l->dirfd, dir2) == -1 || fsync(l->tmpfd) == -1) {
 		/*
 		 * The move may not be durable, and the caller keeps the row:
@@ -605,35 +606,31 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 		 * it missing.
 		 */
 		e = errno;
-		(void)untrash(l, trash, hash);
+		(void)untrash(l, t->name, hash);
 		close(fd);	/* if it stays in tmp/, a sweep puts it back */
 		return store_errno(e);
 	}
-	hold(&trash_held, fd, trash);
+	t->lock = fd;
 	return STORE_OK;
 }
 
 static enum store_error
-local_untrash(struct store *s, const char *trash, const char *hash)
+local_untrash(struct store *s, struct store_trash *t, const char *hash)
 {
 	struct local	*l = local(s);
-	int		 rc = untrash(l, trash, hash), e = errno;
+	int		 rc = untrash(l, t->name, hash), e = errno;
 
 	/* Back or not, this worker is done with it: a sweep may take over. */
-	if (strcmp(trash, trash_held.name) == 0)
-		hold(&trash_held, -1, NULL);
+	let_go(t);
 	errno = e;
 	return rc == 0 ? STORE_OK : untrash_error(e);
 }
 
 static void
-local_purge(struct store *s, const char *trash)
+local_purge(struct store *s, struct store_trash *t)
 {
-	struct local	*l = local(s);
-
-	(void)unlinkat(l->tmpfd, trash, 0);
-	if (strcmp(trash, trash_held.name) == 0)
-		hold(&trash_held, -1, NULL);
+	(void)unlinkat(local(s)->tmpfd, t->name, 0);
+	let_go(t);
 }
 
 static bool

@@ -478,7 +478,7 @@ trash_key(struct store *s, const char *trash, char out[S3_KEY_MAX])
 }
 
 static enum store_error
-s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+s3_trash(struct store *s, const char *hash, struct store_trash *t)
 {
 	unsigned char	 r[8];
 	char		 hex[sizeof(r) * 2 + 1], key[S3_KEY_MAX];
@@ -493,8 +493,8 @@ s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 	randombytes_buf(r, sizeof(r));
 	sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
 	/* The source's mtime in the name: store_trash_is compares it. */
-	snprintf(trash, trashlen, "%s-%lld-%s", hash, (long long)mtime, hex);
-	if (trash_key(s, trash, tkey) == -1)
+	snprintf(t->name, sizeof(t->name), "%s-%lld-%s", hash, (long long)mtime, hex);
+	if (trash_key(s, t->name, tkey) == -1)
 		return STORE_ERR_IO;
 	if ((e = s3st_copy(s, key, tkey, size)) != STORE_OK)
 		return e;
@@ -504,14 +504,14 @@ s3_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 }
 
 static enum store_error
-s3_untrash(struct store *s, const char *trash, const char *hash)
+s3_untrash(struct store *s, struct store_trash *t, const char *hash)
 {
 	char		 key[S3_KEY_MAX], tkey[S3_KEY_MAX];
 	uint64_t	 size;
 	enum store_error e;
 
 	s3st_object_key(s, hash, key);
-	if (trash_key(s, trash, tkey) == -1)
+	if (trash_key(s, t->name, tkey) == -1)
 		return STORE_ERR_IO;
 	if ((e = s3st_head(s, key, NULL)) == STORE_OK)
 		return STORE_ERR_EXISTS;
@@ -523,11 +523,11 @@ s3_untrash(struct store *s, const char *trash, const char *hash)
 }
 
 static void
-s3_purge(struct store *s, const char *trash)
+s3_purge(struct store *s, struct store_trash *t)
 {
 	char	 tkey[S3_KEY_MAX];
 
-	if (trash_key(s, trash, tkey) == 0)
+	if (trash_key(s, t->name, tkey) == 0)
 		s3st_simple(s, "DELETE", tkey);
 }
 

@@ -617,16 +617,17 @@ END_TEST
 START_TEST(test_untrash_place_taken)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 4];
+	struct store_trash	 trash;
+	char			 rel[STORE_TRASH_MAX + 4];
 
 	make_tmp(&t, "old");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
 	make_tmp(&t, "new");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_ERR_EXISTS);
+	ck_assert_int_eq(store_untrash(st, &trash, H1), STORE_ERR_EXISTS);
 	assert_content(H1_REL, "new");
-	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	snprintf(rel, sizeof(rel), "tmp/%s", trash.name);
 	ck_assert(test_path_exists(rel));
 }
 END_TEST
@@ -635,12 +636,12 @@ END_TEST
 START_TEST(test_trash_age_from_delete)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "ancient");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	test_age(H1_REL, 7200);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
 	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
 	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
@@ -650,19 +651,19 @@ END_TEST
 START_TEST(test_trash_untrash)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	memset(trash, 0, sizeof(trash));
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	memset(&trash, 0, sizeof(trash));
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	ck_assert_int_eq(strncmp(trash, "trash-", 6), 0);
+	ck_assert_int_eq(strncmp(trash.name, "trash-", 6), 0);
 	ck_assert(!store_exists(st, H1));
 	ck_assert(!test_path_exists(H1_REL));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 
-	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_OK);
+	ck_assert_int_eq(store_untrash(st, &trash, H1), STORE_OK);
 	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
@@ -672,17 +673,17 @@ END_TEST
 START_TEST(test_trash_purge)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	store_purge(st, trash);
+	store_purge(st, &trash);
 	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Purging what is gone is harmless. */
-	store_purge(st, trash);
+	store_purge(st, &trash);
 
 	/* The same bytes can come back after a delete. */
 	make_tmp(&t, "bytes");
@@ -693,12 +694,13 @@ END_TEST
 
 START_TEST(test_trash_missing)
 {
-	char	 trash[STORE_TRASH_MAX];
+	struct store_trash trash;
 
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_ERR_NOENT);
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
-	ck_assert_int_eq(store_untrash(st, "trash-nothing", H1),
+	store_trash_name(&trash, "trash-nothing");
+	ck_assert_int_eq(store_untrash(st, &trash, H1),
 	    STORE_ERR_NOENT);
 	ck_assert(!store_exists(st, H1));
 }
@@ -707,7 +709,7 @@ END_TEST
 START_TEST(test_trash_name_keeps_hash)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	/*
 	 * The name is "trash-<hash>-..." so that a sweep can put the file
@@ -716,28 +718,57 @@ START_TEST(test_trash_name_keeps_hash)
 	 */
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	ck_assert_msg(strlen(trash) > 6 +
-	    HASH_HEX_LEN && strncmp(trash + 6,
+	ck_assert_msg(strlen(trash.name) > 6 +
+	    HASH_HEX_LEN && strncmp(trash.name + 6,
 	    H1 "-", HASH_HEX_LEN + 1) == 0, "trash name \"%s\" lost the hash",
-	    trash);
+	    trash.name);
+}
+END_TEST
+
+/* Two deletes in hand on one thread: each keeps its own lock. */
+START_TEST(test_trash_two_held)
+{
+	struct store_tmp	 t;
+	struct store_trash	 a, b;
+	char			 rel[STORE_TRASH_MAX + 8];
+
+	make_tmp(&t, "one");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	make_tmp(&t, "two");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H2), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &a), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H2, &b), STORE_OK);
+	snprintf(rel, sizeof(rel), "tmp/%s", a.name);
+	test_age(rel, 7200);
+	snprintf(rel, sizeof(rel), "tmp/%s", b.name);
+	test_age(rel, 7200);
+	/* Both live: the sweep leaves both alone. */
+	ck_assert_int_eq(store_sweep(st, 0, 0), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
+	ck_assert_int_eq(store_untrash(st, &a, H1), STORE_OK);
+	ck_assert_int_eq(a.lock, -1);
+	store_purge(st, &b);
+	ck_assert_int_eq(b.lock, -1);
+	ck_assert(store_exists(st, H1));
+	ck_assert(!store_exists(st, H2));
 }
 END_TEST
 
 START_TEST(test_trash_names_unique)
 {
 	struct store_tmp	 t;
-	char			 a[STORE_TRASH_MAX], b[STORE_TRASH_MAX];
+	struct store_trash	 a, b;
 
 	/* Two deletes of the same hash must not share a trash name. */
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, a, sizeof(a)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &a), STORE_OK);
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, b, sizeof(b)), STORE_OK);
-	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(store_trash(st, H1, &b), STORE_OK);
+	ck_assert_str_ne(a.name, b.name);
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
 }
 END_TEST
@@ -745,7 +776,8 @@ END_TEST
 START_TEST(test_trash_abandoned_restored)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 8];
+	struct store_trash	 trash;
+	char			 rel[STORE_TRASH_MAX + 8];
 
 	/*
 	 * A worker killed between store_trash and its COMMIT: the row is
@@ -757,25 +789,27 @@ START_TEST(test_trash_abandoned_restored)
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	memset(trash, 0, sizeof(trash));
+	memset(&trash, 0, sizeof(trash));
 	/* The delete in a worker of its own, which lives until told. */
 	ck_assert_int_eq(pipe(named), 0);
 	ck_assert_int_eq(pipe(hold), 0);
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
 		close(hold[1]);
-		if (store_trash(st, H1, trash, sizeof(trash)) != STORE_OK)
+		if (store_trash(st, H1, &trash) != STORE_OK)
 			_exit(1);
-		if (write(named[1], trash, sizeof(trash)) != sizeof(trash))
+		if (write(named[1], trash.name, sizeof(trash.name)) !=
+		    sizeof(trash.name))
 			_exit(1);
 		(void)read(hold[0], &c, 1);
 		_exit(0);
 	}
 	close(hold[0]);
 	close(named[1]);
-	ck_assert_int_eq(read(named[0], trash, sizeof(trash)), sizeof(trash));
+	ck_assert_int_eq(read(named[0], trash.name, sizeof(trash.name)),
+	    sizeof(trash.name));
 	close(named[0]);
-	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	snprintf(rel, sizeof(rel), "tmp/%s", trash.name);
 	test_age(rel, 7200);
 	/* Still locked by its (live) delete: left alone, however old. */
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
@@ -798,12 +832,12 @@ END_TEST
 START_TEST(test_trash_sync_fails)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "kept");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	fsync_fail_at = _i;
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_ERR_IO);
 	ck_assert_int_eq(errno, EIO);
 	fsync_fail_at = 0;
@@ -811,8 +845,8 @@ START_TEST(test_trash_sync_fails)
 	assert_content(H1_REL, "kept");
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Nothing left locked: the next delete goes through. */
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
-	store_purge(st, trash);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
+	store_purge(st, &trash);
 	ck_assert(!store_exists(st, H1));
 }
 END_TEST
@@ -1178,6 +1212,7 @@ store_suite(void)
 	tcase_add_test(tc, test_trash_missing);
 	tcase_add_test(tc, test_trash_name_keeps_hash);
 	tcase_add_test(tc, test_trash_names_unique);
+	tcase_add_test(tc, test_trash_two_held);
 	tcase_add_test(tc, test_trash_abandoned_restored);
 	/* The first fsync (the file's old directory), then the second (tmp/). */
 	tcase_add_loop_test(tc, test_trash_sync_fails, 1, 3);
