@@ -355,6 +355,13 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->log_dir = v != NULL ? dup_or_null(v) : join(cfg->root_dir, "logs");
 	v = env("DATA_DIR");
 	cfg->data_dir = v != NULL ? dup_or_null(v) : join(cfg->root_dir, "data");
+
+	cfg->store.scheme = cfg->s3 != NULL ? "s3" : "local";
+	cfg->store.data_dir = cfg->data_dir;
+	cfg->store.s3 = cfg->s3;
+	/* "named": as where O_TMPFILE or /proc is missing (and for tests). */
+	v = env("FILEUPLOAD_TEMP_FILES");
+	cfg->store.named_temp_files = v != NULL && strcmp(v, "named") == 0;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "num.h"
 #include "ratelimit.h"
 #include "s3_config.h"
+#include "store_config.h"
 
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
 /* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
@@ -57,6 +58,8 @@ struct config {
 	unsigned	 upload_expires;
 	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
+	/* For store_open: STORAGE's backend, pointing into the above. */
+	struct store_config store;
 };
 
 /*

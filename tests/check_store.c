@@ -26,6 +26,18 @@
 #define H3	"0123456789012345678901234567890123456789012345678901234567890123"
 
 static struct store	*st;
+static bool		 named_temp_files;
+
+/* The local backend's settings for DATA_DIR d. */
+static const struct store_config *
+local_at(const char *d)
+{
+	static struct store_config cfg;
+
+	cfg = (struct store_config){ .scheme = "local", .data_dir = d,
+	    .named_temp_files = named_temp_files };
+	return &cfg;
+}
 
 /* store_open that must succeed. */
 static struct store *
@@ -35,7 +47,7 @@ open_store(const char *d)
 	char		 err[256];
 
 	err[0] = '\0';
-	s = store_open(d, err, sizeof(err));
+	s = store_open(local_at(d), err, sizeof(err));
 	ck_assert_msg(s != NULL, "store_open %s: %s", d, err);
 	return s;
 }
@@ -49,7 +61,7 @@ static void
 setup(void)
 {
 	test_dir_make();
-	ck_assert_int_eq(setenv("FILEUPLOAD_TEMP_FILES", "named", 1), 0);
+	named_temp_files = true;
 	st = open_store(test_dir);
 }
 
@@ -57,7 +69,7 @@ static void
 setup_anonymous(void)
 {
 	test_dir_make();
-	ck_assert_int_eq(unsetenv("FILEUPLOAD_TEMP_FILES"), 0);
+	named_temp_files = false;
 	st = open_store(test_dir);
 }
 
@@ -176,13 +188,32 @@ START_TEST(test_open_again)
 }
 END_TEST
 
+/* The backend by its scheme, and an error that names the setting. */
+START_TEST(test_open_by_scheme)
+{
+	struct store_config cfg = { .scheme = "tape", .data_dir = test_dir };
+	char		 err[256], missing[4096];
+
+	errno = 0;
+	ck_assert_ptr_null(store_open(&cfg, err, sizeof(err)));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_msg(strstr(err, "tape") != NULL, "%s", err);
+	cfg.scheme = "s3";	/* without its settings */
+	ck_assert_ptr_null(store_open(&cfg, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "STORAGE=s3: ", 12) == 0, "%s", err);
+	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
+	ck_assert_ptr_null(store_open(local_at(missing), err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "DATA_DIR: ", 10) == 0, "%s", err);
+}
+END_TEST
+
 START_TEST(test_open_missing)
 {
 	char		 missing[4096], err[256];
 
 	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
 	errno = 0;
-	ck_assert_ptr_null(store_open(missing, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(missing), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_msg(strstr(err, missing) != NULL, "%s", err);
 	ck_assert(!test_path_exists("nope"));
@@ -195,7 +226,7 @@ START_TEST(test_open_not_dir)
 
 	write_file("file", "x");
 	errno = 0;
-	ck_assert_ptr_null(store_open(test_path("file"), err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(test_path("file")), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
@@ -208,7 +239,7 @@ START_TEST(test_open_tmp_is_file)
 	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
 	write_file("d/tmp", "x");
 	snprintf(sub, sizeof(sub), "%s", test_path("d"));
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
@@ -227,14 +258,14 @@ START_TEST(test_open_tmp_is_symlink)
 	snprintf(sub, sizeof(sub), "%s", test_path("d"));
 	err[0] = '\0';
 	errno = 0;
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert_int_eq(errno, ELOOP);
 	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
 	ck_assert_int_eq(test_count_entries(test_path("elsewhere")), 0);
 	/* A dangling one too: no directory is made through it. */
 	ck_assert_int_eq(unlink(test_path("d/tmp")), 0);
 	ck_assert_int_eq(symlink("../gone", test_path("d/tmp")), 0);
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert(!test_path_exists("gone"));
 }
 END_TEST
@@ -261,16 +292,25 @@ END_TEST
 
 /* --- commit --- */
 
-START_TEST(test_relpath)
+/* nginx's internal location, then the file's place under DATA_DIR. */
+START_TEST(test_locate_target)
 {
-	char	 rel[STORE_REL_MAX];
+	struct store_tmp	 t;
+	char			 out[STORE_TARGET_MAX];
 
-	memset(rel, 'x', sizeof(rel));
-	store_relpath(H1, rel);
-	ck_assert_str_eq(rel, H1_REL);
-	ck_assert_uint_eq(strlen(rel) + 1, STORE_REL_MAX);
-	store_relpath(H3, rel);
-	ck_assert_str_eq(rel, "01/23/" H3);
+	ck_assert_str_eq(store_location(st), "/_fileupload_content/");
+	ck_assert_int_eq(store_locate(st, H1, NULL, out, sizeof(out)),
+	    STORE_ERR_NOENT);
+	make_tmp(&t, "x");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_locate(st, H1, NULL, out, sizeof(out)),
+	    STORE_OK);
+	ck_assert_str_eq(out, "/_fileupload_content/" H1_REL);
+	make_tmp(&t, "y");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H3), STORE_OK);
+	ck_assert_int_eq(store_locate(st, H3, NULL, out, sizeof(out)),
+	    STORE_OK);
+	ck_assert_str_eq(out, "/_fileupload_content/01/23/" H3);
 }
 END_TEST
 
@@ -907,6 +947,28 @@ START_TEST(test_part_one_writer)
 }
 END_TEST
 
+/* An id that cannot name a file names no partial file; nothing is made. */
+START_TEST(test_part_id_opaque)
+{
+	struct store_tmp t = { .fd = -1 };
+
+	ck_assert_int_eq(store_part_open(st, "../x", true, &t),
+	    STORE_ERR_NOENT);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_int_eq(store_part_open(st, "", true, &t), STORE_ERR_NOENT);
+	ck_assert_int_eq(store_part_open(st, "a.b", true, &t),
+	    STORE_ERR_NOENT);
+	ck_assert_int_eq(store_part_remove(st, "a/b"), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	/* Any id of the allowed characters is the caller's to choose. */
+	ck_assert_int_eq(store_part_open(st, "x", true, &t), STORE_OK);
+	ck_assert(test_path_exists("tmp/part-x"));
+	store_part_close(st, &t);
+	ck_assert_int_eq(store_part_remove(st, "x"), 0);
+	ck_assert(!test_path_exists("tmp/part-x"));
+}
+END_TEST
+
 /* Bytes past the committed offset go; a shorter file is gone. */
 START_TEST(test_part_cut)
 {
@@ -1168,6 +1230,7 @@ store_suite(void)
 	tcase_add_test(tc, test_open_creates_tmp);
 	tcase_add_test(tc, test_open_again);
 	tcase_add_test(tc, test_open_missing);
+	tcase_add_test(tc, test_open_by_scheme);
 	tcase_add_test(tc, test_open_not_dir);
 	tcase_add_test(tc, test_open_tmp_is_file);
 	tcase_add_test(tc, test_open_tmp_is_symlink);
@@ -1176,7 +1239,7 @@ store_suite(void)
 
 	tc = test_dir_tcase("commit", setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_relpath);
+	tcase_add_test(tc, test_locate_target);
 	tcase_add_test(tc, test_commit);
 	tcase_add_test(tc, test_commit_empty_file);
 	tcase_add_test(tc, test_commit_shared_dirs);
@@ -1226,6 +1289,7 @@ store_suite(void)
 	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_part_one_writer);
+	tcase_add_test(tc, test_part_id_opaque);
 	tcase_add_test(tc, test_part_cut);
 	tcase_add_test(tc, test_part_renamed_while_waiting);
 	tcase_add_test(tc, test_part_not_swept);
