@@ -458,6 +458,29 @@ s3_exec(struct s3 *s, const char *what, const struct s3_request *req)
 	return e;
 }
 
+/*
+ * s3_call, then the text of the answer's first <tag> into out (when out
+ * is set): S3_REFUSED when it has none.
+ */
+static enum s3_result
+call_for(struct s3 *s, const char *what, const struct s3_request *req,
+    const char *tag, char *out, size_t outlen)
+{
+	struct s3_response r;
+	enum s3_result	 e;
+	size_t		 pos = 0;
+
+	if ((e = s3_call(s, what, req, &r)) == S3_OK && out != NULL &&
+	    (r.body == NULL || s3_xml_next(r.body, tag, &pos, out,
+	    outlen) != 1)) {
+		log_warnx("s3 %s %s: no %s", what, req->key, tag);
+		errno = EIO;
+		e = S3_REFUSED;
+	}
+	s3_response_free(&r);
+	return e;
+}
+
 enum s3_result
 s3_head_bucket(struct s3 *s)
 {
@@ -539,18 +562,8 @@ s3_create(struct s3 *s, const char *key, char *id, size_t idlen)
 {
 	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
 	    .params = { { "uploads", "" } } };
-	struct s3_response r;
-	enum s3_result	 e;
-	size_t		 pos = 0;
 
-	if ((e = s3_call(s, "create upload", &req, &r)) == S3_OK &&
-	    s3_xml_next(r.body, "UploadId", &pos, id, idlen) != 1) {
-		log_warnx("s3 create upload %s: no UploadId", key);
-		errno = EIO;
-		e = S3_REFUSED;
-	}
-	s3_response_free(&r);
-	return e;
+	return call_for(s, "create upload", &req, "UploadId", id, idlen);
 }
 
 enum s3_result
@@ -595,10 +608,7 @@ copy_part(struct s3 *s, const char *key, const char *id, unsigned n,
     size_t etaglen)
 {
 	struct s3_request req;
-	struct s3_response r;
-	enum s3_result	 e;
 	char		 range[64], num[16];
-	size_t		 pos = 0;
 
 	snprintf(num, sizeof(num), "%u", n);
 	snprintf(range, sizeof(range), "bytes=%llu-%llu",
@@ -607,14 +617,7 @@ copy_part(struct s3 *s, const char *key, const char *id, unsigned n,
 	    .nparams = 2, .params = { { "partNumber", num },
 	    { "uploadId", id } }, .copy_source = source,
 	    .copy_range = range };
-	if ((e = s3_call(s, "copy part", &req, &r)) == S3_OK &&
-	    etag != NULL && s3_xml_next(r.body, "ETag", &pos, etag,
-	    etaglen) != 1) {
-		errno = EIO;
-		e = S3_REFUSED;
-	}
-	s3_response_free(&r);
-	return e;
+	return call_for(s, "copy part", &req, "ETag", etag, etaglen);
 }
 
 enum s3_result
