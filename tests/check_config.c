@@ -2,7 +2,6 @@
  * Unit tests of the worker configuration: defaults, overrides and the
  * refusal of bad values, from the environment of API.md.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@ static const char *const vars[] = {
 	"AWS_SECRET_ACCESS_KEY", "S3_ADDRESSING", "S3_PART_SIZE",
 	"S3_SWEEP_GRACE",
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
+	"FILEUPLOAD_TEMP_FILES",
 };
 
 static void
@@ -556,10 +556,16 @@ START_TEST(test_storage_local)
 
 	load_ok(&cfg);
 	ck_assert_ptr_null(cfg.s3);
+	/* What store_open is given. */
+	ck_assert_str_eq(cfg.store.scheme, "local");
+	ck_assert_ptr_eq(cfg.store.data_dir, cfg.data_dir);
+	ck_assert(!cfg.store.named_temp_files);
 	config_free(&cfg);
 	set("STORAGE", "local");
+	set("FILEUPLOAD_TEMP_FILES", "named");
 	load_ok(&cfg);
 	ck_assert_ptr_null(cfg.s3);
+	ck_assert(cfg.store.named_temp_files);
 	config_free(&cfg);
 }
 END_TEST
@@ -576,6 +582,8 @@ START_TEST(test_storage_s3)
 	load_ok(&cfg);
 	ck_assert_ptr_nonnull(cfg.s3);
 	ck_assert_str_eq(cfg.s3->bucket, "files");
+	ck_assert_str_eq(cfg.store.scheme, "s3");
+	ck_assert_ptr_eq(cfg.store.s3, cfg.s3);
 	ck_assert_str_eq(cfg.s3->host, "127.0.0.1:9000");
 	config_free(&cfg);
 	ck_assert_ptr_null(cfg.s3);
