@@ -1,4 +1,6 @@
-#include <errno.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,26 +9,10 @@
 
 #include "config.h"
 #include "hostlist.h"
+#include "num.h"
 
 #define DEFAULT_ROOT_DIR	"/server"
 #define DEFAULT_DB_PORT		5432
-
-int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long	 v;
-	char			*end;
-
-	/* strtoull accepts spaces and a sign: allow digits only. */
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* An environment value, NULL when unset or empty. */
 static const char *
@@ -82,6 +68,211 @@ join(const char *base, const char *leaf)
 	return p;
 }
 
+/* ------------------------------------------------------- STORAGE=s3 */
+
+/* S3's bucket naming rules: 3-63 of a-z 0-9 . -, alphanumeric ends. */
+static bool
+bucket_ok(const char *b)
+{
+	size_t	 n = strlen(b), i;
+
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) ||
+	    !isalnum((unsigned char)b[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)b[i]) ||
+		    isdigit((unsigned char)b[i]) || b[i] == '.' || b[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+charset_ok(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return false;
+	return true;
+}
+
+/* S3_ENDPOINT, "http[s]://host[:port][/]": host and port checked, no path. */
+static int
+parse_endpoint(const char *v, struct s3_config *c, char *err, size_t errlen)
+{
+	const char	*h, *colon;
+	char		 host[256];
+	size_t		 n;
+	uint64_t	 port = 0;
+
+	if (strncmp(v, "http://", 7) == 0)
+		h = v + 7;
+	else if (strncmp(v, "https://", 8) == 0) {
+		h = v + 8;
+		c->https = true;
+	} else
+		goto bad;
+	n = strlen(h);
+	if (n > 0 && h[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(host))
+		goto bad;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!charset_ok(host, ".-:[]"))
+		goto bad;
+	if ((colon = strrchr(host, ':')) != NULL && strchr(host, ']') <
+	    colon) {
+		if (parse_u64(colon + 1, 1, 65535, &port) == -1)
+			goto bad;
+		/* The default port is left out, as curl and nginx do. */
+		if (port == (c->https ? 443 : 80))
+			host[colon - host] = '\0';
+	}
+	if (host[0] == ':' || host[0] == '\0')
+		goto bad;
+	c->host = dup_or_null(host);
+	return 0;
+bad:
+	snprintf(err, errlen, "S3_ENDPOINT=%.128s is not http[s]://host[:port]",
+	    v);
+	return -1;
+}
+
+/* An IP address or localhost: no bucket subdomain to address. */
+static bool
+host_is_literal(const char *host)
+{
+	if (host[0] == '[' || strncmp(host, "localhost", 9) == 0)
+		return true;
+	for (; *host != '\0' && *host != ':'; host++)
+		if (!isdigit((unsigned char)*host) && *host != '.')
+			return false;
+	return true;
+}
+
+static int s3_fail(struct s3_config *, char *, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+s3_fail(struct s3_config *c, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	config_s3_free(c);
+	return -1;
+}
+
+static int
+s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
+{
+	const char	*v, *secret;
+	uint64_t	 n;
+	size_t		 len;
+
+	if ((v = env("S3_ENDPOINT")) == NULL)
+		return s3_fail(c, err, errlen, "S3_ENDPOINT is required with "
+		    "STORAGE=s3 (e.g. http://127.0.0.1:9000)");
+	if (parse_endpoint(v, c, err, errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	if ((v = env("S3_BUCKET")) == NULL || !bucket_ok(v))
+		return s3_fail(c, err, errlen, "S3_BUCKET=%.64s is not a bucket "
+		    "name (3-63 of a-z 0-9 . -)", v != NULL ? v : "");
+	c->bucket = dup_or_null(v);
+	v = env("S3_REGION");
+	if (v == NULL)
+		v = "us-east-1";
+	if (strlen(v) > 32 || !charset_ok(v, "-"))
+		return s3_fail(c, err, errlen, "S3_REGION=%.64s is not a region "
+		    "name", v);
+	c->region = dup_or_null(v);
+	v = env("S3_PREFIX");
+	if (v == NULL)
+		v = "";
+	len = strlen(v);
+	if (len > 200 || v[0] == '/' || strstr(v, "//") != NULL ||
+	    strstr(v, "..") != NULL || !charset_ok(v, "-._/"))
+		return s3_fail(c, err, errlen, "S3_PREFIX=%.64s is not a key prefix "
+		    "(up to 200 of A-Z a-z 0-9 - . _ /, no leading /)", v);
+	if (asprintf(&c->prefix, "%s%s", v,
+	    len > 0 && v[len - 1] != '/' ? "/" : "") == -1)
+		abort();
+	if ((v = env("S3_ACCESS_KEY_ID")) == NULL)
+		v = env("AWS_ACCESS_KEY_ID");
+	if ((secret = env("S3_SECRET_ACCESS_KEY")) == NULL)
+		secret = env("AWS_SECRET_ACCESS_KEY");
+	if (v == NULL || secret == NULL)
+		return s3_fail(c, err, errlen, "S3_ACCESS_KEY_ID and "
+		    "S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY) are required with STORAGE=s3");
+	if (strlen(v) > 128 || !charset_ok(v, "-_") || strlen(secret) > 128)
+		return s3_fail(c, err, errlen, "S3_ACCESS_KEY_ID=%.64s is not an "
+		    "access key id", v);
+	c->access_key = dup_or_null(v);
+	c->secret_key = dup_or_null(secret);
+	v = env("S3_ADDRESSING");
+	if (v == NULL || strcmp(v, "auto") == 0)
+		c->path_style = host_is_literal(c->host);
+	else if (strcmp(v, "path") == 0)
+		c->path_style = true;
+	else if (strcmp(v, "virtual") == 0)
+		c->path_style = false;
+	else
+		return s3_fail(c, err, errlen, "S3_ADDRESSING=%.64s is not path, "
+		    "virtual or auto", v);
+	if (!c->path_style && strchr(c->bucket, '.') != NULL && c->https)
+		return s3_fail(c, err, errlen, "S3_BUCKET=%.64s has dots, which "
+		    "TLS cannot match in a virtual host: use S3_ADDRESSING=path",
+		    c->bucket);
+	c->part_size = S3_DEFAULT_PART;
+	if ((v = env("S3_PART_SIZE")) != NULL && parse_u64(v, S3_MIN_PART,
+	    S3_MAX_PART, &c->part_size) == -1)
+		return s3_fail(c, err, errlen, "S3_PART_SIZE=%.64s is not a byte "
+		    "count (5242880-5368709120)", v);
+	if (max_upload / c->part_size >= S3_MAX_PARTS)
+		return s3_fail(c, err, errlen, "S3_PART_SIZE is too small for "
+		    "MAX_UPLOAD_SIZE (at most 10000 parts)");
+	n = S3_DEFAULT_GRACE;
+	if ((v = env("S3_SWEEP_GRACE")) != NULL && parse_u64(v, 1,
+	    CFG_MAX_SECONDS * 30, &n) == -1)
+		return s3_fail(c, err, errlen, "S3_SWEEP_GRACE=%.64s is not a "
+		    "number of seconds (1-2592000)", v);
+	c->sweep_grace = (unsigned)n;
+	return 0;
+}
+
+struct s3_config *
+config_s3_load(uint64_t max_upload, char *err, size_t errlen)
+{
+	struct s3_config *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	return s3_load(c, max_upload, err, errlen) == 0 ? c : NULL;
+}
+
+void
+config_s3_free(struct s3_config *c)
+{
+	if (c == NULL)
+		return;
+	if (c->secret_key != NULL)
+		sodium_memzero(c->secret_key, strlen(c->secret_key));
+	free(c->host);
+	free(c->bucket);
+	free(c->region);
+	free(c->prefix);
+	free(c->access_key);
+	free(c->secret_key);
+	free(c);
+}
+
+/* ------------------------------------------------------------ the rest */
+
 int
 config_load(struct config *cfg, char *err, size_t errlen)
 {
@@ -128,7 +319,7 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	cfg->upload_expires = (unsigned)n;
 	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
-		if ((cfg->s3 = s3_config_load(cfg->max_upload_size, err,
+		if ((cfg->s3 = config_s3_load(cfg->max_upload_size, err,
 		    errlen)) == NULL)
 			return -1;
 	} else if (v != NULL && strcmp(v, "local") != 0) {
@@ -142,7 +333,7 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	if (hostlist_hosts(env("DB_HOST"), &nhosts, err, errlen) == -1 ||
 	    hostlist_ports(env("DB_PORT"), nhosts, DEFAULT_DB_PORT,
 	    &cfg->db_port, err, errlen) == -1) {
-		s3_config_free(cfg->s3);
+		config_s3_free(cfg->s3);
 		cfg->s3 = NULL;
 		return -1;
 	}
@@ -166,6 +357,13 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->log_dir = v != NULL ? dup_or_null(v) : join(cfg->root_dir, "logs");
 	v = env("DATA_DIR");
 	cfg->data_dir = v != NULL ? dup_or_null(v) : join(cfg->root_dir, "data");
+
+	cfg->store.scheme = cfg->s3 != NULL ? "s3" : "local";
+	cfg->store.data_dir = cfg->data_dir;
+	cfg->store.s3 = cfg->s3;
+	/* "named": as where O_TMPFILE or /proc is missing (and for tests). */
+	v = env("FILEUPLOAD_TEMP_FILES");
+	cfg->store.named_temp_files = v != NULL && strcmp(v, "named") == 0;
 	return 0;
 }
 
@@ -180,7 +378,7 @@ config_free(struct config *cfg)
 	free(cfg->root_dir);
 	free(cfg->log_dir);
 	free(cfg->data_dir);
-	s3_config_free(cfg->s3);
+	config_s3_free(cfg->s3);
 	if (cfg->write_token != NULL)
 		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
 	if (cfg->read_token != NULL)

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "num.h"
 #include "ratelimit.h"
-#include "s3.h"
+#include "s3_config.h"
+#include "store_config.h"
 
 #define CFG_DEFAULT_MAX_UPLOAD	(10ULL * 1024 * 1024 * 1024)
 /* A 64 kbit/s client sends 8000 bytes/s: eight times this minimum. */
@@ -56,8 +58,10 @@ struct config {
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
 	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: on unless "0" */
-	/* STORAGE=s3: the object store's settings (s3.h); NULL: local. */
+	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
+	/* For store_open: STORAGE's backend, pointing into the above. */
+	struct store_config store;
 };
 
 /*
@@ -70,9 +74,13 @@ int	config_load(struct config *cfg, char *err, size_t errlen);
 void	config_free(struct config *cfg);
 
 /*
- * Parses a decimal unsigned number in [min, max], nothing else allowed
- * (no sign, no spaces, no suffix).  Returns 0 or -1.
+ * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) into a new
+ * s3_config (config_load does for STORAGE=s3): NULL with a one-line
+ * reason in err when one is missing or bad.  max_upload bounds the
+ * parts' count check.  config_s3_free is NULL-safe.
  */
-int	parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+struct s3_config *config_s3_load(uint64_t max_upload, char *err,
+		    size_t errlen);
+void		 config_s3_free(struct s3_config *);
 
 #endif

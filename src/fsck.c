@@ -109,7 +109,8 @@ stray_or_error(struct fsck *f, const struct store_entry *e)
 static void
 check_missing(struct fsck *f, const struct fsck_row *r)
 {
-	char	 desc[LINE_MAX_LEN / 2], trash[STORE_TRASH_MAX];
+	struct store_trash trash;
+	char	 desc[LINE_MAX_LEN / 2];
 	int	 ex, e;
 
 	if (store_exists(f->store, r->hash))
@@ -142,19 +143,19 @@ check_missing(struct fsck *f, const struct fsck_row *r)
 		reportf(f, FSCK_MISSING, r->hash, "kept, the file is back");
 		return;
 	}
-	switch (store_find_trash(f->store, r->hash, trash, sizeof(trash))) {
+	switch (store_find_trash(f->store, r->hash, &trash)) {
 	case 1:
-		e = store_untrash(f->store, trash, r->hash) == STORE_OK ? 0 :
+		e = store_untrash(f->store, &trash, r->hash) == STORE_OK ? 0 :
 		    errno;
 		f->db->rollback(f->db->arg);
 		if (e == 0 || e == EEXIST) {
 			reportf(f, FSCK_MISSING, r->hash,
-			    "file restored from tmp/%s", trash);
+			    "file restored from tmp/%s", trash.name);
 			return;
 		}
 		reportf(f, FSCK_MISSING, r->hash, "not repaired");
 		warnf(f, "missing %s: cannot restore tmp/%s: %s", r->hash,
-		    trash, strerror(e));
+		    trash.name, strerror(e));
 		return;
 	case -1:
 		e = errno;
@@ -187,7 +188,7 @@ static void
 check_orphan(struct fsck *f, const struct store_entry *file)
 {
 	const char	*hash = file->hash;
-	char		 trash[STORE_TRASH_MAX];
+	struct store_trash trash;
 	bool		 young;
 	int		 ex, e;
 
@@ -207,7 +208,7 @@ check_orphan(struct fsck *f, const struct store_entry *file)
 		    "(may be an upload about to commit)", FSCK_ORPHAN_AGE / 60);
 		return;
 	}
-	if (store_trash(f->store, hash, trash, sizeof(trash)) != STORE_OK) {
+	if (store_trash(f->store, hash, &trash) != STORE_OK) {
 		e = errno;
 		reportf(f, FSCK_ORPHAN, hash, "not repaired");
 		warnf(f, "orphan %s: cannot move it aside: %s", hash,
@@ -215,20 +216,20 @@ check_orphan(struct fsck *f, const struct store_entry *file)
 		return;
 	}
 	/* What was moved must be the file judged old: else a new upload's. */
-	young = !store_trash_is(f->store, trash, &file->st);
+	young = !store_trash_is(f->store, trash.name, &file->st);
 	ex = young ? 0 : f->db->exists(f->db->arg, hash);
 	if (!young && ex == 0) {
-		store_purge(f->store, trash);
+		store_purge(f->store, &trash);
 		reportf(f, FSCK_ORPHAN, hash, "removed");
 		return;
 	}
 	/* Back it goes; a file in its place meanwhile has the same name. */
-	if (store_untrash(f->store, trash, hash) != STORE_OK) {
+	if (store_untrash(f->store, &trash, hash) != STORE_OK) {
 		if (errno == EEXIST)
-			store_purge(f->store, trash);
+			store_purge(f->store, &trash);
 		else
 			warnf(f, "orphan %s: cannot put it back from "
-			    "tmp/%s: %s", hash, trash, strerror(errno));
+			    "tmp/%s: %s", hash, trash.name, strerror(errno));
 	}
 	if (ex == -1) {
 		reportf(f, FSCK_ORPHAN, hash, "not repaired");
@@ -340,6 +341,7 @@ static void
 check_trash(struct fsck *f, struct store_walk *w,
     const struct store_entry *e, const char *shown)
 {
+	struct store_trash trash;
 	char	 desc[LINE_MAX_LEN / 2];
 	int	 r, restored, err;
 
@@ -357,8 +359,9 @@ check_trash(struct fsck *f, struct store_walk *w,
 		}
 		if (r == 1) {
 			restored = 0;
+			store_trash_name(&trash, e->name);
 			if (!store_exists(f->store, e->hash)) {
-				if (store_untrash(f->store, e->name,
+				if (store_untrash(f->store, &trash,
 				    e->hash) == STORE_OK)
 					restored = 1;
 				else if (errno != EEXIST && errno != ENOENT) {

@@ -126,19 +126,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
 	}
-	if (cfg.s3 != NULL) {
-		/* The bucket: no DATA_DIR to own. */
-		if ((st = store_s3_open(cfg.s3, err, sizeof(err))) == NULL) {
-			fprintf(stderr, PROG ": STORAGE=s3: %s\n", err);
-			config_free(&cfg);
-			return 2;
-		}
-	} else if (become_owner(cfg.data_dir, err, sizeof(err)) == -1) {
+	/* A bucket has no DATA_DIR to own. */
+	if ((cfg.s3 == NULL && become_owner(cfg.data_dir, err,
+	    sizeof(err)) == -1) ||
+	    (st = store_open(&cfg.store, err, sizeof(err))) == NULL) {
 		fprintf(stderr, PROG ": %s\n", err);
-		config_free(&cfg);
-		return 2;
-	} else if ((st = store_open(cfg.data_dir, err, sizeof(err))) == NULL) {
-		fprintf(stderr, PROG ": DATA_DIR: %s\n", err);
 		config_free(&cfg);
 		return 2;
 	}

@@ -355,18 +355,16 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	enum db_error	 err;
 	enum store_error se;
 	struct outcome	 o;
-	char		 trash[STORE_TRASH_MAX], msg[META_NAME_MAX + 32], *json;
+	struct store_trash trash;
+	char		 msg[META_NAME_MAX + 32], *json;
 
 	if ((err = db_delete_begin(&r->tx, hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "delete"));
 		return;
 	}
-	trash[0] = '\0';
-	if ((se = store_trash(app->store, hash, trash, sizeof(trash))) ==
-	    STORE_ERR_NOENT) {
+	if ((se = store_trash(app->store, hash, &trash)) == STORE_ERR_NOENT)
 		log_warnx("integrity: row %s had no stored file", hash);
-		trash[0] = '\0';
-	} else if (se != STORE_OK) {
+	else if (se != STORE_OK) {
 		o = outcome_store(se, "delete: cannot move the file aside");
 		db_rollback(&r->tx);
 		answer(r, o);
@@ -374,14 +372,15 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 	}
 	if ((err = db_commit_row(&r->tx, hash, false)) != DB_OK) {
 		/* The row is still there (or may be): give it its file back. */
-		if (trash[0] != '\0' &&
-		    store_untrash(app->store, trash, hash) != STORE_OK)
-			log_warn("delete %s: file left in tmp/%s", hash, trash);
+		if (trash.name[0] != '\0' &&
+		    store_untrash(app->store, &trash, hash) != STORE_OK)
+			log_warn("delete %s: file left in tmp/%s", hash,
+			    trash.name);
 		answer(r, outcome_db(err, "delete commit"));
 		return;
 	}
-	if (trash[0] != '\0')
-		store_purge(app->store, trash);
+	if (trash.name[0] != '\0')
+		store_purge(app->store, &trash);
 	metrics_deleted(m.size);
 	snprintf(msg, sizeof(msg), "File %s deleted!", m.name);
 	json = json_string(msg);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "hostlist.h"
+#include "num.h"
 
 #define PORT_TEXT_MAX	6	/* "65535," */
 

@@ -294,13 +294,8 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	app.routes = handler_routes;
 	app.nroutes = handler_nroutes;
-	if (cfg.s3 != NULL) {
-		if ((app.store = store_s3_open(cfg.s3, err,
-		    sizeof(err))) == NULL)
-			fatalx("STORAGE=s3: %s", err);
-	} else if ((app.store = store_open(cfg.data_dir, err,
-	    sizeof(err))) == NULL)
-		fatalx("DATA_DIR: %s", err);
+	if ((app.store = store_open(&cfg.store, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	regex_skip_enable(cfg.regex_skip);
 	if (mime_open(err, sizeof(err)) == -1)
 		fatalx("%s", err);

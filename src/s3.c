@@ -1,8 +1,7 @@
 /*
  * The S3 API client (s3.h).
  */
-#include <ctype.h>
-#include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "config.h"
+#include "log.h"
 #include "metrics.h"
 #include "s3.h"
 #include "sigv4.h"
@@ -19,227 +18,8 @@
 #define BODY_CAP	(4u << 20)	/* listings are far smaller */
 #define CONNECT_TIMEOUT	5L		/* seconds */
 #define STALL_TIME	60L		/* seconds under 1 byte/s */
-
-/* ------------------------------------------------------------ settings */
-
-static const char *
-env(const char *name)
-{
-	const char	*v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return p;
-}
-
-/* S3's bucket naming rules: 3-63 of a-z 0-9 . -, alphanumeric ends. */
-static bool
-bucket_ok(const char *b)
-{
-	size_t	 n = strlen(b), i;
-
-	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) ||
-	    !isalnum((unsigned char)b[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)b[i]) ||
-		    isdigit((unsigned char)b[i]) || b[i] == '.' || b[i] == '-'))
-			return false;
-	return true;
-}
-
-static bool
-charset_ok(const char *s, const char *extra)
-{
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
-			return false;
-	return true;
-}
-
-/* "http[s]://host[:port][/]": host and port checked, no path. */
-static int
-parse_endpoint(const char *v, struct s3_config *c, char *err, size_t errlen)
-{
-	const char	*h, *colon;
-	char		 host[256];
-	size_t		 n;
-	uint64_t	 port = 0;
-
-	if (strncmp(v, "http://", 7) == 0)
-		h = v + 7;
-	else if (strncmp(v, "https://", 8) == 0) {
-		h = v + 8;
-		c->https = true;
-	} else
-		goto bad;
-	n = strlen(h);
-	if (n > 0 && h[n - 1] == '/')
-		n--;
-	if (n == 0 || n >= sizeof(host))
-		goto bad;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (!charset_ok(host, ".-:[]"))
-		goto bad;
-	if ((colon = strrchr(host, ':')) != NULL && strchr(host, ']') <
-	    colon) {
-		if (parse_u64(colon + 1, 1, 65535, &port) == -1)
-			goto bad;
-		/* The default port is left out, as curl and nginx do. */
-		if (port == (c->https ? 443 : 80))
-			host[colon - host] = '\0';
-	}
-	if (host[0] == ':' || host[0] == '\0')
-		goto bad;
-	c->host = xstrdup(host);
-	return 0;
-bad:
-	snprintf(err, errlen, "S3_ENDPOINT=%.128s is not http[s]://host[:port]",
-	    v);
-	return -1;
-}
-
-/* An IP address or localhost: no bucket subdomain to address. */
-static bool
-host_is_literal(const char *host)
-{
-	if (host[0] == '[' || strncmp(host, "localhost", 9) == 0)
-		return true;
-	for (; *host != '\0' && *host != ':'; host++)
-		if (!isdigit((unsigned char)*host) && *host != '.')
-			return false;
-	return true;
-}
-
-static int fail(struct s3_config *, char *, size_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct s3_config *c, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	s3_config_free(c);
-	return -1;
-}
-
-static int
-load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
-{
-	const char	*v, *secret;
-	uint64_t	 n;
-	size_t		 len;
-
-	if ((v = env("S3_ENDPOINT")) == NULL)
-		return fail(c, err, errlen, "S3_ENDPOINT is required with "
-		    "STORAGE=s3 (e.g. http://127.0.0.1:9000)");
-	if (parse_endpoint(v, c, err, errlen) == -1) {
-		s3_config_free(c);
-		return -1;
-	}
-	if ((v = env("S3_BUCKET")) == NULL || !bucket_ok(v))
-		return fail(c, err, errlen, "S3_BUCKET=%.64s is not a bucket "
-		    "name (3-63 of a-z 0-9 . -)", v != NULL ? v : "");
-	c->bucket = xstrdup(v);
-	v = env("S3_REGION");
-	if (v == NULL)
-		v = "us-east-1";
-	if (strlen(v) > 32 || !charset_ok(v, "-"))
-		return fail(c, err, errlen, "S3_REGION=%.64s is not a region "
-		    "name", v);
-	c->region = xstrdup(v);
-	v = env("S3_PREFIX");
-	if (v == NULL)
-		v = "";
-	len = strlen(v);
-	if (len > 200 || v[0] == '/' || strstr(v, "//") != NULL ||
-	    strstr(v, "..") != NULL || !charset_ok(v, "-._/"))
-		return fail(c, err, errlen, "S3_PREFIX=%.64s is not a key prefix "
-		    "(up to 200 of A-Z a-z 0-9 - . _ /, no leading /)", v);
-	if (asprintf(&c->prefix, "%s%s", v,
-	    len > 0 && v[len - 1] != '/' ? "/" : "") == -1)
-		abort();
-	if ((v = env("S3_ACCESS_KEY_ID")) == NULL)
-		v = env("AWS_ACCESS_KEY_ID");
-	if ((secret = env("S3_SECRET_ACCESS_KEY")) == NULL)
-		secret = env("AWS_SECRET_ACCESS_KEY");
-	if (v == NULL || secret == NULL)
-		return fail(c, err, errlen, "S3_ACCESS_KEY_ID and "
-		    "S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY) are required with STORAGE=s3");
-	if (strlen(v) > 128 || !charset_ok(v, "-_") || strlen(secret) > 128)
-		return fail(c, err, errlen, "S3_ACCESS_KEY_ID=%.64s is not an "
-		    "access key id", v);
-	c->access_key = xstrdup(v);
-	c->secret_key = xstrdup(secret);
-	v = env("S3_ADDRESSING");
-	if (v == NULL || strcmp(v, "auto") == 0)
-		c->path_style = host_is_literal(c->host);
-	else if (strcmp(v, "path") == 0)
-		c->path_style = true;
-	else if (strcmp(v, "virtual") == 0)
-		c->path_style = false;
-	else
-		return fail(c, err, errlen, "S3_ADDRESSING=%.64s is not path, "
-		    "virtual or auto", v);
-	if (!c->path_style && strchr(c->bucket, '.') != NULL && c->https)
-		return fail(c, err, errlen, "S3_BUCKET=%.64s has dots, which "
-		    "TLS cannot match in a virtual host: use S3_ADDRESSING=path",
-		    c->bucket);
-	c->part_size = S3_DEFAULT_PART;
-	if ((v = env("S3_PART_SIZE")) != NULL && parse_u64(v, S3_MIN_PART,
-	    S3_MAX_PART, &c->part_size) == -1)
-		return fail(c, err, errlen, "S3_PART_SIZE=%.64s is not a byte "
-		    "count (5242880-5368709120)", v);
-	if (max_upload / c->part_size >= S3_MAX_PARTS)
-		return fail(c, err, errlen, "S3_PART_SIZE is too small for "
-		    "MAX_UPLOAD_SIZE (at most 10000 parts)");
-	n = S3_DEFAULT_GRACE;
-	if ((v = env("S3_SWEEP_GRACE")) != NULL && parse_u64(v, 1,
-	    CFG_MAX_SECONDS * 30, &n) == -1)
-		return fail(c, err, errlen, "S3_SWEEP_GRACE=%.64s is not a "
-		    "number of seconds (1-2592000)", v);
-	c->sweep_grace = (unsigned)n;
-	return 0;
-}
-
-struct s3_config *
-s3_config_load(uint64_t max_upload, char *err, size_t errlen)
-{
-	struct s3_config *c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		abort();
-	return load(c, max_upload, err, errlen) == 0 ? c : NULL;
-}
-
-void
-s3_config_free(struct s3_config *c)
-{
-	if (c == NULL)
-		return;
-	if (c->secret_key != NULL)
-		sodium_memzero(c->secret_key, strlen(c->secret_key));
-	free(c->host);
-	free(c->bucket);
-	free(c->region);
-	free(c->prefix);
-	free(c->access_key);
-	free(c->secret_key);
-	free(c);
-}
+#define COPY_MAX	S3_MAX_PART	/* CopyObject's limit */
+#define LIST_KEYS	"1000"
 
 /* ------------------------------------------------------------- requests */
 
@@ -627,6 +407,322 @@ s3_presigned_target(const struct s3 *s, const char *location,
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 
+/* ---------------------------------------------------------------- verbs */
+
+/* What an answer (or its absence, rc -1) means; logs a failure. */
+static enum s3_result
+result_of(const char *what, const char *key, int rc,
+    const struct s3_response *r)
+{
+	log_warnx("s3 %s %s: %s", what, key, r->error[0] ? r->error :
+	    "failed");
+	if (rc == -1 || r->status >= 500 || r->status == 0) {
+		errno = EIO;
+		return S3_UNAVAILABLE;
+	}
+	if (r->status == 404) {
+		errno = ENOENT;
+		return S3_NOT_FOUND;
+	}
+	errno = r->status == 403 ? EACCES : EIO;
+	return S3_REFUSED;
+}
+
+enum s3_result
+s3_call(struct s3 *s, const char *what, const struct s3_request *req,
+    struct s3_response *r)
+{
+	int	 rc = s3_send(s, req, r);
+
+	if (rc == 0 && r->status / 100 == 2 && (r->body == NULL ||
+	    strstr(r->body, "<Error>") == NULL))
+		return S3_OK;
+	if (rc == 0 && r->status / 100 == 2) {
+		size_t	 pos = 0;
+
+		s3_xml_next(r->body, "Code", &pos, r->error, sizeof(r->error));
+		r->status = 500;
+	}
+	return result_of(what, req->key != NULL ? req->key : "(bucket)", rc,
+	    r);
+}
+
+enum s3_result
+s3_exec(struct s3 *s, const char *what, const struct s3_request *req)
+{
+	struct s3_response r;
+	enum s3_result	 e;
+
+	e = s3_call(s, what, req, &r);
+	s3_response_free(&r);
+	return e;
+}
+
+/*
+ * s3_call, then the text of the answer's first <tag> into out (when out
+ * is set): S3_REFUSED when it has none.
+ */
+static enum s3_result
+call_for(struct s3 *s, const char *what, const struct s3_request *req,
+    const char *tag, char *out, size_t outlen)
+{
+	struct s3_response r;
+	enum s3_result	 e;
+	size_t		 pos = 0;
+
+	if ((e = s3_call(s, what, req, &r)) == S3_OK && out != NULL &&
+	    (r.body == NULL || s3_xml_next(r.body, tag, &pos, out,
+	    outlen) != 1)) {
+		log_warnx("s3 %s %s: no %s", what, req->key, tag);
+		errno = EIO;
+		e = S3_REFUSED;
+	}
+	s3_response_free(&r);
+	return e;
+}
+
+enum s3_result
+s3_head_bucket(struct s3 *s)
+{
+	struct s3_request req = { .method = "HEAD" };
+	struct s3_response r;
+	enum s3_result	 e;
+	int		 rc = s3_send(s, &req, &r);
+
+	e = rc == 0 && r.status == 200 ? S3_OK :
+	    result_of("head bucket", s->cfg->bucket, rc, &r);
+	s3_response_free(&r);
+	return e;
+}
+
+enum s3_result
+s3_head(struct s3 *s, const char *key, uint64_t *size, int64_t *mtime)
+{
+	struct s3_request req = { .method = "HEAD", .key = key };
+	struct s3_response r;
+	enum s3_result	 e;
+	int		 rc = s3_send(s, &req, &r);
+
+	if (rc == 0 && r.status == 200) {
+		if (size != NULL)
+			*size = r.length > 0 ? (uint64_t)r.length : 0;
+		if (mtime != NULL)
+			*mtime = r.last_modified;
+		e = S3_OK;
+	} else if (rc == 0 && r.status == 404)
+		e = S3_NOT_FOUND;	/* a question, not a failure */
+	else
+		e = result_of("head", key, rc, &r);
+	s3_response_free(&r);
+	return e;
+}
+
+enum s3_result
+s3_put(struct s3 *s, const char *what, const char *key, const void *body,
+    size_t len)
+{
+	struct s3_request req = { .method = "PUT", .key = key,
+	    .body = body != NULL ? body : "", .len = len };
+
+	return s3_exec(s, what, &req);
+}
+
+enum s3_result
+s3_get(struct s3 *s, const char *what, const char *key, const char *range,
+    int (*sink)(void *, const void *, size_t), void *arg)
+{
+	struct s3_request req = { .method = "GET", .key = key,
+	    .range = range, .sink = sink, .sink_arg = arg };
+
+	return s3_exec(s, what, &req);
+}
+
+enum s3_result
+s3_delete(struct s3 *s, const char *key)
+{
+	struct s3_request req = { .method = "DELETE", .key = key };
+
+	return s3_exec(s, "DELETE", &req);
+}
+
+int
+s3_fill(void *arg, const void *p, size_t len)
+{
+	struct s3_fill	*d = arg;
+
+	if (len > d->cap - d->len)
+		return -1;
+	memcpy(d->buf + d->len, p, len);
+	d->len += len;
+	return 0;
+}
+
+enum s3_result
+s3_create(struct s3 *s, const char *key, char *id, size_t idlen)
+{
+	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
+	    .params = { { "uploads", "" } } };
+
+	return call_for(s, "create upload", &req, "UploadId", id, idlen);
+}
+
+enum s3_result
+s3_upload_part(struct s3 *s, const char *key, const char *id, unsigned n,
+    const void *body, size_t len, char etag[S3_ETAG_MAX])
+{
+	struct s3_request req;
+	struct s3_response r;
+	enum s3_result	 e;
+	char		 num[16];
+
+	snprintf(num, sizeof(num), "%u", n);
+	req = (struct s3_request){ .method = "PUT", .key = key,
+	    .nparams = 2, .params = { { "partNumber", num },
+	    { "uploadId", id } }, .body = body, .len = len };
+	if ((e = s3_call(s, "upload part", &req, &r)) == S3_OK) {
+		if (r.etag[0] == '\0') {
+			log_warnx("s3 upload part %s: no ETag", key);
+			errno = EIO;
+			e = S3_REFUSED;
+		} else
+			snprintf(etag, S3_ETAG_MAX, "%s", r.etag);
+	}
+	s3_response_free(&r);
+	return e;
+}
+
+/* x-amz-copy-source: "/bucket/key" whatever the addressing. */
+static int
+copy_source(const struct s3 *s, const char *key, char *out, size_t outlen)
+{
+	struct s3_config path_cfg = { .bucket = s->cfg->bucket,
+	    .path_style = true };
+
+	return s3_path(&path_cfg, key, out, outlen);
+}
+
+/* UploadPartCopy with the source already encoded: its ETag into etag. */
+static enum s3_result
+copy_part(struct s3 *s, const char *key, const char *id, unsigned n,
+    const char *source, uint64_t first, uint64_t last, char *etag,
+    size_t etaglen)
+{
+	struct s3_request req;
+	char		 range[64], num[16];
+
+	snprintf(num, sizeof(num), "%u", n);
+	snprintf(range, sizeof(range), "bytes=%llu-%llu",
+	    (unsigned long long)first, (unsigned long long)last);
+	req = (struct s3_request){ .method = "PUT", .key = key,
+	    .nparams = 2, .params = { { "partNumber", num },
+	    { "uploadId", id } }, .copy_source = source,
+	    .copy_range = range };
+	return call_for(s, "copy part", &req, "ETag", etag, etaglen);
+}
+
+enum s3_result
+s3_copy_part(struct s3 *s, const char *key, const char *id, unsigned n,
+    const char *src, uint64_t first, uint64_t last)
+{
+	char	 source[S3_KEY_MAX * 3 + 80];
+
+	if (copy_source(s, src, source, sizeof(source)) == -1) {
+		errno = EIO;
+		return S3_REFUSED;
+	}
+	return copy_part(s, key, id, n, source, first, last, NULL, 0);
+}
+
+/* A copy over CopyObject's 5 GiB: UploadPartCopy in ranges. */
+static enum s3_result
+copy_parts(struct s3 *s, const char *dst, uint64_t size, const char *source)
+{
+	enum s3_result	 e;
+	char		 id[S3_ID_MAX], etag[S3_ETAG_MAX];
+	char		*manifest = NULL;
+	size_t		 mlen = 0;
+	uint64_t	 off;
+	unsigned	 n = 0;
+
+	if ((e = s3_create(s, dst, id, sizeof(id))) != S3_OK)
+		return e;
+	for (off = 0; off < size && e == S3_OK; off += COPY_MAX) {
+		e = copy_part(s, dst, id, ++n, source, off, (size - off >
+		    COPY_MAX ? off + COPY_MAX : size) - 1, etag, sizeof(etag));
+		if (e == S3_OK && s3_manifest_add(&manifest, &mlen, n,
+		    etag) == -1) {
+			errno = EIO;
+			e = S3_REFUSED;
+		}
+	}
+	if (e == S3_OK)
+		e = s3_complete(s, dst, id, manifest, mlen);
+	if (e != S3_OK)
+		s3_abort(s, dst, id);
+	free(manifest);
+	return e;
+}
+
+enum s3_result
+s3_copy(struct s3 *s, const char *src, const char *dst, uint64_t size)
+{
+	struct s3_request req = { .method = "PUT", .key = dst };
+	char		 source[S3_KEY_MAX * 3 + 80];
+
+	if (copy_source(s, src, source, sizeof(source)) == -1) {
+		errno = EIO;
+		return S3_REFUSED;
+	}
+	if (size > COPY_MAX)
+		return copy_parts(s, dst, size, source);
+	req.copy_source = source;
+	return s3_exec(s, "copy", &req);
+}
+
+enum s3_result
+s3_complete(struct s3 *s, const char *key, const char *id,
+    const char *manifest, size_t mlen)
+{
+	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
+	    .params = { { "uploadId", id } } };
+	enum s3_result	 e;
+	char		*body;
+
+	if ((body = malloc(mlen + 128)) == NULL) {
+		errno = ENOMEM;
+		return S3_REFUSED;
+	}
+	req.len = (size_t)sprintf(body, "<CompleteMultipartUpload>%.*s"
+	    "</CompleteMultipartUpload>", (int)mlen, manifest != NULL ?
+	    manifest : "");
+	req.body = body;
+	e = s3_exec(s, "complete", &req);
+	free(body);
+	return e;
+}
+
+void
+s3_abort(struct s3 *s, const char *key, const char *id)
+{
+	struct s3_request req = { .method = "DELETE", .key = key,
+	    .nparams = 1, .params = { { "uploadId", id } } };
+
+	(void)s3_exec(s, "abort", &req);
+}
+
+int
+s3_manifest_add(char **manifest, size_t *mlen, unsigned n, const char *etag)
+{
+	char	*m;
+
+	if ((m = realloc(*manifest, *mlen + strlen(etag) + 80)) == NULL)
+		return -1;
+	*manifest = m;
+	*mlen += (size_t)sprintf(m + *mlen, "<Part><PartNumber>%u</PartNumber>"
+	    "<ETag>%s</ETag></Part>", n, etag);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ XML */
 
 /* Decodes the five predefined entities and numeric ones below 128. */
@@ -725,4 +821,175 @@ s3_parse_time(const char *s)
 	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
 		return -1;
 	return (int64_t)timegm(&tm);
+}
+
+/* -------------------------------------------------------------- listing */
+
+void
+s3_list_begin(struct s3_list *l, struct s3 *s, enum s3_list_kind kind,
+    const char *prefix, const char *id)
+{
+	memset(l, 0, sizeof(*l));
+	l->s3 = s;
+	l->kind = kind;
+	l->what = kind == S3_LIST_OBJECTS ? "list" : kind == S3_LIST_UPLOADS ?
+	    "list uploads" : "list parts";
+	l->max_keys = LIST_KEYS;
+	snprintf(l->prefix, sizeof(l->prefix), "%s", prefix);
+	if (id != NULL)
+		snprintf(l->upload_id, sizeof(l->upload_id), "%s", id);
+	if (kind == S3_LIST_PARTS)
+		snprintf(l->token, sizeof(l->token), "0");
+}
+
+void
+s3_list_end(struct s3_list *l)
+{
+	s3_response_free(&l->page);
+}
+
+void
+s3_list_take(struct s3_list *l, char *body)
+{
+	static const char *const next_tag[] = {
+		[S3_LIST_OBJECTS] = "NextContinuationToken",
+		[S3_LIST_UPLOADS] = "NextKeyMarker",
+		[S3_LIST_PARTS] = "NextPartNumberMarker",
+	};
+	char	 trunc[8];
+	size_t	 pos = 0;
+
+	s3_response_free(&l->page);
+	l->page.body = body;
+	l->page.len = strlen(body);
+	l->listed = true;
+	l->pos = 0;
+	l->more = s3_xml_next(body, "IsTruncated", &pos, trunc,
+	    sizeof(trunc)) == 1 && strcmp(trunc, "true") == 0;
+	pos = 0;
+	if (l->more && s3_xml_next(body, next_tag[l->kind], &pos, l->token,
+	    sizeof(l->token)) != 1)
+		l->more = false;
+	pos = 0;
+	if (l->more && l->kind == S3_LIST_UPLOADS && s3_xml_next(body,
+	    "NextUploadIdMarker", &pos, l->imark, sizeof(l->imark)) != 1)
+		l->more = false;
+}
+
+/* Asks for the next page: 0, or -1 with l->result. */
+static int
+fetch(struct s3_list *l)
+{
+	struct s3_request req = { .method = "GET" };
+	struct s3_response r;
+
+#define PARAM(n, v) do {						\
+	req.params[req.nparams][0] = (n);				\
+	req.params[req.nparams++][1] = (v);				\
+} while (0)
+	switch (l->kind) {
+	case S3_LIST_OBJECTS:
+		PARAM("list-type", "2");
+		PARAM("prefix", l->prefix);
+		PARAM("max-keys", l->max_keys);
+		if (l->token[0] != '\0')
+			PARAM("continuation-token", l->token);
+		break;
+	case S3_LIST_UPLOADS:
+		PARAM("uploads", "");
+		PARAM("prefix", l->prefix);
+		if (l->token[0] != '\0') {
+			PARAM("key-marker", l->token);
+			PARAM("upload-id-marker", l->imark);
+		}
+		break;
+	case S3_LIST_PARTS:
+		req.key = l->prefix;
+		PARAM("uploadId", l->upload_id);
+		PARAM("part-number-marker", l->token);
+		break;
+	}
+#undef PARAM
+	s3_response_free(&l->page);
+	l->listed = true;
+	if ((l->result = s3_call(l->s3, l->what, &req, &r)) != S3_OK ||
+	    r.body == NULL) {
+		s3_response_free(&r);
+		if (l->result == S3_OK) {
+			errno = EIO;
+			l->result = S3_REFUSED;
+		}
+		l->more = false;
+		return -1;
+	}
+	s3_list_take(l, r.body);
+	return 0;
+}
+
+/* The next well-formed item of the page: 1, or 0 when it has none left. */
+static int
+page_item(struct s3_list *l, struct s3_item *it)
+{
+	static const char *const elem_tag[] = {
+		[S3_LIST_OBJECTS] = "Contents",
+		[S3_LIST_UPLOADS] = "Upload",
+		[S3_LIST_PARTS] = "Part",
+	};
+	char	 elem[4096], when[64], num[32];
+	size_t	 a, b, c;
+
+	while (s3_xml_element(l->page.body, elem_tag[l->kind], &l->pos, elem,
+	    sizeof(elem)) == 1) {
+		memset(it, 0, sizeof(*it));
+		a = b = c = 0;
+		switch (l->kind) {
+		case S3_LIST_OBJECTS:
+			if (s3_xml_next(elem, "Key", &a, it->key,
+			    sizeof(it->key)) != 1 || s3_xml_next(elem,
+			    "LastModified", &b, when, sizeof(when)) != 1 ||
+			    s3_xml_next(elem, "Size", &c, num,
+			    sizeof(num)) != 1)
+				continue;
+			it->size = strtoull(num, NULL, 10);
+			break;
+		case S3_LIST_UPLOADS:
+			if (s3_xml_next(elem, "Key", &a, it->key,
+			    sizeof(it->key)) != 1 || s3_xml_next(elem,
+			    "UploadId", &b, it->upload_id,
+			    sizeof(it->upload_id)) != 1 || s3_xml_next(elem,
+			    "Initiated", &c, when, sizeof(when)) != 1)
+				continue;
+			break;
+		case S3_LIST_PARTS:
+			if (s3_xml_next(elem, "PartNumber", &a, num,
+			    sizeof(num)) != 1 || s3_xml_element(elem, "ETag",
+			    &b, it->etag, sizeof(it->etag)) != 1 ||
+			    s3_xml_next(elem, "Size", &c, when,
+			    sizeof(when)) != 1)
+				continue;
+			it->part = (unsigned)strtoul(num, NULL, 10);
+			it->size = strtoull(when, NULL, 10);
+			it->mtime = -1;
+			return 1;
+		}
+		/* Only keys under the prefix, whatever the store sends. */
+		if (strncmp(it->key, l->prefix, strlen(l->prefix)) != 0)
+			continue;
+		it->mtime = s3_parse_time(when);
+		return 1;
+	}
+	return 0;
+}
+
+int
+s3_list_next(struct s3_list *l, struct s3_item *it)
+{
+	for (;;) {
+		if (l->page.body != NULL && page_item(l, it) == 1)
+			return 1;
+		if (l->listed && !l->more)
+			return 0;
+		if (fetch(l) == -1)
+			return -1;
+	}
 }

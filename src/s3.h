@@ -1,9 +1,13 @@
 /*
- * A minimal S3 API client: settings from the environment (STORAGE=s3),
- * requests signed with SigV4 (sigv4.h) and sent with libcurl, and the
- * few XML answers we read.  One struct s3 per process, made before the
- * threads start and read-only afterwards; each thread keeps its own curl
- * handle (and so its connections) under a thread-specific key.
+ * A small S3 API client: settings from config.c (s3_config.h), requests
+ * signed with SigV4 (sigv4.h) and sent with libcurl, the verbs the store
+ * uses (objects, multipart uploads, one listing iterator) and the few XML
+ * answers they read.  Every request goes through s3_send, and the
+ * credentials are read in one place (s3.c's creds), so that a retry
+ * policy or rotating credentials have one place to go.  One struct s3 per
+ * process, made before the threads start and read-only afterwards; each
+ * thread keeps its own curl handle (and so its connections) under a
+ * thread-specific key.
  */
 #ifndef S3_H
 #define S3_H
@@ -13,36 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define S3_MIN_PART		(5ULL << 20)	/* the API's minimum */
-#define S3_MAX_PART		(5ULL << 30)	/* and maximum */
-#define S3_MAX_PARTS		10000
-#define S3_DEFAULT_PART		(8ULL << 20)
-#define S3_DEFAULT_GRACE	86400		/* seconds */
+#include "s3_config.h"
+
 #define S3_PRESIGN_EXPIRES	300		/* seconds */
 #define S3_KEY_MAX		512
 #define S3_URL_MAX		4096
-
-struct s3_config {
-	bool		 https;
-	char		*host;		/* "host[:port]", as the Host header */
-	char		*bucket;
-	char		*region;
-	char		*prefix;	/* "" or ending in '/' */
-	char		*access_key;
-	char		*secret_key;
-	bool		 path_style;
-	uint64_t	 part_size;	/* S3_PART_SIZE */
-	unsigned	 sweep_grace;	/* S3_SWEEP_GRACE, seconds */
-};
-
-/*
- * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) into a new
- * config: NULL with a one-line reason in err when one is missing or bad.
- * max_upload bounds the parts' count check.
- */
-struct s3_config *s3_config_load(uint64_t max_upload, char *err,
-		    size_t errlen);
-void		 s3_config_free(struct s3_config *);
+#define S3_ID_MAX		1024	/* a multipart upload's id */
+#define S3_ETAG_MAX		128
 
 struct s3 {
 	const struct s3_config *cfg;
@@ -75,12 +56,130 @@ struct s3_request {
 	void		*sink_arg;
 };
 
+/*
+ * What a verb's answer means.  A failure is logged ("s3 <what> <key>:
+ * <error>") and errno set to match, for the callers that report one.
+ */
+enum s3_result {
+	S3_OK = 0,
+	S3_NOT_FOUND,		/* 404: ENOENT */
+	S3_REFUSED,		/* another answer: EACCES for a 403, else EIO */
+	S3_UNAVAILABLE,		/* no answer, or a 5xx: EIO */
+};
+
 /* curl_global_init and the key: before any thread starts.  0 or -1. */
 int	s3_init(struct s3 *, const struct s3_config *);
 void	s3_fini(struct s3 *);
 /* Sends req; 0 when an answer came (any status), -1 when none did. */
 int	s3_send(struct s3 *, const struct s3_request *, struct s3_response *);
 void	s3_response_free(struct s3_response *);
+/*
+ * Sends req: S3_OK on a 2xx without an <Error> body (CopyObject and
+ * CompleteMultipartUpload may fail with a 200), with the answer in r,
+ * which the caller frees whatever the result.
+ */
+enum s3_result s3_call(struct s3 *, const char *what,
+		    const struct s3_request *, struct s3_response *r);
+/* s3_call for a request whose answer is not read. */
+enum s3_result s3_exec(struct s3 *, const char *what,
+		    const struct s3_request *);
+
+/* ---------------------------------------------------------------- verbs */
+
+/* HEAD of the bucket: whether the store answers. */
+enum s3_result s3_head_bucket(struct s3 *);
+/* HEAD of key: its size and mtime (either may be NULL); a 404 is quiet. */
+enum s3_result s3_head(struct s3 *, const char *key, uint64_t *size,
+		    int64_t *mtime);
+/* PutObject of len bytes. */
+enum s3_result s3_put(struct s3 *, const char *what, const char *key,
+		    const void *body, size_t len);
+/*
+ * GetObject of key, or of its bytes first..last when range ("first-last")
+ * is set: the body goes to sink as it comes.
+ */
+enum s3_result s3_get(struct s3 *, const char *what, const char *key,
+		    const char *range, int (*sink)(void *, const void *,
+		    size_t), void *arg);
+enum s3_result s3_delete(struct s3 *, const char *key);
+/* Server-side copy of src (size bytes) to dst, in parts over 5 GiB. */
+enum s3_result s3_copy(struct s3 *, const char *src, const char *dst,
+		    uint64_t size);
+
+/* Multipart uploads: create (its id into id), parts, complete, abort. */
+enum s3_result s3_create(struct s3 *, const char *key, char *id,
+		    size_t idlen);
+/* UploadPart n of len bytes: its ETag into etag. */
+enum s3_result s3_upload_part(struct s3 *, const char *key, const char *id,
+		    unsigned n, const void *body, size_t len,
+		    char etag[S3_ETAG_MAX]);
+/* UploadPartCopy of src's bytes first..last as part n. */
+enum s3_result s3_copy_part(struct s3 *, const char *key, const char *id,
+		    unsigned n, const char *src, uint64_t first, uint64_t last);
+/* CompleteMultipartUpload with a manifest of s3_manifest_add's. */
+enum s3_result s3_complete(struct s3 *, const char *key, const char *id,
+		    const char *manifest, size_t mlen);
+void		 s3_abort(struct s3 *, const char *key, const char *id);
+/* Adds part n of ETag etag to a manifest (malloc'd): 0 or -1. */
+int		 s3_manifest_add(char **manifest, size_t *mlen, unsigned n,
+		    const char *etag);
+
+/* A sink for s3_get: the body into buf, at most cap bytes (else -1). */
+struct s3_fill {
+	char	*buf;
+	size_t	 len, cap;
+};
+int		 s3_fill(void *arg, const void *, size_t);
+
+/*
+ * The one listing iterator, page by page with one page in memory:
+ * ListObjectsV2 (objects under a prefix, in key order), ListMultipartUploads
+ * (uploads under a prefix) and ListParts (of one upload).  s3_list_next
+ * gives 1 with it filled, 0 at the end, -1 when a page failed (l->result).
+ */
+enum s3_list_kind {
+	S3_LIST_OBJECTS,
+	S3_LIST_UPLOADS,
+	S3_LIST_PARTS,
+};
+
+struct s3_item {
+	char		 key[S3_KEY_MAX];	/* OBJECTS, UPLOADS */
+	char		 upload_id[S3_ID_MAX];	/* UPLOADS */
+	unsigned	 part;			/* PARTS: its number */
+	char		 etag[S3_ETAG_MAX];	/* PARTS: as listed */
+	uint64_t	 size;			/* OBJECTS, PARTS */
+	int64_t		 mtime;			/* OBJECTS, UPLOADS; -1: bad */
+};
+
+struct s3_list {
+	struct s3	*s3;
+	enum s3_list_kind kind;
+	const char	*what;			/* for the log */
+	const char	*max_keys;		/* OBJECTS: keys per page */
+	char		 prefix[S3_KEY_MAX];	/* PARTS: the upload's key */
+	char		 upload_id[S3_ID_MAX];	/* PARTS */
+	char		 token[2048];		/* the next page's marker */
+	char		 imark[S3_ID_MAX];	/* UPLOADS: its upload id marker */
+	bool		 listed;		/* a page came */
+	bool		 more;			/* another page follows */
+	enum s3_result	 result;
+	struct s3_response page;
+	size_t		 pos;
+};
+
+/* prefix: of the keys (OBJECTS, UPLOADS), or the key (PARTS) of id. */
+void		 s3_list_begin(struct s3_list *, struct s3 *,
+		    enum s3_list_kind, const char *prefix, const char *id);
+int		 s3_list_next(struct s3_list *, struct s3_item *it);
+void		 s3_list_end(struct s3_list *);
+/*
+ * Makes body (malloc'd, taken over) the current page, as if it had just
+ * come: its markers read, its items next.  s3_list_next's own step; the
+ * unit tests feed pages with it.
+ */
+void		 s3_list_take(struct s3_list *, char *body);
+
 /*
  * X-Accel-Redirect target of a presigned GET of key:
  * "<location><scheme>/<host><path>?<query>".  0 or -1.

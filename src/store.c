@@ -1,17 +1,62 @@
 /*
- * The store's public functions: each passes the call to the backend the
- * handle was opened with (store_impl.h).
+ * The store's public functions: store_open picks a backend by name, and
+ * the rest pass the call to the backend the handle was opened with
+ * (store_impl.h); the sweep is written once, over the backends' walks.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store.h"
 #include "store_impl.h"
 
+/* The backends, by the scheme a store_config names (STORAGE). */
+static const struct {
+	const char	*scheme;
+	const char	*setting;	/* what an opening error is about */
+	struct store	*(*open)(const struct store_config *, char *, size_t);
+} backends[] = {
+	{ "local",	"DATA_DIR",	store_local_open },
+	{ "s3",		"STORAGE=s3",	store_s3_open },
+};
+
 struct store *
-store_open(const char *data_dir, char *err, size_t errlen)
+store_open(const struct store_config *cfg, char *err, size_t errlen)
 {
-	/* The one backend today; another is chosen here by its location. */
-	return store_local_open(data_dir, err, errlen);
+	struct store	*s;
+	char		 why[512];
+	size_t		 i;
+	int		 e;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (strcmp(cfg->scheme, backends[i].scheme) != 0)
+			continue;
+		why[0] = '\0';
+		if ((s = backends[i].open(cfg, why, sizeof(why))) == NULL) {
+			e = errno;
+			snprintf(err, errlen, "%s: %s", backends[i].setting, why);
+			errno = e;
+		}
+		return s;
+	}
+	snprintf(err, errlen, "STORAGE=%.64s: no such store", cfg->scheme);
+	errno = EINVAL;
+	return NULL;
+}
+
+const char *
+store_location(struct store *s)
+{
+	return s->ops->location;
+}
+
+bool
+store_part_id_ok(const char *id)
+{
+	size_t	 n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	return n > 0 && n <= STORE_PART_ID_MAX && id[n] == '\0';
 }
 
 void
@@ -62,6 +107,12 @@ store_part_open(struct store *s, const char *id, bool create,
 	/* A backend without partial files: no resumable uploads. */
 	if (s->ops->part_open == NULL)
 		return STORE_ERR_UNSUPPORTED;
+	if (!store_part_id_ok(id)) {
+		t->fd = -1;
+		t->name[0] = '\0';
+		t->backend = NULL;
+		return STORE_ERR_NOENT;
+	}
 	return s->ops->part_open(s, id, create, t);
 }
 
@@ -83,7 +134,7 @@ store_part_close(struct store *s, struct store_tmp *t)
 bool
 store_part_locks(struct store *s)
 {
-	return s->ops->part_locks;
+	return s->ops->part_open != NULL && s->ops->part_locks;
 }
 
 enum store_error
@@ -97,12 +148,16 @@ store_part_sync(struct store *s, struct store_tmp *t)
 enum store_error
 store_part_seal(struct store *s, struct store_tmp *t)
 {
+	if (s->ops->part_seal == NULL)
+		return STORE_ERR_UNSUPPORTED;
 	return s->ops->part_seal(s, t);
 }
 
 enum store_error
 store_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
 {
+	if (s->ops->part_sealed == NULL)
+		return STORE_ERR_UNSUPPORTED;
 	return s->ops->part_sealed(s, t, size);
 }
 
@@ -116,7 +171,8 @@ store_tmp_read(struct store *s, struct store_tmp *t, void *buf, size_t len,
 int
 store_part_remove(struct store *s, const char *id)
 {
-	if (s->ops->part_remove == NULL)
+	/* No partial files, or none of such a name: nothing to remove. */
+	if (s->ops->part_remove == NULL || !store_part_id_ok(id))
 		return 0;
 	return s->ops->part_remove(s, id);
 }
@@ -134,21 +190,34 @@ store_tmp_abort(struct store *s, struct store_tmp *t)
 }
 
 enum store_error
-store_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+store_trash(struct store *s, const char *hash, struct store_trash *t)
 {
-	return s->ops->trash(s, hash, trash, trashlen);
+	enum store_error e;
+
+	t->name[0] = '\0';
+	t->lock = -1;
+	if ((e = s->ops->trash(s, hash, t)) != STORE_OK)
+		t->name[0] = '\0';
+	return e;
 }
 
 enum store_error
-store_untrash(struct store *s, const char *trash, const char *hash)
+store_untrash(struct store *s, struct store_trash *t, const char *hash)
 {
-	return s->ops->untrash(s, trash, hash);
+	return s->ops->untrash(s, t, hash);
 }
 
 void
-store_purge(struct store *s, const char *trash)
+store_purge(struct store *s, struct store_trash *t)
 {
-	s->ops->purge(s, trash);
+	s->ops->purge(s, t);
+}
+
+void
+store_trash_name(struct store_trash *t, const char *name)
+{
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->lock = -1;
 }
 
 bool
@@ -173,7 +242,25 @@ store_locate(struct store *s, const char *hash, const char *digest,
 int
 store_sweep(struct store *s, int upload_grace, int trash_grace)
 {
-	return s->ops->sweep(s, upload_grace, trash_grace);
+	struct store_walk	*w;
+	struct store_entry	 e;
+	int			 n = 0;
+
+	if ((w = store_walk_tmp(s, upload_grace, trash_grace)) == NULL)
+		return 0;
+	while (store_walk_next(w, &e) == 1) {
+		if (e.kind == STORE_ENTRY_UPLOAD)
+			n += store_walk_remove(w) == 0;
+		else if (e.kind == STORE_ENTRY_TRASH) {
+			/* Back to an empty place, else it goes. */
+			if (e.hash[0] == '\0' ||
+			    s->ops->walk_restore(w, &e) == -1)
+				(void)store_walk_remove(w);
+			n++;
+		}
+	}
+	store_walk_close(w);
+	return n;
 }
 
 struct store_walk *
@@ -208,9 +295,14 @@ store_walk_close(struct store_walk *w)
 }
 
 int
-store_find_trash(struct store *s, const char *hash, char *out, size_t outlen)
+store_find_trash(struct store *s, const char *hash, struct store_trash *t)
 {
-	return s->ops->find_trash(s, hash, out, outlen);
+	char	 name[STORE_TRASH_MAX];
+	int	 rc;
+
+	if ((rc = s->ops->find_trash(s, hash, name, sizeof(name))) == 1)
+		store_trash_name(t, name);
+	return rc;
 }
 
 bool

@@ -5,26 +5,30 @@
  * Callers (the upload pipeline, the handlers, fsck, the worker's main)
  * hold a struct store * from store_open and use only the functions below.
  * Each is a dispatch through the handle's table of operations (struct
- * store_ops, store_impl.h), so a second backend is a second table in a
- * file of its own, chosen by store_open from the location it is given;
- * no caller changes.  Every backend keeps these rules:
- *   - an upload is staged in a local temp file (struct store_tmp) and
- *     becomes the object of its hash at commit, durably, in one step;
+ * store_ops, store_impl.h).  store_open picks the backend by the scheme
+ * of its struct store_config from a table of {scheme, open} entries
+ * (store.c); a second backend is a second table of operations in a file
+ * of its own and one more entry there, and no caller changes.  Every
+ * backend keeps these rules:
+ *   - an upload is staged in a temp file (struct store_tmp) and becomes
+ *     the object of its hash at commit, durably, in one step;
  *   - a delete moves the object aside as trash (restorable, named after
  *     its hash) until purge; trash and temp files of a live worker are
- *     locked, so that a sweep or fsck knows a dead worker's from a live one's;
+ *     locked (or aged), so that a sweep or fsck knows a dead worker's
+ *     from a live one's;
  *   - walks yield objects in byte order of their hash (an object store's
  *     listing order), so fsck merges them with the rows in constant memory.
- * How the bytes are served is behind the seam too: store_locate gives the
- * content route nginx's X-Accel-Redirect target (local: a path into
- * DATA_DIR; S3: a presigned URL behind an internal proxy location).
- * The S3 backend (store_s3.c) is opened with store_s3_open instead.
  *
- * The local backend (store_local.c) keeps the file of hash h at
- * DATA_DIR/h[0..1]/h[2..3]/h.  Uploads are written to a temp file in
- * DATA_DIR/tmp (same file system), fsynced, then renamed into place and the
- * directory fsynced.  Paths are only ever built from a hash that hash_parse
- * accepted.
+ * How the bytes are served is behind the seam too: store_locate gives the
+ * content route nginx's X-Accel-Redirect target, which begins with the
+ * backend's nginx location (store_location).  That location is part of
+ * each backend's contract with the nginx configuration (conf/), where it
+ * must be declared `internal`:
+ *   local  "/_fileupload_content/" + "ab/cd/<hash>": an alias of DATA_DIR
+ *          (store_local.c keeps the file of hash h at DATA_DIR/h[0..1]/
+ *          h[2..3]/h, built only from a hash that hash_parse accepted);
+ *   s3     "/_fileupload_s3/" [+ "<Repr-Digest>/"] + "<scheme>/<host>
+ *          <path>?<query>": a proxy to a presigned GET (store_s3.c).
  */
 #ifndef STORE_H
 #define STORE_H
@@ -34,8 +38,8 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "store_config.h"
 
-#define STORE_REL_MAX		(6 + 64 + 1)	/* "ab/cd/" + hash + NUL */
 #define STORE_TRASH_MAX		128		/* a trash name */
 #define STORE_PATH_MAX		272		/* "ab/cd/" + a 255-byte name */
 
@@ -68,18 +72,19 @@ struct store_tmp {
 };
 
 /*
- * Opens the store at data_dir (a directory that must exist) and, in it,
- * its tmp/ subdirectory, made when missing and refused when it is a
- * symbolic link.  Returns the handle, or NULL with errno set and a
- * one-line reason in err.
+ * Opens the store of cfg's scheme: "local" is DATA_DIR (a directory that
+ * must exist) and, in it, its tmp/ subdirectory, made when missing and
+ * refused when it is a symbolic link; "s3" is an S3-API object store
+ * (s3_config.h).  cfg's strings must outlive the store.  Returns the
+ * handle, or NULL with errno set and a one-line reason in err, which
+ * begins with the setting at fault ("DATA_DIR: ", "STORAGE=s3: ").
  */
-struct store	*store_open(const char *data_dir, char *err, size_t errlen);
-/* The same on an S3-API object store (s3.h); cfg must outlive it. */
-struct s3_config;
-struct store	*store_s3_open(const struct s3_config *cfg, char *err,
+struct store	*store_open(const struct store_config *cfg, char *err,
 		    size_t errlen);
 /* Closes the handle; NULL is fine. */
 void		 store_close(struct store *);
+/* The nginx location store_locate's targets begin with (see above). */
+const char	*store_location(struct store *);
 
 /* Creates a new, empty temp file (mode 0640). */
 enum store_error store_tmp_create(struct store *, struct store_tmp *);
@@ -114,7 +119,13 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
  * tmp/part-<id>, which sweeps leave alone: the uploads table owns it).
  * It is held as a store_tmp, so store_tmp_write, _sync, _commit and
  * _abort apply to it, and its fd may be read (pread: libmagic's prefix).
- * id must have passed tus_id_valid.
+ * id is the caller's and opaque to the store; one that is not 1 to
+ * STORE_PART_ID_MAX of A-Z a-z 0-9 - _ (what a file or key name takes
+ * safely) names no partial file (STORE_ERR_NOENT).
+ *
+ * The store_part_* operations are the one optional group: a backend
+ * without partial files answers STORE_ERR_UNSUPPORTED to each (_close
+ * does nothing, _remove finds nothing: 0, _locks is false).
  *
  * One writer per upload: store_part_open holds the file's lock until
  * store_part_close (or _commit, _abort), and the lock dies with its
@@ -129,6 +140,7 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
  * store_part_remove deletes the file of id unless a writer holds it: 0
  * (also when there is none), or -1.
  */
+#define STORE_PART_ID_MAX	64
 enum store_error store_part_open(struct store *, const char *id, bool create,
 		    struct store_tmp *);
 /*
@@ -160,21 +172,35 @@ void		 store_part_close(struct store *, struct store_tmp *);
 int		 store_part_remove(struct store *, const char *id);
 
 /*
+ * A delete in hand, between store_trash and its store_untrash or
+ * store_purge: the file's name aside and the backend's hold on it (local:
+ * the open, locked trash file).  The caller owns the struct; each delete
+ * has its own, so two deletes on one thread never share a lock.
+ */
+struct store_trash {
+	char	 name[STORE_TRASH_MAX];	/* "" when nothing is aside */
+	int	 lock;			/* the backend's; -1 when none */
+};
+
+/*
  * Delete in two steps so that the row's removal can commit in between
  * (the worker holds a lock on the trash file until then, so a sweep
  * knows a dead worker's trash from a live delete's):
- * store_trash moves the file of hash aside under a name written to
- * trash (STORE_TRASH_MAX bytes); when it fails, the file is where it was.
- * store_untrash puts it back (the delete did not commit) unless a file
- * took the place meanwhile (STORE_ERR_EXISTS: a newer upload's, never
- * overwritten); store_purge removes it (the delete committed).  On failure
- * errno tells the cause.
+ * store_trash moves the file of hash aside, filling t (t->name "" when
+ * it fails: the file is where it was).  store_untrash puts it back (the
+ * delete did not commit) unless a file took the place meanwhile
+ * (STORE_ERR_EXISTS: a newer upload's, never overwritten); store_purge
+ * removes it (the delete committed).  Either lets go of t's lock, and
+ * t->name stays for a message.  On failure errno tells the cause.
+ * store_trash_name makes t for a trash known by name only (a walk's
+ * TRASH entry, store_find_trash), which nobody holds.
  */
-enum store_error store_trash(struct store *, const char *hash, char *trash,
-		    size_t trashlen);
-enum store_error store_untrash(struct store *, const char *trash,
+enum store_error store_trash(struct store *, const char *hash,
+		    struct store_trash *t);
+enum store_error store_untrash(struct store *, struct store_trash *t,
 		    const char *hash);
-void		 store_purge(struct store *, const char *trash);
+void		 store_purge(struct store *, struct store_trash *t);
+void		 store_trash_name(struct store_trash *t, const char *name);
 
 /* True when the file of hash is present. */
 bool		 store_exists(struct store *, const char *hash);
@@ -189,17 +215,15 @@ enum store_error store_check(struct store *);
  * location talks to a second upstream).
  */
 #define STORE_TARGET_MAX	4096
-#define STORE_LOCAL_LOCATION	"/_fileupload_content/"
 enum store_error store_locate(struct store *, const char *hash,
 		    const char *digest, char *out, size_t outlen);
-/* Writes "ab/cd/<hash>" (STORE_REL_MAX bytes): where nginx finds it. */
-void		 store_relpath(const char *hash, char out[STORE_REL_MAX]);
 
 /*
  * Cleans tmp/ of what dead workers left, by the rule of store_walk_tmp: an
  * abandoned upload's temp file is removed; an abandoned trash file (a
  * delete whose worker died before its COMMIT) is put back in its place
- * when that is empty, else removed.  Returns the number of files handled.
+ * when that is empty, else removed.  Partial files are the uploads
+ * table's and are left alone.  Returns the number of files handled.
  */
 int		 store_sweep(struct store *, int upload_grace, int trash_grace);
 
@@ -264,11 +288,11 @@ int		 store_walk_remove(struct store_walk *);
 void		 store_walk_close(struct store_walk *);
 
 /*
- * The first trash file of hash ("trash-<hash>-..."): 1 with its name in
- * out, 0 when there is none, -1 with errno.
+ * The first trash file of hash ("trash-<hash>-..."): 1 with t made for it
+ * (store_trash_name), 0 when there is none, -1 with errno.
  */
-int		 store_find_trash(struct store *, const char *hash, char *out,
-		    size_t outlen);
+int		 store_find_trash(struct store *, const char *hash,
+		    struct store_trash *t);
 /* Whether the trash file is still the object a walk saw as seen. */
 bool		 store_trash_is(struct store *, const char *trash,
 		    const struct store_stat *seen);

@@ -3,7 +3,10 @@
  * only.  A backend's handle begins with struct store, its walks with
  * struct store_walk, and it fills a struct store_ops whose members follow
  * the contracts of the store.h functions of the same names (store.c
- * passes the calls through unchanged).
+ * passes the calls through).  Every member is required but the part_*
+ * group, which a backend without partial files leaves NULL (store.c
+ * answers for it); store.c checks a partial upload's id before the
+ * backend sees it, and sweeps through the walk members.
  */
 #ifndef STORE_IMPL_H
 #define STORE_IMPL_H
@@ -21,6 +24,7 @@ struct store_walk {
 };
 
 struct store_ops {
+	const char	*location;	/* store_location */
 	void		 (*close)(struct store *);
 
 	enum store_error (*tmp_create)(struct store *, struct store_tmp *);
@@ -45,14 +49,13 @@ struct store_ops {
 			    uint64_t);
 	bool		 part_locks;	/* store_part_locks */
 
+	/* t arrives with name "" and lock -1. */
 	enum store_error (*trash)(struct store *, const char *hash,
-			    char *trash, size_t trashlen);
-	enum store_error (*untrash)(struct store *, const char *trash,
+			    struct store_trash *t);
+	enum store_error (*untrash)(struct store *, struct store_trash *,
 			    const char *hash);
-	void		 (*purge)(struct store *, const char *trash);
+	void		 (*purge)(struct store *, struct store_trash *);
 	bool		 (*exists)(struct store *, const char *hash);
-	int		 (*sweep)(struct store *, int upload_grace,
-			    int trash_grace);
 	enum store_error (*check)(struct store *);
 	enum store_error (*locate)(struct store *, const char *hash,
 	    const char *digest,
@@ -63,6 +66,14 @@ struct store_ops {
 			    int trash_grace);
 	int		 (*walk_next)(struct store_walk *, struct store_entry *);
 	int		 (*walk_remove)(struct store_walk *);
+	/*
+	 * The sweep's way with the current TRASH entry (its hash known): back
+	 * in its place when that is empty.  0 when it is dealt with (back, or
+	 * kept for the next sweep), -1 when it cannot go back (the caller
+	 * removes it).
+	 */
+	int		 (*walk_restore)(struct store_walk *,
+			    const struct store_entry *);
 	void		 (*walk_close)(struct store_walk *);
 
 	int		 (*find_trash)(struct store *, const char *hash,
@@ -76,9 +87,14 @@ struct store_ops {
 			    char got[HASH_HEX_LEN + 1]);
 };
 
-/* The local backend (store_local.c): DATA_DIR. */
-struct store	*store_local_open(const char *data_dir, char *err,
+/* The backends' openers (store_open's table): store_local.c, store_s3.c. */
+struct store	*store_local_open(const struct store_config *, char *err,
 		    size_t errlen);
+struct store	*store_s3_open(const struct store_config *, char *err,
+		    size_t errlen);
+
+/* Whether id may name a partial file (store.h, store_part_open). */
+bool		 store_part_id_ok(const char *id);
 
 /* Maps an errno from a write path to the store error it means. */
 enum store_error store_errno(int);

@@ -32,8 +32,9 @@
 #include "hash.h"
 #include "store.h"
 #include "store_impl.h"
-#include "tus.h"
 
+#define LOCATION	"/_fileupload_content/"	/* nginx's alias of DATA_DIR */
+#define REL_MAX		(6 + HASH_HEX_LEN + 1)	/* "ab/cd/" + hash + NUL */
 #define TMP_DIR		"tmp"
 #define LOST_FOUND	"lost+found"
 #define NEW_PREFIX	"new-"		/* created, not yet locked */
@@ -57,12 +58,6 @@ struct local {
 	int		 tmpfd;		/* DATA_DIR/tmp */
 	bool		 anonymous;	/* O_TMPFILE works here (probe_anonymous) */
 };
-
-/*
- * The file the calling thread is deleting: each request thread has at most
- * one delete in hand, between its trash and its purge or untrash.
- */
-static __thread struct held	 trash_held = { -1, "" };
 
 static const struct store_ops local_ops;
 static bool	probe_anonymous(struct local *);
@@ -92,7 +87,6 @@ local_close(struct store *s)
 		close(l->tmpfd);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
-	hold(&trash_held, -1, NULL);
 	free(l);
 }
 
@@ -127,10 +121,10 @@ open_tmp(struct local *l, const char *data_dir, char *err, size_t errlen)
 }
 
 struct store *
-store_local_open(const char *data_dir, char *err, size_t errlen)
+store_local_open(const struct store_config *cfg, char *err, size_t errlen)
 {
+	const char	*data_dir = cfg->data_dir;
 	struct local	*l;
-	const char	*tf;
 	int		 e;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
@@ -153,17 +147,15 @@ store_local_open(const char *data_dir, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
-	/* "named": as where O_TMPFILE or /proc is missing (and for tests). */
-	tf = getenv("FILEUPLOAD_TEMP_FILES");
-	l->anonymous = (tf == NULL || strcmp(tf, "named") != 0) &&
-	    probe_anonymous(l);
+	l->anonymous = !cfg->named_temp_files && probe_anonymous(l);
 	return &l->base;
 }
 
-void
-store_relpath(const char *hash, char out[STORE_REL_MAX])
+/* "ab/cd/<hash>": where the file of hash is, from DATA_DIR. */
+static void
+relpath(const char *hash, char out[REL_MAX])
 {
-	snprintf(out, STORE_REL_MAX, "%.2s/%.2s/%.64s", hash, hash + 2, hash);
+	snprintf(out, REL_MAX, "%.2s/%.2s/%.64s", hash, hash + 2, hash);
 }
 
 /* "ab/cd" of hash: the directory its file is in. */
@@ -384,10 +376,10 @@ static enum store_error
 local_tmp_commit(struct store *s, struct store_tmp *t, const char *hash)
 {
 	struct local	*l = local(s);
-	char		 rel[STORE_REL_MAX], dir1[3], dir2[6];
+	char		 rel[REL_MAX], dir1[3], dir2[6];
 	int		 e;
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	snprintf(dir1, sizeof(dir1), "%.2s", rel);
 	fan_dir(hash, dir2);
 
@@ -549,9 +541,9 @@ local_part_remove(struct store *s, const char *id)
 static int
 untrash(struct local *l, const char *trash, const char *hash)
 {
-	char	 rel[STORE_REL_MAX], dir2[6];
+	char	 rel[REL_MAX], dir2[6];
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	fan_dir(hash, dir2);
 	if (renameat2(l->tmpfd, trash, l->dirfd, rel, RENAME_NOREPLACE) == -1) {
 		if (errno != EINVAL && errno != ENOSYS)
@@ -572,32 +564,40 @@ untrash_error(int e)
 	return e == EEXIST ? STORE_ERR_EXISTS : store_errno(e);
 }
 
+/* Lets go of a delete's lock on its trash file. */
+static void
+let_go(struct store_trash *t)
+{
+	if (t->lock >= 0)
+		close(t->lock);
+	t->lock = -1;
+}
+
 static enum store_error
-local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
+local_trash(struct store *s, const char *hash, struct store_trash *t)
 {
 	struct local	*l = local(s);
-	char		 rel[STORE_REL_MAX], dir2[6];
+	char		 rel[REL_MAX], dir2[6];
 	int		 fd, e;
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	fan_dir(hash, dir2);
 	/* The hash in the name lets a sweep put an abandoned trash file back. */
-	unique_name(TRASH_PREFIX, hash, trash, trashlen);
+	unique_name(TRASH_PREFIX, hash, t->name, sizeof(t->name));
 	/*
 	 * Locked before it moves, held until purge or untrash: the lock dies
 	 * with the worker, which tells a sweep the delete will never finish.
 	 */
-	hold(&trash_held, -1, NULL);
 	if ((fd = openat(l->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return store_errno(errno);
 	(void)flock(fd, LOCK_EX | LOCK_NB);
-	if (renameat(l->dirfd, rel, l->tmpfd, trash) == -1) {
+	if (renameat(l->dirfd, rel, l->tmpfd, t->name) == -1) {
 		e = errno;
 		close(fd);
 		return store_errno(e);
 	}
 	/* A sweep ages trash by mtime: count from now, not from the upload. */
-	(void)utimensat(l->tmpfd, trash, NULL, 0);
+	(void)utimensat(l->tmpfd, t->name, NULL, 0);
 	if (sync_dir(l->dirfd, dir2) == -1 || fsync(l->tmpfd) == -1) {
 		/*
 		 * The move may not be durable, and the caller keeps the row:
@@ -605,44 +605,40 @@ local_trash(struct store *s, const char *hash, char *trash, size_t trashlen)
 		 * it missing.
 		 */
 		e = errno;
-		(void)untrash(l, trash, hash);
+		(void)untrash(l, t->name, hash);
 		close(fd);	/* if it stays in tmp/, a sweep puts it back */
 		return store_errno(e);
 	}
-	hold(&trash_held, fd, trash);
+	t->lock = fd;
 	return STORE_OK;
 }
 
 static enum store_error
-local_untrash(struct store *s, const char *trash, const char *hash)
+local_untrash(struct store *s, struct store_trash *t, const char *hash)
 {
 	struct local	*l = local(s);
-	int		 rc = untrash(l, trash, hash), e = errno;
+	int		 rc = untrash(l, t->name, hash), e = errno;
 
 	/* Back or not, this worker is done with it: a sweep may take over. */
-	if (strcmp(trash, trash_held.name) == 0)
-		hold(&trash_held, -1, NULL);
+	let_go(t);
 	errno = e;
 	return rc == 0 ? STORE_OK : untrash_error(e);
 }
 
 static void
-local_purge(struct store *s, const char *trash)
+local_purge(struct store *s, struct store_trash *t)
 {
-	struct local	*l = local(s);
-
-	(void)unlinkat(l->tmpfd, trash, 0);
-	if (strcmp(trash, trash_held.name) == 0)
-		hold(&trash_held, -1, NULL);
+	(void)unlinkat(local(s)->tmpfd, t->name, 0);
+	let_go(t);
 }
 
 static bool
 local_exists(struct store *s, const char *hash)
 {
-	char		 rel[STORE_REL_MAX];
+	char		 rel[REL_MAX];
 	struct stat	 st;
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	return fstatat(local(s)->dirfd, rel, &st, 0) == 0 &&
 	    S_ISREG(st.st_mode);
 }
@@ -663,14 +659,14 @@ static enum store_error
 local_locate(struct store *s, const char *hash, const char *digest,
     char *out, size_t outlen)
 {
-	char	 rel[STORE_REL_MAX];
+	char	 rel[REL_MAX];
 
 	/* Its location reads the worker's X-Fileupload-Repr-Digest. */
 	(void)digest;
 	if (!local_exists(s, hash))
 		return STORE_ERR_NOENT;
-	store_relpath(hash, rel);
-	snprintf(out, outlen, "%s%s", STORE_LOCAL_LOCATION, rel);
+	relpath(hash, rel);
+	snprintf(out, outlen, "%s%s", LOCATION, rel);
 	return STORE_OK;
 }
 
@@ -707,10 +703,10 @@ local_quarantine(struct store *s, const char *hash, char *where,
     size_t wherelen)
 {
 	struct local	*l = local(s);
-	char		 rel[STORE_REL_MAX], dir2[6];
+	char		 rel[REL_MAX], dir2[6];
 	int		 lfd, e;
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	fan_dir(hash, dir2);
 	if (mkdirat(l->dirfd, LOST_FOUND, DIR_MODE) == 0) {
 		if (fsync(l->dirfd) == -1)
@@ -736,10 +732,10 @@ static int
 local_unquarantine(struct store *s, const char *hash)
 {
 	struct local	*l = local(s);
-	char		 rel[STORE_REL_MAX];
+	char		 rel[REL_MAX];
 	char		 from[sizeof(LOST_FOUND) + HASH_HEX_LEN + 1];
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	snprintf(from, sizeof(from), LOST_FOUND "/%s", hash);
 	return renameat(l->dirfd, from, l->dirfd, rel);
 }
@@ -749,11 +745,11 @@ local_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 {
 	struct hash_ctx	 h;
 	unsigned char	 buf[READ_CHUNK];
-	char		 rel[STORE_REL_MAX];
+	char		 rel[REL_MAX];
 	ssize_t		 n;
 	int		 fd, e;
 
-	store_relpath(hash, rel);
+	relpath(hash, rel);
 	if ((fd = openat(local(s)->dirfd, rel,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
@@ -1090,8 +1086,7 @@ tmp_entry(struct local_walk *w, const char *name, struct store_entry *e)
 	 */
 	if (has_prefix(name, PART_PREFIX) && S_ISREG(st.st_mode)) {
 		if (w->now - st.st_mtime < w->upload_grace ||
-		    !tus_id_valid(name + strlen(PART_PREFIX),
-		    strlen(name + strlen(PART_PREFIX))))
+		    !store_part_id_ok(name + strlen(PART_PREFIX)))
 			return 0;
 		entry_at(e, STORE_ENTRY_PART, TMP_DIR, name);
 		snprintf(e->hash, sizeof(e->hash), "%s",
@@ -1199,33 +1194,15 @@ local_find_trash(struct store *s, const char *hash, char *out, size_t outlen)
 	return found;
 }
 
-/* ----------------------------------------------------------------- sweep */
-
+/* An abandoned trash file back to its empty place (the sweep). */
 static int
-local_sweep(struct store *s, int upload_grace, int trash_grace)
+local_walk_restore(struct store_walk *sw, const struct store_entry *e)
 {
-	struct store_walk	*w;
-	struct store_entry	 e;
-	int			 n = 0;
-
-	if ((w = local_walk_tmp(s, upload_grace, trash_grace)) == NULL)
-		return 0;
-	while (local_walk_next(w, &e) == 1) {
-		if (e.kind == STORE_ENTRY_UPLOAD)
-			n += local_walk_remove(w) == 0;
-		else if (e.kind == STORE_ENTRY_TRASH) {
-			/* Back to an empty place, else it goes. */
-			if (e.hash[0] == '\0' ||
-			    untrash(local(s), e.name, e.hash) == -1)
-				(void)local_walk_remove(w);
-			n++;
-		}
-	}
-	local_walk_close(w);
-	return n;
+	return untrash(local(sw->store), e->name, e->hash);
 }
 
 static const struct store_ops local_ops = {
+	.location = LOCATION,
 	.close = local_close,
 	.tmp_create = local_tmp_create,
 	.tmp_write = local_tmp_write,
@@ -1245,13 +1222,13 @@ static const struct store_ops local_ops = {
 	.untrash = local_untrash,
 	.purge = local_purge,
 	.exists = local_exists,
-	.sweep = local_sweep,
 	.check = local_check,
 	.locate = local_locate,
 	.walk_files = local_walk_files,
 	.walk_tmp = local_walk_tmp,
 	.walk_next = local_walk_next,
 	.walk_remove = local_walk_remove,
+	.walk_restore = local_walk_restore,
 	.walk_close = local_walk_close,
 	.find_trash = local_find_trash,
 	.trash_is = local_trash_is,

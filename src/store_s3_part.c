@@ -31,7 +31,6 @@
 #include "store.h"
 #include "store_impl.h"
 #include "store_s3_impl.h"
-#include "tus.h"
 
 static size_t
 part_size(struct store *s)
@@ -49,13 +48,20 @@ tmp_id(const struct store_tmp *t)
 bool
 s3st_part_name(const char *name, char *id)
 {
-	size_t		 n = strlen(PART_PREFIX);
+	char		 got[STORE_PART_ID_MAX + 1];
+	size_t		 n = strlen(PART_PREFIX), len;
 	const char	*p;
 
-	if (strncmp(name, PART_PREFIX, n) != 0 || strlen(name) < n +
-	    TUS_ID_LEN || !tus_id_valid(name + n, TUS_ID_LEN))
+	if (strncmp(name, PART_PREFIX, n) != 0)
 		return false;
-	p = name + n + TUS_ID_LEN;
+	len = strcspn(name + n, ".");
+	if (len == 0 || len >= sizeof(got))
+		return false;
+	memcpy(got, name + n, len);
+	got[len] = '\0';
+	if (!store_part_id_ok(got))
+		return false;
+	p = name + n + len;
 	if (*p == '.') {
 		if (p[1] == '\0')
 			return false;
@@ -64,8 +70,7 @@ s3st_part_name(const char *name, char *id)
 	}
 	if (*p != '\0')
 		return false;
-	memcpy(id, name + n, TUS_ID_LEN);
-	id[TUS_ID_LEN] = '\0';
+	memcpy(id, got, len + 1);
 	return true;
 }
 
@@ -91,8 +96,6 @@ s3st_part_open(struct store *s, const char *id, bool create,
 	t->fd = -1;
 	t->size = t->queued = 0;
 	t->backend = NULL;
-	if (!tus_id_valid(id, strlen(id)))
-		return STORE_ERR_NOENT;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return STORE_ERR_IO;
 	u->resumable = true;
@@ -130,31 +133,35 @@ struct tails {
 	int		 failed;
 };
 
-static int
-on_tail(void *arg, const char *key, uint64_t size, const char *when)
+/*
+ * One tail of the listing: keep's noted, the stale ones removed (all of
+ * them with all).
+ */
+static void
+on_tail(struct tails *w, const char *key, uint64_t size)
 {
-	struct tails	*w = arg;
 	char		*end;
 	unsigned long	 n;
 
-	(void)when;
 	n = strtoul(key + w->plen, &end, 10);
 	if (*end != '\0' || end == key + w->plen)
-		return 0;
+		return;
 	if (!w->all && n == w->keep) {
 		w->found = true;
 		w->size = size;
 	} else if ((w->all || n < w->keep) &&
-	    s3st_simple(w->s, "DELETE", key) != STORE_OK)
+	    s3_delete(s3st_s3(w->s), key) != S3_OK)
 		w->failed = 1;
-	return 0;
 }
 
 /* Lists the tails of id, removing the stale ones (all of them with all). */
 static enum store_error
 list_tails(struct store *s, const char *id, struct tails *w)
 {
-	char	 prefix[S3_KEY_MAX];
+	struct s3_list	 l;
+	struct s3_item	 it;
+	char		 prefix[S3_KEY_MAX];
+	int		 rc;
 
 	part_key(s, id, 0, prefix);
 	w->s = s;
@@ -163,7 +170,11 @@ list_tails(struct store *s, const char *id, struct tails *w)
 		return STORE_ERR_IO;
 	prefix[w->plen - 1] = '.';
 	prefix[w->plen] = '\0';
-	return s3st_each_object(s, prefix, on_tail, w);
+	s3_list_begin(&l, s3st_s3(s), S3_LIST_OBJECTS, prefix, NULL);
+	while ((rc = s3_list_next(&l, &it)) == 1)
+		on_tail(w, it.key, it.size);
+	s3_list_end(&l);
+	return rc == 0 ? STORE_OK : s3st_err(l.result);
 }
 
 /*
@@ -175,9 +186,7 @@ s3st_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 {
 	struct s3_upload *u = t->backend;
 	struct tails	 w;
-	struct s3st_fill f;
-	struct s3_request req = { .method = "GET", .sink = s3st_fill,
-	    .sink_arg = &f };
+	struct s3_fill	 f;
 	enum store_error e;
 	size_t		 P = part_size(s), need;
 	uint64_t	 n = offset / P;
@@ -201,11 +210,10 @@ s3st_part_cut(struct store *s, struct store_tmp *t, uint64_t offset)
 		return STORE_ERR_NOENT;		/* the bytes are gone */
 	if (u->buf == NULL && (u->buf = malloc(P)) == NULL)
 		return STORE_ERR_IO;
-	f = (struct s3st_fill){ u->buf, 0, P };
+	f = (struct s3_fill){ u->buf, 0, P };
 	part_key(s, tmp_id(t), w.keep, key);
-	req.key = key;
-	e = s3st_send(s, "get tail", &req);
-	if (e != STORE_OK)
+	if ((e = s3st_err(s3_get(s3st_s3(s), "get tail", key, NULL, s3_fill,
+	    &f))) != STORE_OK)
 		return e;
 	if (f.len < need)
 		return STORE_ERR_NOENT;
@@ -218,10 +226,7 @@ static enum store_error
 put_buffer(struct store *s, const char *what, const char *key,
     const struct s3_upload *u)
 {
-	struct s3_request req = { .method = "PUT", .key = key,
-	    .body = u->buf != NULL ? u->buf : "", .len = u->len };
-
-	return s3st_send(s, what, &req);
+	return s3st_err(s3_put(s3st_s3(s), what, key, u->buf, u->len));
 }
 
 /* The unfilled part as its tail, before the offset commits. */
@@ -242,26 +247,6 @@ s3st_part_sync(struct store *s, struct store_tmp *t)
 
 /* ----------------------------------------------------- multipart upload */
 
-struct find {
-	const char	*key;
-	char		*id;
-	size_t		 idlen;
-	bool		 found;
-};
-
-static int
-on_upload(void *arg, const char *key, const char *id, const char *when)
-{
-	struct find	*f = arg;
-
-	(void)when;
-	if (strcmp(key, f->key) != 0)
-		return 0;
-	snprintf(f->id, f->idlen, "%s", id);
-	f->found = true;
-	return 1;
-}
-
 /*
  * An upload whose parts were assembled but not stored (its completion
  * failed past CompleteMultipartUpload) starts again from that object:
@@ -270,34 +255,21 @@ on_upload(void *arg, const char *key, const char *id, const char *when)
 static enum store_error
 reopen_assembled(struct store *s, struct s3_upload *u, uint64_t size)
 {
-	struct s3_config path_cfg = { .bucket = s3st_cfg(s)->bucket,
-	    .path_style = true };
-	struct s3_request req;
+	struct s3	*c = s3st_s3(s);
 	enum store_error e;
-	char		 source[S3_KEY_MAX * 3 + 80], range[64], num[16];
 	size_t		 P = part_size(s);
 	unsigned	 n;
 
 	if ((uint64_t)u->parts * P > size)
 		return STORE_ERR_NOENT;
-	if (s3_path(&path_cfg, u->key, source, sizeof(source)) == -1)
-		return STORE_ERR_IO;
-	if ((e = s3st_create(s, u->key, u->upload_id,
-	    sizeof(u->upload_id))) != STORE_OK)
+	if ((e = s3st_err(s3_create(c, u->key, u->upload_id,
+	    sizeof(u->upload_id)))) != STORE_OK)
 		return e;
-	for (n = 1; n <= u->parts && e == STORE_OK; n++) {
-		snprintf(num, sizeof(num), "%u", n);
-		snprintf(range, sizeof(range), "bytes=%llu-%llu",
-		    (unsigned long long)(n - 1) * P,
-		    (unsigned long long)n * P - 1);
-		req = (struct s3_request){ .method = "PUT", .key = u->key,
-		    .nparams = 2, .params = { { "partNumber", num },
-		    { "uploadId", u->upload_id } }, .copy_source = source,
-		    .copy_range = range };
-		e = s3st_send(s, "copy part", &req);
-	}
+	for (n = 1; n <= u->parts && e == STORE_OK; n++)
+		e = s3st_err(s3_copy_part(c, u->key, u->upload_id, n, u->key,
+		    (uint64_t)(n - 1) * P, (uint64_t)n * P - 1));
 	if (e == STORE_OK)
-		e = s3st_simple(s, "DELETE", u->key);
+		e = s3st_err(s3_delete(c, u->key));
 	return e;
 }
 
@@ -305,21 +277,31 @@ reopen_assembled(struct store *s, struct s3_upload *u, uint64_t size)
 static enum store_error
 find_upload(struct store *s, struct s3_upload *u)
 {
-	struct find	 f = { u->key, u->upload_id, sizeof(u->upload_id),
-	    false };
+	struct s3_list	 l;
+	struct s3_item	 it;
 	enum store_error e;
 	uint64_t	 size;
+	int		 rc;
 
 	if (u->upload_id[0] != '\0')
 		return STORE_OK;
 	if (u->looked_up)
 		return STORE_ERR_NOENT;
-	if ((e = s3st_each_upload(s, u->key, on_upload, &f)) != STORE_OK)
-		return e;
+	s3_list_begin(&l, s3st_s3(s), S3_LIST_UPLOADS, u->key, NULL);
+	while ((rc = s3_list_next(&l, &it)) == 1 && strcmp(it.key,
+	    u->key) != 0)
+		;
+	s3_list_end(&l);
+	if (rc == -1)
+		return s3st_err(l.result);
 	u->looked_up = true;
-	if (f.found)
+	if (rc == 1) {
+		snprintf(u->upload_id, sizeof(u->upload_id), "%s",
+		    it.upload_id);
 		return STORE_OK;
-	if ((e = s3st_head(s, u->key, &size)) == STORE_OK)
+	}
+	if ((e = s3st_err(s3_head(s3st_s3(s), u->key, &size, NULL))) ==
+	    STORE_OK)
 		return reopen_assembled(s, u, size);
 	return e;
 }
@@ -332,7 +314,8 @@ s3st_part_upload(struct store *s, struct s3_upload *u)
 	/* Parts before this request's were sent: their upload must be there. */
 	if (e != STORE_ERR_NOENT || u->parts > 0)
 		return e;
-	return s3st_create(s, u->key, u->upload_id, sizeof(u->upload_id));
+	return s3st_err(s3_create(s3st_s3(s), u->key, u->upload_id,
+	    sizeof(u->upload_id)));
 }
 
 /*
@@ -342,52 +325,34 @@ s3st_part_upload(struct store *s, struct s3_upload *u)
 static enum store_error
 list_parts(struct store *s, struct s3_upload *u, unsigned last)
 {
-	struct s3_request req;
-	struct s3_response r;
-	enum store_error e;
-	char		 marker[16] = "0", elem[1024], num[16], size[32];
-	char		 etag[128];
-	size_t		 pos, a, b, c;
-	unsigned	 next = 1, k;
-	bool		 more = true, gap = false;
+	struct s3_list	 l;
+	struct s3_item	 it;
+	unsigned	 next = 1;
+	int		 rc = 1;
+	bool		 gap = false;
 
 	free(u->manifest);
 	u->manifest = NULL;
 	u->manifest_len = 0;
-	while (more && !gap && next <= last) {
-		req = (struct s3_request){ .method = "GET", .key = u->key,
-		    .nparams = 2, .params = { { "uploadId", u->upload_id },
-		    { "part-number-marker", marker } } };
-		if ((e = s3st_page(s, "list parts", &req, &r,
-		    "NextPartNumberMarker", marker, sizeof(marker), &more)) !=
-		    STORE_OK)
-			return e;
-		pos = 0;
-		while (!gap && next <= last && s3_xml_element(r.body, "Part", &pos,
-		    elem, sizeof(elem)) == 1) {
-			a = b = c = 0;
-			if (s3_xml_next(elem, "PartNumber", &a, num,
-			    sizeof(num)) != 1 || s3_xml_element(elem, "ETag",
-			    &b, etag, sizeof(etag)) != 1 || s3_xml_next(elem,
-			    "Size", &c, size, sizeof(size)) != 1)
-				continue;
-			k = (unsigned)strtoul(num, NULL, 10);
-			if (k < next)
-				continue;
-			if (k > next || (k < last &&
-			    strtoull(size, NULL, 10) != part_size(s))) {
-				gap = true;
-				break;
-			}
-			if (s3st_manifest_add(&u->manifest, &u->manifest_len,
-			    k, etag) == -1) {
-				s3_response_free(&r);
-				return STORE_ERR_IO;
-			}
-			next++;
+	s3_list_begin(&l, s3st_s3(s), S3_LIST_PARTS, u->key, u->upload_id);
+	while (!gap && next <= last && (rc = s3_list_next(&l, &it)) == 1) {
+		if (it.part < next)
+			continue;
+		if (it.part > next || (it.part < last &&
+		    it.size != part_size(s))) {
+			gap = true;
+			break;
 		}
-		s3_response_free(&r);
+		if (s3_manifest_add(&u->manifest, &u->manifest_len, it.part,
+		    it.etag) == -1) {
+			s3_list_end(&l);
+			return STORE_ERR_IO;
+		}
+		next++;
 	}
+	s3_list_end(&l);
+	if (rc == -1)
+		return s3st_err(l.result);
 	if (next <= last) {
 		log_warnx("s3 %s: part %u is missing", u->key, next);
 		return STORE_ERR_NOENT;
@@ -416,8 +381,8 @@ s3st_part_finish(struct store *s, struct store_tmp *t)
 		return e;
 	if ((e = s3st_part_upload(s, u)) != STORE_OK ||
 	    (e = list_parts(s, u, u->parts)) != STORE_OK ||
-	    (e = s3st_complete(s, u->key, u->upload_id, u->manifest,
-	    u->manifest_len)) != STORE_OK)
+	    (e = s3st_err(s3_complete(s3st_s3(s), u->key, u->upload_id,
+	    u->manifest, u->manifest_len))) != STORE_OK)
 		return e;
 	u->upload_id[0] = '\0';
 	u->object = true;
@@ -453,7 +418,8 @@ s3st_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
 	enum store_error e;
 	uint64_t	 got;
 
-	if ((e = s3st_head(s, u->key, &got)) != STORE_OK)
+	if ((e = s3st_err(s3_head(s3st_s3(s), u->key, &got, NULL))) !=
+	    STORE_OK)
 		return e;
 	if (got != size)
 		return STORE_ERR_NOENT;
@@ -464,34 +430,27 @@ s3st_part_sealed(struct store *s, struct store_tmp *t, uint64_t size)
 
 /* ------------------------------------------------------------- removal */
 
-static int
-on_abort(void *arg, const char *key, const char *id, const char *when)
-{
-	struct tails	*w = arg;
-
-	(void)when;
-	/* The listing's prefix is the key: the same length, the same key. */
-	if (strlen(key) == w->plen - 1)
-		s3st_abort(w->s, key, id);
-	return 0;
-}
-
 /* The multipart upload, the assembled object and every tail of id. */
 int
 s3st_part_remove(struct store *s, const char *id)
 {
+	struct s3	*c = s3st_s3(s);
+	struct s3_list	 l;
+	struct s3_item	 it;
 	struct tails	 w;
 	char		 key[S3_KEY_MAX];
+	int		 rc;
 
-	if (!tus_id_valid(id, strlen(id)))
-		return 0;
 	part_key(s, id, 0, key);
 	memset(&w, 0, sizeof(w));
-	w.s = s;
-	w.plen = strlen(key) + 1;
 	w.all = true;
-	if (s3st_each_upload(s, key, on_abort, &w) != STORE_OK ||
-	    s3st_simple(s, "DELETE", key) != STORE_OK ||
+	/* Listed by the key as a prefix: only the key itself is the upload. */
+	s3_list_begin(&l, c, S3_LIST_UPLOADS, key, NULL);
+	while ((rc = s3_list_next(&l, &it)) == 1)
+		if (strcmp(it.key, key) == 0)
+			s3_abort(c, it.key, it.upload_id);
+	s3_list_end(&l);
+	if (rc == -1 || s3_delete(c, key) != S3_OK ||
 	    list_tails(s, id, &w) != STORE_OK || w.failed)
 		return -1;
 	return 0;

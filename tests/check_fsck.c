@@ -224,7 +224,8 @@ setup(void)
 	char	 err[256];
 
 	test_dir_make();
-	ck_assert_msg((st = store_open(test_dir, err, sizeof(err))) != NULL, "%s",
+	ck_assert_msg((st = store_open(&(struct store_config){ .scheme = "local",
+	    .data_dir = test_dir }, err, sizeof(err))) != NULL, "%s",
 	    err);
 	memset(&db, 0, sizeof(db));
 	db.next = db.pending = -1;
@@ -271,9 +272,9 @@ write_file(const char *rel, const char *data, time_t secs)
 static const char *
 rel_of(const char *hash)
 {
-	static char	 rel[STORE_REL_MAX];
+	static char	 rel[6 + HASH_HEX_LEN + 1];
 
-	store_relpath(hash, rel);
+	snprintf(rel, sizeof(rel), "%.2s/%.2s/%s", hash, hash + 2, hash);
 	return rel;
 }
 

@@ -31,7 +31,8 @@ setup(void)
 	ck_assert_int_ne(hash_library_init(), -1);
 	test_dir_make();
 	double_reset();
-	st = store_open(test_dir, err, sizeof(err));
+	st = store_open(&(struct store_config){ .scheme = "local",
+	    .data_dir = test_dir }, err, sizeof(err));
 	ck_assert_msg(st != NULL, "%s", err);
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.fd = -1;

@@ -178,7 +178,8 @@ setup(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_upload_size = MAX_SIZE;
 	cfg.upload_expires = 3600;
-	st = store_open(test_dir, err, sizeof(err));
+	st = store_open(&(struct store_config){ .scheme = "local",
+	    .data_dir = test_dir }, err, sizeof(err));
 	ck_assert_msg(st != NULL, "%s", err);
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "config.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "testutil.h"
@@ -229,7 +230,7 @@ START_TEST(test_config_defaults)
 	char		 err[256], host[128], path[256];
 
 	clear_env();
-	c = s3_config_load(1ULL << 30, err, sizeof(err));
+	c = config_s3_load(1ULL << 30, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_str_eq(c->host, "127.0.0.1:9000");
 	ck_assert(!c->https);
@@ -243,7 +244,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(host, "127.0.0.1:9000");
 	ck_assert_int_eq(s3_path(c, "ab/cd/x y", path, sizeof(path)), 0);
 	ck_assert_str_eq(path, "/files/ab/cd/x%20y");
-	s3_config_free(c);
+	config_s3_free(c);
 }
 END_TEST
 
@@ -258,7 +259,7 @@ START_TEST(test_config_virtual_hosted)
 	setenv("S3_PREFIX", "svc/a", 1);
 	setenv("S3_ACCESS_KEY_ID", "MINE", 1);	/* before AWS_* */
 	setenv("S3_SECRET_ACCESS_KEY", "MINESECRET", 1);
-	c = s3_config_load(1ULL << 30, err, sizeof(err));
+	c = config_s3_load(1ULL << 30, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert(c->https);
 	ck_assert_str_eq(c->host, "s3.eu-west-1.example.com");
@@ -269,12 +270,12 @@ START_TEST(test_config_virtual_hosted)
 	ck_assert_str_eq(host, "files.s3.eu-west-1.example.com");
 	ck_assert_int_eq(s3_path(c, "svc/a/ab/cd/h", path, sizeof(path)), 0);
 	ck_assert_str_eq(path, "/svc/a/ab/cd/h");
-	s3_config_free(c);
+	config_s3_free(c);
 	setenv("S3_ADDRESSING", "path", 1);
-	c = s3_config_load(1ULL << 30, err, sizeof(err));
+	c = config_s3_load(1ULL << 30, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert(c->path_style);
-	s3_config_free(c);
+	config_s3_free(c);
 }
 END_TEST
 
@@ -289,7 +290,7 @@ refused(const char *name, const char *value, const char *want)
 		setenv(name, value, 1);
 	else
 		unsetenv(name);
-	c = s3_config_load(10ULL << 30, err, sizeof(err));
+	c = config_s3_load(10ULL << 30, err, sizeof(err));
 	ck_assert_msg(c == NULL, "%s=%s accepted", name, value);
 	ck_assert_msg(strstr(err, want) != NULL, "%s=%s: %s", name, value, err);
 	ck_assert_ptr_null(strchr(err, '\n'));
@@ -327,7 +328,7 @@ START_TEST(test_config_too_many_parts)
 
 	clear_env();
 	setenv("S3_PART_SIZE", "5242880", 1);
-	ck_assert_ptr_null(s3_config_load(100ULL << 30, err, sizeof(err)));
+	ck_assert_ptr_null(config_s3_load(100ULL << 30, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "at most 10000 parts"));
 }
 END_TEST

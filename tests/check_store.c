@@ -26,6 +26,18 @@
 #define H3	"0123456789012345678901234567890123456789012345678901234567890123"
 
 static struct store	*st;
+static bool		 named_temp_files;
+
+/* The local backend's settings for DATA_DIR d. */
+static const struct store_config *
+local_at(const char *d)
+{
+	static struct store_config cfg;
+
+	cfg = (struct store_config){ .scheme = "local", .data_dir = d,
+	    .named_temp_files = named_temp_files };
+	return &cfg;
+}
 
 /* store_open that must succeed. */
 static struct store *
@@ -35,7 +47,7 @@ open_store(const char *d)
 	char		 err[256];
 
 	err[0] = '\0';
-	s = store_open(d, err, sizeof(err));
+	s = store_open(local_at(d), err, sizeof(err));
 	ck_assert_msg(s != NULL, "store_open %s: %s", d, err);
 	return s;
 }
@@ -49,7 +61,7 @@ static void
 setup(void)
 {
 	test_dir_make();
-	ck_assert_int_eq(setenv("FILEUPLOAD_TEMP_FILES", "named", 1), 0);
+	named_temp_files = true;
 	st = open_store(test_dir);
 }
 
@@ -57,7 +69,7 @@ static void
 setup_anonymous(void)
 {
 	test_dir_make();
-	ck_assert_int_eq(unsetenv("FILEUPLOAD_TEMP_FILES"), 0);
+	named_temp_files = false;
 	st = open_store(test_dir);
 }
 
@@ -176,13 +188,32 @@ START_TEST(test_open_again)
 }
 END_TEST
 
+/* The backend by its scheme, and an error that names the setting. */
+START_TEST(test_open_by_scheme)
+{
+	struct store_config cfg = { .scheme = "tape", .data_dir = test_dir };
+	char		 err[256], missing[4096];
+
+	errno = 0;
+	ck_assert_ptr_null(store_open(&cfg, err, sizeof(err)));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_msg(strstr(err, "tape") != NULL, "%s", err);
+	cfg.scheme = "s3";	/* without its settings */
+	ck_assert_ptr_null(store_open(&cfg, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "STORAGE=s3: ", 12) == 0, "%s", err);
+	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
+	ck_assert_ptr_null(store_open(local_at(missing), err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "DATA_DIR: ", 10) == 0, "%s", err);
+}
+END_TEST
+
 START_TEST(test_open_missing)
 {
 	char		 missing[4096], err[256];
 
 	snprintf(missing, sizeof(missing), "%s/nope", test_dir);
 	errno = 0;
-	ck_assert_ptr_null(store_open(missing, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(missing), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_msg(strstr(err, missing) != NULL, "%s", err);
 	ck_assert(!test_path_exists("nope"));
@@ -195,7 +226,7 @@ START_TEST(test_open_not_dir)
 
 	write_file("file", "x");
 	errno = 0;
-	ck_assert_ptr_null(store_open(test_path("file"), err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(test_path("file")), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
@@ -208,7 +239,7 @@ START_TEST(test_open_tmp_is_file)
 	ck_assert_int_eq(mkdir(test_path("d"), 0700), 0);
 	write_file("d/tmp", "x");
 	snprintf(sub, sizeof(sub), "%s", test_path("d"));
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert_int_eq(errno, ENOTDIR);
 }
 END_TEST
@@ -227,14 +258,14 @@ START_TEST(test_open_tmp_is_symlink)
 	snprintf(sub, sizeof(sub), "%s", test_path("d"));
 	err[0] = '\0';
 	errno = 0;
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert_int_eq(errno, ELOOP);
 	ck_assert_msg(strstr(err, "symbolic link") != NULL, "%s", err);
 	ck_assert_int_eq(test_count_entries(test_path("elsewhere")), 0);
 	/* A dangling one too: no directory is made through it. */
 	ck_assert_int_eq(unlink(test_path("d/tmp")), 0);
 	ck_assert_int_eq(symlink("../gone", test_path("d/tmp")), 0);
-	ck_assert_ptr_null(store_open(sub, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(local_at(sub), err, sizeof(err)));
 	ck_assert(!test_path_exists("gone"));
 }
 END_TEST
@@ -261,16 +292,25 @@ END_TEST
 
 /* --- commit --- */
 
-START_TEST(test_relpath)
+/* nginx's internal location, then the file's place under DATA_DIR. */
+START_TEST(test_locate_target)
 {
-	char	 rel[STORE_REL_MAX];
+	struct store_tmp	 t;
+	char			 out[STORE_TARGET_MAX];
 
-	memset(rel, 'x', sizeof(rel));
-	store_relpath(H1, rel);
-	ck_assert_str_eq(rel, H1_REL);
-	ck_assert_uint_eq(strlen(rel) + 1, STORE_REL_MAX);
-	store_relpath(H3, rel);
-	ck_assert_str_eq(rel, "01/23/" H3);
+	ck_assert_str_eq(store_location(st), "/_fileupload_content/");
+	ck_assert_int_eq(store_locate(st, H1, NULL, out, sizeof(out)),
+	    STORE_ERR_NOENT);
+	make_tmp(&t, "x");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	ck_assert_int_eq(store_locate(st, H1, NULL, out, sizeof(out)),
+	    STORE_OK);
+	ck_assert_str_eq(out, "/_fileupload_content/" H1_REL);
+	make_tmp(&t, "y");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H3), STORE_OK);
+	ck_assert_int_eq(store_locate(st, H3, NULL, out, sizeof(out)),
+	    STORE_OK);
+	ck_assert_str_eq(out, "/_fileupload_content/01/23/" H3);
 }
 END_TEST
 
@@ -617,16 +657,17 @@ END_TEST
 START_TEST(test_untrash_place_taken)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 4];
+	struct store_trash	 trash;
+	char			 rel[STORE_TRASH_MAX + 4];
 
 	make_tmp(&t, "old");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
 	make_tmp(&t, "new");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_ERR_EXISTS);
+	ck_assert_int_eq(store_untrash(st, &trash, H1), STORE_ERR_EXISTS);
 	assert_content(H1_REL, "new");
-	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	snprintf(rel, sizeof(rel), "tmp/%s", trash.name);
 	ck_assert(test_path_exists(rel));
 }
 END_TEST
@@ -635,12 +676,12 @@ END_TEST
 START_TEST(test_trash_age_from_delete)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "ancient");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	test_age(H1_REL, 7200);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
 	ck_assert_int_eq(store_sweep(st, 0, 3600), 0);
 	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
@@ -650,19 +691,19 @@ END_TEST
 START_TEST(test_trash_untrash)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	memset(trash, 0, sizeof(trash));
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	memset(&trash, 0, sizeof(trash));
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	ck_assert_int_eq(strncmp(trash, "trash-", 6), 0);
+	ck_assert_int_eq(strncmp(trash.name, "trash-", 6), 0);
 	ck_assert(!store_exists(st, H1));
 	ck_assert(!test_path_exists(H1_REL));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 1);
 
-	ck_assert_int_eq(store_untrash(st, trash, H1), STORE_OK);
+	ck_assert_int_eq(store_untrash(st, &trash, H1), STORE_OK);
 	ck_assert(store_exists(st, H1));
 	assert_content(H1_REL, "bytes");
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
@@ -672,17 +713,17 @@ END_TEST
 START_TEST(test_trash_purge)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	store_purge(st, trash);
+	store_purge(st, &trash);
 	ck_assert(!store_exists(st, H1));
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Purging what is gone is harmless. */
-	store_purge(st, trash);
+	store_purge(st, &trash);
 
 	/* The same bytes can come back after a delete. */
 	make_tmp(&t, "bytes");
@@ -693,12 +734,13 @@ END_TEST
 
 START_TEST(test_trash_missing)
 {
-	char	 trash[STORE_TRASH_MAX];
+	struct store_trash trash;
 
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_ERR_NOENT);
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
-	ck_assert_int_eq(store_untrash(st, "trash-nothing", H1),
+	store_trash_name(&trash, "trash-nothing");
+	ck_assert_int_eq(store_untrash(st, &trash, H1),
 	    STORE_ERR_NOENT);
 	ck_assert(!store_exists(st, H1));
 }
@@ -707,7 +749,7 @@ END_TEST
 START_TEST(test_trash_name_keeps_hash)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	/*
 	 * The name is "trash-<hash>-..." so that a sweep can put the file
@@ -716,28 +758,57 @@ START_TEST(test_trash_name_keeps_hash)
 	 */
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_OK);
-	ck_assert_msg(strlen(trash) > 6 +
-	    HASH_HEX_LEN && strncmp(trash + 6,
+	ck_assert_msg(strlen(trash.name) > 6 +
+	    HASH_HEX_LEN && strncmp(trash.name + 6,
 	    H1 "-", HASH_HEX_LEN + 1) == 0, "trash name \"%s\" lost the hash",
-	    trash);
+	    trash.name);
+}
+END_TEST
+
+/* Two deletes in hand on one thread: each keeps its own lock. */
+START_TEST(test_trash_two_held)
+{
+	struct store_tmp	 t;
+	struct store_trash	 a, b;
+	char			 rel[STORE_TRASH_MAX + 8];
+
+	make_tmp(&t, "one");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
+	make_tmp(&t, "two");
+	ck_assert_int_eq(store_tmp_commit(st, &t, H2), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &a), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H2, &b), STORE_OK);
+	snprintf(rel, sizeof(rel), "tmp/%s", a.name);
+	test_age(rel, 7200);
+	snprintf(rel, sizeof(rel), "tmp/%s", b.name);
+	test_age(rel, 7200);
+	/* Both live: the sweep leaves both alone. */
+	ck_assert_int_eq(store_sweep(st, 0, 0), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
+	ck_assert_int_eq(store_untrash(st, &a, H1), STORE_OK);
+	ck_assert_int_eq(a.lock, -1);
+	store_purge(st, &b);
+	ck_assert_int_eq(b.lock, -1);
+	ck_assert(store_exists(st, H1));
+	ck_assert(!store_exists(st, H2));
 }
 END_TEST
 
 START_TEST(test_trash_names_unique)
 {
 	struct store_tmp	 t;
-	char			 a[STORE_TRASH_MAX], b[STORE_TRASH_MAX];
+	struct store_trash	 a, b;
 
 	/* Two deletes of the same hash must not share a trash name. */
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, a, sizeof(a)), STORE_OK);
+	ck_assert_int_eq(store_trash(st, H1, &a), STORE_OK);
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	ck_assert_int_eq(store_trash(st, H1, b, sizeof(b)), STORE_OK);
-	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(store_trash(st, H1, &b), STORE_OK);
+	ck_assert_str_ne(a.name, b.name);
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 2);
 }
 END_TEST
@@ -745,7 +816,8 @@ END_TEST
 START_TEST(test_trash_abandoned_restored)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX], rel[STORE_TRASH_MAX + 8];
+	struct store_trash	 trash;
+	char			 rel[STORE_TRASH_MAX + 8];
 
 	/*
 	 * A worker killed between store_trash and its COMMIT: the row is
@@ -757,25 +829,27 @@ START_TEST(test_trash_abandoned_restored)
 
 	make_tmp(&t, "bytes");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
-	memset(trash, 0, sizeof(trash));
+	memset(&trash, 0, sizeof(trash));
 	/* The delete in a worker of its own, which lives until told. */
 	ck_assert_int_eq(pipe(named), 0);
 	ck_assert_int_eq(pipe(hold), 0);
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
 		close(hold[1]);
-		if (store_trash(st, H1, trash, sizeof(trash)) != STORE_OK)
+		if (store_trash(st, H1, &trash) != STORE_OK)
 			_exit(1);
-		if (write(named[1], trash, sizeof(trash)) != sizeof(trash))
+		if (write(named[1], trash.name, sizeof(trash.name)) !=
+		    sizeof(trash.name))
 			_exit(1);
 		(void)read(hold[0], &c, 1);
 		_exit(0);
 	}
 	close(hold[0]);
 	close(named[1]);
-	ck_assert_int_eq(read(named[0], trash, sizeof(trash)), sizeof(trash));
+	ck_assert_int_eq(read(named[0], trash.name, sizeof(trash.name)),
+	    sizeof(trash.name));
 	close(named[0]);
-	snprintf(rel, sizeof(rel), "tmp/%s", trash);
+	snprintf(rel, sizeof(rel), "tmp/%s", trash.name);
 	test_age(rel, 7200);
 	/* Still locked by its (live) delete: left alone, however old. */
 	ck_assert_int_eq(store_sweep(st, 3600, 3600), 0);
@@ -798,12 +872,12 @@ END_TEST
 START_TEST(test_trash_sync_fails)
 {
 	struct store_tmp	 t;
-	char			 trash[STORE_TRASH_MAX];
+	struct store_trash	 trash;
 
 	make_tmp(&t, "kept");
 	ck_assert_int_eq(store_tmp_commit(st, &t, H1), STORE_OK);
 	fsync_fail_at = _i;
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)),
+	ck_assert_int_eq(store_trash(st, H1, &trash),
 	    STORE_ERR_IO);
 	ck_assert_int_eq(errno, EIO);
 	fsync_fail_at = 0;
@@ -811,8 +885,8 @@ START_TEST(test_trash_sync_fails)
 	assert_content(H1_REL, "kept");
 	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
 	/* Nothing left locked: the next delete goes through. */
-	ck_assert_int_eq(store_trash(st, H1, trash, sizeof(trash)), STORE_OK);
-	store_purge(st, trash);
+	ck_assert_int_eq(store_trash(st, H1, &trash), STORE_OK);
+	store_purge(st, &trash);
 	ck_assert(!store_exists(st, H1));
 }
 END_TEST
@@ -870,6 +944,28 @@ START_TEST(test_part_one_writer)
 	ck_assert(test_path_exists(UP_PART));
 	ck_assert_int_eq(store_part_open(st, UP_ID, false, &b), STORE_OK);
 	store_part_close(st, &b);
+}
+END_TEST
+
+/* An id that cannot name a file names no partial file; nothing is made. */
+START_TEST(test_part_id_opaque)
+{
+	struct store_tmp t = { .fd = -1 };
+
+	ck_assert_int_eq(store_part_open(st, "../x", true, &t),
+	    STORE_ERR_NOENT);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_int_eq(store_part_open(st, "", true, &t), STORE_ERR_NOENT);
+	ck_assert_int_eq(store_part_open(st, "a.b", true, &t),
+	    STORE_ERR_NOENT);
+	ck_assert_int_eq(store_part_remove(st, "a/b"), 0);
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), 0);
+	/* Any id of the allowed characters is the caller's to choose. */
+	ck_assert_int_eq(store_part_open(st, "x", true, &t), STORE_OK);
+	ck_assert(test_path_exists("tmp/part-x"));
+	store_part_close(st, &t);
+	ck_assert_int_eq(store_part_remove(st, "x"), 0);
+	ck_assert(!test_path_exists("tmp/part-x"));
 }
 END_TEST
 
@@ -1134,6 +1230,7 @@ store_suite(void)
 	tcase_add_test(tc, test_open_creates_tmp);
 	tcase_add_test(tc, test_open_again);
 	tcase_add_test(tc, test_open_missing);
+	tcase_add_test(tc, test_open_by_scheme);
 	tcase_add_test(tc, test_open_not_dir);
 	tcase_add_test(tc, test_open_tmp_is_file);
 	tcase_add_test(tc, test_open_tmp_is_symlink);
@@ -1142,7 +1239,7 @@ store_suite(void)
 
 	tc = test_dir_tcase("commit", setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_relpath);
+	tcase_add_test(tc, test_locate_target);
 	tcase_add_test(tc, test_commit);
 	tcase_add_test(tc, test_commit_empty_file);
 	tcase_add_test(tc, test_commit_shared_dirs);
@@ -1178,6 +1275,7 @@ store_suite(void)
 	tcase_add_test(tc, test_trash_missing);
 	tcase_add_test(tc, test_trash_name_keeps_hash);
 	tcase_add_test(tc, test_trash_names_unique);
+	tcase_add_test(tc, test_trash_two_held);
 	tcase_add_test(tc, test_trash_abandoned_restored);
 	/* The first fsync (the file's old directory), then the second (tmp/). */
 	tcase_add_loop_test(tc, test_trash_sync_fails, 1, 3);
@@ -1191,6 +1289,7 @@ store_suite(void)
 	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_part_one_writer);
+	tcase_add_test(tc, test_part_id_opaque);
 	tcase_add_test(tc, test_part_cut);
 	tcase_add_test(tc, test_part_renamed_while_waiting);
 	tcase_add_test(tc, test_part_not_swept);

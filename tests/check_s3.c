@@ -1,0 +1,152 @@
+/*
+ * Unit tests of the S3 client's listing iterator on pages fed to it
+ * (s3_list_take): what each kind of listing reads from its XML, which
+ * items it skips, and the next page's markers.  The requests themselves
+ * run against tests/s3stub in the integration scenarios.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3.h"
+#include "testutil.h"
+
+static struct s3	 client;	/* no request is sent */
+
+static void
+feed(struct s3_list *l, const char *xml)
+{
+	char	*body = strdup(xml);
+
+	ck_assert_ptr_nonnull(body);
+	s3_list_take(l, body);
+}
+
+START_TEST(test_objects)
+{
+	struct s3_list	 l;
+	struct s3_item	 it;
+
+	s3_list_begin(&l, &client, S3_LIST_OBJECTS, "p/", NULL);
+	feed(&l, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+	    "<Contents><Key>p/a&amp;b</Key>"
+	    "<LastModified>2026-11-30T07:30:02.000Z</LastModified>"
+	    "<Size>12</Size></Contents>"
+	    "<Contents><Key>p/nosize</Key>"
+	    "<LastModified>2026-11-30T07:30:02.000Z</LastModified></Contents>"
+	    "<Contents><Key>q/other</Key>"
+	    "<LastModified>2026-11-30T07:30:02.000Z</LastModified>"
+	    "<Size>1</Size></Contents>"
+	    "<Contents><Key>p/b</Key><LastModified>bad</LastModified>"
+	    "<Size>5368709120</Size></Contents>"
+	    "</ListBucketResult>");
+	ck_assert(!l.more);
+	ck_assert_int_eq(s3_list_next(&l, &it), 1);
+	ck_assert_str_eq(it.key, "p/a&b");
+	ck_assert_uint_eq(it.size, 12);
+	ck_assert_int_eq(it.mtime, 1796023802);
+	/* No Size, and a key outside the prefix: skipped. */
+	ck_assert_int_eq(s3_list_next(&l, &it), 1);
+	ck_assert_str_eq(it.key, "p/b");
+	ck_assert_uint_eq(it.size, 5368709120ULL);
+	ck_assert_int_eq(it.mtime, -1);
+	ck_assert_int_eq(s3_list_next(&l, &it), 0);
+	ck_assert_int_eq(s3_list_next(&l, &it), 0);
+	s3_list_end(&l);
+}
+END_TEST
+
+START_TEST(test_objects_truncated)
+{
+	struct s3_list	 l;
+
+	s3_list_begin(&l, &client, S3_LIST_OBJECTS, "", NULL);
+	ck_assert_str_eq(l.token, "");
+	feed(&l, "<ListBucketResult><IsTruncated>true</IsTruncated>"
+	    "<NextContinuationToken>1/a+b=</NextContinuationToken>"
+	    "</ListBucketResult>");
+	ck_assert(l.more);
+	ck_assert_str_eq(l.token, "1/a+b=");
+	/* Truncated without a token: no way on, so the end. */
+	feed(&l, "<ListBucketResult><IsTruncated>true</IsTruncated>"
+	    "</ListBucketResult>");
+	ck_assert(!l.more);
+	s3_list_end(&l);
+}
+END_TEST
+
+START_TEST(test_uploads)
+{
+	struct s3_list	 l;
+	struct s3_item	 it;
+
+	s3_list_begin(&l, &client, S3_LIST_UPLOADS, "tmp/", NULL);
+	feed(&l, "<ListMultipartUploadsResult>"
+	    "<IsTruncated>true</IsTruncated>"
+	    "<NextKeyMarker>tmp/k2</NextKeyMarker>"
+	    "<NextUploadIdMarker>id2</NextUploadIdMarker>"
+	    "<Upload><Key>tmp/k1</Key><UploadId>id1</UploadId>"
+	    "<Initiated>2026-11-30T07:30:02.000Z</Initiated></Upload>"
+	    "<Upload><Key>tmp/k2</Key>"
+	    "<Initiated>2026-11-30T07:30:02.000Z</Initiated></Upload>"
+	    "</ListMultipartUploadsResult>");
+	ck_assert(l.more);
+	ck_assert_str_eq(l.token, "tmp/k2");
+	ck_assert_str_eq(l.imark, "id2");
+	ck_assert_int_eq(s3_list_next(&l, &it), 1);
+	ck_assert_str_eq(it.key, "tmp/k1");
+	ck_assert_str_eq(it.upload_id, "id1");
+	ck_assert_int_eq(it.mtime, 1796023802);
+	/* Without an UploadIdMarker the next page cannot be asked for. */
+	feed(&l, "<ListMultipartUploadsResult>"
+	    "<IsTruncated>true</IsTruncated>"
+	    "<NextKeyMarker>tmp/k3</NextKeyMarker>"
+	    "</ListMultipartUploadsResult>");
+	ck_assert(!l.more);
+	ck_assert_int_eq(s3_list_next(&l, &it), 0);
+	s3_list_end(&l);
+}
+END_TEST
+
+START_TEST(test_parts)
+{
+	struct s3_list	 l;
+	struct s3_item	 it;
+
+	s3_list_begin(&l, &client, S3_LIST_PARTS, "tmp/part-x", "up");
+	ck_assert_str_eq(l.token, "0");		/* the first marker */
+	ck_assert_str_eq(l.upload_id, "up");
+	feed(&l, "<ListPartsResult><IsTruncated>false</IsTruncated>"
+	    "<Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag>"
+	    "<Size>5242880</Size></Part>"
+	    "<Part><PartNumber>2</PartNumber><Size>3</Size></Part>"
+	    "<Part><PartNumber>3</PartNumber><ETag>\"e3\"</ETag>"
+	    "<Size>3</Size></Part>"
+	    "</ListPartsResult>");
+	ck_assert_int_eq(s3_list_next(&l, &it), 1);
+	ck_assert_uint_eq(it.part, 1);
+	/* As listed, for the manifest of CompleteMultipartUpload. */
+	ck_assert_str_eq(it.etag, "&quot;e1&quot;");
+	ck_assert_uint_eq(it.size, 5242880);
+	ck_assert_int_eq(s3_list_next(&l, &it), 1);
+	ck_assert_uint_eq(it.part, 3);
+	ck_assert_str_eq(it.etag, "\"e3\"");
+	ck_assert_int_eq(s3_list_next(&l, &it), 0);
+	s3_list_end(&l);
+}
+END_TEST
+
+static Suite *
+s3_suite(void)
+{
+	Suite	*s = suite_create("s3");
+	TCase	*tc = tcase_create("list");
+
+	tcase_add_test(tc, test_objects);
+	tcase_add_test(tc, test_objects_truncated);
+	tcase_add_test(tc, test_uploads);
+	tcase_add_test(tc, test_parts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(s3_suite)
