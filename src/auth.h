@@ -1,5 +1,5 @@
 /*
- * Optional bearer tokens (API.md "Access control").  Each route has an
+ * Optional bearer tokens (docs/api.md "Access control").  Each route has an
  * access class.  Unset tokens leave the service open; with any token set,
  * writes are closed: FILEUPLOAD_TOKEN guards writes (the read token does,
  * when it is the only one set) and FILEUPLOAD_READ_TOKEN guards reads.

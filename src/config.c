@@ -299,7 +299,7 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->body_rules.window_ms = n * 1000;
-	/* UPLOAD_TIMEOUT (API.md); UPLOAD_STALL_TIMEOUT is its older name. */
+	/* UPLOAD_TIMEOUT (docs/api.md); UPLOAD_STALL_TIMEOUT: its older name. */
 	if (env_number(env("UPLOAD_TIMEOUT") != NULL ? "UPLOAD_TIMEOUT" :
 	    "UPLOAD_STALL_TIMEOUT", 1, CFG_MAX_SECONDS, CFG_DEFAULT_STALL,
 	    "a number of seconds", &n, err, errlen) == -1)
@@ -318,6 +318,10 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->upload_expires = (unsigned)n;
+	if (env_number("FILEUPLOAD_REGEX_SKIP", 0, 1, 1, "0 or 1", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->regex_skip = n == 1;
 	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
 		if ((cfg->s3 = config_s3_load(cfg->max_upload_size, err,
 		    errlen)) == NULL)
@@ -348,8 +352,6 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->read_token = dup_or_null(env("FILEUPLOAD_READ_TOKEN"));
 	cfg->metrics_token = dup_or_null(env("FILEUPLOAD_METRICS_TOKEN"));
 	cfg->metrics_file = dup_or_null(env("FILEUPLOAD_METRICS_FILE"));
-	cfg->regex_skip = (v = env("FILEUPLOAD_REGEX_SKIP")) == NULL ||
-	    strcmp(v, "0") != 0;
 
 	v = env("ROOT_DIR");
 	cfg->root_dir = dup_or_null(v != NULL ? v : DEFAULT_ROOT_DIR);

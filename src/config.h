@@ -1,5 +1,6 @@
 /*
- * Worker configuration from the environment variables of API.md.
+ * Worker configuration from the environment variables of docs/api.md and
+ * fileupload(8).
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -8,7 +9,6 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "num.h"
 #include "ratelimit.h"
 #include "s3_config.h"
 #include "store_config.h"
@@ -57,7 +57,7 @@ struct config {
 	unsigned	 db_pool_size;	/* DB_POOL_SIZE */
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
-	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: on unless "0" */
+	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: 1 (default) or 0 */
 	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
 	/* For store_open: STORAGE's backend, pointing into the above. */

@@ -16,6 +16,7 @@
 #include "fsck_pg.h"
 #include "hash.h"
 #include "meta.h"
+#include "num.h"
 
 /*
  * The rows in byte order.  COLLATE "C" makes the server's order strcmp's

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_route.h"
+#include "num.h"
 #include "outcome.h"
 #include "request.h"
 #include "resumable.h"

@@ -23,7 +23,7 @@ take_string(struct json_object *obj)
 	return copy;
 }
 
-/* The fields of a metadata object, in API.md's order. */
+/* The fields of a metadata object, in docs/api.md's order. */
 enum meta_field {
 	MF_HASH, MF_NAME, MF_TYPE, MF_SIZE, MF_CREATED, MF_UPDATED, MF__MAX
 };

@@ -50,13 +50,13 @@ struct json_update {
 };
 
 /*
- * Parses and validates a PUT body of len bytes (API.md route 5).  On error
+ * Parses and validates a PUT body of len bytes (docs/api.md route 5).  On error
  * writes a client-presentable reason to why (whylen bytes).
  */
 enum json_update_error json_parse_update(const char *body, size_t len,
 		    struct json_update *out, char *why, size_t whylen);
 
-/* True when s (len bytes) is a valid file name for API.md's rules. */
+/* True when s (len bytes) is a valid file name for docs/api.md's rules. */
 bool	 json_valid_name(const char *s, size_t len);
 /* True when s is of the form type/subtype with RFC 6838 characters. */
 bool	 json_valid_type(const char *s, size_t len);

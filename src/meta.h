@@ -1,5 +1,5 @@
 /*
- * The metadata of one stored file, as API.md's metadata object.
+ * The metadata of one stored file, as docs/api.md's metadata object.
  */
 #ifndef META_H
 #define META_H

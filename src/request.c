@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "num.h"
 #include "request.h"
 
 const char *

@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
+#include "num.h"
 #include "tus.h"
 
 #define B64_URL	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \

@@ -21,7 +21,7 @@ static const char *const vars[] = {
 	"AWS_SECRET_ACCESS_KEY", "S3_ADDRESSING", "S3_PART_SIZE",
 	"S3_SWEEP_GRACE",
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
-	"FILEUPLOAD_TEMP_FILES",
+	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
 };
 
 static void
@@ -400,6 +400,31 @@ START_TEST(test_metrics)
 }
 END_TEST
 
+/* The regex skip: on by default, 0 turns it off, nothing else is taken. */
+START_TEST(test_regex_skip)
+{
+	static const char *const bad[] = { "yes", "off", "2", "-1", " 0" };
+	struct config	 cfg;
+	size_t		 i;
+
+	load_ok(&cfg);
+	ck_assert(cfg.regex_skip);
+	config_free(&cfg);
+	set("FILEUPLOAD_REGEX_SKIP", "0");
+	load_ok(&cfg);
+	ck_assert(!cfg.regex_skip);
+	config_free(&cfg);
+	set("FILEUPLOAD_REGEX_SKIP", "1");
+	load_ok(&cfg);
+	ck_assert(cfg.regex_skip);
+	config_free(&cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("FILEUPLOAD_REGEX_SKIP", bad[i]);
+		load_fails("FILEUPLOAD_REGEX_SKIP");
+	}
+}
+END_TEST
+
 /* --- refused values --- */
 
 START_TEST(test_bad_db_type)
@@ -655,6 +680,7 @@ config_suite(void)
 	tcase_add_test(tc, test_override_body_rules);
 	tcase_add_test(tc, test_threads_and_pool);
 	tcase_add_test(tc, test_metrics);
+	tcase_add_test(tc, test_regex_skip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");
