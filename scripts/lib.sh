@@ -69,6 +69,9 @@ fu_install_deps() {
 		# prometheus: for promtool, which checks the metrics' format
 		# (19 MB).
 		pkgs+=(python3-botocore)
+		# ca-certificates: the CAs nginx and the workers trust an
+		# https object store's certificate by, without S3_CA_FILE.
+		pkgs+=(ca-certificates)
 		# chromium: the browser the page's tests drive (tests/browser).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
 		    shellcheck mandoc iproute2 prometheus chromium)
@@ -463,9 +466,10 @@ fu_migrate() {
 FU_S3STUB_KEY=fileupload-test
 FU_S3STUB_SECRET=fileupload-test-secret
 
-# fu_s3stub_start ROOT BUCKET [PORT [ADDRESS]]: the S3 test server on
-# ADDRESS:PORT (default 127.0.0.1 and a free port; a private 10/8 address
-# for network namespaces), serving BUCKET from ROOT; sets FU_S3STUB_PID and
+# fu_s3stub_start ROOT BUCKET [PORT [ADDRESS [OPTION...]]]: the S3 test
+# server on ADDRESS:PORT (default 127.0.0.1 and a free port; a private
+# 10/8 address for network namespaces), serving BUCKET from ROOT, with the
+# server's further OPTIONs (e.g. --tls CERT KEY); sets FU_S3STUB_PID and
 # FU_S3STUB_PORT.  Its output goes to ROOT/stub.log.  Stop it with
 # fu_s3stub_stop.
 fu_s3stub_start() {
@@ -477,7 +481,7 @@ fu_s3stub_start() {
 	    --bucket "$bucket" --port-file "$root/port" --port "$port" \
 	    --address "$addr" \
 	    --access-key "$FU_S3STUB_KEY" --secret-key "$FU_S3STUB_SECRET" \
-	    >>"$root/stub.log" 2>&1 &
+	    "${@:5}" >>"$root/stub.log" 2>&1 &
 	FU_S3STUB_PID=$!
 	for _ in $(seq 1 100); do
 		[ ! -s "$root/port" ] || break

@@ -202,6 +202,21 @@ fu_render_upstream() {
 	mv "$2.tmp" "$2"
 }
 
+# fu_s3_ca_file: the CAs nginx verifies an https object store's certificate
+# against on the download path: S3_CA_FILE (the workers' setting), else
+# the system's bundle.  Fails, saying why, when there is neither: nginx
+# loads the file at start, and never fetches from a store unverified.
+fu_s3_ca_file() {
+	local f=${S3_CA_FILE:-/etc/ssl/certs/ca-certificates.crt}
+
+	if [ ! -r "$f" ]; then
+		fu_log "no CA file $f for the object store's certificates" \
+		    "(set S3_CA_FILE, or install ca-certificates)"
+		return 1
+	fi
+	printf '%s\n' "$f"
+}
+
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
@@ -209,13 +224,15 @@ fu_render_upstream() {
 # FCGI_UPSTREAM (fu_render_upstream: the worker hosts instead of the local
 # socket), FCGI_KEEPALIVE (16 kept connections per nginx worker; 0: none),
 # FILEUPLOAD_METRICS_TOKEN (unset: the metrics are for loopback only; set:
-# for any client with the token, which the worker checks).
+# for any client with the token, which the worker checks), S3_CA_FILE
+# (fu_s3_ca_file).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep ca
 
 	cbt=$(fu_client_body_timeout \
 	    "${UPLOAD_TIMEOUT:-${UPLOAD_STALL_TIMEOUT:-}}") || return 1
+	ca=$(fu_s3_ca_file) || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
@@ -227,7 +244,7 @@ fu_render_conf() {
 	    FASTCGI_PASS="$pass" KEEP_CONN="$keep" DATA_DIR="${FU_DATA_DIR%/}" \
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
-	    CLIENT_BODY_TIMEOUT="$cbt" UI_DIR="${FU_UI_DIR%/}" \
+	    CLIENT_BODY_TIMEOUT="$cbt" UI_DIR="${FU_UI_DIR%/}" S3_CA_FILE="$ca" \
 	    METRICS_ACCESS="$([ -n "${FILEUPLOAD_METRICS_TOKEN:-}" ] &&
 	        echo allow || echo deny)"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \

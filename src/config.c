@@ -1,9 +1,11 @@
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -179,6 +181,11 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		config_s3_free(c);
 		return -1;
 	}
+	/* Read by each connection to the store: checked once, here. */
+	if ((v = env("S3_CA_FILE")) != NULL && access(v, R_OK) == -1)
+		return s3_fail(c, err, errlen, "S3_CA_FILE=%.128s: %s", v,
+		    strerror(errno));
+	c->ca_file = dup_or_null(v);
 	if ((v = env("S3_BUCKET")) == NULL || !bucket_ok(v))
 		return s3_fail(c, err, errlen, "S3_BUCKET=%.64s is not a bucket "
 		    "name (3-63 of a-z 0-9 . -)", v != NULL ? v : "");
@@ -263,6 +270,7 @@ config_s3_free(struct s3_config *c)
 	if (c->secret_key != NULL)
 		sodium_memzero(c->secret_key, strlen(c->secret_key));
 	free(c->host);
+	free(c->ca_file);
 	free(c->bucket);
 	free(c->region);
 	free(c->prefix);

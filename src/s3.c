@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "endpoint.h"
 #include "log.h"
 #include "metrics.h"
 #include "s3.h"
@@ -29,16 +30,46 @@ free_curl(void *p)
 	curl_easy_cleanup(p);
 }
 
+/* The host s3_host names into name, without its port, which goes to *port. */
+static int
+host_and_port(const struct s3_config *c, char *name, size_t namelen,
+    unsigned *port)
+{
+	char	 host[300], *from, *colon;
+	int	 w;
+
+	if (s3_host(c, host, sizeof(host)) == -1)
+		return -1;
+	*port = c->https ? 443 : 80;
+	from = host[0] == '[' ? strchr(host, ']') : host;
+	if (from != NULL && (colon = strrchr(from, ':')) != NULL) {
+		*port = (unsigned)strtoul(colon + 1, NULL, 10);
+		*colon = '\0';
+	}
+	w = snprintf(name, namelen, "%s", host);
+	return w < 0 || (size_t)w >= namelen ? -1 : 0;
+}
+
 int
 s3_init(struct s3 *s, const struct s3_config *cfg)
 {
+	char	 name[300], addr[ENDPOINT_ADDR_MAX], err[256];
+
 	s->cfg = cfg;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (host_and_port(cfg, name, sizeof(name), &s->port) == -1 ||
+	    (s->ep = endpoint_new("S3_ENDPOINT", name, s->port)) == NULL)
 		return -1;
-	if (pthread_key_create(&s->curl_key, free_curl) != 0) {
-		curl_global_cleanup();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		endpoint_free(s->ep);
 		return -1;
 	}
+	if (pthread_key_create(&s->curl_key, free_curl) != 0) {
+		curl_global_cleanup();
+		endpoint_free(s->ep);
+		return -1;
+	}
+	/* Logged by the endpoint when it fails: no request works until then. */
+	(void)endpoint_address(s->ep, addr, err, sizeof(err));
 	return 0;
 }
 
@@ -53,6 +84,8 @@ s3_fini(struct s3 *s)
 	pthread_setspecific(s->curl_key, NULL);
 	pthread_key_delete(s->curl_key);
 	curl_global_cleanup();
+	endpoint_free(s->ep);
+	s->ep = NULL;
 }
 
 int
@@ -277,6 +310,71 @@ static int	send_once(struct s3 *, const struct s3_request *,
 		    struct s3_response *);
 
 /*
+ * How a request reaches the store: at the endpoint's address, the URL
+ * keeping the name (the Host header, the TLS server name, the name the
+ * certificate must match); the certificate verified against S3_CA_FILE
+ * or the system's CAs, never skipped.  Lives as long as the request.
+ */
+struct transport {
+	struct curl_slist to;
+	char		 line[ENDPOINT_ADDR_MAX + 16];
+	char		 error[CURL_ERROR_SIZE];
+};
+
+/* 0, or -1 with r->error when the endpoint has no address. */
+static int
+transport_set(struct s3 *s, CURL *c, struct transport *t,
+    struct s3_response *r)
+{
+	char	 addr[ENDPOINT_ADDR_MAX];
+
+	memset(t, 0, sizeof(*t));
+	if (!endpoint_is_address(s->ep)) {
+		if (endpoint_address(s->ep, addr, r->error,
+		    sizeof(r->error)) == -1)
+			return -1;
+		/* The URL's host and port, whatever they are: the address. */
+		snprintf(t->line, sizeof(t->line), "::%s:%u", addr, s->port);
+		t->to.data = t->line;
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, &t->to);
+	}
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->cfg->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->cfg->ca_file);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
+	return 0;
+}
+
+/*
+ * After the request: the handle lets go of t; a failure's reason into r
+ * (a certificate's says what it was checked against), and a connection
+ * refused or timed out has the endpoint looked up again.
+ */
+static void
+transport_end(struct s3 *s, CURL *c, CURLcode cc, struct transport *t,
+    struct s3_response *r)
+{
+	const char	*why;
+
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
+	if (cc == CURLE_OK)
+		return;
+	why = t->error[0] != '\0' ? t->error : curl_easy_strerror(cc);
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT)
+		endpoint_failed(s->ep);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CACERT_BADFILE)
+		snprintf(r->error, sizeof(r->error), "%.120s (the store's "
+		    "certificate, checked against %s%.80s)", why,
+		    s->cfg->ca_file != NULL ? "S3_CA_FILE=" : "the system's CAs",
+		    s->cfg->ca_file != NULL ? s->cfg->ca_file : "");
+	else
+		snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
+/*
  * Counted by operation: an answer under 300, or the 404 of an object that
  * is not there (a question, not a failure), is a success.
  */
@@ -294,6 +392,7 @@ static int
 send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
 	struct upload_src src = { req->body, req->len };
+	struct transport tr;
 	struct body_dest dest;
 	struct curl_slist *hdrs;
 	CURL		*c;
@@ -318,6 +417,10 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	}
 	snprintf(url, sizeof(url), "%s://%s%s%s%s", s->cfg->https ? "https" :
 	    "http", host, path, query[0] ? "?" : "", query);
+	if (transport_set(s, c, &tr, r) == -1) {
+		curl_slist_free_all(hdrs);
+		return -1;
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -348,12 +451,10 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	else if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	cc = curl_easy_perform(c);
+	transport_end(s, c, cc, &tr, r);
 	curl_slist_free_all(hdrs);
-	if (cc != CURLE_OK) {
-		snprintf(r->error, sizeof(r->error), "%s",
-		    curl_easy_strerror(cc));
+	if (cc != CURLE_OK)
 		return -1;
-	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 	    &length) != CURLE_OK)
@@ -386,12 +487,17 @@ s3_presigned_target(const struct s3 *s, const char *location,
 	struct sigv4_creds cr = creds(s->cfg);
 	struct sigv4_request sr;
 	char		 host[300], path[S3_KEY_MAX * 3 + 80], query[2048];
-	char		 date[SIGV4_DATE_LEN + 1];
+	char		 date[SIGV4_DATE_LEN + 1], addr[ENDPOINT_ADDR_MAX];
+	char		 err[256];
 	int		 w;
 
 	if (s3_host(s->cfg, host, sizeof(host)) == -1 ||
 	    s3_path(s->cfg, key, path, sizeof(path)) == -1)
 		return -1;
+	if (endpoint_address(s->ep, addr, err, sizeof(err)) == -1) {
+		log_warnx("s3 presign %s: %s", key, err);
+		return -1;
+	}
 	amz_now(date);
 	memset(&sr, 0, sizeof(sr));
 	sr.method = "GET";
@@ -402,8 +508,8 @@ s3_presigned_target(const struct s3 *s, const char *location,
 	if (sigv4_presign(&cr, &sr, S3_PRESIGN_EXPIRES, query,
 	    sizeof(query)) == -1)
 		return -1;
-	w = snprintf(out, outlen, "%s%s/%s%s?%s", location,
-	    s->cfg->https ? "https" : "http", host, path, query);
+	w = snprintf(out, outlen, "%s%s/%s:%u/%s%s?%s", location,
+	    s->cfg->https ? "https" : "http", addr, s->port, host, path, query);
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 

@@ -25,9 +25,18 @@
 #define S3_ID_MAX		1024	/* a multipart upload's id */
 #define S3_ETAG_MAX		128
 
+struct endpoint;
+
+/*
+ * The store is reached at the address its host name resolves to here
+ * (endpoint.h): the worker's requests connect to it, and a download's
+ * redirect hands it to nginx, with the name as Host header and TLS name.
+ */
 struct s3 {
 	const struct s3_config *cfg;
 	pthread_key_t	 curl_key;	/* this thread's CURL * */
+	struct endpoint	*ep;		/* the host s3_host names */
+	unsigned	 port;		/* its TCP port */
 };
 
 /* An answer: status 0 when no HTTP answer came (transport error). */
@@ -67,7 +76,11 @@ enum s3_result {
 	S3_UNAVAILABLE,		/* no answer, or a 5xx: EIO */
 };
 
-/* curl_global_init and the key: before any thread starts.  0 or -1. */
+/*
+ * curl_global_init, the key and the endpoint, looked up once (a name
+ * that does not resolve is logged; the requests fail until it does):
+ * before any thread starts.  0 or -1.
+ */
 int	s3_init(struct s3 *, const struct s3_config *);
 void	s3_fini(struct s3 *);
 /* Sends req; 0 when an answer came (any status), -1 when none did. */
@@ -182,7 +195,9 @@ void		 s3_list_take(struct s3_list *, char *body);
 
 /*
  * X-Accel-Redirect target of a presigned GET of key:
- * "<location><scheme>/<host><path>?<query>".  0 or -1.
+ * "<location><scheme>/<address>:<port>/<host><path>?<query>", the address
+ * the endpoint's (an IP address: nginx connects without a resolver), the
+ * host the Host header the URL is signed for.  0 or -1 (no address).
  */
 int	s3_presigned_target(const struct s3 *, const char *location,
 	    const char *key, char *out, size_t outlen);

@@ -23,6 +23,7 @@ struct s3_config {
 	char		*access_key;
 	char		*secret_key;
 	bool		 path_style;
+	char		*ca_file;	/* S3_CA_FILE, NULL: the system's CAs */
 	uint64_t	 part_size;	/* S3_PART_SIZE */
 	unsigned	 sweep_grace;	/* S3_SWEEP_GRACE, seconds */
 };

@@ -27,8 +27,10 @@
  *   local  "/_fileupload_content/" + "ab/cd/<hash>": an alias of DATA_DIR
  *          (store_local.c keeps the file of hash h at DATA_DIR/h[0..1]/
  *          h[2..3]/h, built only from a hash that hash_parse accepted);
- *   s3     "/_fileupload_s3/" [+ "<Repr-Digest>/"] + "<scheme>/<host>
- *          <path>?<query>": a proxy to a presigned GET (store_s3.c).
+ *   s3     "/_fileupload_s3/" [+ "<Repr-Digest>/"] + "<scheme>/<address>:
+ *          <port>/<host><path>?<query>": a proxy to a presigned GET
+ *          (store_s3.c), sent to the IP address the worker resolved the
+ *          endpoint's name to, with the name as Host (s3.h).
  */
 #ifndef STORE_H
 #define STORE_H

@@ -21,8 +21,13 @@ For the tests it also
     makes the next request of that operation answer STATUS (then the line
     is removed).
 
+It answers path-style requests ("/bucket/key") and virtual-hosted ones
+(Host "bucket.anything", path "/key"), and with --tls CERT KEY speaks
+HTTPS only, with that certificate chain and key (PEM).
+
 usage: s3stub.py --root DIR --bucket NAME --port-file FILE
                  [--access-key K --secret-key S --region R]
+                 [--tls CERT KEY]
 """
 
 import argparse
@@ -34,6 +39,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import sys
 import threading
 import time
@@ -203,6 +209,17 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def setup(self):
+        # TLS: the handshake in the request's thread, not the server's.
+        if ARGS.tls:
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                print('s3stub: TLS handshake failed: %s' % e,
+                      file=sys.stderr, flush=True)
+                raise
+        super().setup()
+
     def answer(self, status, body=b'', headers=None, send_body=True):
         self.send_response(status)
         for k, v in (headers or {}).items():
@@ -228,8 +245,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b''
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = urllib.parse.unquote(raw_path)
-        parts = path.lstrip('/').split('/', 1)
-        bucket, key = parts[0], (parts[1] if len(parts) > 1 else '')
+        if headers.get('host', '').startswith(ARGS.bucket + '.'):
+            bucket, key = ARGS.bucket, path.lstrip('/')
+        else:
+            parts = path.lstrip('/').split('/', 1)
+            bucket, key = parts[0], (parts[1] if len(parts) > 1 else '')
         op = self.operation(key, q, headers)
         entry = {'op': op, 'key': key, 'size': len(body),
                  'method': self.command}
@@ -533,6 +553,8 @@ def main():
     p.add_argument('--access-key', default='fileupload-test')
     p.add_argument('--secret-key', default='fileupload-test-secret')
     p.add_argument('--region', default='us-east-1')
+    p.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'),
+                   help='HTTPS with this certificate chain and key (PEM)')
     ARGS = p.parse_args()
     CREDS = Credentials(ARGS.access_key, ARGS.secret_key)
     for d in ('objects', 'uploads'):
@@ -541,6 +563,11 @@ def main():
         sys.exit('s3stub: listens on loopback or a private 10/8 address only')
     server = ThreadingHTTPServer((ARGS.address, ARGS.port), Handler)
     server.daemon_threads = True
+    if ARGS.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     tmp = ARGS.port_file + '.tmp'
     with open(tmp, 'w') as f:
         f.write('%d\n' % server.server_address[1])
