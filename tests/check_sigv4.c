@@ -213,7 +213,7 @@ clear_env(void)
 	    "S3_REGION", "S3_PREFIX", "S3_ACCESS_KEY_ID",
 	    "S3_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
 	    "AWS_SECRET_ACCESS_KEY", "S3_ADDRESSING", "S3_PART_SIZE",
-	    "S3_SWEEP_GRACE" };
+	    "S3_SWEEP_GRACE", "S3_CA_FILE" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
@@ -240,6 +240,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(c->access_key, "AK");
 	ck_assert_uint_eq(c->part_size, S3_DEFAULT_PART);
 	ck_assert_uint_eq(c->sweep_grace, S3_DEFAULT_GRACE);
+	ck_assert_ptr_null(c->ca_file);		/* the system's CAs */
 	ck_assert_int_eq(s3_host(c, host, sizeof(host)), 0);
 	ck_assert_str_eq(host, "127.0.0.1:9000");
 	ck_assert_int_eq(s3_path(c, "ab/cd/x y", path, sizeof(path)), 0);
@@ -272,9 +273,11 @@ START_TEST(test_config_virtual_hosted)
 	ck_assert_str_eq(path, "/svc/a/ab/cd/h");
 	config_s3_free(c);
 	setenv("S3_ADDRESSING", "path", 1);
+	setenv("S3_CA_FILE", OPENAPI_YAML, 1);	/* any readable file */
 	c = config_s3_load(1ULL << 30, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert(c->path_style);
+	ck_assert_str_eq(c->ca_file, OPENAPI_YAML);
 	config_s3_free(c);
 }
 END_TEST
@@ -319,6 +322,8 @@ START_TEST(test_config_refused)
 	refused("S3_PART_SIZE", "5368709121", "is not a byte count");
 	refused("S3_SWEEP_GRACE", "0", "is not a number of seconds");
 	refused("S3_SWEEP_GRACE", "1h", "is not a number of seconds");
+	refused("S3_CA_FILE", "/nonexistent/ca.pem",
+	    "S3_CA_FILE=/nonexistent/ca.pem: No such file or directory");
 }
 END_TEST
 
