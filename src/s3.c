@@ -227,6 +227,71 @@ thread_curl(struct s3 *s)
 	return c;
 }
 
+/*
+ * How a request reaches the store: at the endpoint's address, the URL
+ * keeping the name (the Host header, the TLS server name, the name the
+ * certificate must match); the certificate verified against S3_CA_FILE
+ * or the system's CAs, never skipped.  Lives as long as the request.
+ */
+struct transport {
+	struct curl_slist to;
+	char		 line[ENDPOINT_ADDR_MAX + 16];
+	char		 error[CURL_ERROR_SIZE];
+};
+
+/* 0, or -1 with r->error when the endpoint has no address. */
+static int
+transport_set(struct s3 *s, CURL *c, struct transport *t,
+    struct s3_response *r)
+{
+	char	 addr[ENDPOINT_ADDR_MAX];
+
+	memset(t, 0, sizeof(*t));
+	if (!endpoint_is_address(s->ep)) {
+		if (endpoint_address(s->ep, addr, r->error,
+		    sizeof(r->error)) == -1)
+			return -1;
+		/* The URL's host and port, whatever they are: the address. */
+		snprintf(t->line, sizeof(t->line), "::%s:%u", addr, s->port);
+		t->to.data = t->line;
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, &t->to);
+	}
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->cfg->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->cfg->ca_file);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
+	return 0;
+}
+
+/*
+ * After the request: the handle lets go of t; a failure's reason into r
+ * (a certificate's says what it was checked against), and a connection
+ * refused or timed out has the endpoint looked up again.
+ */
+static void
+transport_end(struct s3 *s, CURL *c, CURLcode cc, struct transport *t,
+    struct s3_response *r)
+{
+	const char	*why;
+
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
+	if (cc == CURLE_OK)
+		return;
+	why = t->error[0] != '\0' ? t->error : curl_easy_strerror(cc);
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT)
+		endpoint_failed(s->ep);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CACERT_BADFILE)
+		snprintf(r->error, sizeof(r->error), "%.120s (the store's "
+		    "certificate, checked against %s%.80s)", why,
+		    s->cfg->ca_file != NULL ? "S3_CA_FILE=" : "the system's CAs",
+		    s->cfg->ca_file != NULL ? s->cfg->ca_file : "");
+	else
+		snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
 /* The signed headers of req, as curl_slist lines. */
 static struct curl_slist *
 signed_headers(const struct s3 *s, const struct s3_request *req,
@@ -308,71 +373,6 @@ op_of(const struct s3_request *req)
 
 static int	send_once(struct s3 *, const struct s3_request *,
 		    struct s3_response *);
-
-/*
- * How a request reaches the store: at the endpoint's address, the URL
- * keeping the name (the Host header, the TLS server name, the name the
- * certificate must match); the certificate verified against S3_CA_FILE
- * or the system's CAs, never skipped.  Lives as long as the request.
- */
-struct transport {
-	struct curl_slist to;
-	char		 line[ENDPOINT_ADDR_MAX + 16];
-	char		 error[CURL_ERROR_SIZE];
-};
-
-/* 0, or -1 with r->error when the endpoint has no address. */
-static int
-transport_set(struct s3 *s, CURL *c, struct transport *t,
-    struct s3_response *r)
-{
-	char	 addr[ENDPOINT_ADDR_MAX];
-
-	memset(t, 0, sizeof(*t));
-	if (!endpoint_is_address(s->ep)) {
-		if (endpoint_address(s->ep, addr, r->error,
-		    sizeof(r->error)) == -1)
-			return -1;
-		/* The URL's host and port, whatever they are: the address. */
-		snprintf(t->line, sizeof(t->line), "::%s:%u", addr, s->port);
-		t->to.data = t->line;
-		curl_easy_setopt(c, CURLOPT_CONNECT_TO, &t->to);
-	}
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (s->cfg->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->cfg->ca_file);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
-	return 0;
-}
-
-/*
- * After the request: the handle lets go of t; a failure's reason into r
- * (a certificate's says what it was checked against), and a connection
- * refused or timed out has the endpoint looked up again.
- */
-static void
-transport_end(struct s3 *s, CURL *c, CURLcode cc, struct transport *t,
-    struct s3_response *r)
-{
-	const char	*why;
-
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
-	if (cc == CURLE_OK)
-		return;
-	why = t->error[0] != '\0' ? t->error : curl_easy_strerror(cc);
-	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT)
-		endpoint_failed(s->ep);
-	if (cc == CURLE_PEER_FAILED_VERIFICATION ||
-	    cc == CURLE_SSL_CACERT_BADFILE)
-		snprintf(r->error, sizeof(r->error), "%.120s (the store's "
-		    "certificate, checked against %s%.80s)", why,
-		    s->cfg->ca_file != NULL ? "S3_CA_FILE=" : "the system's CAs",
-		    s->cfg->ca_file != NULL ? s->cfg->ca_file : "");
-	else
-		snprintf(r->error, sizeof(r->error), "%s", why);
-}
 
 /*
  * Counted by operation: an answer under 300, or the 404 of an object that
