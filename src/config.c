@@ -181,6 +181,15 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		config_s3_free(c);
 		return -1;
 	}
+	/*
+	 * nginx matches a certificate's DNS names only (never an IP address
+	 * entry): by address, the downloads would fail where uploads pass.
+	 */
+	if (c->https && host_is_literal(c->host) &&
+	    strncmp(c->host, "localhost", 9) != 0)
+		return s3_fail(c, err, errlen, "S3_ENDPOINT=%.128s: https needs "
+		    "the name the store's certificate carries, not an address",
+		    v);
 	/* Read by each connection to the store: checked once, here. */
 	if ((v = env("S3_CA_FILE")) != NULL && access(v, R_OK) == -1)
 		return s3_fail(c, err, errlen, "S3_CA_FILE=%.128s: %s", v,

@@ -307,6 +307,8 @@ START_TEST(test_config_refused)
 	refused("S3_ENDPOINT", "http://h:0", "is not http");
 	refused("S3_ENDPOINT", "http://h/path", "is not http");
 	refused("S3_ENDPOINT", "http://a b", "is not http");
+	refused("S3_ENDPOINT", "https://192.0.2.7:7480", "https needs the name");
+	refused("S3_ENDPOINT", "https://[2001:db8::7]", "https needs the name");
 	refused("S3_BUCKET", NULL, "S3_BUCKET= is not a bucket name");
 	refused("S3_BUCKET", "ab", "is not a bucket name");
 	refused("S3_BUCKET", "-abc", "is not a bucket name");
