@@ -162,8 +162,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 }
 
 struct upload_src {
-	const char	*p;
-	size_t		 left;
+	const char	*start, *p;
+	size_t		 len, left;
 };
 
 static size_t
@@ -178,6 +178,19 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	u->p += len;
 	u->left -= len;
 	return len;
+}
+
+/* Back to the start: curl resends a body on a connection that died. */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct upload_src *u = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > u->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	u->p = u->start + offset;
+	u->left = u->len - (size_t)offset;
+	return CURL_SEEKFUNC_OK;
 }
 
 static CURL *
@@ -366,7 +379,6 @@ s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	limit = (uint64_t)s->cfg->retry_seconds * 1000;
 	for (;;) {
 		rc = send_once(s, req, r);
-		r->attempts = retry + 1;
 		metrics_s3_request(op, rc == 0 &&
 		    (r->status < 300 || r->status == 404));
 		if (!s3_retryable(rc, r))
@@ -412,7 +424,7 @@ transport_failure(CURLcode cc)
 static int
 send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
-	struct upload_src src = { req->body, req->len };
+	struct upload_src src = { req->body, req->body, req->len, req->len };
 	struct body_dest dest;
 	struct curl_slist *hdrs;
 	CURL		*c;
@@ -452,6 +464,8 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, &src);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, &src);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)req->len);
 	} else if (strcmp(req->method, "POST") == 0) {
@@ -819,13 +833,13 @@ s3_complete(struct s3 *s, const char *key, const char *id,
 	req.body = body;
 	e = s3_call(s, "complete", &req, &r);
 	/*
-	 * A retry after a lost answer finds the upload gone: completed by the
-	 * attempt before, when the object is there.  The key is the upload's
-	 * own (a tmp/ name, or a hash whose bytes are these), so an object
-	 * there is this upload's.
+	 * A request sent again after a lost answer (by s3_send, or by curl
+	 * itself when a reused connection closed with none) finds the upload
+	 * gone: completed by the attempt before, when the object is there.
+	 * The key is the upload's own (a tmp/ name only it writes, or a hash
+	 * whose bytes are these), so an object there is this upload's.
 	 */
-	if (e == S3_NOT_FOUND && r.attempts > 1 &&
-	    strcmp(r.error, "NoSuchUpload") == 0 &&
+	if (e == S3_NOT_FOUND && strcmp(r.error, "NoSuchUpload") == 0 &&
 	    s3_head(s, key, NULL, NULL) == S3_OK) {
 		log_info("s3 complete %s: done by an earlier attempt", key);
 		e = S3_OK;

@@ -44,7 +44,6 @@ struct s3_response {
 	char	 error[256];	/* transport error or S3 error code */
 	bool	 transport;	/* no answer: the connection failed */
 	uint64_t sunk;		/* body bytes given to the request's sink */
-	unsigned attempts;	/* requests sent for it (s3_send) */
 };
 
 struct s3_request {
