@@ -334,17 +334,18 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		return s3_fail(c, err, errlen, "S3_SWEEP_GRACE=%.64s is not a "
 		    "number of seconds (1-2592000)", v);
 	c->sweep_grace = (unsigned)n;
-	n = S3_DEFAULT_RETRIES;
-	if ((v = env("S3_RETRIES")) != NULL && parse_u64(v, 0,
-	    S3_MAX_RETRIES, &n) == -1)
-		return s3_fail(c, err, errlen, "S3_RETRIES=%.64s is not a number "
-		    "of retries (0-%d)", v, S3_MAX_RETRIES);
+	if (env_number("S3_RETRIES", 0, S3_MAX_RETRIES, S3_DEFAULT_RETRIES,
+	    "a number of retries", &n, err, errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
 	c->retries = (unsigned)n;
-	n = S3_DEFAULT_RETRY_SECONDS;
-	if ((v = env("S3_RETRY_SECONDS")) != NULL && parse_u64(v, 1,
-	    S3_MAX_RETRY_SECONDS, &n) == -1)
-		return s3_fail(c, err, errlen, "S3_RETRY_SECONDS=%.64s is not a "
-		    "number of seconds (1-%d)", v, S3_MAX_RETRY_SECONDS);
+	if (env_number("S3_RETRY_SECONDS", 1, S3_MAX_RETRY_SECONDS,
+	    S3_DEFAULT_RETRY_SECONDS, "a number of seconds", &n, err,
+	    errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
 	c->retry_seconds = (unsigned)n;
 	return 0;
 }
