@@ -102,9 +102,10 @@ env_secret(const char *name, bool keep_empty, char **out, char *err,
 	buf[n] = '\0';
 	if (saved != 0 || n > CFG_SECRET_MAX || strlen(buf) != n ||
 	    (n == 0 && !keep_empty)) {
-		snprintf(err, errlen, "%s=%.128s %s", fname, path, saved != 0 ?
-		    strerror(saved) : n > CFG_SECRET_MAX ? "is too long (at "
-		    "most " CFG_SECRET_MAX_TEXT " bytes)" : n == 0 ? "is empty" :
+		snprintf(err, errlen, "%s=%.128s %s%s", fname, path, saved !=
+		    0 ? "cannot be read: " : "", saved != 0 ? strerror(saved) :
+		    n > CFG_SECRET_MAX ? "is too long (at most "
+		    CFG_SECRET_MAX_TEXT " bytes)" : n == 0 ? "is empty" :
 		    "holds a NUL byte");
 		sodium_memzero(buf, CFG_SECRET_MAX + 2);
 		free(buf);
