@@ -14,7 +14,9 @@ sc_secret_files_tokens() {
 	# The suite's database takes any password: the file only has to
 	# be read (a missing one stops the workers, see below).
 	printf 'unused\n' >"$d/db"
-	chmod 0600 "$d"/*
+	# The workers read them as their own user (fileupload under root).
+	chmod 0644 "$d"/*
+	trap secret_files_end EXIT
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	FILEUPLOAD_TOKEN_FILE=$d/write FILEUPLOAD_READ_TOKEN_FILE=$d/read \
 	    FILEUPLOAD_METRICS_TOKEN_FILE=$d/metrics DB_PASSWORD_FILE=$d/db \
@@ -33,8 +35,12 @@ sc_secret_files_tokens() {
 	check_error 401 "metrics without it"
 	req DELETE "/service/fileupload/$h" -H 'Authorization: Bearer it-file-write'
 	check_status 201 "delete with the token from the file"
-	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	start_pool
+}
+
+# The runner's pool again, also when the scenario failed.
+secret_files_end() {
+	fu_pool_stop 2>>"$IT_TMP/setup.log" || true
+	start_pool || true
 }
 
 # it_refused WANT VAR=VALUE...: the worker, with these settings, refuses
