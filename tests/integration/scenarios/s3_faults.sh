@@ -142,7 +142,9 @@ sc_s3_retry_time_bound() {
 # the token the store refuses the pool.
 sc_s3_session_token() {
 	local tok small big hs hb
-	tok='FwoGZXIvYXdzEXAMPLE//////////wEaDH+tok/en+base64=='
+	# The longest taken, 2048 bytes of base64 (+ / = encoded in the
+	# presigned URL, which must reach nginx whole).
+	tok=$(head -c 1536 /dev/urandom | base64 -w 0)
 	export S3STUB_SESSION_TOKEN=$tok
 	printf '%s\n' "$tok" >"$IT_TMP/session-token"
 	export AWS_SESSION_TOKEN_FILE=$IT_TMP/session-token
