@@ -235,6 +235,21 @@ s3_fail(struct s3_config *c, char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* S3_<what> (or its _FILE), else the AWS SDK's AWS_<what>: env_secret. */
+static int
+s3_secret(const char *what, char **out, char *err, size_t errlen)
+{
+	char	 name[64];
+
+	snprintf(name, sizeof(name), "S3_%s", what);
+	if (env_secret(name, false, out, err, errlen) == -1)
+		return -1;
+	if (*out != NULL)
+		return 0;
+	snprintf(name, sizeof(name), "AWS_%s", what);
+	return env_secret(name, false, out, err, errlen);
+}
+
 static int
 s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 {
@@ -273,10 +288,7 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		abort();
 	if ((v = env("S3_ACCESS_KEY_ID")) == NULL)
 		v = env("AWS_ACCESS_KEY_ID");
-	if (env_secret("S3_SECRET_ACCESS_KEY", false, &c->secret_key, err,
-	    errlen) == -1 || (c->secret_key == NULL &&
-	    env_secret("AWS_SECRET_ACCESS_KEY", false, &c->secret_key, err,
-	    errlen) == -1)) {
+	if (s3_secret("SECRET_ACCESS_KEY", &c->secret_key, err, errlen) == -1) {
 		config_s3_free(c);
 		return -1;
 	}
@@ -290,10 +302,7 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		    "access key id", v);
 	c->access_key = dup_or_null(v);
 	/* Temporary credentials (an assumed role's): their session token. */
-	if (env_secret("S3_SESSION_TOKEN", false, &c->session_token, err,
-	    errlen) == -1 || (c->session_token == NULL &&
-	    env_secret("AWS_SESSION_TOKEN", false, &c->session_token, err,
-	    errlen) == -1)) {
+	if (s3_secret("SESSION_TOKEN", &c->session_token, err, errlen) == -1) {
 		config_s3_free(c);
 		return -1;
 	}
