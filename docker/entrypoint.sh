@@ -27,6 +27,10 @@
 #	ROOT_DIR (/server), LOG_DIR ($ROOT_DIR/logs/), DATA_DIR ($ROOT_DIR/data/)
 #	MAX_UPLOAD_SIZE, FILEUPLOAD_TOKEN, FILEUPLOAD_READ_TOKEN,
 #	FILEUPLOAD_METRICS_TOKEN (the metrics from outside the container)
+#	STORAGE, S3_*, AWS_* (the object store, docs/storage.md)
+#	DB_PASSWORD_FILE, FILEUPLOAD_TOKEN_FILE, ... S3_SESSION_TOKEN_FILE:
+#	each secret from a file instead (passed on as they are; the worker
+#	and fileupload-migrate read them)
 #	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_TIMEOUT (nginx's
 #	client_body_timeout follows the last)
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per core, at least 2),

@@ -365,7 +365,9 @@ fu_default_workers() {
 
 # fu_worker_var NAME: true for the variables the workers are given; every
 # other one is removed from their environment.  A new setting of the
-# worker's (src/config.c) with one of these prefixes needs nothing here.
+# worker's (src/config.c) with one of these prefixes needs nothing here:
+# the secrets' NAME_FILE variants (DB_PASSWORD_FILE, FILEUPLOAD_TOKEN_FILE,
+# S3_SECRET_ACCESS_KEY_FILE, AWS_SESSION_TOKEN_FILE, ...) pass with them.
 fu_worker_var() {
 	case $1 in
 	PATH | TZ | LANG | LC_* | DB_* | PG* | ROOT_DIR | LOG_DIR | DATA_DIR | \

@@ -56,6 +56,75 @@ env_number(const char *name, uint64_t min, uint64_t max, uint64_t def,
 	return 0;
 }
 
+/*
+ * A secret: NAME's value, or with NAME_FILE set the content of that file
+ * less one trailing newline, so that secrets can come from mounted files
+ * (Docker and Kubernetes secrets, systemd credentials).  *out is malloc'd,
+ * NULL when neither is set; an empty file is refused unless keep_empty
+ * (a password may be empty, a token may not: that would open the service).
+ * Returns 0, or -1 with the reason in err: both set, the file unreadable,
+ * empty or over CFG_SECRET_MAX bytes.
+ */
+static int
+env_secret(const char *name, bool keep_empty, char **out, char *err,
+    size_t errlen)
+{
+	char		 fname[64], *buf;
+	const char	*path, *v = getenv(name);
+	FILE		*f;
+	size_t		 n;
+	int		 saved;
+
+	*out = NULL;
+	snprintf(fname, sizeof(fname), "%s_FILE", name);
+	if ((path = env(fname)) == NULL) {
+		if (v != NULL && (*v != '\0' || keep_empty))
+			*out = dup_or_null(v);
+		return 0;
+	}
+	if (v != NULL && *v != '\0') {
+		snprintf(err, errlen, "%s and %s are both set: give one",
+		    name, fname);
+		return -1;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		saved = errno;
+		snprintf(err, errlen, "%s=%.128s cannot be read: %s", fname,
+		    path, strerror(saved));
+		return -1;
+	}
+	if ((buf = malloc(CFG_SECRET_MAX + 2)) == NULL)
+		abort();
+	n = fread(buf, 1, CFG_SECRET_MAX + 1, f);
+	saved = ferror(f) ? errno : 0;
+	fclose(f);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	if (saved != 0 || n > CFG_SECRET_MAX || strlen(buf) != n ||
+	    (n == 0 && !keep_empty)) {
+		snprintf(err, errlen, "%s=%.128s %s%s", fname, path, saved !=
+		    0 ? "cannot be read: " : "", saved != 0 ? strerror(saved) :
+		    n > CFG_SECRET_MAX ? "is too long (at most "
+		    CFG_SECRET_MAX_TEXT " bytes)" : n == 0 ? "is empty" :
+		    "holds a NUL byte");
+		sodium_memzero(buf, CFG_SECRET_MAX + 2);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Frees a secret, wiped first; NULL-safe. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL)
+		sodium_memzero(s, strlen(s));
+	free(s);
+}
+
 /* base + "/" + leaf, without doubling the slash. */
 static char *
 join(const char *base, const char *leaf)
@@ -167,10 +236,25 @@ s3_fail(struct s3_config *c, char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* S3_<what> (or its _FILE), else the AWS SDK's AWS_<what>: env_secret. */
+static int
+s3_secret(const char *what, char **out, char *err, size_t errlen)
+{
+	char	 name[64];
+
+	snprintf(name, sizeof(name), "S3_%s", what);
+	if (env_secret(name, false, out, err, errlen) == -1)
+		return -1;
+	if (*out != NULL)
+		return 0;
+	snprintf(name, sizeof(name), "AWS_%s", what);
+	return env_secret(name, false, out, err, errlen);
+}
+
 static int
 s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 {
-	const char	*v, *secret;
+	const char	*v;
 	uint64_t	 n;
 	size_t		 len;
 
@@ -219,17 +303,29 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		abort();
 	if ((v = env("S3_ACCESS_KEY_ID")) == NULL)
 		v = env("AWS_ACCESS_KEY_ID");
-	if ((secret = env("S3_SECRET_ACCESS_KEY")) == NULL)
-		secret = env("AWS_SECRET_ACCESS_KEY");
-	if (v == NULL || secret == NULL)
+	if (s3_secret("SECRET_ACCESS_KEY", &c->secret_key, err, errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	if (v == NULL || c->secret_key == NULL)
 		return s3_fail(c, err, errlen, "S3_ACCESS_KEY_ID and "
 		    "S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and "
 		    "AWS_SECRET_ACCESS_KEY) are required with STORAGE=s3");
-	if (strlen(v) > 128 || !charset_ok(v, "-_") || strlen(secret) > 128)
+	if (strlen(v) > 128 || !charset_ok(v, "-_") ||
+	    strlen(c->secret_key) > 128)
 		return s3_fail(c, err, errlen, "S3_ACCESS_KEY_ID=%.64s is not an "
 		    "access key id", v);
 	c->access_key = dup_or_null(v);
-	c->secret_key = dup_or_null(secret);
+	/* Temporary credentials (an assumed role's): their session token. */
+	if (s3_secret("SESSION_TOKEN", &c->session_token, err, errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	if (c->session_token != NULL && (strlen(c->session_token) >
+	    S3_TOKEN_MAX || !charset_ok(c->session_token, "+/=-_.~%")))
+		return s3_fail(c, err, errlen, "the session token "
+		    "(S3_SESSION_TOKEN or AWS_SESSION_TOKEN) is not one: up to "
+		    "%d of A-Z a-z 0-9 + / = - _ . ~ %%", S3_TOKEN_MAX);
 	v = env("S3_ADDRESSING");
 	if (v == NULL || strcmp(v, "auto") == 0)
 		c->path_style = host_is_literal(c->host);
@@ -244,6 +340,11 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		return s3_fail(c, err, errlen, "S3_BUCKET=%.64s has dots, which "
 		    "TLS cannot match in a virtual host: use S3_ADDRESSING=path",
 		    c->bucket);
+	if (max_upload > S3_MAX_OBJECT)
+		return s3_fail(c, err, errlen, "MAX_UPLOAD_SIZE=%llu is over the "
+		    "object store's limit of 5 TiB (%llu bytes) for one object",
+		    (unsigned long long)max_upload,
+		    (unsigned long long)S3_MAX_OBJECT);
 	c->part_size = S3_DEFAULT_PART;
 	if ((v = env("S3_PART_SIZE")) != NULL && parse_u64(v, S3_MIN_PART,
 	    S3_MAX_PART, &c->part_size) == -1)
@@ -258,6 +359,19 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		return s3_fail(c, err, errlen, "S3_SWEEP_GRACE=%.64s is not a "
 		    "number of seconds (1-2592000)", v);
 	c->sweep_grace = (unsigned)n;
+	if (env_number("S3_RETRIES", 0, S3_MAX_RETRIES, S3_DEFAULT_RETRIES,
+	    "a number of retries", &n, err, errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	c->retries = (unsigned)n;
+	if (env_number("S3_RETRY_SECONDS", 1, S3_MAX_RETRY_SECONDS,
+	    S3_DEFAULT_RETRY_SECONDS, "a number of seconds", &n, err,
+	    errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	c->retry_seconds = (unsigned)n;
 	return 0;
 }
 
@@ -276,15 +390,14 @@ config_s3_free(struct s3_config *c)
 {
 	if (c == NULL)
 		return;
-	if (c->secret_key != NULL)
-		sodium_memzero(c->secret_key, strlen(c->secret_key));
 	free(c->host);
 	free(c->ca_file);
 	free(c->bucket);
 	free(c->region);
 	free(c->prefix);
 	free(c->access_key);
-	free(c->secret_key);
+	free_secret(c->secret_key);
+	free_secret(c->session_token);
 	free(c);
 }
 
@@ -359,15 +472,19 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 
-	cfg->db_user = dup_or_null(env("DB_USER"));
 	/* An empty password is a password: keep it as given. */
-	cfg->db_password = dup_or_null(getenv("DB_PASSWORD"));
+	if (env_secret("DB_PASSWORD", true, &cfg->db_password, err,
+	    errlen) == -1 || env_secret("FILEUPLOAD_TOKEN", false,
+	    &cfg->write_token, err, errlen) == -1 ||
+	    env_secret("FILEUPLOAD_READ_TOKEN", false, &cfg->read_token, err,
+	    errlen) == -1 || env_secret("FILEUPLOAD_METRICS_TOKEN", false,
+	    &cfg->metrics_token, err, errlen) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	cfg->db_user = dup_or_null(env("DB_USER"));
 	cfg->db_host = dup_or_null(env("DB_HOST"));
 	cfg->db_name = dup_or_null(env("DB_NAME"));
-
-	cfg->write_token = dup_or_null(env("FILEUPLOAD_TOKEN"));
-	cfg->read_token = dup_or_null(env("FILEUPLOAD_READ_TOKEN"));
-	cfg->metrics_token = dup_or_null(env("FILEUPLOAD_METRICS_TOKEN"));
 	cfg->metrics_file = dup_or_null(env("FILEUPLOAD_METRICS_FILE"));
 
 	v = env("ROOT_DIR");
@@ -390,7 +507,7 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->db_user);
-	free(cfg->db_password);
+	free_secret(cfg->db_password);
 	free(cfg->db_host);
 	free(cfg->db_port);
 	free(cfg->db_name);
@@ -398,15 +515,9 @@ config_free(struct config *cfg)
 	free(cfg->log_dir);
 	free(cfg->data_dir);
 	config_s3_free(cfg->s3);
-	if (cfg->write_token != NULL)
-		sodium_memzero(cfg->write_token, strlen(cfg->write_token));
-	if (cfg->read_token != NULL)
-		sodium_memzero(cfg->read_token, strlen(cfg->read_token));
-	if (cfg->metrics_token != NULL)
-		sodium_memzero(cfg->metrics_token, strlen(cfg->metrics_token));
-	free(cfg->write_token);
-	free(cfg->read_token);
-	free(cfg->metrics_token);
+	free_secret(cfg->write_token);
+	free_secret(cfg->read_token);
+	free_secret(cfg->metrics_token);
 	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -31,6 +31,9 @@
 #define CFG_MAX_MIN_RATE	(1ULL << 30)
 #define CFG_DEFAULT_UPLOAD_EXPIRES 86400	/* seconds: 24 h */
 #define CFG_MAX_UPLOAD_EXPIRES	(366 * 86400)
+/* A secret read from a file (NAME_FILE): at most this many bytes. */
+#define CFG_SECRET_MAX		65536
+#define CFG_SECRET_MAX_TEXT	"65536"
 
 struct config {
 	char		*db_user;	/* NULL: libpq's default */
@@ -65,7 +68,9 @@ struct config {
 };
 
 /*
- * Fills cfg from the environment.  Returns 0, or -1 with a one-line reason
+ * Fills cfg from the environment.  Each secret (DB_PASSWORD, the tokens,
+ * the S3 secret key and session token) may come from a file instead,
+ * NAME_FILE naming it.  Returns 0, or -1 with a one-line reason
  * in err (the caller prints it and exits).  On success the strings belong to
  * cfg and are released by config_free.
  */
@@ -74,7 +79,8 @@ int	config_load(struct config *cfg, char *err, size_t errlen);
 void	config_free(struct config *cfg);
 
 /*
- * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) into a new
+ * Reads S3_* (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN) into a new
  * s3_config (config_load does for STORAGE=s3): NULL with a one-line
  * reason in err when one is missing or bad.  max_upload bounds the
  * parts' count check.  config_s3_free is NULL-safe.

@@ -58,7 +58,8 @@ http_begin(struct request *r, int status, const char *ctype)
 void
 http_header(struct request *r, const char *name, const char *value)
 {
-	char	 clean[2048];
+	/* Room for a redirect to a presigned URL (store.h's STORE_TARGET_MAX). */
+	char	 clean[8192];
 
 	log_clean(value, clean, sizeof(clean));
 	FCGX_FPrintF(r->out, "%s: %s\r\n", name, clean);

@@ -22,7 +22,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	2
+#define REGION_LAYOUT	3
 /* An owner is its pid and its start time (a recycled pid is not it). */
 #define PID_BITS	22		/* Linux's PID_MAX_LIMIT is 2^22 */
 #define PID_MASK	((1ULL << PID_BITS) - 1)
@@ -48,6 +48,7 @@ struct slot {
 	_Atomic uint64_t db[METRICS_DB__MAX];
 	_Atomic uint64_t store[METRICS_STORE__MAX];
 	_Atomic uint64_t s3[METRICS_S3__MAX][2];
+	_Atomic uint64_t s3_retry[2][METRICS_S3__MAX];
 	_Atomic uint64_t requests[METRICS_ROUTES_MAX][METRICS_CLASSES];
 	_Atomic uint64_t bucket[METRICS_ROUTES_MAX][METRICS_BUCKETS + 1];
 	_Atomic uint64_t duration_us[METRICS_ROUTES_MAX];
@@ -389,6 +390,9 @@ sum(const struct region *rg, struct metrics_snapshot *out)
 		for (j = 0; j < METRICS_S3__MAX; j++)
 			for (k = 0; k < 2; k++)
 				out->s3[j][k] += LOAD(s->s3[j][k]);
+		for (j = 0; j < 2; j++)
+			for (k = 0; k < METRICS_S3__MAX; k++)
+				out->s3_retry[j][k] += LOAD(s->s3_retry[j][k]);
 		for (j = 0; j < METRICS_ROUTES_MAX; j++) {
 			for (k = 0; k < METRICS_CLASSES; k++)
 				out->requests[j][k] += LOAD(s->requests[j][k]);
@@ -573,6 +577,13 @@ metrics_s3_request(enum metrics_s3_op op, bool ok)
 {
 	if ((unsigned)op < METRICS_S3__MAX)
 		ADD(s3[op][ok ? 1 : 0], 1);
+}
+
+void
+metrics_s3_retry(enum metrics_s3_op op, bool gave_up)
+{
+	if ((unsigned)op < METRICS_S3__MAX)
+		ADD(s3_retry[gave_up ? 1 : 0][op], 1);
 }
 
 void

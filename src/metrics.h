@@ -110,6 +110,8 @@ struct metrics_snapshot {
 	uint64_t	 db[METRICS_DB__MAX];
 	uint64_t	 store[METRICS_STORE__MAX];
 	uint64_t	 s3[METRICS_S3__MAX][2];	/* [op][ok] */
+	/* [0][op]: requests sent again, [1][op]: retries given up on. */
+	uint64_t	 s3_retry[2][METRICS_S3__MAX];
 	uint64_t	 requests[METRICS_ROUTES_MAX][METRICS_CLASSES];
 	/* Not cumulative: [i] counts durations in (le[i-1], le[i]]. */
 	uint64_t	 bucket[METRICS_ROUTES_MAX][METRICS_BUCKETS + 1];
@@ -184,6 +186,8 @@ void	metrics_tus_terminated(void);
 void	metrics_tus_bytes(uint64_t bytes);
 /* One object store request, by operation, and whether it succeeded. */
 void	metrics_s3_request(enum metrics_s3_op, bool ok);
+/* A failed one sent again, or given up on with retries exhausted. */
+void	metrics_s3_retry(enum metrics_s3_op, bool gave_up);
 /*
  * One of libmagic's regular expression searches, answered at once
  * (skipped) or run by the matcher; one of its patterns compiled, with or

@@ -289,6 +289,14 @@ metrics_text(const struct metrics_snapshot *s, const char *const *names,
 		    "\"ok\"} %" PRIu64 "\nfileupload_s3_requests_total{op="
 		    "\"%s\",result=\"error\"} %" PRIu64 "\n", s3_op[i],
 		    s->s3[i][1], s3_op[i], s->s3[i][0]);
+	labelled(f, "fileupload_s3_retries_total", "Object store requests "
+	    "sent again after a connection failure, a 5xx, SlowDown, "
+	    "RequestTimeout or InternalError, by operation.", "op", s3_op,
+	    s->s3_retry[0], METRICS_S3__MAX);
+	labelled(f, "fileupload_s3_retries_exhausted_total", "Object store "
+	    "requests still failing after S3_RETRIES retries or "
+	    "S3_RETRY_SECONDS, by operation.", "op", s3_op, s->s3_retry[1],
+	    METRICS_S3__MAX);
 	labelled(f, "fileupload_mime_regex_searches_total", "libmagic's "
 	    "regular expression searches: answered at once, the text lacking "
 	    "what every match contains (skipped), or run by the matcher "

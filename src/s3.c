@@ -127,7 +127,7 @@ static struct sigv4_creds
 creds(const struct s3_config *c)
 {
 	return (struct sigv4_creds){ c->access_key, c->secret_key, c->region,
-	    "s3" };
+	    "s3", c->session_token };
 }
 
 /* What the body callback writes to. */
@@ -148,9 +148,12 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	if (d->req->sink != NULL) {
 		curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &status);
-		if (status == 200 || status == 206)
-			return d->req->sink(d->req->sink_arg, p, len) == 0 ?
-			    len : 0;
+		if (status == 200 || status == 206) {
+			if (d->req->sink(d->req->sink_arg, p, len) != 0)
+				return 0;
+			r->sunk += len;
+			return len;
+		}
 	}
 	if (r->len + len > BODY_CAP)
 		return 0;	/* too much: fail the transfer */
@@ -192,8 +195,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 }
 
 struct upload_src {
-	const char	*p;
-	size_t		 left;
+	const char	*start, *p;
+	size_t		 len, left;
 };
 
 static size_t
@@ -208,6 +211,19 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	u->p += len;
 	u->left -= len;
 	return len;
+}
+
+/* Back to the start: curl resends a body on a connection that died. */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct upload_src *u = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > u->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	u->p = u->start + offset;
+	u->left = u->len - (size_t)offset;
+	return CURL_SEEKFUNC_OK;
 }
 
 static CURL *
@@ -321,6 +337,9 @@ signed_headers(const struct s3 *s, const struct s3_request *req,
 	if (req->copy_range != NULL)
 		sr.headers[sr.nheaders++] = (struct sigv4_pair){
 		    "x-amz-copy-source-range", req->copy_range };
+	if (cr.session_token != NULL)
+		sr.headers[sr.nheaders++] = (struct sigv4_pair){
+		    "x-amz-security-token", cr.session_token };
 	sr.payload_hash = payload_hash;
 	sr.amz_date = date;
 	if (sigv4_query(&sr, query, querylen) == -1 ||
@@ -374,24 +393,136 @@ op_of(const struct s3_request *req)
 static int	send_once(struct s3 *, const struct s3_request *,
 		    struct s3_response *);
 
+/* ------------------------------------------------------------- retries */
+
+unsigned
+s3_backoff_ms(unsigned retry, uint32_t (*uniform)(uint32_t upper))
+{
+	uint32_t	 ceiling = S3_BACKOFF_BASE_MS;
+
+	while (retry-- > 0 && ceiling < S3_BACKOFF_CAP_MS)
+		ceiling *= 2;
+	if (ceiling > S3_BACKOFF_CAP_MS)
+		ceiling = S3_BACKOFF_CAP_MS;
+	return uniform(ceiling + 1);
+}
+
+bool
+s3_retryable(int rc, const struct s3_response *r)
+{
+	static const char *const codes[] = {
+		"SlowDown", "RequestTimeout", "InternalError",
+	};
+	char		 code[64];
+	const char	*e = r->error;
+	size_t		 i, pos = 0;
+
+	/* Bytes handed on cannot be taken back. */
+	if (r->sunk > 0)
+		return false;
+	if (rc == -1)
+		return r->transport;
+	switch (r->status) {
+	case 500: case 502: case 503: case 504:
+		return true;
+	}
+	/* CopyObject and CompleteMultipartUpload may fail with a 200. */
+	if (r->status / 100 == 2 && r->body != NULL &&
+	    strstr(r->body, "<Error>") != NULL && s3_xml_next(r->body,
+	    "Code", &pos, code, sizeof(code)) == 1)
+		e = code;
+	else if (r->status / 100 == 2)
+		return false;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(e, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 /*
- * Counted by operation: an answer under 300, or the 404 of an object that
- * is not there (a question, not a failure), is a success.
+ * Every request, retried while s3_retryable says so: at most S3_RETRIES
+ * times, with no retry whose wait would end past S3_RETRY_SECONDS after
+ * the first attempt began.  Replays are safe: every request we send is
+ * idempotent with the same body (s3_complete's own case aside).  Each
+ * attempt is counted by operation: an answer under 300, or the 404 of an
+ * object that is not there (a question, not a failure), is a success.
  */
 int
 s3_send(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
-	int	 rc = send_once(s, req, r);
+	enum metrics_s3_op op = op_of(req);
+	const char	*key = req->key != NULL ? req->key : "(bucket)";
+	uint64_t	 start = now_ms(), limit;
+	unsigned	 retry = 0, ms;
+	int		 rc;
 
-	metrics_s3_request(op_of(req), rc == 0 &&
-	    (r->status < 300 || r->status == 404));
-	return rc;
+	limit = (uint64_t)s->cfg->retry_seconds * 1000;
+	for (;;) {
+		rc = send_once(s, req, r);
+		metrics_s3_request(op, rc == 0 &&
+		    (r->status < 300 || r->status == 404));
+		if (!s3_retryable(rc, r))
+			return rc;
+		ms = s3_backoff_ms(retry, randombytes_uniform);
+		if (retry >= s->cfg->retries || now_ms() - start + ms > limit) {
+			metrics_s3_retry(op, true);
+			log_warnx("s3 %s %s: %s, given up after %u attempts",
+			    req->method, key, r->error, retry + 1);
+			return rc;
+		}
+		metrics_s3_retry(op, false);
+		log_warnx("s3 %s %s: %s, retry %u in %u ms", req->method, key,
+		    r->error, retry + 1, ms);
+		s3_response_free(r);
+		sleep_ms(ms);
+		retry++;
+	}
+}
+
+/*
+ * A failure of the connection or of the store's side of it, which another
+ * attempt may not meet; not ours (a sink or a body cap refusing bytes, an
+ * aborted transfer) nor TLS verification's, which stays as it is.
+ */
+static bool
+transport_failure(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static int
 send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 {
-	struct upload_src src = { req->body, req->len };
+	struct upload_src src = { req->body, req->body, req->len, req->len };
 	struct transport tr;
 	struct body_dest dest;
 	struct curl_slist *hdrs;
@@ -436,6 +567,8 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, &src);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, &src);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)req->len);
 	} else if (strcmp(req->method, "POST") == 0) {
@@ -453,8 +586,10 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	cc = curl_easy_perform(c);
 	transport_end(s, c, cc, &tr, r);
 	curl_slist_free_all(hdrs);
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		r->transport = transport_failure(cc);
 		return -1;
+	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 	    &length) != CURLE_OK)
@@ -486,7 +621,7 @@ s3_presigned_target(const struct s3 *s, const char *location,
 {
 	struct sigv4_creds cr = creds(s->cfg);
 	struct sigv4_request sr;
-	char		 host[300], path[S3_KEY_MAX * 3 + 80], query[2048];
+	char		 host[300], path[S3_KEY_MAX * 3 + 80], query[8192];
 	char		 date[SIGV4_DATE_LEN + 1], addr[ENDPOINT_ADDR_MAX];
 	char		 err[256];
 	int		 w;
@@ -791,6 +926,7 @@ s3_complete(struct s3 *s, const char *key, const char *id,
 {
 	struct s3_request req = { .method = "POST", .key = key, .nparams = 1,
 	    .params = { { "uploadId", id } } };
+	struct s3_response r;
 	enum s3_result	 e;
 	char		*body;
 
@@ -802,7 +938,20 @@ s3_complete(struct s3 *s, const char *key, const char *id,
 	    "</CompleteMultipartUpload>", (int)mlen, manifest != NULL ?
 	    manifest : "");
 	req.body = body;
-	e = s3_exec(s, "complete", &req);
+	e = s3_call(s, "complete", &req, &r);
+	/*
+	 * A request sent again after a lost answer (by s3_send, or by curl
+	 * itself when a reused connection closed with none) finds the upload
+	 * gone: completed by the attempt before, when the object is there.
+	 * The key is the upload's own (a tmp/ name only it writes, or a hash
+	 * whose bytes are these), so an object there is this upload's.
+	 */
+	if (e == S3_NOT_FOUND && strcmp(r.error, "NoSuchUpload") == 0 &&
+	    s3_head(s, key, NULL, NULL) == S3_OK) {
+		log_info("s3 complete %s: done by an earlier attempt", key);
+		e = S3_OK;
+	}
+	s3_response_free(&r);
 	free(body);
 	return e;
 }

@@ -7,7 +7,7 @@
  * policy or rotating credentials have one place to go.  One struct s3 per
  * process, made before the threads start and read-only afterwards; each
  * thread keeps its own curl handle (and so its connections) under a
- * thread-specific key.
+ * thread-specific key.  Failed requests are retried there (s3_send).
  */
 #ifndef S3_H
 #define S3_H
@@ -24,6 +24,9 @@
 #define S3_URL_MAX		4096
 #define S3_ID_MAX		1024	/* a multipart upload's id */
 #define S3_ETAG_MAX		128
+/* Retries wait a random time up to BASE * 2^retry, at most CAP (ms). */
+#define S3_BACKOFF_BASE_MS	100
+#define S3_BACKOFF_CAP_MS	2000
 
 struct endpoint;
 
@@ -48,6 +51,8 @@ struct s3_response {
 	int64_t	 length;	/* Content-Length, -1 when none */
 	int64_t	 last_modified;	/* Last-Modified (epoch seconds), -1: none */
 	char	 error[256];	/* transport error or S3 error code */
+	bool	 transport;	/* no answer: the connection failed */
+	uint64_t sunk;		/* body bytes given to the request's sink */
 };
 
 struct s3_request {
@@ -83,8 +88,25 @@ enum s3_result {
  */
 int	s3_init(struct s3 *, const struct s3_config *);
 void	s3_fini(struct s3 *);
-/* Sends req; 0 when an answer came (any status), -1 when none did. */
+/*
+ * Sends req, again while s3_retryable (at most cfg->retries more times,
+ * within cfg->retry_seconds): 0 when an answer came (any status), -1
+ * when none did.
+ */
 int	s3_send(struct s3 *, const struct s3_request *, struct s3_response *);
+/*
+ * Whether the outcome of one attempt (s3_send's rc and answer) is worth
+ * another: a connection failure, a 500, 502, 503 or 504, or the error
+ * codes SlowDown, RequestTimeout and InternalError (also in a 200's
+ * body); never once body bytes went to the request's sink.
+ */
+bool	s3_retryable(int rc, const struct s3_response *);
+/*
+ * The wait before retry number retry (0: the first), full jitter:
+ * uniform(n) (randombytes_uniform: 0 to n - 1) over 0 to
+ * min(S3_BACKOFF_CAP_MS, S3_BACKOFF_BASE_MS * 2^retry) milliseconds.
+ */
+unsigned s3_backoff_ms(unsigned retry, uint32_t (*uniform)(uint32_t));
 void	s3_response_free(struct s3_response *);
 /*
  * Sends req: S3_OK on a 2xx without an <Error> body (CopyObject and

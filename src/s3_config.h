@@ -13,6 +13,17 @@
 #define S3_MAX_PARTS		10000
 #define S3_DEFAULT_PART		(8ULL << 20)
 #define S3_DEFAULT_GRACE	86400		/* seconds */
+#define S3_MAX_OBJECT		(5ULL << 40)	/* one object: 5 TiB */
+/*
+ * A session token's length: a presigned URL carries it, and the whole
+ * URL must fit the worker's X-Accel-Redirect target (store.h).
+ */
+#define S3_TOKEN_MAX		2048
+/* Retries of a failed request (S3_RETRIES) within S3_RETRY_SECONDS. */
+#define S3_DEFAULT_RETRIES	3
+#define S3_MAX_RETRIES		10
+#define S3_DEFAULT_RETRY_SECONDS 10
+#define S3_MAX_RETRY_SECONDS	300
 
 struct s3_config {
 	bool		 https;
@@ -22,10 +33,13 @@ struct s3_config {
 	char		*prefix;	/* "" or ending in '/' */
 	char		*access_key;
 	char		*secret_key;
+	char		*session_token;	/* NULL: long-term keys */
 	bool		 path_style;
 	char		*ca_file;	/* S3_CA_FILE, NULL: the system's CAs */
 	uint64_t	 part_size;	/* S3_PART_SIZE */
 	unsigned	 sweep_grace;	/* S3_SWEEP_GRACE, seconds */
+	unsigned	 retries;	/* S3_RETRIES: after the first attempt */
+	unsigned	 retry_seconds;	/* S3_RETRY_SECONDS: no retry after */
 };
 
 #endif

@@ -14,7 +14,8 @@
 
 #define ALGORITHM	"AWS4-HMAC-SHA256"
 #define SCOPE_MAX	256
-#define ENC_MAX		2048	/* one encoded query name or value */
+/* One encoded query name or value: a 2048-byte session token's, at worst. */
+#define ENC_MAX		(3 * 2048 + 1)
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -199,7 +200,7 @@ signature(const struct sigv4_creds *c, const struct sigv4_request *req,
 {
 	struct sigv4_pair h[SIGV4_MAX_HEADERS];
 	unsigned char	 k[crypto_auth_hmacsha256_BYTES];
-	char		 canon[8192], sts[512], sh[512], sc[SCOPE_MAX];
+	char		 canon[16384], sts[512], sh[512], sc[SCOPE_MAX];
 	char		 date[9], canon_hash[SIGV4_HEX_LEN + 1], *secret;
 	size_t		 n = 0, i, slen;
 	int		 rc = -1;
@@ -254,7 +255,7 @@ sigv4_authorization(const struct sigv4_creds *c,
     const struct sigv4_request *req, char *out, size_t outlen)
 {
 	struct sigv4_pair h[SIGV4_MAX_HEADERS];
-	char		 query[8192], sig[SIGV4_HEX_LEN + 1], sh[512];
+	char		 query[16384], sig[SIGV4_HEX_LEN + 1], sh[512];
 	char		 sc[SCOPE_MAX];
 	int		 w;
 
@@ -277,11 +278,11 @@ sigv4_presign(const struct sigv4_creds *c, struct sigv4_request *req,
     unsigned expires, char *out, size_t outlen)
 {
 	char	 cred[SCOPE_MAX + 128], sc[SCOPE_MAX], exp[16];
-	char	 query[8192], sig[SIGV4_HEX_LEN + 1];
+	char	 query[16384], sig[SIGV4_HEX_LEN + 1];
 	size_t	 base = req->nparams;
 	int	 w, rc = -1;
 
-	if (base + 5 > SIGV4_MAX_PARAMS ||
+	if (base + 6 > SIGV4_MAX_PARAMS ||
 	    scope(c, req->amz_date, sc, sizeof(sc)) == -1)
 		return -1;
 	snprintf(cred, sizeof(cred), "%s/%s", c->access_key, sc);
@@ -296,6 +297,9 @@ sigv4_presign(const struct sigv4_creds *c, struct sigv4_request *req,
 	    exp };
 	req->params[req->nparams++] = (struct sigv4_pair){
 	    "X-Amz-SignedHeaders", "host" };
+	if (c->session_token != NULL)
+		req->params[req->nparams++] = (struct sigv4_pair){
+		    "X-Amz-Security-Token", c->session_token };
 	if (sigv4_query(req, query, sizeof(query)) == 0 &&
 	    signature(c, req, query, sig) == 0) {
 		w = snprintf(out, outlen, "%s&X-Amz-Signature=%s", query, sig);

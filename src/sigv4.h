@@ -20,6 +20,12 @@ struct sigv4_creds {
 	const char	*secret_key;
 	const char	*region;
 	const char	*service;	/* "s3" */
+	/*
+	 * Temporary credentials' token, NULL when none: the caller signs and
+	 * sends it as the x-amz-security-token header; sigv4_presign puts
+	 * it in the query (X-Amz-Security-Token).
+	 */
+	const char	*session_token;
 };
 
 /* A header or query parameter, as sent (not yet encoded). */
@@ -59,7 +65,8 @@ int	sigv4_authorization(const struct sigv4_creds *,
 	    const struct sigv4_request *, char *out, size_t outlen);
 /*
  * A presigned URL's query string (req's parameters plus the X-Amz-*
- * ones, valid for expires seconds, X-Amz-Signature last): 0 or -1.
+ * ones, X-Amz-Security-Token among them with a session token, valid for
+ * expires seconds, X-Amz-Signature last): 0 or -1.
  * req must sign only the host header and carry SIGV4_UNSIGNED.
  */
 int	sigv4_presign(const struct sigv4_creds *, struct sigv4_request *,

@@ -2,6 +2,8 @@
  * Unit tests of the worker configuration: defaults, overrides and the
  * refusal of bad values, from the environment of docs/api.md.
  */
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,12 @@ static const char *const vars[] = {
 	"S3_SWEEP_GRACE",
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
+	"S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "S3_RETRIES",
+	"S3_RETRY_SECONDS",
+	"DB_PASSWORD_FILE", "FILEUPLOAD_TOKEN_FILE", "FILEUPLOAD_READ_TOKEN_FILE",
+	"FILEUPLOAD_METRICS_TOKEN_FILE", "S3_SECRET_ACCESS_KEY_FILE",
+	"AWS_SECRET_ACCESS_KEY_FILE", "S3_SESSION_TOKEN_FILE",
+	"AWS_SESSION_TOKEN_FILE",
 };
 
 static void
@@ -633,6 +641,228 @@ START_TEST(test_storage_refused)
 }
 END_TEST
 
+/* Good S3 settings, for the tests of one of them. */
+static void
+set_s3(void)
+{
+	set("STORAGE", "s3");
+	set("S3_ENDPOINT", "http://127.0.0.1:9000");
+	set("S3_BUCKET", "files");
+	set("S3_ACCESS_KEY_ID", "AK");
+	set("S3_SECRET_ACCESS_KEY", "SK");
+}
+
+START_TEST(test_storage_s3_limits)
+{
+	struct config	 cfg;
+
+	set_s3();
+	/* 5 TiB, S3's limit for one object, in 5 GiB parts. */
+	set("S3_PART_SIZE", "5368709120");
+	set("MAX_UPLOAD_SIZE", "5497558138880");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.max_upload_size, 5ULL << 40);
+	config_free(&cfg);
+	set("MAX_UPLOAD_SIZE", "5497558138881");
+	load_fails("MAX_UPLOAD_SIZE=5497558138881 is over the object store's "
+	    "limit of 5 TiB");
+	/* Local storage has no such limit. */
+	set("STORAGE", "local");
+	load_ok(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_storage_s3_retries)
+{
+	struct config	 cfg;
+
+	set_s3();
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.s3->retries, 3);
+	ck_assert_uint_eq(cfg.s3->retry_seconds, 10);
+	ck_assert_ptr_null(cfg.s3->session_token);
+	config_free(&cfg);
+	set("S3_RETRIES", "0");
+	set("S3_RETRY_SECONDS", "300");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.s3->retries, 0);
+	ck_assert_uint_eq(cfg.s3->retry_seconds, 300);
+	config_free(&cfg);
+	set("S3_RETRIES", "11");
+	load_fails("S3_RETRIES=11 is not a number of retries (0-10)");
+	set("S3_RETRIES", "2");
+	set("S3_RETRY_SECONDS", "0");
+	load_fails("S3_RETRY_SECONDS=0 is not a number of seconds (1-300)");
+}
+END_TEST
+
+START_TEST(test_storage_s3_session_token)
+{
+	struct config	 cfg;
+
+	set_s3();
+	set("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjE/+abc==");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.s3->session_token, "IQoJb3JpZ2luX2VjE/+abc==");
+	config_free(&cfg);
+	/* S3_SESSION_TOKEN first, as S3_SECRET_ACCESS_KEY. */
+	set("S3_SESSION_TOKEN", "s3.token-1");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.s3->session_token, "s3.token-1");
+	config_free(&cfg);
+	/* A header's value cannot hold a line break. */
+	set("S3_SESSION_TOKEN", "a\r\nX-Evil: 1");
+	load_fails("the session token (S3_SESSION_TOKEN or AWS_SESSION_TOKEN) "
+	    "is not one");
+}
+END_TEST
+
+/* --- secrets from files (NAME_FILE) --- */
+
+static char	*secrets_dir;
+
+static void
+secrets_setup(void)
+{
+	clean_env();
+	secrets_dir = test_mkdtemp();
+}
+
+static void
+secrets_teardown(void)
+{
+	test_rmtree(secrets_dir);
+	free(secrets_dir);
+	clean_env();
+}
+
+/* A file of secrets_dir holding len bytes of text; its path (static). */
+static const char *
+secret_file(const char *name, const char *text, size_t len)
+{
+	static char	 path[PATH_MAX];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/%s", secrets_dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+START_TEST(test_secret_files)
+{
+	static const struct {
+		const char	*var;
+		size_t		 off;	/* of its char * in struct config */
+	} secrets[] = {
+		{ "DB_PASSWORD", offsetof(struct config, db_password) },
+		{ "FILEUPLOAD_TOKEN", offsetof(struct config, write_token) },
+		{ "FILEUPLOAD_READ_TOKEN", offsetof(struct config, read_token) },
+		{ "FILEUPLOAD_METRICS_TOKEN", offsetof(struct config,
+		    metrics_token) },
+	};
+	struct config	 cfg;
+	char		 name[64];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		snprintf(name, sizeof(name), "%s_FILE", secrets[i].var);
+		/* One trailing newline goes, the rest stays. */
+		set(name, secret_file(secrets[i].var, " s3cr=t \n\n", 10));
+		load_ok(&cfg);
+		ck_assert_str_eq(*(char **)((char *)&cfg + secrets[i].off),
+		    " s3cr=t \n");
+		config_free(&cfg);
+		/* Without a newline: all of it. */
+		set(name, secret_file(secrets[i].var, "abc", 3));
+		load_ok(&cfg);
+		ck_assert_str_eq(*(char **)((char *)&cfg + secrets[i].off),
+		    "abc");
+		config_free(&cfg);
+		ck_assert_int_eq(unsetenv(name), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_secret_files_s3)
+{
+	struct config	 cfg;
+
+	set_s3();
+	ck_assert_int_eq(unsetenv("S3_SECRET_ACCESS_KEY"), 0);
+	set("S3_SECRET_ACCESS_KEY_FILE", secret_file("sk", "from-file\n", 10));
+	set("AWS_SESSION_TOKEN_FILE", secret_file("tok", "FQoG/+x==\n", 10));
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.s3->secret_key, "from-file");
+	ck_assert_str_eq(cfg.s3->session_token, "FQoG/+x==");
+	config_free(&cfg);
+	ck_assert_int_eq(unsetenv("S3_SECRET_ACCESS_KEY_FILE"), 0);
+	ck_assert_int_eq(unsetenv("AWS_SESSION_TOKEN_FILE"), 0);
+	set("S3_SESSION_TOKEN_FILE", secret_file("tok2", "tok-2", 5));
+	set("AWS_SECRET_ACCESS_KEY_FILE", secret_file("sk2", "sk-2\n", 5));
+	load_ok(&cfg);
+	/* S3_SECRET_ACCESS_KEY (set by set_s3) was unset above. */
+	ck_assert_str_eq(cfg.s3->secret_key, "sk-2");
+	ck_assert_str_eq(cfg.s3->session_token, "tok-2");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_secret_files_refused)
+{
+	char	 path[PATH_MAX + 32], *big;
+
+	/* Both the variable and its file. */
+	set("FILEUPLOAD_TOKEN", "t");
+	set("FILEUPLOAD_TOKEN_FILE", secret_file("t", "t\n", 2));
+	load_fails("FILEUPLOAD_TOKEN and FILEUPLOAD_TOKEN_FILE are both set: "
+	    "give one");
+	ck_assert_int_eq(unsetenv("FILEUPLOAD_TOKEN"), 0);
+	/* An empty token would open the service: refused. */
+	set("FILEUPLOAD_TOKEN_FILE", secret_file("empty", "\n", 1));
+	load_fails("FILEUPLOAD_TOKEN_FILE=");
+	load_fails("is empty");
+	ck_assert_int_eq(unsetenv("FILEUPLOAD_TOKEN_FILE"), 0);
+	/* An empty password is one, as DB_PASSWORD="" is. */
+	set("DB_PASSWORD_FILE", secret_file("empty", "", 0));
+	{
+		struct config	 cfg;
+
+		load_ok(&cfg);
+		ck_assert_str_eq(cfg.db_password, "");
+		config_free(&cfg);
+	}
+	/* Unreadable: missing, or a directory. */
+	snprintf(path, sizeof(path), "%s/missing", secrets_dir);
+	set("DB_PASSWORD_FILE", path);
+	load_fails("cannot be read: No such file or directory");
+	set("DB_PASSWORD_FILE", secrets_dir);
+	load_fails("cannot be read: Is a directory");
+	ck_assert_int_eq(unsetenv("DB_PASSWORD_FILE"), 0);
+	/* Too long, or with a NUL byte. */
+	ck_assert_ptr_nonnull(big = calloc(1, CFG_SECRET_MAX + 1));
+	memset(big, 'x', CFG_SECRET_MAX + 1);
+	set("FILEUPLOAD_READ_TOKEN_FILE", secret_file("big", big,
+	    CFG_SECRET_MAX + 1));
+	free(big);
+	load_fails("is too long");
+	set("FILEUPLOAD_READ_TOKEN_FILE", secret_file("nul", "a\0b", 3));
+	load_fails("holds a NUL byte");
+	ck_assert_int_eq(unsetenv("FILEUPLOAD_READ_TOKEN_FILE"), 0);
+	/* The S3 ones too, and both an S3_ and an AWS_ name is no conflict. */
+	set_s3();
+	set("S3_SECRET_ACCESS_KEY_FILE", secret_file("sk", "sk", 2));
+	load_fails("S3_SECRET_ACCESS_KEY and S3_SECRET_ACCESS_KEY_FILE are "
+	    "both set");
+	ck_assert_int_eq(unsetenv("S3_SECRET_ACCESS_KEY_FILE"), 0);
+	set("AWS_SESSION_TOKEN", "x");
+	set("AWS_SESSION_TOKEN_FILE", secret_file("tok", "y", 1));
+	load_fails("AWS_SESSION_TOKEN and AWS_SESSION_TOKEN_FILE are both set");
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
 	struct config	 cfg;
@@ -699,6 +929,16 @@ config_suite(void)
 	tcase_add_test(tc, test_storage_local);
 	tcase_add_test(tc, test_storage_s3);
 	tcase_add_test(tc, test_storage_refused);
+	tcase_add_test(tc, test_storage_s3_limits);
+	tcase_add_test(tc, test_storage_s3_retries);
+	tcase_add_test(tc, test_storage_s3_session_token);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("secret files");
+	tcase_add_checked_fixture(tc, secrets_setup, secrets_teardown);
+	tcase_add_test(tc, test_secret_files);
+	tcase_add_test(tc, test_secret_files_s3);
+	tcase_add_test(tc, test_secret_files_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("free");

@@ -256,6 +256,9 @@ observe(void)
 	metrics_s3_request(METRICS_S3_PUT, false);
 	metrics_s3_request(METRICS_S3_PUT, true);
 	metrics_s3_request(METRICS_S3_PUT, true);
+	metrics_s3_retry(METRICS_S3_MULTIPART, false);
+	metrics_s3_retry(METRICS_S3_MULTIPART, false);
+	metrics_s3_retry(METRICS_S3_HEAD, true);
 	metrics_tus_expired(4);
 	metrics_swept(3);
 	metrics_threads(16, 12);
@@ -289,6 +292,9 @@ START_TEST(test_buckets_and_classes)
 	ck_assert_uint_eq(s->store[METRICS_STORE_NOSPACE], 1);
 	ck_assert_uint_eq(s->s3[METRICS_S3_PUT][0], 1);
 	ck_assert_uint_eq(s->s3[METRICS_S3_PUT][1], 2);
+	ck_assert_uint_eq(s->s3_retry[0][METRICS_S3_MULTIPART], 2);
+	ck_assert_uint_eq(s->s3_retry[1][METRICS_S3_HEAD], 1);
+	ck_assert_uint_eq(s->s3_retry[0][METRICS_S3_HEAD], 0);
 	ck_assert_uint_eq(s->counter[METRICS_TUS_EXPIRED], 4);
 	ck_assert_uint_eq(s->counter[METRICS_SWEPT], 3);
 }
@@ -419,6 +425,8 @@ sample(void)
 	s.db[METRICS_DB_QUERY] = 6;
 	s.store[METRICS_STORE_IO] = 8;
 	s.s3[METRICS_S3_GET][0] = 9;
+	s.s3_retry[0][METRICS_S3_MULTIPART] = 11;
+	s.s3_retry[1][METRICS_S3_PUT] = 12;
 	s.requests[1][1] = 10;
 	s.requests[2][1] = 7;
 	s.requests[2][3] = 2;
@@ -490,6 +498,9 @@ START_TEST(test_text_values)
 	has_line(t, "fileupload_storage_errors_total{kind=\"io\"} 8");
 	has_line(t, "fileupload_storage_errors_total{kind=\"no_space\"} 0");
 	has_line(t, "fileupload_s3_requests_total{op=\"get\",result=\"error\"} 9");
+	has_line(t, "fileupload_s3_retries_total{op=\"multipart\"} 11");
+	has_line(t, "fileupload_s3_retries_total{op=\"put\"} 0");
+	has_line(t, "fileupload_s3_retries_exhausted_total{op=\"put\"} 12");
 	has_line(t, "fileupload_requests_total{route=\"list\",class=\"2xx\"} 10");
 	has_line(t, "fileupload_requests_total{route=\"upload\",class=\"4xx\"} 2");
 	has_line(t, "fileupload_requests_total{route=\"none\",class=\"4xx\"} 5");

@@ -1,9 +1,12 @@
 /*
  * Unit tests of the S3 client's listing iterator on pages fed to it
  * (s3_list_take): what each kind of listing reads from its XML, which
- * items it skips, and the next page's markers.  The requests themselves
- * run against tests/s3stub in the integration scenarios.
+ * items it skips, and the next page's markers; which answers are retried
+ * and after what wait.  The requests themselves run against tests/s3stub
+ * in the integration scenarios.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +138,108 @@ START_TEST(test_parts)
 }
 END_TEST
 
+/* --- retries --- */
+
+static uint32_t	 last_upper;
+
+/* The injected random source: its lowest, then its highest value. */
+static uint32_t
+lowest(uint32_t upper)
+{
+	last_upper = upper;
+	return 0;
+}
+
+static uint32_t
+highest(uint32_t upper)
+{
+	last_upper = upper;
+	return upper - 1;
+}
+
+/* Full jitter: 0 to 100 ms, doubling each retry, at most 2 s. */
+START_TEST(test_backoff)
+{
+	static const unsigned ceiling[] = { 100, 200, 400, 800, 1600, 2000,
+	    2000, 2000 };
+	unsigned	 i;
+
+	for (i = 0; i < sizeof(ceiling) / sizeof(ceiling[0]); i++) {
+		ck_assert_uint_eq(s3_backoff_ms(i, highest), ceiling[i]);
+		ck_assert_uint_eq(last_upper, ceiling[i] + 1);
+		ck_assert_uint_eq(s3_backoff_ms(i, lowest), 0);
+	}
+	/* No overflow however many. */
+	ck_assert_uint_eq(s3_backoff_ms(40, highest), S3_BACKOFF_CAP_MS);
+	ck_assert_uint_eq(s3_backoff_ms(UINT32_MAX, highest),
+	    S3_BACKOFF_CAP_MS);
+}
+END_TEST
+
+/* A response of status with body (copied), as one attempt left it. */
+static struct s3_response
+answer(long status, const char *code, const char *body)
+{
+	struct s3_response r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	snprintf(r.error, sizeof(r.error), "%s", code);
+	if (body != NULL)
+		ck_assert_ptr_nonnull(r.body = strdup(body));
+	return r;
+}
+
+START_TEST(test_retryable)
+{
+	static const struct {
+		long		 status;
+		const char	*code, *body;
+		bool		 retry;
+	} cases[] = {
+		{ 500, "InternalError", NULL, true },
+		{ 502, "HTTP 502", NULL, true },
+		{ 503, "SlowDown", NULL, true },
+		{ 503, "HTTP 503", NULL, true },
+		{ 504, "HTTP 504", NULL, true },
+		{ 400, "RequestTimeout", NULL, true },
+		{ 501, "NotImplemented", NULL, false },
+		{ 505, "HTTP 505", NULL, false },
+		{ 400, "BadDigest", NULL, false },
+		{ 403, "SignatureDoesNotMatch", NULL, false },
+		{ 404, "NoSuchUpload", NULL, false },
+		{ 200, "", NULL, false },
+		{ 200, "", "<CompleteMultipartUploadResult/>", false },
+		/* A 200 that failed (CompleteMultipartUpload, CopyObject). */
+		{ 200, "", "<Error><Code>InternalError</Code></Error>", true },
+		{ 200, "", "<Error><Code>SlowDown</Code></Error>", true },
+		{ 200, "", "<Error><Code>InvalidPart</Code></Error>", false },
+	};
+	struct s3_response r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = answer(cases[i].status, cases[i].code, cases[i].body);
+		ck_assert_msg(s3_retryable(0, &r) == cases[i].retry,
+		    "case %zu: %ld %s", i, cases[i].status, cases[i].code);
+		s3_response_free(&r);
+	}
+	/* No answer: a connection failure is retried, our own end is not. */
+	r = answer(0, "Couldn't connect to server", NULL);
+	r.transport = true;
+	ck_assert(s3_retryable(-1, &r));
+	r.transport = false;
+	ck_assert(!s3_retryable(-1, &r));
+	/* Never once bytes went to the sink. */
+	r.transport = true;
+	r.sunk = 1;
+	ck_assert(!s3_retryable(-1, &r));
+	r = answer(503, "SlowDown", NULL);
+	r.sunk = 1;
+	ck_assert(!s3_retryable(0, &r));
+}
+END_TEST
+
 static Suite *
 s3_suite(void)
 {
@@ -145,6 +250,10 @@ s3_suite(void)
 	tcase_add_test(tc, test_objects_truncated);
 	tcase_add_test(tc, test_uploads);
 	tcase_add_test(tc, test_parts);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("retry");
+	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_retryable);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,9 +20,17 @@
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const struct sigv4_creds suite = { "AKIDEXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service" };
+    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service", NULL };
 static const struct sigv4_creds s3doc = { "AKIAIOSFODNN7EXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3" };
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3", NULL };
+/* The same keys as temporary credentials (botocore signed the results). */
+#define TOKEN	"AQoDYXdzEJr//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4" \
+    "FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/k" \
+    "McGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75" \
+    "YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz" \
+    "+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="
+static const struct sigv4_creds s3temp = { "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3", TOKEN };
 
 /* The Signature= part of an Authorization value. */
 static const char *
@@ -168,6 +176,46 @@ START_TEST(test_s3_presigned)
 	    "X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109"
 	    "b86d86835f995330da4c265957d157751f604d404");
 	ck_assert_uint_eq(r.nparams, 0);	/* left as it was */
+}
+END_TEST
+
+/* A session token is signed as the x-amz-security-token header. */
+START_TEST(test_session_token_header)
+{
+	struct sigv4_request r = { .method = "GET", .path = "/test.txt",
+	    .headers = { { "host", "examplebucket.s3.amazonaws.com" },
+	    { "x-amz-date", "20130524T000000Z" },
+	    { "x-amz-content-sha256", EMPTY_SHA },
+	    { "x-amz-security-token", TOKEN } }, .nheaders = 4,
+	    .payload_hash = EMPTY_SHA, .amz_date = "20130524T000000Z" };
+	char	 auth[512];
+
+	ck_assert_int_eq(sigv4_authorization(&s3temp, &r, auth, sizeof(auth)),
+	    0);
+	ck_assert_ptr_nonnull(strstr(auth, "SignedHeaders=host;"
+	    "x-amz-content-sha256;x-amz-date;x-amz-security-token,"));
+	ck_assert_str_eq(sig_of(auth), "156590cb409616df574156459248d51cfae6"
+	    "d3d88d1e3d4c10e191f460502206");
+}
+END_TEST
+
+/* ... and as X-Amz-Security-Token in a presigned URL. */
+START_TEST(test_session_token_presigned)
+{
+	struct sigv4_request r = { .method = "GET", .path = "/test.txt",
+	    .headers = { { "host", "examplebucket.s3.amazonaws.com" } },
+	    .nheaders = 1, .payload_hash = SIGV4_UNSIGNED,
+	    .amz_date = "20130524T000000Z" };
+	char	 q[2048];
+
+	ck_assert_int_eq(sigv4_presign(&s3temp, &r, 86400, q, sizeof(q)), 0);
+	ck_assert_ptr_nonnull(strstr(q, "&X-Amz-Security-Token=AQoDYXdzEJr"
+	    "%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEXAMPLE"));
+	ck_assert_ptr_nonnull(strstr(q, "ICCR%2FoLxBA%3D%3D&X-Amz-"
+	    "SignedHeaders=host&"));
+	ck_assert_str_eq(strstr(q, "&X-Amz-Signature="), "&X-Amz-Signature="
+	    "5417a9d52b37feb38194992266fa8b22491035313dc5b17434ba0d2f2892267d");
+	ck_assert_uint_eq(r.nparams, 0);
 }
 END_TEST
 
@@ -386,6 +434,8 @@ sigv4_suite(void)
 	tcase_add_test(tc, test_s3_list_objects);
 	tcase_add_test(tc, test_s3_bucket_lifecycle);
 	tcase_add_test(tc, test_s3_presigned);
+	tcase_add_test(tc, test_session_token_header);
+	tcase_add_test(tc, test_session_token_presigned);
 	tcase_add_test(tc, test_encode);
 	tcase_add_test(tc, test_short_buffers);
 	suite_add_tcase(s, tc);

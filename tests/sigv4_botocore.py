@@ -5,7 +5,9 @@ botocore, the AWS SDK's own signer (Debian's python3-botocore), signs the
 same requests: header-signed ones with S3SigV4Auth and presigned URLs with
 S3SigV4QueryAuth, for keys, parameters and header values chosen to hit
 the encoding rules (spaces, slashes, '=', '&', '+', '~', UTF-8, empty
-values, unsorted and same-prefix names).  Every signature must agree.
+values, unsorted and same-prefix names), with and without a session
+token (x-amz-security-token signed, or X-Amz-Security-Token in the
+presigned query).  Every signature must agree.
 Run by "make check" from the build's tests directory.
 """
 
@@ -25,6 +27,8 @@ if not os.access(SIGN, os.X_OK):
     SIGN = './sigv4_sign'
 ALPHABET = 'abcXYZ019-._~ /=&+%é'
 CASES = 200
+TOKEN_ALPHABET = 'ABCxyz0189+/='
+
 
 
 def rand_text(rng, n):
@@ -45,6 +49,9 @@ def botocore_sig(method, host, raw_path, params, headers, stamp, payload,
                                 % (creds.access_key, stamp[:8], region),
             'X-Amz-Date': stamp, 'X-Amz-Expires': str(presign),
             'X-Amz-SignedHeaders': 'host'})
+        # What botocore's add_auth puts in the query for a token.
+        if creds.token:
+            req.params['X-Amz-Security-Token'] = creds.token
     else:
         # headers carries x-amz-content-sha256, which botocore takes as
         # the payload's hash.
@@ -89,12 +96,21 @@ def main():
                     key, safe='/~')
             if rng.random() < 0.3:
                 headers['range'] = 'bytes=0-%d' % rng.randint(0, 99)
-        creds = Credentials(ak, sk)
+        token = None
+        if rng.random() < 0.4:
+            token = ''.join(rng.choice(TOKEN_ALPHABET)
+                            for _ in range(rng.randint(16, 1200)))
+            if not presign:
+                # botocore's add_auth signs it as this header.
+                headers['x-amz-security-token'] = token
+        creds = Credentials(ak, sk, token)
         want = botocore_sig(method, host, raw_path, params, headers, stamp,
                             payload, creds, region, presign)
         args = [SIGN, method, raw_path, ak, sk, region, stamp, payload]
         if presign:
             args.append('presign=%d' % presign)
+            if token:
+                args.append('token=' + token)
         args += ['h:%s=%s' % kv for kv in headers.items()]
         args += ['q:%s=%s' % kv for kv in params.items()]
         out = subprocess.run(args, capture_output=True, text=True,

@@ -2,10 +2,12 @@
  * sigv4_sign: the signer on the command line, for tests/sigv4_botocore.py.
  *
  *	sigv4_sign METHOD PATH ACCESS SECRET REGION DATE PAYLOAD_HASH
- *	    [presign=SECONDS] [h:NAME=VALUE]... [q:NAME=VALUE]...
+ *	    [presign=SECONDS] [token=SESSION_TOKEN] [h:NAME=VALUE]...
+ *	    [q:NAME=VALUE]...
  *
  * prints the Authorization header's value, or with presign= the query
- * string of a presigned URL.
+ * string of a presigned URL.  A header-signed request with a token
+ * carries it as h:x-amz-security-token=..., as the S3 client adds it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +28,12 @@ main(int argc, char *argv[])
 
 	if (argc < 8 || sodium_init() == -1) {
 		fprintf(stderr, "usage: sigv4_sign METHOD PATH ACCESS SECRET "
-		    "REGION DATE PAYLOAD_HASH [presign=N] [h:K=V]... "
+		    "REGION DATE PAYLOAD_HASH [presign=N] [token=T] [h:K=V]... "
 		    "[q:K=V]...\n");
 		return 2;
 	}
 	memset(&r, 0, sizeof(r));
-	c = (struct sigv4_creds){ argv[3], argv[4], argv[5], "s3" };
+	c = (struct sigv4_creds){ argv[3], argv[4], argv[5], "s3", NULL };
 	r.method = argv[1];
 	r.path = argv[2];
 	r.amz_date = argv[6];
@@ -39,6 +41,10 @@ main(int argc, char *argv[])
 	for (i = 8; i < argc; i++) {
 		if (strncmp(argv[i], "presign=", 8) == 0) {
 			presign = (unsigned)strtoul(argv[i] + 8, NULL, 10);
+			continue;
+		}
+		if (strncmp(argv[i], "token=", 6) == 0) {
+			c.session_token = argv[i] + 6;
 			continue;
 		}
 		if ((eq = strchr(argv[i], '=')) == NULL || argv[i][1] != ':')

@@ -17,9 +17,18 @@ For the tests it also
   - logs every request as one JSON line to ROOT/requests.log (operation,
     key, status, body size, signature kind, milliseconds taken), so that
     they can assert the parts sent and the uploads aborted;
-  - fails requests on demand: each line "OPERATION STATUS" of ROOT/faults
-    makes the next request of that operation answer STATUS (then the line
-    is removed).
+  - fails requests on demand: each line "OPERATION FAULT [CODE]" of
+    ROOT/faults acts on the next request of that operation (OPERATION *:
+    of any), then the line is removed.  FAULT is a status to answer, with
+    the error code CODE (default InjectedFault), the operation not done;
+    "drop": the connection closed with no answer, the operation not done;
+    "lost": the operation done, then the connection closed with no answer
+    (an answer lost on its way back).
+  - with --session-token (or S3STUB_SESSION_TOKEN in its environment),
+    takes requests of temporary credentials only: the token signed as
+    x-amz-security-token, or X-Amz-Security-Token in a presigned URL;
+    otherwise 403 InvalidToken.  Without it, a request carrying a token
+    is refused alike.
 
 It answers path-style requests ("/bucket/key") and virtual-hosted ones
 (Host "bucket.anything", path "/key"), and with --tls CERT KEY speaks
@@ -27,7 +36,7 @@ HTTPS only, with that certificate chain and key (PEM).
 
 usage: s3stub.py --root DIR --bucket NAME --port-file FILE
                  [--access-key K --secret-key S --region R]
-                 [--tls CERT KEY]
+                 [--tls CERT KEY] [--session-token T]
 """
 
 import argparse
@@ -130,12 +139,27 @@ def take_fault(op):
             return None
         for i, line in enumerate(lines):
             parts = line.split()
-            if len(parts) == 2 and parts[0] == op:
+            if len(parts) in (2, 3) and parts[0] in (op, '*'):
                 del lines[i]
                 with open(path, 'w') as f:
                     f.write(''.join(l + '\n' for l in lines))
-                return int(parts[1])
+                return parts[1], parts[2] if len(parts) == 3 \
+                    else 'InjectedFault'
     return None
+
+
+class Dropped(Exception):
+    """The connection is to be closed with no answer."""
+
+
+def check_token(given, signed):
+    """The session token as --session-token wants it, signed."""
+    if ARGS.session_token is None and given is None:
+        return
+    if given != ARGS.session_token:
+        raise S3Error(403, 'InvalidToken', 'session token')
+    if not signed:
+        raise S3Error(403, 'AccessDenied', 'x-amz-security-token not signed')
 
 
 def signed_request(method, host, raw_path, params, headers):
@@ -162,6 +186,7 @@ def verify(method, raw_path, query, headers, body_sha):
             tzinfo=datetime.timezone.utc).timestamp()
         if time.time() > t + int(q['X-Amz-Expires']):
             raise S3Error(403, 'AccessDenied', 'Request has expired')
+        check_token(q.get('X-Amz-Security-Token'), True)
         rest = [(k, v) for k, v in params if k != 'X-Amz-Signature']
         req = signed_request(method, host, raw_path, rest,
                              {h: headers.get(h, '') for h in signed})
@@ -183,6 +208,8 @@ def verify(method, raw_path, query, headers, body_sha):
         for h in ('host', 'x-amz-date', 'x-amz-content-sha256'):
             if h not in signed:
                 raise S3Error(403, 'AccessDenied', h + ' not signed')
+        check_token(headers.get('x-amz-security-token'),
+                    'x-amz-security-token' in signed)
         stamp = headers['x-amz-date']
         req = signed_request(method, host, raw_path, params,
                              {h: headers.get(h, '') for h in signed})
@@ -258,10 +285,25 @@ class Handler(BaseHTTPRequestHandler):
                                    hashlib.sha256(body).hexdigest())
             if bucket != ARGS.bucket:
                 raise S3Error(404, 'NoSuchBucket')
-            status = take_fault(op)
-            if status is not None:
-                raise S3Error(status, 'InjectedFault')
+            fault = take_fault(op)
+            entry['fault'] = fault[0] if fault else None
+            if fault is not None and fault[0] == 'drop':
+                raise Dropped()
+            if fault is not None and fault[0] != 'lost':
+                raise S3Error(int(fault[0]), fault[1])
+            if fault is not None:
+                # Done, but the answer goes nowhere.
+                out, self.wfile = self.wfile, open(os.devnull, 'wb')
+                try:
+                    getattr(self, 'op_' + op)(key, q, headers, body)
+                finally:
+                    self.wfile.close()
+                    self.wfile = out
+                raise Dropped()
             getattr(self, 'op_' + op)(key, q, headers, body)
+        except Dropped:
+            self.status = 0
+            self.close_connection = True
         except S3Error as e:
             self.answer(e.status, xml('Error', el('Code', e.code) +
                                       el('Message', e.message)),
@@ -555,8 +597,11 @@ def main():
     p.add_argument('--region', default='us-east-1')
     p.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'),
                    help='HTTPS with this certificate chain and key (PEM)')
+    p.add_argument('--session-token',
+                   default=os.environ.get('S3STUB_SESSION_TOKEN') or None)
     ARGS = p.parse_args()
-    CREDS = Credentials(ARGS.access_key, ARGS.secret_key)
+    CREDS = Credentials(ARGS.access_key, ARGS.secret_key,
+                        ARGS.session_token)
     for d in ('objects', 'uploads'):
         os.makedirs(os.path.join(ARGS.root, d), exist_ok=True)
     if not (ARGS.address.startswith('127.') or ARGS.address.startswith('10.')):

@@ -234,13 +234,14 @@ sc_s3_upload_bounded_memory() {
 	    "$(s3_object "$(b2 "$f")")" "$f"
 }
 
-# The store fails a part: 503, no row, no object, the upload aborted.
+# The store fails a part at every attempt (the first and S3_RETRIES=3
+# retries): 503, no row, no object, the upload aborted.
 sc_s3_part_fails() {
 	local big hb
 	s3_begin
 	big=$(s3_big s3_fail 12)
 	hb=$(b2 "$big")
-	echo "UploadPart 500" >"$S3_ROOT/faults"
+	printf 'UploadPart 500\n%.0s' 1 2 3 4 >"$S3_ROOT/faults"
 	upload "$big" fail.bin
 	check_error 503 "upload whose second part fails"
 	req GET "/service/fileupload/$hb"
