@@ -28,6 +28,8 @@ FU_JOBS=${FU_JOBS:-2}
 
 # shellcheck source=scripts/service.sh
 . "$(dirname "${BASH_SOURCE[0]}")/service.sh"
+# shellcheck source=scripts/rgw.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rgw.sh"
 
 fu_log() {
 	printf '==> %s\n' "$*" >&2
