@@ -151,8 +151,8 @@ fu_rgw_free_port() {
 }
 
 # fu_rgw_start DIR [PORT]: the cluster in DIR, its gateway on
-# 127.0.0.1:PORT (default: DIR's port from last time, else 7480 or the
-# next free ports), with the user FU_RGW_KEY/FU_RGW_SECRET.  A cluster
+# 127.0.0.1:PORT (default: DIR's port from last time if free, else 7480
+# or the next free ports), with the user FU_RGW_KEY/FU_RGW_SECRET.  A cluster
 # already running in DIR is used as it is; one stopped is started again
 # (bluestore keeps its objects; memstore, FU_RGW_STORE=memstore, is made
 # anew).  Sets FU_RGW_DIR, FU_RGW_PORT, FU_RGW_ENDPOINT, FU_RGW_STARTED
@@ -173,6 +173,11 @@ fu_rgw_start() {
 			fu_rgw_started "$dir" "$port"
 			return 0
 		fi
+	fi
+	# Last time's ports may be taken meanwhile: then others.
+	if [ -z "${2:-}" ] && [ -n "$port" ] &&
+	    [ "$(fu_rgw_free_port "$port")" != "$port" ]; then
+		port=
 	fi
 	port=${port:-$(fu_rgw_free_port 7480)}
 	command -v radosgw >/dev/null ||
