@@ -10,6 +10,8 @@ tests (what the service stores, seen from the store's side).
     s3.py rm KEY               delete the object KEY
     s3.py ls [PREFIX]          the keys under PREFIX, one a line
     s3.py uploads [PREFIX]     the multipart uploads, "KEY UPLOAD-ID" a line
+    s3.py left PREFIX          the keys under PREFIXtmp/ and PREFIXtrash/
+                               and the multipart uploads under PREFIX
 
 S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION (us-east-1)
 and, but for mb and rb, S3_BUCKET from the environment; path-style URLs.
@@ -97,6 +99,13 @@ def main(argv):
     if cmd == "ls":
         for key in keys(s3, bucket, args[0] if args else ""):
             print(key)
+        return 0
+    if cmd == "left":
+        for key in (keys(s3, bucket, args[0] + "tmp/") +
+                    keys(s3, bucket, args[0] + "trash/")):
+            print(key)
+        for key, uid in uploads(s3, bucket, args[0]):
+            print(key, uid)
         return 0
     if cmd == "uploads":
         for key, uid in uploads(s3, bucket, args[0] if args else ""):

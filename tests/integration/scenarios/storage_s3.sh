@@ -44,6 +44,7 @@ s3_pool_start() {
 # its own (the rows of the local scenarios have no objects in the
 # bucket, and the bucket's rows no files in DATA_DIR), the pool on them.
 s3_begin() {
+	local port
 	S3_STORE=${IT_S3_STORE:-rgw}
 	[ "${1:-}" != stub ] || S3_STORE=stub
 	S3_ROOT=$IT_TMP/s3
@@ -56,8 +57,13 @@ s3_begin() {
 		S3_URL=http://127.0.0.1:$S3_PORT
 		S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
 	else
-		fu_rgw_start "$FU_VAR/rgw" "$(fu_rgw_free_port \
-		    $((27480 + RANDOM % 40 * 10)))" >>"$IT_TMP/setup.log" 2>&1 ||
+		# Started once, then found running (on its port of the
+		# first time).
+		port=
+		[ -s "$FU_VAR/rgw/port" ] ||
+		    port=$(fu_rgw_free_port $((27480 + RANDOM % 40 * 10)))
+		FU_RGW_STORE=${IT_RGW_STORE:-memstore} \
+		    fu_rgw_start "$FU_VAR/rgw" "$port" >>"$IT_TMP/setup.log" 2>&1 ||
 		    { tail -n 20 "$IT_TMP/setup.log"; return 1; }
 		S3_BUCKET_NAME=it-$RANDOM$RANDOM
 		S3_URL=$FU_RGW_ENDPOINT
@@ -197,7 +203,7 @@ s3_denied() {
 check_s3_clean() {
 	local left
 	if [ "$S3_STORE" = rgw ]; then
-		left=$(s3_cli ls it/tmp/; s3_cli ls it/trash/; s3_uploads "")
+		left=$(s3_cli left it/)
 	else
 		left=$(find "$S3_ROOT/objects/it/tmp" \
 		    "$S3_ROOT/objects/it/trash" "$S3_ROOT/uploads" \
