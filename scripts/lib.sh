@@ -28,8 +28,12 @@ FU_JOBS=${FU_JOBS:-2}
 
 # shellcheck source=scripts/service.sh
 . "$(dirname "${BASH_SOURCE[0]}")/service.sh"
-# shellcheck source=scripts/rgw.sh
-. "$(dirname "${BASH_SOURCE[0]}")/rgw.sh"
+# The Ceph RGW starter, for scripts/run and the tests; the installed
+# library (the image's, "make install"'s) goes without it.
+if [ -f "$(dirname "${BASH_SOURCE[0]}")/rgw.sh" ]; then
+	# shellcheck source=scripts/rgw.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/rgw.sh"
+fi
 
 fu_log() {
 	printf '==> %s\n' "$*" >&2
