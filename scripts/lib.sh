@@ -28,6 +28,12 @@ FU_JOBS=${FU_JOBS:-2}
 
 # shellcheck source=scripts/service.sh
 . "$(dirname "${BASH_SOURCE[0]}")/service.sh"
+# The Ceph RGW starter, for scripts/run and the tests; the installed
+# library (the image's, "make install"'s) goes without it.
+if [ -f "$(dirname "${BASH_SOURCE[0]}")/rgw.sh" ]; then
+	# shellcheck source=scripts/rgw.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/rgw.sh"
+fi
 
 fu_log() {
 	printf '==> %s\n' "$*" >&2
@@ -53,8 +59,9 @@ fu_pkg_installed() {
 # fu_install_deps [build|run|test]: installs, with apt-get, only the
 # packages that are missing of a set: "build" what compiling needs (the
 # image's build stage), "run" that and what scripts/run starts, "test"
-# (the default) that and what scripts/test uses.  apt-get update runs only
-# when an install fails (a fresh machine has no lists).
+# (the default) that and what scripts/test uses; Ceph's RADOS Gateway is
+# in "test", and in "run" for STORAGE=s3 without S3_ENDPOINT.  apt-get
+# update runs only when an install fails (a fresh machine has no lists).
 fu_install_deps() {
 	local set=${1:-test} p
 	local pkgs=(build-essential autoconf automake libtool pkg-config
@@ -72,6 +79,13 @@ fu_install_deps() {
 		# ca-certificates: the CAs nginx and the workers trust an
 		# https object store's certificate by, without S3_CA_FILE.
 		pkgs+=(ca-certificates)
+		# Ceph's RADOS Gateway (scripts/rgw.sh, about 270 MiB): the
+		# tests' object store, and scripts/run's for STORAGE=s3
+		# without S3_ENDPOINT.
+		if [ "$set" = test ] || { [ "${STORAGE:-local}" = s3 ] &&
+		    [ -z "${S3_ENDPOINT:-}" ]; }; then
+			pkgs+=(radosgw ceph-mon ceph-osd ceph-common)
+		fi
 		# chromium: the browser the page's tests drive (tests/browser).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
 		    shellcheck mandoc iproute2 prometheus chromium)
@@ -105,10 +119,14 @@ fu_install_packages() {
 
 	fu_log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+	# Another apt-get (a second scripts/test, say) may hold the lock:
+	# wait for it, up to 10 minutes.
+	if ! apt-get -o DPkg::Lock::Timeout=600 install -y \
+	    --no-install-recommends "${missing[@]}"; then
 		fu_log "install failed; running apt-get update and retrying"
-		apt-get update
-		apt-get install -y --no-install-recommends "${missing[@]}"
+		apt-get -o DPkg::Lock::Timeout=600 update
+		apt-get -o DPkg::Lock::Timeout=600 install -y \
+		    --no-install-recommends "${missing[@]}"
 	fi
 }
 

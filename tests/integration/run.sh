@@ -71,6 +71,8 @@ cleanup() {
 		fu_nginx_stop 2>/dev/null || true
 		fu_pool_stop 2>/dev/null || true
 		fu_pg_stop "$IT_PG_DIR" 2>/dev/null || true
+		# The object-store scenarios' gateway (scenarios/storage_s3.sh).
+		fu_rgw_stop "$FU_VAR/rgw" 2>/dev/null || true
 		if [ "${IT_KEEP:-0}" = 1 ]; then
 			printf 'kept %s\n' "$FU_VAR" >&2
 		else

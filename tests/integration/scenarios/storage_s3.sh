@@ -1,15 +1,22 @@
 # shellcheck shell=bash
 #
-# STORAGE=s3: the same service on an S3-API object store, the test server
-# tests/s3stub/s3stub.py (it checks every signature with botocore, every
-# payload's SHA-256 and the multipart part sizes, logs each request and
-# fails one on demand).  Each scenario starts the server on a free
-# loopback port, restarts the pool with the S3 settings, and on its way
-# out (also when it fails) stops the server by its PID and restores the
-# runner's local pool and nginx.
+# STORAGE=s3: the same service on an S3-API object store.  Two stores:
+#	rgw	Ceph's RADOS Gateway (scripts/rgw.sh), started at the first
+#		scenario that needs it and kept for the run (the runner stops
+#		it); each scenario has a bucket of its own.  What the store
+#		was asked comes from its ops log.
+#	stub	the test server tests/s3stub/s3stub.py (it checks every
+#		signature with botocore, every payload's SHA-256 and the
+#		multipart part sizes, logs each request and fails one on
+#		demand), on a free loopback port, for one scenario: for the
+#		scenarios that make the store fail (s3_begin stub) or that
+#		need objects older than a real store can make them.
+# IT_S3_STORE=stub runs every scenario on the test server (a machine
+# without Ceph).  Each scenario restarts the pool with the S3 settings,
+# and on its way out (also when it fails) stops the test server by its PID
+# and restores the runner's local pool and nginx.
 # Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh).
 
-S3_BUCKET_NAME=it-bucket
 S3_PART=5242880		# the API's minimum part size, so parts stay small
 
 # s3_stub_start [PORT]: the server on PORT (default: a free one).
@@ -22,26 +29,48 @@ s3_stub_stop() {
 	fu_s3stub_stop
 }
 
-# The pool on the object store: 16 MiB uploads (IT_S3_MAX), 5 MiB parts.
+# s3_pool_start [MAX]: the pool on the object store: MAX-byte uploads
+# (default IT_S3_MAX, else 16 MiB), 5 MiB parts.
 s3_pool_start() {
-	STORAGE=s3 S3_ENDPOINT=http://127.0.0.1:$S3_PORT \
-	    S3_BUCKET=$S3_BUCKET_NAME S3_REGION=us-east-1 S3_PREFIX=it/ \
-	    S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
-	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET \
-	    S3_PART_SIZE=$S3_PART S3_SWEEP_GRACE=2 \
-	    MAX_UPLOAD_SIZE=${IT_S3_MAX:-$((16 << 20))} WORKERS=2 \
-	    fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
+	STORAGE=s3 S3_ENDPOINT=$S3_URL S3_BUCKET=$S3_BUCKET_NAME \
+	    S3_REGION=us-east-1 S3_PREFIX=it/ S3_ACCESS_KEY_ID=$S3_KEY \
+	    S3_SECRET_ACCESS_KEY=$S3_SECRET S3_PART_SIZE=$S3_PART \
+	    S3_SWEEP_GRACE=2 MAX_UPLOAD_SIZE=${1:-${IT_S3_MAX:-$((16 << 20))}} \
+	    WORKERS=2 fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
 }
 
-# Each scenario gets a new bucket and a new database of its own: the rows
-# of the local scenarios have no objects in the bucket, and the bucket's
-# rows no files in DATA_DIR.
+# s3_begin [stub]: the scenario's store (the test server with "stub" or
+# IT_S3_STORE=stub, else the gateway and a new bucket), a new database of
+# its own (the rows of the local scenarios have no objects in the
+# bucket, and the bucket's rows no files in DATA_DIR), the pool on them.
 s3_begin() {
+	local port
+	S3_STORE=${IT_S3_STORE:-rgw}
+	[ "${1:-}" != stub ] || S3_STORE=stub
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
 	mkdir -p "$S3_ROOT"
 	trap s3_end EXIT
-	s3_stub_start
+	if [ "$S3_STORE" = stub ]; then
+		S3_BUCKET_NAME=it-bucket
+		s3_stub_start
+		S3_URL=http://127.0.0.1:$S3_PORT
+		S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
+	else
+		# Started once, then found running (on its port of the
+		# first time).
+		port=
+		[ -s "$FU_VAR/rgw/port" ] ||
+		    port=$(fu_rgw_free_port $((27480 + RANDOM % 40 * 10)))
+		FU_RGW_STORE=${IT_RGW_STORE:-memstore} \
+		    fu_rgw_start "$FU_VAR/rgw" "$port" >>"$IT_TMP/setup.log" 2>&1 ||
+		    { tail -n 20 "$IT_TMP/setup.log"; return 1; }
+		S3_BUCKET_NAME=it-$RANDOM$RANDOM
+		S3_URL=$FU_RGW_ENDPOINT
+		S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
+		S3_OPS_FROM=$(wc -l <"$FU_RGW_DIR/log/ops.log" 2>/dev/null || echo 0)
+		fu_rgw_s3 mb "$S3_BUCKET_NAME"
+	fi
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	fu_pg_psql "$IT_PG_DIR" postgres -c 'DROP DATABASE IF EXISTS fileupload_s3'
 	fu_pg_psql "$IT_PG_DIR" postgres -c \
@@ -55,6 +84,8 @@ s3_begin() {
 s3_end() {
 	s3_stub_stop
 	fu_pool_stop 2>>"$IT_TMP/setup.log" || true
+	[ "$S3_STORE" = stub ] ||
+	    fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
 	# The runner's database again (fu_pool_start reads FU_DB_NAME).
 	# shellcheck disable=SC2034
 	FU_DB_NAME=fileupload
@@ -62,21 +93,122 @@ s3_end() {
 	restart_nginx || true
 }
 
-# s3_object HASH: the object's file in the server's directory.
-s3_object() {
-	printf '%s/objects/it/%s/%s/%s\n' "$S3_ROOT" "${1:0:2}" "${1:2:2}" "$1"
+# s3_cli ARGS...: scripts/s3.py on the scenario's bucket.
+s3_cli() {
+	S3_ENDPOINT=$S3_URL S3_ACCESS_KEY_ID=$S3_KEY \
+	    S3_SECRET_ACCESS_KEY=$S3_SECRET S3_BUCKET=$S3_BUCKET_NAME \
+	    python3 "$FU_ROOT/scripts/s3.py" "$@"
 }
 
-# s3_ops OP: the requests.log lines of operation OP.
+# s3_object HASH: a file with the bytes of the file's object (a path
+# that does not exist when there is none).
+s3_object() {
+	s3_key_file "${1:0:2}/${1:2:2}/$1"
+}
+
+# s3_key_file KEY: the same for the object KEY (under the prefix).
+s3_key_file() {
+	local f
+	if [ "$S3_STORE" = stub ]; then
+		printf '%s/objects/it/%s\n' "$S3_ROOT" "$1"
+		return
+	fi
+	f=$S3_ROOT/got/$1
+	mkdir -p "$(dirname "$f")"
+	rm -f "$f"
+	s3_cli get "it/$1" "$f" || rm -f "$f"
+	printf '%s\n' "$f"
+}
+
+# s3_plant KEY FILE: FILE's bytes as the object KEY (under the prefix),
+# behind the service's back (an hour old on the test server).
+s3_plant() {
+	if [ "$S3_STORE" = rgw ]; then
+		s3_cli put "it/$1" "$2"
+		return
+	fi
+	mkdir -p "$(dirname "$S3_ROOT/objects/it/$1")"
+	cp "$2" "$S3_ROOT/objects/it/$1"
+	touch -d '-1 hour' "$S3_ROOT/objects/it/$1"
+}
+
+# s3_unplant KEY: the object KEY gone, behind the service's back.
+s3_unplant() {
+	if [ "$S3_STORE" = rgw ]; then
+		s3_cli rm "it/$1"
+	else
+		rm -f "$S3_ROOT/objects/it/$1"
+	fi
+}
+
+# s3_uploads PREFIX: the multipart uploads under it/PREFIX, one a line.
+s3_uploads() {
+	local m
+	if [ "$S3_STORE" = rgw ]; then
+		s3_cli uploads "it/$1"
+		return
+	fi
+	for m in "$S3_ROOT"/uploads/*/meta.json; do
+		[ -e "$m" ] || continue
+		jq -r .key "$m"
+	done | grep -F "it/$1" || true
+}
+
+# s3_ops OP: one JSON line for each request OP (the S3 operation's name)
+# the service made, with its "size" (bytes received) and "auth"
+# ("presigned" for a presigned URL's): the test server's requests.log,
+# or the gateway's ops log since the scenario began.
 s3_ops() {
-	grep -F "\"op\": \"$1\"" "$S3_ROOT/requests.log" || true
+	if [ "$S3_STORE" = stub ]; then
+		grep -F "\"op\": \"$1\"" "$S3_ROOT/requests.log" || true
+		return
+	fi
+	tail -n +"$((S3_OPS_FROM + 1))" "$FU_RGW_DIR/log/ops.log" |
+	    jq -c --arg b "$S3_BUCKET_NAME" --arg op "$1" '
+		select(.bucket == $b and
+		    (.user_agent | startswith("Botocore") | not)) |
+		(.uri | split(" ")) as [$m, $u] |
+		({put_obj: (if ($u | test("[?&]partNumber="))
+			then "UploadPart" else "PutObject" end),
+		  copy_obj: "CopyObject",
+		  init_multipart: "CreateMultipartUpload",
+		  complete_multipart: "CompleteMultipartUpload",
+		  abort_multipart: "AbortMultipartUpload",
+		  list_multipart: "ListParts",
+		  list_bucket_multiparts: "ListMultipartUploads",
+		  get_obj: (if $m == "HEAD" then "HeadObject"
+			else "GetObject" end),
+		  delete_obj: "DeleteObject",
+		  list_bucket: "ListObjectsV2"}[.operation] // .operation) as $o |
+		select($o == $op) |
+		{op: $o, key: ($u | sub("\\?.*"; "")), size: .bytes_received,
+		 status: (.http_status | tonumber),
+		 auth: (if ($u | test("X-Amz-Signature="))
+			then "presigned" else "header" end)}' |
+	    sed 's/":/": /g; s/,"/, "/g'
+}
+
+# s3_denied: the service's requests the store answered 403.
+s3_denied() {
+	if [ "$S3_STORE" = stub ]; then
+		grep -e '"status": 403' "$S3_ROOT/requests.log" || true
+		return
+	fi
+	tail -n +"$((S3_OPS_FROM + 1))" "$FU_RGW_DIR/log/ops.log" |
+	    jq -c --arg b "$S3_BUCKET_NAME" \
+	    'select(.bucket == $b and .http_status == "403")'
 }
 
 # Nothing under tmp/ or trash/, and no multipart upload left.
 check_s3_clean() {
 	local left
-	left=$(find "$S3_ROOT/objects/it/tmp" "$S3_ROOT/objects/it/trash" \
-	    "$S3_ROOT/uploads" -mindepth 1 2>/dev/null || true)
+	if [ "$S3_STORE" = rgw ]; then
+		left=$(s3_cli left it/)
+	else
+		left=$(find "$S3_ROOT/objects/it/tmp" \
+		    "$S3_ROOT/objects/it/trash" "$S3_ROOT/uploads" \
+		    -mindepth 1 2>/dev/null || true)
+	fi
 	[ -z "$left" ] || fail "left in the object store: $left"
 }
 
@@ -167,8 +299,7 @@ sc_s3_file_lifecycle() {
 	req DELETE "/service/fileupload/$hb"
 	check_error 404 "second delete"
 	check_s3_clean
-	check_eq "signatures the server refused" "" \
-	    "$(grep -e '"status": 403' "$S3_ROOT/requests.log" || true)"
+	check_eq "signatures the server refused" "" "$(s3_denied)"
 	# The metrics count the store's requests by operation.
 	req GET /service/fileupload/metrics
 	local op
@@ -211,11 +342,7 @@ sc_s3_upload_bounded_memory() {
 	s3_begin
 	f=$(s3_big s3_memory 64)
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	STORAGE=s3 S3_ENDPOINT=http://127.0.0.1:$S3_PORT \
-	    S3_BUCKET=$S3_BUCKET_NAME S3_PREFIX=it/ \
-	    S3_ACCESS_KEY_ID=$FU_S3STUB_KEY S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET \
-	    S3_PART_SIZE=$S3_PART MAX_UPLOAD_SIZE=$((80 << 20)) WORKERS=2 \
-	    fu_pool_start "$IT_WORKER" 2>>"$IT_TMP/setup.log"
+	s3_pool_start $((80 << 20))
 	restart_nginx $(((80 << 20) + 65536))
 	for pid in $(fu_pool_pids); do
 		echo 5 >"/proc/$pid/clear_refs"
@@ -238,7 +365,7 @@ sc_s3_upload_bounded_memory() {
 # retries): 503, no row, no object, the upload aborted.
 sc_s3_part_fails() {
 	local big hb
-	s3_begin
+	s3_begin stub
 	big=$(s3_big s3_fail 12)
 	hb=$(b2 "$big")
 	printf 'UploadPart 500\n%.0s' 1 2 3 4 >"$S3_ROOT/faults"
@@ -274,15 +401,14 @@ sc_s3_killed_worker_swept() {
 		fu_pid_is "$pid" "$FU_POOL_WORKER" && kill -KILL "$pid"
 	done
 	wait "$client" || true
-	check "an unfinished multipart upload is left" test -n \
-	    "$(find "$S3_ROOT/uploads" -mindepth 1 -maxdepth 1)"
+	check "an unfinished multipart upload is left" test -n "$(s3_uploads "")"
 	req GET "/service/fileupload/$hb"
 	check_error 404 "no row for the killed upload"
 	sleep 3		# past S3_SWEEP_GRACE
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	s3_pool_start
 	for _ in $(seq 1 50); do
-		[ -n "$(find "$S3_ROOT/uploads" -mindepth 1 -maxdepth 1)" ] || break
+		[ -n "$(s3_uploads "")" ] || break
 		sleep 0.1
 	done
 	check_s3_clean
@@ -293,7 +419,7 @@ sc_s3_killed_worker_swept() {
 # The store down: 503 for uploads, content and health; back: all fine.
 sc_s3_endpoint_down() {
 	local f h kept hk
-	s3_begin
+	s3_begin stub
 	kept=$(new_file s3_kept)
 	hk=$(b2 "$kept")
 	upload "$kept" kept.txt
@@ -349,26 +475,19 @@ sc_s3_bad_config() {
 
 # s3_fsck [ARGS...]: fileupload-fsck on the bucket (it_fsck of fsck.sh).
 s3_fsck() {
-	it_fsck STORAGE=s3 S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
-	    S3_BUCKET="$S3_BUCKET_NAME" S3_PREFIX=it/ \
-	    S3_ACCESS_KEY_ID="$FU_S3STUB_KEY" \
-	    S3_SECRET_ACCESS_KEY="$FU_S3STUB_SECRET" S3_SWEEP_GRACE=2 "$@"
-}
-
-# s3_plant KEY FILE: FILE's bytes as the object KEY (under the prefix),
-# an hour old, behind the service's back.
-s3_plant() {
-	mkdir -p "$(dirname "$S3_ROOT/objects/it/$1")"
-	cp "$2" "$S3_ROOT/objects/it/$1"
-	touch -d '-1 hour' "$S3_ROOT/objects/it/$1"
+	it_fsck STORAGE=s3 S3_ENDPOINT="$S3_URL" S3_BUCKET="$S3_BUCKET_NAME" \
+	    S3_PREFIX=it/ S3_ACCESS_KEY_ID="$S3_KEY" \
+	    S3_SECRET_ACCESS_KEY="$S3_SECRET" S3_SWEEP_GRACE=2 "$@"
 }
 
 # fileupload-fsck on a bucket: a row without its object, an object without
 # its row, an object of the wrong size and content, an abandoned tmp/
-# object; reported, then repaired, then a clean check.
+# object; reported, then repaired, then a clean check.  On the test
+# server: orphans and temp objects count only once older than fsck's
+# ages (minutes), and only there are objects made older than they are.
 sc_s3_fsck() {
 	local a b c d ha hb hc hd
-	s3_begin
+	s3_begin stub
 	a=$(new_file s3_fsck_a)
 	b=$(new_file s3_fsck_b)
 	c=$(new_file s3_fsck_c)
@@ -401,7 +520,47 @@ sc_s3_fsck() {
 	req GET "/service/fileupload/$ha"
 	check_error 404 "the corrupt file's row is deleted"
 	check "the corrupt object is in lost+found/" \
-	    test -f "$S3_ROOT/objects/it/lost+found/$ha"
+	    test -f "$(s3_key_file "lost+found/$ha")"
+	check_s3_clean
+	s3_fsck -v
+	check_fsck_rc 0 "after the repairs"
+	req GET "/service/fileupload/$hc/content"
+	check_status 200 "the sound file still downloads"
+	check "its bytes" cmp -s "$IT_TMP/body" "$c"
+}
+
+# The same on the gateway, what needs no aged object: a consistent bucket,
+# a row without its object and an object of the wrong size, reported and
+# repaired.
+sc_s3_fsck_missing_corrupt() {
+	local a b c ha hb hc
+	s3_begin
+	a=$(new_file s3_fsck_a)
+	b=$(new_file s3_fsck_b)
+	c=$(new_file s3_fsck_c)
+	ha=$(b2 "$a") hb=$(b2 "$b") hc=$(b2 "$c")
+	for f in "$a" "$b" "$c"; do
+		upload "$f"
+		check_status 201 "upload $(basename "$f")"
+	done
+	s3_fsck -v
+	check_fsck_rc 0 "a consistent bucket"
+	{ cat "$a"; echo extra; } >"$IT_TMP/s3_fsck_a.bad"
+	s3_plant "${ha:0:2}/${ha:2:2}/$ha" "$IT_TMP/s3_fsck_a.bad"
+	s3_unplant "${hb:0:2}/${hb:2:2}/$hb"
+	s3_fsck
+	check_fsck_rc 1 "report"
+	check_fsck_line "missing $hb"
+	check_fsck_line_re "corrupt $ha: size [0-9]+, recorded [0-9]+"
+	check_fsck_no_mention "$hc"
+	s3_fsck -r
+	check_fsck_rc 1 "repair"
+	req GET "/service/fileupload/$hb"
+	check_error 404 "the missing file's row is deleted"
+	req GET "/service/fileupload/$ha"
+	check_error 404 "the corrupt file's row is deleted"
+	check "the corrupt object is in lost+found/" \
+	    test -f "$(s3_key_file "lost+found/$ha")"
 	check_s3_clean
 	s3_fsck -v
 	check_fsck_rc 0 "after the repairs"
