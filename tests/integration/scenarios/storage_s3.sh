@@ -271,7 +271,7 @@ sc_s3_file_lifecycle() {
 	check_status 200 "range with a stale If-Range: the whole file"
 	req GET "/service/fileupload/$hb/content" -H "If-None-Match: \"$hb\""
 	check_status 304 "If-None-Match"
-	req HEAD "/service/fileupload/$hs/content"
+	req HEAD "/service/fileupload/$hs/content" -I
 	check_status 200 "HEAD of the content"
 	check_header Content-Length "$(stat -c %s "$small")"
 	check_header Content-Type text/plain
