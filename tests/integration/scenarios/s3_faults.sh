@@ -29,7 +29,7 @@ s3_statuses() {
 # each retried once, every upload 201 with its bytes intact.
 sc_s3_retry_part() {
 	local big hb small hs
-	s3_begin
+	s3_begin stub
 	big=$(s3_big s3_retry 12)
 	hb=$(b2 "$big")
 	s3_faults "UploadPart 503 SlowDown" "UploadPart drop"
@@ -64,7 +64,7 @@ sc_s3_retry_part() {
 # upload gone (NoSuchUpload), the object there: 201, bytes intact.
 sc_s3_retry_lost_complete() {
 	local big hb
-	s3_begin
+	s3_begin stub
 	big=$(s3_big s3_lost 7)
 	hb=$(b2 "$big")
 	s3_faults "CompleteMultipartUpload lost"
@@ -83,7 +83,7 @@ sc_s3_retry_lost_complete() {
 # multipart upload left behind goes with the sweep past S3_SWEEP_GRACE.
 sc_s3_retries_exhausted() {
 	local big hb
-	s3_begin
+	s3_begin stub
 	big=$(s3_big s3_down 12)
 	hb=$(b2 "$big")
 	s3_faults "UploadPart 503 SlowDown" "UploadPart 503 SlowDown" \
@@ -120,7 +120,7 @@ sc_s3_retries_exhausted() {
 # but 1 s, a store down (the server stopped) answers 503 within seconds.
 sc_s3_retry_time_bound() {
 	local f t0 t1
-	s3_begin
+	s3_begin stub
 	s3_stub_stop
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	S3_RETRIES=10 S3_RETRY_SECONDS=1 s3_pool_start
@@ -148,7 +148,7 @@ sc_s3_session_token() {
 	export S3STUB_SESSION_TOKEN=$tok
 	printf '%s\n' "$tok" >"$IT_TMP/session-token"
 	export AWS_SESSION_TOKEN_FILE=$IT_TMP/session-token
-	s3_begin
+	s3_begin stub
 	small=$(new_file s3_token_small)
 	hs=$(b2 "$small")
 	upload "$small" small.txt
