@@ -24,7 +24,8 @@
 # STORAGE=s3 on a Ceph RGW of its own (scripts/rgw.sh, in the temp dir,
 # bluestore on a sparse file), and writes table.md with the section alone
 # (see run.sh for the options and the environment; S3_PART_SIZE is the
-# service's part size and the direct upload's, default 8 MiB).
+# service's part size and the direct upload's, default 8 MiB;
+# BENCH_S3_JOBS=N adds a direct upload sending N parts at once).
 set -euo pipefail
 
 # s3_direct ARGS...: tests/bench/s3_direct.py against the stack's RGW.
@@ -44,13 +45,18 @@ s3_ops_since() {
 }
 
 # fig_s3: sets S3_UP_MBS, S3_DUP_MBS, S3_DL_MBS, S3_DDL_MBS (medians),
-# S3_WORKER_S (the worker's own time for (a), median) and S3_OPS (the
-# store's requests of the first (a)).
+# S3_WORKER_S (the worker's own time for (a), median), S3_UP1_S (the
+# first (a)'s seconds) and S3_PART; $RAW/s3-upload.1.ops.txt holds the
+# store's requests of the first (a).
 fig_s3() {
 	local i j r code size secs wms from key
 	local part=${S3_PART_SIZE:-8388608}
-	local -a up=() dup=() dl=() ddl=() lw=()
+	local jobs=${BENCH_S3_JOBS:-0}
+	local -a up=() dup=() pup=() dl=() ddl=() lw=()
 
+	case $jobs in
+	'' | *[!0-9]*) fu_die "BENCH_S3_JOBS=$jobs must be a number" ;;
+	esac
 	[ "${BENCH_S3:-0}" = 1 ] ||
 	    fu_die "fig_s3 needs the stack on the object store (BENCH_S3=1 or --s3)"
 	fu_log "6. object store: $LARGE_MIB MiB through the service vs directly to the RGW"
@@ -58,6 +64,14 @@ fig_s3() {
 	key=${S3_PREFIX:-}${big_hash:0:2}/${big_hash:2:2}/$big_hash
 	# A copy from an earlier figure (fig_large's) goes first.
 	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+	# RGW makes its pool for multipart uploads at the first one (0.2 s):
+	# before the rounds, not in the service's first upload.
+	head -c 1048576 "$big" >"$FU_VAR/work/s3-warmup.bin"
+	s3_direct put "bench-direct/$nonce-warmup" "$FU_VAR/work/s3-warmup.bin" "$part" \
+	    >/dev/null || fu_die "the warm-up multipart upload to $S3_ENDPOINT failed"
+	s3_direct get "bench-direct/$nonce-warmup" >/dev/null
+	s3_direct rm "bench-direct/$nonce-warmup"
+	rm -f "$FU_VAR/work/s3-warmup.bin"
 	for i in $(seq 1 "$RUNS"); do
 		# (a) through the service
 		sync
@@ -73,6 +87,7 @@ fig_s3() {
 			fu_die "s3 upload run $i: HTTP $code $(head -c 300 "$RAW/s3-upload.$i.json")"
 		fi
 		up+=("$(mbps "$big_bytes" "$secs")")
+		[ "$i" -ne 1 ] || S3_UP1_S=$secs
 		wms=$(grep " POST /service/fileupload 201 .* $big_hash\$" \
 		    "$FU_VAR/logs/fileupload.log" | tail -n 1 |
 		    awk '{ sub(/ms$/, "", $(NF - 1)); print $(NF - 1) }')
@@ -95,6 +110,16 @@ fig_s3() {
 		dup+=("$(mbps "$size" "$secs")")
 		summary "s3 direct multipart upload run $i: ${dup[-1]} MB/s ($secs s," \
 		    "parts of $part bytes, one at a time); $(grep '^cpu:' "$RAW/s3-direct-upload.$i.txt")"
+
+		# (b') the same with JOBS parts at once, when asked for
+		if [ "$jobs" -gt 1 ]; then
+			r=$(s3_direct put "bench-direct/$nonce-$i-j" "$big" "$part" -j "$jobs")
+			read -r size secs <<<"$r"
+			[ "$size" = "$big_bytes" ] || fu_die "parallel direct upload run $i: $r"
+			pup+=("$(mbps "$size" "$secs")")
+			summary "s3 direct multipart upload run $i, $jobs parts at once: ${pup[-1]} MB/s ($secs s)"
+			s3_direct rm "bench-direct/$nonce-$i-j"
+		fi
 
 		# (c), (d): 3 of each, alternated
 		for j in 1 2 3; do
@@ -119,13 +144,17 @@ fig_s3() {
 	done
 	S3_UP_MBS=$(median "${up[@]}")
 	S3_DUP_MBS=$(median "${dup[@]}")
+	S3_PUP_MBS=
+	[ "$jobs" -le 1 ] || S3_PUP_MBS=$(median "${pup[@]}")
+	S3_JOBS=$jobs
 	S3_DL_MBS=$(median "${dl[@]}")
 	S3_DDL_MBS=$(median "${ddl[@]}")
 	S3_WORKER_S=$(awk -v ms="$(median "${lw[@]}")" 'BEGIN { printf "%.1f", ms / 1000 }')
 	S3_PART=$part
 }
 
-# s3_op OP: "N x, S s" of OP in the first service upload's store requests.
+# s3_op OP: "N x, S s" of OP (RGW's name) in the first service upload's
+# store requests.
 s3_op() {
 	awk -v o="$1" '$1 == o { printf "%d x, %.2f s", $2, $3; f = 1 }
 	    END { if (!f) printf "none" }' "$RAW/s3-upload.1.ops.txt"
@@ -149,13 +178,16 @@ fig_s3_table() {
 	echo "| figure | through the service | direct (botocore) | service/direct | target | result |"
 	echo "|---|---|---|---|---|---|"
 	echo "| upload, $LARGE_MIB MiB, parts of $((S3_PART >> 20)) MiB one at a time | $(fmt "$S3_UP_MBS") MB/s (curl -F; of which the worker ${S3_WORKER_S} s) | $(fmt "$S3_DUP_MBS") MB/s (multipart, sequential parts) | $r_up | >= 0.80 | $(atleast "$r_up" 0.80) |"
+	[ -z "$S3_PUP_MBS" ] ||
+	    echo "| ↳ direct with $S3_JOBS parts at once (s3_direct.py -j $S3_JOBS) | | $(fmt "$S3_PUP_MBS") MB/s | $(ratio "$S3_UP_MBS" "$S3_PUP_MBS") | | |"
 	echo "| download, $LARGE_MIB MiB | $(fmt "$S3_DL_MBS") MB/s (nginx, content route) | $(fmt "$S3_DDL_MBS") MB/s (GetObject to /dev/null) | $r_dl | >= 0.90 | $(atleast "$r_dl" 0.90) |"
 	echo
 	echo "Medians of $RUNS run(s) (downloads: 3 of each per run)."
 	echo "What bounds the figures:"
 	echo
-	echo "- The service's upload, as the store saw it (first run, RGW's ops"
-	echo "  log, time summed): UploadPart $(s3_op upload_part), CompleteMultipartUpload"
+	echo "- The service's first upload took $(printf '%.2f' "$S3_UP1_S") s; the store's time in it"
+	echo "  (RGW's ops log, summed): CreateMultipartUpload $(s3_op init_multipart),"
+	echo "  UploadPart $(s3_op put_obj), CompleteMultipartUpload"
 	echo "  $(s3_op complete_multipart), CopyObject $(s3_op copy_obj), DeleteObject"
 	echo "  $(s3_op delete_obj).  The worker sends each part when it is"
 	echo "  full and reads no more of the body until the store answers: no"
@@ -170,13 +202,15 @@ fig_s3_table() {
 	echo "- The direct side sends its parts one after the other, as the service"
 	echo "  does.  botocore can send parts in parallel (its client is"
 	echo "  thread-safe; s3transfer does so with 10 threads):"
-	echo "  \`s3_direct.py put KEY FILE PART -j N\`; not measured here."
+	echo "  \`s3_direct.py put KEY FILE PART -j N\`$([ -n "$S3_PUP_MBS" ] &&
+	    echo ", the row above" || echo "; not measured here (BENCH_S3_JOBS=N)")."
 	echo "- The download: the worker answers with a redirect that nginx"
 	echo "  follows internally to a presigned GetObject (proxy, buffering to"
 	echo "  the client); the direct side is one GetObject read in 1 MiB chunks."
 	echo
 	echo "CPU during the first run (1.00 = one core busy for the whole run;"
-	echo "radosgw and ceph-osd count in \"other\"):"
+	echo "radosgw and ceph-osd count in \"other\"; the direct side's python,"
+	echo "gone by the end, in \"exited/unattributed\"):"
 	echo
 	printf '    %-20s %s\n' "s3-upload" "$(grep -h '^cpu:' "$RAW/s3-upload.1.mem.txt" | head -n 1)"
 	printf '    %-20s %s\n' "s3-direct-upload" "$(grep -h '^cpu:' "$RAW/s3-direct-upload.1.txt" | head -n 1)"

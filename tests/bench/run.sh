@@ -114,6 +114,8 @@
 #	BENCH_S3=1		as --s3: the stack on a Ceph RGW, and figure 6
 #	S3_PART_SIZE		with --s3: the service's part size, and the
 #				direct upload's (default 8388608)
+#	BENCH_S3_JOBS=N		with --s3: also a direct upload sending N
+#				parts at once (botocore from threads)
 #	BENCH_WORKER		a worker binary to use instead of building
 #	BENCH_KEEP=1		keep the temp dir (logs, data) after the run
 #
