@@ -204,9 +204,12 @@ fig_s3_table() {
 	echo "  thread-safe; s3transfer does so with 10 threads):"
 	echo "  \`s3_direct.py put KEY FILE PART -j N\`$([ -n "$S3_PUP_MBS" ] &&
 	    echo ", the row above" || echo "; not measured here (BENCH_S3_JOBS=N)")."
-	echo "- The download: the worker answers with a redirect that nginx"
-	echo "  follows internally to a presigned GetObject (proxy, buffering to"
-	echo "  the client); the direct side is one GetObject read in 1 MiB chunks."
+	echo "- The download: the worker answers X-Accel-Redirect to nginx's"
+	echo "  internal /_fileupload_s3/ location, which proxies a presigned"
+	echo "  GetObject with proxy_buffering off (streamed as it comes, through"
+	echo "  one proxy_buffer_size buffer: nginx's default, one page, as the"
+	echo "  configuration sets none); the direct side is one GetObject read"
+	echo "  in 1 MiB chunks."
 	echo
 	echo "CPU during the first run (1.00 = one core busy for the whole run;"
 	echo "radosgw and ceph-osd count in \"other\"; the direct side's python,"
