@@ -44,6 +44,13 @@ s3_ops_since() {
 	    sort
 }
 
+# s3_gc: RGW frees deleted data hours later (rgw_gc_obj_min_wait): now, so
+# that the runs (and fig_large's before them) do not fill the OSD's 10 GiB.
+s3_gc() {
+	timeout 300 radosgw-admin -c "$FU_RGW_DIR/ceph.conf" gc process \
+	    --include-all >/dev/null 2>&1 || fu_log "warning: radosgw-admin gc process failed"
+}
+
 # fig_s3: sets S3_UP_MBS, S3_DUP_MBS, S3_DL_MBS, S3_DDL_MBS (medians),
 # S3_WORKER_S (the worker's own time for (a), median), S3_UP1_S (the
 # first (a)'s seconds) and S3_PART; $RAW/s3-upload.1.ops.txt holds the
@@ -64,6 +71,7 @@ fig_s3() {
 	key=${S3_PREFIX:-}${big_hash:0:2}/${big_hash:2:2}/$big_hash
 	# A copy from an earlier figure (fig_large's) goes first.
 	curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
+	s3_gc
 	# RGW makes its pool for multipart uploads at the first one (0.2 s):
 	# before the rounds, not in the service's first upload.
 	head -c 1048576 "$big" >"$FU_VAR/work/s3-warmup.bin"
@@ -137,10 +145,7 @@ fig_s3() {
 
 		s3_direct rm "bench-direct/$nonce-$i"
 		[ "$i" -eq "$RUNS" ] || curl -sS -o /dev/null -X DELETE "$URL/$big_hash"
-		# RGW frees deleted data hours later (rgw_gc_obj_min_wait):
-		# now, so that the runs do not fill the OSD.
-		timeout 300 radosgw-admin -c "$FU_RGW_DIR/ceph.conf" gc process \
-		    --include-all >/dev/null 2>&1 || fu_log "warning: radosgw-admin gc process failed"
+		s3_gc
 	done
 	S3_UP_MBS=$(median "${up[@]}")
 	S3_DUP_MBS=$(median "${dup[@]}")
