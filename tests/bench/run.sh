@@ -5,7 +5,7 @@
 # Not a test: scripts/test never runs it, and it fails only when it cannot
 # measure (a MISS against a target is reported, not an error).
 #
-#	sudo tests/bench/run.sh [--quick] [--peer URL [--peer-pids FILE]]
+#	sudo tests/bench/run.sh [--quick] [--s3] [--peer URL [--peer-pids FILE]]
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
@@ -25,6 +25,11 @@
 #   4. large upload: 1 GiB of random bytes with curl -F: MB/s and the peak
 #      RSS growth of every worker
 #   5. download of that file (content route): MB/s (3 transfers per run)
+#   6. with --s3 (BENCH_S3=1) only: the object store, through the service
+#      vs directly (fig_s3.sh): the large upload next to a botocore
+#      multipart upload of the same bytes to the same RGW, the download
+#      next to a botocore GetObject of the same object; MB/s and
+#      service/direct (targets >= 0.80 and >= 0.90)
 # Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
 # same connections; the null pool also takes the same 4 KiB uploads and the
 # same 1 GiB upload, reading and discarding the bodies: the transport's
@@ -66,6 +71,13 @@
 # of what the reference does less.  The peer keeps the small uploads it
 # was sent; its large file is deleted on exit.
 #
+# With --s3 (or BENCH_S3=1) the private stack stores on the object store:
+# a Ceph RGW of its own (scripts/rgw.sh, in the temp dir, on free ports
+# from 37480 on, bluestore on a sparse file) and STORAGE=s3 with its S3_*
+# settings (path style, by 127.0.0.1); figures 1-5 then measure the
+# service on S3, and figure 6 is added (a section of its own in the
+# table).  The RGW is stopped on exit with the rest.
+#
 # Then, unless BENCH_PROFILE=0, profiling passes that are not counted:
 # perf record -a -g during small uploads, one large upload, one list and
 # the GETs (hot spots per process, in the worker, PostgreSQL and nginx),
@@ -99,11 +111,16 @@
 #	BENCH_FANOUT=1		make DATA_DIR's 65,536 ab/cd/ directories
 #				before the small uploads (an experiment: the
 #				worker then never makes and fsyncs one)
+#	BENCH_S3=1		as --s3: the stack on a Ceph RGW, and figure 6
+#	S3_PART_SIZE		with --s3: the service's part size, and the
+#				direct upload's (default 8388608)
+#	BENCH_S3_JOBS=N		with --s3: also a direct upload sending N
+#				parts at once (botocore from threads)
 #	BENCH_WORKER		a worker binary to use instead of building
 #	BENCH_KEEP=1		keep the temp dir (logs, data) after the run
 #
-# The figures are in fig_uploads.sh, fig_get.sh, fig_list.sh, fig_large.sh
-# and fig_download.sh, the ceilings in ceilings.sh, the profiling passes in
+# The figures are in fig_uploads.sh, fig_get.sh, fig_list.sh, fig_large.sh,
+# fig_download.sh and fig_s3.sh (with s3_direct.py), the ceilings in ceilings.sh, the profiling passes in
 # profile.sh (each also runs by itself, on a private stack of its own), the
 # rest in stack.sh; compare.sh measures two commits side by side.
 set -euo pipefail
@@ -121,6 +138,8 @@ bench_dir=$(dirname "${BASH_SOURCE[0]}")
 . "$bench_dir/fig_large.sh"
 # shellcheck source=tests/bench/fig_download.sh
 . "$bench_dir/fig_download.sh"
+# shellcheck source=tests/bench/fig_s3.sh
+. "$bench_dir/fig_s3.sh"
 # shellcheck source=tests/bench/ceilings.sh
 . "$bench_dir/ceilings.sh"
 # shellcheck source=tests/bench/profile.sh
@@ -130,7 +149,7 @@ set -E
 trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 bench_options "$@"
 [ "${#BENCH_ARGS[@]}" -eq 0 ] ||
-    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--peer URL [--peer-pids FILE]])"
+    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--peer URL [--peer-pids FILE]])"
 bench_setup
 
 # In this order: the list's million rows come last, so that the other
@@ -145,12 +164,14 @@ ceil_disk
 fig_large
 ceil_null_large
 fig_download
+[ "$BENCH_S3" -eq 0 ] || fig_s3
 fig_list
 bench_profile
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 summary "load average at end: $LOAD_END"
 bench_table
+[ "$BENCH_S3" -eq 0 ] || fig_s3_table >>"$RES/table.md"
 
 echo
 cat "$RES/table.md"

@@ -22,11 +22,11 @@ BENCH=$FU_ROOT/tests/bench
 # bench_options [--quick] [--peer URL [--peer-pids FILE]] [ARG...]: the
 # command line of run.sh and of each figure script, and the BENCH_*
 # settings (run.sh's header lists them).  Other arguments go to
-# BENCH_ARGS.  Sets QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
+# BENCH_ARGS.  --s3 is BENCH_S3=1.  Sets BENCH_S3, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
 # RUNS, SECS, CONNS, WRK_THREADS, LARGE_MIB, LIST_ROWS, PROFILE, CONTENT,
 # WORKERS, POOL_CONC, REQUEST_BUFFERING.
 bench_options() {
-	local usage="usage: $0 [--quick] [--peer URL [--peer-pids FILE]]" v
+	local usage="usage: $0 [--quick] [--s3] [--peer URL [--peer-pids FILE]]" v
 
 	QUICK=0
 	PEER=
@@ -36,6 +36,7 @@ bench_options() {
 	while [ "$#" -gt 0 ]; do
 		case $1 in
 		--quick) QUICK=1 ;;
+		--s3) BENCH_S3=1 ;;
 		--peer | --peer-pids)
 			[ "$#" -ge 2 ] || fu_die "$1 needs a value ($usage)"
 			if [ "$1" = --peer ]; then PEER=$2; else PEER_PIDS=$2; fi
@@ -92,6 +93,10 @@ bench_options() {
 	# pool has threads for them.
 	POOL_CONC=$((CONNS < WORKERS * ${FILEUPLOAD_THREADS:-256} ? CONNS :
 	    WORKERS * ${FILEUPLOAD_THREADS:-256}))
+	case ${BENCH_S3:=0} in
+	0 | 1) ;;
+	*) fu_die "BENCH_S3=$BENCH_S3: use 0 or 1" ;;
+	esac
 	case ${REQUEST_BUFFERING:-off} in
 	on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
 	*) fu_die "REQUEST_BUFFERING=$REQUEST_BUFFERING: use on or off" ;;
@@ -168,6 +173,7 @@ EOF
 	gcc -O2 -Wall -o "$BIN/blake2b_speed" "$BENCH/blake2b_speed.c" -lsodium
 	gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
 
+	[ "$BENCH_S3" -eq 0 ] || bench_rgw_start
 	bench_stack "$pg_dir" 55600 18080 "$WORKER_BIN"
 	bench_ceiling_start
 	bench_record
@@ -206,6 +212,7 @@ bench_cleanup() {
 	fu_nginx_stop || true
 	fu_pool_stop || true
 	[ "${FU_PG_STARTED:-0}" -ne 1 ] || fu_pg_stop "$pg_dir" || true
+	[ -z "${FU_RGW_DIR:-}" ] || fu_rgw_stop "$FU_RGW_DIR" || true
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		fu_log "kept $FU_VAR"
 	else
@@ -217,6 +224,22 @@ bench_on_signal() {
 	fu_log "interrupted; stopping"
 	bench_cleanup
 	exit 130
+}
+
+# bench_rgw_start (BENCH_S3=1): Ceph RGW in $FU_VAR/rgw (bluestore on a
+# sparse file), on ports away from the tests' (27480...), its bucket, and
+# STORAGE=s3 with its S3_* settings (DIR/s3.env, path style by 127.0.0.1)
+# exported for the pool, as scripts/run does.  Sets S3_BUCKET.
+bench_rgw_start() {
+	fu_log "starting Ceph RGW in $FU_VAR/rgw (BENCH_S3=1)"
+	fu_rgw_start "$FU_VAR/rgw" "$(fu_rgw_free_port $((37480 + RANDOM % 40 * 10)))" ||
+	    fu_die "Ceph RGW did not start"
+	set -a
+	# shellcheck source=/dev/null
+	. "$FU_RGW_DIR/s3.env"
+	set +a
+	export STORAGE=s3 S3_BUCKET=${S3_BUCKET:-fileupload-bench}
+	fu_rgw_s3 mb "$S3_BUCKET" || fu_die "making the bucket $S3_BUCKET failed"
 }
 
 psql_fu() {
@@ -323,6 +346,10 @@ bench_record() {
 		echo "workers: $WORKERS, REQUEST_BUFFERING=$REQUEST_BUFFERING," \
 		    "small uploads' content: $CONTENT$([ "${BENCH_FANOUT:-0}" != 1 ] ||
 		    echo ", fan-out directories made beforehand")"
+		[ "$BENCH_S3" -eq 0 ] ||
+		    echo "storage: s3, Ceph RGW $(radosgw --version 2>/dev/null |
+		    awk '{ print $3 }') at $S3_ENDPOINT (bluestore, one OSD)," \
+		    "bucket $S3_BUCKET, path style, S3_PART_SIZE=${S3_PART_SIZE:-8388608}"
 		wrk_version=$(wrk --version 2>&1 || true)
 		wrk_version=${wrk_version%% \[*}
 		echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), PostgreSQL" \
