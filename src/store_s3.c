@@ -11,7 +11,9 @@
  *   <prefix>tmp/part-<upload id>[.<n>]	a resumable upload's parts and tail
  *					(store_s3_part.c)
  *
- * An upload keeps at most one part (S3_PART_SIZE) in memory.  A file of
+ * An upload keeps at most two parts (S3_PART_SIZE) in memory: one it
+ * fills, one on its way (a few uploads per process at once; the others
+ * keep one, sent while the body waits).  A file of
  * one part or less never touches tmp/: it is PUT under its hash at
  * commit.  A larger one goes up in parts under a tmp/ key while it
  * streams, and is copied server-side to its hash at commit (the hash is
@@ -40,6 +42,11 @@
 #define TRASH_DIR	"trash/"
 #define LOST_DIR	"lost+found/"
 #define LOCATION	"/_fileupload_s3/"	/* nginx's proxy to the store */
+/*
+ * Uploads per process whose parts go on a sender thread while the next
+ * part is read (each holds a second part buffer); the others send in line.
+ */
+#define S3_SENDERS	4
 
 struct s3 *
 s3st_s3(struct store *s)
@@ -96,24 +103,101 @@ s3_tmp_create(struct store *s, struct store_tmp *t)
 	return STORE_OK;
 }
 
-/* Sends the filled part, starting the multipart upload on the first. */
-enum store_error
-s3st_send_part(struct store *s, struct s3_upload *u)
+/* The multipart upload a part goes to, started before the first. */
+static enum store_error
+begin_parts(struct store *s, struct s3_upload *u)
+{
+	if (u->upload_id[0] != '\0')
+		return STORE_OK;
+	return u->resumable ? s3st_part_upload(s, u) : s3st_err(s3_create(
+	    s3st_s3(s), u->key, u->upload_id, sizeof(u->upload_id)));
+}
+
+/* Sends one part and lists it for Complete (a resumable upload's: no). */
+static enum store_error
+put_part(struct store *s, struct s3_upload *u, const char *buf, size_t len,
+    unsigned n)
 {
 	enum store_error e;
 	char		 etag[S3_ETAG_MAX];
 
-	if (u->upload_id[0] == '\0' && (e = u->resumable ?
-	    s3st_part_upload(s, u) : s3st_err(s3_create(s3st_s3(s), u->key,
-	    u->upload_id, sizeof(u->upload_id)))) != STORE_OK)
-		return e;
-	e = s3st_err(s3_upload_part(s3st_s3(s), u->key, u->upload_id,
-	    ++u->parts, u->buf, u->len, etag));
+	e = s3st_err(s3_upload_part(s3st_s3(s), u->key, u->upload_id, n, buf,
+	    len, etag));
 	if (e == STORE_OK && !u->resumable && s3_manifest_add(&u->manifest,
-	    &u->manifest_len, u->parts, etag) == -1)
+	    &u->manifest_len, n, etag) == -1)
 		e = STORE_ERR_IO;
+	return e;
+}
+
+enum store_error
+s3st_send_part(struct store *s, struct s3_upload *u)
+{
+	enum store_error e;
+
+	if ((e = begin_parts(s, u)) != STORE_OK)
+		return e;
+	e = put_part(s, u, u->buf, u->len, ++u->parts);
 	u->len = 0;
 	return e;
+}
+
+static int
+part_job(void *arg)
+{
+	struct s3_part_job *j = arg;
+
+	return (int)put_part(j->store, j->upload, j->buf, j->len, j->number);
+}
+
+/* The part on the sender thread has gone (or failed). */
+static enum store_error
+sent_part(struct s3_upload *u)
+{
+	return u->sender == NULL ? STORE_OK :
+	    (enum store_error)relay_wait(u->sender);
+}
+
+/* Hands the sender thread back, with the second buffer. */
+static void
+drop_sender(struct store *s, struct s3_upload *u)
+{
+	if (u->sender == NULL)
+		return;
+	relay_give(((struct s3_store *)s)->senders, u->sender);
+	u->sender = NULL;
+	free(u->sending);
+	u->sending = NULL;
+}
+
+/*
+ * Sends a full part of a one-shot upload on a sender thread while the
+ * next one fills, when one is free (at most two parts in memory), else
+ * in line.  Parts go one at a time, in order: the manifest stays sorted.
+ */
+static enum store_error
+send_full_part(struct store *s, struct s3_upload *u)
+{
+	enum store_error e;
+	char		*full;
+
+	if (u->resumable)
+		return s3st_send_part(s, u);
+	if ((e = sent_part(u)) != STORE_OK)
+		return e;
+	if (u->parts == 0 && (u->sender = relay_take(((struct s3_store *)
+	    s)->senders)) != NULL && (u->sending = malloc(u->len)) == NULL)
+		drop_sender(s, u);
+	if (u->sender == NULL)
+		return s3st_send_part(s, u);
+	if ((e = begin_parts(s, u)) != STORE_OK)
+		return e;
+	full = u->buf;
+	u->buf = u->sending;
+	u->sending = full;
+	u->job = (struct s3_part_job){ s, u, full, u->len, ++u->parts };
+	u->len = 0;
+	relay_run(u->sender, part_job, &u->job);
+	return STORE_OK;
 }
 
 static enum store_error
@@ -127,7 +211,7 @@ s3_tmp_write(struct store *s, struct store_tmp *t, const void *p, size_t len)
 		return STORE_ERR_IO;
 	while (len > 0) {
 		/* A full part goes only once more bytes follow it. */
-		if (u->len == part && (e = s3st_send_part(s, u)) != STORE_OK)
+		if (u->len == part && (e = send_full_part(s, u)) != STORE_OK)
 			return e;
 		n = part - u->len < len ? part - u->len : len;
 		memcpy(u->buf + u->len, p, n);
@@ -148,8 +232,10 @@ s3_tmp_sync(struct store *s, struct store_tmp *t)
 
 	if (u->resumable)
 		return s3st_part_finish(s, t);
-	if (u->upload_id[0] == '\0')
-		return STORE_OK;
+	e = sent_part(u);
+	drop_sender(s, u);
+	if (e != STORE_OK || u->upload_id[0] == '\0')
+		return e;
 	if ((e = s3st_send_part(s, u)) != STORE_OK)
 		return e;
 	if ((e = s3st_err(s3_complete(s3st_s3(s), u->key, u->upload_id,
@@ -222,6 +308,7 @@ s3_tmp_abort(struct store *s, struct store_tmp *t)
 		s3st_part_close(s, t);
 		return;
 	}
+	drop_sender(s, u);	/* first: its part may still be on its way */
 	if (u->upload_id[0] != '\0')
 		s3_abort(s3st_s3(s), u->key, u->upload_id);
 	if (u->object)
@@ -650,6 +737,7 @@ s3_verify(struct store *s, const char *hash, char got[HASH_HEX_LEN + 1])
 static void
 s3_close(struct store *s)
 {
+	relay_pool_free(((struct s3_store *)s)->senders);
 	s3_fini(s3st_s3(s));
 	free(s);
 }
@@ -704,7 +792,13 @@ store_s3_open(const struct store_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	st->base.ops = &s3_ops;
+	if ((st->senders = relay_pool_new(S3_SENDERS)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(st);
+		return NULL;
+	}
 	if (s3_init(&st->s3, cfg->s3) == -1) {
+		relay_pool_free(st->senders);
 		snprintf(err, errlen, "libcurl cannot be initialised");
 		free(st);
 		return NULL;

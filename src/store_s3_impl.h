@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay.h"
 #include "s3.h"
 #include "store.h"
 #include "store_impl.h"
@@ -21,6 +22,16 @@
 struct s3_store {
 	struct store	 base;
 	struct s3	 s3;
+	struct relay_pool *senders;	/* threads that send uploads' parts */
+};
+
+/* A part on its way to the store on a sender thread. */
+struct s3_part_job {
+	struct store	*store;
+	struct s3_upload *upload;
+	const char	*buf;
+	size_t		 len;
+	unsigned	 number;
 };
 
 /* One upload's state: struct store_tmp's backend. */
@@ -29,6 +40,10 @@ struct s3_upload {
 	char		 upload_id[S3_ID_MAX];	/* "" when no multipart */
 	char		*buf;			/* the part being filled */
 	size_t		 len;
+	/* A sender thread's: the part it sends, while buf fills. */
+	struct relay	*sender;
+	char		*sending;
+	struct s3_part_job job;
 	/* Parts sent; resumable: the full parts before buf's. */
 	unsigned	 parts;
 	char		*manifest;	/* <Part> list for Complete */
