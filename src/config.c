@@ -372,6 +372,13 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		return -1;
 	}
 	c->retry_seconds = (unsigned)n;
+	if (env_number("S3_STALL_SECONDS", 1, S3_MAX_STALL_SECONDS,
+	    S3_DEFAULT_STALL_SECONDS, "a number of seconds", &n, err,
+	    errlen) == -1) {
+		config_s3_free(c);
+		return -1;
+	}
+	c->stall_seconds = (unsigned)n;
 	return 0;
 }
 

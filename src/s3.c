@@ -18,7 +18,6 @@
 
 #define BODY_CAP	(4u << 20)	/* listings are far smaller */
 #define CONNECT_TIMEOUT	5L		/* seconds */
-#define STALL_TIME	60L		/* seconds under 1 byte/s */
 #define COPY_MAX	S3_MAX_PART	/* CopyObject's limit */
 #define LIST_KEYS	"1000"
 
@@ -557,7 +556,7 @@ send_once(struct s3 *s, const struct s3_request *req, struct s3_response *r)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_TIME);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)s->cfg->stall_seconds);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	dest = (struct body_dest){ r, req, c };
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dest);

@@ -24,6 +24,12 @@
 #define S3_MAX_RETRIES		10
 #define S3_DEFAULT_RETRY_SECONDS 10
 #define S3_MAX_RETRY_SECONDS	300
+/*
+ * A request whose bytes stop (a frozen store) fails after
+ * S3_STALL_SECONDS with no byte either way, and may then be retried.
+ */
+#define S3_DEFAULT_STALL_SECONDS 30
+#define S3_MAX_STALL_SECONDS	600
 
 struct s3_config {
 	bool		 https;
@@ -40,6 +46,7 @@ struct s3_config {
 	unsigned	 sweep_grace;	/* S3_SWEEP_GRACE, seconds */
 	unsigned	 retries;	/* S3_RETRIES: after the first attempt */
 	unsigned	 retry_seconds;	/* S3_RETRY_SECONDS: no retry after */
+	unsigned	 stall_seconds;	/* S3_STALL_SECONDS */
 };
 
 #endif

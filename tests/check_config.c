@@ -25,7 +25,7 @@ static const char *const vars[] = {
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
 	"S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "S3_RETRIES",
-	"S3_RETRY_SECONDS",
+	"S3_RETRY_SECONDS", "S3_STALL_SECONDS",
 	"DB_PASSWORD_FILE", "FILEUPLOAD_TOKEN_FILE", "FILEUPLOAD_READ_TOKEN_FILE",
 	"FILEUPLOAD_METRICS_TOKEN_FILE", "S3_SECRET_ACCESS_KEY_FILE",
 	"AWS_SECRET_ACCESS_KEY_FILE", "S3_SESSION_TOKEN_FILE",
@@ -681,14 +681,20 @@ START_TEST(test_storage_s3_retries)
 	load_ok(&cfg);
 	ck_assert_uint_eq(cfg.s3->retries, 3);
 	ck_assert_uint_eq(cfg.s3->retry_seconds, 10);
+	ck_assert_uint_eq(cfg.s3->stall_seconds, 30);
 	ck_assert_ptr_null(cfg.s3->session_token);
 	config_free(&cfg);
 	set("S3_RETRIES", "0");
 	set("S3_RETRY_SECONDS", "300");
+	set("S3_STALL_SECONDS", "600");
 	load_ok(&cfg);
 	ck_assert_uint_eq(cfg.s3->retries, 0);
 	ck_assert_uint_eq(cfg.s3->retry_seconds, 300);
+	ck_assert_uint_eq(cfg.s3->stall_seconds, 600);
 	config_free(&cfg);
+	set("S3_STALL_SECONDS", "601");
+	load_fails("S3_STALL_SECONDS=601 is not a number of seconds (1-600)");
+	set("S3_STALL_SECONDS", "1");
 	set("S3_RETRIES", "11");
 	load_fails("S3_RETRIES=11 is not a number of retries (0-10)");
 	set("S3_RETRIES", "2");

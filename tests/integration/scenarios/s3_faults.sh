@@ -136,6 +136,54 @@ sc_s3_retry_time_bound() {
 	    "$(s3_metric 'fileupload_s3_retries_exhausted_total{op="put"}')"
 }
 
+# A store that freezes mid-upload (the gateway stopped with SIGSTOP: its
+# connections stay open, no byte comes): the part on its way stalls for
+# S3_STALL_SECONDS, is retried within S3_RETRY_SECONDS, and the upload
+# is answered 503 within a bound (the part's attempts, then the abort's);
+# once the store is back, nothing is recorded and the sweep leaves
+# nothing behind.
+sc_s3_store_frozen() {
+	local big hb pid t0 ms freezer
+	s3_begin
+	[ "$S3_STORE" = rgw ] || { echo "skip: needs the gateway"; return 0; }
+	pid=$(fu_rgw_pid "$FU_RGW_DIR" client.rgw.a)
+	[ -n "$pid" ] || { fail "no radosgw pid"; return 0; }
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	S3_STALL_SECONDS=2 S3_RETRY_SECONDS=3 s3_pool_start
+	big=$(s3_big s3_frozen 12)
+	hb=$(b2 "$big")
+	# 12 MiB at 4 MB/s: the first 5 MiB part is on its way or stored
+	# when the store freezes, 1.8 s in.
+	(sleep 1.8; kill -STOP "$pid") &
+	freezer=$!
+	t0=$(date +%s%N)
+	upload "$big" frozen.bin --limit-rate 4M
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait "$freezer" || true
+	kill -CONT "$pid"
+	check_error 503 "an upload to a frozen store"
+	# 1.8 s, the part's attempts (S3_RETRY_SECONDS, then one stall)
+	# and the abort's, each at most 3 + 2 s, and the socket buffers the
+	# part fills before it stalls: with margin.
+	check "answered within 25 s ($ms ms)" test "$ms" -lt 25000
+	check "the stall is logged" grep -qE \
+	    's3 (PUT|POST|DELETE) .*(timed out|Timeout|too slow)' \
+	    "$FU_VAR/logs/fileupload.log"
+	req GET "/service/fileupload/$hb"
+	check_error 404 "no row"
+	sleep 3		# past S3_SWEEP_GRACE
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	s3_pool_start
+	for _ in $(seq 1 50); do
+		[ -n "$(s3_cli left it/)" ] || break
+		sleep 0.2
+	done
+	check_s3_clean
+	upload "$big" thawed.bin
+	check_status 201 "the same upload once the store is back"
+	check "the object has the uploaded bytes" cmp -s "$(s3_object "$hb")" "$big"
+}
+
 # Temporary credentials: the server takes only requests that sign its
 # session token (x-amz-security-token, or X-Amz-Security-Token in a
 # presigned URL); the pool has it from AWS_SESSION_TOKEN_FILE.  Without
