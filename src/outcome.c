@@ -67,7 +67,10 @@ outcome_store(enum store_error err, const char *what)
 
 	if (store_metrics[e] >= 0)
 		metrics_store_error((enum metrics_store)store_metrics[e]);
-	if (o.status >= 500 && what != NULL)
+	/* An unavailable store (S3) said why in its own line; errno is not it. */
+	if (o.status >= 500 && what != NULL && e == STORE_ERR_UNAVAILABLE)
+		log_warnx("%s: the store is unavailable", what);
+	else if (o.status >= 500 && what != NULL)
 		log_warn("%s", what);
 	return o;
 }
