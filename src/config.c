@@ -209,16 +209,28 @@ bad:
 	return -1;
 }
 
-/* An IP address or localhost: no bucket subdomain to address. */
+/* An IP address (v6 in brackets, or digits and dots), port aside. */
 static bool
-host_is_literal(const char *host)
+host_is_address(const char *host)
 {
-	if (host[0] == '[' || strncmp(host, "localhost", 9) == 0)
+	if (host[0] == '[')
 		return true;
 	for (; *host != '\0' && *host != ':'; host++)
 		if (!isdigit((unsigned char)*host) && *host != '.')
 			return false;
 	return true;
+}
+
+/*
+ * An IP address, or a name of one label (localhost, a Compose service
+ * such as "minio"): no bucket subdomain of it resolves, so path style.
+ */
+static bool
+host_wants_path_style(const char *host)
+{
+	size_t	 name = strcspn(host, ":");
+
+	return host_is_address(host) || memchr(host, '.', name) == NULL;
 }
 
 static int s3_fail(struct s3_config *, char *, size_t, const char *, ...)
@@ -269,8 +281,7 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 	 * nginx matches a certificate's DNS names only (never an IP address
 	 * entry): by address, the downloads would fail where uploads pass.
 	 */
-	if (c->https && host_is_literal(c->host) &&
-	    strncmp(c->host, "localhost", 9) != 0)
+	if (c->https && host_is_address(c->host))
 		return s3_fail(c, err, errlen, "S3_ENDPOINT=%.128s: https needs "
 		    "the name the store's certificate carries, not an address",
 		    v);
@@ -328,7 +339,7 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 		    "%d of A-Z a-z 0-9 + / = - _ . ~ %%", S3_TOKEN_MAX);
 	v = env("S3_ADDRESSING");
 	if (v == NULL || strcmp(v, "auto") == 0)
-		c->path_style = host_is_literal(c->host);
+		c->path_style = host_wants_path_style(c->host);
 	else if (strcmp(v, "path") == 0)
 		c->path_style = true;
 	else if (strcmp(v, "virtual") == 0)

@@ -297,6 +297,39 @@ START_TEST(test_config_defaults)
 }
 END_TEST
 
+/* auto: path style where no bucket subdomain can resolve. */
+START_TEST(test_config_auto_addressing)
+{
+	static const struct {
+		const char	*endpoint;
+		bool		 path;
+	} cases[] = {
+		{ "http://127.0.0.1:9000", true },
+		{ "http://[::1]:9000", true },
+		{ "http://localhost:7480", true },
+		{ "http://minio:9000", true },		/* a Compose service */
+		{ "https://rgw", true },
+		{ "https://s3.eu-west-1.amazonaws.com", false },
+		{ "http://minio.example:9000", false },
+		{ "http://localhost.example", false },
+		{ "http://10.0.0.1.example", false },
+	};
+	struct s3_config *c;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		clear_env();
+		setenv("S3_ENDPOINT", cases[i].endpoint, 1);
+		c = config_s3_load(1ULL << 30, err, sizeof(err));
+		ck_assert_msg(c != NULL, "%s: %s", cases[i].endpoint, err);
+		ck_assert_msg(c->path_style == cases[i].path, "%s: %s style",
+		    cases[i].endpoint, c->path_style ? "path" : "virtual");
+		config_s3_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_config_virtual_hosted)
 {
 	struct s3_config *c;
@@ -443,6 +476,7 @@ sigv4_suite(void)
 	tc = tcase_create("s3 client");
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_virtual_hosted);
+	tcase_add_test(tc, test_config_auto_addressing);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_too_many_parts);
 	tcase_add_test(tc, test_xml);
