@@ -189,7 +189,7 @@ sc_s3_store_frozen() {
 # presigned URL); the pool has it from AWS_SESSION_TOKEN_FILE.  Without
 # the token the store refuses the pool.
 sc_s3_session_token() {
-	local tok small big hs hb
+	local tok small big hs hb name
 	# The longest taken, 2048 bytes of base64 (+ / = encoded in the
 	# presigned URL, which must reach nginx whole).
 	tok=$(head -c 1536 /dev/urandom | base64 -w 0)
@@ -213,6 +213,19 @@ sc_s3_session_token() {
 	    "$(s3_ops GetObject | grep -c '"auth": "presigned"' || true)"
 	check_eq "requests the server refused" "" \
 	    "$(grep -e '"status": 403' "$S3_ROOT/requests.log" || true)"
+	# A name near the longest (254 bytes, each byte encoded thrice in
+	# filename*): the worker's headers beside the longest target.
+	name=$(printf '\xc3\xa9%.0s' $(seq 1 126)).b
+	small=$(new_file s3_token_name)
+	hs=$(b2 "$small")
+	upload "$small" "$name"
+	check_status 201 "upload named with 254 bytes"
+	req GET "/service/fileupload/$hs/content"
+	check_status 200 "download of the longest name with the longest token"
+	check "downloaded bytes equal" cmp -s "$IT_TMP/body" "$small"
+	check "the name in Content-Disposition" grep -qi \
+	    "content-disposition: .*filename\*=UTF-8''\(%C3%A9\)\{126\}\.b" \
+	    "$IT_TMP/headers"
 
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	unset AWS_SESSION_TOKEN_FILE
