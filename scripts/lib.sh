@@ -88,7 +88,7 @@ fu_install_deps() {
 		fi
 		# chromium: the browser the page's tests drive (tests/browser).
 		[ "$set" = run ] || pkgs+=(valgrind jq clang-14 libclang-rt-14-dev
-		    shellcheck mandoc iproute2 prometheus chromium)
+		    shellcheck mandoc iproute2 iptables prometheus chromium)
 		# Any of Debian's nginx packages will do.
 		for p in nginx nginx-core nginx-full nginx-extras; do
 			fu_pkg_installed "$p" || continue

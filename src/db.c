@@ -310,7 +310,7 @@ PGconn *
 db_connect(const struct config *cfg, const char *app, int timeout)
 {
 	char		 secs[12];
-	const char	*keys[9], *vals[9];
+	const char	*keys[14], *vals[14];
 	int		 n = 0;
 
 	snprintf(secs, sizeof(secs), "%d", timeout);
@@ -324,6 +324,18 @@ db_connect(const struct config *cfg, const char *app, int timeout)
 	KV("connect_timeout", secs);
 	/* Of a list of hosts, the primary: a standby refuses writes. */
 	KV("target_session_attrs", "read-write");
+	/*
+	 * A server cut off without a reset (packets dropped, a frozen host):
+	 * bytes unacknowledged for 8 s break the connection, and an idle one
+	 * is found dead within 5 + 3 x 2 s; the request then gets 503 and the
+	 * next connection goes through the host list.  (Unix sockets ignore
+	 * these.)
+	 */
+	KV("tcp_user_timeout", "8000");
+	KV("keepalives", "1");
+	KV("keepalives_idle", "5");
+	KV("keepalives_interval", "2");
+	KV("keepalives_count", "3");
 #undef KV
 	keys[n] = vals[n] = NULL;
 	return PQconnectdbParams(keys, vals, 0);

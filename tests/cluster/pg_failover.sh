@@ -20,6 +20,13 @@
 #	- the other answers, during the switch, are 503 JSON errors, and
 #	  whatever they left is whole (fsck).
 #
+# Then the old primary comes back as the new one's synchronous standby
+# (pg_basebackup), and the new primary is cut off without a reset: its
+# port's packets dropped on loopback, both ways (iptables), as a frozen
+# network does.  The workers notice within a bound (libpq's
+# tcp_user_timeout and keepalives, see src/db.c), answer 503 meanwhile
+# instead of hanging, and write to the standby once it is promoted.
+#
 # The times measured are printed.  Run as root:
 #
 #	tests/cluster/pg_failover.sh
@@ -38,6 +45,10 @@ CL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 CL_FAILOVER_BOUND_MS=${CL_FAILOVER_BOUND_MS:-15000}
 CL_OPERATOR_PAUSE=2	# seconds between the primary's death and the promotion
+# A cut-off primary: a request in hand ends this soon after the cut, or
+# (started later) this soon after it began.
+CL_PARTITION_BOUND_MS=${CL_PARTITION_BOUND_MS:-20000}
+CL_CUT_PORT=		# the port whose packets are dropped, while they are
 
 cl_init failover
 PG1=$FU_VAR/pg1
@@ -45,11 +56,36 @@ PG2=$FU_VAR/pg2
 
 # shellcheck disable=SC2317  # called by cl_exit
 cl_teardown() {
+	[ -z "$CL_CUT_PORT" ] || cut_off "$CL_CUT_PORT" -D
 	fu_nginx_stop 2>/dev/null || true
 	fu_pool_stop 2>/dev/null || true
 	fu_pg_stop "$PG1" 2>/dev/null || true
 	fu_pg_stop "$PG2" 2>/dev/null || true
 	cl_store_stop 2>/dev/null || true
+}
+
+# cut_off PORT [-I|-D]: drops (-I, the default) or passes again (-D) every
+# TCP packet to and from PORT on loopback.
+cut_off() {
+	local op=${2:--I}
+	iptables "$op" INPUT -i lo -p tcp --dport "$1" -j DROP
+	iptables "$op" INPUT -i lo -p tcp --sport "$1" -j DROP
+	if [ "$op" = -I ]; then CL_CUT_PORT=$1; else CL_CUT_PORT=; fi
+}
+
+# sync_standby DIR: makes the cluster in DIR wait for its standby at each
+# COMMIT, once the standby streams.
+sync_standby() {
+	local i
+	fu_pg_psql "$1" postgres -c "ALTER SYSTEM SET synchronous_standby_names = '*'"
+	fu_pg_psql "$1" postgres -c 'SELECT pg_reload_conf()' >/dev/null
+	for i in $(seq 1 100); do
+		[ "$(fu_pg_psql "$1" postgres -tAc \
+		    "SELECT sync_state FROM pg_stat_replication")" != sync ] || break
+		sleep 0.1
+	done
+	[ "$(fu_pg_psql "$1" postgres -tAc \
+	    "SELECT sync_state FROM pg_stat_replication")" = sync ]
 }
 
 # pg_on DIR SQL: one value from the cluster in DIR, as the superuser.
@@ -58,38 +94,30 @@ pg_on() {
 }
 
 setup() {
-	local bin port1 port2 i
+	local bin
 
 	bin=$(fu_pg_bindir)
 	cl_store_setup "$FU_VAR/data"
 	fu_prepare_dirs
-	port1=$(fu_free_port $((56000 + RANDOM % 400)))
-	FU_PG_FSYNC=off fu_pg_start "$PG1" "$port1"
+	PORT1=$(fu_free_port $((56000 + RANDOM % 400)))
+	FU_PG_FSYNC=off fu_pg_start "$PG1" "$PORT1"
 
 	fu_log "standby: pg_basebackup -R from the primary"
 	mkdir -p "$PG2"
 	chown postgres:postgres "$PG2"
-	fu_as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$port1" -U postgres \
+	fu_as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PORT1" -U postgres \
 	    -D "$PG2/data" -R -X stream -c fast
-	port2=$(fu_free_port $((port1 + 1)))
-	FU_PG_FSYNC=off fu_pg_start "$PG2" "$port2"
+	PORT2=$(fu_free_port $((PORT1 + 1)))
+	FU_PG_FSYNC=off fu_pg_start "$PG2" "$PORT2"
 	[ "$(pg_on "$PG2" 'SELECT pg_is_in_recovery()')" = t ]
 
 	# Only the primary waits for its standby: promoted, the standby has
 	# none, and a COMMIT that waited for one would never return.
-	fu_pg_psql "$PG1" postgres -c "ALTER SYSTEM SET synchronous_standby_names = '*'"
-	fu_pg_psql "$PG1" postgres -c 'SELECT pg_reload_conf()' >/dev/null
-	for i in $(seq 1 100); do
-		[ "$(fu_pg_psql "$PG1" postgres -tAc \
-		    "SELECT sync_state FROM pg_stat_replication")" != sync ] || break
-		sleep 0.1
-	done
-	[ "$(fu_pg_psql "$PG1" postgres -tAc \
-	    "SELECT sync_state FROM pg_stat_replication")" = sync ]
+	sync_standby "$PG1"
 
 	# Both, as an operator lists them: the primary first.
 	FU_DB_HOST=127.0.0.1,127.0.0.1
-	FU_DB_PORT=$port1,$port2
+	FU_DB_PORT=$PORT1,$PORT2
 	FU_DB_USER=fileupload
 	FU_DB_NAME=fileupload
 	fu_migrate "$IT_MIGRATE"
@@ -190,6 +218,80 @@ sc_failover_under_traffic() {
 	cl_check_fsck
 }
 
+# The primary (PG2 now) cut off without a reset while its standby (PG1,
+# rebuilt from it) is promoted: requests end within a bound instead of
+# hanging, and the workers write to the promoted standby.
+sc_partition_under_traffic() {
+	local bin t_cut t_promote t_done first worst bad ms
+
+	bin=$(fu_pg_bindir)
+	fu_pg_stop "$PG1" 2>/dev/null || true
+	rm -rf "$PG1"
+	mkdir -p "$PG1"
+	chown postgres:postgres "$PG1"
+	fu_as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PORT2" -U postgres \
+	    -D "$PG1/data" -R -X stream -c fast
+	FU_PG_FSYNC=off fu_pg_start "$PG1" "$PORT1" 2>>"$IT_TMP/setup.log"
+	sync_standby "$PG2" || { fail "PG1 is not PG2's synchronous standby"; return 0; }
+
+	cl_traffic_start 3 1000 20000
+	cl_wait_count 201 10 60 || fail "no traffic before the cut"
+	t_cut=$(cl_ms)
+	cut_off "$PORT2"
+	# Health in hand while the primary is unreachable: 503, not a hang.
+	req GET /service/fileupload/health --max-time 60
+	ms=$(($(cl_ms) - t_cut))
+	check_status 503 "health with the primary cut off"
+	cl_note "primary cut off -> health answered 503: $ms ms"
+	[ "$ms" -le "$CL_PARTITION_BOUND_MS" ] ||
+	    fail "health took $ms ms (bound: $CL_PARTITION_BOUND_MS ms)"
+	t_promote=$(cl_ms)
+	fu_as_postgres "$bin/pg_ctl" -D "$PG1/data" -w -t 60 promote >/dev/null
+	t_done=$(cl_ms)
+
+	first=
+	for _ in $(seq 1 $((CL_PARTITION_BOUND_MS / 100 + 100))); do
+		first=$(cat "$IT_TMP"/client.* | awk -v t="$t_done" \
+		    '$1 >= t && $3 == 201 && ($2 < m || m == "") { m = $2 } END { print m }')
+		[ -z "$first" ] || break
+		sleep 0.1
+	done
+	# Past the bound: every request in hand at the promotion has ended.
+	sleep $((CL_PARTITION_BOUND_MS / 1000 + 2))
+	cl_traffic_stop
+	# Fenced: the old primary must not come back as a second one.
+	fu_as_postgres "$bin/pg_ctl" -D "$PG2/data" -m immediate stop >/dev/null
+	cut_off "$PORT2" -D
+
+	cl_note "cut -> promotion begun: $((t_promote - t_cut)) ms," \
+	    "promotion: $((t_done - t_promote)) ms"
+	if [ -z "$first" ]; then
+		fail "no upload got 201 after the promotion"
+	else
+		cl_note "promotion done -> first 201 from the promoted standby:" \
+		    "$((first - t_done)) ms"
+		[ $((first - t_done)) -le "$CL_PARTITION_BOUND_MS" ] ||
+		    fail "the workers took $((first - t_done)) ms to write again"
+	fi
+	# The longest any request waited after the cut (from the cut for
+	# one in hand at it), and what those before the promotion got.
+	worst=$(awk -v c="$t_cut" '$2 >= c { s = $1 > c ? $1 : c;
+	    if ($2 - s > w) w = $2 - s } END { print w + 0 }' "$IT_TMP/requests")
+	cl_note "longest wait of a request after the cut: $worst ms;" \
+	    "requests: $(cl_statuses)"
+	[ "$worst" -le "$CL_PARTITION_BOUND_MS" ] ||
+	    fail "a request waited $worst ms (bound: $CL_PARTITION_BOUND_MS ms)"
+	# Everything started once the promotion was done (and the workers
+	# had had their bound to drop the cut connections) succeeded.
+	bad=$(awk -v t="$((t_done + CL_PARTITION_BOUND_MS))" '$1 >= t && $3 != 201' \
+	    "$IT_TMP/requests")
+	[ -z "$bad" ] || fail "uploads after the promotion not 201: $(tr '\n' '|' <<<"$bad")"
+	cl_check_requests '201|503'
+	req GET /service/fileupload/health
+	check_status 200 "health on the promoted standby"
+	cl_check_fsck
+}
+
 # burst WHAT: for each of up to 24 uploads answered 201 so far, a PUT
 # renaming it, a health check and a list page, all at once, so that every
 # worker uses every connection of its pool; every one must succeed.
@@ -230,6 +332,7 @@ burst() {
 cl_setup setup
 printf 'testing a PostgreSQL failover behind %s (worker %s)\n' "$IT_URL" "$IT_WORKER"
 IT_LOG_FILES=("$FU_VAR/logs/fileupload.log" "$FU_VAR/logs/nginx-error.log")
-cl_run_scenarios sc_uploads_replicated sc_failover_under_traffic -- "$@"
+cl_run_scenarios sc_uploads_replicated sc_failover_under_traffic \
+    sc_partition_under_traffic -- "$@"
 summary
 [ "$IT_FAILED" -eq 0 ]
