@@ -64,15 +64,14 @@ body_framed(const struct request *r)
 #define LINGER_MS	1000
 
 /*
- * After an answer given before the body's end, a kept connection stays
- * kept only once the rest of the body has been read to its end record
- * (request_finish): at most DRAIN_MAX bytes, for about DRAIN_MS.  nginx
- * keeps a connection only when it has sent the whole body, so that rest
- * is then already in the socket buffers (on Linux's defaults at most the
- * 4 MiB of nginx's send buffer and the 6 MiB of this receive buffer over
- * TCP, about 200 KiB over a unix socket) and is read in milliseconds.
- * Past the bounds the body is still coming from the client: nginx will
- * not keep that connection, and it is closed.
+ * After an answer given before the body's end, on a kept connection, how
+ * much of the rest of the body is read and dropped before END_REQUEST
+ * (request_finish).  When nginx has sent the whole body, which it needs to
+ * keep the connection, the rest is already in the socket buffers (at most
+ * about 200 KiB over a unix socket; over TCP, on Linux's defaults, 4 MiB
+ * of nginx's send buffer and 6 MiB of this receive buffer) and is read in
+ * milliseconds.  Past the bounds the body is still coming from its client:
+ * nginx will not keep that connection, and it is closed.
  */
 #define DRAIN_MAX	(16 * 1024 * 1024)
 #define DRAIN_MS	500
