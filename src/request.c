@@ -294,7 +294,9 @@ read_to_end(struct request *r, bool bounded)
  * request's end of stdin before its END_REQUEST goes out: libfcgi starts
  * the next request with a fresh buffer, so what was left would be taken for
  * the next request's first records, and nginx sends the next request only
- * after that END_REQUEST, so nothing of it is read and lost here.  After an
+ * after that END_REQUEST, so nothing of it is read and lost here.  After a
+ * body read to its end that is only the end record, which nginx sends
+ * with the body's last bytes (or, without a body, with the parameters).  After an
  * early answer (the body not read to its end) the answer goes out first,
  * and the rest of the body is read within bounds (DRAIN_MAX): a
  * connection closed after its END_REQUEST instead could already be in
