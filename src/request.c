@@ -292,16 +292,17 @@ read_to_end(struct request *r, bool bounded)
 /*
  * A kept connection (nginx's fastcgi_keep_conn) is read up to this
  * request's end of stdin before its END_REQUEST goes out: libfcgi starts
- * the next request with a fresh buffer, so what was left would be taken for
- * the next request's first records, and nginx sends the next request only
- * after that END_REQUEST, so nothing of it is read and lost here.  After a
- * body read to its end that is only the end record, which nginx sends
- * with the body's last bytes (or, without a body, with the parameters).  After an
- * early answer (the body not read to its end) the answer goes out first,
- * and the rest of the body is read within bounds (DRAIN_MAX): a
- * connection closed after its END_REQUEST instead could already be in
- * nginx's cache, and the next request nginx sent on it would fail (502,
- * given to the client as 503; never sent again for a POST or PATCH).
+ * the next request with a fresh buffer, so what was left would be taken
+ * for the next request's first records, and nginx sends the next request
+ * only after that END_REQUEST, so nothing of it is read and lost here.
+ * After a body read to its end, what is left is the end record, which
+ * nginx sends with the body's last bytes (without a body, with the
+ * parameters).  After an early answer (the body not read to its end) the
+ * answer goes out first, and the rest of the body is read within bounds
+ * (DRAIN_MAX): a connection closed after its END_REQUEST instead could
+ * already be in nginx's cache, and the next request nginx sent on it would
+ * fail (502, given to the client as 503; never sent again for a POST or
+ * PATCH).
  *
  * A connection that is not kept, or whose body is not read to its end in
  * bounds, is closed after the answer.  libfcgi's own close (OS_Close)
