@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,6 +135,22 @@ reopen_if_rotated(void)
 }
 
 /*
+ * True when fd is another connection than *last, the one of this thread's
+ * previous request, and makes it *last.  By its inode: libfcgi may have
+ * closed a kept connection and taken a new one under the same number.
+ */
+static bool
+new_connection(int fd, ino_t *last)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1 || st.st_ino == *last)
+		return false;
+	*last = st.st_ino;
+	return true;
+}
+
+/*
  * One request thread.  Signals are blocked here (main waits for them), so
  * a read under SO_RCVTIMEO (request.c) is never cut short by one.
  */
@@ -143,6 +160,7 @@ serve(void *arg)
 	FCGX_Request	 fcgx;
 	struct request	 req;
 	struct follower	 me;
+	ino_t		 conn = 0;
 	int		 rc;
 
 	(void)arg;
@@ -165,6 +183,8 @@ serve(void *arg)
 			break;
 		set_busy(1);
 		reopen_if_rotated();
+		if (new_connection(fcgx.ipcFd, &conn))
+			metrics_fcgi_connection();
 		metrics_request_begin();
 		request_init(&req, &fcgx, &app.cfg->body_rules);
 		handle_request(&app, &req);

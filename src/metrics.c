@@ -22,7 +22,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	3
+#define REGION_LAYOUT	4
 /* An owner is its pid and its start time (a recycled pid is not it). */
 #define PID_BITS	22		/* Linux's PID_MAX_LIMIT is 2^22 */
 #define PID_MASK	((1ULL << PID_BITS) - 1)
@@ -521,6 +521,12 @@ metrics_db_error(enum metrics_db kind)
 {
 	if ((unsigned)kind < METRICS_DB__MAX)
 		ADD(db[kind], 1);
+}
+
+void
+metrics_fcgi_connection(void)
+{
+	ADD(counter[METRICS_FCGI_CONNECTIONS], 1);
 }
 
 void

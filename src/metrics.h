@@ -85,6 +85,7 @@ enum metrics_counter {
 	METRICS_REGEX_SEARCHED,		/* searches run by the matcher */
 	METRICS_REGEX_NEED,		/* patterns whose searches may skip */
 	METRICS_REGEX_NO_NEED,		/* patterns always searched */
+	METRICS_FCGI_CONNECTIONS,	/* FastCGI connections taken */
 	METRICS_COUNTER__MAX
 };
 
@@ -161,6 +162,8 @@ void	metrics_request_begin(void);
 void	metrics_request_end(unsigned route, int status, uint64_t us);
 /* Request threads (at start). */
 void	metrics_threads(unsigned n, unsigned upload_slots);
+/* A FastCGI connection taken: a request on none kept from the last. */
+void	metrics_fcgi_connection(void);
 
 /* An upload slot taken (+1) or given back (-1); one refused (503). */
 void	metrics_upload_held(int delta);

@@ -78,6 +78,9 @@ static const struct {
 	    "Resumable uploads terminated by their client." },
 	{ METRICS_TUS_BYTES, "fileupload_tus_received_bytes_total",
 	    "Bytes received by resumable uploads." },
+	{ METRICS_FCGI_CONNECTIONS, "fileupload_fastcgi_connections_total",
+	    "FastCGI connections from nginx taken by the workers; with its "
+	    "kept connections, far fewer than requests." },
 };
 
 void

@@ -63,6 +63,19 @@ body_framed(const struct request *r)
  */
 #define LINGER_MS	1000
 
+/*
+ * After an answer given before the body's end, on a kept connection, how
+ * much of the rest of the body is read and dropped before END_REQUEST
+ * (request_finish).  When nginx has sent the whole body, which it needs to
+ * keep the connection, the rest is already in the socket buffers (at most
+ * about 200 KiB over a unix socket; over TCP, on Linux's defaults, 4 MiB
+ * of nginx's send buffer and 6 MiB of this receive buffer) and is read in
+ * milliseconds.  Past the bounds the body is still coming from its client:
+ * nginx will not keep that connection, and it is closed.
+ */
+#define DRAIN_MAX	(16 * 1024 * 1024)
+#define DRAIN_MS	500
+
 static uint64_t
 now_ms(void)
 {
@@ -152,6 +165,25 @@ fcgx_buffered(const FCGX_Stream *in)
 	return in->stop > in->rdNext ? (size_t)(in->stop - in->rdNext) : 0;
 }
 
+/*
+ * How much of len the next read of stdin asks for: what libfcgi already
+ * holds or, when it holds nothing, one byte (*waits: the read that may
+ * wait for the peer).
+ */
+static int
+piece_len(const FCGX_Stream *in, size_t len, bool *waits)
+{
+	size_t	 want = fcgx_buffered(in);
+
+	if ((*waits = want == 0))
+		want = 1;
+	if (want > len)
+		want = len;
+	if (want > INT32_MAX)
+		want = INT32_MAX;
+	return (int)want;
+}
+
 static ssize_t
 read_failed(struct request *r, enum body_error e)
 {
@@ -162,9 +194,9 @@ read_failed(struct request *r, enum body_error e)
 ssize_t
 request_read(struct request *r, char *buf, size_t len)
 {
-	size_t		 got = 0, want;
+	size_t		 got = 0;
 	uint64_t	 t = 0;
-	int		 n, err = 0;
+	int		 n, want, err = 0;
 	bool		 waits;
 
 	if (r->body_error != BODY_OK)
@@ -178,17 +210,11 @@ request_read(struct request *r, char *buf, size_t len)
 	if (!r->timeout_set && r->rate.rules.stall_ms > 0)
 		set_stall_timeout(r, r->rate.rules.stall_ms);
 	while (got < len && !r->body_ended) {
-		want = fcgx_buffered(r->in);
-		if ((waits = want == 0))
-			want = 1;
-		if (want > len - got)
-			want = len - got;
-		if (want > INT32_MAX)
-			want = INT32_MAX;
+		want = piece_len(r->in, len - got, &waits);
 		if (waits)
 			t = now_ms();
 		ratelimit_begin(&r->rate, t);
-		n = FCGX_GetStr(buf + got, (int)want, r->in);
+		n = FCGX_GetStr(buf + got, want, r->in);
 		if (waits)
 			t = now_ms();
 		if (n < 0 || (err = FCGX_GetError(r->in)) != 0)
@@ -196,7 +222,7 @@ request_read(struct request *r, char *buf, size_t len)
 			    err == EWOULDBLOCK) ? BODY_STALLED : BODY_BROKEN);
 		got += n;
 		r->body_read += n;
-		if ((size_t)n < want) {
+		if (n < want) {
 			r->body_ended = true;
 			/* Shorter than its Content-Length: the client went away. */
 			if (r->has_length && r->body_read < r->content_length)
@@ -238,20 +264,66 @@ linger(int fd)
 }
 
 /*
- * libfcgi's own close (OS_Close) shuts the connection for writing and then
- * reads until the peer closes, each wait up to 2 s: with a body still
- * trickling in, that read could go on for as long as the client sends.  So
- * when the body was not read to its end, the answer is completed here, the
- * lingering is bounded (linger), and libfcgi is told to close without its
- * own (FCGX_Detach).  Such a connection is never kept for another request:
- * its next record would be the rest of this body.
+ * Reads stdin to its end record and drops what is left of the body: true
+ * when the end came, within the bounds when bounded.
+ */
+static bool
+read_to_end(struct request *r, bool bounded)
+{
+	char		 trash[8192];
+	uint64_t	 end = now_ms() + DRAIN_MS, left = DRAIN_MAX;
+	int		 n, want;
+	bool		 waits;
+
+	if (bounded)
+		set_stall_timeout(r, DRAIN_MS);
+	while (!FCGX_HasSeenEOF(r->in)) {
+		want = piece_len(r->in, sizeof(trash), &waits);
+		n = FCGX_GetStr(trash, want, r->in);
+		if (n < 0 || FCGX_GetError(r->in) != 0)
+			return false;
+		if (bounded && ((uint64_t)n > left || now_ms() > end))
+			return false;
+		left -= n;
+	}
+	return true;
+}
+
+/*
+ * A kept connection (nginx's fastcgi_keep_conn) is read up to this
+ * request's end of stdin before its END_REQUEST goes out: libfcgi starts
+ * the next request with a fresh buffer, so what was left would be taken
+ * for the next request's first records, and nginx sends the next request
+ * only after that END_REQUEST, so nothing of it is read and lost here.
+ * After a body read to its end, what is left is the end record, which
+ * nginx sends with the body's last bytes (without a body, with the
+ * parameters).  After an early answer (the body not read to its end) the
+ * answer goes out first, and the rest of the body is read within bounds
+ * (DRAIN_MAX): a connection closed after its END_REQUEST instead could
+ * already be in nginx's cache, and the next request nginx sent on it would
+ * fail (502, given to the client as 503; never sent again for a POST or
+ * PATCH).
+ *
+ * A connection that is not kept, or whose body is not read to its end in
+ * bounds, is closed after the answer.  libfcgi's own close (OS_Close)
+ * shuts the connection for writing and then reads until the peer closes,
+ * each wait up to 2 s: with a body still trickling in, that read could go
+ * on for as long as the client sends.  So when the body was not read to
+ * its end, the answer is completed here, the lingering is bounded
+ * (linger), and libfcgi is told to close without its own (FCGX_Detach).
  */
 void
 request_finish(struct request *r)
 {
 	FCGX_Request	*f = r->fcgx;
+	bool		 early = request_body_pending(r), ended = !early;
 
-	if (request_body_pending(r)) {
+	if (f->keepConnection && r->body_error == BODY_OK) {
+		if (early)
+			FCGX_FFlush(f->out);
+		ended = read_to_end(r, early);
+	}
+	if (!ended) {
 		f->keepConnection = 0;
 		FCGX_FClose(f->err);
 		FCGX_FClose(f->out);	/* the answer and END_REQUEST */

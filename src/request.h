@@ -78,8 +78,10 @@ ssize_t		 request_read(struct request *, char *buf, size_t len);
 /* True when body bytes may still be on their way (not read to the end). */
 bool		 request_body_pending(const struct request *);
 /*
- * Ends the request (FCGX_Finish_r): the answer goes out whole.  The rest of
- * a body not read to its end is never waited for.
+ * Ends the request (FCGX_Finish_r): the answer goes out whole.  On a kept
+ * connection the rest of a body not read to its end is read and dropped
+ * within bounds (request.c, DRAIN_MAX), or else the connection is closed;
+ * a slow body is never waited for.
  */
 void		 request_finish(struct request *);
 /* Microseconds since the request was taken. */
