@@ -589,6 +589,29 @@ sc_tus_concatenation() {
 	done
 }
 
+# HEAD gives Upload-Metadata back whole, up to the 4,096 bytes a creation
+# takes (tus clients decode it: a cut value is broken base64).
+sc_tus_metadata_whole() {
+	local meta i
+	# Values decode to at most 1,023 bytes each (tus.h): several keys.
+	meta="filename $(printf long-meta.bin | base64 -w0)"
+	for i in 1 2 3 4; do
+		meta="$meta,note$i $(head -c 700 /dev/urandom | base64 -w0)"
+	done
+	meta="$meta,pad $(head -c $(((4090 - ${#meta} - 5) * 3 / 4)) /dev/zero | base64 -w0)"
+	check "a metadata of nearly 4,096 bytes (${#meta})" \
+	    test "${#meta}" -gt 3900 -a "${#meta}" -le 4096
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Length: 10" -H "Upload-Metadata: $meta"
+	check_status 201 "creation with it"
+	TUS_LOC=$(header Location)
+	tus_head "$TUS_LOC"
+	check_status 200 HEAD
+	check_eq "HEAD's Upload-Metadata is the creation's" "$meta" \
+	    "$(header Upload-Metadata)"
+	req DELETE "$TUS_LOC" "${TUS_V[@]}"
+	check_status 204 termination
+}
+
 # A token closes the uploads' writes too; OPTIONS stays open.
 sc_tus_token() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
