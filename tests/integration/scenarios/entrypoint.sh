@@ -366,6 +366,22 @@ sc_entrypoint_defaults() {
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
+# ept_nohup_checks LOGDIR SECONDS: what a launcher started under nohup
+# must do: it restored SIGHUP and reopens the logs on it; then SIGTERM
+# stops it within SECONDS, with status 0 and nothing left; its database
+# goes.
+ept_nohup_checks() {
+	ept_hup_restored
+	ept_check_reopen "$1"
+	ept_record
+	kill -TERM "$EPT_PID"
+	ept_wait_exit "$2"
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
 # Started under nohup (SIGHUP ignored, which bash cannot trap): it
 # restores SIGHUP, says so, and reopens the logs on it as it does without.
 sc_entrypoint_reopens_logs_under_nohup() {
@@ -378,15 +394,7 @@ sc_entrypoint_reopens_logs_under_nohup() {
 		ept_show_output
 		return 0
 	fi
-	ept_hup_restored
-	ept_check_reopen "$EPT/root/logs"
-	ept_record
-	kill -TERM "$EPT_PID"
-	ept_wait_exit 30
-	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
-	check_eq "processes left after SIGTERM" "" "$(ept_left)"
-	[ "$FAILS" -eq 0 ] || ept_show_output
-	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+	ept_nohup_checks "$EPT/root/logs" 30
 }
 
 # scripts/run under nohup, as "nohup scripts/run &" starts it, against
@@ -423,13 +431,5 @@ sc_run_reopens_logs_under_nohup() {
 		ept_show_output
 		return 0
 	fi
-	ept_hup_restored
-	ept_check_reopen "$var/logs"
-	ept_record
-	kill -TERM "$EPT_PID"
-	ept_wait_exit 60
-	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
-	check_eq "processes left after SIGTERM" "" "$(ept_left)"
-	[ "$FAILS" -eq 0 ] || ept_show_output
-	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+	ept_nohup_checks "$var/logs" 60
 }
