@@ -19,7 +19,8 @@
 #     foreground, both as its children, with scripts/service.sh (the same
 #     code as scripts/run); workers that cannot start end it with status 1,
 #  5. SIGTERM or SIGINT: stops nginx (gracefully), then the pool, exits 0;
-#     SIGHUP: the workers and nginx reopen their logs (after a rotation);
+#     SIGHUP: the workers and nginx reopen their logs (after a rotation;
+#     also when started with SIGHUP ignored, which it restores first);
 #     nginx or the pool dying on its own: stops the other, exits 1.
 #
 # Environment (the worker's own variables are passed on to the workers):
@@ -75,6 +76,7 @@ case ${1:-serve} in
 serve) ;;
 *) exec "$@" ;;
 esac
+fu_hup_default "$0" "$@"
 
 # ---------------------------------------------------------- configuration
 

@@ -647,6 +647,34 @@ fu_service_stop() {
 	fu_pool_stop || true
 }
 
+# fu_hup_default SCRIPT ARGS...: bash cannot trap a signal that was
+# ignored when it started (nohup, some CI runners and service managers),
+# so SIGHUP would never reopen the logs.  Such a shell runs SCRIPT again
+# (exec: the same PID) through env --default-signal=HUP (coreutils 8.31 and
+# later), with SIGHUP at its default, which fu_trap_signals then replaces;
+# the service's own processes start with it at its default too, as they
+# do without nohup.  Where that cannot be done it says so at once, and how
+# to reopen the logs instead.  Call it before anything else, from where
+# SCRIPT was started.
+fu_hup_default() {
+	local script=$1
+	shift
+	if [ "$(trap -p HUP)" != "trap -- '' SIGHUP" ]; then
+		unset FU_HUP_RESTORED
+		return 0
+	fi
+	if [ -z "${FU_HUP_RESTORED:-}" ] &&
+	    env --default-signal=HUP true 2>/dev/null; then
+		fu_log "SIGHUP was ignored (nohup?): starting again with it restored"
+		FU_HUP_RESTORED=1 exec env --default-signal=HUP "$BASH" \
+		    "$script" "$@"
+	fi
+	unset FU_HUP_RESTORED
+	fu_log "warning: SIGHUP is ignored and cannot be restored here" \
+	    "(env --default-signal needs coreutils 8.31): SIGHUP will not" \
+	    "reopen the logs; send the workers SIGHUP and nginx SIGUSR1 instead"
+}
+
 # Signals set FU_SIGNAL; fu_serve acts on it.
 # shellcheck disable=SC2317  # called from the traps
 fu_on_signal() {

@@ -19,6 +19,14 @@
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
 	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
 	"COALESCE(sha256, '')"
+/*
+ * Where the file $2 stands in the list's order: its row's, else (deleted
+ * since) what files_deleted remembers.
+ */
+#define LIST_KEY "(SELECT created_at, id FROM (" \
+	"SELECT 0 AS gone, created_at, id FROM files WHERE file_hash = $2 " \
+	"UNION ALL SELECT 1, created_at, id FROM files_deleted " \
+	"WHERE file_hash = $2) k ORDER BY gone LIMIT 1) "
 /* The uploads row, for struct upload_row (row_to_upload). */
 #define UPLOAD_COLS "upload_id, upload_length, upload_offset, file_name, " \
 	"metadata, encode(hash_state, 'hex'), COALESCE(file_hash, ''), " \
@@ -69,22 +77,24 @@ static const struct {
 	    "DELETE FROM files WHERE file_hash = $1 RETURNING " COLS, 1 },
 	[ST_EXISTS] = { "exists",
 	    "SELECT 1 FROM files WHERE file_hash = $1", 1 },
-	/* LIMIT NULL is LIMIT ALL: one statement serves both forms. */
+	/*
+	 * The list's order is (created_at, id): created_at never decreases
+	 * along it, also where concurrent commits took their ids in the
+	 * other order (008).  LIMIT NULL is LIMIT ALL: one statement serves
+	 * both forms.
+	 */
 	[ST_LIST] = { "list",
-	    "SELECT " COLS " FROM files ORDER BY id LIMIT $1", 1 },
-	/* A page resumes after a file even once it is deleted (002). */
+	    "SELECT " COLS " FROM files ORDER BY created_at, id LIMIT $1", 1 },
+	/* A page resumes after a file even once it is deleted (002, 008). */
 	[ST_LIST_AFTER] = { "list_after",
-	    "SELECT " COLS " FROM files WHERE id > COALESCE("
-	    "(SELECT id FROM files WHERE file_hash = $2), "
-	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
-	    "ORDER BY id LIMIT $1", 2 },
+	    "SELECT " COLS " FROM files WHERE (created_at, id) > " LIST_KEY
+	    "ORDER BY created_at, id LIMIT $1", 2 },
 	[ST_LIST_NEWEST] = { "list_newest",
-	    "SELECT " COLS " FROM files ORDER BY id DESC LIMIT $1", 1 },
+	    "SELECT " COLS " FROM files ORDER BY created_at DESC, id DESC "
+	    "LIMIT $1", 1 },
 	[ST_LIST_BEFORE] = { "list_before",
-	    "SELECT " COLS " FROM files WHERE id < COALESCE("
-	    "(SELECT id FROM files WHERE file_hash = $2), "
-	    "(SELECT id FROM files_deleted WHERE file_hash = $2)) "
-	    "ORDER BY id DESC LIMIT $1", 2 },
+	    "SELECT " COLS " FROM files WHERE (created_at, id) < " LIST_KEY
+	    "ORDER BY created_at DESC, id DESC LIMIT $1", 2 },
 	[ST_KNOWN] = { "known",
 	    "SELECT 1 FROM files WHERE file_hash = $1 UNION ALL "
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },

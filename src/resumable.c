@@ -559,7 +559,7 @@ drop:
 	app_upload_end(t->app);
 }
 
-/* Pauses between two tries of a held partial file. */
+/* Pauses between two tries of a leased upload, or of missing bytes. */
 static void
 pause_ms(long ms)
 {
@@ -581,16 +581,11 @@ take_upload(struct tus *t, const char *id, bool cut)
 {
 	enum store_error e;
 	enum db_error	 de;
-	long		 waited = 0;
+	long		 left = RESUMABLE_LOCK_WAIT_MS;
 	int		 tries = 0, held;
 
 	for (;;) {
-		e = store_part_open(t->app->store, id, false, &t->part);
-		if (e == STORE_ERR_BUSY && waited < RESUMABLE_LOCK_WAIT_MS) {
-			pause_ms(50);
-			waited += 50;
-			continue;
-		}
+		e = store_part_hold(t->app->store, id, &left, &t->part);
 		if (e != STORE_OK && e != STORE_ERR_NOENT)
 			return outcome_keep(&t->err,
 			    outcome_store(e, "upload: hold"));
@@ -621,11 +616,11 @@ take_upload(struct tus *t, const char *id, bool cut)
 			store_part_close(t->app->store, &t->part);
 			if (held == -1)
 				return -1;
-			if (waited >= RESUMABLE_LOCK_WAIT_MS)
+			if (left <= 0)
 				return outcome_keep(&t->err, outcome_store(
 				    STORE_ERR_BUSY, NULL));
-			pause_ms(50);
-			waited += 50;
+			pause_ms(STORE_PART_RETRY_MS);
+			left -= STORE_PART_RETRY_MS;
 			continue;
 		}
 		/* No file, no completion yet: one finishing now, or lost. */
@@ -783,8 +778,8 @@ create_final(struct tus *t, const char *v)
 		return;
 	}
 	t->row.length_known = true;
-	o = concat_assemble(t->app->store, parts, n, &tmp, &t->row.hash,
-	    prefix, &plen);
+	o = concat_assemble(t->app->store, parts, n, RESUMABLE_LOCK_WAIT_MS,
+	    &tmp, &t->row.hash, prefix, &plen);
 	if (o.status != 0)
 		outcome_keep(&t->err, o);
 	else if ((de = db_upload_create(&t->row, t->app->cfg->upload_expires))

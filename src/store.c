@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "store_impl.h"
@@ -114,6 +115,24 @@ store_part_open(struct store *s, const char *id, bool create,
 		return STORE_ERR_NOENT;
 	}
 	return s->ops->part_open(s, id, create, t);
+}
+
+enum store_error
+store_part_hold(struct store *s, const char *id, long *wait_ms,
+    struct store_tmp *t)
+{
+	struct timespec	 ts;
+	enum store_error e;
+
+	while ((e = store_part_open(s, id, false, t)) == STORE_ERR_BUSY &&
+	    *wait_ms > 0) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = STORE_PART_RETRY_MS * 1000000L;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		*wait_ms -= STORE_PART_RETRY_MS;
+	}
+	return e;
 }
 
 enum store_error

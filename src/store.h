@@ -146,6 +146,15 @@ void		 store_tmp_abort(struct store *, struct store_tmp *);
 enum store_error store_part_open(struct store *, const char *id, bool create,
 		    struct store_tmp *);
 /*
+ * store_part_open of an existing partial file that waits while another
+ * request holds it: tried again every STORE_PART_RETRY_MS until it is let
+ * go or *wait_ms runs out (the time waited is taken off *wait_ms, so that
+ * several calls may share one budget); then STORE_ERR_BUSY.
+ */
+#define STORE_PART_RETRY_MS	50
+enum store_error store_part_hold(struct store *, const char *id,
+		    long *wait_ms, struct store_tmp *);
+/*
  * Whether store_part_open's lock keeps an upload to one writer (local: the
  * file lock).  An S3 backend locks nothing: every host reaches the bytes,
  * and the caller holds the upload by its row instead (resumable.c).

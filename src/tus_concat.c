@@ -62,8 +62,8 @@ concat_final_value(char ids[][TUS_ID_LEN + 1], int n, char *out,
 
 /* One partial upload's bytes through h into tmp (and the prefix). */
 static struct outcome
-copy_part(struct store *s, const struct concat_part *part, char *buf,
-    struct store_tmp *tmp, struct hash_ctx *h, char *prefix,
+copy_part(struct store *s, const struct concat_part *part, long *wait_ms,
+    char *buf, struct store_tmp *tmp, struct hash_ctx *h, char *prefix,
     size_t *prefix_len)
 {
 	struct store_tmp p = { .fd = -1 };
@@ -73,7 +73,8 @@ copy_part(struct store *s, const struct concat_part *part, char *buf,
 	size_t		 n;
 	long		 got;
 
-	if ((e = store_part_open(s, part->id, false, &p)) != STORE_OK) {
+	/* Another final may be reading it: wait, as a PATCH does. */
+	if ((e = store_part_hold(s, part->id, wait_ms, &p)) != STORE_OK) {
 		if (e == STORE_ERR_NOENT)
 			return (struct outcome){ 410, "a partial upload's bytes "
 			    "are gone" };
@@ -112,8 +113,8 @@ out:
 
 struct outcome
 concat_assemble(struct store *s, const struct concat_part *parts, int n,
-    struct store_tmp *tmp, struct hash_ctx *h, char prefix[MIME_PREFIX],
-    size_t *prefix_len)
+    long wait_ms, struct store_tmp *tmp, struct hash_ctx *h,
+    char prefix[MIME_PREFIX], size_t *prefix_len)
 {
 	struct outcome	 o = { 0, NULL };
 	enum store_error e;
@@ -127,7 +128,8 @@ concat_assemble(struct store *s, const struct concat_part *parts, int n,
 		return (struct outcome){ 503, "out of memory for the "
 		    "concatenation" };
 	for (i = 0; i < n && o.status == 0; i++)
-		o = copy_part(s, &parts[i], buf, tmp, h, prefix, prefix_len);
+		o = copy_part(s, &parts[i], &wait_ms, buf, tmp, h, prefix,
+		    prefix_len);
 	free(buf);
 	return o;
 }

@@ -44,11 +44,13 @@ struct concat_part {
  * Streams the partial uploads' bytes, in order, into tmp (created here),
  * hashing them into h and keeping the first MIME_PREFIX of them in
  * prefix (*prefix_len bytes).  A partial upload that another request
- * holds is 423, one whose bytes are gone 410.  { 0, NULL }, or the
- * error; the caller aborts tmp either way once done with it.
+ * holds (another final reading it) is waited for, wait_ms at most in
+ * all (store_part_hold), then 423; one whose bytes are gone is 410.
+ * { 0, NULL }, or the error; the caller aborts tmp either way once done
+ * with it.
  */
 struct outcome concat_assemble(struct store *, const struct concat_part *,
-	    int n, struct store_tmp *tmp, struct hash_ctx *h,
+	    int n, long wait_ms, struct store_tmp *tmp, struct hash_ctx *h,
 	    char prefix[MIME_PREFIX], size_t *prefix_len);
 
 #endif

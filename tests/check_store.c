@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -947,6 +948,47 @@ START_TEST(test_part_one_writer)
 }
 END_TEST
 
+/* Lets the partial file of arg go 200 ms after it starts. */
+static void *
+let_go_later(void *arg)
+{
+	struct timespec	 ts = { 0, 200 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	store_part_close(st, arg);
+	return NULL;
+}
+
+/*
+ * store_part_hold waits while another holds the file: up to its budget
+ * (then BUSY, the budget spent), or until the holder lets go.
+ */
+START_TEST(test_part_hold_waits)
+{
+	struct store_tmp a = { .fd = -1 }, b = { .fd = -1 };
+	pthread_t	 th;
+	long		 budget = 0;
+
+	ck_assert_int_eq(store_part_open(st, UP_ID, true, &a), STORE_OK);
+	ck_assert_int_eq(store_part_hold(st, UP_ID, &budget, &b),
+	    STORE_ERR_BUSY);
+	budget = 3 * STORE_PART_RETRY_MS;
+	ck_assert_int_eq(store_part_hold(st, UP_ID, &budget, &b),
+	    STORE_ERR_BUSY);
+	ck_assert_int_le(budget, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, let_go_later, &a), 0);
+	budget = 3000;
+	ck_assert_int_eq(store_part_hold(st, UP_ID, &budget, &b), STORE_OK);
+	ck_assert_int_lt(budget, 3000);
+	ck_assert_int_gt(budget, 0);
+	pthread_join(th, NULL);
+	store_part_close(st, &b);
+	budget = 0;
+	ck_assert_int_eq(store_part_hold(st, "x/y", &budget, &b),
+	    STORE_ERR_NOENT);
+}
+END_TEST
+
 /* An id that cannot name a file names no partial file; nothing is made. */
 START_TEST(test_part_id_opaque)
 {
@@ -1289,6 +1331,7 @@ store_suite(void)
 	tc = test_dir_tcase("sweep", setup, teardown);
 	tcase_add_test(tc, test_sweep_old_uploads);
 	tcase_add_test(tc, test_part_one_writer);
+	tcase_add_test(tc, test_part_hold_waits);
 	tcase_add_test(tc, test_part_id_opaque);
 	tcase_add_test(tc, test_part_cut);
 	tcase_add_test(tc, test_part_renamed_while_waiting);

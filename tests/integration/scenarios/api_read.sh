@@ -122,6 +122,95 @@ sc_list_paging_concurrent() {
 	check_status 400 "after an unknown hash"
 }
 
+# list_times_ordered [newest]: the whole list (oldest first, or newest
+# first) walked with each file's created_at at the database's precision
+# (fixed-width digits, so compared as strings): it never goes back.
+list_times_ordered() {
+	local q='' h t prev='' back=0
+	declare -A at=()
+	[ "${1:-}" != newest ] || q='?order=newest'
+	while read -r h t; do
+		at[$h]=$t
+	done < <(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAF' ' -c \
+	    "SELECT file_hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') FROM files")
+	req GET "/service/fileupload$q"
+	[ "$STATUS" = 200 ] || return 1
+	while read -r h; do
+		t=${at[$h]:-}
+		[ -n "$t" ] || continue
+		if [ -n "$prev" ]; then
+			if [ -z "$q" ] && [[ $t < $prev ]]; then
+				back=$((back + 1))
+			elif [ -n "$q" ] && [[ $t > $prev ]]; then
+				back=$((back + 1))
+			fi
+		fi
+		prev=$t
+	done < <(jf '.[].file_hash')
+	[ "$back" -eq 0 ]
+}
+
+# The list's order agrees with created_at: uploads committed at once, and
+# two transactions that take their ids in the other order than their
+# start times (the one that began first inserts last), still list with
+# created_at never decreasing; pages follow the same order.
+sc_list_order_follows_created_at() {
+	local i pids=() ha hb all=() got=() path link next pages=0 page
+	for i in $(seq 1 32); do
+		new_file "order_$i" >/dev/null
+	done
+	for i in $(seq 1 32); do
+		curl -sS -o /dev/null -F "upfile=@$IT_TMP/files/order_$i" \
+		    "$IT_URL/service/fileupload" 2>/dev/null &
+		pids+=($!)
+		[ $((i % 12)) -ne 0 ] || { wait "${pids[@]}" || true; pids=(); }
+	done
+	wait "${pids[@]}" || true
+	# The race made certain, in SQL: a begins first and inserts last.
+	ha=$(printf 'it-order-a-%s' "$RANDOM$RANDOM" | sha256sum | cut -c1-64)
+	hb=$(printf 'it-order-b-%s' "$RANDOM$RANDOM" | sha256sum | cut -c1-64)
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -c BEGIN -c 'SELECT pg_sleep(1)' \
+	    -c "INSERT INTO files (file_hash, file_name, file_type, file_size)
+		VALUES ('$ha', 'it-order-a', 'text/plain', 0)" -c COMMIT \
+	    >/dev/null &
+	pids=($!)
+	sleep 0.4
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -c "INSERT INTO files
+	    (file_hash, file_name, file_type, file_size)
+	    VALUES ('$hb', 'it-order-b', 'text/plain', 0)" >/dev/null
+	wait "${pids[@]}" || true
+	check_eq "b took the smaller id" t "$(fu_pg_psql "$IT_PG_DIR" \
+	    "$FU_DB_NAME" -tAc "SELECT (SELECT id FROM files WHERE file_hash = '$hb')
+		< (SELECT id FROM files WHERE file_hash = '$ha')")"
+	check "oldest first: created_at never decreases" list_times_ordered
+	check "newest first: created_at never increases" list_times_ordered newest
+	req GET /service/fileupload
+	mapfile -t all < <(jf '.[].file_hash')
+	path='/service/fileupload?limit=5'
+	while [ -n "$path" ] && [ "$pages" -lt 1000 ]; do
+		req GET "$path"
+		[ "$STATUS" = 200 ] || { fail "page $pages: $STATUS"; break; }
+		pages=$((pages + 1))
+		mapfile -t page < <(jf '.[].file_hash')
+		got+=("${page[@]}")
+		link=$(header Link)
+		path=$(sed -n 's/^<\([^>]*\)>; *rel="next"$/\1/p' <<<"$link")
+	done
+	check_eq "the paged walk is the list" "${all[*]}" "${got[*]}"
+	# A page that ends on a file deleted since resumes where it stood.
+	i=$(printf '%s\n' "${all[@]}" | grep -nx "$ha" | cut -d: -f1)
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -c \
+	    "DELETE FROM files WHERE file_hash IN ('$ha', '$hb')" >/dev/null
+	req GET "/service/fileupload?limit=1&after=$ha"
+	check_status 200 "after a deleted file"
+	next=${all[$i]:-}
+	[ "$next" != "$hb" ] || next=${all[$((i + 1))]:-}
+	check_eq "the file after it" "$next" "$(jf '.[0].file_hash // empty')"
+	for i in $(seq 1 32); do
+		req DELETE "/service/fileupload/$(b2 "$IT_TMP/files/order_$i")"
+	done
+}
+
 sc_list_bad_query_400() {
 	local q
 	for q in 'limit=0' 'limit=10001' 'limit=abc' 'limit=-1' 'limit=' \

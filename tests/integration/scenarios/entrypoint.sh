@@ -7,6 +7,8 @@
 # against the suite's PostgreSQL over TCP (a database of its own), on a
 # loopback port of its own, with its own ROOT_DIR (LOG_DIR and DATA_DIR at
 # their defaults below it) and run directory.  No Docker engine is needed.
+# Last, the same under nohup, and scripts/run (the same service code, in
+# the foreground) under nohup.
 # Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh).
 
 EPT_DB=it_entrypoint
@@ -57,14 +59,43 @@ ept_env() {
 	printf '%s\n' "${e[@]}"
 }
 
-# ept_start [NAME=VALUE...]: the entrypoint in the background (EPT_PID).
+# ept_start [NAME=VALUE...]: the entrypoint in the background (EPT_PID),
+# started through $EPT_WRAP (e.g. nohup) when that is set.
 ept_start() {
 	local -a e
 	EPT_PORT=$(fu_free_port $((19080 + RANDOM % 400)))
 	EPT_URL=http://127.0.0.1:$EPT_PORT
 	mapfile -t e < <(ept_env)
-	env -i "${e[@]}" "$@" "$EPT_ENTRYPOINT" >"$EPT/out" 2>&1 &
+	env -i "${e[@]}" "$@" ${EPT_WRAP:+"$EPT_WRAP"} "$EPT_ENTRYPOINT" \
+	    >"$EPT/out" 2>&1 &
 	EPT_PID=$!
+}
+
+# ept_check_reopen LOGDIR: after a rotation (the logs moved away) and a
+# SIGHUP to EPT_PID, the workers and nginx write new files at EPT_URL's
+# next request, and EPT_PID runs on.
+ept_check_reopen() {
+	local log=$1 id
+	mv "$log/fileupload.log" "$log/fileupload.log.1"
+	mv "$log/nginx-access.log" "$log/nginx-access.log.1"
+	kill -HUP "$EPT_PID"
+	sleep 1.5
+	id=ept-hup-$RANDOM$RANDOM
+	ept_req GET /service/fileupload -H "X-Request-Id: $id"
+	check_status 200 "list after SIGHUP"
+	sleep 0.3
+	check "worker log reopened after SIGHUP" grep -q "$id" "$log/fileupload.log"
+	check "nginx log reopened after SIGHUP" grep -q "$id" "$log/nginx-access.log"
+	check "still running after SIGHUP" kill -0 "$EPT_PID"
+}
+
+# ept_hup_restored: EPT_PID catches SIGHUP (a trap), and said that it
+# restored it.
+ept_hup_restored() {
+	check "says it restored SIGHUP" grep -q 'SIGHUP was ignored' "$EPT/out"
+	check "SIGHUP caught, not ignored" test \
+	    "$(( 0x$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$EPT_PID/status") & 1 ))$(( \
+	    0x$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$EPT_PID/status") & 1 ))" = 01
 }
 
 # ept_descendants PID: every process below PID, one per line.
@@ -158,7 +189,7 @@ ept_req() {
 # The whole life: wait for the database, migrate a fresh database, serve,
 # reopen logs on SIGHUP, stop on SIGTERM.
 sc_entrypoint_serves_and_stops() {
-	local f h n pid left nginx_pid data log id
+	local f h n pid left nginx_pid data log
 	local -a e
 	ept_install
 	ept_fresh_db
@@ -237,18 +268,7 @@ sc_entrypoint_serves_and_stops() {
 		fi
 	done
 
-	# SIGHUP: after a rotation the workers and nginx write new files.
-	mv "$log/fileupload.log" "$log/fileupload.log.1"
-	mv "$log/nginx-access.log" "$log/nginx-access.log.1"
-	kill -HUP "$EPT_PID"
-	sleep 1.5
-	id=ept-hup-$RANDOM$RANDOM
-	ept_req GET /service/fileupload -H "X-Request-Id: $id"
-	check_status 200 "list after SIGHUP"
-	sleep 0.3
-	check "worker log reopened after SIGHUP" grep -q "$id" "$log/fileupload.log"
-	check "nginx log reopened after SIGHUP" grep -q "$id" "$log/nginx-access.log"
-	check "still running after SIGHUP" kill -0 "$EPT_PID"
+	ept_check_reopen "$log"
 
 	# SIGTERM: nginx, then the pool, stop; exit 0; nothing left.
 	ept_record
@@ -344,4 +364,72 @@ sc_entrypoint_defaults() {
 	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
 	check_eq "processes left after SIGTERM" "" "$(ept_left)"
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
+# ept_nohup_checks LOGDIR SECONDS: what a launcher started under nohup
+# must do: it restored SIGHUP and reopens the logs on it; then SIGTERM
+# stops it within SECONDS, with status 0 and nothing left; its database
+# goes.
+ept_nohup_checks() {
+	ept_hup_restored
+	ept_check_reopen "$1"
+	ept_record
+	kill -TERM "$EPT_PID"
+	ept_wait_exit "$2"
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
+# Started under nohup (SIGHUP ignored, which bash cannot trap): it
+# restores SIGHUP, says so, and reopens the logs on it as it does without.
+sc_entrypoint_reopens_logs_under_nohup() {
+	ept_install
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	EPT_WRAP='nohup' ept_start
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve under nohup"
+		ept_show_output
+		return 0
+	fi
+	ept_nohup_checks "$EPT/root/logs" 30
+}
+
+# scripts/run under nohup, as "nohup scripts/run &" starts it, against
+# the suite's PostgreSQL (DB_HOST) and build (no package installs): the
+# same as the entrypoint above.  Its run directory is under the scratch
+# dir; EPT_* name it so that the helpers above serve.
+sc_run_reopens_logs_under_nohup() {
+	local var n=0 name EPT_DB=it_run_script
+	local -a e
+	EPT=$IT_TMP/run-script
+	rm -rf "$EPT"
+	mkdir -p "$EPT"
+	var=$EPT/var
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	EPT_PORT=$(fu_free_port $((19480 + RANDOM % 400)))
+	EPT_URL=http://127.0.0.1:$EPT_PORT
+	e=(PATH=/usr/sbin:/usr/bin:/sbin:/bin FU_SKIP_INSTALL=1
+	    "FU_BUILD_DIR=$FU_BUILD_DIR" "FU_VAR=$var" "PORT=$EPT_PORT"
+	    DB_HOST=127.0.0.1 "DB_PORT=$FU_DB_PORT" "DB_USER=$FU_DB_USER"
+	    "DB_NAME=$EPT_DB" WORKERS=2 "MAX_UPLOAD_SIZE=$IT_MAX")
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS; do
+		[ -z "${!name:-}" ] || e+=("$name=${!name}")
+	done
+	env -i "${e[@]}" nohup "$FU_ROOT/scripts/run" >"$EPT/out" 2>&1 &
+	EPT_PID=$!
+	while [ "$n" -lt 600 ] && kill -0 "$EPT_PID" 2>/dev/null &&
+	    ! grep -q 'fileupload is running on' "$EPT/out"; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if ! grep -q 'fileupload is running on' "$EPT/out"; then
+		fail "scripts/run did not serve under nohup (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	ept_nohup_checks "$var/logs" 60
 }

@@ -118,3 +118,51 @@ sc_migrate_fsck_listing_is_an_index_walk() {
 	esac
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE it_mig_order" >/dev/null
 }
+
+# The list's order (008, 009) on a database that had files and deletions
+# before: a remembered deletion is placed right after the file before it,
+# new deletions keep their created_at, and the list and its pages are an
+# index walk in (created_at, id), never a sort of the whole table.
+sc_migrate_list_order() {
+	local dir=$IT_TMP/sql-upto7 plan t7
+	fresh_db it_mig_list
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$FU_ROOT"/sql/00[1-7]_*.sql "$dir"
+	check "up to 007" migrate it_mig_list "$dir" up
+	db_value it_mig_list "INSERT INTO files (file_hash, file_name, file_type, file_size)
+	    SELECT encode(sha256(i::text::bytea), 'hex'), 'f', 'text/plain', i
+	    FROM generate_series(1, 20000) i;
+	    UPDATE files SET created_at = now() - make_interval(secs => 20000 - id);
+	    DELETE FROM files WHERE id = 5000" >/dev/null
+	check "then the rest" migrate it_mig_list "$FU_ROOT/sql" up
+	check_eq "the older deletion sits after the file before it" t \
+	    "$(db_value it_mig_list "SELECT d.created_at = f.created_at
+		FROM files_deleted d, files f WHERE d.id = 5000 AND f.id = 4999")"
+	t7=$(db_value it_mig_list 'SELECT created_at FROM files WHERE id = 7000')
+	db_value it_mig_list 'DELETE FROM files WHERE id = 7000' >/dev/null
+	check_eq "a new deletion keeps its created_at" t \
+	    "$(db_value it_mig_list "SELECT created_at = '$t7'::timestamptz
+		FROM files_deleted WHERE id = 7000")"
+	check_eq "the index is valid" t "$(db_value it_mig_list \
+	    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'files_created_at_id'::regclass")"
+	db_value it_mig_list 'VACUUM ANALYZE files' >/dev/null
+	plan=$(db_value it_mig_list "EXPLAIN SELECT * FROM files ORDER BY created_at, id")
+	check "the whole list is an index walk: $plan" \
+	    grep -q 'Index Scan using files_created_at_id' <<<"$plan"
+	# The worker's list_after (src/db.c, LIST_KEY), after a deleted file.
+	plan=$(db_value it_mig_list "PREPARE p(bigint, text) AS SELECT * FROM files
+	    WHERE (created_at, id) > (SELECT created_at, id FROM (
+		SELECT 0 AS gone, created_at, id FROM files WHERE file_hash = \$2
+		UNION ALL SELECT 1, created_at, id FROM files_deleted
+		WHERE file_hash = \$2) k ORDER BY gone LIMIT 1)
+	    ORDER BY created_at, id LIMIT \$1;
+	    EXPLAIN EXECUTE p(100, encode(sha256('5000'::bytea), 'hex'))")
+	# (The file's place, from at most two rows, is the only sort.)
+	check "a page is an index walk: $plan" grep -q \
+	    'Index Cond: (ROW(created_at, id) > ROW(' <<<"$plan"
+	case $plan in
+	*'Seq Scan on files '* | *'Sort Key: files.'*) fail "a sort: $plan" ;;
+	esac
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE it_mig_list" >/dev/null
+}

@@ -589,6 +589,85 @@ sc_tus_concatenation() {
 	done
 }
 
+# HEAD gives Upload-Metadata back whole, up to the 4,096 bytes a creation
+# takes (tus clients decode it: a cut value is broken base64).
+sc_tus_metadata_whole() {
+	local meta i
+	# Values decode to at most 1,023 bytes each (tus.h): several keys.
+	meta="filename $(printf long-meta.bin | base64 -w0)"
+	for i in 1 2 3 4; do
+		meta="$meta,note$i $(head -c 700 /dev/urandom | base64 -w0)"
+	done
+	meta="$meta,pad $(head -c $(((4090 - ${#meta} - 5) * 3 / 4)) /dev/zero | base64 -w0)"
+	check "a metadata of nearly 4,096 bytes (${#meta})" \
+	    test "${#meta}" -gt 3900 -a "${#meta}" -le 4096
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Length: 10" -H "Upload-Metadata: $meta"
+	check_status 201 "creation with it"
+	TUS_LOC=$(header Location)
+	tus_head "$TUS_LOC"
+	check_status 200 HEAD
+	check_eq "HEAD's Upload-Metadata is the creation's" "$meta" \
+	    "$(header Upload-Metadata)"
+	req DELETE "$TUS_LOC" "${TUS_V[@]}"
+	check_status 204 termination
+}
+
+# Finals that read the same partial upload at once wait for each other's
+# hold on it, as PATCHes do, instead of 423.  The partial is also held
+# from outside (flock, the local store's lock) for a second while they
+# start, so that they meet it held.
+sc_tus_concurrent_finals() {
+	local a b la lb loc_a loc_b loc i pid st
+	local -a pids=() want=()
+	a=$(random_file tus-finals-a.bin 600000)
+	b=$(random_file tus-finals-b.bin 300000)
+	la=$(stat -c %s "$a")
+	lb=$(stat -c %s "$b")
+	tus_create "$la" a.bin -H "Upload-Concat: partial" "${TUS_CT[@]}" --data-binary "@$a"
+	check_status 201 "partial a"
+	loc_a=$TUS_LOC
+	tus_create "$lb" b.bin -H "Upload-Concat: partial" "${TUS_CT[@]}" --data-binary "@$b"
+	check_status 201 "partial b"
+	loc_b=$TUS_LOC
+	cat "$a" "$b" >"$IT_TMP/files/finals-ab.bin"
+	cat "$b" "$a" >"$IT_TMP/files/finals-ba.bin"
+	cat "$a" "$a" >"$IT_TMP/files/finals-aa.bin"
+	if on_local; then
+		flock -x "$(part_file "$loc_a")" sleep 1 &
+		pids+=($!)
+		sleep 0.2
+	fi
+	for i in ab ba aa; do
+		case $i in
+		ab) set -- "$loc_a" "$loc_b" ;;
+		ba) set -- "$loc_b" "$loc_a" ;;
+		aa) set -- "$loc_a" "$loc_a" ;;
+		esac
+		curl -sS -o /dev/null -D "$IT_TMP/final-$i.headers" \
+		    -w '%{http_code}' --max-time 30 -X POST "${TUS_V[@]}" \
+		    -H "Upload-Concat: final;$1 $2" "$IT_URL$TUS" \
+		    >"$IT_TMP/final-$i.status" 2>/dev/null &
+		pids+=($!)
+		want+=("$i")
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || true
+	done
+	for i in "${want[@]}"; do
+		st=$(cat "$IT_TMP/final-$i.status")
+		check_eq "final $i beside the others" 201 "$st"
+		check_eq "final $i's file" "$(b2 "$IT_TMP/files/finals-$i.bin")" \
+		    "$(grep -i '^File-Hash:' "$IT_TMP/final-$i.headers" |
+			sed -e 's/^[^:]*: *//' -e 's/\r$//')"
+		req DELETE "/service/fileupload/$(b2 "$IT_TMP/files/finals-$i.bin")"
+		check_status 201 "delete final $i's file"
+	done
+	for loc in "$loc_a" "$loc_b"; do
+		req DELETE "$loc" "${TUS_V[@]}"
+		check_status 204 "termination of ${loc##*/}"
+	done
+}
+
 # A token closes the uploads' writes too; OPTIONS stays open.
 sc_tus_token() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
