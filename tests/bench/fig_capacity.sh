@@ -19,10 +19,12 @@
 # STORAGE=s3 radosgw, ceph-osd and ceph-mon (scripts/rgw.sh's daemons).
 # The load generators (wrk, curl) are not counted; nor is the kernel's
 # own work outside a process (writeback, journal threads, softirq
-# accounted to nobody).  Also counted per phase: PostgreSQL's commits and
-# rows (pg_stat_database), bytes written to storage by each group
-# (/proc/PID/io write_bytes), the store's requests (STORAGE=s3: RGW's ops
-# log by operation, with bytes in and out; the worker's
+# accounted to nobody).  Also counted per phase: PostgreSQL's commits
+# that wrote and its WAL bytes, the page cache each group dirtied
+# (/proc/PID/io write_bytes, counted by page or larger folio as it turns
+# dirty: PostgreSQL's WAL page, written again at each commit, counts far
+# more than its bytes), the store's requests (STORAGE=s3: RGW's ops log
+# by operation, with bytes in and out; the worker's
 # fileupload_s3_requests_total by op); once, on CAP_SAMPLE (20) uploads
 # sent one at a time, the SQL statements each upload sends (log_statement
 # = all for their duration) and the system calls of the workers (strace
@@ -134,7 +136,7 @@ cap_end() {
 		awk '{ printf "secs %.3f\n", $1 - t0; } NR == 1 { t0 = $1 }' \
 		    "$RAW/$name.t0" "$RAW/$name.t1" | tail -n 1
 		awk -v hz="$hz" 'FNR == NR { t[$1] = $2; w[$1] = $3; next }
-		    { printf "cpu.%s %.4f\nwb.%s %d\n", $1, ($2 - t[$1]) / hz, $1, $3 - w[$1] }' \
+		    { printf "cpu.%s %.4f\nwb.%s %.0f\n", $1, ($2 - t[$1]) / hz, $1, $3 - w[$1] }' \
 		    "$RAW/$name.g0" "$RAW/$name.g1"
 		awk 'FNR == NR { v[$1] = $2; next } $1 != "opslog" { print $1, $2 - v[$1] }' \
 		    "$RAW/$name.c0" "$RAW/$name.c1"
@@ -438,7 +440,7 @@ fig_capacity_table() {
 		echo "| small upload: store requests (RGW ops log) | $(cap_ops cap-small 1) |"
 		echo "| small upload: store requests (the worker's fileupload_s3_requests_total) | $(cap_wops cap-small) |"
 	fi
-	echo "| small upload: bytes written to storage (/proc/PID/io write_bytes) | $(cap_wb cap-small) |"
+	echo "| small upload: page cache dirtied, bytes (/proc/PID/io write_bytes: by page as it turns dirty, so a page written again after its flush counts again) | $(cap_wb cap-small) |"
 	echo "| small download: SQL statements ($CAP_SAMPLE one at a time) | $CAP_STMTS_GET |"
 	if [ "$BENCH_S3" -eq 1 ]; then
 		echo "| small download: store requests (RGW ops log) | $(cap_ops cap-get 1) |"
@@ -446,7 +448,7 @@ fig_capacity_table() {
 	else
 		echo "| small download: store requests | none (nginx sends the file) |"
 	fi
-	echo "| large upload: bytes written to storage per byte | $(cap_wb cap-large) |"
+	echo "| large upload: page cache dirtied per byte (write_bytes) | $(cap_wb cap-large) |"
 	if [ "$BENCH_S3" -eq 1 ]; then
 		echo "| large upload / download: bytes into RGW per byte (ops log) | $(printf '%.3f / %.3f' "$(cap_opsum cap-large 3)" "$(cap_opsum cap-largeget 3)") |"
 		echo "| large upload / download: bytes out of RGW per byte | $(printf '%.3f / %.3f' "$(cap_opsum cap-large 4)" "$(cap_opsum cap-largeget 4)") |"
