@@ -30,6 +30,11 @@
 #      multipart upload of the same bytes to the same RGW, the download
 #      next to a botocore GetObject of the same object; MB/s and
 #      service/direct (targets >= 0.80 and >= 0.90)
+#   7. with --capacity (BENCH_CAPACITY=1) only: the CPU-seconds each
+#      process spends per small upload, small download and large-file
+#      byte, PostgreSQL commits and store requests per request, and the
+#      capacity model built on them (fig_capacity.sh; about 3 min more,
+#      4 with --s3)
 # Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
 # same connections; the null pool also takes the same 4 KiB uploads and the
 # same 1 GiB upload, reading and discarding the bodies: the transport's
