@@ -34,13 +34,15 @@ s3_direct() {
 }
 
 # s3_ops_since LINE: the store's view of the requests logged after line
-# LINE of RGW's ops log: "op count seconds" per operation (total_time
-# summed; RGW logs it in milliseconds).
+# LINE of RGW's ops log: "op count seconds bytes_in bytes_out" per
+# operation (total_time summed, RGW logs it in milliseconds; the bytes
+# received and sent, summed).
 s3_ops_since() {
 	tail -n +"$(($1 + 1))" "$FU_RGW_DIR/log/ops.log" 2>/dev/null |
-	    jq -r 'select(.operation != null) | "\(.operation) \(.total_time)"' 2>/dev/null |
-	    awk '{ n[$1]++; t[$1] += $2 }
-	        END { for (o in n) printf "%s %d %.2f\n", o, n[o], t[o] / 1000 }' |
+	    jq -r 'select(.operation != null) |
+	        "\(.operation) \(.total_time) \(.bytes_received // 0) \(.bytes_sent // 0)"' 2>/dev/null |
+	    awk '{ n[$1]++; t[$1] += $2; i[$1] += $3; o[$1] += $4 }
+	        END { for (k in n) printf "%s %d %.2f %.0f %.0f\n", k, n[k], t[k] / 1000, i[k], o[k] }' |
 	    sort
 }
 

@@ -5,7 +5,7 @@
 # Not a test: scripts/test never runs it, and it fails only when it cannot
 # measure (a MISS against a target is reported, not an error).
 #
-#	sudo tests/bench/run.sh [--quick] [--s3] [--peer URL [--peer-pids FILE]]
+#	sudo tests/bench/run.sh [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]]
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
@@ -30,6 +30,11 @@
 #      multipart upload of the same bytes to the same RGW, the download
 #      next to a botocore GetObject of the same object; MB/s and
 #      service/direct (targets >= 0.80 and >= 0.90)
+#   7. with --capacity (BENCH_CAPACITY=1) only: the CPU-seconds each
+#      process spends per small upload, small download and large-file
+#      byte, PostgreSQL commits and store requests per request, and the
+#      capacity model built on them (fig_capacity.sh; about 3 min more,
+#      4 with --s3)
 # Ceilings: nginx "return 200" and nginx -> null FastCGI pool (req/s, wrk,
 # same connections; the null pool also takes the same 4 KiB uploads and the
 # same 1 GiB upload, reading and discarding the bodies: the transport's
@@ -112,6 +117,11 @@
 #				before the small uploads (an experiment: the
 #				worker then never makes and fsyncs one)
 #	BENCH_S3=1		as --s3: the stack on a Ceph RGW, and figure 6
+#	BENCH_CAPACITY=1	as --capacity: figure 7
+#	BENCH_CAP_UPLOADS, BENCH_CAP_GBS, BENCH_CAP_UTIL
+#				with --capacity: the model's targets (10000
+#				small uploads/s, 10 GB/s) and planned busy
+#				share of a host's cores (0.7)
 #	S3_PART_SIZE		with --s3: the service's part size, and the
 #				direct upload's (default 8388608)
 #	BENCH_S3_JOBS=N		with --s3: also a direct upload sending N
@@ -120,7 +130,7 @@
 #	BENCH_KEEP=1		keep the temp dir (logs, data) after the run
 #
 # The figures are in fig_uploads.sh, fig_get.sh, fig_list.sh, fig_large.sh,
-# fig_download.sh and fig_s3.sh (with s3_direct.py), the ceilings in ceilings.sh, the profiling passes in
+# fig_download.sh, fig_s3.sh (with s3_direct.py) and fig_capacity.sh, the ceilings in ceilings.sh, the profiling passes in
 # profile.sh (each also runs by itself, on a private stack of its own), the
 # rest in stack.sh; compare.sh measures two commits side by side.
 set -euo pipefail
@@ -140,6 +150,8 @@ bench_dir=$(dirname "${BASH_SOURCE[0]}")
 . "$bench_dir/fig_download.sh"
 # shellcheck source=tests/bench/fig_s3.sh
 . "$bench_dir/fig_s3.sh"
+# shellcheck source=tests/bench/fig_capacity.sh
+. "$bench_dir/fig_capacity.sh"
 # shellcheck source=tests/bench/ceilings.sh
 . "$bench_dir/ceilings.sh"
 # shellcheck source=tests/bench/profile.sh
@@ -149,7 +161,7 @@ set -E
 trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 bench_options "$@"
 [ "${#BENCH_ARGS[@]}" -eq 0 ] ||
-    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--peer URL [--peer-pids FILE]])"
+    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]])"
 bench_setup
 
 # In this order: the list's million rows come last, so that the other
@@ -165,6 +177,7 @@ fig_large
 ceil_null_large
 fig_download
 [ "$BENCH_S3" -eq 0 ] || fig_s3
+[ "$BENCH_CAPACITY" -eq 0 ] || fig_capacity
 fig_list
 bench_profile
 
@@ -172,6 +185,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 summary "load average at end: $LOAD_END"
 bench_table
 [ "$BENCH_S3" -eq 0 ] || fig_s3_table >>"$RES/table.md"
+[ "$BENCH_CAPACITY" -eq 0 ] || fig_capacity_table >>"$RES/table.md"
 
 echo
 cat "$RES/table.md"

@@ -22,11 +22,12 @@ BENCH=$FU_ROOT/tests/bench
 # bench_options [--quick] [--peer URL [--peer-pids FILE]] [ARG...]: the
 # command line of run.sh and of each figure script, and the BENCH_*
 # settings (run.sh's header lists them).  Other arguments go to
-# BENCH_ARGS.  --s3 is BENCH_S3=1.  Sets BENCH_S3, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
+# BENCH_ARGS.  --s3 is BENCH_S3=1, --capacity BENCH_CAPACITY=1.  Sets
+# BENCH_S3, BENCH_CAPACITY, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
 # RUNS, SECS, CONNS, WRK_THREADS, LARGE_MIB, LIST_ROWS, PROFILE, CONTENT,
 # WORKERS, POOL_CONC, REQUEST_BUFFERING.
 bench_options() {
-	local usage="usage: $0 [--quick] [--s3] [--peer URL [--peer-pids FILE]]" v
+	local usage="usage: $0 [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]]" v
 
 	QUICK=0
 	PEER=
@@ -37,6 +38,7 @@ bench_options() {
 		case $1 in
 		--quick) QUICK=1 ;;
 		--s3) BENCH_S3=1 ;;
+		--capacity) BENCH_CAPACITY=1 ;;
 		--peer | --peer-pids)
 			[ "$#" -ge 2 ] || fu_die "$1 needs a value ($usage)"
 			if [ "$1" = --peer ]; then PEER=$2; else PEER_PIDS=$2; fi
@@ -93,9 +95,9 @@ bench_options() {
 	# pool has threads for them.
 	POOL_CONC=$((CONNS < WORKERS * ${FILEUPLOAD_THREADS:-256} ? CONNS :
 	    WORKERS * ${FILEUPLOAD_THREADS:-256}))
-	case ${BENCH_S3:=0} in
-	0 | 1) ;;
-	*) fu_die "BENCH_S3=$BENCH_S3: use 0 or 1" ;;
+	case ${BENCH_S3:=0}/${BENCH_CAPACITY:=0} in
+	[01]/[01]) ;;
+	*) fu_die "BENCH_S3=$BENCH_S3, BENCH_CAPACITY=$BENCH_CAPACITY: use 0 or 1" ;;
 	esac
 	case ${REQUEST_BUFFERING:-off} in
 	on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
