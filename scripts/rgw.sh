@@ -177,16 +177,21 @@ fu_rgw_frontends() {
 
 # fu_rgw_tls DIR ADDRESS: DIR/tls/: a private CA (ca.pem) and the
 # gateway's certificate it signs (server.pem, server.key) for localhost,
-# 127.0.0.1 and ADDRESS; made once, and again for another ADDRESS.  All
-# may read the CA's certificate (the workers do), none but root the keys.
+# 127.0.0.1, ADDRESS and the subjectAltName entries of FU_RGW_TLS_NAMES
+# (e.g. DNS:bucket.localhost, for virtual-host style); made once, and
+# again for other names (FU_RGW_TLS_MADE=1 then).  All may read the CA's
+# certificate (the workers do), none but root the keys.
 fu_rgw_tls() {
 	local d=$1/tls san=DNS:localhost,IP:127.0.0.1
 	local -a ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
 
+	FU_RGW_TLS_MADE=0
 	[ "$2" = 127.0.0.1 ] || san+=,IP:$2
+	[ -z "${FU_RGW_TLS_NAMES:-}" ] || san+=,$FU_RGW_TLS_NAMES
 	if [ -s "$d/server.pem" ] && [ "$(cat "$d/names" 2>/dev/null)" = "$san" ]; then
 		return 0
 	fi
+	FU_RGW_TLS_MADE=1
 	rm -rf "$d"
 	mkdir -p "$d"
 	chmod 0755 "$d"
@@ -210,11 +215,12 @@ fu_rgw_tls() {
 # ADDRESS:PORT (default 127.0.0.1; PORT's default: DIR's port from last
 # time if free, else 7480 or the next free ports), with the user
 # FU_RGW_KEY/FU_RGW_SECRET.  FU_RGW_TLS=1: https as well, on ADDRESS:PORT+9,
-# with a certificate of DIR's own CA (fu_rgw_tls), and s3.env names that
-# endpoint (https://localhost:PORT+9 on 127.0.0.1) and the CA
-# (S3_CA_FILE).  A cluster already running in DIR is used as it is (a
-# gateway that speaks https also serves callers who do not ask for it);
-# should only the gateway differ, it alone is started again; a cluster
+# with a certificate of DIR's own CA (fu_rgw_tls; FU_RGW_TLS_NAMES), and
+# s3.env names that endpoint (https://localhost:PORT+9 on 127.0.0.1) and
+# the CA (S3_CA_FILE).  A cluster already running in DIR is used as it is
+# (a gateway that speaks https also serves callers who do not ask for
+# it); should only the gateway differ (or its certificate), it alone is
+# started again; a cluster
 # stopped is started again (bluestore keeps its objects; memstore,
 # FU_RGW_STORE=memstore, is made anew).  Sets FU_RGW_DIR, FU_RGW_PORT,
 # FU_RGW_ADDR, FU_RGW_ENDPOINT, FU_RGW_CA_FILE (empty without TLS),
@@ -224,6 +230,7 @@ fu_rgw_tls() {
 fu_rgw_start() {
 	local dir=$1 port=${2:-} addr=${3:-127.0.0.1} tls=${FU_RGW_TLS:-0}
 	local store=${FU_RGW_STORE:-bluestore} uuid id running ca=
+	FU_RGW_TLS_MADE=0
 
 	mkdir -p "$dir"/log
 	dir=$(cd "$dir" && pwd)
@@ -240,7 +247,8 @@ fu_rgw_start() {
 		    [ -n "$(fu_rgw_pid "$dir" mon.a)" ] &&
 		    [ -n "$(fu_rgw_pid "$dir" osd.0)" ]; then
 			running=$(sed -n 's/^rgw_frontends = //p' "$dir/ceph.conf")
-			if [ -n "$(fu_rgw_pid "$dir" client.rgw.a)" ] &&
+			if [ "$FU_RGW_TLS_MADE" = 0 ] &&
+			    [ -n "$(fu_rgw_pid "$dir" client.rgw.a)" ] &&
 			    { [ "$running" = "$(fu_rgw_frontends "$dir" "$port" "$addr" "$tls")" ] ||
 			    [ "$running" = "$(fu_rgw_frontends "$dir" "$port" "$addr" 1)" ]; } &&
 			    fu_rgw_answers "$addr" "$port" "$ca"; then

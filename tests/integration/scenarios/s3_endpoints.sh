@@ -5,13 +5,17 @@
 # virtual-host style (it-named.localhost, through an /etc/hosts line the
 # scenario adds and removes again, also when it fails), a name that does
 # not resolve (503 everywhere, never a 201 whose download fails), an https
-# store with a CA the scenario makes (S3_CA_FILE), and a wrong CA failing
-# loudly in the worker and in nginx.  Each scenario starts the S3 test
-# server (tests/s3stub/s3stub.py; --tls for https) on a free loopback
-# port, restarts the pool and nginx on it, and on its way out stops the
-# server by its PID and restores the runner's local pool and nginx.
-# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh
-# and scripts/lib.sh).
+# store with a CA of its own (S3_CA_FILE), and a wrong CA failing loudly
+# in the worker and in nginx.  The plain http scenarios start the S3 test
+# server (tests/s3stub/s3stub.py) on a free loopback port; the https ones
+# use the run's Ceph RGW (s3_rgw_start in storage_s3.sh, with https and
+# its private CA, and the bucket it-named), or, with IT_S3_STORE=stub,
+# the test server with --tls and a CA the scenario makes.  Each scenario
+# restarts the pool and nginx on its store, and on its way out stops the
+# test server by its PID (or deletes the gateway's bucket) and restores
+# the runner's local pool and nginx.
+# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh,
+# scripts/lib.sh, and s3_ops, s3_rgw_start of storage_s3.sh).
 
 S3E_BUCKET=it-named
 S3E_VHOST=$S3E_BUCKET.localhost
@@ -21,12 +25,51 @@ S3E_PART=5242880
 # s3e_begin [STUB-OPTION...]: the test server with those options, a fresh
 # database of its own, the pool stopped (s3e_pool starts it).
 s3e_begin() {
+	S3_STORE=stub
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
 	mkdir -p "$S3_ROOT"
 	trap s3e_end EXIT
 	fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET" 0 127.0.0.1 "$@"
 	S3_PORT=$FU_S3STUB_PORT
+	S3_BUCKET_NAME=$S3E_BUCKET
+	S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
+	s3e_database
+}
+
+# s3e_tls_begin: an https store and what the TLS scenarios need of it:
+# S3E_URL (its endpoint, by name), S3E_CA (the CA that signed its
+# certificate, for localhost and $S3E_VHOST), S3E_OTHER_CA (a CA that
+# signed nothing); then as s3e_begin.  The run's gateway (its bucket
+# it-named made anew), or the test server (IT_S3_STORE=stub).
+s3e_tls_begin() {
+	local tls=$FU_VAR/s3tls
+
+	s3e_tls "$tls"
+	S3E_OTHER_CA=$tls/other-ca.pem
+	if [ "${IT_S3_STORE:-rgw}" = stub ]; then
+		s3e_begin --tls "$tls/server.pem" "$tls/server.key"
+		S3E_URL=https://localhost:$S3_PORT
+		S3E_CA=$tls/ca.pem
+		return
+	fi
+	S3_STORE=rgw
+	S3_ROOT=$IT_TMP/s3
+	rm -rf "$S3_ROOT"
+	mkdir -p "$S3_ROOT"
+	trap s3e_end EXIT
+	FU_RGW_TLS=1 FU_RGW_TLS_NAMES=DNS:$S3E_VHOST s3_rgw_start
+	S3E_URL=$FU_RGW_ENDPOINT
+	S3E_CA=$FU_RGW_CA_FILE
+	S3_BUCKET_NAME=$S3E_BUCKET
+	S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
+	fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
+	fu_rgw_s3 mb "$S3_BUCKET_NAME"
+	s3e_database
+}
+
+# s3e_database: a fresh database of the scenario's own, the pool stopped.
+s3e_database() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	fu_pg_psql "$IT_PG_DIR" postgres -c 'DROP DATABASE IF EXISTS fileupload_s3'
 	fu_pg_psql "$IT_PG_DIR" postgres -c \
@@ -39,6 +82,8 @@ s3e_end() {
 	s3e_hosts_remove
 	fu_s3stub_stop
 	fu_pool_stop 2>>"$IT_TMP/setup.log" || true
+	[ "$S3_STORE" = stub ] ||
+	    fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
 	# shellcheck disable=SC2034  # fu_pool_start reads it
 	FU_DB_NAME=fileupload
 	start_pool || true
@@ -50,9 +95,9 @@ s3e_end() {
 # nginx rendered with the same (S3_CA_FILE).  Fails when the pool does
 # not start.
 s3e_pool() {
-	local STORAGE=s3 S3_ENDPOINT=$1 S3_BUCKET=$S3E_BUCKET \
-	    S3_REGION=us-east-1 S3_PREFIX=it/ S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
-	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET S3_PART_SIZE=$S3E_PART \
+	local STORAGE=s3 S3_ENDPOINT=$1 S3_BUCKET=$S3_BUCKET_NAME \
+	    S3_REGION=us-east-1 S3_PREFIX=it/ S3_ACCESS_KEY_ID=$S3_KEY \
+	    S3_SECRET_ACCESS_KEY=$S3_SECRET S3_PART_SIZE=$S3E_PART \
 	    MAX_UPLOAD_SIZE=$((16 << 20)) WORKERS=2 kv
 	export STORAGE S3_ENDPOINT S3_BUCKET S3_REGION S3_PREFIX \
 	    S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY S3_PART_SIZE MAX_UPLOAD_SIZE \
@@ -92,8 +137,9 @@ s3e_hosts_remove() {
 }
 
 # s3e_tls DIR: a CA, a server certificate it signs for localhost,
-# it-named.localhost and 127.0.0.1 (server.pem, server.key), and a second
-# CA that signed nothing (other-ca.pem), in DIR, readable by the workers.
+# it-named.localhost and 127.0.0.1 (server.pem, server.key; for the test
+# server), and a second CA that signed nothing (other-ca.pem), in DIR,
+# readable by the workers.
 s3e_tls() {
 	local d=$1
 	mkdir -p "$d"
@@ -118,10 +164,16 @@ s3e_since() {
 }
 
 # s3e_round_trip WHAT: health, a small upload and a multipart one, each
-# downloaded byte for byte through nginx, a range and a HEAD.
+# downloaded byte for byte through nginx, a range and a HEAD; what the
+# store was asked (s3_ops) counted from here.
 s3e_round_trip() {
 	local what=$1 small big hs hb
-	: >"$S3_ROOT/requests.log"
+	if [ "$S3_STORE" = stub ]; then
+		: >"$S3_ROOT/requests.log"
+	else
+		# shellcheck disable=SC2034  # s3_ops reads it
+		S3_OPS_FROM=$(log_lines "$FU_RGW_DIR/log/ops.log")
+	fi
 	req GET /service/fileupload/health
 	check_status 200 "$what: health"
 	small=$(new_file "s3e_small_$what")
@@ -139,8 +191,7 @@ s3e_round_trip() {
 	upload "$big" big.bin
 	check_status 201 "$what: multipart upload"
 	check_json .file_size $((12 << 20))
-	check_eq "$what: parts" 3 "$(grep -cF '"op": "UploadPart"' \
-	    "$S3_ROOT/requests.log" || true)"
+	check_eq "$what: parts" 3 "$(s3_ops UploadPart | wc -l)"
 	req GET "/service/fileupload/$hb/content"
 	check_status 200 "$what: download"
 	check "$what: downloaded bytes equal" cmp -s "$IT_TMP/body" "$big"
@@ -154,8 +205,7 @@ s3e_round_trip() {
 	check_header Content-Length "$(stat -c %s "$small")"
 	# The downloads, the range and the HEAD (GET to the store).
 	check_eq "$what: downloads by presigned URL" 4 \
-	    "$(grep -F '"op": "GetObject"' "$S3_ROOT/requests.log" |
-	    grep -cF '"auth": "presigned"' || true)"
+	    "$(s3_ops GetObject | grep -cF '"auth": "presigned"' || true)"
 }
 
 # s3e_unavailable WHAT [HASH]: health, an upload and the download of the
@@ -226,21 +276,21 @@ sc_s3_named_unresolvable() {
 	    "$(cat "$S3_ROOT/requests.log" 2>/dev/null || true)"
 }
 
-# https with a CA of the test's own (S3_CA_FILE, for the workers and
-# nginx alike), by name in path style and in virtual-host style (the
-# certificate names both; SNI and Host say which).
+# https with the store's own CA (S3_CA_FILE, for the workers and nginx
+# alike, which verifies the store on the download path), by name in path
+# style and in virtual-host style (the certificate names both; SNI and
+# Host say which).
 sc_s3_tls() {
-	local tls=$FU_VAR/s3tls
-	s3e_tls "$tls"
-	s3e_begin --tls "$tls/server.pem" "$tls/server.key"
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem"
+	s3e_tls_begin
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
+	check "nginx verifies the store" grep -qF "proxy_ssl_verify on;" \
+	    "$FU_CONF_DIR/fileupload-locations.conf"
 	check "nginx trusts S3_CA_FILE" grep -qF \
-	    "proxy_ssl_trusted_certificate $tls/ca.pem;" \
+	    "proxy_ssl_trusted_certificate $S3E_CA;" \
 	    "$FU_CONF_DIR/fileupload-locations.conf"
 	s3e_round_trip tls_path
 	s3e_hosts_add
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem" \
-	    S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA" S3_ADDRESSING=virtual
 	s3e_round_trip tls_virtual
 	s3e_hosts_remove
 }
@@ -250,10 +300,9 @@ sc_s3_tls() {
 # (naming S3_CA_FILE) and health, uploads and downloads answer 503; the
 # system's CAs (no S3_CA_FILE) do not trust it either.
 sc_s3_tls_wrong_ca() {
-	local tls=$FU_VAR/s3tls f h n e
-	s3e_tls "$tls"
-	s3e_begin --tls "$tls/server.pem" "$tls/server.key"
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem"
+	local f h n e
+	s3e_tls_begin
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
 	f=$(new_file s3e_tls_ca)
 	h=$(b2 "$f")
 	upload "$f" ca.txt
@@ -262,7 +311,7 @@ sc_s3_tls_wrong_ca() {
 	# nginx alone with the wrong CA: the worker's HEAD passes, nginx's
 	# fetch does not.
 	e=$(log_lines "$FU_VAR/logs/nginx-error.log")
-	S3_CA_FILE=$tls/other-ca.pem restart_nginx $(((16 << 20) + 65536))
+	S3_CA_FILE=$S3E_OTHER_CA restart_nginx $(((16 << 20) + 65536))
 	req GET "/service/fileupload/$h/content"
 	check_error 503 "nginx with the wrong CA"
 	check "nginx logs the verification error" grep -qE \
@@ -270,14 +319,14 @@ sc_s3_tls_wrong_ca() {
 	    <(s3e_since "$FU_VAR/logs/nginx-error.log" "$e")
 
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/other-ca.pem"
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_OTHER_CA"
 	s3e_unavailable wrong_ca "$h"
 	check "the worker logs the verification error" grep -qE \
-	    "SSL certificate problem.*checked against S3_CA_FILE=$tls/other-ca.pem" \
+	    "SSL certificate problem.*checked against S3_CA_FILE=$S3E_OTHER_CA" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
 
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "https://localhost:$S3_PORT"
+	s3e_pool "$S3E_URL"
 	s3e_unavailable system_cas "$h"
 	check "the worker names the system's CAs" grep -qE \
 	    "SSL certificate problem.*checked against the system's CAs" \
