@@ -223,8 +223,9 @@ fu_rgw_tls() {
 # started again; a cluster
 # stopped is started again (bluestore keeps its objects; memstore,
 # FU_RGW_STORE=memstore, is made anew).  Sets FU_RGW_DIR, FU_RGW_PORT,
-# FU_RGW_ADDR, FU_RGW_ENDPOINT, FU_RGW_CA_FILE (empty without TLS),
-# FU_RGW_STARTED (1 when it started the gateway) and writes DIR/s3.env.
+# FU_RGW_ADDR, FU_RGW_ENDPOINT (http), FU_RGW_TLS_ENDPOINT and
+# FU_RGW_CA_FILE (empty when the gateway has no https), FU_RGW_STARTED (1
+# when it started the gateway) and writes DIR/s3.env.
 # On failure it prints the logs' last lines, stops what it started and
 # returns 1.
 fu_rgw_start() {
@@ -255,7 +256,10 @@ fu_rgw_start() {
 				fu_rgw_started "$dir" "$port" "$addr" "$tls"
 				return 0
 			fi
-			fu_rgw_kill "$dir" client.rgw.a
+			# Gracefully (about 5 s): a gateway killed leaves its
+			# watches, and the next one's first bucket waits 20 s
+			# for them.
+			fu_rgw_kill "$dir" TERM client.rgw.a
 			fu_rgw_conf "$dir" "$port" "$(cat "$dir/store")" \
 			    "$(fu_rgw_frontends "$dir" "$port" "$addr" "$tls")"
 			fu_rgw_gateway "$dir" "$port" "$addr" "$tls"
@@ -344,30 +348,36 @@ fu_rgw_gateway() {
 	fu_rgw_started "$dir" "$port" "$addr" "$tls"
 }
 
-# fu_rgw_started DIR PORT ADDRESS TLS: the FU_RGW_* globals and DIR/s3.env
-# of the gateway on ADDRESS:PORT (https on PORT+9 when TLS is 1).
+# fu_rgw_started DIR PORT ADDRESS TLS: the FU_RGW_* globals of the gateway
+# on ADDRESS:PORT (and https on PORT+9 if its ceph.conf says so), and
+# DIR/s3.env: its https endpoint when TLS is 1, else its http one.
 fu_rgw_started() {
 	local host=$3
 
+	# By name, as deployments name their store.
+	[ "$3" != 127.0.0.1 ] || host=localhost
 	FU_RGW_PORT=$2
 	FU_RGW_ADDR=$3
 	FU_RGW_ENDPOINT=http://$3:$2
+	FU_RGW_TLS_ENDPOINT=
 	FU_RGW_CA_FILE=
-	if [ "$4" = 1 ]; then
-		# By name, as deployments name their store.
-		[ "$3" != 127.0.0.1 ] || host=localhost
-		FU_RGW_ENDPOINT=https://$host:$(($2 + 9))
+	if grep -q '^rgw_frontends = .* ssl_endpoint=' "$1/ceph.conf"; then
+		FU_RGW_TLS_ENDPOINT=https://$host:$(($2 + 9))
 		FU_RGW_CA_FILE=$1/tls/ca.pem
 	fi
 	{
+		if [ "$4" = 1 ]; then
+			printf 'S3_ENDPOINT=%s\nS3_CA_FILE=%s\n' \
+			    "$FU_RGW_TLS_ENDPOINT" "$FU_RGW_CA_FILE"
+		else
+			printf 'S3_ENDPOINT=%s\n' "$FU_RGW_ENDPOINT"
+		fi
 		cat <<EOT
-S3_ENDPOINT=$FU_RGW_ENDPOINT
 S3_ACCESS_KEY_ID=$FU_RGW_KEY
 S3_SECRET_ACCESS_KEY=$FU_RGW_SECRET
 S3_REGION=us-east-1
 S3_ADDRESSING=path
 EOT
-		[ -z "$FU_RGW_CA_FILE" ] || printf 'S3_CA_FILE=%s\n' "$FU_RGW_CA_FILE"
 	} >"$1/s3.env"
 }
 
@@ -391,20 +401,23 @@ fu_rgw_fail() {
 # nothing to keep (its next start makes it anew): SIGKILL at once.
 fu_rgw_stop() {
 	[ -d "$1/run" ] || return 0
-	fu_rgw_kill "$1" client.rgw.a
-	fu_rgw_kill "$1" osd.0
-	fu_rgw_kill "$1" mon.a
+	if [ "$(cat "$1/store" 2>/dev/null)" = memstore ]; then
+		fu_rgw_kill "$1" KILL client.rgw.a osd.0 mon.a
+	else
+		fu_rgw_kill "$1" TERM client.rgw.a
+		fu_rgw_kill "$1" TERM osd.0
+		fu_rgw_kill "$1" TERM mon.a
+	fi
 	rm -f "$1"/run/*.pid
 }
 
-# fu_rgw_kill DIR NAME...: stops those daemons (fu_rgw_stop) and waits
-# until they are gone.
+# fu_rgw_kill DIR SIGNAL NAME...: sends those daemons SIGNAL and waits
+# until they are gone (SIGKILL after 10 s).
 fu_rgw_kill() {
-	local dir=$1 n pid left sig=TERM
+	local dir=$1 sig=$2 n pid left
 	local -a pids=()
 
-	shift
-	[ "$(cat "$dir/store" 2>/dev/null)" != memstore ] || sig=KILL
+	shift 2
 	for n in "$@"; do
 		pid=$(fu_rgw_pid "$dir" "$n")
 		[ -z "$pid" ] || { kill -"$sig" "$pid" 2>/dev/null || true; pids+=("$pid"); }
@@ -436,8 +449,7 @@ fu_rgw_alive() {
 # fu_rgw_s3 ARGS...: scripts/s3.py (botocore) on the gateway, with
 # S3_BUCKET and S3_PREFIX from the environment.
 fu_rgw_s3() {
-	S3_ENDPOINT=$FU_RGW_ENDPOINT S3_CA_FILE=${FU_RGW_CA_FILE:-} \
-	    S3_ACCESS_KEY_ID=$FU_RGW_KEY \
+	S3_ENDPOINT=$FU_RGW_ENDPOINT S3_ACCESS_KEY_ID=$FU_RGW_KEY \
 	    S3_SECRET_ACCESS_KEY=$FU_RGW_SECRET \
 	    python3 "$FU_ROOT/scripts/s3.py" "$@"
 }

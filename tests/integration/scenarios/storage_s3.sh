@@ -75,14 +75,17 @@ s3_begin() {
 
 # s3_rgw_start: the run's gateway (scripts/rgw.sh in $FU_VAR/rgw, in
 # memory unless IT_RGW_STORE=bluestore), started once, then found running
-# (on its port of the first time); https too with FU_RGW_TLS=1 (kept for
-# the rest of the run).  Sets FU_RGW_*; its output goes to setup.log.
+# (on its port of the first time).  It speaks http (FU_RGW_ENDPOINT) and
+# https (FU_RGW_TLS_ENDPOINT, its CA FU_RGW_CA_FILE; the certificate names
+# s3_endpoints.sh's virtual host too) from the start, so that no scenario
+# has to restart it.  Its output goes to setup.log.
 s3_rgw_start() {
 	local port=
 
 	[ -s "$FU_VAR/rgw/port" ] ||
 	    port=$(fu_rgw_free_port $((27480 + RANDOM % 40 * 10)))
-	FU_RGW_STORE=${IT_RGW_STORE:-memstore} \
+	FU_RGW_STORE=${IT_RGW_STORE:-memstore} FU_RGW_TLS=1 \
+	    FU_RGW_TLS_NAMES=DNS:it-named.localhost \
 	    fu_rgw_start "$FU_VAR/rgw" "$port" >>"$IT_TMP/setup.log" 2>&1 ||
 	    { tail -n 20 "$IT_TMP/setup.log"; return 1; }
 }
