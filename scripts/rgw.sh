@@ -216,8 +216,9 @@ fu_rgw_tls() {
 # time if free, else 7480 or the next free ports), with the user
 # FU_RGW_KEY/FU_RGW_SECRET.  FU_RGW_TLS=1: https as well, on ADDRESS:PORT+9,
 # with a certificate of DIR's own CA (fu_rgw_tls; FU_RGW_TLS_NAMES), and
-# s3.env names that endpoint (https://localhost:PORT+9 on 127.0.0.1) and
-# the CA (S3_CA_FILE).  A cluster already running in DIR is used as it is
+# s3.env names that endpoint (https://localhost:PORT+9 on 127.0.0.1; on
+# another ADDRESS, that address, which the workers refuse for https: give
+# it a name in FU_RGW_TLS_NAMES and /etc/hosts) and the CA (S3_CA_FILE).  A cluster already running in DIR is used as it is
 # (a gateway that speaks https also serves callers who do not ask for
 # it); should only the gateway differ (or its certificate), it alone is
 # started again; a cluster
