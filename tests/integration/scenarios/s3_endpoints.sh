@@ -6,14 +6,13 @@
 # scenario adds and removes again, also when it fails), a name that does
 # not resolve (503 everywhere, never a 201 whose download fails), an https
 # store with a CA of its own (S3_CA_FILE), and a wrong CA failing loudly
-# in the worker and in nginx.  The plain http scenarios start the S3 test
-# server (tests/s3stub/s3stub.py) on a free loopback port; the https ones
-# use the run's Ceph RGW (s3_rgw_start in storage_s3.sh, with https and
-# its private CA, and the bucket it-named), or, with IT_S3_STORE=stub,
-# the test server with --tls and a CA the scenario makes.  Each scenario
-# restarts the pool and nginx on its store, and on its way out stops the
-# test server by its PID (or deletes the gateway's bucket) and restores
-# the runner's local pool and nginx.
+# in the worker and in nginx.  The store is the run's Ceph RGW
+# (s3_rgw_start in storage_s3.sh: http, and https with its private CA),
+# with the bucket it-named, or, with IT_S3_STORE=stub, the S3 test server
+# (tests/s3stub/s3stub.py; --tls and a CA the scenario makes for https)
+# on a free loopback port.  Each scenario restarts the pool and nginx on
+# it, and on its way out deletes the bucket (or stops the test server by
+# its PID) and restores the runner's local pool and nginx.
 # Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh,
 # scripts/lib.sh, and s3_ops, s3_rgw_start of storage_s3.sh).
 
@@ -22,50 +21,74 @@ S3E_VHOST=$S3E_BUCKET.localhost
 S3E_HOSTS_LINE="127.0.0.1 $S3E_VHOST"
 S3E_PART=5242880
 
-# s3e_begin [STUB-OPTION...]: the test server with those options, a fresh
-# database of its own, the pool stopped (s3e_pool starts it).
+# s3e_begin [tls]: the scenario's store, by name: the run's gateway (its
+# bucket it-named made anew), or the test server (IT_S3_STORE=stub); a
+# fresh database of its own; the pool stopped (s3e_pool starts it).  Sets
+# S3E_URL (the endpoint: http://localhost:PORT, or https with "tls") and
+# S3_PORT (its port); with "tls", S3E_CA (the CA that signed the store's
+# certificate, for localhost and $S3E_VHOST) and S3E_OTHER_CA (a CA that
+# signed nothing).
 s3e_begin() {
-	S3_STORE=stub
-	S3_ROOT=$IT_TMP/s3
-	rm -rf "$S3_ROOT"
-	mkdir -p "$S3_ROOT"
-	trap s3e_end EXIT
-	fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET" 0 127.0.0.1 "$@"
-	S3_PORT=$FU_S3STUB_PORT
-	S3_BUCKET_NAME=$S3E_BUCKET
-	S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
-	s3e_database
-}
-
-# s3e_tls_begin: an https store and what the TLS scenarios need of it:
-# S3E_URL (its endpoint, by name), S3E_CA (the CA that signed its
-# certificate, for localhost and $S3E_VHOST), S3E_OTHER_CA (a CA that
-# signed nothing); then as s3e_begin.  The run's gateway (its bucket
-# it-named made anew), or the test server (IT_S3_STORE=stub).
-s3e_tls_begin() {
 	local tls=$FU_VAR/s3tls
 
-	s3e_tls "$tls"
-	S3E_OTHER_CA=$tls/other-ca.pem
-	if [ "${IT_S3_STORE:-rgw}" = stub ]; then
-		s3e_begin --tls "$tls/server.pem" "$tls/server.key"
-		S3E_URL=https://localhost:$S3_PORT
-		S3E_CA=$tls/ca.pem
-		return
-	fi
-	S3_STORE=rgw
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
 	mkdir -p "$S3_ROOT"
 	trap s3e_end EXIT
-	s3_rgw_start
-	S3E_URL=$FU_RGW_TLS_ENDPOINT
-	S3E_CA=$FU_RGW_CA_FILE
+	if [ "${1:-}" = tls ]; then
+		s3e_tls "$tls"
+		S3E_OTHER_CA=$tls/other-ca.pem
+	fi
+	S3_STORE=${IT_S3_STORE:-rgw}
 	S3_BUCKET_NAME=$S3E_BUCKET
-	S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
-	fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
-	fu_rgw_s3 mb "$S3_BUCKET_NAME"
+	if [ "$S3_STORE" = stub ]; then
+		if [ "${1:-}" = tls ]; then
+			fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET" 0 127.0.0.1 \
+			    --tls "$tls/server.pem" "$tls/server.key"
+			S3E_URL=https://localhost:$FU_S3STUB_PORT
+			S3E_CA=$tls/ca.pem
+		else
+			fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET"
+			S3E_URL=http://localhost:$FU_S3STUB_PORT
+		fi
+		S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
+	else
+		s3_rgw_start
+		S3E_URL=http://localhost:$FU_RGW_PORT
+		if [ "${1:-}" = tls ]; then
+			S3E_URL=$FU_RGW_TLS_ENDPOINT
+			S3E_CA=$FU_RGW_CA_FILE
+		fi
+		S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
+		fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
+		fu_rgw_s3 mb "$S3_BUCKET_NAME"
+	fi
+	S3_PORT=${S3E_URL##*:}
 	s3e_database
+	s3e_mark
+}
+
+# s3e_mark: what the store is asked (s3_ops, s3e_requests) counted from
+# here.
+s3e_mark() {
+	if [ "$S3_STORE" = stub ]; then
+		: >"$S3_ROOT/requests.log"
+	else
+		# shellcheck disable=SC2034  # s3_ops reads it
+		S3_OPS_FROM=$(log_lines "$FU_RGW_DIR/log/ops.log")
+	fi
+}
+
+# s3e_requests: every request the service made of the store since
+# s3e_mark.
+s3e_requests() {
+	if [ "$S3_STORE" = stub ]; then
+		cat "$S3_ROOT/requests.log" 2>/dev/null || true
+		return
+	fi
+	tail -n +"$((S3_OPS_FROM + 1))" "$FU_RGW_DIR/log/ops.log" |
+	    jq -c --arg b "$S3_BUCKET_NAME" 'select(.bucket == $b and
+		(.user_agent | startswith("Botocore") | not))'
 }
 
 # s3e_database: a fresh database of the scenario's own, the pool stopped.
@@ -168,12 +191,7 @@ s3e_since() {
 # store was asked (s3_ops) counted from here.
 s3e_round_trip() {
 	local what=$1 small big hs hb
-	if [ "$S3_STORE" = stub ]; then
-		: >"$S3_ROOT/requests.log"
-	else
-		# shellcheck disable=SC2034  # s3_ops reads it
-		S3_OPS_FROM=$(log_lines "$FU_RGW_DIR/log/ops.log")
-	fi
+	s3e_mark
 	req GET /service/fileupload/health
 	check_status 200 "$what: health"
 	small=$(new_file "s3e_small_$what")
@@ -230,7 +248,7 @@ sc_s3_named_path_style() {
 	s3e_begin
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
 	e=$(log_lines "$FU_VAR/logs/nginx-error.log")
-	s3e_pool "http://localhost:$S3_PORT"
+	s3e_pool "$S3E_URL"
 	check "the worker resolved the name" grep -qF \
 	    "S3_ENDPOINT: localhost:$S3_PORT is at 127.0.0.1" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
@@ -249,7 +267,7 @@ sc_s3_named_virtual_host() {
 	s3e_begin
 	s3e_hosts_add
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "http://localhost:$S3_PORT" S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_ADDRESSING=virtual
 	check "the worker resolved the virtual host" grep -qF \
 	    "S3_ENDPOINT: $S3E_VHOST:$S3_PORT is at 127.0.0.1" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
@@ -267,13 +285,12 @@ sc_s3_named_unresolvable() {
 	check_eq "$S3E_VHOST does not resolve here" "" \
 	    "$(getent hosts "$S3E_VHOST" || true)"
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "http://localhost:$S3_PORT" S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_ADDRESSING=virtual
 	s3e_unavailable unresolvable
 	check "the worker says the name does not resolve" grep -qF \
 	    "S3_ENDPOINT: $S3E_VHOST does not resolve" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
-	check_eq "no request reached the store" "" \
-	    "$(cat "$S3_ROOT/requests.log" 2>/dev/null || true)"
+	check_eq "no request reached the store" "" "$(s3e_requests)"
 }
 
 # https with the store's own CA (S3_CA_FILE, for the workers and nginx
@@ -281,7 +298,7 @@ sc_s3_named_unresolvable() {
 # style and in virtual-host style (the certificate names both; SNI and
 # Host say which).
 sc_s3_tls() {
-	s3e_tls_begin
+	s3e_begin tls
 	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
 	check "nginx verifies the store" grep -qF "proxy_ssl_verify on;" \
 	    "$FU_CONF_DIR/fileupload-locations.conf"
@@ -301,7 +318,7 @@ sc_s3_tls() {
 # system's CAs (no S3_CA_FILE) do not trust it either.
 sc_s3_tls_wrong_ca() {
 	local f h n e
-	s3e_tls_begin
+	s3e_begin tls
 	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
 	f=$(new_file s3e_tls_ca)
 	h=$(b2 "$f")
