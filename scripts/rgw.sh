@@ -26,19 +26,20 @@
 #	DIR/port	the gateway's port; DIR/s3.env its S3_* settings
 #
 # Ports: PORT (the gateway, http), PORT+1 (the monitor), PORT+2..PORT+8
-# (the OSD's), PORT+9 (the gateway, https, with FU_RGW_TLS=1).  Ceph packages: radosgw ceph-mon ceph-osd ceph-common (about
-# 270 MiB; fu_install_deps).  Ready in about 3 s the first time (mkfs),
+# (the OSD's), PORT+9 (the gateway, https, with FU_RGW_TLS=1).  Ceph
+# packages: radosgw ceph-mon ceph-osd ceph-common (about 270 MiB;
+# fu_install_deps).  Ready in about 3 s the first time (mkfs),
 # as long again at a restart.
 
 # The gateway's one user.
 FU_RGW_KEY=fileupload-rgw
 FU_RGW_SECRET=fileupload-rgw-secret
 
-# fu_rgw_conf DIR PORT STORE FRONTENDS: ceph.conf.  What a one-OSD cluster without
-# authentication needs: pools of one replica and few placement groups, a
-# monitor that commits maps at once (the gateway creates its pools one
-# map after another at first start), messenger v2 only, in a fixed port
-# range.
+# fu_rgw_conf DIR PORT STORE FRONTENDS: ceph.conf.  What a one-OSD
+# cluster without authentication needs: pools of one replica and few
+# placement groups, a monitor that commits maps at once (the gateway
+# creates its pools one map after another at first start), messenger v2
+# only, in a fixed port range.
 fu_rgw_conf() {
 	local dir=$1 port=$2 store=$3 frontends=$4
 
@@ -214,21 +215,21 @@ fu_rgw_tls() {
 # fu_rgw_start DIR [PORT [ADDRESS]]: the cluster in DIR, its gateway on
 # ADDRESS:PORT (default 127.0.0.1; PORT's default: DIR's port from last
 # time if free, else 7480 or the next free ports), with the user
-# FU_RGW_KEY/FU_RGW_SECRET.  FU_RGW_TLS=1: https as well, on ADDRESS:PORT+9,
-# with a certificate of DIR's own CA (fu_rgw_tls; FU_RGW_TLS_NAMES), and
-# s3.env names that endpoint (https://localhost:PORT+9 on 127.0.0.1; on
-# another ADDRESS, that address, which the workers refuse for https: give
-# it a name in FU_RGW_TLS_NAMES and /etc/hosts) and the CA (S3_CA_FILE).  A cluster already running in DIR is used as it is
-# (a gateway that speaks https also serves callers who do not ask for
-# it); should only the gateway differ (or its certificate), it alone is
-# started again; a cluster
-# stopped is started again (bluestore keeps its objects; memstore,
-# FU_RGW_STORE=memstore, is made anew).  Sets FU_RGW_DIR, FU_RGW_PORT,
-# FU_RGW_ADDR, FU_RGW_ENDPOINT (http), FU_RGW_TLS_ENDPOINT and
-# FU_RGW_CA_FILE (empty when the gateway has no https), FU_RGW_STARTED (1
-# when it started the gateway) and writes DIR/s3.env.
-# On failure it prints the logs' last lines, stops what it started and
-# returns 1.
+# FU_RGW_KEY/FU_RGW_SECRET.  FU_RGW_TLS=1: https as well, on
+# ADDRESS:PORT+9, with a certificate of DIR's own CA (fu_rgw_tls;
+# FU_RGW_TLS_NAMES), and s3.env names that endpoint
+# (https://localhost:PORT+9 on 127.0.0.1; on another ADDRESS, that
+# address, which the workers refuse for https: give it a name in
+# FU_RGW_TLS_NAMES and /etc/hosts) and the CA (S3_CA_FILE).
+# A cluster already running in DIR is used as it is (a gateway that
+# speaks https also serves callers who do not ask for it); should only
+# the gateway differ (or its certificate), it alone is started again; a
+# cluster stopped is started again (bluestore keeps its objects;
+# memstore, FU_RGW_STORE=memstore, is made anew).  Sets FU_RGW_DIR,
+# FU_RGW_PORT, FU_RGW_ADDR, FU_RGW_ENDPOINT (http), FU_RGW_TLS_ENDPOINT
+# and FU_RGW_CA_FILE (empty when the gateway has no https), FU_RGW_STARTED
+# (1 when it started the gateway) and writes DIR/s3.env.  On failure it
+# prints the logs' last lines, stops what it started and returns 1.
 fu_rgw_start() {
 	local dir=$1 port=${2:-} addr=${3:-127.0.0.1} tls=${FU_RGW_TLS:-0}
 	local store=${FU_RGW_STORE:-bluestore} uuid id running ca=
@@ -240,8 +241,11 @@ fu_rgw_start() {
 	FU_RGW_STARTED=0
 	if [ "$tls" = 1 ]; then
 		ca=$dir/tls/ca.pem
-		fu_rgw_tls "$dir" "$addr" ||
-		    { fu_log "Ceph RGW in $dir: openssl could not make the certificates ($dir/log/tls.log)"; return 1; }
+		if ! fu_rgw_tls "$dir" "$addr"; then
+			fu_log "Ceph RGW in $dir: openssl could not make" \
+			    "the certificates ($dir/log/tls.log)"
+			return 1
+		fi
 	fi
 	if [ -s "$dir/port" ]; then
 		port=${port:-$(cat "$dir/port")}
@@ -336,8 +340,10 @@ fu_rgw_gateway() {
 	    >>"$dir/log/radosgw.out" 2>&1 ||
 	    { fu_rgw_fail "$dir" "radosgw did not start"; return 1; }
 	FU_RGW_STARTED=1
-	fu_rgw_wait 60 fu_rgw_answers "$addr" "$port" "$ca" ||
-	    { fu_rgw_fail "$dir" "radosgw does not answer on $addr:$port${ca:+ and https $addr:$((port + 9))}"; return 1; }
+	if ! fu_rgw_wait 60 fu_rgw_answers "$addr" "$port" "$ca"; then
+		fu_rgw_fail "$dir" "radosgw does not answer on $addr:$port${ca:+" and https $addr:$((port + 9))"}"
+		return 1
+	fi
 	if ! timeout 60 radosgw-admin -c "$dir/ceph.conf" user info \
 	    --uid=fileupload >/dev/null 2>&1; then
 		timeout 60 radosgw-admin -c "$dir/ceph.conf" user create \
