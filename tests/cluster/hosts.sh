@@ -12,7 +12,7 @@
 # (FCGI_LISTEN) that accepts only the front (FCGI_WEB_SERVER_ADDRS).
 # nginx listens on 127.0.0.1 and passes to the three hosts (FCGI_UPSTREAM).
 # The store is set in one place (cl_store_setup): an S3-API object store
-# (the test server) on the front's address, shared by the three pools.
+# (Ceph RGW) on the front's address, shared by the three pools.
 #
 # Scenarios: uploads spread over the hosts and read back through the
 # front; the pools refuse other peers; a resumable upload's PATCHes on

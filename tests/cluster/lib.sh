@@ -20,22 +20,32 @@
 # ----------------------------------------------------------------- store
 
 # cl_store_setup DIR [ADDRESS]: the store every pool of a test uses, in one
-# place: an S3-API object store (the test server, tests/s3stub, listening
-# on ADDRESS, default 127.0.0.1, where every host reaches it), exported as
-# STORAGE=s3 and the S3_* settings for the pools, fsck and the front; DIR
-# is each pool's DATA_DIR, for temp files only.  Sets FU_DATA_DIR and
-# IT_DATA_DIR; cl_store_stop stops the server.
+# place: an S3-API object store, Ceph's RADOS Gateway (scripts/rgw.sh, in
+# memory, under $FU_VAR/rgw, on free ports) listening on ADDRESS (default
+# 127.0.0.1), where every host reaches it, with the bucket "fileupload";
+# exported as STORAGE=s3 and the S3_* settings for the pools, fsck and
+# the front.  DIR is each pool's DATA_DIR, for temp files only.  Sets
+# FU_DATA_DIR and IT_DATA_DIR; cl_store_stop stops the gateway's cluster.
 cl_store_setup() {
+	local addr=${2:-127.0.0.1}
+
 	FU_DATA_DIR=$1
 	IT_DATA_DIR=$1
-	fu_s3stub_start "$FU_VAR/s3" fileupload 0 "${2:-127.0.0.1}"
-	export STORAGE=s3 S3_ENDPOINT="http://${2:-127.0.0.1}:$FU_S3STUB_PORT" \
-	    S3_BUCKET=fileupload S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
-	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET
+	# Ports below the kernel's ephemeral range (32768-60999): a client's
+	# connection from one of the OSD's would keep it from binding it.
+	FU_RGW_STORE=memstore fu_rgw_start "$FU_VAR/rgw" \
+	    "$(fu_rgw_free_port $((24480 + RANDOM % 40 * 10)) "$addr")" "$addr" ||
+	    fu_die "Ceph RGW did not start"
+	set -a
+	# shellcheck source=/dev/null
+	. "$FU_RGW_DIR/s3.env"
+	set +a
+	export STORAGE=s3 S3_BUCKET=fileupload
+	fu_rgw_s3 mb "$S3_BUCKET"
 }
 
 cl_store_stop() {
-	fu_s3stub_stop
+	fu_rgw_stop "$FU_VAR/rgw"
 }
 
 # cl_fsck: fileupload-fsck against the test's database and store, stdout in $IT_TMP/fsck.out, stderr in $IT_TMP/fsck.err, status in

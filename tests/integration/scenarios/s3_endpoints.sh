@@ -5,28 +5,94 @@
 # virtual-host style (it-named.localhost, through an /etc/hosts line the
 # scenario adds and removes again, also when it fails), a name that does
 # not resolve (503 everywhere, never a 201 whose download fails), an https
-# store with a CA the scenario makes (S3_CA_FILE), and a wrong CA failing
-# loudly in the worker and in nginx.  Each scenario starts the S3 test
-# server (tests/s3stub/s3stub.py; --tls for https) on a free loopback
-# port, restarts the pool and nginx on it, and on its way out stops the
-# server by its PID and restores the runner's local pool and nginx.
-# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh
-# and scripts/lib.sh).
+# store with a CA of its own (S3_CA_FILE), and a wrong CA failing loudly
+# in the worker and in nginx.  The store is the run's Ceph RGW
+# (s3_rgw_start in storage_s3.sh: http, and https with its private CA),
+# with the bucket it-named, or, with IT_S3_STORE=stub, the S3 test server
+# (tests/s3stub/s3stub.py; --tls and a CA the scenario makes for https)
+# on a free loopback port.  Each scenario restarts the pool and nginx on
+# it, and on its way out deletes the bucket (or stops the test server by
+# its PID) and restores the runner's local pool and nginx.
+# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh,
+# scripts/lib.sh, and s3_ops, s3_rgw_start of storage_s3.sh).
 
 S3E_BUCKET=it-named
 S3E_VHOST=$S3E_BUCKET.localhost
 S3E_HOSTS_LINE="127.0.0.1 $S3E_VHOST"
 S3E_PART=5242880
 
-# s3e_begin [STUB-OPTION...]: the test server with those options, a fresh
-# database of its own, the pool stopped (s3e_pool starts it).
+# s3e_begin [tls]: the scenario's store, by name: the run's gateway (its
+# bucket it-named made anew), or the test server (IT_S3_STORE=stub); a
+# fresh database of its own; the pool stopped (s3e_pool starts it).  Sets
+# S3E_URL (the endpoint: http://localhost:PORT, or https with "tls") and
+# S3_PORT (its port); with "tls", S3E_CA (the CA that signed the store's
+# certificate, for localhost and $S3E_VHOST) and S3E_OTHER_CA (a CA that
+# signed nothing).
 s3e_begin() {
+	local tls=$FU_VAR/s3tls
+
 	S3_ROOT=$IT_TMP/s3
 	rm -rf "$S3_ROOT"
 	mkdir -p "$S3_ROOT"
 	trap s3e_end EXIT
-	fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET" 0 127.0.0.1 "$@"
-	S3_PORT=$FU_S3STUB_PORT
+	if [ "${1:-}" = tls ]; then
+		s3e_tls "$tls"
+		S3E_OTHER_CA=$tls/other-ca.pem
+	fi
+	S3_STORE=${IT_S3_STORE:-rgw}
+	S3_BUCKET_NAME=$S3E_BUCKET
+	if [ "$S3_STORE" = stub ]; then
+		if [ "${1:-}" = tls ]; then
+			fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET" 0 127.0.0.1 \
+			    --tls "$tls/server.pem" "$tls/server.key"
+			S3E_URL=https://localhost:$FU_S3STUB_PORT
+			S3E_CA=$tls/ca.pem
+		else
+			fu_s3stub_start "$S3_ROOT" "$S3E_BUCKET"
+			S3E_URL=http://localhost:$FU_S3STUB_PORT
+		fi
+		S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
+	else
+		s3_rgw_start
+		S3E_URL=http://localhost:$FU_RGW_PORT
+		if [ "${1:-}" = tls ]; then
+			S3E_URL=$FU_RGW_TLS_ENDPOINT
+			S3E_CA=$FU_RGW_CA_FILE
+		fi
+		S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
+		fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
+		fu_rgw_s3 mb "$S3_BUCKET_NAME"
+	fi
+	S3_PORT=${S3E_URL##*:}
+	s3e_database
+	s3e_mark
+}
+
+# s3e_mark: what the store is asked (s3_ops, s3e_requests) counted from
+# here.
+s3e_mark() {
+	if [ "$S3_STORE" = stub ]; then
+		: >"$S3_ROOT/requests.log"
+	else
+		# shellcheck disable=SC2034  # s3_ops reads it
+		S3_OPS_FROM=$(log_lines "$FU_RGW_DIR/log/ops.log")
+	fi
+}
+
+# s3e_requests: every request the service made of the store since
+# s3e_mark.
+s3e_requests() {
+	if [ "$S3_STORE" = stub ]; then
+		cat "$S3_ROOT/requests.log" 2>/dev/null || true
+		return
+	fi
+	tail -n +"$((S3_OPS_FROM + 1))" "$FU_RGW_DIR/log/ops.log" |
+	    jq -c --arg b "$S3_BUCKET_NAME" 'select(.bucket == $b and
+		(.user_agent | startswith("Botocore") | not))'
+}
+
+# s3e_database: a fresh database of the scenario's own, the pool stopped.
+s3e_database() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	fu_pg_psql "$IT_PG_DIR" postgres -c 'DROP DATABASE IF EXISTS fileupload_s3'
 	fu_pg_psql "$IT_PG_DIR" postgres -c \
@@ -39,6 +105,8 @@ s3e_end() {
 	s3e_hosts_remove
 	fu_s3stub_stop
 	fu_pool_stop 2>>"$IT_TMP/setup.log" || true
+	[ "$S3_STORE" = stub ] ||
+	    fu_rgw_s3 rb "$S3_BUCKET_NAME" >>"$IT_TMP/setup.log" 2>&1 || true
 	# shellcheck disable=SC2034  # fu_pool_start reads it
 	FU_DB_NAME=fileupload
 	start_pool || true
@@ -50,9 +118,9 @@ s3e_end() {
 # nginx rendered with the same (S3_CA_FILE).  Fails when the pool does
 # not start.
 s3e_pool() {
-	local STORAGE=s3 S3_ENDPOINT=$1 S3_BUCKET=$S3E_BUCKET \
-	    S3_REGION=us-east-1 S3_PREFIX=it/ S3_ACCESS_KEY_ID=$FU_S3STUB_KEY \
-	    S3_SECRET_ACCESS_KEY=$FU_S3STUB_SECRET S3_PART_SIZE=$S3E_PART \
+	local STORAGE=s3 S3_ENDPOINT=$1 S3_BUCKET=$S3_BUCKET_NAME \
+	    S3_REGION=us-east-1 S3_PREFIX=it/ S3_ACCESS_KEY_ID=$S3_KEY \
+	    S3_SECRET_ACCESS_KEY=$S3_SECRET S3_PART_SIZE=$S3E_PART \
 	    MAX_UPLOAD_SIZE=$((16 << 20)) WORKERS=2 kv
 	export STORAGE S3_ENDPOINT S3_BUCKET S3_REGION S3_PREFIX \
 	    S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY S3_PART_SIZE MAX_UPLOAD_SIZE \
@@ -92,8 +160,9 @@ s3e_hosts_remove() {
 }
 
 # s3e_tls DIR: a CA, a server certificate it signs for localhost,
-# it-named.localhost and 127.0.0.1 (server.pem, server.key), and a second
-# CA that signed nothing (other-ca.pem), in DIR, readable by the workers.
+# it-named.localhost and 127.0.0.1 (server.pem, server.key; for the test
+# server), and a second CA that signed nothing (other-ca.pem), in DIR,
+# readable by the workers.
 s3e_tls() {
 	local d=$1
 	mkdir -p "$d"
@@ -118,10 +187,11 @@ s3e_since() {
 }
 
 # s3e_round_trip WHAT: health, a small upload and a multipart one, each
-# downloaded byte for byte through nginx, a range and a HEAD.
+# downloaded byte for byte through nginx, a range and a HEAD; what the
+# store was asked (s3_ops) counted from here.
 s3e_round_trip() {
 	local what=$1 small big hs hb
-	: >"$S3_ROOT/requests.log"
+	s3e_mark
 	req GET /service/fileupload/health
 	check_status 200 "$what: health"
 	small=$(new_file "s3e_small_$what")
@@ -139,8 +209,7 @@ s3e_round_trip() {
 	upload "$big" big.bin
 	check_status 201 "$what: multipart upload"
 	check_json .file_size $((12 << 20))
-	check_eq "$what: parts" 3 "$(grep -cF '"op": "UploadPart"' \
-	    "$S3_ROOT/requests.log" || true)"
+	check_eq "$what: parts" 3 "$(s3_ops UploadPart | wc -l)"
 	req GET "/service/fileupload/$hb/content"
 	check_status 200 "$what: download"
 	check "$what: downloaded bytes equal" cmp -s "$IT_TMP/body" "$big"
@@ -154,8 +223,7 @@ s3e_round_trip() {
 	check_header Content-Length "$(stat -c %s "$small")"
 	# The downloads, the range and the HEAD (GET to the store).
 	check_eq "$what: downloads by presigned URL" 4 \
-	    "$(grep -F '"op": "GetObject"' "$S3_ROOT/requests.log" |
-	    grep -cF '"auth": "presigned"' || true)"
+	    "$(s3_ops GetObject | grep -cF '"auth": "presigned"' || true)"
 }
 
 # s3e_unavailable WHAT [HASH]: health, an upload and the download of the
@@ -180,7 +248,7 @@ sc_s3_named_path_style() {
 	s3e_begin
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
 	e=$(log_lines "$FU_VAR/logs/nginx-error.log")
-	s3e_pool "http://localhost:$S3_PORT"
+	s3e_pool "$S3E_URL"
 	check "the worker resolved the name" grep -qF \
 	    "S3_ENDPOINT: localhost:$S3_PORT is at 127.0.0.1" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
@@ -199,7 +267,7 @@ sc_s3_named_virtual_host() {
 	s3e_begin
 	s3e_hosts_add
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "http://localhost:$S3_PORT" S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_ADDRESSING=virtual
 	check "the worker resolved the virtual host" grep -qF \
 	    "S3_ENDPOINT: $S3E_VHOST:$S3_PORT is at 127.0.0.1" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
@@ -217,30 +285,29 @@ sc_s3_named_unresolvable() {
 	check_eq "$S3E_VHOST does not resolve here" "" \
 	    "$(getent hosts "$S3E_VHOST" || true)"
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "http://localhost:$S3_PORT" S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_ADDRESSING=virtual
 	s3e_unavailable unresolvable
 	check "the worker says the name does not resolve" grep -qF \
 	    "S3_ENDPOINT: $S3E_VHOST does not resolve" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
-	check_eq "no request reached the store" "" \
-	    "$(cat "$S3_ROOT/requests.log" 2>/dev/null || true)"
+	check_eq "no request reached the store" "" "$(s3e_requests)"
 }
 
-# https with a CA of the test's own (S3_CA_FILE, for the workers and
-# nginx alike), by name in path style and in virtual-host style (the
-# certificate names both; SNI and Host say which).
+# https with the store's own CA (S3_CA_FILE, for the workers and nginx
+# alike, which verifies the store on the download path), by name in path
+# style and in virtual-host style (the certificate names both; SNI and
+# Host say which).
 sc_s3_tls() {
-	local tls=$FU_VAR/s3tls
-	s3e_tls "$tls"
-	s3e_begin --tls "$tls/server.pem" "$tls/server.key"
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem"
+	s3e_begin tls
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
+	check "nginx verifies the store" grep -qF "proxy_ssl_verify on;" \
+	    "$FU_CONF_DIR/fileupload-locations.conf"
 	check "nginx trusts S3_CA_FILE" grep -qF \
-	    "proxy_ssl_trusted_certificate $tls/ca.pem;" \
+	    "proxy_ssl_trusted_certificate $S3E_CA;" \
 	    "$FU_CONF_DIR/fileupload-locations.conf"
 	s3e_round_trip tls_path
 	s3e_hosts_add
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem" \
-	    S3_ADDRESSING=virtual
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA" S3_ADDRESSING=virtual
 	s3e_round_trip tls_virtual
 	s3e_hosts_remove
 }
@@ -250,10 +317,9 @@ sc_s3_tls() {
 # (naming S3_CA_FILE) and health, uploads and downloads answer 503; the
 # system's CAs (no S3_CA_FILE) do not trust it either.
 sc_s3_tls_wrong_ca() {
-	local tls=$FU_VAR/s3tls f h n e
-	s3e_tls "$tls"
-	s3e_begin --tls "$tls/server.pem" "$tls/server.key"
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/ca.pem"
+	local f h n e
+	s3e_begin tls
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_CA"
 	f=$(new_file s3e_tls_ca)
 	h=$(b2 "$f")
 	upload "$f" ca.txt
@@ -262,7 +328,7 @@ sc_s3_tls_wrong_ca() {
 	# nginx alone with the wrong CA: the worker's HEAD passes, nginx's
 	# fetch does not.
 	e=$(log_lines "$FU_VAR/logs/nginx-error.log")
-	S3_CA_FILE=$tls/other-ca.pem restart_nginx $(((16 << 20) + 65536))
+	S3_CA_FILE=$S3E_OTHER_CA restart_nginx $(((16 << 20) + 65536))
 	req GET "/service/fileupload/$h/content"
 	check_error 503 "nginx with the wrong CA"
 	check "nginx logs the verification error" grep -qE \
@@ -270,14 +336,14 @@ sc_s3_tls_wrong_ca() {
 	    <(s3e_since "$FU_VAR/logs/nginx-error.log" "$e")
 
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "https://localhost:$S3_PORT" S3_CA_FILE="$tls/other-ca.pem"
+	s3e_pool "$S3E_URL" S3_CA_FILE="$S3E_OTHER_CA"
 	s3e_unavailable wrong_ca "$h"
 	check "the worker logs the verification error" grep -qE \
-	    "SSL certificate problem.*checked against S3_CA_FILE=$tls/other-ca.pem" \
+	    "SSL certificate problem.*checked against S3_CA_FILE=$S3E_OTHER_CA" \
 	    <(s3e_since "$FU_VAR/logs/fileupload.log" "$n")
 
 	n=$(log_lines "$FU_VAR/logs/fileupload.log")
-	s3e_pool "https://localhost:$S3_PORT"
+	s3e_pool "$S3E_URL"
 	s3e_unavailable system_cas "$h"
 	check "the worker names the system's CAs" grep -qE \
 	    "SSL certificate problem.*checked against the system's CAs" \

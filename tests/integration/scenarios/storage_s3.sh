@@ -44,7 +44,6 @@ s3_pool_start() {
 # its own (the rows of the local scenarios have no objects in the
 # bucket, and the bucket's rows no files in DATA_DIR), the pool on them.
 s3_begin() {
-	local port
 	S3_STORE=${IT_S3_STORE:-rgw}
 	[ "${1:-}" != stub ] || S3_STORE=stub
 	S3_ROOT=$IT_TMP/s3
@@ -57,14 +56,7 @@ s3_begin() {
 		S3_URL=http://127.0.0.1:$S3_PORT
 		S3_KEY=$FU_S3STUB_KEY S3_SECRET=$FU_S3STUB_SECRET
 	else
-		# Started once, then found running (on its port of the
-		# first time).
-		port=
-		[ -s "$FU_VAR/rgw/port" ] ||
-		    port=$(fu_rgw_free_port $((27480 + RANDOM % 40 * 10)))
-		FU_RGW_STORE=${IT_RGW_STORE:-memstore} \
-		    fu_rgw_start "$FU_VAR/rgw" "$port" >>"$IT_TMP/setup.log" 2>&1 ||
-		    { tail -n 20 "$IT_TMP/setup.log"; return 1; }
+		s3_rgw_start
 		S3_BUCKET_NAME=it-$RANDOM$RANDOM
 		S3_URL=$FU_RGW_ENDPOINT
 		S3_KEY=$FU_RGW_KEY S3_SECRET=$FU_RGW_SECRET
@@ -79,6 +71,23 @@ s3_begin() {
 	fu_migrate "$IT_MIGRATE" >>"$IT_TMP/setup.log" 2>&1
 	s3_pool_start
 	restart_nginx $(((16 << 20) + 65536))
+}
+
+# s3_rgw_start: the run's gateway (scripts/rgw.sh in $FU_VAR/rgw, in
+# memory unless IT_RGW_STORE=bluestore), started once, then found running
+# (on its port of the first time).  It speaks http (FU_RGW_ENDPOINT) and
+# https (FU_RGW_TLS_ENDPOINT, its CA FU_RGW_CA_FILE; the certificate names
+# s3_endpoints.sh's virtual host too) from the start, so that no scenario
+# has to restart it.  Its output goes to setup.log.
+s3_rgw_start() {
+	local port=
+
+	[ -s "$FU_VAR/rgw/port" ] ||
+	    port=$(fu_rgw_free_port $((27480 + RANDOM % 40 * 10)))
+	FU_RGW_STORE=${IT_RGW_STORE:-memstore} FU_RGW_TLS=1 \
+	    FU_RGW_TLS_NAMES=DNS:it-named.localhost \
+	    fu_rgw_start "$FU_VAR/rgw" "$port" >>"$IT_TMP/setup.log" 2>&1 ||
+	    { tail -n 20 "$IT_TMP/setup.log"; return 1; }
 }
 
 s3_end() {
