@@ -82,19 +82,23 @@ sc_client_share_of_upload_slots() {
 	[ "${held:-99}" -le "$CS_SHARE" ] ||
 	    fail "the trickling address held $held uploads (share $CS_SHARE)"
 	[ "${held:-0}" -ge 1 ] || fail "no trickling upload was held: $line"
-	[ "$inflight" != missing ] && [ "$inflight" -le $((CS_SHARE + 1)) ] ||
-	    fail "uploads in flight during the trickle: $inflight (share $CS_SHARE + 1 honest)"
-	[ "$refused" != missing ] && [ "$refused" -gt 0 ] ||
-	    fail "fileupload_upload_client_share_refused_total: $refused"
+	if [ "$inflight" = missing ] || [ "$inflight" -gt $((CS_SHARE + 1)) ]; then
+		fail "uploads in flight during the trickle: $inflight (share $CS_SHARE + 1 honest)"
+	fi
+	if [ "$refused" = missing ] || [ "$refused" -eq 0 ]; then
+		fail "fileupload_upload_client_share_refused_total: $refused"
+	fi
 	# Every answer the trickle got was a 503 with Retry-After.
-	[[ $line =~ answers=([0-9]+)\ s503=([0-9]+)\ s503_retry_after=([0-9]+)\ other=0 ]] &&
-	    [ "${BASH_REMATCH[1]}" -ge "$CS_CONNS" ] &&
-	    [ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[1]}" ] &&
-	    [ "${BASH_REMATCH[3]}" = "${BASH_REMATCH[1]}" ] ||
-	    fail "the trickle's answers: $line"
-	grep -q '"status":503' "$IT_TMP/share.503" &&
-	    grep -q 'from this client' "$IT_TMP/share.503" ||
-	    fail "the trickle's 503: $(head -c 400 "$IT_TMP/share.503")"
+	if ! [[ $line =~ answers=([0-9]+)\ s503=([0-9]+)\ s503_retry_after=([0-9]+)\ other=0 ]] ||
+	    [ "${BASH_REMATCH[1]}" -lt "$CS_CONNS" ] ||
+	    [ "${BASH_REMATCH[2]}" != "${BASH_REMATCH[1]}" ] ||
+	    [ "${BASH_REMATCH[3]}" != "${BASH_REMATCH[1]}" ]; then
+		fail "the trickle's answers: $line"
+	fi
+	if ! grep -q '"status":503' "$IT_TMP/share.503" ||
+	    ! grep -q 'from this client' "$IT_TMP/share.503"; then
+		fail "the trickle's 503: $(head -c 400 "$IT_TMP/share.503")"
+	fi
 	check "trickled uploads: temp files removed" wait_for 10 no_tmp_files
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	start_pool
@@ -105,7 +109,7 @@ sc_client_share_of_upload_slots() {
 # FILEUPLOAD_SLOTS_PER_CLIENT=2); from any other peer X-Forwarded-For is
 # ignored, so a client cannot pick its address.
 sc_client_share_behind_trusted_proxy() {
-	local i st ms access=$FU_VAR/logs/nginx-access.log
+	local i st access=$FU_VAR/logs/nginx-access.log
 	local -a kids=()
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	FILEUPLOAD_SLOTS_PER_CLIENT=2 start_pool
@@ -126,15 +130,16 @@ sc_client_share_behind_trusted_proxy() {
 	sleep 1.5
 	SLOW_OUT=$IT_TMP/proxied.4 slow_request POST /service/fileupload 3 \
 	    'X-Forwarded-For: 10.9.8.7, 198.51.100.7'
-	[ "$SLOW_STATUS" = 503 ] && [ "$SLOW_MS" -lt 1000 ] ||
-	    fail "a third upload of 198.51.100.7: $SLOW_STATUS after $SLOW_MS ms"
+	if [ "$SLOW_STATUS" != 503 ] || [ "$SLOW_MS" -ge 1000 ]; then
+		fail "a third upload of 198.51.100.7: $SLOW_STATUS after $SLOW_MS ms"
+	fi
 	grep -qi '^retry-after: [0-9]' "$IT_TMP/proxied.4.headers" ||
 	    fail "503 past the share without Retry-After"
 	grep -q 'from this client' "$IT_TMP/proxied.4.body" ||
 	    fail "503 past the share: $(head -c 200 "$IT_TMP/proxied.4.body")"
 	wait "${kids[@]}"
 	for i in 1 2 3; do
-		read -r st ms <"$IT_TMP/proxied.$i.result"
+		read -r st _ <"$IT_TMP/proxied.$i.result"
 		[ "$st" != 503 ] ||
 		    fail "proxied upload $i refused: $(cat "$IT_TMP/proxied.$i.body")"
 	done
