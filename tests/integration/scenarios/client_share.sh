@@ -106,10 +106,11 @@ sc_client_share_of_upload_slots() {
 
 # Behind a trusted proxy (TRUSTED_PROXIES=127.0.0.1, nginx's real_ip) the
 # client is the address the proxy forwards, each with its own share (here
-# FILEUPLOAD_SLOTS_PER_CLIENT=2); from any other peer X-Forwarded-For is
-# ignored, so a client cannot pick its address.
+# FILEUPLOAD_SLOTS_PER_CLIENT=2), for multipart uploads and tus PATCH
+# alike; from any other peer X-Forwarded-For is ignored, so a client
+# cannot pick its address.
 sc_client_share_behind_trusted_proxy() {
-	local i st access=$FU_VAR/logs/nginx-access.log
+	local i st loc access=$FU_VAR/logs/nginx-access.log
 	local -a kids=()
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	FILEUPLOAD_SLOTS_PER_CLIENT=2 start_pool
@@ -137,6 +138,23 @@ sc_client_share_behind_trusted_proxy() {
 	    fail "503 past the share without Retry-After"
 	grep -q 'from this client' "$IT_TMP/proxied.4.body" ||
 	    fail "503 past the share: $(head -c 200 "$IT_TMP/proxied.4.body")"
+	# A resumable upload's PATCH takes a slot too: refused the same way.
+	loc=$(curl -sS --max-time 10 -o /dev/null -D - -X POST \
+	    -H 'X-Forwarded-For: 198.51.100.7' -H 'Tus-Resumable: 1.0.0' \
+	    -H 'Upload-Length: 5' "$IT_URL/service/fileupload/uploads" |
+	    sed -n 's/^[Ll]ocation: *\([^[:space:]]*\).*/\1/p')
+	[ -n "$loc" ] || fail "no tus upload created for 198.51.100.7"
+	st=$(curl -sS --max-time 10 -o "$IT_TMP/proxied.tus" -D "$IT_TMP/proxied.tus.h" \
+	    -w '%{http_code}' -X PATCH -H 'X-Forwarded-For: 198.51.100.7' \
+	    -H 'Tus-Resumable: 1.0.0' -H 'Upload-Offset: 0' \
+	    -H 'Content-Type: application/offset+octet-stream' \
+	    --data-binary hello "${loc/#\//$IT_URL/}")
+	if [ "$st" != 503 ] || ! grep -qi '^retry-after: [0-9]' "$IT_TMP/proxied.tus.h"; then
+		fail "a tus PATCH past the share: $st $(head -c 200 "$IT_TMP/proxied.tus")"
+	fi
+	st=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X DELETE \
+	    -H 'Tus-Resumable: 1.0.0' "${loc/#\//$IT_URL/}")
+	check_eq "tus upload terminated" 204 "$st"
 	wait "${kids[@]}"
 	for i in 1 2 3; do
 		read -r st _ <"$IT_TMP/proxied.$i.result"
