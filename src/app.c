@@ -22,8 +22,8 @@ app_upload_slots(unsigned threads)
 }
 
 /*
- * The slots one client may hold now: its share of the pool's, at least
- * one; 0 when there is no share (or no table to count in).
+ * The slots one client may hold now: the count set, or its percentage of
+ * the pool's live workers' slots, at least one.
  */
 static unsigned
 client_limit(const struct config *cfg)
@@ -80,6 +80,16 @@ client_take(struct app *app, struct request *r)
 	return client_slots_take(t, &c, holder, client_limit(app->cfg));
 }
 
+/* 503 with Retry-After: this worker's upload slots held, or the client's. */
+static void
+refuse(struct request *r, bool client)
+{
+	http_json_with(r, 503, client ? "{\"error\":\"too many uploads in "
+	    "progress from this client, retry later\",\"status\":503}" :
+	    "{\"error\":\"too many uploads in progress, retry later\","
+	    "\"status\":503}", "Retry-After", "5");
+}
+
 bool
 app_upload_begin(struct app *app, struct request *r)
 {
@@ -88,25 +98,19 @@ app_upload_begin(struct app *app, struct request *r)
 	if (atomic_fetch_add(&app->uploads_in_hand, 1) >= app->upload_slots) {
 		atomic_fetch_sub(&app->uploads_in_hand, 1);
 		metrics_upload_refused();
-		http_json_with(r, 503, "{\"error\":\"too many uploads in "
-		    "progress, retry later\",\"status\":503}", "Retry-After",
-		    "5");
+		refuse(r, false);
 		return false;
 	}
 	if ((rc = client_take(app, r)) == CLIENT_SLOTS_TAKEN) {
 		metrics_upload_held(1);
 		return true;
 	}
+	atomic_fetch_sub(&app->uploads_in_hand, 1);
 	if (rc == CLIENT_SLOTS_OVER)
 		metrics_upload_client_refused();
 	else
 		metrics_upload_refused();
-	atomic_fetch_sub(&app->uploads_in_hand, 1);
-	http_json_with(r, 503, rc == CLIENT_SLOTS_OVER ?
-	    "{\"error\":\"too many uploads in progress from this client, "
-	    "retry later\",\"status\":503}" : "{\"error\":\"too many "
-	    "uploads in progress, retry later\",\"status\":503}",
-	    "Retry-After", "5");
+	refuse(r, rc == CLIENT_SLOTS_OVER);
 	return false;
 }
 
