@@ -118,7 +118,7 @@ END_TEST
  */
 START_TEST(test_against_model)
 {
-	enum { CLIENTS = 6000, HOLDERS = 3, OPS = 200000, LIMIT = 4 };
+	enum { CLIENTS = 6000, HOLDERS = 3, OPS = 100000, LIMIT = 4 };
 	static unsigned	 model[CLIENTS][HOLDERS];
 	struct client_addr c;
 	uint32_t	 x = 12345;
