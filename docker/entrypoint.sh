@@ -36,6 +36,8 @@
 #	client_body_timeout follows the last)
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per core, at least 2),
 #	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
+#	TRUSTED_PROXIES (none): proxies whose X-Forwarded-For nginx believes
+#	for the client's address (fu_real_ip)
 #	FILEUPLOAD_BIN_DIR	fileupload-worker and fileupload-migrate
 #				(default: where PATH finds fileupload-worker)
 #	FILEUPLOAD_SQL_DIR	migrations (default: fileupload-migrate's own)

@@ -202,6 +202,25 @@ fu_render_upstream() {
 	mv "$2.tmp" "$2"
 }
 
+# fu_real_ip: the @REAL_IP@ lines of the locations: one set_real_ip_from
+# per address or CIDR of TRUSTED_PROXIES (separated by blanks or commas),
+# the client's address then taken from X-Forwarded-For; a comment when
+# TRUSTED_PROXIES is unset (the default: nginx's peer is the client).
+fu_real_ip() {
+	local p out=''
+
+	for p in ${TRUSTED_PROXIES:+${TRUSTED_PROXIES//,/ }}; do
+		[[ $p =~ ^([0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(/[0-9]{1,3})?$|^unix:$ ]] ||
+		    fu_die "TRUSTED_PROXIES: '$p' is not an address, a CIDR or unix:"
+		out+="set_real_ip_from $p; "
+	done
+	if [ -z "$out" ]; then
+		echo "# real_ip: off (TRUSTED_PROXIES unset): the client is nginx's peer"
+	else
+		echo "${out}real_ip_header X-Forwarded-For; real_ip_recursive on;"
+	fi
+}
+
 # fu_s3_ca_file: the CAs nginx verifies an https object store's certificate
 # against on the download path: S3_CA_FILE (the workers' setting), else
 # the system's bundle.  Fails, saying why, when there is neither: nginx
@@ -225,14 +244,15 @@ fu_s3_ca_file() {
 # socket), FCGI_KEEPALIVE (16 kept connections per nginx worker; 0: none),
 # FILEUPLOAD_METRICS_TOKEN (unset: the metrics are for loopback only; set:
 # for any client with the token, which the worker checks), S3_CA_FILE
-# (fu_s3_ca_file).
+# (fu_s3_ca_file), TRUSTED_PROXIES (fu_real_ip).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep ca
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep ca realip
 
 	cbt=$(fu_client_body_timeout \
 	    "${UPLOAD_TIMEOUT:-${UPLOAD_STALL_TIMEOUT:-}}") || return 1
 	ca=$(fu_s3_ca_file) || return 1
+	realip=$(fu_real_ip) || return 1
 
 	fu_layout
 	cp /etc/nginx/fastcgi_params "$c/fastcgi_params"
@@ -245,6 +265,7 @@ fu_render_conf() {
 	    MAX_BODY_SIZE="${FU_NGINX_MAX_BODY:-$(fu_nginx_body_limit "$max")}" \
 	    REQUEST_BUFFERING="${REQUEST_BUFFERING:-off}" \
 	    CLIENT_BODY_TIMEOUT="$cbt" UI_DIR="${FU_UI_DIR%/}" S3_CA_FILE="$ca" \
+	    REAL_IP="$realip" \
 	    METRICS_ACCESS="$([ -n "${FILEUPLOAD_METRICS_TOKEN:-}" ] &&
 	        echo allow || echo deny)"
 	fu_render "$t/fileupload-server.conf.in" "$c/fileupload-server.conf" \

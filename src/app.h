@@ -39,11 +39,14 @@ struct app {
 unsigned app_upload_slots(unsigned threads);
 /*
  * A handler that reads a body for as long as its client takes calls this
- * first: false when every upload slot is held, after answering 503 with
- * Retry-After; true otherwise, and app_upload_end must follow.
+ * first: false when every upload slot of this process is held, or when
+ * the client's address (REMOTE_ADDR) holds its share of the host's
+ * (FILEUPLOAD_SLOTS_PER_CLIENT, counted over the pool's processes in
+ * client_slots.h's table), after answering 503 with Retry-After; true
+ * otherwise, and app_upload_end with the same request must follow.
  */
 bool	app_upload_begin(struct app *, struct request *);
-void	app_upload_end(struct app *);
+void	app_upload_end(struct app *, struct request *);
 
 /*
  * The health check's two probes: the database answers SELECT 1, a temp

@@ -470,6 +470,28 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->regex_skip = n == 1;
+	/* FILEUPLOAD_SLOTS_PER_CLIENT: "N%" of the host's upload slots, or N. */
+	{
+		char	 num[16];
+		size_t	 len;
+
+		if ((v = env("FILEUPLOAD_SLOTS_PER_CLIENT")) == NULL)
+			v = CFG_DEFAULT_SLOTS_PER_CLIENT;
+		len = strlen(v);
+		cfg->slots_per_client_pct = len > 1 && v[len - 1] == '%';
+		snprintf(num, sizeof(num), "%.*s", (int)(len < sizeof(num) ?
+		    len - cfg->slots_per_client_pct : 0), v);
+		if (parse_u64(num, cfg->slots_per_client_pct ? 1 : 0,
+		    cfg->slots_per_client_pct ? 100 : CFG_MAX_SLOTS_PER_CLIENT,
+		    &n) == -1) {
+			snprintf(err, errlen, "FILEUPLOAD_SLOTS_PER_CLIENT=%.64s "
+			    "is not a share of the host's upload slots (1%%-100%%)"
+			    " or a slot count (0-%u)", v,
+			    CFG_MAX_SLOTS_PER_CLIENT);
+			return -1;
+		}
+		cfg->slots_per_client = (unsigned)n;
+	}
 	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
 		if ((cfg->s3 = config_s3_load(cfg->max_upload_size, err,
 		    errlen)) == NULL)

@@ -31,6 +31,14 @@
 #define CFG_MAX_MIN_RATE	(1ULL << 30)
 #define CFG_DEFAULT_UPLOAD_EXPIRES 86400	/* seconds: 24 h */
 #define CFG_MAX_UPLOAD_EXPIRES	(366 * 86400)
+/*
+ * FILEUPLOAD_SLOTS_PER_CLIENT: a quarter of the host's upload slots per
+ * client address (448 slots with two default workers: 112 each), far
+ * above what one browser or tus client uses, and a client needs four
+ * addresses to fill the host.  A count (N) or 0 (no share) may be given.
+ */
+#define CFG_DEFAULT_SLOTS_PER_CLIENT	"25%"
+#define CFG_MAX_SLOTS_PER_CLIENT	1048576
 /* A secret read from a file (NAME_FILE): at most this many bytes. */
 #define CFG_SECRET_MAX		65536
 #define CFG_SECRET_MAX_TEXT	"65536"
@@ -61,6 +69,13 @@ struct config {
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
 	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: 1 (default) or 0 */
+	/*
+	 * FILEUPLOAD_SLOTS_PER_CLIENT: the upload slots of the host (the
+	 * pool's live workers) one client address may hold: a percentage
+	 * of them ("25%", slots_per_client_pct) or a count; 0: no limit.
+	 */
+	unsigned	 slots_per_client;
+	bool		 slots_per_client_pct;
 	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
 	/* For store_open: STORAGE's backend, pointing into the above. */

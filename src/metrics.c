@@ -1,6 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_slots.h"
 #include "metrics.h"
+#include "procid.h"
 
 /*
  * Counters live in memory other processes map: they must be lock-free
@@ -22,10 +24,12 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	4
-/* An owner is its pid and its start time (a recycled pid is not it). */
-#define PID_BITS	22		/* Linux's PID_MAX_LIMIT is 2^22 */
-#define PID_MASK	((1ULL << PID_BITS) - 1)
+#define REGION_LAYOUT	5
+/*
+ * How long the pool's upload slots (metrics_pool_upload_slots) are taken
+ * as read: a worker started or gone changes them within this.
+ */
+#define POOL_SLOTS_EVERY_MS	1000
 
 struct head {
 	_Atomic uint64_t magic;		/* stored last, released */
@@ -39,7 +43,7 @@ struct head {
 _Static_assert(sizeof(struct head) == 64, "slots start 64-byte aligned");
 
 struct slot {
-	/* start ticks << PID_BITS | pid; 0: never claimed. */
+	/* procid_of its owner; 0: never claimed. */
 	_Atomic uint64_t owner;
 	_Atomic int64_t	 started;	/* unix s of the owner's claim */
 	_Atomic uint64_t counter[METRICS_COUNTER__MAX];
@@ -54,9 +58,14 @@ struct slot {
 	_Atomic uint64_t duration_us[METRICS_ROUTES_MAX];
 } __attribute__((aligned(64)));
 
+/*
+ * The region: the head, nslots slots, then the table of the upload slots
+ * each client holds (client_slots.h), which the pool shares the same way.
+ */
 struct region {
 	struct head	*head;
 	struct slot	*slots;
+	struct client_slots *clients;
 	size_t		 size;
 	bool		 shared;
 };
@@ -93,71 +102,16 @@ metrics_bucket_us(unsigned i)
 static size_t
 region_size(unsigned nslots)
 {
-	return sizeof(struct head) + (size_t)nslots * sizeof(struct slot);
+	return sizeof(struct head) + (size_t)nslots * sizeof(struct slot) +
+	    client_slots_size();
 }
 
-/*
- * A process's start time in clock ticks since boot (/proc/PID/stat, field
- * 22), and whether it is a zombie; -1 when it does not exist.
- */
-static int
-proc_start(pid_t pid, uint64_t *ticks, bool *zombie)
+/* Points rg's slots and clients into its mapped head. */
+static void
+region_parts(struct region *rg)
 {
-	char		 path[32], buf[1024], *p;
-	unsigned long long t;
-	ssize_t		 n;
-	int		 fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The name (field 2) may hold anything but ends at the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return -1;
-	*zombie = p[2] == 'Z' || p[2] == 'X';
-	for (field = 3, p += 2; field < 22; field++) {
-		if ((p = strchr(p, ' ')) == NULL)
-			return -1;
-		p++;
-	}
-	if (sscanf(p, "%llu", &t) != 1)
-		return -1;
-	*ticks = t;
-	return 0;
-}
-
-static uint64_t
-owner_of(pid_t pid)
-{
-	uint64_t	 ticks = 0;
-	bool		 zombie;
-
-	if (proc_start(pid, &ticks, &zombie) == -1)
-		ticks = 0;
-	return (ticks << PID_BITS) | ((uint64_t)pid & PID_MASK);
-}
-
-/* Whether the process that claimed a slot as owner still runs. */
-static bool
-owner_alive(uint64_t owner)
-{
-	pid_t		 pid = (pid_t)(owner & PID_MASK);
-	uint64_t	 ticks;
-	bool		 zombie;
-
-	if (owner == 0)
-		return false;
-	if (proc_start(pid, &ticks, &zombie) == 0)
-		return !zombie && ticks == owner >> PID_BITS;
-	/* No /proc to read: at least the pid must exist. */
-	if (access("/proc/self/stat", R_OK) == 0)
-		return false;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	rg->slots = (struct slot *)(rg->head + 1);
+	rg->clients = (struct client_slots *)(rg->slots + rg->head->nslots);
 }
 
 /* "FILEUPLOAD_METRICS_FILE path: [what: ]strerror(errno)" */
@@ -178,15 +132,18 @@ head_ok(const struct head *h, size_t size)
 	    size >= region_size(h->nslots);
 }
 
-static void
+static int
 head_init(struct head *h, unsigned nslots)
 {
 	h->layout = REGION_LAYOUT;
 	h->nslots = nslots;
 	h->slot_size = sizeof(struct slot);
 	h->created = (int64_t)time(NULL);
+	if (client_slots_init((struct slot *)(h + 1) + nslots) == -1)
+		return -1;
 	/* Last: a reader that sees the magic sees the rest. */
 	atomic_store_explicit(&h->magic, REGION_MAGIC, memory_order_release);
+	return 0;
 }
 
 /*
@@ -241,8 +198,14 @@ region_open_file(struct region *rg, const char *path, bool writable,
 	}
 	rg->head = map;
 	rg->size = (size_t)st.st_size;
-	if (atomic_load(&rg->head->magic) == 0 && writable && rg->size == want)
-		head_init(rg->head, METRICS_SLOTS);
+	if (atomic_load(&rg->head->magic) == 0 && writable &&
+	    rg->size == want && head_init(rg->head, METRICS_SLOTS) == -1) {
+		snprintf(err, errlen, "FILEUPLOAD_METRICS_FILE %s: no "
+		    "process-shared robust mutex", path);
+		munmap(map, rg->size);
+		rg->head = NULL;
+		goto out;
+	}
 	if (!head_ok(rg->head, rg->size)) {
 		snprintf(err, errlen, "FILEUPLOAD_METRICS_FILE %s: made by "
 		    "another version of the worker (remove it, or restart the "
@@ -251,7 +214,7 @@ region_open_file(struct region *rg, const char *path, bool writable,
 		rg->head = NULL;
 		goto out;
 	}
-	rg->slots = (struct slot *)(rg->head + 1);
+	region_parts(rg);
 	rg->shared = true;
 	rc = 0;
 out:
@@ -279,8 +242,12 @@ region_open_private(struct region *rg, char *err, size_t errlen)
 		return -1;
 	}
 	rg->head = map;
-	head_init(rg->head, 1);
-	rg->slots = (struct slot *)(rg->head + 1);
+	if (head_init(rg->head, 1) == -1) {
+		snprintf(err, errlen, "metrics: no process-shared robust mutex");
+		munmap(map, rg->size);
+		return -1;
+	}
+	region_parts(rg);
 	rg->shared = false;
 	return 0;
 }
@@ -302,7 +269,7 @@ claim(struct region *rg, uint64_t me)
 		for (i = 0; i < rg->head->nslots; i++) {
 			s = &rg->slots[i];
 			owner = atomic_load(&s->owner);
-			if (pass == 0 && (owner == 0 || owner_alive(owner)))
+			if (pass == 0 && (owner == 0 || procid_alive(owner)))
 				continue;
 			if (pass == 1 && owner != 0)
 				continue;
@@ -331,9 +298,11 @@ metrics_start(const char *path, char *err, size_t errlen)
 	if (path != NULL) {
 		if (region_open_file(&region, path, true, err, errlen) == -1)
 			return -1;
-		if ((i = claim(&region, owner_of(getpid()))) >= 0) {
+		if ((i = claim(&region, procid_of(getpid()))) >= 0) {
 			mine_index = i;
 			mine = &region.slots[i];
+			/* A dead worker's clients hold its slots no more. */
+			client_slots_forget(region.clients);
 			return 0;
 		}
 		snprintf(err, errlen, "FILEUPLOAD_METRICS_FILE %s: all %u "
@@ -345,7 +314,7 @@ metrics_start(const char *path, char *err, size_t errlen)
 	}
 	if (region_open_private(&region, err, errlen) == -1)
 		return -1;
-	mine_index = claim(&region, owner_of(getpid()));
+	mine_index = claim(&region, procid_of(getpid()));
 	mine = &region.slots[0];
 	return rc;
 }
@@ -354,6 +323,43 @@ int
 metrics_slot(void)
 {
 	return mine_index;
+}
+
+struct client_slots *
+metrics_client_slots(uint64_t *holder)
+{
+	if (mine == NULL)
+		return NULL;
+	*holder = atomic_load_explicit(&mine->owner, memory_order_relaxed);
+	return region.clients;
+}
+
+unsigned
+metrics_pool_upload_slots(void)
+{
+	static _Atomic int64_t	 at;
+	static atomic_uint	 cached;
+	const struct slot *s;
+	struct timespec	 now;
+	int64_t		 ms, n = 0;
+	unsigned	 i;
+
+	if (mine == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ms - atomic_load(&at) < POOL_SLOTS_EVERY_MS &&
+	    atomic_load(&cached) > 0)
+		return atomic_load(&cached);
+	for (i = 0; i < region.head->nslots; i++) {
+		s = &region.slots[i];
+		if (s == mine || procid_alive(atomic_load(&s->owner)))
+			n += atomic_load(&s->gauge[METRICS_UPLOAD_SLOTS]);
+	}
+	n = n > 0 && n <= UINT_MAX ? n : 1;
+	atomic_store(&cached, (unsigned)n);
+	atomic_store(&at, ms);
+	return (unsigned)n;
 }
 
 static void
@@ -373,7 +379,7 @@ sum(const struct region *rg, struct metrics_snapshot *out)
 		/* A slot never claimed holds nothing: its pages stay holes. */
 		if ((owner = LOAD(s->owner)) == 0)
 			continue;
-		if ((alive = owner_alive(owner))) {
+		if ((alive = procid_alive(owner))) {
 			out->worker_slot[out->workers] = (int)i;
 			out->worker_started[out->workers++] = LOAD(s->started);
 			for (j = 0; j < METRICS_GAUGE__MAX; j++)
@@ -487,6 +493,12 @@ void
 metrics_upload_refused(void)
 {
 	ADD(counter[METRICS_UPLOAD_REFUSED], 1);
+}
+
+void
+metrics_upload_client_refused(void)
+{
+	ADD(counter[METRICS_UPLOAD_CLIENT_REFUSED], 1);
 }
 
 void

@@ -9,6 +9,9 @@
  * counted and nothing is counted twice.  Gauges (what a process has in hand
  * now) are summed over live owners only, and reset when a slot is adopted.
  *
+ * The region also holds the table of the upload slots each client holds
+ * (client_slots.h), shared and cleaned up after dead workers the same way.
+ *
  * The hooks (metrics_upload_stored, ...) are thread-safe and cost one
  * atomic add; before metrics_start, and in the tools (fsck, migrate), they
  * do nothing.
@@ -20,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+struct client_slots;
 
 /* Slots of a region: worker processes alive at once, with room to spare. */
 #define METRICS_SLOTS		256
@@ -86,6 +91,7 @@ enum metrics_counter {
 	METRICS_REGEX_NEED,		/* patterns whose searches may skip */
 	METRICS_REGEX_NO_NEED,		/* patterns always searched */
 	METRICS_FCGI_CONNECTIONS,	/* FastCGI connections taken */
+	METRICS_UPLOAD_CLIENT_REFUSED,	/* 503: the client's share held */
 	METRICS_COUNTER__MAX
 };
 
@@ -138,6 +144,16 @@ int	metrics_start(const char *path, char *err, size_t errlen);
 /* The slot this process counts in, -1 when none (a private region: 0). */
 int	metrics_slot(void);
 /*
+ * The region's table of the upload slots each client holds, and in
+ * *holder this process's identity in it; NULL before metrics_start.
+ */
+struct client_slots *metrics_client_slots(uint64_t *holder);
+/*
+ * The upload slots of the pool's live workers (metrics_threads' second
+ * argument, summed), as read at most a second ago; 0 before metrics_start.
+ */
+unsigned metrics_pool_upload_slots(void);
+/*
  * Sums the region metrics_start opened (or, when it did not, this process's
  * nothing): NULL when out of memory or not started.  Free with free().
  */
@@ -168,6 +184,8 @@ void	metrics_fcgi_connection(void);
 /* An upload slot taken (+1) or given back (-1); one refused (503). */
 void	metrics_upload_held(int delta);
 void	metrics_upload_refused(void);
+/* One refused (503) because its client held its share of the slots. */
+void	metrics_upload_client_refused(void);
 void	metrics_upload_stored(uint64_t bytes);
 void	metrics_duplicate(void);
 void	metrics_deleted(uint64_t bytes);

@@ -59,6 +59,10 @@ static const struct {
 	{ METRICS_UPLOAD_REFUSED, "fileupload_upload_slots_refused_total",
 	    "Uploads answered 503 because every upload slot of their worker "
 	    "was held." },
+	{ METRICS_UPLOAD_CLIENT_REFUSED,
+	    "fileupload_upload_client_share_refused_total",
+	    "Uploads answered 503 because their client address held its "
+	    "share of the host's upload slots (FILEUPLOAD_SLOTS_PER_CLIENT)." },
 	{ METRICS_SWEPT, "fileupload_temp_files_swept_total",
 	    "Temp files of dead workers removed (or deletes put back) by "
 	    "sweeps." },

@@ -549,14 +549,14 @@ receive(struct tus *t)
 		complete(t);
 	} else if (offset > t->row.offset)
 		(void)advance(t, &h, offset);
-	app_upload_end(t->app);
+	app_upload_end(t->app, r);
 	return;
 drop:
 	/* Not counted: the next request cuts them off anyway; so do we. */
 	if (store_part_cut(t->app->store, &t->part, t->row.offset) !=
 	    STORE_OK)
 		log_warnx("upload %s: cut back to the offset failed", t->row.id);
-	app_upload_end(t->app);
+	app_upload_end(t->app, r);
 }
 
 /* Pauses between two tries of a leased upload, or of missing bytes. */

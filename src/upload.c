@@ -352,7 +352,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 
 	mp_free(u.mp);
 	store_tmp_abort(app->store, &u.tmp);
-	app_upload_end(app);
+	app_upload_end(app, r);
 	if (u.err.status == 0) {
 		metrics_upload_stored(u.meta.size);
 		answer_created(&u);

@@ -24,6 +24,7 @@ static const char *const vars[] = {
 	"S3_SWEEP_GRACE",
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
+	"FILEUPLOAD_SLOTS_PER_CLIENT",
 	"S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "S3_RETRIES",
 	"S3_RETRY_SECONDS", "S3_STALL_SECONDS",
 	"DB_PASSWORD_FILE", "FILEUPLOAD_TOKEN_FILE", "FILEUPLOAD_READ_TOKEN_FILE",
@@ -429,6 +430,44 @@ START_TEST(test_regex_skip)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set("FILEUPLOAD_REGEX_SKIP", bad[i]);
 		load_fails("FILEUPLOAD_REGEX_SKIP");
+	}
+}
+END_TEST
+
+/*
+ * A client's share of the host's upload slots: a quarter by default, a
+ * percentage or a count, 0 for none; nothing else is taken.
+ */
+START_TEST(test_slots_per_client)
+{
+	static const char *const bad[] = {
+		"0%", "101%", "%", "25 %", " 25%", "25%%", "-1", "1048577",
+		"ten", "25.5%", "99999999999999999999%",
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	load_ok(&cfg);
+	ck_assert(cfg.slots_per_client_pct);
+	ck_assert_uint_eq(cfg.slots_per_client, 25);
+	config_free(&cfg);
+	set("FILEUPLOAD_SLOTS_PER_CLIENT", "100%");
+	load_ok(&cfg);
+	ck_assert(cfg.slots_per_client_pct);
+	ck_assert_uint_eq(cfg.slots_per_client, 100);
+	config_free(&cfg);
+	set("FILEUPLOAD_SLOTS_PER_CLIENT", "16");
+	load_ok(&cfg);
+	ck_assert(!cfg.slots_per_client_pct);
+	ck_assert_uint_eq(cfg.slots_per_client, 16);
+	config_free(&cfg);
+	set("FILEUPLOAD_SLOTS_PER_CLIENT", "0");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.slots_per_client, 0);
+	config_free(&cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("FILEUPLOAD_SLOTS_PER_CLIENT", bad[i]);
+		load_fails("FILEUPLOAD_SLOTS_PER_CLIENT");
 	}
 }
 END_TEST
@@ -917,6 +956,7 @@ config_suite(void)
 	tcase_add_test(tc, test_threads_and_pool);
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_regex_skip);
+	tcase_add_test(tc, test_slots_per_client);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");

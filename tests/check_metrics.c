@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "client_slots.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "metrics_route.h"
@@ -176,6 +177,89 @@ START_TEST(test_live_slot_kept)
 	ck_assert_uint_eq(s->counter[METRICS_WORKER_STARTS], 3);
 	kill_worker(pa);
 	kill_worker(pc);
+}
+END_TEST
+
+/*
+ * A worker of 12 upload slots (16 threads) whose clients hold n of them,
+ * all from 192.0.2.1, in the region's table; waits to be killed.
+ */
+static pid_t
+client_worker(unsigned n)
+{
+	struct client_slots *t = NULL;
+	struct client_addr c;
+	uint64_t holder;
+	char	 err[256];
+	int	 fds[2], ok = 1;
+	unsigned i;
+	pid_t	 pid;
+
+	ck_assert(pipe(fds) == 0);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (metrics_start(region_path, err, sizeof(err)) != 0 ||
+		    (t = metrics_client_slots(&holder)) == NULL ||
+		    !client_addr_parse("192.0.2.1", &c))
+			ok = 0;
+		metrics_threads(16, 12);
+		for (i = 0; ok && i < n; i++)
+			ok = client_slots_take(t, &c, holder, 100) ==
+			    CLIENT_SLOTS_TAKEN;
+		if (write(fds[1], &ok, sizeof(ok)) != sizeof(ok))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	ck_assert(pid > 0);
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ok, sizeof(ok)), sizeof(ok));
+	close(fds[0]);
+	ck_assert_int_eq(ok, 1);
+	return pid;
+}
+
+/* What a new worker of 12 slots must see: 192.0.2.1's, the pool's. */
+static unsigned	 seen_held, seen_pool;
+
+static void
+look_at_clients(void)
+{
+	struct client_slots *t;
+	struct client_addr c;
+	uint64_t holder;
+
+	metrics_threads(16, 12);
+	if ((t = metrics_client_slots(&holder)) == NULL ||
+	    !client_addr_parse("192.0.2.1", &c))
+		_exit(3);
+	if (client_slots_held(t, &c) != seen_held ||
+	    metrics_pool_upload_slots() != seen_pool)
+		_exit(4);
+}
+
+/*
+ * The clients' table is the pool's: what one worker's clients hold, the
+ * others see, and the host's slots are every live worker's; what a killed
+ * worker held is gone once a worker starts after it.
+ */
+START_TEST(test_client_slots_shared)
+{
+	pid_t	 pa, pb;
+
+	pa = client_worker(3);
+	pb = client_worker(2);
+	seen_held = 5;
+	seen_pool = 36;		/* a, b and the looking one */
+	in_child(look_at_clients);
+	kill_worker(pb);
+	seen_held = 3;
+	seen_pool = 24;
+	in_child(look_at_clients);
+	kill_worker(pa);
+	seen_held = 0;
+	seen_pool = 12;
+	in_child(look_at_clients);
 }
 END_TEST
 
@@ -670,6 +754,7 @@ metrics_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_dead_slot_adopted);
 	tcase_add_test(tc, test_live_slot_kept);
+	tcase_add_test(tc, test_client_slots_shared);
 	tcase_add_test(tc, test_threads_exact);
 	tcase_add_test(tc, test_buckets_and_classes);
 	tcase_add_test(tc, test_private_region);
