@@ -5,6 +5,7 @@
 #include "db.h"
 #include "http.h"
 #include "metrics.h"
+#include "reserve.h"
 #include "store.h"
 
 unsigned
@@ -36,6 +37,15 @@ app_upload_end(struct app *app)
 {
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
 	metrics_upload_held(-1);
+}
+
+bool
+app_room(const struct app *app, uint64_t incoming)
+{
+	const struct config *cfg = app->cfg;
+
+	return cfg->s3 != NULL || reserve_room(&cfg->min_free, cfg->data_dir,
+	    incoming);
 }
 
 void

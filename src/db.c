@@ -46,6 +46,8 @@ enum stmt {
 	ST_UPLOAD_EXPIRED,
 	ST_UPLOAD_HOLD,
 	ST_UPLOAD_LET_GO,
+	ST_UPLOAD_LOCK,
+	ST_UPLOAD_USAGE,
 	ST__MAX
 };
 
@@ -90,9 +92,9 @@ static const struct {
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
 	[ST_UPLOAD_CREATE] = { "upload_create",
 	    "INSERT INTO uploads (upload_id, upload_length, file_name, "
-	    "metadata, hash_state, expires_at, concat) VALUES ($1, $2, $3, "
-	    "$4, decode($5, 'hex'), now() + make_interval(secs => $6), "
-	    "NULLIF($7, '')) RETURNING " UPLOAD_COLS, 7 },
+	    "metadata, hash_state, expires_at, concat, owner) VALUES ($1, $2, "
+	    "$3, $4, decode($5, 'hex'), now() + make_interval(secs => $6), "
+	    "NULLIF($7, ''), $8) RETURNING " UPLOAD_COLS, 8 },
 	[ST_UPLOAD_GET] = { "upload_get",
 	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1", 1 },
 	[ST_UPLOAD_ADVANCE] = { "upload_advance",
@@ -124,6 +126,21 @@ static const struct {
 	[ST_UPLOAD_LET_GO] = { "upload_let_go",
 	    "UPDATE uploads SET writer = NULL, writer_until = NULL "
 	    "WHERE upload_id = $1 AND writer = $2", 2 },
+	/*
+	 * The caps' scopes: all uploads ('') and each owner's, one lock
+	 * each, held to the creation's COMMIT; the next statement's snapshot
+	 * then sees every creation that held it before.
+	 */
+	[ST_UPLOAD_LOCK] = { "upload_lock",
+	    "SELECT pg_advisory_xact_lock(hashtext('fileupload.uploads'), "
+	    "hashtext($1))", 1 },
+	/* What the caps count (sql/010's index): all, then the owner's. */
+	[ST_UPLOAD_USAGE] = { "upload_usage",
+	    "SELECT count(*), COALESCE(sum(COALESCE(upload_length, "
+	    "upload_offset)), 0), count(*) FILTER (WHERE owner = $1), "
+	    "COALESCE(sum(COALESCE(upload_length, upload_offset)) "
+	    "FILTER (WHERE owner = $1), 0) FROM uploads "
+	    "WHERE file_hash IS NULL AND expires_at > now()", 1 },
 };
 
 struct slot;
@@ -951,14 +968,15 @@ upload_row(struct slot **sp, enum stmt st, const char *const *params,
 	return first_row(sp, st, params, retry, row_to_upload, out);
 }
 
-enum db_error
-db_upload_create(struct upload_row *u, unsigned expires)
+/* Inserts u's row on the slot of *sp (a transaction's, or NULL: its own). */
+static enum db_error
+insert_upload(struct slot **sp, struct upload_row *u, unsigned expires,
+    const char *owner)
 {
 	char		 len[24], secs[16], state[STATE_HEX_MAX];
-	const char	*p[7] = { u->id, u->length_known ? len : NULL, u->name,
-	    u->metadata, state, secs, u->concat };
+	const char	*p[8] = { u->id, u->length_known ? len : NULL, u->name,
+	    u->metadata, state, secs, u->concat, owner };
 	struct upload_row *got;
-	struct slot	*s = NULL;
 	enum db_error	 err;
 
 	if ((got = malloc(sizeof(*got))) == NULL)
@@ -967,10 +985,78 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	snprintf(secs, sizeof(secs), "%u", expires);
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
-	if ((err = upload_row(&s, ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
+	if ((err = upload_row(sp, ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
 		memcpy(u->expires, got->expires, sizeof(u->expires));
-	give_back(s);
 	free(got);
+	return err;
+}
+
+/* Takes the lock of a cap's scope ("": all uploads) in tx. */
+static enum db_error
+lock_scope(struct db_tx *tx, const char *scope)
+{
+	const char	*p[1] = { scope };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(&tx->slot, ST_UPLOAD_LOCK, p, 0, &err)) != NULL)
+		PQclear(res);
+	return err;
+}
+
+/* The scopes' locks, their usage, the verdict; the row if it fits. */
+static enum db_error
+create_capped(struct db_tx *tx, struct upload_row *u, unsigned expires,
+    struct upload_quota *q, bool total, bool token)
+{
+	const char	*p[1] = { q->owner };
+	struct quota_usage all, own;
+	PGresult	*res;
+	enum db_error	 err;
+
+	/* Always in this order: two creations never wait for each other. */
+	if ((total && (err = lock_scope(tx, "")) != DB_OK) ||
+	    (token && (err = lock_scope(tx, q->owner)) != DB_OK))
+		return err;
+	if ((res = run(&tx->slot, ST_UPLOAD_USAGE, p, 0, &err)) == NULL)
+		return err;
+	all.uploads = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	all.bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	own.uploads = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	own.bytes = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	q->verdict = quota_judge(q->limits, &all, token ? &own : NULL,
+	    u->length_known ? u->length : 0);
+	if (q->verdict != QUOTA_OK)
+		return DB_OK;
+	if ((err = insert_upload(&tx->slot, u, expires, q->owner)) != DB_OK)
+		return err;
+	return commit(tx);
+}
+
+enum db_error
+db_upload_create(struct upload_row *u, unsigned expires,
+    struct upload_quota *q)
+{
+	struct slot	*s = NULL;
+	struct db_tx	*tx = NULL;
+	enum db_error	 err;
+	bool		 total, token;
+
+	total = q != NULL && quota_total_capped(q->limits);
+	token = q != NULL && quota_token_capped(q->limits, q->owner != NULL);
+	if (q != NULL)
+		q->verdict = QUOTA_OK;
+	if (!total && !token) {
+		err = insert_upload(&s, u, expires, q != NULL ? q->owner :
+		    NULL);
+		give_back(s);
+		return err;
+	}
+	if ((err = begin(&tx)) != DB_OK)
+		return err;
+	err = create_capped(tx, u, expires, q, total, token);
+	db_rollback(&tx);
 	return err;
 }
 
