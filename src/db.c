@@ -48,6 +48,8 @@ enum stmt {
 	ST_UPLOAD_LET_GO,
 	ST_UPLOAD_LOCK,
 	ST_UPLOAD_USAGE,
+	ST_UPLOAD_OWNER,
+	ST_UPLOAD_DECLARE,
 	ST__MAX
 };
 
@@ -141,6 +143,13 @@ static const struct {
 	    "COALESCE(sum(COALESCE(upload_length, upload_offset)) "
 	    "FILTER (WHERE owner = $1), 0) FROM uploads "
 	    "WHERE file_hash IS NULL AND expires_at > now()", 1 },
+	[ST_UPLOAD_OWNER] = { "upload_owner",
+	    "SELECT COALESCE(owner, ''), upload_offset FROM uploads "
+	    "WHERE upload_id = $1 AND upload_length IS NULL "
+	    "AND file_hash IS NULL", 1 },
+	[ST_UPLOAD_DECLARE] = { "upload_declare",
+	    "UPDATE uploads SET upload_length = $2 WHERE upload_id = $1 "
+	    "AND upload_length IS NULL AND file_hash IS NULL RETURNING 1", 2 },
 };
 
 struct slot;
@@ -1004,27 +1013,43 @@ lock_scope(struct db_tx *tx, const char *scope)
 	return err;
 }
 
+/*
+ * In tx: the locks of the capped scopes (all uploads, then owner's; always
+ * in this order, so two creations never wait for each other), then what
+ * their unfinished uploads hold.
+ */
+static enum db_error
+usage_locked(struct db_tx *tx, bool total, const char *owner,
+    struct quota_usage *all, struct quota_usage *own)
+{
+	const char	*p[1] = { owner };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((total && (err = lock_scope(tx, "")) != DB_OK) ||
+	    (owner != NULL && (err = lock_scope(tx, owner)) != DB_OK))
+		return err;
+	if ((res = run(&tx->slot, ST_UPLOAD_USAGE, p, 0, &err)) == NULL)
+		return err;
+	all->uploads = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	all->bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	own->uploads = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	own->bytes = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
 /* The scopes' locks, their usage, the verdict; the row if it fits. */
 static enum db_error
 create_capped(struct db_tx *tx, struct upload_row *u, unsigned expires,
     struct upload_quota *q, bool total, bool token)
 {
-	const char	*p[1] = { q->owner };
 	struct quota_usage all, own;
-	PGresult	*res;
 	enum db_error	 err;
 
-	/* Always in this order: two creations never wait for each other. */
-	if ((total && (err = lock_scope(tx, "")) != DB_OK) ||
-	    (token && (err = lock_scope(tx, q->owner)) != DB_OK))
+	if ((err = usage_locked(tx, total, token ? q->owner : NULL, &all,
+	    &own)) != DB_OK)
 		return err;
-	if ((res = run(&tx->slot, ST_UPLOAD_USAGE, p, 0, &err)) == NULL)
-		return err;
-	all.uploads = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	all.bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-	own.uploads = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
-	own.bytes = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
-	PQclear(res);
 	q->verdict = quota_judge(q->limits, &all, token ? &own : NULL,
 	    u->length_known ? u->length : 0);
 	if (q->verdict != QUOTA_OK)
@@ -1056,6 +1081,71 @@ db_upload_create(struct upload_row *u, unsigned expires,
 	if ((err = begin(&tx)) != DB_OK)
 		return err;
 	err = create_capped(tx, u, expires, q, total, token);
+	db_rollback(&tx);
+	return err;
+}
+
+/*
+ * The declaration's check and record in tx: its claim grows from the
+ * bytes so far (counted already) to length; an upload no more.
+ */
+static enum db_error
+declare_capped(struct db_tx *tx, const char *id, uint64_t length,
+    struct upload_quota *q)
+{
+	const char	*p[1] = { id }, *owner;
+	char		 len[24];
+	const char	*d[2] = { id, len };
+	struct quota_limits bytes = *q->limits;
+	struct quota_usage all, own;
+	PGresult	*res;
+	enum db_error	 err;
+	uint64_t	 offset;
+	bool		 token;
+
+	if ((res = run(&tx->slot, ST_UPLOAD_OWNER, p, 0, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_ERR_NOTFOUND;
+	}
+	owner = PQgetvalue(res, 0, 0);
+	offset = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	bytes.uploads = bytes.token_uploads = 0;
+	token = quota_token_capped(&bytes, owner[0] != '\0');
+	err = usage_locked(tx, quota_total_capped(&bytes), token ? owner :
+	    NULL, &all, &own);
+	PQclear(res);
+	if (err != DB_OK)
+		return err;
+	all.bytes -= offset < all.bytes ? offset : all.bytes;
+	own.bytes -= offset < own.bytes ? offset : own.bytes;
+	q->verdict = quota_judge(&bytes, &all, token ? &own : NULL, length);
+	if (q->verdict != QUOTA_OK)
+		return DB_OK;
+	snprintf(len, sizeof(len), "%" PRIu64, length);
+	if ((res = run(&tx->slot, ST_UPLOAD_DECLARE, d, 0, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		err = DB_ERR_NOTFOUND;
+	PQclear(res);
+	return err != DB_OK ? err : commit(tx);
+}
+
+enum db_error
+db_upload_declare(const char *id, uint64_t length, struct upload_quota *q)
+{
+	struct quota_limits bytes = *q->limits;
+	struct db_tx	*tx = NULL;
+	enum db_error	 err;
+
+	q->verdict = QUOTA_OK;
+	bytes.uploads = bytes.token_uploads = 0;
+	if (!quota_total_capped(&bytes) && !quota_token_capped(&bytes, true))
+		return DB_OK;
+	if ((err = begin(&tx)) != DB_OK)
+		return err;
+	err = declare_capped(tx, id, length, q);
 	db_rollback(&tx);
 	return err;
 }

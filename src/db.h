@@ -148,6 +148,17 @@ struct upload_quota {
  */
 enum db_error	db_upload_create(struct upload_row *u, unsigned expires,
 		    struct upload_quota *q);
+/*
+ * A deferred length declared: records length as id's (still deferred and
+ * unfinished, else DB_ERR_NOTFOUND) if the bytes its uploads claim stay
+ * within q's byte caps (the service's, and those of the row's owner;
+ * q->owner is not read), counted as db_upload_create counts them, under
+ * the same locks.  DB_OK with q->verdict other than QUOTA_OK: over a cap,
+ * nothing recorded.  With no byte cap, nothing is done (DB_OK): the
+ * offset's UPDATE (db_upload_advance) records the length.
+ */
+enum db_error	db_upload_declare(const char *id, uint64_t length,
+		    struct upload_quota *q);
 /* Reads the row of id; DB_ERR_NOTFOUND. */
 enum db_error	db_upload_get(const char *id, struct upload_row *out);
 /*

@@ -1027,6 +1027,29 @@ declare_length(struct tus *t)
 	return 0;
 }
 
+/*
+ * A deferred length declared: held to the byte caps as a creation's
+ * Upload-Length is, and recorded at once when one applies.  0, or -1 with
+ * the status.
+ */
+static int
+claim_length(struct tus *t)
+{
+	struct upload_quota q = { &t->app->cfg->tus_caps, NULL, QUOTA_OK };
+	enum db_error	 de;
+
+	de = db_upload_declare(t->row.id, t->row.length, &q);
+	if (de == DB_ERR_NOTFOUND)
+		return outcome_fail(&t->err, 404, "no such upload");
+	if (de != DB_OK)
+		return outcome_keep(&t->err, outcome_db(de, "upload: length"));
+	if (q.verdict != QUOTA_OK) {
+		over_cap(t, q.verdict);
+		return -1;
+	}
+	return 0;
+}
+
 void
 resumable_patch(struct app *app, struct request *r, const char *id)
 {
@@ -1066,7 +1089,8 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 			outcome_fail(&t.err, 409, "the upload is complete");
 		goto out;
 	}
-	if (declare_length(&t) == -1)
+	if (declare_length(&t) == -1 || (t.declared && claim_length(&t) ==
+	    -1))
 		goto out;
 	receive(&t);
 out:

@@ -347,7 +347,7 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 	else if (!app_room(app, r->has_length ? r->content_length : 0)) {
 		outcome_fail(&u.err, 507, APP_NO_ROOM);
 		u.retry_after = APP_RETRY_FULL;
-	}	else if ((de = db_ready()) != DB_OK)
+	} else if ((de = db_ready()) != DB_OK)
 		outcome_keep(&u.err, outcome_db(de, "upload"));
 	else if ((u.mp = mp_new(boundary, &callbacks, &u)) == NULL)
 		outcome_fail(&u.err, 500, "out of memory");

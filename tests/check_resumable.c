@@ -397,6 +397,20 @@ START_TEST(test_caps_bytes)
 	ck_assert_int_eq(patch(b, "0", "hello"), 204);
 	ck_assert_int_eq(create_as("5", NULL), 507);
 	ck_assert_int_eq(create_as("4", NULL), 201);
+	/* Its length declared: held to the cap as a creation's (11 + 4 + 5). */
+	call_begin("PATCH", b, true);
+	env_add("HTTP_UPLOAD_OFFSET", "5");
+	env_add("HTTP_UPLOAD_LENGTH", "6");
+	call_body("");
+	ck_assert_int_eq(call_run(resumable_patch, b), 507);
+	ck_assert_str_eq(header("Retry-After"), "60");
+	ck_assert(!double_upload(b)->row.length_known);
+	call_begin("PATCH", b, true);
+	env_add("HTTP_UPLOAD_OFFSET", "5");
+	env_add("HTTP_UPLOAD_LENGTH", "5");
+	call_body("");
+	ck_assert_int_eq(call_run(resumable_patch, b), 204);
+	ck_assert(double_upload(b)->row.length_known);
 }
 END_TEST
 

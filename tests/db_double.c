@@ -356,6 +356,44 @@ db_upload_create(struct upload_row *u, unsigned expires,
 }
 
 enum db_error
+db_upload_declare(const char *id, uint64_t length, struct upload_quota *q)
+{
+	struct quota_limits bytes = *q->limits;
+	struct quota_usage all = { 0, 0 }, own = { 0, 0 };
+	struct double_upload *d, *me = double_upload(id);
+	time_t		 now = time(NULL);
+	bool		 token;
+	int		 i;
+
+	q->verdict = QUOTA_OK;
+	if (double_db.unavailable)
+		return DB_ERR_UNAVAILABLE;
+	if (me == NULL || me->row.length_known || me->row.file_hash[0] != '\0')
+		return DB_ERR_NOTFOUND;
+	bytes.uploads = bytes.token_uploads = 0;
+	token = quota_token_capped(&bytes, me->owner[0] != '\0');
+	if (!quota_total_capped(&bytes) && !token)
+		return DB_OK;
+	for (i = 0; i < DOUBLE_UPLOADS_MAX; i++) {
+		d = &double_db.uploads[i];
+		if (d == me || !d->used || d->row.file_hash[0] != '\0' ||
+		    d->expires_at <= now)
+			continue;
+		all.bytes += d->row.length_known ? d->row.length :
+		    d->row.offset;
+		if (strcmp(d->owner, me->owner) == 0)
+			own.bytes += d->row.length_known ? d->row.length :
+			    d->row.offset;
+	}
+	if ((q->verdict = quota_judge(&bytes, &all, token ? &own : NULL,
+	    length)) == QUOTA_OK) {
+		me->row.length = length;
+		me->row.length_known = true;
+	}
+	return DB_OK;
+}
+
+enum db_error
 db_upload_get(const char *id, struct upload_row *out)
 {
 	struct double_upload *d;

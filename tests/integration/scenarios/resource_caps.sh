@@ -77,6 +77,29 @@ sc_caps_count_and_bytes() {
 	caps_clean
 }
 
+# A deferred length claims its bytes so far, then what it declares: the
+# declaration is held to the byte cap as a creation's length is.
+sc_caps_deferred_length() {
+	local f loc
+	f=$(random_file caps-deferred.bin 46)
+	caps_clean
+	tus_pool_restart FILEUPLOAD_TUS_MAX_BYTES=1000
+	req POST "$TUS" "${TUS_V[@]}" -H "Upload-Defer-Length: 1"
+	check_status 201 "a deferred length"
+	loc=$(header Location)
+	tus_create 900 beside.bin
+	check_status 201 "900 bytes beside it"
+	tus_patch "$loc" 0 "$f" -H "Upload-Length: 101"
+	check_later 507 "a declared length one byte over the cap"
+	check_eq "still deferred" 1 "$(tus_head "$loc"; header Upload-Defer-Length)"
+	tus_patch "$loc" 0 "$f" -H "Upload-Length: 100"
+	check_status 204 "a declared length up to the cap"
+	tus_head "$loc"
+	check_header Upload-Length 100
+	check_header Upload-Offset 50
+	caps_clean
+}
+
 # Two workers, 60 creations 12 at a time against a cap of 20: the lock
 # per scope lets exactly 20 through, whichever worker takes them.
 sc_caps_concurrent() {
