@@ -9,6 +9,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "request.h"
+#include "reserve.h"
 #include "store.h"
 
 unsigned
@@ -125,6 +126,15 @@ app_upload_end(struct app *app, struct request *r)
 		client_slots_give(t, &c, holder);
 	atomic_fetch_sub(&app->uploads_in_hand, 1);
 	metrics_upload_held(-1);
+}
+
+bool
+app_room(const struct app *app, uint64_t incoming)
+{
+	const struct config *cfg = app->cfg;
+
+	return cfg->s3 != NULL || reserve_room(&cfg->min_free, cfg->data_dir,
+	    incoming);
 }
 
 void

@@ -49,6 +49,22 @@ bool	app_upload_begin(struct app *, struct request *);
 void	app_upload_end(struct app *, struct request *);
 
 /*
+ * Retry-After of a refusal for space or for a cap: about the period of
+ * the sweeps that free them.
+ */
+#define APP_RETRY_FULL	60
+
+/*
+ * The free-space reserve (FILEUPLOAD_MIN_FREE) for a new upload that
+ * brings incoming bytes (0: not known yet) into the store's files: false
+ * when it has no room, to be answered 507 with APP_NO_ROOM and
+ * Retry-After.  With STORAGE=s3 the bytes go to the object store through
+ * memory (S3_PART_SIZE buffers), never to a local disk: always true.
+ */
+bool	app_room(const struct app *, uint64_t incoming);
+#define APP_NO_ROOM	"not enough free space for the upload, retry later"
+
+/*
  * The health check's two probes: the database answers SELECT 1, a temp
  * file can be made in the store.
  */

@@ -67,3 +67,32 @@ auth_allowed(const struct config *cfg, const char *authorization,
 	    (access == ACCESS_READ || cfg->write_token == NULL) &&
 	    token_equal(tok, len, cfg->read_token);
 }
+
+/* Of a configured token, its id. */
+static void
+token_id(const char *token, char id[AUTH_TOKEN_ID_LEN + 1])
+{
+	unsigned char	 h[crypto_generichash_BYTES_MIN];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(id, AUTH_TOKEN_ID_LEN + 1, h, AUTH_TOKEN_ID_LEN / 2);
+}
+
+bool
+auth_token_id(const struct config *cfg, const char *authorization,
+    char id[AUTH_TOKEN_ID_LEN + 1])
+{
+	const char	*tok;
+	size_t		 len;
+
+	id[0] = '\0';
+	if ((tok = bearer(authorization, &len)) == NULL)
+		return false;
+	if (cfg->write_token != NULL && token_equal(tok, len, cfg->write_token))
+		token_id(cfg->write_token, id);
+	else if (cfg->read_token != NULL && token_equal(tok, len,
+	    cfg->read_token))
+		token_id(cfg->read_token, id);
+	return id[0] != '\0';
+}

@@ -30,4 +30,16 @@ enum access {
 bool	auth_allowed(const struct config *, const char *authorization,
 	    enum access);
 
+/* A token's id: hex digits of a short BLAKE2b of it, never the token. */
+#define AUTH_TOKEN_ID_LEN	16
+
+/*
+ * The id of the configured token that this Authorization header value
+ * carries, into id: a writer's scope for the per-token caps.  False (id
+ * empty) when no token is set, or none of them is given: an anonymous
+ * writer.
+ */
+bool	auth_token_id(const struct config *, const char *authorization,
+	    char id[AUTH_TOKEN_ID_LEN + 1]);
+
 #endif

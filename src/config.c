@@ -419,6 +419,60 @@ config_s3_free(struct s3_config *c)
 	free(c);
 }
 
+/* ---------------------------------------------------- resource caps */
+
+/*
+ * FILEUPLOAD_MIN_FREE: a byte count, or a percentage of the file
+ * system's size ("5%"); 0: no reserve.  Unset: the smaller of 1 GiB and
+ * 5 %.
+ */
+static int
+load_min_free(struct reserve_rule *r, char *err, size_t errlen)
+{
+	const char	*v = env("FILEUPLOAD_MIN_FREE");
+	char		 num[32];
+	size_t		 n;
+	uint64_t	 pct;
+
+	*r = (struct reserve_rule){ RESERVE_DEFAULT_BYTES,
+	    RESERVE_DEFAULT_PERCENT };
+	if (v == NULL)
+		return 0;
+	n = strlen(v);
+	if (n > 1 && n < sizeof(num) && v[n - 1] == '%') {
+		memcpy(num, v, n - 1);
+		num[n - 1] = '\0';
+		if (parse_u64(num, 0, RESERVE_MAX_PERCENT, &pct) == 0) {
+			*r = (struct reserve_rule){ 0, (unsigned)pct };
+			return 0;
+		}
+	} else if (parse_u64(v, 0, INT64_MAX, &r->bytes) == 0) {
+		r->percent = 0;
+		return 0;
+	}
+	snprintf(err, errlen, "FILEUPLOAD_MIN_FREE=%.64s is not a byte count "
+	    "or a percentage (0%%-%d%%)", v, RESERVE_MAX_PERCENT);
+	return -1;
+}
+
+/* The caps on unfinished resumable uploads, and the free-space reserve. */
+static int
+load_caps(struct config *cfg, char *err, size_t errlen)
+{
+	struct quota_limits *q = &cfg->tus_caps;
+
+	if (env_number("FILEUPLOAD_TUS_MAX_UPLOADS", 0, INT64_MAX,
+	    CFG_DEFAULT_TUS_UPLOADS, "a number of uploads", &q->uploads, err,
+	    errlen) == -1 || env_number("FILEUPLOAD_TUS_MAX_BYTES", 0,
+	    INT64_MAX, CFG_DEFAULT_TUS_BYTES, "a byte count", &q->bytes, err,
+	    errlen) == -1 || env_number("FILEUPLOAD_TUS_TOKEN_MAX_UPLOADS", 0,
+	    INT64_MAX, 0, "a number of uploads", &q->token_uploads, err,
+	    errlen) == -1 || env_number("FILEUPLOAD_TUS_TOKEN_MAX_BYTES", 0,
+	    INT64_MAX, 0, "a byte count", &q->token_bytes, err, errlen) == -1)
+		return -1;
+	return load_min_free(&cfg->min_free, err, errlen);
+}
+
 /* ------------------------------------------------------------ the rest */
 
 int
@@ -492,6 +546,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		}
 		cfg->slots_per_client = (unsigned)n;
 	}
+	if (load_caps(cfg, err, errlen) == -1)
+		return -1;
 	if ((v = env("STORAGE")) != NULL && strcmp(v, "s3") == 0) {
 		if ((cfg->s3 = config_s3_load(cfg->max_upload_size, err,
 		    errlen)) == NULL)

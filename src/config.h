@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "quota.h"
 #include "ratelimit.h"
+#include "reserve.h"
 #include "s3_config.h"
 #include "store_config.h"
 
@@ -39,6 +41,13 @@
  */
 #define CFG_DEFAULT_SLOTS_PER_CLIENT	"25%"
 #define CFG_MAX_SLOTS_PER_CLIENT	1048576
+/*
+ * Unfinished resumable uploads: at most 10,000 (about 70 s of one writer
+ * creating as fast as it can), claiming at most 1 TiB (a hundred of the
+ * largest); per token, no cap unless set.
+ */
+#define CFG_DEFAULT_TUS_UPLOADS	10000
+#define CFG_DEFAULT_TUS_BYTES	(1ULL << 40)
 /* A secret read from a file (NAME_FILE): at most this many bytes. */
 #define CFG_SECRET_MAX		65536
 #define CFG_SECRET_MAX_TEXT	"65536"
@@ -76,6 +85,14 @@ struct config {
 	 */
 	unsigned	 slots_per_client;
 	bool		 slots_per_client_pct;
+	/*
+	 * FILEUPLOAD_TUS_MAX_UPLOADS, FILEUPLOAD_TUS_MAX_BYTES and their
+	 * FILEUPLOAD_TUS_TOKEN_* per token: the unfinished resumable
+	 * uploads' caps.
+	 */
+	struct quota_limits tus_caps;
+	/* FILEUPLOAD_MIN_FREE: bytes, or a percentage with %. */
+	struct reserve_rule min_free;
 	/* STORAGE=s3: the object store's settings; NULL: local. */
 	struct s3_config *s3;
 	/* For store_open: STORAGE's backend, pointing into the above. */

@@ -54,6 +54,10 @@ enum stmt {
 	ST_UPLOAD_EXPIRED,
 	ST_UPLOAD_HOLD,
 	ST_UPLOAD_LET_GO,
+	ST_UPLOAD_LOCK,
+	ST_UPLOAD_USAGE,
+	ST_UPLOAD_OWNER,
+	ST_UPLOAD_DECLARE,
 	ST__MAX
 };
 
@@ -100,9 +104,9 @@ static const struct {
 	    "SELECT 1 FROM files_deleted WHERE file_hash = $1", 1 },
 	[ST_UPLOAD_CREATE] = { "upload_create",
 	    "INSERT INTO uploads (upload_id, upload_length, file_name, "
-	    "metadata, hash_state, expires_at, concat) VALUES ($1, $2, $3, "
-	    "$4, decode($5, 'hex'), now() + make_interval(secs => $6), "
-	    "NULLIF($7, '')) RETURNING " UPLOAD_COLS, 7 },
+	    "metadata, hash_state, expires_at, concat, owner) VALUES ($1, $2, "
+	    "$3, $4, decode($5, 'hex'), now() + make_interval(secs => $6), "
+	    "NULLIF($7, ''), $8) RETURNING " UPLOAD_COLS, 8 },
 	[ST_UPLOAD_GET] = { "upload_get",
 	    "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = $1", 1 },
 	[ST_UPLOAD_ADVANCE] = { "upload_advance",
@@ -134,6 +138,28 @@ static const struct {
 	[ST_UPLOAD_LET_GO] = { "upload_let_go",
 	    "UPDATE uploads SET writer = NULL, writer_until = NULL "
 	    "WHERE upload_id = $1 AND writer = $2", 2 },
+	/*
+	 * The caps' scopes: all uploads ('') and each owner's, one lock
+	 * each, held to the creation's COMMIT; the next statement's snapshot
+	 * then sees every creation that held it before.
+	 */
+	[ST_UPLOAD_LOCK] = { "upload_lock",
+	    "SELECT pg_advisory_xact_lock(hashtext('fileupload.uploads'), "
+	    "hashtext($1))", 1 },
+	/* What the caps count (sql/010's index): all, then the owner's. */
+	[ST_UPLOAD_USAGE] = { "upload_usage",
+	    "SELECT count(*), COALESCE(sum(COALESCE(upload_length, "
+	    "upload_offset)), 0), count(*) FILTER (WHERE owner = $1), "
+	    "COALESCE(sum(COALESCE(upload_length, upload_offset)) "
+	    "FILTER (WHERE owner = $1), 0) FROM uploads "
+	    "WHERE file_hash IS NULL AND expires_at > now()", 1 },
+	[ST_UPLOAD_OWNER] = { "upload_owner",
+	    "SELECT COALESCE(owner, ''), upload_offset FROM uploads "
+	    "WHERE upload_id = $1 AND upload_length IS NULL "
+	    "AND file_hash IS NULL", 1 },
+	[ST_UPLOAD_DECLARE] = { "upload_declare",
+	    "UPDATE uploads SET upload_length = $2 WHERE upload_id = $1 "
+	    "AND upload_length IS NULL AND file_hash IS NULL RETURNING 1", 2 },
 };
 
 struct slot;
@@ -961,14 +987,15 @@ upload_row(struct slot **sp, enum stmt st, const char *const *params,
 	return first_row(sp, st, params, retry, row_to_upload, out);
 }
 
-enum db_error
-db_upload_create(struct upload_row *u, unsigned expires)
+/* Inserts u's row on the slot of *sp (a transaction's, or NULL: its own). */
+static enum db_error
+insert_upload(struct slot **sp, struct upload_row *u, unsigned expires,
+    const char *owner)
 {
 	char		 len[24], secs[16], state[STATE_HEX_MAX];
-	const char	*p[7] = { u->id, u->length_known ? len : NULL, u->name,
-	    u->metadata, state, secs, u->concat };
+	const char	*p[8] = { u->id, u->length_known ? len : NULL, u->name,
+	    u->metadata, state, secs, u->concat, owner };
 	struct upload_row *got;
-	struct slot	*s = NULL;
 	enum db_error	 err;
 
 	if ((got = malloc(sizeof(*got))) == NULL)
@@ -977,10 +1004,159 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	snprintf(secs, sizeof(secs), "%u", expires);
 	sodium_bin2hex(state, sizeof(state), (const unsigned char *)&u->hash,
 	    sizeof(u->hash));
-	if ((err = upload_row(&s, ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
+	if ((err = upload_row(sp, ST_UPLOAD_CREATE, p, 0, got)) == DB_OK)
 		memcpy(u->expires, got->expires, sizeof(u->expires));
-	give_back(s);
 	free(got);
+	return err;
+}
+
+/* Takes the lock of a cap's scope ("": all uploads) in tx. */
+static enum db_error
+lock_scope(struct db_tx *tx, const char *scope)
+{
+	const char	*p[1] = { scope };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((res = run(&tx->slot, ST_UPLOAD_LOCK, p, 0, &err)) != NULL)
+		PQclear(res);
+	return err;
+}
+
+/*
+ * In tx: the locks of the capped scopes (all uploads, then owner's; always
+ * in this order, so two creations never wait for each other), then what
+ * their unfinished uploads hold.
+ */
+static enum db_error
+usage_locked(struct db_tx *tx, bool total, const char *owner,
+    struct quota_usage *all, struct quota_usage *own)
+{
+	const char	*p[1] = { owner };
+	PGresult	*res;
+	enum db_error	 err;
+
+	if ((total && (err = lock_scope(tx, "")) != DB_OK) ||
+	    (owner != NULL && (err = lock_scope(tx, owner)) != DB_OK))
+		return err;
+	if ((res = run(&tx->slot, ST_UPLOAD_USAGE, p, 0, &err)) == NULL)
+		return err;
+	all->uploads = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	all->bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	own->uploads = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	own->bytes = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+/* The scopes' locks, their usage, the verdict; the row if it fits. */
+static enum db_error
+create_capped(struct db_tx *tx, struct upload_row *u, unsigned expires,
+    struct upload_quota *q, bool total, bool token)
+{
+	struct quota_usage all, own;
+	enum db_error	 err;
+
+	if ((err = usage_locked(tx, total, token ? q->owner : NULL, &all,
+	    &own)) != DB_OK)
+		return err;
+	q->verdict = quota_judge(q->limits, &all, token ? &own : NULL,
+	    u->length_known ? u->length : 0);
+	if (q->verdict != QUOTA_OK)
+		return DB_OK;
+	if ((err = insert_upload(&tx->slot, u, expires, q->owner)) != DB_OK)
+		return err;
+	return commit(tx);
+}
+
+enum db_error
+db_upload_create(struct upload_row *u, unsigned expires,
+    struct upload_quota *q)
+{
+	struct slot	*s = NULL;
+	struct db_tx	*tx = NULL;
+	enum db_error	 err;
+	bool		 total, token;
+
+	total = q != NULL && quota_total_capped(q->limits);
+	token = q != NULL && quota_token_capped(q->limits, q->owner != NULL);
+	if (q != NULL)
+		q->verdict = QUOTA_OK;
+	if (!total && !token) {
+		err = insert_upload(&s, u, expires, q != NULL ? q->owner :
+		    NULL);
+		give_back(s);
+		return err;
+	}
+	if ((err = begin(&tx)) != DB_OK)
+		return err;
+	err = create_capped(tx, u, expires, q, total, token);
+	db_rollback(&tx);
+	return err;
+}
+
+/*
+ * The declaration's check and record in tx: its claim grows from the
+ * bytes so far (counted already) to length; an upload no more.
+ */
+static enum db_error
+declare_capped(struct db_tx *tx, const char *id, uint64_t length,
+    struct upload_quota *q)
+{
+	const char	*p[1] = { id }, *owner;
+	char		 len[24];
+	const char	*d[2] = { id, len };
+	struct quota_limits bytes = *q->limits;
+	struct quota_usage all, own;
+	PGresult	*res;
+	enum db_error	 err;
+	uint64_t	 offset;
+	bool		 token;
+
+	if ((res = run(&tx->slot, ST_UPLOAD_OWNER, p, 0, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_ERR_NOTFOUND;
+	}
+	owner = PQgetvalue(res, 0, 0);
+	offset = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	bytes.uploads = bytes.token_uploads = 0;
+	token = quota_token_capped(&bytes, owner[0] != '\0');
+	err = usage_locked(tx, quota_total_capped(&bytes), token ? owner :
+	    NULL, &all, &own);
+	PQclear(res);
+	if (err != DB_OK)
+		return err;
+	all.bytes -= offset < all.bytes ? offset : all.bytes;
+	own.bytes -= offset < own.bytes ? offset : own.bytes;
+	q->verdict = quota_judge(&bytes, &all, token ? &own : NULL, length);
+	if (q->verdict != QUOTA_OK)
+		return DB_OK;
+	snprintf(len, sizeof(len), "%" PRIu64, length);
+	if ((res = run(&tx->slot, ST_UPLOAD_DECLARE, d, 0, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		err = DB_ERR_NOTFOUND;
+	PQclear(res);
+	return err != DB_OK ? err : commit(tx);
+}
+
+enum db_error
+db_upload_declare(const char *id, uint64_t length, struct upload_quota *q)
+{
+	struct quota_limits bytes = *q->limits;
+	struct db_tx	*tx = NULL;
+	enum db_error	 err;
+
+	q->verdict = QUOTA_OK;
+	bytes.uploads = bytes.token_uploads = 0;
+	if (!quota_total_capped(&bytes) && !quota_token_capped(&bytes, true))
+		return DB_OK;
+	if ((err = begin(&tx)) != DB_OK)
+		return err;
+	err = declare_capped(tx, id, length, q);
+	db_rollback(&tx);
 	return err;
 }
 

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "meta.h"
+#include "quota.h"
 #include "upload_row.h"
 
 struct config;
@@ -127,10 +128,37 @@ enum db_error	db_list(uint64_t limit, const char *after, bool newest,
  * or the row's lease where that lock does not reach every host; never a
  * transaction: no connection is held while a client sends.
  *
- * Inserts the row of a new upload (u's id, length, name, metadata, hash;
- * offset 0), expiring in expires seconds; u->expires is filled.
+ * The caps a creation is held to: limits (quota.h), and owner the id of
+ * the token that writes (sql/010; NULL: anonymous, no per-token cap).
+ * db_upload_create sets verdict.
  */
-enum db_error	db_upload_create(struct upload_row *u, unsigned expires);
+struct upload_quota {
+	const struct quota_limits *limits;
+	const char	*owner;
+	enum quota_verdict verdict;
+};
+/*
+ * Inserts the row of a new upload (u's id, length, name, metadata, hash;
+ * offset 0), expiring in expires seconds; u->expires is filled.  With q
+ * (NULL: no caps) and a cap that applies, in one transaction: a lock
+ * per capped scope (all uploads, the owner's), the unfinished unexpired
+ * uploads counted and summed, quota_judge, then the row; so creations on
+ * any host never pass a cap together.  DB_OK with q->verdict other than
+ * QUOTA_OK: over a cap, nothing inserted.
+ */
+enum db_error	db_upload_create(struct upload_row *u, unsigned expires,
+		    struct upload_quota *q);
+/*
+ * A deferred length declared: records length as id's (still deferred and
+ * unfinished, else DB_ERR_NOTFOUND) if the bytes its uploads claim stay
+ * within q's byte caps (the service's, and those of the row's owner;
+ * q->owner is not read), counted as db_upload_create counts them, under
+ * the same locks.  DB_OK with q->verdict other than QUOTA_OK: over a cap,
+ * nothing recorded.  With no byte cap, nothing is done (DB_OK): the
+ * offset's UPDATE (db_upload_advance) records the length.
+ */
+enum db_error	db_upload_declare(const char *id, uint64_t length,
+		    struct upload_quota *q);
 /* Reads the row of id; DB_ERR_NOTFOUND. */
 enum db_error	db_upload_get(const char *id, struct upload_row *out);
 /*

@@ -107,21 +107,41 @@ http_json(struct request *r, int status, const char *json,
 	    location);
 }
 
+/* The JSON error with one extra header (name NULL: none). */
+static void
+error_with(struct request *r, int status, const char *reason,
+    const char *hash, const char *name, const char *value)
+{
+	char	*body = json_error(status, reason, hash);
+
+	http_json_with(r, status, body != NULL ? body :
+	    "{\"error\":\"out of memory\",\"status\":500}", name, value);
+	free(body);
+}
+
 void
 http_error_hash(struct request *r, int status, const char *reason,
     const char *hash, const char *location)
 {
-	char	*body = json_error(status, reason, hash);
-
-	http_json(r, status, body != NULL ? body :
-	    "{\"error\":\"out of memory\",\"status\":500}", location);
-	free(body);
+	error_with(r, status, reason, hash, location != NULL ? "Location" :
+	    NULL, location);
 }
 
 void
 http_error(struct request *r, int status, const char *reason)
 {
 	http_error_hash(r, status, reason, NULL, NULL);
+}
+
+void
+http_error_later(struct request *r, int status, const char *reason,
+    unsigned seconds)
+{
+	char	 secs[16];
+
+	snprintf(secs, sizeof(secs), "%u", seconds);
+	error_with(r, status, reason, NULL, seconds > 0 ? "Retry-After" :
+	    NULL, secs);
 }
 
 int

@@ -35,6 +35,9 @@ void		 http_json_with(struct request *, int status, const char *json,
 void		 http_error(struct request *, int status, const char *reason);
 void		 http_error_hash(struct request *, int status, const char *reason,
 		    const char *hash, const char *location);
+/* http_error with Retry-After: seconds (0: none). */
+void		 http_error_later(struct request *, int status,
+		    const char *reason, unsigned seconds);
 /* A 405 error naming the methods the path takes. */
 void		 http_error_allow(struct request *, const char *allow);
 

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "auth.h"
 #include "db.h"
 #include "digest.h"
 #include "hash.h"
@@ -30,7 +31,14 @@
 
 /* The file_name of an upload whose Upload-Metadata names none. */
 #define DEFAULT_NAME	"upload"
-#define SWEEP_BATCH	100
+/*
+ * The expiry sweep takes expired uploads SWEEP_BATCH at a time, until
+ * none is left or SWEEP_SECONDS have gone (the rest wait for the next
+ * sweep, a minute later): it keeps up with any rate of creation the
+ * caps allow, yet a worker asked to stop waits for it no longer than that.
+ */
+#define SWEEP_BATCH	500
+#define SWEEP_SECONDS	10
 
 /* One request on an upload. */
 struct tus {
@@ -46,6 +54,7 @@ struct tus {
 	bool		 created;	/* answer 201 with Location */
 	bool		 declared;	/* this PATCH declared the length */
 	struct outcome	 err;		/* the answer: 0 while fine */
+	unsigned	 retry_after;	/* its Retry-After, 0: none */
 	bool		 answered;	/* 503: no upload slot, already said */
 	char		 file_hash[HASH_HEX_LEN + 1];	/* 403: the stored one */
 };
@@ -111,6 +120,8 @@ answer_error(struct tus *t)
 	http_header(r, "Content-Length", clen);
 	if (t->err.status == 412)
 		http_header(r, "Tus-Version", TUS_VERSION);
+	if (t->retry_after > 0)
+		header_u64(r, "Retry-After", t->retry_after);
 	/* A 403 removed the upload: its Location is the stored file's. */
 	if (t->created && t->file_hash[0] == '\0')
 		header_location(r, t->row.id);
@@ -248,6 +259,25 @@ parse_length(struct tus *t, uint64_t *len, bool *given)
 		return outcome_fail(&t->err, 413, "Upload-Length is larger "
 		    "than the configured maximum (Tus-Max-Size)");
 	return 0;
+}
+
+/*
+ * A refusal that passes: status with Retry-After.  -1, as outcome_fail.
+ */
+static int
+refuse_later(struct tus *t, int status, const char *reason)
+{
+	if (t->err.status == 0)
+		t->retry_after = APP_RETRY_FULL;
+	return outcome_fail(&t->err, status, reason);
+}
+
+/* The free-space reserve for incoming bytes: 0, or -1 with 507. */
+static int
+room_for(struct tus *t, uint64_t incoming)
+{
+	return app_room(t->app, incoming) ? 0 : refuse_later(t, 507,
+	    APP_NO_ROOM);
 }
 
 /* ------------------------------------------------------------- lease */
@@ -771,7 +801,8 @@ create_final(struct tus *t, const char *v)
 	char		*prefix;
 	int		 n;
 
-	if ((n = final_parts(t, v, ids, parts)) == -1)
+	if ((n = final_parts(t, v, ids, parts)) == -1 ||
+	    room_for(t, t->row.length) == -1)
 		return;
 	if ((prefix = malloc(MIME_PREFIX)) == NULL) {
 		outcome_fail(&t->err, 503, "out of memory");
@@ -782,8 +813,8 @@ create_final(struct tus *t, const char *v)
 	    &tmp, &t->row.hash, prefix, &plen);
 	if (o.status != 0)
 		outcome_keep(&t->err, o);
-	else if ((de = db_upload_create(&t->row, t->app->cfg->upload_expires))
-	    != DB_OK)
+	else if ((de = db_upload_create(&t->row, t->app->cfg->upload_expires,
+	    NULL)) != DB_OK)
 		outcome_keep(&t->err, outcome_db(de, "upload: create"));
 	else {
 		t->created = true;
@@ -805,13 +836,42 @@ create_final(struct tus *t, const char *v)
 	free(prefix);
 }
 
+/*
+ * The caps a new upload is held to, into q: the service's, and where
+ * tokens are set, those of the token it comes with (its id into owner).
+ */
+static struct upload_quota *
+quota_of(struct tus *t, struct upload_quota *q,
+    char owner[AUTH_TOKEN_ID_LEN + 1])
+{
+	q->limits = &t->app->cfg->tus_caps;
+	q->owner = auth_token_id(t->app->cfg, param(t, "HTTP_AUTHORIZATION"),
+	    owner) ? owner : NULL;
+	q->verdict = QUOTA_OK;
+	return q;
+}
+
+/* A creation over a cap: 503 (too many) or 507 (too many bytes). */
+static void
+over_cap(struct tus *t, enum quota_verdict v)
+{
+	if (v == QUOTA_UPLOADS)
+		refuse_later(t, 503, "too many unfinished resumable uploads, "
+		    "retry later");
+	else
+		refuse_later(t, 507, "the unfinished resumable uploads claim "
+		    "all the space allowed, retry later");
+}
+
 void
 resumable_create(struct app *app, struct request *r, const char *id)
 {
 	struct tus	 t;
+	struct upload_quota q;
 	enum store_error e;
 	enum db_error	 de;
 	const char	*v;
+	char		 owner[AUTH_TOKEN_ID_LEN + 1];
 	bool		 body = has_body(r), final;
 
 	(void)id;
@@ -836,6 +896,8 @@ resumable_create(struct app *app, struct request *r, const char *id)
 	}
 	if (body && parse_digests(&t) == -1)
 		goto out;
+	if (room_for(&t, body && r->has_length ? r->content_length : 0) == -1)
+		goto out;
 	if ((de = db_ready()) != DB_OK) {
 		outcome_keep(&t.err, outcome_db(de, "upload: create"));
 		goto out;
@@ -846,10 +908,13 @@ resumable_create(struct app *app, struct request *r, const char *id)
 		outcome_keep(&t.err, outcome_store(e, "upload: create"));
 		goto out;
 	}
-	if ((de = db_upload_create(&t.row, app->cfg->upload_expires)) !=
-	    DB_OK) {
+	if ((de = db_upload_create(&t.row, app->cfg->upload_expires,
+	    quota_of(&t, &q, owner))) != DB_OK || q.verdict != QUOTA_OK) {
 		store_tmp_abort(app->store, &t.part);
-		outcome_keep(&t.err, outcome_db(de, "upload: create"));
+		if (de != DB_OK)
+			outcome_keep(&t.err, outcome_db(de, "upload: create"));
+		else
+			over_cap(&t, q.verdict);
 		goto out;
 	}
 	t.created = true;
@@ -957,6 +1022,29 @@ declare_length(struct tus *t)
 	return 0;
 }
 
+/*
+ * A deferred length declared: held to the byte caps as a creation's
+ * Upload-Length is, and recorded at once when one applies.  0, or -1 with
+ * the status.
+ */
+static int
+claim_length(struct tus *t)
+{
+	struct upload_quota q = { &t->app->cfg->tus_caps, NULL, QUOTA_OK };
+	enum db_error	 de;
+
+	de = db_upload_declare(t->row.id, t->row.length, &q);
+	if (de == DB_ERR_NOTFOUND)
+		return outcome_fail(&t->err, 404, "no such upload");
+	if (de != DB_OK)
+		return outcome_keep(&t->err, outcome_db(de, "upload: length"));
+	if (q.verdict != QUOTA_OK) {
+		over_cap(t, q.verdict);
+		return -1;
+	}
+	return 0;
+}
+
 void
 resumable_patch(struct app *app, struct request *r, const char *id)
 {
@@ -977,7 +1065,8 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 		outcome_fail(&t.err, 400, "Upload-Offset must be a byte count");
 		goto out;
 	}
-	if (parse_digests(&t) == -1 || take_upload(&t, id, true) == -1)
+	if (room_for(&t, r->has_length ? r->content_length : 0) == -1 ||
+	    parse_digests(&t) == -1 || take_upload(&t, id, true) == -1)
 		goto out;
 	if (strncmp(t.row.concat, CONCAT_FINAL, strlen(CONCAT_FINAL)) == 0) {
 		outcome_fail(&t.err, 403, "a final upload is made of its "
@@ -995,7 +1084,8 @@ resumable_patch(struct app *app, struct request *r, const char *id)
 			outcome_fail(&t.err, 409, "the upload is complete");
 		goto out;
 	}
-	if (declare_length(&t) == -1)
+	if (declare_length(&t) == -1 || (t.declared && claim_length(&t) ==
+	    -1))
 		goto out;
 	receive(&t);
 out:
@@ -1046,13 +1136,20 @@ out:
 int
 resumable_sweep(struct app *app)
 {
-	int	 n = 0;
+	time_t	 start = now_s();
+	int	 n = 0, got;
 
 	if (db_ready() != DB_OK)
 		return 0;
-	if (db_upload_sweep(SWEEP_BATCH, remove_part, app, &n) != DB_OK)
-		log_warnx("upload sweep: %s", db_last_error());
-	if (n > 0)
-		metrics_tus_expired((unsigned)n);
+	do {
+		if (db_upload_sweep(SWEEP_BATCH, remove_part, app, &got) !=
+		    DB_OK) {
+			log_warnx("upload sweep: %s", db_last_error());
+			got = 0;
+		}
+		if (got > 0)
+			metrics_tus_expired((unsigned)got);
+		n += got;
+	} while (got == SWEEP_BATCH && now_s() - start < SWEEP_SECONDS);
 	return n;
 }

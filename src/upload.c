@@ -46,6 +46,7 @@ struct upload {
 	struct mp_parser *mp;		/* the body's parser */
 	struct hashpipe	*pipe;		/* the body's, while it is read */
 	struct outcome	 err;		/* the error to answer, 0 while fine */
+	unsigned	 retry_after;	/* its Retry-After, 0: none */
 	size_t		 prefix_len;	/* of prefix */
 	char		 prefix[MIME_PREFIX];	/* the upfile's first bytes */
 };
@@ -343,7 +344,10 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 		outcome_fail(&u.err, 411, "Content-Length required");
 	else if (r->has_length && body_too_large(&u, r->content_length))
 		outcome_fail(&u.err, 413, TOO_LARGE);
-	else if ((de = db_ready()) != DB_OK)
+	else if (!app_room(app, r->has_length ? r->content_length : 0)) {
+		outcome_fail(&u.err, 507, APP_NO_ROOM);
+		u.retry_after = APP_RETRY_FULL;
+	} else if ((de = db_ready()) != DB_OK)
 		outcome_keep(&u.err, outcome_db(de, "upload"));
 	else if ((u.mp = mp_new(boundary, &callbacks, &u)) == NULL)
 		outcome_fail(&u.err, 500, "out of memory");
@@ -370,5 +374,6 @@ upload_handle(struct app *app, struct request *r, const char *hash)
 		route_location(u.meta.hash, location);
 		http_error_hash(r, 403, u.err.reason, u.meta.hash, location);
 	} else
-		http_error(r, u.err.status, u.err.reason);
+		http_error_later(r, u.err.status, u.err.reason,
+		    u.retry_after);
 }

@@ -116,6 +116,31 @@ START_TEST(test_metrics_token)
 }
 END_TEST
 
+/* A writer's scope for the per-token caps: the token it came with. */
+START_TEST(test_token_id)
+{
+	char	 w[AUTH_TOKEN_ID_LEN + 1], r[AUTH_TOKEN_ID_LEN + 1];
+	char	 again[AUTH_TOKEN_ID_LEN + 1];
+	size_t	 i;
+
+	tokens(NULL, NULL);
+	ck_assert(!auth_token_id(&cfg, W, w));
+	ck_assert_str_eq(w, "");
+	tokens("write-secret", "read-secret");
+	ck_assert(!auth_token_id(&cfg, NULL, w));
+	ck_assert(!auth_token_id(&cfg, "Bearer nope", w));
+	ck_assert(auth_token_id(&cfg, W, w));
+	ck_assert(auth_token_id(&cfg, R, r));
+	ck_assert(auth_token_id(&cfg, "bearer   write-secret ", again));
+	ck_assert_uint_eq(strlen(w), AUTH_TOKEN_ID_LEN);
+	for (i = 0; i < AUTH_TOKEN_ID_LEN; i++)
+		ck_assert(strchr("0123456789abcdef", w[i]) != NULL);
+	ck_assert_str_ne(w, r);
+	ck_assert_str_eq(w, again);
+	ck_assert_ptr_null(strstr(w, "secret"));
+}
+END_TEST
+
 static Suite *
 auth_suite(void)
 {
@@ -128,6 +153,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_read_token_only);
 	tcase_add_test(tc, test_header_forms);
 	tcase_add_test(tc, test_metrics_token);
+	tcase_add_test(tc, test_token_id);
 	suite_add_tcase(s, tc);
 	return s;
 }

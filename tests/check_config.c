@@ -25,6 +25,9 @@ static const char *const vars[] = {
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
 	"FILEUPLOAD_SLOTS_PER_CLIENT",
+	"FILEUPLOAD_TUS_MAX_UPLOADS", "FILEUPLOAD_TUS_MAX_BYTES",
+	"FILEUPLOAD_TUS_TOKEN_MAX_UPLOADS", "FILEUPLOAD_TUS_TOKEN_MAX_BYTES",
+	"FILEUPLOAD_MIN_FREE",
 	"S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "S3_RETRIES",
 	"S3_RETRY_SECONDS", "S3_STALL_SECONDS",
 	"DB_PASSWORD_FILE", "FILEUPLOAD_TOKEN_FILE", "FILEUPLOAD_READ_TOKEN_FILE",
@@ -430,6 +433,66 @@ START_TEST(test_regex_skip)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set("FILEUPLOAD_REGEX_SKIP", bad[i]);
 		load_fails("FILEUPLOAD_REGEX_SKIP");
+	}
+}
+END_TEST
+
+START_TEST(test_caps)
+{
+	static const struct {
+		const char	*name, *bad;
+	} bad[] = {
+		{ "FILEUPLOAD_TUS_MAX_UPLOADS", "-1" },
+		{ "FILEUPLOAD_TUS_MAX_BYTES", "1G" },
+		{ "FILEUPLOAD_TUS_TOKEN_MAX_UPLOADS", "x" },
+		{ "FILEUPLOAD_TUS_TOKEN_MAX_BYTES", "1.5" },
+		{ "FILEUPLOAD_MIN_FREE", "91%" },
+		{ "FILEUPLOAD_MIN_FREE", "%" },
+		{ "FILEUPLOAD_MIN_FREE", "5 %" },
+		{ "FILEUPLOAD_MIN_FREE", "1GiB" },
+		{ "FILEUPLOAD_MIN_FREE", "-1" },
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.tus_caps.uploads, CFG_DEFAULT_TUS_UPLOADS);
+	ck_assert_uint_eq(cfg.tus_caps.bytes, CFG_DEFAULT_TUS_BYTES);
+	ck_assert_uint_eq(cfg.tus_caps.token_uploads, 0);
+	ck_assert_uint_eq(cfg.tus_caps.token_bytes, 0);
+	ck_assert_uint_eq(cfg.min_free.bytes, RESERVE_DEFAULT_BYTES);
+	ck_assert_uint_eq(cfg.min_free.percent, RESERVE_DEFAULT_PERCENT);
+	config_free(&cfg);
+
+	set("FILEUPLOAD_TUS_MAX_UPLOADS", "0");
+	set("FILEUPLOAD_TUS_MAX_BYTES", "1000");
+	set("FILEUPLOAD_TUS_TOKEN_MAX_UPLOADS", "3");
+	set("FILEUPLOAD_TUS_TOKEN_MAX_BYTES", "500");
+	set("FILEUPLOAD_MIN_FREE", "12%");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.tus_caps.uploads, 0);
+	ck_assert_uint_eq(cfg.tus_caps.bytes, 1000);
+	ck_assert_uint_eq(cfg.tus_caps.token_uploads, 3);
+	ck_assert_uint_eq(cfg.tus_caps.token_bytes, 500);
+	ck_assert_uint_eq(cfg.min_free.bytes, 0);
+	ck_assert_uint_eq(cfg.min_free.percent, 12);
+	config_free(&cfg);
+	set("FILEUPLOAD_MIN_FREE", "2048");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.min_free.bytes, 2048);
+	ck_assert_uint_eq(cfg.min_free.percent, 0);
+	config_free(&cfg);
+	set("FILEUPLOAD_MIN_FREE", "0");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.min_free.bytes, 0);
+	ck_assert_uint_eq(cfg.min_free.percent, 0);
+	config_free(&cfg);
+	clean_env();
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set(bad[i].name, bad[i].bad);
+		load_fails(bad[i].name);
+		clean_env();
 	}
 }
 END_TEST
@@ -957,6 +1020,7 @@ config_suite(void)
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_regex_skip);
 	tcase_add_test(tc, test_slots_per_client);
+	tcase_add_test(tc, test_caps);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");

@@ -332,6 +332,129 @@ START_TEST(test_create_empty_completes)
 }
 END_TEST
 
+/* --------------------------------------------------------- resource caps */
+
+/* A creation of length bytes, with a bearer token (NULL: none): status. */
+static int
+create_as(const char *length, const char *token)
+{
+	char	 auth[128];
+
+	call_begin("POST", NULL, true);
+	env_add("HTTP_UPLOAD_LENGTH", length);
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Bearer %s", token);
+		env_add("HTTP_AUTHORIZATION", auth);
+	}
+	return call_run(resumable_create, NULL);
+}
+
+/* A refusal that passes: JSON, Retry-After, nothing left behind. */
+static void
+check_refused_later(int status, int parts)
+{
+	char	 want[32];
+
+	snprintf(want, sizeof(want), "\"status\":%d", status);
+	ck_assert_str_eq(header("Retry-After"), "60");
+	ck_assert_str_eq(header("Content-Type"), "application/json");
+	ck_assert_ptr_nonnull(strstr((char *)c.answer, want));
+	ck_assert_ptr_null(header("Location"));
+	ck_assert_int_eq(test_count_entries(test_path("tmp")), parts);
+}
+
+START_TEST(test_caps_count)
+{
+	char	 a[TUS_ID_LEN + 1], b[TUS_ID_LEN + 1], d[TUS_ID_LEN + 1];
+
+	cfg.tus_caps.uploads = 2;
+	create("11", a);
+	create(NULL, b);
+	ck_assert_int_eq(create_as("11", NULL), 503);
+	check_refused_later(503, 2);
+	/* An expired upload holds nothing the caps count, as a complete one. */
+	double_upload(a)->expires_at = time(NULL) - 1;
+	create("0", d);
+	ck_assert_str_ne(double_upload(d)->row.file_hash, "");
+	create("5", d);
+	ck_assert_int_eq(create_as("5", NULL), 503);
+	/* Off: no cap. */
+	cfg.tus_caps.uploads = 0;
+	ck_assert_int_eq(create_as("5", NULL), 201);
+}
+END_TEST
+
+START_TEST(test_caps_bytes)
+{
+	char	 a[TUS_ID_LEN + 1], b[TUS_ID_LEN + 1];
+
+	cfg.tus_caps.bytes = 20;
+	create("11", a);
+	ck_assert_int_eq(create_as("10", NULL), 507);
+	check_refused_later(507, 1);
+	/* A deferred length claims the bytes it has so far. */
+	create(NULL, b);
+	ck_assert_int_eq(patch(b, "0", "hello"), 204);
+	ck_assert_int_eq(create_as("5", NULL), 507);
+	ck_assert_int_eq(create_as("4", NULL), 201);
+	/* Its length declared: held to the cap as a creation's (11 + 4 + 5). */
+	call_begin("PATCH", b, true);
+	env_add("HTTP_UPLOAD_OFFSET", "5");
+	env_add("HTTP_UPLOAD_LENGTH", "6");
+	call_body("");
+	ck_assert_int_eq(call_run(resumable_patch, b), 507);
+	ck_assert_str_eq(header("Retry-After"), "60");
+	ck_assert(!double_upload(b)->row.length_known);
+	call_begin("PATCH", b, true);
+	env_add("HTTP_UPLOAD_OFFSET", "5");
+	env_add("HTTP_UPLOAD_LENGTH", "5");
+	call_body("");
+	ck_assert_int_eq(call_run(resumable_patch, b), 204);
+	ck_assert(double_upload(b)->row.length_known);
+}
+END_TEST
+
+START_TEST(test_caps_per_token)
+{
+	cfg.write_token = "write-secret";
+	cfg.read_token = "read-secret";
+	cfg.tus_caps.token_uploads = 1;
+	cfg.tus_caps.token_bytes = 100;
+	ck_assert_int_eq(create_as("11", "write-secret"), 201);
+	ck_assert_int_eq(create_as("11", "write-secret"), 503);
+	check_refused_later(503, 1);
+	/* Another token counts its own; an anonymous writer, none. */
+	ck_assert_int_eq(create_as("101", "read-secret"), 507);
+	ck_assert_int_eq(create_as("100", "read-secret"), 201);
+	ck_assert_int_eq(create_as("11", NULL), 201);
+	ck_assert_int_eq(create_as("11", NULL), 201);
+	/* The total caps count every scope. */
+	cfg.tus_caps.uploads = 4;
+	ck_assert_int_eq(create_as("11", NULL), 503);
+	cfg.write_token = cfg.read_token = NULL;
+}
+END_TEST
+
+START_TEST(test_caps_free_space)
+{
+	char	 id[TUS_ID_LEN + 1];
+
+	create("11", id);
+	cfg.data_dir = (char *)test_dir;
+	cfg.min_free = (struct reserve_rule){ UINT64_MAX, 0 };
+	ck_assert_int_eq(create_as("11", NULL), 507);
+	check_refused_later(507, 1);
+	ck_assert_int_eq(patch(id, "0", "hello"), 507);
+	ck_assert_str_eq(header("Retry-After"), "60");
+	ck_assert_ptr_null(header("Upload-Offset"));
+	ck_assert_uint_eq(double_upload(id)->row.offset, 0);
+	/* Enough room: the chunk goes in. */
+	cfg.min_free = (struct reserve_rule){ 0, 1 };
+	ck_assert_int_eq(patch(id, "0", "hello"), 204);
+	cfg.data_dir = NULL;
+}
+END_TEST
+
 /* ---------------------------------------------------------------- HEAD */
 
 START_TEST(test_head)
@@ -656,6 +779,10 @@ resumable_suite(void)
 	tcase_add_test(tc, test_create);
 	tcase_add_test(tc, test_create_refused);
 	tcase_add_test(tc, test_create_empty_completes);
+	tcase_add_test(tc, test_caps_count);
+	tcase_add_test(tc, test_caps_bytes);
+	tcase_add_test(tc, test_caps_per_token);
+	tcase_add_test(tc, test_caps_free_space);
 	tcase_add_test(tc, test_head);
 	tcase_add_test(tc, test_patch_offsets);
 	tcase_add_test(tc, test_patch_past_length);

@@ -308,12 +308,35 @@ db_list(uint64_t limit, const char *after, bool newest,
 /* -------------------------------------------------- resumable uploads */
 
 enum db_error
-db_upload_create(struct upload_row *u, unsigned expires)
+db_upload_create(struct upload_row *u, unsigned expires,
+    struct upload_quota *q)
 {
-	int	 i;
+	struct quota_usage all = { 0, 0 }, own = { 0, 0 };
+	struct double_upload *d;
+	time_t		 now = time(NULL);
+	int		 i;
 
 	if (double_db.unavailable)
 		return DB_ERR_UNAVAILABLE;
+	/* The caps as db.c counts them: unfinished, unexpired uploads. */
+	for (i = 0; q != NULL && i < DOUBLE_UPLOADS_MAX; i++) {
+		d = &double_db.uploads[i];
+		if (!d->used || d->row.file_hash[0] != '\0' ||
+		    d->expires_at <= now)
+			continue;
+		all.uploads++;
+		all.bytes += d->row.length_known ? d->row.length :
+		    d->row.offset;
+		if (q->owner != NULL && strcmp(d->owner, q->owner) == 0) {
+			own.uploads++;
+			own.bytes += d->row.length_known ? d->row.length :
+			    d->row.offset;
+		}
+	}
+	if (q != NULL && (q->verdict = quota_judge(q->limits, &all,
+	    quota_token_capped(q->limits, q->owner != NULL) ? &own : NULL,
+	    u->length_known ? u->length : 0)) != QUOTA_OK)
+		return DB_OK;
 	if (double_upload(u->id) != NULL)
 		return DB_ERR_QUERY;
 	for (i = 0; i < DOUBLE_UPLOADS_MAX && double_db.uploads[i].used; i++)
@@ -326,7 +349,47 @@ db_upload_create(struct upload_row *u, unsigned expires)
 	double_db.uploads[i].row.offset = 0;
 	double_db.uploads[i].row.writer[0] = '\0';
 	double_db.uploads[i].expires_at = time(NULL) + expires;
+	snprintf(double_db.uploads[i].owner, sizeof(double_db.uploads[i].owner),
+	    "%s", q != NULL && q->owner != NULL ? q->owner : "");
 	expires_text(double_db.uploads[i].expires_at, u->expires);
+	return DB_OK;
+}
+
+enum db_error
+db_upload_declare(const char *id, uint64_t length, struct upload_quota *q)
+{
+	struct quota_limits bytes = *q->limits;
+	struct quota_usage all = { 0, 0 }, own = { 0, 0 };
+	struct double_upload *d, *me = double_upload(id);
+	time_t		 now = time(NULL);
+	bool		 token;
+	int		 i;
+
+	q->verdict = QUOTA_OK;
+	if (double_db.unavailable)
+		return DB_ERR_UNAVAILABLE;
+	if (me == NULL || me->row.length_known || me->row.file_hash[0] != '\0')
+		return DB_ERR_NOTFOUND;
+	bytes.uploads = bytes.token_uploads = 0;
+	token = quota_token_capped(&bytes, me->owner[0] != '\0');
+	if (!quota_total_capped(&bytes) && !token)
+		return DB_OK;
+	for (i = 0; i < DOUBLE_UPLOADS_MAX; i++) {
+		d = &double_db.uploads[i];
+		if (d == me || !d->used || d->row.file_hash[0] != '\0' ||
+		    d->expires_at <= now)
+			continue;
+		all.bytes += d->row.length_known ? d->row.length :
+		    d->row.offset;
+		if (strcmp(d->owner, me->owner) == 0)
+			own.bytes += d->row.length_known ? d->row.length :
+			    d->row.offset;
+	}
+	if ((q->verdict = quota_judge(&bytes, &all, token ? &own : NULL,
+	    length)) == QUOTA_OK) {
+		me->row.length = length;
+		me->row.length_known = true;
+	}
 	return DB_OK;
 }
 

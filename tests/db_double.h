@@ -26,6 +26,7 @@ struct double_upload {
 	time_t		 expires_at;
 	char		 writer[33];	/* "" for none */
 	time_t		 writer_until;
+	char		 owner[17];	/* the token's id, "" for none */
 };
 
 struct double_db {
