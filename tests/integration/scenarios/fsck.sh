@@ -347,19 +347,21 @@ sc_fsck_refuses_tmp_symlink() {
 # Run as root, fsck acts as the owner of DATA_DIR: an old orphan in a
 # directory only root may write is reported and left, not removed.
 sc_fsck_as_root_acts_as_owner() {
-	local f h fan
+	local f h fan made=
 	upload "$(new_file fsck_owner_neighbour)"
 	check_status 201
 	sleep 1		# the workers' sweep after that request
 	f=$(new_file fsck_owner)
 	h=$(b2 "$f")
-	# A fan-out directory nobody made yet, made by root.
-	fan=${h:0:2}
-	while [ -e "$IT_DATA_DIR/$fan" ]; do
-		h=$(printf '%02x%s' $((RANDOM % 256)) "${h:2}")
-		fan=${h:0:2}
+	# A second-level fan-out directory nobody made yet, made by root
+	# (its parent too when that is new; after many uploads all 256
+	# first-level ones may exist): the file's own directory is root's.
+	while [ -e "$IT_DATA_DIR/${h:0:2}/${h:2:2}" ]; do
+		h=$(printf '%04x%s' $((RANDOM % 65536)) "${h:4}")
 	done
-	mkdir -m 0755 "$IT_DATA_DIR/$fan" "$IT_DATA_DIR/$fan/${h:2:2}"
+	fan=${h:0:2}
+	[ -e "$IT_DATA_DIR/$fan" ] || { mkdir -m 0755 "$IT_DATA_DIR/$fan"; made=1; }
+	mkdir -m 0755 "$IT_DATA_DIR/$fan/${h:2:2}"
 	cp "$f" "$IT_DATA_DIR/$fan/${h:2:2}/$h"
 	touch -d '1 hour ago' "$IT_DATA_DIR/$fan/${h:2:2}/$h"
 	it_fsck -r
@@ -367,7 +369,8 @@ sc_fsck_as_root_acts_as_owner() {
 	check_fsck_line "orphan $h: not repaired"
 	check "the reason: $(fsck_said)" grep -q "orphan $h: cannot move it aside: Permission denied" "$IT_TMP/fsck.err"
 	check "root's orphan removed" test -e "$IT_DATA_DIR/$fan/${h:2:2}/$h"
-	rm -rf "${IT_DATA_DIR:?}/$fan"
+	rm -rf "${IT_DATA_DIR:?}/$fan/${h:2:2}"
+	[ -z "$made" ] || rmdir "$IT_DATA_DIR/$fan"
 	it_fsck
 	check_fsck_rc 0 "after the clean-up"
 }
