@@ -449,13 +449,24 @@ fu_ready() {
 	return 1
 }
 
+# fu_port_taken PORT: something listens on 127.0.0.1:PORT or, where ss
+# is at hand, any TCP socket has PORT as its local port: an outgoing
+# connection's port (the kernel's ephemeral range, 32768-60999 here)
+# also makes a server's bind fail with "Address already in use".
+fu_port_taken() {
+	fu_port_open 127.0.0.1 "$1" && return 0
+	command -v ss >/dev/null 2>&1 || return 1
+	[ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
+}
+
 # fu_free_port FIRST: prints the first port from FIRST on (up to 100 on)
-# that nothing listens on at 127.0.0.1.
+# that no TCP socket uses (fu_port_taken).  The tests' servers take
+# ports below the ephemeral range, where no outgoing connection lands.
 fu_free_port() {
 	local p
 
 	for p in $(seq "$1" $(($1 + 100))); do
-		if ! fu_port_open 127.0.0.1 "$p"; then
+		if ! fu_port_taken "$p"; then
 			printf '%s\n' "$p"
 			return 0
 		fi

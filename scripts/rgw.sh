@@ -153,7 +153,7 @@ fu_rgw_free_port() {
 
 	for p in $(seq "$1" 10 $(($1 + 200))); do
 		for i in $(seq 0 9); do
-			! fu_port_open 127.0.0.1 $((p + i)) || continue 2
+			! fu_port_taken $((p + i)) || continue 2
 		done
 		if [ "$addr" != 127.0.0.1 ]; then
 			! fu_port_open "$addr" "$p" || continue

@@ -78,7 +78,7 @@
 #
 # With --s3 (or BENCH_S3=1) the private stack stores on the object store:
 # a Ceph RGW of its own (scripts/rgw.sh, in the temp dir, on free ports
-# from 37480 on, bluestore on a sparse file) and STORAGE=s3 with its S3_*
+# from 29480 on, bluestore on a sparse file) and STORAGE=s3 with its S3_*
 # settings (path style, by 127.0.0.1); figures 1-5 then measure the
 # service on S3, and figure 6 is added (a section of its own in the
 # table).  The RGW is stopped on exit with the rest.

@@ -26,7 +26,7 @@ sizes=("$@")
 var=$(mktemp -d /var/tmp/fileupload-s3bench.XXXXXX)
 chmod 0755 "$var"
 port=$(fu_free_port $((19080 + RANDOM % 400)))
-pg_port=$(fu_free_port $((56432 + RANDOM % 400)))
+pg_port=$(fu_free_port $((26432 + RANDOM % 400)))
 url=http://127.0.0.1:$port/service/fileupload
 run_pid=
 

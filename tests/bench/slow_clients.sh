@@ -92,7 +92,7 @@ trap cleanup EXIT
 
 chmod 0755 "$FU_VAR"
 fu_prepare_dirs
-bench_stack "$pg_dir" 55700 18180 "$WORKER_BIN"
+bench_stack "$pg_dir" 25700 18180 "$WORKER_BIN"
 
 # rss_kib [workers|nginx]: VmRSS of the workers, of nginx, or (no
 # argument) of both, summed.

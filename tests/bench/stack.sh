@@ -176,7 +176,7 @@ EOF
 	gcc -O2 -Wall -pthread -o "$BIN/durable_files" "$BENCH/durable_files.c"
 
 	[ "$BENCH_S3" -eq 0 ] || bench_rgw_start
-	bench_stack "$pg_dir" 55600 18080 "$WORKER_BIN"
+	bench_stack "$pg_dir" 25600 18080 "$WORKER_BIN"
 	bench_ceiling_start
 	bench_record
 	nonce=$(date +%s)-$$
@@ -234,7 +234,7 @@ bench_on_signal() {
 # exported for the pool, as scripts/run does.  Sets S3_BUCKET.
 bench_rgw_start() {
 	fu_log "starting Ceph RGW in $FU_VAR/rgw (BENCH_S3=1)"
-	fu_rgw_start "$FU_VAR/rgw" "$(fu_rgw_free_port $((37480 + RANDOM % 40 * 10)))" ||
+	fu_rgw_start "$FU_VAR/rgw" "$(fu_rgw_free_port $((29480 + RANDOM % 40 * 10)))" ||
 	    fu_die "Ceph RGW did not start"
 	set -a
 	# shellcheck source=/dev/null

@@ -156,7 +156,7 @@ setup() {
 	host_layout 0
 	fu_prepare_dirs
 	FU_PG_LISTEN=127.0.0.1,$CL_FRONT_ADDR FU_PG_FSYNC=off \
-	    fu_pg_start "$pg" "$(fu_free_port $((56500 + RANDOM % 400)))"
+	    fu_pg_start "$pg" "$(fu_free_port $((26500 + RANDOM % 400)))"
 	# The hosts' workers connect from the /24, as the role the service uses.
 	fu_as_postgres sh -c "echo 'host fileupload fileupload $CL_NET.0/24 trust' \
 	    >>'$pg/data/pg_hba.conf'"

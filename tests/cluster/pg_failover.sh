@@ -99,7 +99,7 @@ setup() {
 	bin=$(fu_pg_bindir)
 	cl_store_setup "$FU_VAR/data"
 	fu_prepare_dirs
-	PORT1=$(fu_free_port $((56000 + RANDOM % 400)))
+	PORT1=$(fu_free_port $((26000 + RANDOM % 400)))
 	FU_PG_FSYNC=off fu_pg_start "$PG1" "$PORT1"
 
 	fu_log "standby: pg_basebackup -R from the primary"

@@ -109,7 +109,7 @@ ok "podman build -f docker/Dockerfile ($((SECONDS - build_start)) s, $(ct_image_
 # The database: a private cluster on loopback, reached over TCP with the
 # seed's variables (trust authentication: DB_PASSWORD is still passed).
 FU_PG_FSYNC=off fu_pg_start "$CT_TMP/postgres" \
-    "$(fu_free_port $((56000 + RANDOM % 400)))" >"$CT_TMP/pg.log" 2>&1 ||
+    "$(fu_free_port $((23000 + RANDOM % 400)))" >"$CT_TMP/pg.log" 2>&1 ||
     { cat "$CT_TMP/pg.log"; fu_die "PostgreSQL did not start"; }
 CT_DB_PORT=$FU_PG_PORT
 CT_PORT=$(fu_free_port $((19500 + RANDOM % 400)))

@@ -102,7 +102,7 @@ restart_nginx() {
 setup() {
 	fu_prepare_dirs
 	fu_ui_install
-	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((55432 + RANDOM % 400)))"
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$(fu_free_port $((25432 + RANDOM % 400)))"
 	FU_DB_HOST=$FU_PG_HOST
 	FU_DB_PORT=$FU_PG_PORT
 	FU_DB_USER=fileupload

@@ -291,7 +291,7 @@ sc_entrypoint_database_unreachable() {
 	local dead start
 	ept_install
 	trap ept_cleanup EXIT
-	dead=$(fu_free_port $((56900 + RANDOM % 50)))
+	dead=$(fu_free_port $((26900 + RANDOM % 50)))
 	start=$SECONDS
 	ept_start DB_PORT="$dead" DB_WAIT_SECONDS=2
 	ept_wait_exit 20
