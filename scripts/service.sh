@@ -47,6 +47,11 @@
 #				local socket
 #	FCGI_KEEPALIVE		nginx side: idle connections to the workers
 #				kept per nginx worker (16; 0: none)
+#	FCGI_PROBE		nginx side, with FCGI_UPSTREAM: 1 (default)
+#				watches the hosts (fu_upstream_check), 0 not
+#	FCGI_PROBE_TIMEOUT	seconds a host has to answer a probe (2)
+#	FCGI_PROBE_FAILS	probes in a row a host must miss before it is
+#				left out, and answer before it is back (2)
 #
 # Processes are recognised by /proc/PID/stat (name, state, parent), which
 # any user may read: /proc/PID/exe of another user's process needs
@@ -177,9 +182,10 @@ fu_client_body_timeout() {
 # fu_render_upstream TEMPLATE OUTPUT: the upstream group nginx passes to:
 # FCGI_UPSTREAM's hosts (ADDR:PORT, separated by blanks or commas), one
 # server line each, or else the local pool's socket; with FCGI_KEEPALIVE
-# (default 16) idle connections kept per nginx worker.
+# (default 16) idle connections kept per nginx worker.  The hosts named in
+# FU_UPSTREAM_DOWN (fu_upstream_check) are marked "down".
 fu_render_upstream() {
-	local h servers='' keep=${FCGI_KEEPALIVE:-16} ka
+	local h servers='' keep=${FCGI_KEEPALIVE:-16} ka state
 
 	[[ $keep =~ ^[0-9]{1,4}$ ]] ||
 	    fu_die "FCGI_KEEPALIVE=$keep is not a connection count (0-9999)"
@@ -194,7 +200,9 @@ fu_render_upstream() {
 	for h in ${FCGI_UPSTREAM:+${FCGI_UPSTREAM//,/ }}; do
 		[[ $h =~ ^([0-9.]+|\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$ ]] ||
 		    fu_die "FCGI_UPSTREAM: '$h' is not ADDR:PORT"
-		servers+="	server $h max_fails=2 fail_timeout=10s;"$'\n'
+		state="max_fails=2 fail_timeout=10s"
+		[[ " ${FU_UPSTREAM_DOWN:-} " != *" $h "* ]] || state=down
+		servers+="	server $h $state;"$'\n'
 	done
 	awk -v s="${servers%$'\n'}" -v k="$ka" \
 	    '$0 == "@SERVERS@" { print s; next }
@@ -636,6 +644,148 @@ fu_nginx_stop() {
 	rm -f "$FU_RUN_DIR/nginx.pid"
 }
 
+# ------------------------------------------------------ worker host watch
+
+# Open source nginx judges a worker host only by the requests it passes:
+# a host whose kernel still accepts connections but whose workers do not
+# answer (frozen, stopped, swapping to death) or whose packets are dropped
+# (a cut link) would hold every request sent to it until nginx's
+# timeouts, and a POST is never tried on another host.  So the front
+# probes each host itself, every second: a host that misses
+# FCGI_PROBE_FAILS (2) probes in a row of FCGI_PROBE_TIMEOUT (2 s) each
+# is marked "down" in the upstream group and nginx reloaded (new requests
+# go to the others: about 5 s after the fault at most), and the front's
+# connections to it are cut (ss -K), so that requests in flight on it end
+# at once (503; nginx tries a GET on the next host) instead of waiting for
+# a host that may never answer.  It is given back once it answers as many
+# probes in a row.  docs/operations.md, "Several hosts".
+
+# fu_fcgi_alive ADDR PORT SECONDS: the pool at ADDR:PORT answers a FastCGI
+# request for GET / (the banner: no database, no store) within SECONDS.
+# The first record of the answer must be FastCGI's STDOUT.
+fu_fcgi_alive() {
+	local rec
+
+	# shellcheck disable=SC2016  # expanded by the inner bash
+	rec=$(timeout -k 1 "$3" bash -c '
+	    exec 3<>"/dev/tcp/$1/$2" || exit 1
+	    # BEGIN_REQUEST (responder, no keep-alive); PARAMS REQUEST_METHOD
+	    # GET and DOCUMENT_URI /; the empty PARAMS and STDIN that end them.
+	    printf "%b" "\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0" \
+	        "\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/" \
+	        "\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0" >&3
+	    head -c 2 <&3' _ "$1" "$2" 2>/dev/null | od -An -tx1 | tr -d ' \n') ||
+	    true
+	[ "$rec" = 0106 ]
+}
+
+# fu_upstream_cut ADDR PORT: ends this machine's TCP connections to
+# ADDR:PORT (ss -K: CAP_NET_ADMIN and a kernel with INET_DIAG_DESTROY);
+# says once when it cannot.
+fu_upstream_cut() {
+	local addr=${1#[}
+
+	addr=${addr%]}
+	[[ $addr =~ ^[0-9.]+$|: ]] ||
+	    addr=$(getent ahosts "$addr" | awk 'NR == 1 { print $1 }')
+	[ -n "$addr" ] || return 0
+	if ! ss -K dst "$addr" dport = "$2" >/dev/null 2>&1 &&
+	    [ -z "${FU_CUT_WARNED:-}" ]; then
+		FU_CUT_WARNED=1
+		fu_log "cannot cut connections to a host left out (ss -K needs" \
+		    "root): requests in flight on it end by nginx's timeouts"
+	fi
+}
+
+# fu_upstream_check: one round of the front's watch over FCGI_UPSTREAM:
+# probes every host at once; marks down or gives back (fu_render_upstream
+# with FU_UPSTREAM_DOWN, nginx reloaded) those whose run of missed or
+# answered probes reached FCGI_PROBE_FAILS.  Returns 2 while a host has
+# missed a probe without being left out yet: the caller probes again at
+# once.  Does nothing without FCGI_UPSTREAM or with FCGI_PROBE=0.
+fu_upstream_check() {
+	local h i t=${FCGI_PROBE_TIMEOUT:-2} need=${FCGI_PROBE_FAILS:-2}
+	local -a hosts pids
+	local down=' ' changed=0 suspect=0 pid
+
+	[ -n "${FCGI_UPSTREAM:-}" ] && [ "${FCGI_PROBE:-1}" != 0 ] || return 0
+	[[ $t =~ ^[1-9][0-9]?$ ]] ||
+	    fu_die "FCGI_PROBE_TIMEOUT=$t is not a number of seconds (1-99)"
+	[[ $need =~ ^[1-9]$ ]] ||
+	    fu_die "FCGI_PROBE_FAILS=$need is not a count of probes (1-9)"
+	[ -n "$(fu_nginx_pid)" ] || return 0
+	[ "${FU_PROBE_INIT:-}" = "$FCGI_UPSTREAM" ] || {
+		FU_PROBE_INIT=$FCGI_UPSTREAM
+		declare -gA FU_PROBE_RUN=()
+		FU_UPSTREAM_DOWN=
+	}
+	read -ra hosts <<<"${FCGI_UPSTREAM//,/ }"
+	for h in "${hosts[@]}"; do
+		fu_fcgi_alive "${h%:*}" "${h##*:}" "$t" &
+		pids+=($!)
+	done
+	for i in "${!hosts[@]}"; do
+		h=${hosts[i]}
+		pid=${pids[i]}
+		# A run: "+N" probes answered, "-N" missed, in a row.
+		if wait "$pid"; then
+			case ${FU_PROBE_RUN[$h]:-+0} in
+			+*) FU_PROBE_RUN[$h]=+$((${FU_PROBE_RUN[$h]:-+0} + 1)) ;;
+			*) FU_PROBE_RUN[$h]=+1 ;;
+			esac
+		else
+			case ${FU_PROBE_RUN[$h]:-+0} in
+			-*) FU_PROBE_RUN[$h]=$((${FU_PROBE_RUN[$h]} - 1)) ;;
+			*) FU_PROBE_RUN[$h]=-1 ;;
+			esac
+		fi
+		if [[ " $FU_UPSTREAM_DOWN " == *" $h "* ]]; then
+			if [ "${FU_PROBE_RUN[$h]}" -ge "$need" ]; then
+				fu_log "worker host $h answers again: given back"
+				changed=1
+			else
+				down+="$h "
+			fi
+		elif [ "${FU_PROBE_RUN[$h]}" -le "-$need" ]; then
+			fu_log "worker host $h missed $need probes of ${t} s: left out"
+			down+="$h "
+			changed=1
+		elif [ "${FU_PROBE_RUN[$h]}" -lt 0 ]; then
+			suspect=1
+		fi
+	done
+	if [ "$changed" -eq 1 ]; then
+		read -ra hosts <<<"$down"
+		FU_UPSTREAM_DOWN=${hosts[*]}
+		fu_render_upstream "$FU_TEMPLATES/fileupload-upstream.conf.in" \
+		    "$FU_CONF_DIR/fileupload-upstream.conf"
+		if fu_nginx_cmd -t -q; then
+			kill -HUP "$(fu_nginx_pid)" 2>/dev/null || true
+		else
+			fu_log "nginx refused the new upstream group"
+		fi
+		# Once the reload is done, nothing opens a new connection to a
+		# host left out: cut what was open, in the old workers too.
+		sleep 0.2
+		for h in $FU_UPSTREAM_DOWN; do
+			fu_upstream_cut "${h%:*}" "${h##*:}"
+		done
+	fi
+	[ "$suspect" -eq 0 ] || return 2
+}
+
+# fu_upstream_watch: fu_upstream_check every second until killed, for a
+# front that no fu_serve supervises (the tests' fronts).
+fu_upstream_watch() {
+	local rc
+
+	while :; do
+		rc=0
+		fu_upstream_check || rc=$?
+		[ "$rc" -eq 2 ] || sleep 1
+	done
+}
+
 # ------------------------------------------------------------- supervision
 
 # Remembers the children of nginx's master and of multiwatch: should
@@ -710,9 +860,10 @@ fu_trap_signals() {
 
 # Watches nginx and the pool until a signal (fu_trap_signals): SIGTERM or
 # SIGINT returns 0 (the caller stops), SIGHUP reopens the logs; nginx or
-# the pool dying on its own returns 1.
+# the pool dying on its own returns 1.  A front of several hosts watches
+# them too (fu_upstream_check).
 fu_serve() {
-	local sleeper
+	local sleeper probe
 
 	fu_track
 	while :; do
@@ -727,6 +878,8 @@ fu_serve() {
 			;;
 		esac
 		fu_track
+		probe=0
+		fu_upstream_check || probe=$?
 		if [ -z "$(fu_nginx_pid)" ]; then
 			fu_log "nginx exited unexpectedly; stopping"
 			return 1
@@ -735,6 +888,8 @@ fu_serve() {
 			fu_log "the worker pool exited unexpectedly; stopping"
 			return 1
 		fi
+		# A host that missed a probe is probed again at once.
+		[ "$probe" -ne 2 ] || continue
 		# Returns when a child exits, a trapped signal arrives or, at
 		# the latest, after a second.
 		sleep 1 &

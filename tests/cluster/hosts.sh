@@ -14,12 +14,15 @@
 # The store is set in one place (cl_store_setup): an S3-API object store
 # (Ceph RGW) on the front's address, shared by the three pools.
 #
+# The front watches the hosts as fu_serve does (fu_upstream_watch).
+#
 # Scenarios: uploads spread over the hosts and read back through the
 # front; the pools refuse other peers; a resumable upload's PATCHes on
-# every host; under traffic from several
-# clients one host's workers are killed: requests in flight on it fail
-# cleanly (503, nothing recorded without its bytes), new ones go to the
-# others, every 201 reads back, fsck finds nothing wrong; the host comes
+# every host; under traffic from several clients one host's workers are
+# killed, or frozen (SIGSTOP), or its link goes down: requests in flight
+# on it end within 8 s (503, nothing recorded without its bytes), new
+# ones go to the others (1 s after a kill, 5 s after a freeze or a cut
+# link), every 201 reads back, fsck finds nothing wrong; the host comes
 # back and takes requests again.
 #
 # Everything (clients, nginx, pools, PostgreSQL, namespaces, veths,
@@ -151,7 +154,11 @@ setup() {
 	local i pg=$FU_VAR/postgres
 
 	make_network
-	cl_store_setup "$FU_VAR/data" "$CL_FRONT_ADDR"
+	if [ -n "${CL_SOAK:-}" ]; then
+		soak_setup_store
+	else
+		cl_store_setup "$FU_VAR/data" "$CL_FRONT_ADDR"
+	fi
 	FU_BIN_DIR=$FU_VAR/bin
 	host_layout 0
 	fu_prepare_dirs
@@ -179,6 +186,10 @@ setup() {
 	IT_URL=http://$FU_LISTEN
 	FCGI_UPSTREAM=$CL_UPSTREAM fu_render_conf
 	fu_nginx_start
+	# The front's watch over the hosts, as fu_serve runs it.
+	FCGI_UPSTREAM=$CL_UPSTREAM fu_upstream_watch \
+	    >>"$FU_VAR/front/logs/watch.log" 2>&1 &
+	CL_WATCH=$!
 }
 
 # shellcheck disable=SC2317  # called by cl_exit
@@ -186,10 +197,12 @@ cl_teardown() {
 	local i ns
 
 	host_layout 0
+	[ -z "${CL_WATCH:-}" ] || kill "$CL_WATCH" 2>/dev/null || true
 	fu_nginx_stop 2>/dev/null || true
 	for i in $(seq 1 "$CL_HOSTS"); do
 		stop_host "$i" 2>/dev/null || true
 	done
+	[ -z "${CL_SOAK:-}" ] || soak_teardown
 	fu_pg_stop "$FU_VAR/postgres" 2>/dev/null || true
 	cl_store_stop 2>/dev/null || true
 	# A namespace's veth goes with it; the bridge last.
@@ -315,42 +328,47 @@ sc_tus_across_hosts() {
 	check_status 201 "delete the file"
 }
 
-# Host 2's workers die under traffic.
-sc_host_dies_under_traffic() {
-	local sup kids t_kill late bad n
+# host_fault_under_traffic NAME FAULT HEAL NEW_MS: under traffic from
+# several clients, host 2 is hit by the function FAULT; 10 s later the
+# traffic stops.  Requests in flight on it at the fault end within 8 s
+# (201 or a clean 503, nothing recorded without its bytes); uploads
+# started NEW_MS after the fault all succeed on the others; every 201
+# reads back.  Then HEAL, and host 2 takes uploads again (the front's
+# watch gives it back, or nginx's fail_timeout ends).
+host_fault_under_traffic() {
+	local name=$1 fault=$2 heal=$3 new_ms=$4 t_fault late bad n slow
 
 	# Bodies of 200 KB to 1 MB at 2 MB/s: each upload is in a worker for
-	# a while, so that some are in flight on host 2 when it dies.
+	# a while, so that some are in flight on host 2 at the fault.
 	cl_traffic_start 4 200000 1000000 --limit-rate 2M
-	cl_wait_count 201 12 120 || fail "no traffic before the kill"
-	host_layout 2
-	sup=$(fu_pool_supervisor)
-	mapfile -t kids < <(fu_children "$sup")
-	t_kill=$(cl_ms)
-	# The supervisor first, so that nothing restarts the workers.
-	kill -KILL "$sup" "${kids[@]}"
-	sleep 8
+	cl_wait_count 201 12 120 || fail "no traffic before the fault"
+	t_fault=$(cl_ms)
+	"$fault"
+	sleep 10
 	cl_traffic_stop
 
-	n=$(awk -v t="$t_kill" '$1 < t && $2 >= t && $3 != 201' "$IT_TMP/requests" | wc -l)
-	cl_note "requests: $(cl_statuses); in flight at the kill and not 201: $n"
-	# Started a second after the kill: all on the other hosts.
-	late=$(awk -v t=$((t_kill + 1000)) '$1 >= t' "$IT_TMP/requests" | wc -l)
-	bad=$(awk -v t=$((t_kill + 1000)) '$1 >= t && $3 != 201' "$IT_TMP/requests")
-	cl_note "uploads started after the kill: $(awk -v t="$t_kill" '$1 >= t' \
-	    "$IT_TMP/requests" | wc -l), the slowest $(awk -v t="$t_kill" \
+	n=$(awk -v t="$t_fault" '$1 < t && $2 >= t && $3 != 201' "$IT_TMP/requests" | wc -l)
+	slow=$(awk -v t="$t_fault" '$1 < t && $2 >= t && $2 - t > m { m = $2 - t }
+	    END { print m + 0 }' "$IT_TMP/requests")
+	cl_note "$name: requests $(cl_statuses); in flight at the fault and" \
+	    "not 201: $n; the last of those in flight ended $slow ms after it"
+	[ "$slow" -le 8000 ] ||
+	    fail "a request in flight at the fault ended $slow ms after it"
+	late=$(awk -v t=$((t_fault + new_ms)) '$1 >= t' "$IT_TMP/requests" | wc -l)
+	bad=$(awk -v t=$((t_fault + new_ms)) '$1 >= t && $3 != 201' "$IT_TMP/requests")
+	cl_note "$name: uploads started after the fault: $(awk -v t="$t_fault" \
+	    '$1 >= t' "$IT_TMP/requests" | wc -l), the slowest $(awk -v t="$t_fault" \
 	    '$1 >= t && $2 - $1 > m { m = $2 - $1 } END { print m + 0 }' \
-	    "$IT_TMP/requests") ms (bodies sent at 2 MB/s)"
-	[ "$late" -gt 0 ] || fail "no upload after the kill"
-	[ -z "$bad" ] || fail "uploads after the kill not 201: $(tr '\n' '|' <<<"$bad")"
+	    "$IT_TMP/requests") ms (bodies sent at 2 MB/s); the last not 201" \
+	    "started $(awk -v t="$t_fault" '$1 >= t && $3 != 201 { m = $1 - t }
+	    END { print m + 0 }' "$IT_TMP/requests") ms after the fault"
+	[ "$late" -gt 0 ] || fail "no upload started $new_ms ms after the fault"
+	[ -z "$bad" ] || fail "uploads started $new_ms ms after the fault not 201: $(tr '\n' '|' <<<"$bad")"
 	cl_check_requests '201|503'
 	req GET /service/fileupload/health
-	check_status 200 "health through the front, one host down"
+	check_status 200 "health through the front, host 2 out"
 
-	# The host comes back: its new workers sweep what the dead ones left
-	# in the store's tmp/, and the front gives it requests again
-	# (after fail_timeout, 10 s, at the latest).
-	start_host 2 2>>"$IT_TMP/setup.log"
+	"$heal"
 	host_layout 0
 	n=$(posts_on 2)
 	for _ in $(seq 1 40); do
@@ -363,12 +381,69 @@ sc_host_dies_under_traffic() {
 	cl_check_fsck
 }
 
+# The faults and their repairs, on host CL_VICTIM (2).
+kill_host() {
+	local sup kids
+
+	host_layout "${CL_VICTIM:-2}"
+	sup=$(fu_pool_supervisor)
+	mapfile -t kids < <(fu_children "$sup")
+	# The supervisor first, so that nothing restarts the workers.
+	kill -KILL "$sup" "${kids[@]}"
+	host_layout 0
+}
+# Its new workers sweep what the dead ones left in the store's tmp/.
+restart_host() {
+	start_host "${CL_VICTIM:-2}" 2>>"$IT_TMP/setup.log"
+	host_layout 0
+}
+freeze_host() {
+	host_layout "${CL_VICTIM:-2}"
+	CL_FROZEN=$(fu_pool_supervisor)
+	mapfile -t CL_FROZEN_KIDS < <(fu_children "$CL_FROZEN")
+	kill -STOP "$CL_FROZEN" "${CL_FROZEN_KIDS[@]}"
+	host_layout 0
+}
+thaw_host() {
+	kill -CONT "$CL_FROZEN" "${CL_FROZEN_KIDS[@]}"
+}
+cut_link() {
+	ip link set "${CL_TAG}v${CL_VICTIM:-2}" down
+}
+mend_link() {
+	ip link set "${CL_TAG}v${CL_VICTIM:-2}" up
+}
+
+# Host 2's workers die: connections to it are refused at once.
+sc_host_dies_under_traffic() {
+	host_fault_under_traffic killed kill_host restart_host 1000
+}
+
+# Host 2's workers stop (SIGSTOP): its kernel still accepts connections,
+# nothing answers.  The front's watch leaves it out.
+sc_host_frozen_under_traffic() {
+	host_fault_under_traffic frozen freeze_host thaw_host 5000
+}
+
+# Host 2's link goes down: packets to it are dropped, nothing is refused.
+sc_host_link_down_under_traffic() {
+	host_fault_under_traffic "link down" cut_link mend_link 5000
+}
+
+# The fault soak (tests/cluster/soak.sh sets CL_SOAK): its scenario, run
+# by name.
+if [ -n "${CL_SOAK:-}" ]; then
+	# shellcheck source=tests/cluster/soak.sh
+	. "$CL_DIR/soak.sh"
+fi
+
 cl_setup setup
 printf 'testing %s hosts behind %s (worker %s, network %s.0/24)\n' \
     "$CL_HOSTS" "$IT_URL" "$IT_WORKER" "$CL_NET"
 IT_LOG_FILES=("$FU_VAR/front/logs/nginx-error.log" "$FU_VAR/h1/logs/fileupload.log"
     "$FU_VAR/h2/logs/fileupload.log" "$FU_VAR/h3/logs/fileupload.log")
 cl_run_scenarios sc_spread_over_hosts sc_pool_refuses_other_peers \
-    sc_tus_across_hosts sc_host_dies_under_traffic -- "$@"
+    sc_tus_across_hosts sc_host_dies_under_traffic \
+    sc_host_frozen_under_traffic sc_host_link_down_under_traffic -- "$@"
 summary
 [ "$IT_FAILED" -eq 0 ]
