@@ -693,7 +693,8 @@ fu_upstream_cut() {
 	    [ -z "${FU_CUT_WARNED:-}" ]; then
 		FU_CUT_WARNED=1
 		fu_log "cannot cut connections to a host left out (ss -K needs" \
-		    "root): requests in flight on it end by nginx's timeouts"
+		    "iproute2 and CAP_NET_ADMIN): requests in flight on it end" \
+		    "by nginx's timeouts"
 	fi
 }
 

@@ -21,7 +21,7 @@
 #	store	SOAK_STORE=s3: the object store stopped (SIGSTOP of radosgw)
 #	disk	SOAK_STORE=local: the shared DATA_DIR (an 8 GiB ext4 of
 #		its own, as a file system every host mounts) filled to
-#		below the workers' FILEUPLOAD_MIN_FREE (256M)
+#		below the workers' FILEUPLOAD_MIN_FREE (256 MiB)
 #
 # Afterwards: every multipart upload was answered 201, or a JSON 503 or
 # 507 and left no row without its bytes; every acknowledged upload (201,
@@ -59,7 +59,7 @@ soak_setup_store() {
 	mkfs.ext4 -q -F "$FU_VAR/data.img"
 	mount -o loop "$FU_VAR/data.img" "$FU_DATA_DIR"
 	CL_SOAK_MOUNT=$FU_DATA_DIR
-	export STORAGE=local FILEUPLOAD_MIN_FREE=256M
+	export STORAGE=local FILEUPLOAD_MIN_FREE=268435456
 }
 
 # shellcheck disable=SC2317  # called by cl_teardown
@@ -126,8 +126,9 @@ soak_tus() {
 # soak_acked: hash and file of every acknowledged upload so far that the
 # deleter never touches (clients 1 and 2, the resumable client).
 soak_acked() {
+	# Whole lines only: a client may be writing its last one.
 	cat "$IT_TMP/client.1" "$IT_TMP/client.2" "$IT_TMP"/tus.* 2>/dev/null |
-	    awk '$3 == 201 { print $4, $5 }'
+	    awk 'NF == 5 && $3 == 201 && $4 ~ /^[0-9a-f]{64}$/ { print $4, $5 }'
 }
 
 # soak_reader: reads back acknowledged uploads at random; a line of
@@ -137,7 +138,7 @@ soak_reader() {
 
 	while [ ! -e "$IT_TMP/stop" ]; do
 		read -r h f < <(soak_acked | shuf -n 1) || true
-		if [ -n "${h:-}" ]; then
+		if [ -n "${h:-}" ] && [ -f "${f:-}" ]; then
 			st=$(curl -sS -o "$IT_TMP/read.body" -w '%{http_code}' --max-time 60 \
 			    "$IT_URL/service/fileupload/$h/content" 2>/dev/null) || true
 			r=-
@@ -155,7 +156,8 @@ soak_deleter() {
 
 	while [ ! -e "$IT_TMP/stop" ]; do
 		sleep 0.5
-		h=$(awk '$3 == 201 { print $4 }' "$IT_TMP/client.3" 2>/dev/null |
+		h=$(awk 'NF == 5 && $3 == 201 && $4 ~ /^[0-9a-f]{64}$/ { print $4 }' \
+		    "$IT_TMP/client.3" 2>/dev/null |
 		    grep -vxFf <(awk '{ print $3 }' "$IT_TMP/deletes" 2>/dev/null) |
 		    shuf -n 1) || true
 		[ -n "$h" ] || continue
