@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "endpoint.h"
 #include "hostlist.h"
 #include "num.h"
 
@@ -209,18 +210,6 @@ bad:
 	return -1;
 }
 
-/* An IP address (v6 in brackets, or digits and dots), port aside. */
-static bool
-host_is_address(const char *host)
-{
-	if (host[0] == '[')
-		return true;
-	for (; *host != '\0' && *host != ':'; host++)
-		if (!isdigit((unsigned char)*host) && *host != '.')
-			return false;
-	return true;
-}
-
 /*
  * An IP address, or a name of one label (localhost, a Compose service
  * such as "minio"): no bucket subdomain of it resolves, so path style.
@@ -230,7 +219,7 @@ host_wants_path_style(const char *host)
 {
 	size_t	 name = strcspn(host, ":");
 
-	return host_is_address(host) || memchr(host, '.', name) == NULL;
+	return endpoint_host_is_address(host) || memchr(host, '.', name) == NULL;
 }
 
 static int s3_fail(struct s3_config *, char *, size_t, const char *, ...)
@@ -281,7 +270,7 @@ s3_load(struct s3_config *c, uint64_t max_upload, char *err, size_t errlen)
 	 * nginx matches a certificate's DNS names only (never an IP address
 	 * entry): by address, the downloads would fail where uploads pass.
 	 */
-	if (c->https && host_is_address(c->host))
+	if (c->https && endpoint_host_is_address(c->host))
 		return s3_fail(c, err, errlen, "S3_ENDPOINT=%.128s: https needs "
 		    "the name the store's certificate carries, not an address",
 		    v);

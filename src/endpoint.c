@@ -128,8 +128,6 @@ struct endpoint *
 endpoint_new(const char *what, const char *name, unsigned port)
 {
 	struct endpoint	*ep;
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
 	size_t		 n = strlen(name);
 
 	if ((ep = calloc(1, sizeof(*ep))) == NULL)
@@ -146,13 +144,12 @@ endpoint_new(const char *what, const char *name, unsigned port)
 	}
 	ep->what = what;
 	ep->port = port;
-	if (inet_pton(AF_INET, ep->name, &a4) == 1) {
-		ep->address = true;
-		snprintf(ep->addr, sizeof(ep->addr), "%s", ep->name);
-	} else if (inet_pton(AF_INET6, ep->name, &a6) == 1) {
-		ep->address = true;
+	ep->address = endpoint_host_is_address(ep->name);
+	/* The name has no port (that is its own argument): a colon is v6's. */
+	if (ep->address && strchr(ep->name, ':') != NULL)
 		snprintf(ep->addr, sizeof(ep->addr), "[%s]", ep->name);
-	}
+	else if (ep->address)
+		snprintf(ep->addr, sizeof(ep->addr), "%s", ep->name);
 	return ep;
 }
 
@@ -170,6 +167,31 @@ bool
 endpoint_is_address(const struct endpoint *ep)
 {
 	return ep->address;
+}
+
+bool
+endpoint_host_is_address(const char *host)
+{
+	unsigned char	 a[sizeof(struct in6_addr)];
+	char		 bare[INET6_ADDRSTRLEN];
+	const char	*end;
+	size_t		 n;
+	int		 af = AF_INET;
+
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return true;
+	if (host[0] == '[') {
+		af = AF_INET6;
+		end = strchr(++host, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return false;
+	} else
+		end = host + strcspn(host, ":");
+	if ((n = (size_t)(end - host)) >= sizeof(bare))
+		return false;
+	memcpy(bare, host, n);
+	bare[n] = '\0';
+	return inet_pton(af, bare, a) == 1;
 }
 
 int

@@ -49,5 +49,11 @@ int		 endpoint_address(struct endpoint *,
 void		 endpoint_failed(struct endpoint *);
 /* Whether the name is an address, which is never looked up. */
 bool		 endpoint_is_address(const struct endpoint *);
+/*
+ * Whether host is an IP address rather than a name: v4, or v6 in brackets
+ * or bare, as a URL writes it, with or without its ":port"
+ * ("192.0.2.7:9000", "[2001:db8::7]", "2001:db8::7").
+ */
+bool		 endpoint_host_is_address(const char *host);
 
 #endif

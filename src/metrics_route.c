@@ -1,7 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
 #include "app.h"
 #include "config.h"
@@ -9,6 +8,7 @@
 #include "metrics.h"
 #include "metrics_route.h"
 #include "metrics_text.h"
+#include "reserve.h"
 #include "request.h"
 #include "router.h"
 
@@ -25,7 +25,7 @@ metrics_handle(struct app *app, struct request *r, const char *hash)
 	const char		*names[METRICS_ROUTES_MAX];
 	struct metrics_snapshot	*snap;
 	struct metrics_build	 build;
-	struct statvfs		 vfs;
+	uint64_t		 avail, size;
 	size_t			 i, n, len;
 	char			*text, clen[24];
 	bool			 db_ok, store_ok;
@@ -53,9 +53,9 @@ metrics_handle(struct app *app, struct request *r, const char *hash)
 	app_health(app, &db_ok, &store_ok);
 	snap->health_db = db_ok;
 	snap->health_store = store_ok;
-	if (statvfs(app->cfg->data_dir, &vfs) == 0) {
-		snap->disk_free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-		snap->disk_size = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
+	if (reserve_space(app->cfg->data_dir, &avail, &size) == 0) {
+		snap->disk_free = (int64_t)avail;
+		snap->disk_size = (int64_t)size;
 	}
 	text = metrics_text(snap, names, n, &build, &len);
 	free(snap);

@@ -29,15 +29,26 @@ reserve_allows(const struct reserve_rule *r, uint64_t avail, uint64_t size,
 	return avail >= need && incoming <= avail - need;
 }
 
-bool
-reserve_room(const struct reserve_rule *r, const char *dir, uint64_t incoming)
+int
+reserve_space(const char *dir, uint64_t *avail, uint64_t *size)
 {
 	struct statvfs	 st;
 
+	if (statvfs(dir, &st) == -1)
+		return -1;
+	*avail = (uint64_t)st.f_bavail * st.f_frsize;
+	*size = (uint64_t)st.f_blocks * st.f_frsize;
+	return 0;
+}
+
+bool
+reserve_room(const struct reserve_rule *r, const char *dir, uint64_t incoming)
+{
+	uint64_t	 avail, size;
+
 	if (r->bytes == 0 && r->percent == 0)
 		return true;
-	if (statvfs(dir, &st) == -1)
+	if (reserve_space(dir, &avail, &size) == -1)
 		return true;
-	return reserve_allows(r, (uint64_t)st.f_bavail * st.f_frsize,
-	    (uint64_t)st.f_blocks * st.f_frsize, incoming);
+	return reserve_allows(r, avail, size, incoming);
 }

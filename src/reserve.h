@@ -3,6 +3,8 @@
  * (507) when the bytes it brings would leave the file system that holds
  * the store's files with less free space than the reserve, so that the
  * database and the logs beside them keep room, and the disk never fills.
+ * The one place that measures that file system's free space (/metrics
+ * shows it).
  */
 #ifndef RESERVE_H
 #define RESERVE_H
@@ -27,9 +29,15 @@ uint64_t reserve_needed(const struct reserve_rule *, uint64_t size);
 bool	reserve_allows(const struct reserve_rule *, uint64_t avail,
 	    uint64_t size, uint64_t incoming);
 /*
- * reserve_allows for the file system of dir, as statvfs(3) sees it (the
- * space an unprivileged writer may use).  A dir that cannot be looked at
- * is allowed: the write itself then tells what is wrong.
+ * The file system of dir as statvfs(3) sees it: the bytes an unprivileged
+ * writer may use into *avail, its size into *size.  0, or -1 when dir
+ * cannot be looked at.
+ */
+int	reserve_space(const char *dir, uint64_t *avail, uint64_t *size);
+/*
+ * reserve_allows for the file system of dir, by reserve_space.  A dir
+ * that cannot be looked at is allowed: the write itself then tells what
+ * is wrong.
  */
 bool	reserve_room(const struct reserve_rule *, const char *dir,
 	    uint64_t incoming);

@@ -1,8 +1,10 @@
 /*
  * Unit tests of the resource caps' pure rules: quota.c (unfinished
  * resumable uploads, in all and per token) and reserve.c (the free-space
- * reserve).
+ * reserve, and the measure of a file system it and /metrics read).
  */
+#include <sys/statvfs.h>
+
 #include <stdint.h>
 
 #include "quota.h"
@@ -100,6 +102,31 @@ START_TEST(test_reserve_allows)
 }
 END_TEST
 
+/* statvfs(3)'s view, as /metrics shows it: a writer's bytes, the size. */
+START_TEST(test_reserve_space)
+{
+	struct statvfs	 before, after;
+	uint64_t	 avail, size, lo, hi;
+
+	ck_assert_int_eq(reserve_space("/nonexistent/fileupload", &avail,
+	    &size), -1);
+	ck_assert_int_eq(statvfs("/", &before), 0);
+	ck_assert_int_eq(reserve_space("/", &avail, &size), 0);
+	ck_assert_int_eq(statvfs("/", &after), 0);
+	ck_assert_uint_eq(size, (uint64_t)before.f_blocks * before.f_frsize);
+	/* Others write meanwhile: between the two looks. */
+	lo = (uint64_t)before.f_bavail * before.f_frsize;
+	hi = (uint64_t)after.f_bavail * after.f_frsize;
+	if (lo > hi) {
+		uint64_t t = lo;
+
+		lo = hi;
+		hi = t;
+	}
+	ck_assert(avail >= lo && avail <= hi);
+}
+END_TEST
+
 static Suite *
 caps_suite(void)
 {
@@ -114,6 +141,7 @@ caps_suite(void)
 	tc = tcase_create("reserve");
 	tcase_add_test(tc, test_reserve_needed);
 	tcase_add_test(tc, test_reserve_allows);
+	tcase_add_test(tc, test_reserve_space);
 	suite_add_tcase(s, tc);
 	return s;
 }

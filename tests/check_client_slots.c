@@ -332,18 +332,14 @@ client_slots_suite(void)
 	Suite	*s = suite_create("client_slots");
 	TCase	*tc;
 
-	tc = tcase_create("table");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tc = test_tcase("table", setup, teardown, 60);
 	tcase_add_test(tc, test_addr_parse);
 	tcase_add_test(tc, test_limit_over_holders);
 	tcase_add_test(tc, test_against_model);
 	tcase_add_test(tc, test_full);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("processes");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tc = test_tcase("processes", setup, teardown, 60);
 	tcase_add_test(tc, test_forget_dead);
 	tcase_add_test(tc, test_limit_across_processes);
 	tcase_add_test(tc, test_killed_inside_lock);

@@ -826,6 +826,49 @@ START_TEST(test_storage_s3_session_token)
 }
 END_TEST
 
+/*
+ * The endpoint's host: an address (v4, or v6 in brackets) or a name of one
+ * label takes path style; https needs a name, which a certificate carries.
+ */
+START_TEST(test_storage_s3_endpoint_host)
+{
+	static const struct {
+		const char	*endpoint;
+		bool		 path_style;
+	} ok[] = {
+		{ "http://192.0.2.7", true },
+		{ "http://192.0.2.7:9000", true },
+		{ "http://[2001:db8::7]", true },
+		{ "http://[2001:db8::7]:9000", true },
+		{ "http://minio:9000", true },
+		{ "http://s3.example.com", false },
+		{ "http://s3.example.com:8080", false },
+		{ "https://s3.example.com", false },
+		{ "https://rgw:8443", true },
+	};
+	static const char *const by_address[] = {
+		"https://192.0.2.7", "https://192.0.2.7:8443",
+		"https://[2001:db8::7]", "https://[::1]:8443",
+	};
+	struct config	 cfg;
+	size_t		 i;
+
+	set_s3();
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		set("S3_ENDPOINT", ok[i].endpoint);
+		load_ok(&cfg);
+		ck_assert_msg(cfg.s3->path_style == ok[i].path_style, "%s",
+		    ok[i].endpoint);
+		config_free(&cfg);
+	}
+	for (i = 0; i < sizeof(by_address) / sizeof(by_address[0]); i++) {
+		set("S3_ENDPOINT", by_address[i]);
+		load_fails("https needs the name the store's certificate "
+		    "carries");
+	}
+}
+END_TEST
+
 /* --- secrets from files (NAME_FILE) --- */
 
 static char	*secrets_dir;
@@ -1042,6 +1085,7 @@ config_suite(void)
 	tcase_add_test(tc, test_storage_s3_limits);
 	tcase_add_test(tc, test_storage_s3_retries);
 	tcase_add_test(tc, test_storage_s3_session_token);
+	tcase_add_test(tc, test_storage_s3_endpoint_host);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("secret files");

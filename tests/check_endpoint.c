@@ -1,9 +1,9 @@
 /*
- * Unit tests of the endpoint's address: addresses taken as they are, a
- * name looked up (localhost, which every system resolves) to the address
- * that takes a connection, and the S3 client's redirect target built on
- * it.  A name that does not resolve is the integration scenarios' (it
- * waits on the system's DNS).
+ * Unit tests of the endpoint's address: which hosts are addresses, those
+ * taken as they are, a name looked up (localhost, which every system
+ * resolves) to the address that takes a connection, and the S3 client's
+ * redirect target built on it.  A name that does not resolve is the
+ * integration scenarios' (it waits on the system's DNS).
  */
 #include <sys/socket.h>
 
@@ -113,12 +113,36 @@ START_TEST(test_presigned_target)
 }
 END_TEST
 
+/* Addresses as a URL writes them, with or without a port, and names. */
+START_TEST(test_host_is_address)
+{
+	ck_assert(endpoint_host_is_address("192.0.2.7"));
+	ck_assert(endpoint_host_is_address("192.0.2.7:9000"));
+	ck_assert(endpoint_host_is_address("[2001:db8::7]"));
+	ck_assert(endpoint_host_is_address("[2001:db8::7]:443"));
+	ck_assert(endpoint_host_is_address("[::1]"));
+	ck_assert(endpoint_host_is_address("2001:db8::7"));
+	ck_assert(endpoint_host_is_address("::1"));
+	ck_assert(!endpoint_host_is_address("localhost"));
+	ck_assert(!endpoint_host_is_address("minio:9000"));
+	ck_assert(!endpoint_host_is_address("s3.example.com"));
+	ck_assert(!endpoint_host_is_address("s3.example.com:8443"));
+	ck_assert(!endpoint_host_is_address(""));
+	/* Not an address: a v4 one in brackets, v6 unclosed, 256. */
+	ck_assert(!endpoint_host_is_address("[192.0.2.7]"));
+	ck_assert(!endpoint_host_is_address("[2001:db8::7"));
+	ck_assert(!endpoint_host_is_address("192.0.2.256"));
+	ck_assert(!endpoint_host_is_address("[2001:db8::7]x:1"));
+}
+END_TEST
+
 static Suite *
 endpoint_suite(void)
 {
 	Suite	*s = suite_create("endpoint");
 	TCase	*tc = tcase_create("address");
 
+	tcase_add_test(tc, test_host_is_address);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_name);
 	tcase_add_test(tc, test_presigned_target);

@@ -228,6 +228,22 @@ accept_and_refuse(struct conn *c, struct request *r, const char *method)
 	    r->out);
 }
 
+/*
+ * A whole request (its body, then the end of stdin), refused and
+ * finished: the connection is kept and the answer came.
+ */
+static void
+refuse_whole(struct conn *c, struct request *r, const char *method,
+    const char *length, size_t len)
+{
+	send_head(c->client, method, length);
+	send_body(c->client, len, true);
+	accept_and_refuse(c, r, method);
+	request_finish(r);
+	ck_assert_int_ge(c->f.ipcFd, 0);
+	ck_assert_int_gt(read_answer(c->client), 0);
+}
+
 static double
 elapsed_s(const struct timespec *t0)
 {
@@ -245,19 +261,9 @@ START_TEST(test_finish_early_keeps)
 	struct request	 r;
 
 	conn_open(&c);
-	send_head(c.client, "POST", "65536");
-	send_body(c.client, 65536, true);
-	accept_and_refuse(&c, &r, "POST");
-	request_finish(&r);
-	ck_assert_int_ge(c.f.ipcFd, 0);
-	ck_assert_int_gt(read_answer(c.client), 0);
+	refuse_whole(&c, &r, "POST", "65536", 65536);
 	/* The next request on the same connection, whole. */
-	send_head(c.client, "GET", "");
-	send_body(c.client, 0, true);
-	accept_and_refuse(&c, &r, "GET");
-	request_finish(&r);
-	ck_assert_int_ge(c.f.ipcFd, 0);
-	ck_assert_int_gt(read_answer(c.client), 0);
+	refuse_whole(&c, &r, "GET", "", 0);
 	conn_close(&c);
 }
 END_TEST
@@ -300,11 +306,7 @@ START_TEST(test_finish_late_end_record)
 	request_finish(&r);
 	ck_assert_int_ge(c.f.ipcFd, 0);
 	ck_assert_int_gt(read_answer(c.client), 0);
-	send_head(c.client, "GET", "");
-	send_body(c.client, 0, true);
-	accept_and_refuse(&c, &r, "GET");
-	request_finish(&r);
-	ck_assert_int_gt(read_answer(c.client), 0);
+	refuse_whole(&c, &r, "GET", "", 0);
 	conn_close(&c);
 }
 END_TEST
@@ -313,15 +315,12 @@ static Suite *
 request_suite(void)
 {
 	Suite	*s = suite_create("request");
-	TCase	*tc = tcase_create("framing");
+	TCase	*tc = test_tcase("framing", setup, NULL, 0);
 
-	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_framing, 0,
 	    sizeof(cases) / sizeof(cases[0]));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("finish");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 20);
+	tc = test_tcase("finish", setup, NULL, 20);
 	tcase_add_test(tc, test_finish_early_keeps);
 	tcase_add_test(tc, test_finish_early_bounded);
 	tcase_add_test(tc, test_finish_late_end_record);

@@ -10,6 +10,18 @@
 
 #include "testutil.h"
 
+TCase *
+test_tcase(const char *name, void (*setup)(void), void (*teardown)(void),
+    unsigned timeout)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	if (timeout > 0)
+		tcase_set_timeout(tc, timeout);
+	return tc;
+}
+
 char *
 test_mkdtemp(void)
 {

@@ -1,6 +1,6 @@
 /*
- * Shared by the unit tests: a main that runs one suite, and a temp
- * directory fixture.
+ * Shared by the unit tests: a main that runs one suite, a test case with
+ * its fixture and timeout, and a temp directory fixture.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
@@ -23,6 +23,13 @@ main(void)								\
 	srunner_free(sr);						\
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;		\
 }
+
+/*
+ * A TCase with a checked fixture (setup and teardown around each test in
+ * its child; either may be NULL) and a timeout in seconds (0: Check's).
+ */
+TCase	*test_tcase(const char *name, void (*setup)(void),
+	    void (*teardown)(void), unsigned timeout);
 
 /* Creates a fresh empty directory under TMPDIR (or /tmp); caller frees. */
 char	*test_mkdtemp(void);

@@ -103,7 +103,7 @@ cap_counters() {
 	    pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')
 	    FROM pg_stat_database WHERE datname = 'fileupload'" | xargs -n 2
 	[ "$BENCH_S3" -eq 0 ] ||
-	    echo "opslog $(wc -l <"$FU_RGW_DIR/log/ops.log" 2>/dev/null || echo 0)"
+	    echo "opslog $(bench_ops_lines)"
 }
 cap_metrics() {
 	curl -sS "$URL/metrics" | awk '/^fileupload_(s3_requests_total|uploaded_files_total)/ {
@@ -144,7 +144,7 @@ cap_end() {
 		    "$RAW/$name.m0" "$RAW/$name.m1"
 		if [ "$BENCH_S3" -eq 1 ]; then
 			from=$(awk '$1 == "opslog" { print $2 }' "$RAW/$name.c0")
-			s3_ops_since "$from" | awk '{ print "op." $1, $2, $4, $5 }'
+			bench_ops_since "$from" | awk '{ print "op." $1, $2, $4, $5 }'
 		fi
 	} >"$RAW/$name.delta"
 }

@@ -33,19 +33,6 @@ s3_direct() {
 	python3 "$BENCH/s3_direct.py" "$@"
 }
 
-# s3_ops_since LINE: the store's view of the requests logged after line
-# LINE of RGW's ops log: "op count seconds bytes_in bytes_out" per
-# operation (total_time summed, RGW logs it in milliseconds; the bytes
-# received and sent, summed).
-s3_ops_since() {
-	tail -n +"$(($1 + 1))" "$FU_RGW_DIR/log/ops.log" 2>/dev/null |
-	    jq -r 'select(.operation != null) |
-	        "\(.operation) \(.total_time) \(.bytes_received // 0) \(.bytes_sent // 0)"' 2>/dev/null |
-	    awk '{ n[$1]++; t[$1] += $2; i[$1] += $3; o[$1] += $4 }
-	        END { for (k in n) printf "%s %d %.2f %.0f %.0f\n", k, n[k], t[k] / 1000, i[k], o[k] }' |
-	    sort
-}
-
 # s3_gc: RGW frees deleted data hours later (rgw_gc_obj_min_wait): now, so
 # that the runs (and fig_large's before them) do not fill the OSD's 10 GiB.
 s3_gc() {
@@ -85,7 +72,7 @@ fig_s3() {
 	for i in $(seq 1 "$RUNS"); do
 		# (a) through the service
 		sync
-		from=$(wc -l <"$FU_RGW_DIR/log/ops.log" 2>/dev/null || echo 0)
+		from=$(bench_ops_lines)
 		mem_begin
 		cpu_begin
 		r=$(curl_time "$RAW/s3-upload.$i.json" -F "upfile=@$big" "$URL")
@@ -103,7 +90,7 @@ fig_s3() {
 		    awk '{ sub(/ms$/, "", $(NF - 1)); print $(NF - 1) }')
 		lw+=("${wms:-0}")
 		sleep 0.5 # the ops log is written a moment after the answer
-		s3_ops_since "$from" >"$RAW/s3-upload.$i.ops.txt"
+		bench_ops_since "$from" >"$RAW/s3-upload.$i.ops.txt"
 		summary "s3 upload through the service run $i: ${up[-1]} MB/s ($secs s;" \
 		    "the worker's part ${wms:-?} ms); largest worker peak RSS growth $M_MAX KiB;" \
 		    "store: $(tr '\n' ';' <"$RAW/s3-upload.$i.ops.txt" | sed 's/;$//; s/;/; /g')"

@@ -57,6 +57,26 @@ bench_growth_report() {
 	printf '  largest peak RSS growth: %s KiB\n' "$(bench_growth)"
 }
 
+# bench_ops_lines: how many lines RGW's ops log holds ($FU_RGW_DIR/log/
+# ops.log, one JSON line a request; 0 before it exists): where the
+# requests of what comes next begin, for bench_ops_since.
+bench_ops_lines() {
+	wc -l <"$FU_RGW_DIR/log/ops.log" 2>/dev/null || echo 0
+}
+
+# bench_ops_since LINE: the store's view of the requests logged after line
+# LINE of RGW's ops log: "op count seconds bytes_in bytes_out" per
+# operation, sorted (total_time summed, RGW logs it in milliseconds; the
+# bytes received and sent, summed).
+bench_ops_since() {
+	tail -n +"$(($1 + 1))" "$FU_RGW_DIR/log/ops.log" 2>/dev/null |
+	    jq -r 'select(.operation != null) |
+	        "\(.operation) \(.total_time) \(.bytes_received // 0) \(.bytes_sent // 0)"' 2>/dev/null |
+	    awk '{ n[$1]++; t[$1] += $2; i[$1] += $3; o[$1] += $4 }
+	        END { for (k in n) printf "%s %d %.2f %.0f %.0f\n", k, n[k], t[k] / 1000, i[k], o[k] }' |
+	    sort
+}
+
 # bench_stack PG_DIR PG_PORT HTTP_PORT WORKER: a private stack as
 # scripts/run starts it, no token set: PostgreSQL with fsync on (free
 # ports from the ones given), the migrations, the worker pool and nginx.
