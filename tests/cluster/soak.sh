@@ -128,7 +128,8 @@ soak_tus() {
 soak_acked() {
 	# Whole lines only: a client may be writing its last one.
 	cat "$IT_TMP/client.1" "$IT_TMP/client.2" "$IT_TMP"/tus.* 2>/dev/null |
-	    awk 'NF == 5 && $3 == 201 && $4 ~ /^[0-9a-f]{64}$/ { print $4, $5 }'
+	    awk 'NF == 5 && $3 == 201 && length($4) == 64 && $4 !~ /[^0-9a-f]/ {
+	        print $4, $5 }'
 }
 
 # soak_reader: reads back acknowledged uploads at random; a line of
@@ -156,7 +157,8 @@ soak_deleter() {
 
 	while [ ! -e "$IT_TMP/stop" ]; do
 		sleep 0.5
-		h=$(awk 'NF == 5 && $3 == 201 && $4 ~ /^[0-9a-f]{64}$/ { print $4 }' \
+		h=$(awk 'NF == 5 && $3 == 201 && length($4) == 64 &&
+		    $4 !~ /[^0-9a-f]/ { print $4 }' \
 		    "$IT_TMP/client.3" 2>/dev/null |
 		    grep -vxFf <(awk '{ print $3 }' "$IT_TMP/deletes" 2>/dev/null) |
 		    shuf -n 1) || true
@@ -205,50 +207,57 @@ soak_fault() {
 	esac
 }
 
-# soak_report: per fault kind, from $IT_TMP/faults (KIND HOST ON_MS
-# OFF_MS) and the uploads: the failed uploads that started from the fault
-# until the next one, and when the last of them started, after the fault
-# and after the repair.
-soak_report() {
-	local kind
+# soak_counts FILE FIELD: "N×VALUE ..." of FIELD in FILE.
+soak_counts() {
+	awk -v f="$2" '{ print $f }' "$1" | sort | uniq -c |
+	    awk '{ printf "%s%s×%s", s, $1, $2; s = " " }'
+}
 
+# soak_report: per fault kind, from $IT_TMP/faults (KIND HOST ON_MS
+# OFF_MS) and the multipart uploads: those that failed (each belongs to
+# the last fault that began before it ended), the longest any took to
+# be answered, and when the last of them started, after the fault and
+# after the repair.
+soak_report() {
 	{
-		printf 'soak: %s s, store %s, %s\n' "$SOAK_SECONDS" "$CL_SOAK" "$(date -u +%FT%TZ)"
+		printf 'soak: %s s, store %s, %s faults, ended %s\n' "$SOAK_SECONDS" \
+		    "$CL_SOAK" "$(wc -l <"$IT_TMP/faults")" "$(date -u +%FT%TZ)"
 		printf 'uploads (multipart): %s\n' "$(cl_statuses)"
-		printf 'resumable uploads: %s\n' "$(awk '{ print $3 }' "$IT_TMP"/tus.* |
-		    sort | uniq -c | awk '{ printf "%s%s×%s", s, $1, $2; s = " " }')"
-		printf 'reads: %s\n' "$(awk '{ print $2 "/" $4 }' "$IT_TMP/reads" |
-		    sort | uniq -c | awk '{ printf "%s%s×%s", s, $1, $2; s = " " }')"
-		printf 'deletes: %s\n' "$(awk '{ print $2 }' "$IT_TMP/deletes" |
-		    sort | uniq -c | awk '{ printf "%s%s×%s", s, $1, $2; s = " " }')"
-		printf '%-7s %6s %14s %22s %22s\n' fault times "failed uploads" \
-		    "last failure after it" "last after the repair"
-		awk '{ print $1 }' "$IT_TMP/faults" | sort -u | while read -r kind; do
-			awk -v k="$kind" '
-			    FNR == NR { if ($1 == k) { on[++n] = $3; off[n] = $4 }
-				else { other[++m] = $3 } next }
-			    { st[++r] = $1; ok[r] = ($3 == 201) }
-			    END {
-				for (i = 1; i <= n; i++) {
-					nxt = 9e15
-					for (j = 1; j <= m; j++)
-						if (other[j] > on[i] && other[j] < nxt) nxt = other[j]
-					last = -1
-					for (q = 1; q <= r; q++)
-						if (!ok[q] && st[q] >= on[i] && st[q] < nxt) {
-							fails++
-							if (st[q] > last) last = st[q]
-						}
-					if (last >= 0) {
-						a = last - on[i]; b = last - off[i]
-						if (a > ma) ma = a
-						if (b > mb) mb = b
-					}
-				}
-				printf "%-7s %6d %14d %20.1f s %20.1f s\n", k, n, fails,
-				    ma / 1000, (mb > 0 ? mb : 0) / 1000
-			    }' "$IT_TMP/faults" "$IT_TMP/requests"
-		done
+		printf 'resumable uploads: %s\n' "$(cat "$IT_TMP"/tus.* | soak_counts - 3)"
+		printf 'reads: %s\n' "$(awk '{ print $2 "/" $4 }' "$IT_TMP/reads" | soak_counts - 1)"
+		printf 'deletes: %s\n' "$(soak_counts "$IT_TMP/deletes" 2)"
+		printf '%-7s %6s %14s %18s %22s %22s\n' fault times "failed uploads" \
+		    "slowest failure" "last failure after it" "last after the repair"
+		awk '
+		    FNR == NR { kind[++n] = $1; on[n] = $3; off[n] = $4; next }
+		    { st[++r] = $1; en[r] = $2; ok[r] = ($3 == 201) }
+		    END {
+			for (i = 1; i <= n; i++) {
+				k = kind[i]
+				if (!(k in times)) order[++m] = k
+				times[k]++
+			}
+			# A failure belongs to the last fault that began before
+			# it ended.
+			for (q = 1; q <= r; q++) {
+				if (ok[q]) continue
+				i = 0
+				for (j = 1; j <= n; j++)
+					if (on[j] <= en[q]) i = j
+				if (i == 0) continue
+				k = kind[i]
+				fails[k]++
+				if (st[q] - on[i] > ma[k]) ma[k] = st[q] - on[i]
+				if (st[q] - off[i] > mb[k]) mb[k] = st[q] - off[i]
+				if (en[q] - st[q] > mx[k]) mx[k] = en[q] - st[q]
+			}
+			for (j = 1; j <= m; j++) {
+				k = order[j]
+				printf "%-7s %6d %14d %16.1f s %20.1f s %20.1f s\n", k,
+				    times[k], fails[k], mx[k] / 1000, ma[k] / 1000,
+				    mb[k] / 1000
+			}
+		    }' "$IT_TMP/faults" "$IT_TMP/requests"
 	} | tee "$SOAK_REPORT" | while read -r line; do cl_note "$line"; done
 }
 
@@ -267,6 +276,8 @@ sc_soak() {
 	soak_deleter &
 	pids+=($!)
 	: >"$IT_TMP/faults"
+	: >"$IT_TMP/reads"
+	: >"$IT_TMP/deletes"
 	end=$((SECONDS + SOAK_SECONDS))
 	while [ "$SECONDS" -lt "$end" ]; do
 		sleep $((SOAK_GAP + RANDOM % 16))
