@@ -7,7 +7,8 @@
 # conf/grafana/fileupload-dashboard.json is valid there and returns series,
 # the panels the traffic touched show it, every rule evaluates cleanly and
 # FileuploadStoreErrors fires for the missing file.
-# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh).
+# Sourced by tests/integration/run.sh (helpers in tests/integration/lib.sh,
+# wait_for in faults.sh, tus_create and tus_patch in resumable.sh).
 
 # Panels whose queries must show the traffic (a value above 0): the others
 # may rightly read 0 (no database error, no object store here).
@@ -53,8 +54,9 @@ dash_prometheus_stop() {
 	DASH_PID=
 }
 
-# dash_expr EXPR: the panel's query with Grafana's variables as Grafana
-# would render them: every instance, a rate window of four scrapes and more.
+# dash_expr EXPR: the panel's query with Grafana's variables rendered:
+# every instance, a one-minute rate window (Grafana's $__rate_interval is
+# at least four scrape intervals; the scrapes here are a second apart).
 dash_expr() {
 	# shellcheck disable=SC2016  # Grafana's variables, not the shell's
 	sed -e 's/\$__rate_interval/1m/g' -e 's/\${\?__interval}\?/15s/g' \
