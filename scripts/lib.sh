@@ -73,8 +73,9 @@ fu_install_deps() {
 	run | test)
 		pkgs+=(spawn-fcgi multiwatch postgresql curl nginx-light)
 		# python3-botocore: the S3 test server and signer check;
-		# prometheus: for promtool, which checks the metrics' format
-		# (19 MB).
+		# prometheus (19 MB): promtool, which checks the metrics' format
+		# and the alerting rules, and the server the dashboard's
+		# queries run on (tests/integration/scenarios/dashboards.sh).
 		pkgs+=(python3-botocore)
 		# ca-certificates: the CAs nginx and the workers trust an
 		# https object store's certificate by, without S3_CA_FILE.
@@ -101,8 +102,8 @@ fu_install_deps() {
 	p=1
 	[ "$set" != test ] || fu_pkg_installed prometheus || p=0
 	fu_install_packages "${pkgs[@]}"
-	# Under systemd the package starts its server (on *:9090): only
-	# promtool was wanted, so a server installed here is stopped.
+	# Under systemd the package starts its server (on *:9090): the
+	# tests start their own, so a server installed here is stopped.
 	if [ "$p" = 0 ] && [ -d /run/systemd/system ]; then
 		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 	fi

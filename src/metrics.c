@@ -24,7 +24,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	5
+#define REGION_LAYOUT	6
 /*
  * How long the pool's upload slots (metrics_pool_upload_slots) are taken
  * as read: a worker started or gone changes them within this.

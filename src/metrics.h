@@ -55,6 +55,7 @@ enum metrics_store {
 	METRICS_STORE_NOSPACE,	/* 507: ENOSPC, EDQUOT, EFBIG */
 	METRICS_STORE_IO,	/* 507: any other write, fsync, rename failure */
 	METRICS_STORE_MISSING,	/* 500: a row's stored file is not there */
+	METRICS_STORE_UNAVAILABLE, /* 503: the object store unreachable */
 	METRICS_STORE__MAX
 };
 

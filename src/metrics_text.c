@@ -24,6 +24,7 @@ static const char *const store_kind[METRICS_STORE__MAX] = {
 	[METRICS_STORE_NOSPACE] = "no_space",
 	[METRICS_STORE_IO] = "io",
 	[METRICS_STORE_MISSING] = "missing",
+	[METRICS_STORE_UNAVAILABLE] = "unavailable",
 };
 static const char *const s3_op[METRICS_S3__MAX] = {
 	[METRICS_S3_PUT] = "put",
@@ -287,8 +288,8 @@ metrics_text(const struct metrics_snapshot *s, const char *const *names,
 	labelled(f, "fileupload_db_errors_total", "Database failures, by "
 	    "kind.", "kind", db_kind, s->db, METRICS_DB__MAX);
 	labelled(f, "fileupload_storage_errors_total", "Storage failures "
-	    "answered 507 (no_space, io) or 500 (missing: a row without its "
-	    "file).", "kind", store_kind, s->store, METRICS_STORE__MAX);
+	    "answered 507 (no_space, io), 500 (missing: a row without its "
+	    "file) or 503 (unavailable: the object store unreachable).", "kind", store_kind, s->store, METRICS_STORE__MAX);
 	family(f, "fileupload_s3_requests_total", "counter",
 	    "Object store requests, by operation and result.");
 	for (i = 0; i < METRICS_S3__MAX; i++)

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "metrics_route.h"
 #include "metrics_text.h"
+#include "outcome.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -384,6 +385,33 @@ START_TEST(test_buckets_and_classes)
 }
 END_TEST
 
+/* Every store error the handlers answer with, once (outcome_store). */
+static void
+store_errors(void)
+{
+	int	 e;
+
+	for (e = 0; e < STORE_ERR__MAX; e++)
+		(void)outcome_store((enum store_error)e, NULL);
+}
+
+/*
+ * Each store error counts as its kind, the failures only: a busy partial
+ * upload (423) or an operation the backend lacks (501) is no store error.
+ */
+START_TEST(test_store_errors_by_kind)
+{
+	struct metrics_snapshot	*s;
+
+	in_child(store_errors);
+	s = scrape();
+	ck_assert_uint_eq(s->store[METRICS_STORE_NOSPACE], 1);
+	ck_assert_uint_eq(s->store[METRICS_STORE_IO], 2);	/* io, exists */
+	ck_assert_uint_eq(s->store[METRICS_STORE_MISSING], 1);
+	ck_assert_uint_eq(s->store[METRICS_STORE_UNAVAILABLE], 1);
+}
+END_TEST
+
 static void
 start_private(void)
 {
@@ -581,6 +609,7 @@ START_TEST(test_text_values)
 	has_line(t, "fileupload_db_errors_total{kind=\"query\"} 6");
 	has_line(t, "fileupload_storage_errors_total{kind=\"io\"} 8");
 	has_line(t, "fileupload_storage_errors_total{kind=\"no_space\"} 0");
+	has_line(t, "fileupload_storage_errors_total{kind=\"unavailable\"} 0");
 	has_line(t, "fileupload_s3_requests_total{op=\"get\",result=\"error\"} 9");
 	has_line(t, "fileupload_s3_retries_total{op=\"multipart\"} 11");
 	has_line(t, "fileupload_s3_retries_total{op=\"put\"} 0");
@@ -757,6 +786,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_client_slots_shared);
 	tcase_add_test(tc, test_threads_exact);
 	tcase_add_test(tc, test_buckets_and_classes);
+	tcase_add_test(tc, test_store_errors_by_kind);
 	tcase_add_test(tc, test_private_region);
 	tcase_add_test(tc, test_foreign_file_refused);
 	suite_add_tcase(s, tc);

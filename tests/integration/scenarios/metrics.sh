@@ -283,8 +283,8 @@ sc_metrics_storage_errors() {
 	check_metric 'fileupload_health{check="storage"}' 1 "writable again"
 }
 
-# conf/prometheus: the example configuration is valid and the alerting
-# rules fire (and stay quiet) as their tests say.
+# conf/prometheus: the example configuration and the alerting rules are
+# valid, and each alert fires (and stays quiet) as its tests say.
 sc_metrics_prometheus_rules() {
 	local out
 	if ! command -v promtool >/dev/null; then
@@ -293,6 +293,8 @@ sc_metrics_prometheus_rules() {
 	fi
 	out=$(promtool check config "$FU_ROOT/conf/prometheus/prometheus.yml" 2>&1) ||
 	    fail "promtool check config: $out"
+	out=$(promtool check rules "$FU_ROOT/conf/prometheus/fileupload-rules.yml" 2>&1) ||
+	    fail "promtool check rules: $out"
 	out=$(promtool test rules "$FU_ROOT/conf/prometheus/fileupload-rules.test.yml" 2>&1) ||
 	    fail "promtool test rules: $out"
 }

@@ -134,6 +134,8 @@ sc_s3_retry_time_bound() {
 	s3_stub_start "$S3_PORT"
 	check_eq "retries given up on" 1 \
 	    "$(s3_metric 'fileupload_s3_retries_exhausted_total{op="put"}')"
+	check_eq "the 503 a storage error, unavailable" 1 \
+	    "$(s3_metric 'fileupload_storage_errors_total{kind="unavailable"}')"
 }
 
 # A store that freezes mid-upload (the gateway stopped with SIGSTOP: its
