@@ -313,18 +313,18 @@ fu_pid_is() {
 	[ "${name%% *}" = "${want// /_}" ]
 }
 
-# fu_child_alive PID PROGRAM: PID, started by this shell with "&" and not
-# yet waited for, is alive: it runs PROGRAM, or it is still this shell's
-# forked copy that has not exec'd PROGRAM yet (its name is then the
-# shell's, its parent this shell).  Until it is waited for, its PID cannot
-# be another process's.
+# fu_child_alive PID PROGRAM [PARENT]: PID, a child of PARENT (default:
+# this shell, which started it with "&" and has not waited for it), is
+# alive: it runs PROGRAM, or it is still PARENT's forked copy that has not
+# exec'd PROGRAM yet (its name is then PARENT's, its parent PARENT).  Until
+# it is waited for, its PID cannot be another process's.
 fu_child_alive() {
-	local s want
+	local s want parent=${3:-$BASHPID}
 
 	s=$(fu_proc_stat "$1") || return 1
 	want=$(basename "$2")
 	want=${want:0:15}
-	[ "${s%% *}" = "${want// /_}" ] || [ "${s##* }" = "$BASHPID" ]
+	[ "${s%% *}" = "${want// /_}" ] || [ "${s##* }" = "$parent" ]
 }
 
 # fu_children PID: the live children of PID, one per line.
@@ -585,8 +585,9 @@ fu_pool_start() {
 	sleep 0.5
 	mapfile -t second < <(fu_pool_pids | sort)
 	alive=0
+	# A worker multiwatch has just forked may not have exec'd yet.
 	for pid in "${second[@]}"; do
-		! fu_pid_is "$pid" "$FU_POOL_WORKER" || alive=$((alive + 1))
+		! fu_child_alive "$pid" "$FU_POOL_WORKER" "$pool" || alive=$((alive + 1))
 	done
 	if [ "$alive" -ne "$n" ] || [ "${first[*]}" != "${second[*]}" ]; then
 		fu_log "the workers do not start ($alive of $n running);" \

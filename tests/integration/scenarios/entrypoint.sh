@@ -391,40 +391,55 @@ sc_entrypoint_cpu_quota() {
 	rm -f "$f"
 }
 
-# The readiness check of nginx's start, as the entrypoint and scripts/run
-# use it (the installed library's fu_nginx_start), 100 starts while every
-# core is busy: nginx, forked but not yet exec'd, is starting, not dead.
-sc_entrypoint_nginx_start_under_load() {
-	local lib _ failed spin
-	local -a spinners=()
+# The readiness checks of the entrypoint and scripts/run (the installed
+# library's fu_nginx_start and fu_pool_start) while every core is busy:
+# 100 starts of nginx and 10 of the pool, none may fail.  A process forked
+# but not yet exec'd (nginx; a worker multiwatch just forked) is starting,
+# not dead.
+sc_entrypoint_starts_under_load() {
+	local lib _ out spin
+	local -a spinners=() e
 	ept_install
+	ept_fresh_db
 	lib=$EPT_PREFIX/share/fileupload/scripts/lib.sh
+	EPT_PORT=$(fu_free_port $((19700 + RANDOM % 400)))
+	mapfile -t e < <(ept_env)
 	for _ in $(seq 1 "$(nproc)"); do
 		bash -c 'while :; do :; done' &
 		spinners+=($!)
 	done
 	# shellcheck disable=SC2016  # expanded by the inner shell
-	failed=$(FU_VAR=$EPT/nginx-load FU_PORT=$(fu_free_port 19700) bash -c '
+	out=$(env "${e[@]}" FU_VAR="$EPT/load" FU_PORT="$EPT_PORT" \
+	    bash -c '
 	    set -euo pipefail
 	    . "$1"
-	    FU_BIN_DIR= FU_USER=$(id -un)
+	    FU_BIN_DIR= FU_USER=fileupload WORKERS=2
 	    FU_TEMPLATES=$(dirname "$1")/../conf/nginx
 	    FU_LISTEN=127.0.0.1:$FU_PORT
 	    fu_prepare_dirs
 	    fu_render_conf
-	    fails=0
+	    nginx=0 pool=0
 	    for i in $(seq 1 100); do
-		    fu_nginx_start 2>>"$FU_VAR/start.log" || fails=$((fails + 1))
+		    fu_nginx_start 2>>"$FU_VAR/start.log" || nginx=$((nginx + 1))
 		    fu_nginx_stop 2>>"$FU_VAR/start.log"
 	    done
-	    echo "$fails"' _ "$lib" 2>&1) || true
+	    for i in $(seq 1 10); do
+		    fu_pool_start "$2" 2>>"$FU_VAR/start.log" || pool=$((pool + 1))
+		    fu_pool_stop 2>>"$FU_VAR/start.log"
+	    done
+	    echo "nginx $nginx pool $pool"' _ "$lib" \
+	    "$EPT_PREFIX/bin/fileupload-worker" 2>&1) || true
 	for spin in "${spinners[@]}"; do
 		kill "$spin" 2>/dev/null || true
 		wait "$spin" 2>/dev/null || true
 	done
-	check_eq "nginx starts that failed, of 100 under load" 0 "$failed"
-	[ "$failed" = 0 ] || grep -B3 'did not come up' "$EPT/nginx-load/start.log" |
-	    tail -n 12 | sed 's/^/    | /'
+	check_eq "failed starts under load (nginx of 100, pool of 10)" \
+	    "nginx 0 pool 0" "$out"
+	if [ "$out" != "nginx 0 pool 0" ]; then
+		grep -B3 'did not come up\|do not start' "$EPT/load/start.log" |
+		    tail -n 12 | sed 's/^/    | /' || true
+	fi
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
 # ept_nohup_checks LOGDIR SECONDS: what a launcher started under nohup
