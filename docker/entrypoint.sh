@@ -34,7 +34,8 @@
 #	and fileupload-migrate read them)
 #	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_TIMEOUT (nginx's
 #	client_body_timeout follows the last)
-#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per core, at least 2),
+#	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per CPU of the
+#	container's CPU quota, else per core, at least 2: fu_cpu_count),
 #	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
 #	TRUSTED_PROXIES (none): proxies whose X-Forwarded-For nginx believes
 #	for the client's address (fu_real_ip)
@@ -47,17 +48,19 @@
 #				library's directory, as "make install" lays
 #				it out)
 #	FILEUPLOAD_RUN_DIR	socket, pid file, rendered nginx configuration,
-#				nginx temp files (/run/fileupload)
+#				nginx temp files (/run/fileupload; the image
+#				sets /tmp/fileupload)
 #	FILEUPLOAD_USER		the workers' user when started as root (fileupload)
 #	FILEUPLOAD_NGINX_USER	nginx's workers' user when started as root
 #				(www-data, else nobody)
 #	FILEUPLOAD_LIB		the shell library (scripts/lib.sh)
 #
-# Started as root, it gives DATA_DIR and LOG_DIR to FILEUPLOAD_USER and
-# drops the workers to that user and nginx's workers to
-# FILEUPLOAD_NGINX_USER.  Started as another user (docker run --user), it
-# runs everything as that user, which must own DATA_DIR, LOG_DIR and the
-# run directory; PORT must then be above 1023.
+# The image runs it as fileupload: everything then runs as that user,
+# which must be able to write DATA_DIR, LOG_DIR and the run directory;
+# nginx listens on a port below 1024 by its file capability (see
+# docker/Dockerfile).  Started as root (--user root), it gives DATA_DIR and
+# LOG_DIR to FILEUPLOAD_USER and drops the workers to that user and
+# nginx's workers to FILEUPLOAD_NGINX_USER.
 set -euo pipefail
 
 ep_here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -155,8 +158,12 @@ if fu_is_root; then
 	fu_nginx_user
 else
 	FU_USER=$(id -un)
-	[ "$PORT" -gt 1023 ] ||
-	    fu_die "running as $FU_USER (not root): set PORT above 1023"
+	# The image's nginx holds the file capability CAP_NET_BIND_SERVICE
+	# (port 80 without root): the kernel refuses to run it where the
+	# container's capability set lacks it.
+	ep_err=$(nginx -v 2>&1) ||
+	    fu_die "nginx cannot run as $FU_USER: $ep_err (the container" \
+	    "needs CAP_NET_BIND_SERVICE: --cap-add NET_BIND_SERVICE)"
 fi
 
 # --------------------------------------------------------------- database

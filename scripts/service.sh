@@ -321,6 +321,20 @@ fu_pid_is() {
 	[ "${name%% *}" = "${want// /_}" ]
 }
 
+# fu_child_alive PID PROGRAM [PARENT]: PID, a child of PARENT (default:
+# this shell, which started it with "&" and has not waited for it), is
+# alive: it runs PROGRAM, or it is still PARENT's forked copy that has not
+# exec'd PROGRAM yet (its name is then PARENT's, its parent PARENT).  Until
+# it is waited for, its PID cannot be another process's.
+fu_child_alive() {
+	local s want parent=${3:-$BASHPID}
+
+	s=$(fu_proc_stat "$1") || return 1
+	want=$(basename "$2")
+	want=${want:0:15}
+	[ "${s%% *}" = "${want// /_}" ] || [ "${s##* }" = "$parent" ]
+}
+
 # fu_children PID: the live children of PID, one per line.
 fu_children() {
 	local f=/proc/$1/task/$1/children p s
@@ -381,14 +395,41 @@ fu_stop_tree() {
 
 # ------------------------------------------------------------------- pool
 
+# fu_cpu_count: the CPUs this process may use: the cores it may run on
+# (nproc), or fewer when its cgroup's CPU quota allows fewer (a container
+# run with --cpus, a Kubernetes CPU limit), the quota rounded up to whole
+# CPUs.  The quota is cgroup v2's cpu.max ("QUOTA PERIOD", or "max PERIOD"
+# for none), else cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us (-1:
+# none).  FU_CPU_MAX_FILE names another file in cpu.max's format (tests).
+fu_cpu_count() {
+	local n quota='' period='' f=${FU_CPU_MAX_FILE:-/sys/fs/cgroup/cpu.max}
+	local v1=/sys/fs/cgroup/cpu
+
+	n=$(nproc)
+	if [ -r "$f" ]; then
+		read -r quota period <"$f" || true
+	elif [ -z "${FU_CPU_MAX_FILE:-}" ] && [ -r "$v1/cpu.cfs_quota_us" ]; then
+		read -r quota <"$v1/cpu.cfs_quota_us" || true
+		read -r period <"$v1/cpu.cfs_period_us" || true
+	fi
+	if [[ $quota =~ ^[0-9]+$ ]] && [[ $period =~ ^[1-9][0-9]*$ ]] &&
+	    [ "$quota" -gt 0 ]; then
+		quota=$(((quota + period - 1) / period))
+		[ "$quota" -ge "$n" ] || n=$quota
+	fi
+	echo "$n"
+}
+
 # fu_default_workers: the pool size when WORKERS is not set, one process
-# per core (at least 2, so that one dying leaves another serving).  Each
+# per CPU (fu_cpu_count: the container's CPU quota, not the host's
+# cores), at least 2, so that one dying leaves another serving.  Each
 # process runs FILEUPLOAD_THREADS request threads and DB_POOL_SIZE
 # database connections: processes no longer bound how many requests are
-# in hand, they spread the CPU work and limit what one crash takes down.
+# in hand, they spread the CPU work and limit what one crash takes down;
+# the database connections, WORKERS times DB_POOL_SIZE, follow them.
 fu_default_workers() {
 	local n
-	n=$(nproc)
+	n=$(fu_cpu_count)
 	echo $((n < 2 ? 2 : n))
 }
 
@@ -545,15 +586,16 @@ fu_pool_start() {
 	# setting exits at once, and multiwatch replaces it with a new PID.
 	for i in $(seq 1 50); do
 		[ "$(fu_pool_pids | wc -l)" -lt "$n" ] || break
-		fu_proc_stat "$pool" >/dev/null || break
+		fu_child_alive "$pool" spawn-fcgi || break
 		sleep 0.1
 	done
 	mapfile -t first < <(fu_pool_pids | sort)
 	sleep 0.5
 	mapfile -t second < <(fu_pool_pids | sort)
 	alive=0
+	# A worker multiwatch has just forked may not have exec'd yet.
 	for pid in "${second[@]}"; do
-		! fu_pid_is "$pid" "$FU_POOL_WORKER" || alive=$((alive + 1))
+		! fu_child_alive "$pid" "$FU_POOL_WORKER" "$pool" || alive=$((alive + 1))
 	done
 	if [ "$alive" -ne "$n" ] || [ "${first[*]}" != "${second[*]}" ]; then
 		fu_log "the workers do not start ($alive of $n running);" \
@@ -621,7 +663,7 @@ fu_nginx_start() {
 	'['*) host=${host#[}; host=${host%]} ;;
 	esac
 	for i in $(seq 1 100); do
-		fu_pid_is "$FU_NGINX_PID" nginx || break
+		fu_child_alive "$FU_NGINX_PID" nginx || break
 		fu_port_open "$host" "$port" && return 0
 		sleep 0.1
 	done

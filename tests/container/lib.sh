@@ -103,10 +103,44 @@ ct_base_image() {
 	fu_log "base image ready in $((SECONDS - t0)) s"
 }
 
-# ct_build IMAGE: docker/Dockerfile from the repository root.
+# ct_npm_ca: the CA bundle npm trusts on this machine (FU_NPM_CA, npm's
+# cafile, NODE_EXTRA_CA_CERTS), if any: behind a TLS-intercepting proxy the
+# image's "npm ci" needs it, as the npm_ca build secret.
+ct_npm_ca() {
+	local f
+
+	for f in "${FU_NPM_CA:-}" "$(npm config get cafile 2>/dev/null || true)" \
+	    "${NODE_EXTRA_CA_CERTS:-}"; do
+		if [ -n "$f" ] && [ "$f" != null ] && [ -r "$f" ]; then
+			printf '%s\n' "$f"
+			return 0
+		fi
+	done
+}
+
+# ct_secret_args: the build's --secret option for ct_npm_ca's bundle, if
+# any (one argument a line).
+ct_secret_args() {
+	local ca
+	ca=$(ct_npm_ca)
+	[ -z "$ca" ] || printf '%s\n' --secret "id=npm_ca,src=$ca"
+}
+
+# ct_revision: the commit the image is built from.
+ct_revision() {
+	git -c safe.directory='*' -C "$FU_ROOT" rev-parse HEAD 2>/dev/null ||
+	    echo unknown
+}
+
+# ct_build IMAGE: docker/Dockerfile from the repository root, with the
+# commit and the repository's path as its OCI labels.
 ct_build() {
+	local -a secret
+	mapfile -t secret < <(ct_secret_args)
 	podman build --format docker --isolation chroot --network host \
 	    --signature-policy "$CT_POLICY" --pull=never --layers \
+	    "${secret[@]}" --build-arg REVISION="$(ct_revision)" \
+	    --build-arg SOURCE="file://$FU_ROOT" \
 	    -f "$FU_ROOT/docker/Dockerfile" -t "$1" "$FU_ROOT"
 }
 

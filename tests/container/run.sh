@@ -10,17 +10,22 @@
 #    and imported as debian:12 and debian:12-slim; kept in the test's
 #    private storage and reused by later runs.
 # 2. podman build (docker format: the OCI one drops HEALTHCHECK and SHELL).
+#    Its OCI labels (version, revision, source) and its user (fileupload).
 # 3. The image against a PostgreSQL of the test's own, with the old
 #    service's variables and volumes, first with the default capability
 #    set (what Docker, compose and podman give every container): it
-#    becomes ready, uploads (201, the hash of b2sum -l 256), downloads the
-#    same bytes, serves the browser page with its CSP, passes its health
-#    check, reopens its logs on SIGHUP and
-#    stops with status 0 on "podman stop"; then again on the same volumes
-#    with only the capabilities it documents (--cap-drop ALL --cap-add
-#    ...): the file is still there and the same steps hold; then as the
-#    fileupload user (--user); then with
-#    workers that cannot start: it exits 1 at once, saying why.
+#    becomes ready, every process runs as fileupload, it uploads (201,
+#    the hash of b2sum -l 256), downloads the same bytes, serves the
+#    browser page with its CSP, passes its health check, reopens its logs
+#    on SIGHUP and stops with status 0 on "podman stop"; then again on
+#    the same volumes with only the capability it documents (--cap-drop
+#    ALL --cap-add NET_BIND_SERVICE): the file is still there and the
+#    same steps hold; without even that one it exits at once, saying
+#    why; then with a read-only root file system (--read-only, a tmpfs on
+#    /tmp only, as Docker does it); then as root (--user root: the workers
+#    dropped to fileupload, nginx's to www-data); then with a CPU quota
+#    (--cpus 1: one CPU, not the host's cores, for WORKERS' default);
+#    then with workers that cannot start: it exits 1 at once, saying why.
 # 4. The README's "The image alone" commands, as written (podman for
 #    docker; see readme_cmd for the only substitutions), and its "Docker
 #    Compose" ones with podman-compose (tests/container/compose.sh).
@@ -106,6 +111,22 @@ if ! ct_build "$CT_IMAGE" >"$CT_TMP/build.log" 2>&1; then
 fi
 ok "podman build -f docker/Dockerfile ($((SECONDS - build_start)) s, $(ct_image_size "$CT_IMAGE"))"
 
+# ct_label NAME: an OCI label of the image.
+ct_label() {
+	podman image inspect -f "{{index .Labels \"org.opencontainers.image.$1\"}}" \
+	    "$CT_IMAGE"
+}
+check "image: label version is configure.ac's ($(ct_label version))" test \
+    "$(ct_label version)" = "$(sed -n 's/^AC_INIT(\[fileupload\], \[\(.*\)\])$/\1/p' \
+    "$FU_ROOT/configure.ac")"
+check "image: label revision is the commit ($(ct_label revision))" \
+    test "$(ct_label revision)" = "$(ct_revision)"
+check "image: label source" test "$(ct_label source)" = "file://$FU_ROOT"
+check "image: runs as fileupload (USER)" test \
+    "$(podman image inspect -f '{{.Config.User}}' "$CT_IMAGE")" = fileupload
+check "image: no node_modules of this host's in the build context" \
+    grep -qx '\*\*/node_modules' "$FU_ROOT/docker/Dockerfile.dockerignore"
+
 # The database: a private cluster on loopback, reached over TCP with the
 # seed's variables (trust authentication: DB_PASSWORD is still passed).
 FU_PG_FSYNC=off fu_pg_start "$CT_TMP/postgres" \
@@ -155,14 +176,39 @@ ct_exit_code() {
 	podman inspect -f '{{.State.ExitCode}}' "$1" 2>/dev/null
 }
 
+# ct_root_read_only NAME: the container's root file system refuses a
+# write, even root's.
+ct_root_read_only() {
+	! podman exec --user root "$1" touch /x 2>/dev/null &&
+	    podman exec --user root "$1" sh -c 'touch /tmp/x && rm /tmp/x'
+}
+
 # ct_log_has NAME ERE: a line of the container's output matches.
 ct_log_has() {
 	# Not grep -q: podman would get SIGPIPE, and the pipeline fail.
 	podman logs "$1" 2>&1 | grep -E "$2" >/dev/null
 }
 
-# ct_users_ok NAME: the workers run as fileupload, nginx's workers as
-# www-data, nginx's master as root ("user comm" of every process).
+# ct_procs NAME: "user comm" of every process in the container, in
+# CT_TMP/procs.
+ct_procs() {
+	# shellcheck disable=SC2016  # expanded inside the container
+	podman exec "$1" sh -c 'for d in /proc/[0-9]*; do
+	    echo "$(stat -c %U "$d") $(cat "$d/comm")"; done' >"$CT_TMP/procs"
+}
+
+# ct_users_unprivileged NAME: every process, the workers' and nginx's
+# among them, runs as fileupload (podman exec's own sh and stat too).
+ct_users_unprivileged() {
+	ct_procs "$1" &&
+	    grep -qx "fileupload fileupload-work" "$CT_TMP/procs" &&
+	    grep -qx "fileupload nginx" "$CT_TMP/procs" &&
+	    ! grep -v '^fileupload ' "$CT_TMP/procs"
+}
+
+# ct_users_ok NAME: as root, the workers run as fileupload, nginx's
+# workers as www-data, nginx's master as root ("user comm" of every
+# process).
 ct_users_ok() {
 	# shellcheck disable=SC2016  # expanded inside the container
 	podman exec "$1" sh -c 'for d in /proc/[0-9]*; do
@@ -240,10 +286,14 @@ readme_blocks() {
 # readme_cmd LINE: a README command with the only substitutions the test
 # needs: podman for docker; values for the placeholders; this machine's
 # rules (the host's network, listening on 127.0.0.1 and a free port, not
-# on 80) for "-p 80:80"; the test's database port.
+# on 80) for "-p 80:80"; the test's database port; a build with npm's CA
+# of this machine as the npm_ca secret, if it has one (ct_npm_ca).
 readme_cmd() {
-	local c=$1
+	local c=$1 ca
 	c=${c/#docker /podman }
+	ca=$(ct_npm_ca)
+	[ -z "$ca" ] ||
+	    c=${c/#podman image build /podman image build --secret id=npm_ca,src=$ca }
 	c=${c//<user>/fileupload}
 	c=${c//<password>/ct-secret}
 	c=${c//<ip_address_or_domain>/127.0.0.1}
@@ -335,6 +385,10 @@ head -c 3000000 /dev/urandom >"$CT_TMP/one.bin"
 ct_run ct-default-$$
 if ct_ready "ct-default-$$" 120; then
 	ok "default capabilities: ready, health 200"
+	check "default capabilities: id -un in the container is fileupload" \
+	    test "$(podman exec "ct-default-$$" id -un)" = fileupload
+	check "default capabilities: every process runs as fileupload" \
+	    ct_users_unprivileged "ct-default-$$"
 	ct_serves "default capabilities" "$CT_TMP/one.bin"
 	check "default capabilities: the browser page, with its CSP" ct_page_ok
 	check "default capabilities: podman healthcheck run" \
@@ -344,8 +398,6 @@ if ct_ready "ct-default-$$" 120; then
 	    for f in fileupload.log nginx-access.log; do mv "$f" "$f.1"; done'
 	podman kill -s HUP "ct-default-$$" >/dev/null
 	check "default capabilities: SIGHUP reopens the logs" ct_logs_reopened
-	check "default capabilities: workers run as fileupload, nginx's as www-data" \
-	    ct_users_ok "ct-default-$$"
 	ct_stops "ct-default-$$"
 else
 	not_ok "default capabilities: ready, health 200" \
@@ -369,18 +421,76 @@ else
 	    "$(podman logs "ct-mincaps-$$" 2>&1 | tail -n 15)"
 fi
 
-# 2b. As the fileupload user (docs/operations.md, "--user fileupload"), on the
-# same volumes: no root at all in the container.
-ct_run "ct-user-$$" --user fileupload --env FILEUPLOAD_RUN_DIR=/tmp/fileupload
-if ct_ready "ct-user-$$" 60; then
-	ok "as the fileupload user: ready, health 200"
+# 2a. Without CAP_NET_BIND_SERVICE nginx cannot run (its file capability):
+# the container exits at once, saying what to add.
+ct_run "ct-nocaps-$$" --cap-drop ALL
+podman wait "ct-nocaps-$$" >/dev/null 2>&1 || true
+check "no capabilities at all: exit status 1" test "$(ct_exit_code "ct-nocaps-$$")" = 1
+check "no capabilities at all: says which one is needed" \
+    ct_log_has "ct-nocaps-$$" '^error: nginx cannot run as fileupload: .*--cap-add NET_BIND_SERVICE'
+
+# 2b. A read-only root file system, writable only the volumes and a tmpfs
+# on /tmp (the run directory), as Docker gives it (podman would add
+# tmpfs mounts of its own).
+ct_run "ct-readonly-$$" --read-only --read-only-tmpfs=false --tmpfs /tmp
+if ct_ready "ct-readonly-$$" 60; then
+	ok "read-only root file system: ready, health 200"
 	head -c 50000 /dev/urandom >"$CT_TMP/three.bin"
-	ct_serves "as the fileupload user" "$CT_TMP/three.bin"
-	ct_stops "ct-user-$$"
+	ct_serves "read-only root file system" "$CT_TMP/three.bin"
+	check "read-only root file system: the browser page" ct_page_ok
+	check "read-only root file system: / is read-only" \
+	    ct_root_read_only "ct-readonly-$$"
+	ct_stops "ct-readonly-$$"
 else
-	not_ok "as the fileupload user: ready, health 200" \
-	    "$(podman logs "ct-user-$$" 2>&1 | tail -n 15)"
+	not_ok "read-only root file system: ready, health 200" \
+	    "$(podman logs "ct-readonly-$$" 2>&1 | tail -n 15)"
 fi
+
+# 2c. As root (--user root), on the same volumes: the entrypoint gives the
+# volumes to fileupload and drops the workers to it, nginx's to www-data.
+ct_run "ct-root-$$" --user root
+if ct_ready "ct-root-$$" 60; then
+	ok "as root: ready, health 200"
+	head -c 60000 /dev/urandom >"$CT_TMP/four.bin"
+	ct_serves "as root" "$CT_TMP/four.bin"
+	check "as root: workers run as fileupload, nginx's as www-data" \
+	    ct_users_ok "ct-root-$$"
+	ct_stops "ct-root-$$"
+else
+	not_ok "as root: ready, health 200" \
+	    "$(podman logs "ct-root-$$" 2>&1 | tail -n 15)"
+fi
+
+# 2c'. Port 80 inside, as fileupload, in a network namespace of the
+# container's own: nginx as the entrypoint starts it (fu_nginx_start),
+# the page answers on 127.0.0.1:80, with the default capabilities and with
+# NET_BIND_SERVICE alone.
+ct_port80() {
+	# shellcheck disable=SC2016  # expanded inside the container
+	podman run --rm --network none "$@" "$CT_IMAGE" bash -c '
+	    . /usr/share/fileupload/scripts/lib.sh
+	    FU_VAR=/tmp/p80 FU_BIN_DIR= FU_LISTEN=127.0.0.1:80
+	    FU_TEMPLATES=/usr/share/fileupload/conf/nginx
+	    FU_UI_DIR=/usr/share/fileupload/ui
+	    fu_prepare_dirs && fu_render_conf && fu_nginx_start 2>/dev/null &&
+	    echo "$(id -un) $(curl -s -o /dev/null -w "%{http_code}" \
+	        http://127.0.0.1:80/service/fileupload/ui/)"
+	    fu_nginx_stop 2>/dev/null' 2>/dev/null
+}
+check "port 80 inside as fileupload, default capabilities" \
+    test "$(ct_port80)" = "fileupload 200"
+check "port 80 inside as fileupload, NET_BIND_SERVICE alone" \
+    test "$(ct_port80 --cap-drop ALL --cap-add NET_BIND_SERVICE)" = "fileupload 200"
+
+# 2d. A CPU quota of one CPU (--cpus 1; the cgroup's cpu.max, or cgroup
+# v1's CFS quota): WORKERS' default counts one CPU, not the host's cores.
+check "--cpus 1: fu_cpu_count is 1 (nproc $(nproc))" test "$(podman run --rm \
+    --network host --cpus 1 "$CT_IMAGE" bash -c \
+    '. /usr/share/fileupload/scripts/lib.sh && fu_cpu_count' 2>/dev/null)" = 1
+check "no quota: fu_cpu_count is the cores" test "$(podman run --rm \
+    --network host "$CT_IMAGE" bash -c \
+    '. /usr/share/fileupload/scripts/lib.sh && fu_cpu_count && nproc' \
+    2>/dev/null | uniq | wc -l)" = 1
 
 # 3. Workers that cannot start (a data volume whose tmp/ is a file, which
 # the workers refuse): the container ends at once with status 1, saying so.

@@ -334,14 +334,16 @@ sc_entrypoint_exits_when_nginx_dies() {
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
-# Unset, WORKERS is 1 per core (at least 2), nginx keeps its connections to
-# them and streams uploads (REQUEST_BUFFERING off).
+# Unset, WORKERS is 1 per CPU the cgroup's quota allows (at least 2; a
+# quota of 3 CPUs here, through a test cpu.max), nginx keeps its
+# connections to them and streams uploads (REQUEST_BUFFERING off).
 sc_entrypoint_defaults() {
 	local n
 	ept_install
 	ept_fresh_db
 	trap ept_cleanup EXIT
-	ept_start WORKERS=
+	echo "300000 100000" >"$EPT/cpu.max"
+	ept_start WORKERS= FU_CPU_MAX_FILE="$EPT/cpu.max"
 	if ! ept_ready 60; then
 		fail "the entrypoint did not serve (it exited, or 60 s passed)"
 		ept_show_output
@@ -351,8 +353,9 @@ sc_entrypoint_defaults() {
 		[ "$(readlink "/proc/$pid/exe")" != "$EPT_PREFIX/bin/fileupload-worker" ] ||
 		    echo "$pid"
 	done | wc -l)
-	local want=$(($(nproc) < 2 ? 2 : $(nproc)))
-	check_eq "workers, 1 per core, at least 2" "$want" "$n"
+	local want=$(($(nproc) < 3 ? $(nproc) : 3))
+	want=$((want < 2 ? 2 : want))
+	check_eq "workers, 1 per CPU of the quota (3) or core, at least 2" "$want" "$n"
 	check_eq "connections kept (fastcgi_keep_conn on), in every location" 4 \
 	    "$(grep -c 'fastcgi_keep_conn on;' "$EPT/run/conf/fileupload-locations.conf" || true)"
 	# Three: the two file locations, and the resumable uploads' (always).
@@ -363,6 +366,79 @@ sc_entrypoint_defaults() {
 	ept_wait_exit 30
 	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
 	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
+# fu_cpu_count, which WORKERS' default follows: the cgroup's CPU quota
+# (cpu.max, here a test file) rounded up, never more than the cores.
+sc_entrypoint_cpu_quota() {
+	local f=$IT_TMP/cpu.max n q want
+	n=$(nproc)
+	# "QUOTA PERIOD" -> CPUs, before the cap at the cores.
+	for q in "50000 100000=1" "100000 100000=1" "150000 100000=2" \
+	    "200000 100000=2" "400000 100000=4" "1000 1000=1" "max 100000=$n" \
+	    "garbage=$n"; do
+		echo "${q%=*}" >"$f"
+		want=${q##*=}
+		[ "$want" -le "$n" ] || want=$n
+		check_eq "cpu.max '${q%=*}'" "$want" "$(FU_CPU_MAX_FILE=$f fu_cpu_count)"
+	done
+	echo "50000 100000" >"$f"
+	check_eq "WORKERS' default under half a CPU: still 2" 2 \
+	    "$(FU_CPU_MAX_FILE=$f fu_default_workers)"
+	check_eq "no cpu.max: the cores" "$n" \
+	    "$(FU_CPU_MAX_FILE=$IT_TMP/no-such-cpu.max fu_cpu_count)"
+	rm -f "$f"
+}
+
+# The readiness checks of the entrypoint and scripts/run (the installed
+# library's fu_nginx_start and fu_pool_start) while every core is busy:
+# 100 starts of nginx and 10 of the pool, none may fail.  A process forked
+# but not yet exec'd (nginx; a worker multiwatch just forked) is starting,
+# not dead.
+sc_entrypoint_starts_under_load() {
+	local lib _ out spin
+	local -a spinners=() e
+	ept_install
+	ept_fresh_db
+	lib=$EPT_PREFIX/share/fileupload/scripts/lib.sh
+	EPT_PORT=$(fu_free_port $((19700 + RANDOM % 400)))
+	mapfile -t e < <(ept_env)
+	for _ in $(seq 1 "$(nproc)"); do
+		bash -c 'while :; do :; done' &
+		spinners+=($!)
+	done
+	# shellcheck disable=SC2016  # expanded by the inner shell
+	out=$(env "${e[@]}" FU_VAR="$EPT/load" FU_PORT="$EPT_PORT" \
+	    bash -c '
+	    set -euo pipefail
+	    . "$1"
+	    FU_BIN_DIR= FU_USER=fileupload WORKERS=2
+	    FU_TEMPLATES=$(dirname "$1")/../conf/nginx
+	    FU_LISTEN=127.0.0.1:$FU_PORT
+	    fu_prepare_dirs
+	    fu_render_conf
+	    nginx=0 pool=0
+	    for i in $(seq 1 100); do
+		    fu_nginx_start 2>>"$FU_VAR/start.log" || nginx=$((nginx + 1))
+		    fu_nginx_stop 2>>"$FU_VAR/start.log"
+	    done
+	    for i in $(seq 1 10); do
+		    fu_pool_start "$2" 2>>"$FU_VAR/start.log" || pool=$((pool + 1))
+		    fu_pool_stop 2>>"$FU_VAR/start.log"
+	    done
+	    echo "nginx $nginx pool $pool"' _ "$lib" \
+	    "$EPT_PREFIX/bin/fileupload-worker" 2>&1) || true
+	for spin in "${spinners[@]}"; do
+		kill "$spin" 2>/dev/null || true
+		wait "$spin" 2>/dev/null || true
+	done
+	check_eq "failed starts under load (nginx of 100, pool of 10)" \
+	    "nginx 0 pool 0" "$out"
+	if [ "$out" != "nginx 0 pool 0" ]; then
+		grep -B3 'did not come up\|do not start' "$EPT/load/start.log" |
+		    tail -n 12 | sed 's/^/    | /' || true
+	fi
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
