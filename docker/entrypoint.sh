@@ -12,7 +12,7 @@
 #
 # serve:
 #  1. waits until the database answers (at most DB_WAIT_SECONDS, then exits
-#     1 saying why),
+#     1 saying why; a login the server refuses ends it at once),
 #  2. applies the migrations (fileupload-migrate up),
 #  3. renders the nginx configuration from the conf/nginx templates,
 #  4. starts the worker pool (spawn-fcgi -n + multiwatch) and nginx in the
@@ -167,7 +167,9 @@ ep_migrate_args=()
 # Polls with "fileupload-migrate status" (it connects exactly as the
 # workers do) until it succeeds or DB_WAIT_SECONDS have passed; each try is
 # cut at 10 s, for a host that drops packets.  Errors other than a failed
-# connection (a bad setting, say) end the wait at once.
+# connection end the wait at once: a bad setting, and a login the server
+# refuses (a wrong DB_PASSWORD or DB_USER, SQLSTATE 28P01/28000), with the
+# server's own words.
 ep_wait_for_db() {
 	local deadline=$((SECONDS + DB_WAIT_SECONDS)) left err
 	local where="${DB_HOST:-the default host}:${DB_PORT:-5432}"
@@ -182,6 +184,11 @@ ep_wait_for_db() {
 		    status >/dev/null 2>"$err"; then
 			rm -f "$err"
 			return 0
+		fi
+		if grep -q 'login refused' "$err" 2>/dev/null; then
+			cat "$err" >&2
+			rm -f "$err"
+			fu_die "the database at $where refused the login (DB_USER, DB_PASSWORD); not retrying"
 		fi
 		if [ -s "$err" ] && ! grep -q 'cannot connect' "$err"; then
 			cat "$err" >&2
