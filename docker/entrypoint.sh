@@ -19,8 +19,9 @@
 #     foreground, both as its children, with scripts/service.sh (the same
 #     code as scripts/run); workers that cannot start end it with status 1,
 #  5. SIGTERM or SIGINT: stops nginx (gracefully), then the pool, exits 0;
-#     SIGHUP: the workers and nginx reopen their logs (after a rotation;
-#     also when started with SIGHUP ignored, which it restores first);
+#     SIGHUP: the workers and nginx reopen their log files (after a
+#     rotation; also when started with SIGHUP ignored, which it restores
+#     first); with the logs on standard output there is nothing to reopen;
 #     nginx or the pool dying on its own: stops the other, exits 1.
 #
 # Environment (the worker's own variables are passed on to the workers):
@@ -34,6 +35,11 @@
 #	and fileupload-migrate read them)
 #	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_TIMEOUT (nginx's
 #	client_body_timeout follows the last)
+#	FILEUPLOAD_LOG_TO (stdout): the request lines of the workers and
+#	nginx on standard output, nginx's errors on standard error; "files":
+#	in LOG_DIR (fileupload.log, nginx-access.log, nginx-error.log), which
+#	SIGHUP reopens after a rotation.  FILEUPLOAD_LOG_FORMAT (text): json
+#	makes those lines JSON objects.
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per core, at least 2),
 #	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
 #	TRUSTED_PROXIES (none): proxies whose X-Forwarded-For nginx believes
@@ -93,6 +99,10 @@ LISTEN_ADDRESS=${LISTEN_ADDRESS:-0.0.0.0}
 WORKERS=${WORKERS:-$(fu_default_workers)}
 DB_WAIT_SECONDS=${DB_WAIT_SECONDS:-60}
 REQUEST_BUFFERING=${REQUEST_BUFFERING:-off}
+# A container's logs are its standard output (docker logs): the request
+# lines of the workers and nginx go there unless told "files".
+export FILEUPLOAD_LOG_TO=${FILEUPLOAD_LOG_TO:-stdout}
+fu_log_stdout || true
 ep_number PORT "$PORT"
 ep_number WORKERS "$WORKERS"
 ep_number DB_WAIT_SECONDS "$DB_WAIT_SECONDS"
