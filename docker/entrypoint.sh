@@ -12,15 +12,16 @@
 #
 # serve:
 #  1. waits until the database answers (at most DB_WAIT_SECONDS, then exits
-#     1 saying why),
+#     1 saying why; a login the server refuses ends it at once),
 #  2. applies the migrations (fileupload-migrate up),
 #  3. renders the nginx configuration from the conf/nginx templates,
 #  4. starts the worker pool (spawn-fcgi -n + multiwatch) and nginx in the
 #     foreground, both as its children, with scripts/service.sh (the same
 #     code as scripts/run); workers that cannot start end it with status 1,
 #  5. SIGTERM or SIGINT: stops nginx (gracefully), then the pool, exits 0;
-#     SIGHUP: the workers and nginx reopen their logs (after a rotation;
-#     also when started with SIGHUP ignored, which it restores first);
+#     SIGHUP: the workers and nginx reopen their log files (after a
+#     rotation; also when started with SIGHUP ignored, which it restores
+#     first); with the logs on standard output there is nothing to reopen;
 #     nginx or the pool dying on its own: stops the other, exits 1.
 #
 # Environment (the worker's own variables are passed on to the workers):
@@ -34,6 +35,11 @@
 #	and fileupload-migrate read them)
 #	UPLOAD_MIN_RATE, UPLOAD_RATE_WINDOW, UPLOAD_TIMEOUT (nginx's
 #	client_body_timeout follows the last)
+#	FILEUPLOAD_LOG_TO (stdout): the request lines of the workers and
+#	nginx on standard output, nginx's errors on standard error; "files":
+#	in LOG_DIR (fileupload.log, nginx-access.log, nginx-error.log), which
+#	SIGHUP reopens after a rotation.  FILEUPLOAD_LOG_FORMAT (text): json
+#	makes those lines JSON objects.
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per CPU of the
 #	container's CPU quota, else per core, at least 2: fu_cpu_count),
 #	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
@@ -96,6 +102,10 @@ LISTEN_ADDRESS=${LISTEN_ADDRESS:-0.0.0.0}
 WORKERS=${WORKERS:-$(fu_default_workers)}
 DB_WAIT_SECONDS=${DB_WAIT_SECONDS:-60}
 REQUEST_BUFFERING=${REQUEST_BUFFERING:-off}
+# A container's logs are its standard output (docker logs): the request
+# lines of the workers and nginx go there unless told "files".
+export FILEUPLOAD_LOG_TO=${FILEUPLOAD_LOG_TO:-stdout}
+fu_log_stdout || true
 ep_number PORT "$PORT"
 ep_number WORKERS "$WORKERS"
 ep_number DB_WAIT_SECONDS "$DB_WAIT_SECONDS"
@@ -174,7 +184,9 @@ ep_migrate_args=()
 # Polls with "fileupload-migrate status" (it connects exactly as the
 # workers do) until it succeeds or DB_WAIT_SECONDS have passed; each try is
 # cut at 10 s, for a host that drops packets.  Errors other than a failed
-# connection (a bad setting, say) end the wait at once.
+# connection end the wait at once: a bad setting, and a login the server
+# refuses (a wrong DB_PASSWORD or DB_USER, SQLSTATE 28P01/28000), with the
+# server's own words.
 ep_wait_for_db() {
 	local deadline=$((SECONDS + DB_WAIT_SECONDS)) left err
 	local where="${DB_HOST:-the default host}:${DB_PORT:-5432}"
@@ -189,6 +201,11 @@ ep_wait_for_db() {
 		    status >/dev/null 2>"$err"; then
 			rm -f "$err"
 			return 0
+		fi
+		if grep -q 'login refused' "$err" 2>/dev/null; then
+			cat "$err" >&2
+			rm -f "$err"
+			fu_die "the database at $where refused the login (DB_USER, DB_PASSWORD); not retrying"
 		fi
 		if [ -s "$err" ] && ! grep -q 'cannot connect' "$err"; then
 			cat "$err" >&2

@@ -26,6 +26,12 @@
 #	FU_POOL_LOG	spawn-fcgi's own output ("-": this	$FU_LOG_DIR/spawn-fcgi.log
 #			shell's stdout and stderr)
 #
+# FILEUPLOAD_LOG_TO=stdout (docker/entrypoint.sh's default) puts the
+# request lines on standard output instead of files in FU_LOG_DIR: the
+# workers' (the worker reads it too), nginx's access log, and nginx's error
+# log on standard error; FILEUPLOAD_LOG_FORMAT=json makes nginx's access
+# lines JSON as the workers' are.  Unset or "files": the files.
+#
 # Started as root, the workers run as $FU_USER and nginx's workers as
 # $FU_NGINX_USER (who alone may connect to the pool's socket); otherwise
 # everything runs as the caller.
@@ -244,6 +250,54 @@ fu_s3_ca_file() {
 	printf '%s\n' "$f"
 }
 
+# fu_log_stdout: true when the logs go to standard output
+# (FILEUPLOAD_LOG_TO=stdout), false for files (unset or "files").
+fu_log_stdout() {
+	case ${FILEUPLOAD_LOG_TO:-files} in
+	files) return 1 ;;
+	stdout) return 0 ;;
+	*) fu_die "FILEUPLOAD_LOG_TO=$FILEUPLOAD_LOG_TO: use stdout or files" ;;
+	esac
+}
+
+# nginx's error log: standard error, or its file in FU_LOG_DIR.
+fu_nginx_error_log() {
+	if fu_log_stdout; then
+		echo stderr
+	else
+		echo "${FU_LOG_DIR%/}/nginx-error.log"
+	fi
+}
+
+# fu_nginx_stdout: sets FU_NGINX_OUT, nginx's standard output: /dev/null,
+# or with the logs on standard output a pipe of this shell's own that a
+# cat passes on to this shell's standard output.  nginx opens /dev/stdout
+# for its access log, and a pipe another user made (the container
+# engine's) would be refused to a nginx not running as root.
+fu_nginx_stdout() {
+	FU_NGINX_OUT=/dev/null
+	fu_log_stdout || return 0
+	if [ -z "${FU_NGINX_PIPE:-}" ]; then
+		exec {FU_NGINX_PIPE}> >(exec cat)
+		FU_NGINX_CAT=$!
+	fi
+	FU_NGINX_OUT=/dev/fd/$FU_NGINX_PIPE
+}
+
+# Closes fu_nginx_stdout's pipe once nginx is gone: its cat, having passed
+# on the last lines, ends (given 2 s).
+fu_nginx_stdout_close() {
+	local i
+
+	[ -n "${FU_NGINX_PIPE:-}" ] || return 0
+	exec {FU_NGINX_PIPE}>&-
+	for i in $(seq 1 20); do
+		kill -0 "$FU_NGINX_CAT" 2>/dev/null || break
+		[ "$i" -eq 20 ] || sleep 0.1
+	done
+	FU_NGINX_PIPE='' FU_NGINX_CAT=''
+}
+
 # Renders the nginx configuration into FU_CONF_DIR.  Uses FU_LISTEN
 # (host:port), MAX_UPLOAD_SIZE (default 10 GiB), FU_NGINX_MAX_BODY (nginx's
 # limit when it must differ from fu_nginx_body_limit's), REQUEST_BUFFERING
@@ -255,7 +309,7 @@ fu_s3_ca_file() {
 # (fu_s3_ca_file), TRUSTED_PROXIES (fu_real_ip).
 fu_render_conf() {
 	local t=$FU_TEMPLATES c=$FU_CONF_DIR
-	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep ca realip
+	local max=${MAX_UPLOAD_SIZE:-10737418240} cbt pass keep ca realip access
 
 	cbt=$(fu_client_body_timeout \
 	    "${UPLOAD_TIMEOUT:-${UPLOAD_STALL_TIMEOUT:-}}") || return 1
@@ -284,9 +338,17 @@ fu_render_conf() {
 	else
 		FU_NGINX_USER=$(id -un) FU_NGINX_GROUP=$(id -gn)
 	fi
+	access=${FU_LOG_DIR%/}/nginx-access.log
+	! fu_log_stdout || access=/dev/stdout
+	case ${FILEUPLOAD_LOG_FORMAT:-text} in
+	text) access="$access fileupload" ;;
+	json) access="$access fileupload_json" ;;
+	*) fu_die "FILEUPLOAD_LOG_FORMAT=$FILEUPLOAD_LOG_FORMAT: use text or json" ;;
+	esac
 	fu_render "$t/nginx-standalone.conf.in" "$c/nginx.conf" \
 	    PREFIX="$FU_RUN_DIR" CONF_DIR="$c" RUN_DIR="$FU_RUN_DIR" \
-	    LOG_DIR="${FU_LOG_DIR%/}" NGINX_TEMP_DIR="$FU_NGINX_TEMP" \
+	    ERROR_LOG="$(fu_nginx_error_log)" ACCESS_LOG="$access" \
+	    NGINX_TEMP_DIR="$FU_NGINX_TEMP" \
 	    NGINX_USER="$FU_NGINX_USER" NGINX_GROUP="$FU_NGINX_GROUP"
 	# "user" means something only to a master running as root.
 	fu_is_root || sed -i '/^user /d' "$c/nginx.conf"
@@ -598,9 +660,14 @@ fu_pool_start() {
 		! fu_child_alive "$pid" "$FU_POOL_WORKER" "$pool" || alive=$((alive + 1))
 	done
 	if [ "$alive" -ne "$n" ] || [ "${first[*]}" != "${second[*]}" ]; then
-		fu_log "the workers do not start ($alive of $n running);" \
-		    "$FU_LOG_DIR/fileupload.log says:"
-		tail -n 5 "$FU_LOG_DIR/fileupload.log" >&2 2>/dev/null || true
+		if fu_log_stdout; then
+			fu_log "the workers do not start ($alive of $n running);" \
+			    "their lines above say why"
+		else
+			fu_log "the workers do not start ($alive of $n running);" \
+			    "$FU_LOG_DIR/fileupload.log says:"
+			tail -n 5 "$FU_LOG_DIR/fileupload.log" >&2 2>/dev/null || true
+		fi
 		fu_pool_stop
 		return 1
 	fi
@@ -626,7 +693,7 @@ fu_pool_stop() {
 
 fu_nginx_cmd() {
 	nginx -p "$FU_RUN_DIR/" -c "$FU_CONF_DIR/nginx.conf" \
-	    -e "${FU_LOG_DIR%/}/nginx-error.log" "$@"
+	    -e "$(fu_nginx_error_log)" "$@"
 }
 
 # nginx's master, if it runs: the one this shell started, else the one its
@@ -650,12 +717,14 @@ fu_nginx_start() {
 	local i host=${FU_LISTEN%:*} port=${FU_LISTEN##*:}
 
 	fu_layout
-	fu_nginx_cmd -t -q || { fu_log "nginx configuration test failed"; return 1; }
+	fu_nginx_stdout
+	fu_nginx_cmd -t -q >"$FU_NGINX_OUT" ||
+	    { fu_log "nginx configuration test failed"; return 1; }
 	fu_log "starting nginx on $FU_LISTEN"
 	# Not through fu_nginx_cmd: a function in the background would be a
 	# subshell with nginx its child; this way $! is nginx's master.
 	nginx -p "$FU_RUN_DIR/" -c "$FU_CONF_DIR/nginx.conf" \
-	    -e "${FU_LOG_DIR%/}/nginx-error.log" -g 'daemon off;' </dev/null >/dev/null &
+	    -e "$(fu_nginx_error_log)" -g 'daemon off;' </dev/null >"$FU_NGINX_OUT" &
 	FU_NGINX_PID=$!
 	case $host in
 	"$port" | 0.0.0.0 | '*') host=127.0.0.1 ;;
@@ -681,6 +750,7 @@ fu_nginx_stop() {
 	pid=$(fu_nginx_pid)
 	[ -z "$pid" ] || fu_log "stopping nginx (PID $pid)"
 	fu_stop_tree nginx nginx QUIT "$pid" "${FU_NGINX_KIDS:-}"
+	fu_nginx_stdout_close
 	FU_NGINX_KIDS=
 	FU_NGINX_PID=
 	rm -f "$FU_RUN_DIR/nginx.pid"
@@ -843,10 +913,14 @@ fu_track() {
 }
 
 # After a rotation: the workers (SIGHUP) and nginx (SIGUSR1) reopen their
-# logs.
+# logs; with the logs on standard output there is nothing to reopen.
 fu_reopen_logs() {
 	local pid
 
+	if fu_log_stdout; then
+		fu_log "SIGHUP: the logs go to standard output (FILEUPLOAD_LOG_TO=stdout): nothing to reopen"
+		return 0
+	fi
 	fu_log "reopening logs"
 	for pid in $(fu_pool_pids); do
 		! fu_pid_is "$pid" "$FU_POOL_WORKER" || kill -HUP "$pid" 2>/dev/null || true

@@ -464,6 +464,33 @@ load_caps(struct config *cfg, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ the rest */
 
+/* FILEUPLOAD_LOG_FORMAT and FILEUPLOAD_LOG_TO; anything else is refused. */
+static int
+load_log(struct config *cfg, char *err, size_t errlen)
+{
+	const char	*v;
+
+	cfg->log_format = LOG_TEXT;
+	if ((v = env("FILEUPLOAD_LOG_FORMAT")) != NULL &&
+	    strcmp(v, "text") != 0) {
+		if (strcmp(v, "json") != 0) {
+			snprintf(err, errlen, "FILEUPLOAD_LOG_FORMAT=%.64s is "
+			    "not text or json", v);
+			return -1;
+		}
+		cfg->log_format = LOG_JSON;
+	}
+	if ((v = env("FILEUPLOAD_LOG_TO")) != NULL && strcmp(v, "files") != 0) {
+		if (strcmp(v, "stdout") != 0) {
+			snprintf(err, errlen, "FILEUPLOAD_LOG_TO=%.64s is not "
+			    "files or stdout", v);
+			return -1;
+		}
+		cfg->log_stdout = true;
+	}
+	return 0;
+}
+
 int
 config_load(struct config *cfg, char *err, size_t errlen)
 {
@@ -478,6 +505,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		    "(the only supported value is postgresql)", v);
 		return -1;
 	}
+	if (load_log(cfg, err, errlen) == -1)
+		return -1;
 	if (env_number("MAX_UPLOAD_SIZE", 1, INT64_MAX, CFG_DEFAULT_MAX_UPLOAD,
 	    "a byte count", &cfg->max_upload_size, err, errlen) == -1)
 		return -1;

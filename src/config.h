@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "log.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "reserve.h"
@@ -60,6 +61,13 @@ struct config {
 	char		*db_name;
 	char		*root_dir;
 	char		*log_dir;
+	/* FILEUPLOAD_LOG_FORMAT: text (the default) or json. */
+	enum log_format	 log_format;
+	/*
+	 * FILEUPLOAD_LOG_TO: files (the default: LOG_DIR/fileupload.log) or
+	 * stdout (the process's standard output, a container's log).
+	 */
+	bool		 log_stdout;
 	char		*data_dir;
 	uint64_t	 max_upload_size;
 	char		*write_token;	/* FILEUPLOAD_TOKEN, NULL: writes open */

@@ -377,6 +377,29 @@ db_connect(const struct config *cfg, const char *app, int timeout)
 	return PQconnectdbParams(keys, vals, 0);
 }
 
+bool
+db_login_refused(PGconn *conn)
+{
+	/* The server's words for class 28 (src/backend/libpq/auth.c). */
+	static const char *const refusals[] = {
+		"authentication failed for user",	/* 28P01, 28000 */
+		"no pg_hba.conf entry for",		/* 28000 */
+		"pg_hba.conf rejects connection",	/* 28000 */
+		"is not permitted to log in",		/* 28000 */
+	};
+	const char	*msg = PQerrorMessage(conn), *role;
+	size_t		 i;
+
+	if (PQconnectionNeedsPassword(conn))
+		return true;
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strstr(msg, refusals[i]) != NULL)
+			return true;
+	/* 28000: role "x" does not exist (under trust authentication). */
+	return (role = strstr(msg, "role \"")) != NULL &&
+	    strstr(role, "\" does not exist") != NULL;
+}
+
 static enum db_error
 connect_db(struct slot *s)
 {

@@ -45,6 +45,13 @@ enum db_error {
  */
 PGconn		*db_connect(const struct config *cfg, const char *app,
 		    int timeout);
+/*
+ * True when conn (from db_connect, not CONNECTION_OK) failed because the
+ * server refused the login: SQLSTATE class 28 (28P01 a wrong password,
+ * 28000 a role or client pg_hba.conf does not admit), or a password asked
+ * for and none given.  Waiting for the server cannot mend these.
+ */
+bool		 db_login_refused(PGconn *conn);
 
 /*
  * Remembers the connection settings and makes the pool (cfg->db_pool_size

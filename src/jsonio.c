@@ -5,6 +5,7 @@
 #include <json.h>
 
 #include "jsonio.h"
+#include "utf8.h"
 
 /* Serializes and frees obj; the caller owns the returned string. */
 static char *
@@ -125,42 +126,6 @@ char *
 json_string(const char *s)
 {
 	return take_string(json_object_new_string(s));
-}
-
-/*
- * Length of the UTF-8 sequence at s (at most len bytes), 0 when it is not
- * well formed: overlongs, surrogates and code points past U+10FFFF fail.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	size_t		 n, i;
-	unsigned	 cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
 }
 
 bool

@@ -129,8 +129,8 @@ reopen_if_rotated(void)
 {
 	sigset_t	 pending;
 
-	if (sigpending(&pending) == 0 && sigismember(&pending, SIGHUP) &&
-	    log_open(log_path) == -1)
+	if (log_path != NULL && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGHUP) && log_open(log_path) == -1)
 		log_warn("reopen %s", log_path);
 }
 
@@ -275,10 +275,15 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		fatalx("refusing to run as root: start the workers with "
 		    "spawn-fcgi -u/-g (or as an unprivileged user)");
-	if (asprintf(&log_path, "%s/fileupload.log", cfg.log_dir) == -1)
-		fatal("asprintf");
-	if (log_open(log_path) == -1)
-		fatal("LOG_DIR: cannot open %s", log_path);
+	log_set_format(cfg.log_format);
+	if (cfg.log_stdout)
+		log_use_fd(STDOUT_FILENO);
+	else {
+		if (asprintf(&log_path, "%s/fileupload.log", cfg.log_dir) == -1)
+			fatal("asprintf");
+		if (log_open(log_path) == -1)
+			fatal("LOG_DIR: cannot open %s", log_path);
+	}
 
 	/*
 	 * Every thread made from here on inherits the mask: only main's
@@ -340,7 +345,8 @@ main(int argc, char *argv[])
 		sig = sigtimedwait(&sigs, NULL, &every);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP && log_open(log_path) == -1)
+		if (sig == SIGHUP && log_path != NULL &&
+		    log_open(log_path) == -1)
 			log_warn("reopen %s", log_path);
 		if (time(NULL) - last_sweep >= SWEEP_EVERY) {
 			sweep();

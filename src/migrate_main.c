@@ -46,7 +46,9 @@ main(int argc, char *argv[])
 	}
 	conn = db_connect(&cfg, "fileupload-migrate", 10);
 	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "fileupload-migrate: cannot connect: %s",
+		/* Words the container's wait for the database tells apart. */
+		fprintf(stderr, "fileupload-migrate: %s: %s",
+		    db_login_refused(conn) ? "login refused" : "cannot connect",
 		    PQerrorMessage(conn));
 		PQfinish(conn);
 		config_free(&cfg);

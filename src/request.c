@@ -349,12 +349,16 @@ request_elapsed_us(const struct request *r)
 void
 request_log(const struct request *r)
 {
-	double		 ms = request_elapsed_us(r) / 1e3;
-	char		 path[512];
+	struct log_request	 line;
+	char			 path[512];
 
 	/* The path is the client's: no control character reaches the log. */
 	log_clean(r->path != NULL ? r->path : "-", path, sizeof(path));
-	log_info("%s %s %d %llu %.1fms %s", r->method, path, r->status,
-	    (unsigned long long)r->bytes_out, ms,
-	    r->hash[0] != '\0' ? r->hash : "-");
+	line.method = r->method;
+	line.path = path;
+	line.status = r->status;
+	line.bytes = (unsigned long long)r->bytes_out;
+	line.ms = request_elapsed_us(r) / 1e3;
+	line.hash = r->hash;
+	log_request(&line);
 }

@@ -33,7 +33,7 @@ static const char *const vars[] = {
 	"DB_PASSWORD_FILE", "FILEUPLOAD_TOKEN_FILE", "FILEUPLOAD_READ_TOKEN_FILE",
 	"FILEUPLOAD_METRICS_TOKEN_FILE", "S3_SECRET_ACCESS_KEY_FILE",
 	"AWS_SECRET_ACCESS_KEY_FILE", "S3_SESSION_TOKEN_FILE",
-	"AWS_SESSION_TOKEN_FILE",
+	"AWS_SESSION_TOKEN_FILE", "FILEUPLOAD_LOG_FORMAT", "FILEUPLOAD_LOG_TO",
 };
 
 static void
@@ -78,6 +78,52 @@ load_fails(const char *what)
 	/* Nothing to free, and freeing is safe. */
 	config_free(&cfg);
 }
+
+/* --- the log's form and destination --- */
+
+START_TEST(test_log_settings)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_int_eq(cfg.log_format, LOG_TEXT);
+	ck_assert(!cfg.log_stdout);
+	config_free(&cfg);
+	set("FILEUPLOAD_LOG_FORMAT", "json");
+	set("FILEUPLOAD_LOG_TO", "stdout");
+	load_ok(&cfg);
+	ck_assert_int_eq(cfg.log_format, LOG_JSON);
+	ck_assert(cfg.log_stdout);
+	config_free(&cfg);
+	set("FILEUPLOAD_LOG_FORMAT", "text");
+	set("FILEUPLOAD_LOG_TO", "files");
+	load_ok(&cfg);
+	ck_assert_int_eq(cfg.log_format, LOG_TEXT);
+	ck_assert(!cfg.log_stdout);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_log_settings_refused)
+{
+	static const char *const bad[] = { "JSON", "logfmt", "json ", "1" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("FILEUPLOAD_LOG_FORMAT", bad[i]);
+		load_fails("FILEUPLOAD_LOG_FORMAT");
+		load_fails("text or json");
+	}
+	unsetenv("FILEUPLOAD_LOG_FORMAT");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set("FILEUPLOAD_LOG_TO", bad[i]);
+		load_fails("FILEUPLOAD_LOG_TO");
+		load_fails("files or stdout");
+	}
+	set("FILEUPLOAD_LOG_TO", "stderr");
+	load_fails("FILEUPLOAD_LOG_TO");
+}
+END_TEST
 
 /* --- defaults --- */
 
@@ -1064,11 +1110,13 @@ config_suite(void)
 	tcase_add_test(tc, test_regex_skip);
 	tcase_add_test(tc, test_slots_per_client);
 	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_log_settings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refused");
 	tcase_add_checked_fixture(tc, clean_env, clean_env);
 	tcase_add_test(tc, test_bad_db_type);
+	tcase_add_test(tc, test_log_settings_refused);
 	tcase_add_test(tc, test_bad_db_type_long);
 	tcase_add_test(tc, test_bad_db_port);
 	tcase_add_test(tc, test_bad_host_lists);

@@ -16,19 +16,21 @@
 #    set (what Docker, compose and podman give every container): it
 #    becomes ready, every process runs as fileupload, it uploads (201,
 #    the hash of b2sum -l 256), downloads the same bytes, serves the
-#    browser page with its CSP, passes its health check, reopens its logs
-#    on SIGHUP and stops with status 0 on "podman stop"; then again on
-#    the same volumes with only the capability it documents (--cap-drop
-#    ALL --cap-add NET_BIND_SERVICE): the file is still there and the
-#    same steps hold; without even that one it exits at once, saying
+#    browser page with its CSP, passes its health check, shows every
+#    request (worker and nginx, one request id) in "podman logs" and
+#    writes no log file, and stops with status 0 on "podman stop"; then
+#    again on the same volumes with only the capability it documents
+#    (--cap-drop ALL --cap-add NET_BIND_SERVICE) and the logs in files:
+#    the file is still there, the same steps hold, and SIGHUP reopens the
+#    logs after a rotation; without even that one it exits at once, saying
 #    why; then with a read-only root file system (--read-only, a tmpfs on
 #    /tmp only, as Docker does it); then as root (--user root: the workers
 #    dropped to fileupload, nginx's to www-data); then with a CPU quota
 #    (--cpus 1: one CPU, not the host's cores, for WORKERS' default);
 #    then with workers that cannot start: it exits 1 at once, saying why.
 # 4. The README's "The image alone" commands, as written (podman for
-#    docker; see readme_cmd for the only substitutions), and its "Docker
-#    Compose" ones with podman-compose (tests/container/compose.sh).
+#    docker; see readme_cmd for the only substitutions), and its "Compose"
+#    ones with podman-compose (tests/container/compose.sh).
 #
 # Everything podman keeps (storage, configuration) lives under
 # FU_CT_HOME (/var/tmp/fileupload-containers); nothing of the host's
@@ -305,13 +307,27 @@ readme_cmd() {
 	printf '%s\n' "$c"
 }
 
-# Requests, up to 10 s on a busy machine, until both logs of ct-default
-# (moved away before a SIGHUP) exist again with lines in them.
+# ct_request_logged NAME: the container's output (podman logs) has an
+# upload's line of a worker and nginx's access line with the same request
+# id (the image's default: the logs on standard output).
+ct_request_logged() {
+	local rid
+
+	podman logs "$1" >"$CT_TMP/logs.$1" 2>&1 || return 1
+	rid=$(awk '$3 == "info" && $5 == "POST" && $6 == "/service/fileupload" &&
+	    $7 == "201" { print $4; exit }' "$CT_TMP/logs.$1")
+	[ -n "$rid" ] && [ "$rid" != - ] &&
+	    grep -q "\"POST /service/fileupload HTTP/1.1\" 201 .* rid=$rid\$" \
+	    "$CT_TMP/logs.$1"
+}
+
+# ct_logs_reopened NAME: requests, up to 10 s on a busy machine, until both
+# log files (moved away before a SIGHUP) exist again with lines in them.
 ct_logs_reopened() {
 	local _
 	for _ in $(seq 1 20); do
 		curl -s -o /dev/null "$CT_URL/service/fileupload"
-		podman exec "ct-default-$$" sh -c \
+		podman exec "$1" sh -c \
 		    'test -s /server/logs/fileupload.log &&
 		    test -s /server/logs/nginx-access.log' && return 0
 		sleep 0.5
@@ -393,11 +409,10 @@ if ct_ready "ct-default-$$" 120; then
 	check "default capabilities: the browser page, with its CSP" ct_page_ok
 	check "default capabilities: podman healthcheck run" \
 	    podman healthcheck run "ct-default-$$"
-	# A rotation: the logs move away, SIGHUP, new logs appear.
-	podman exec "ct-default-$$" sh -c 'cd /server/logs &&
-	    for f in fileupload.log nginx-access.log; do mv "$f" "$f.1"; done'
-	podman kill -s HUP "ct-default-$$" >/dev/null
-	check "default capabilities: SIGHUP reopens the logs" ct_logs_reopened
+	check "default capabilities: podman logs has the upload's lines, worker's and nginx's, with one request id" \
+	    ct_request_logged "ct-default-$$"
+	check "default capabilities: no log files in the log volume" \
+	    podman exec "ct-default-$$" sh -c '! ls /server/logs/*.log 2>/dev/null'
 	ct_stops "ct-default-$$"
 else
 	not_ok "default capabilities: ready, health 200" \
@@ -405,14 +420,20 @@ else
 fi
 
 # 2. Only the documented capabilities, on the same volumes: the file of
-# the first run is still there.
+# the first run is still there.  The logs in files (FILEUPLOAD_LOG_TO), and
+# rotated.
 mapfile -t caps < <(ct_cap_args)
-ct_run "ct-mincaps-$$" --cap-drop ALL "${caps[@]}"
+ct_run "ct-mincaps-$$" --cap-drop ALL "${caps[@]}" --env FILEUPLOAD_LOG_TO=files
 if ct_ready "ct-mincaps-$$" 60; then
 	ok "documented capabilities only: ready, health 200"
 	ct_serves "documented capabilities only (same volumes)" "$CT_TMP/one.bin"
 	head -c 100000 /dev/urandom >"$CT_TMP/two.bin"
 	ct_serves "documented capabilities only (new file)" "$CT_TMP/two.bin"
+	# A rotation: the logs move away, SIGHUP, new logs appear.
+	podman exec "ct-mincaps-$$" sh -c 'cd /server/logs &&
+	    for f in fileupload.log nginx-access.log; do mv "$f" "$f.1"; done'
+	podman kill -s HUP "ct-mincaps-$$" >/dev/null
+	check "logs in files: SIGHUP reopens them" ct_logs_reopened "ct-mincaps-$$"
 	check "documented capabilities only: podman healthcheck run" \
 	    podman healthcheck run "ct-mincaps-$$"
 	ct_stops "ct-mincaps-$$"

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The stand-in postgres image's entrypoint: on an empty PGDATA, initdb with
-# POSTGRES_USER as the superuser (password POSTGRES_PASSWORD, required over
-# TCP) and POSTGRES_DB created; then the server in the foreground.
+# POSTGRES_USER as the superuser (password POSTGRES_PASSWORD, or the
+# content of the file POSTGRES_PASSWORD_FILE names, required over TCP) and
+# POSTGRES_DB created; then the server in the foreground.
 set -euo pipefail
 
 user=${POSTGRES_USER:-postgres}
 db=${POSTGRES_DB:-$user}
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+	POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
 [ -n "${POSTGRES_PASSWORD:-}" ] || {
-	echo "error: POSTGRES_PASSWORD is not set" >&2
+	echo "error: POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) is not set" >&2
 	exit 1
 }
 [ "${1:-postgres}" = postgres ] || exec "$@"

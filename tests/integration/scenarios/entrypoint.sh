@@ -50,7 +50,7 @@ ept_env() {
 	    WORKERS=2 "MAX_UPLOAD_SIZE=$IT_MAX" DB_WAIT_SECONDS=20
 	    "FILEUPLOAD_BIN_DIR=$EPT_PREFIX/bin"
 	    "FILEUPLOAD_SQL_DIR=$EPT_PREFIX/share/fileupload/sql"
-	    "FILEUPLOAD_RUN_DIR=$EPT/run")
+	    "FILEUPLOAD_RUN_DIR=$EPT/run" FILEUPLOAD_LOG_TO=files)
 	local name
 	# A sanitized worker reports where the suite looks for reports.
 	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
@@ -309,6 +309,95 @@ sc_entrypoint_database_unreachable() {
 	ept_wait_exit 10
 	check_eq "exit status with WORKERS=many" 1 "$EPT_RC"
 	check "names the bad setting" grep -q 'WORKERS=many is not a number' "$EPT/out"
+}
+
+# A login the database refuses (a role it does not know: SQLSTATE 28000,
+# as a wrong password's 28P01) ends the wait at once, with the server's
+# words, rather than after DB_WAIT_SECONDS.
+sc_entrypoint_login_refused() {
+	local start role=ept_no_such_role_$RANDOM
+	ept_install
+	trap ept_cleanup EXIT
+	start=$SECONDS
+	ept_start DB_USER="$role" DB_WAIT_SECONDS=60
+	ept_wait_exit 30
+	check_eq "exit status" 1 "$EPT_RC"
+	check "gives up within 10 s, not 60 (took $((SECONDS - start)) s)" \
+	    test $((SECONDS - start)) -le 10
+	check "shows the server's words" \
+	    grep -q "login refused: .*role \"$role\" does not exist" "$EPT/out"
+	check "says the login was refused" \
+	    grep -q 'refused the login (DB_USER, DB_PASSWORD); not retrying' "$EPT/out"
+	check_eq "does not say unreachable" 0 "$(grep -c 'not reachable' "$EPT/out" || true)"
+	check "started no pool" test ! -e "$EPT/run/fileupload.sock"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+}
+
+# The entrypoint's default: every request line on standard output (the
+# workers' and nginx's access log, here as JSON), nginx's errors on
+# standard error, no log files; SIGHUP has nothing to reopen and the lines
+# keep coming; SIGTERM leaves nothing behind (the pipe's cat included).
+# ept_json_has [jq options] FILTER FILE: a line of FILE (JSON objects,
+# one a line) passes FILTER (a select).
+ept_json_has() {
+	local -a args=("${@:1:$(($# - 2))}")
+	local filter=${*: -2:1} file=${*: -1}
+	jq -e -s "${args[@]}" "map($filter) | length > 0" "$file" >/dev/null
+}
+
+# shellcheck disable=SC2016  # jq's own variables, in single quotes
+sc_entrypoint_logs_to_stdout() {
+	local id f log
+	ept_install
+	log=$EPT/root/logs
+	ept_fresh_db
+	trap ept_cleanup EXIT
+	ept_start FILEUPLOAD_LOG_TO= FILEUPLOAD_LOG_FORMAT=json
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	id=ept-stdout-$RANDOM$RANDOM
+	ept_req GET /service/fileupload -H "X-Request-Id: $id"
+	check_status 200 "list"
+	f=$(new_file entrypoint_stdout)
+	IT_URL=$EPT_URL upload "$f" stdout.txt -H "X-Request-Id: $id-up"
+	check_status 201 "upload"
+	sleep 0.5
+	grep '^{' "$EPT/out" >"$EPT/json" || true
+	check "every JSON line parses" jq -e -s 'length > 0' "$EPT/json"
+	check "the worker's line, with its request id and fields" \
+	    ept_json_has --arg id "$id" 'select(.request_id == $id and .method == "GET"
+	    and .path == "/service/fileupload" and .status == 200
+	    and .level == "info" and (.time | test("Z$")))' "$EPT/json"
+	check "the upload's line carries the hash" \
+	    ept_json_has --arg id "$id-up" --arg h "$(b2 "$f")" \
+	    'select(.request_id == $id and .status == 201 and .hash == $h)' \
+	    "$EPT/json"
+	check "nginx's access line, with the same request id" \
+	    ept_json_has --arg id "$id" 'select(.source == "nginx" and
+	    .request_id == $id and .status == 200)' "$EPT/json"
+	check "no worker log file" test ! -e "$log/fileupload.log"
+	check "no nginx access log file" test ! -e "$log/nginx-access.log"
+	check "no nginx error log file" test ! -e "$log/nginx-error.log"
+	kill -HUP "$EPT_PID"
+	sleep 1
+	check "SIGHUP: nothing to reopen" grep -q 'nothing to reopen' "$EPT/out"
+	ept_req GET /service/fileupload -H "X-Request-Id: $id-hup"
+	check_status 200 "list after SIGHUP"
+	sleep 0.5
+	grep '^{' "$EPT/out" >"$EPT/json" || true
+	check "lines keep coming after SIGHUP" \
+	    ept_json_has --arg id "$id-hup" 'select(.source == "nginx" and
+	    .request_id == $id)' "$EPT/json"
+	ept_record
+	kill -TERM "$EPT_PID"
+	ept_wait_exit 30
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
 # nginx dying on its own ends the entrypoint (so that the container's
