@@ -349,3 +349,23 @@ sc_nginx_answers_single_headers() {
 	req GET /nowhere
 	ne_check 404 "not found" "a path outside the service"
 }
+
+# The same with STORAGE=s3, where nginx streams the object from the store
+# (s3_begin, storage_s3.sh): the store's 416 (S3's InvalidRange, XML, no
+# Content-Range) becomes the JSON one, each header once.
+sc_nginx_416_s3() {
+	local f h size
+	s3_begin
+	f=$(new_file ne_416_s3)
+	h=$(b2 "$f")
+	size=$(stat -c %s "$f")
+	upload "$f" ne_416_s3.txt
+	check_status 201
+	req GET "/service/fileupload/$h/content" -H "Range: bytes=$((size + 10))-" \
+	    -H 'X-Request-Id: it-416-s3'
+	ne_check 416 "range not satisfiable" "a Range past the end of an object"
+	check_header X-Request-Id it-416-s3
+	req GET "/service/fileupload/$h/content" -H 'Range: bytes=0-3'
+	check_status 206 "a range within the object"
+	ne_check_single_headers "a range within the object"
+}
