@@ -34,10 +34,22 @@ bench_link() {
 	esac
 }
 
+# big_mbs WHAT URL: one download of the large file from URL, in MB/s
+# (dies, naming WHAT, unless it is 200 and whole).
+big_mbs() {
+	local r code size secs
+	r=$(curl_time /dev/null "$2")
+	read -r code _ size secs <<<"$r"
+	[ "$code" = 200 ] || fu_die "$1: HTTP $code"
+	[ "$size" = "$big_bytes" ] || fu_die "$1: $size bytes"
+	mbps "$size" "$secs"
+}
+
 # fig_download: the stored large file ($big_hash; the peer's
-# $PEER_BIG_HASH).  Sets DL_MBS, SF_MBS (and PDL_MBS for the peer).
+# $PEER_BIG_HASH).  Sets DL_MBS, SF_MBS (and PDL_MBS for the peer, LDL_MBS
+# through a share link with --link).
 fig_download() {
-	local i r code size secs link=
+	local i link=
 	local -a dl=() sf=() pdl=() ldl=()
 
 	bench_need_big
@@ -51,30 +63,15 @@ fig_download() {
 	# alternated (ours, nginx's, the peer's), and the figure is the
 	# median of all of them.
 	for i in $(seq 1 "$((RUNS * 3))"); do
-		r=$(curl_time /dev/null "$URL/$big_hash/content")
-		read -r code _ size secs <<<"$r"
-		[ "$code" = 200 ] || fu_die "download run $i: HTTP $code"
-		[ "$size" = "$big_bytes" ] || fu_die "download run $i: $size bytes"
-		dl+=("$(mbps "$size" "$secs")")
-		r=$(curl_time /dev/null "$CURL/static/big.bin")
-		read -r code _ size secs <<<"$r"
-		[ "$code" = 200 ] || fu_die "sendfile run $i: HTTP $code"
-		[ "$size" = "$big_bytes" ] || fu_die "sendfile run $i: $size bytes"
-		sf+=("$(mbps "$size" "$secs")")
+		dl+=("$(big_mbs "download run $i" "$URL/$big_hash/content")")
+		sf+=("$(big_mbs "sendfile run $i" "$CURL/static/big.bin")")
 		if [ -n "$PEER" ]; then
-			r=$(curl_time /dev/null "$PURL/$PEER_BIG_HASH/content")
-			read -r code _ size secs <<<"$r"
-			[ "$code" = 200 ] || fu_die "peer download run $i: HTTP $code"
-			[ "$size" = "$big_bytes" ] || fu_die "peer download run $i: $size bytes"
-			pdl+=("$(mbps "$size" "$secs")")
+			pdl+=("$(big_mbs "peer download run $i" \
+			    "$PURL/$PEER_BIG_HASH/content")")
 			summary "peer download $i: ${pdl[-1]} MB/s"
 		fi
 		if [ -n "$link" ]; then
-			r=$(curl_time /dev/null "$link")
-			read -r code _ size secs <<<"$r"
-			[ "$code" = 200 ] || fu_die "link download run $i: HTTP $code"
-			[ "$size" = "$big_bytes" ] || fu_die "link download run $i: $size bytes"
-			ldl+=("$(mbps "$size" "$secs")")
+			ldl+=("$(big_mbs "link download run $i" "$link")")
 			summary "download $i through a share link: ${ldl[-1]} MB/s"
 		fi
 		summary "download $i: ${dl[-1]} MB/s; nginx sendfile ${sf[-1]} MB/s"
@@ -122,10 +119,24 @@ link_cpu_us() {
 	    "$RAW/idle.cpu" "$RAW/$1.cpu")
 }
 
+# link_cpu_diff COLUMN: the mean over the runs of link minus plain CPU
+# microseconds per request (each pair of runs adjacent in time, so that
+# the machine's changing load weighs on both alike), net of idle.
+link_cpu_diff() {
+	local hz
+	hz=$(getconf CLK_TCK)
+	paste -d' ' "$RAW/dl-plain.cpu" "$RAW/dl-link.cpu" |
+	    awk -v c="$1" -v hz="$hz" 'FNR == NR { idle = $c / $4; next }
+	    { p = ($c - idle * $4) / hz * 1e6 / $1
+	      l = ($(c + 4) - idle * $8) / hz * 1e6 / $5; d += l - p; n++ }
+	    END { printf "%.1f\n", n ? d / n : 0 }' "$RAW/idle.cpu" -
+}
+
 # fig_download_link: the small file's downloads, plain and through a link,
 # alternated (see the header).  Sets PLAIN_US, LINK_US (the stack's CPU
 # microseconds per request), PLAIN_WUS, LINK_WUS (the workers'), PLAIN_RPS,
-# LINK_RPS, and CHECK_NS: the check alone (link_check.c), nanoseconds.
+# LINK_RPS, DIFF_US, DIFF_WUS (link_cpu_diff: the stack's, the workers')
+# and CHECK_NS: the check alone (link_check.c), nanoseconds.
 fig_download_link() {
 	local link i
 	local -a prps=() lrps=()
@@ -173,8 +184,21 @@ fig_download_link() {
 	LINK_WUS=$(link_cpu_us dl-link 3)
 	PLAIN_RPS=$(median "${prps[@]}")
 	LINK_RPS=$(median "${lrps[@]}")
+	DIFF_US=$(link_cpu_diff 2)
+	DIFF_WUS=$(link_cpu_diff 3)
 	summary "small download CPU per request: plain ${PLAIN_US} us (workers ${PLAIN_WUS} us), through a link ${LINK_US} us (workers ${LINK_WUS} us); req/s plain ${PLAIN_RPS}, link ${LINK_RPS}; the check alone ${CHECK_NS} ns"
 	fig_download_link_table >>"$RES/summary.txt"
+	# Alone, the run's table; run.sh writes its own, with these rows.
+	{
+		echo "# fileupload benchmark, $stamp (download through share links)"
+		echo
+		sed 's/^/    /' "$RES/env.txt"
+		echo
+		echo "| figure | value | ceiling | ratio | target | result |"
+		echo "|---|---|---|---|---|---|"
+		echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | nginx sendfile $(fmt "$SF_MBS") MB/s | $(ratio "$DL_MBS" "$SF_MBS") | | |"
+		fig_download_link_table
+	} >"$RES/table.md"
 }
 
 # fig_download_link_table: the --link rows of table.md.
@@ -183,6 +207,7 @@ fig_download_link_table() {
 	r=$(ratio "$LINK_US" "$PLAIN_US")
 	echo "| ↳ the same through a share link | $(fmt "$LDL_MBS") MB/s | content route $(fmt "$DL_MBS") MB/s | $(ratio "$LDL_MBS" "$DL_MBS") | | |"
 	echo "| small download through a share link, CPU per request (nginx + workers + PostgreSQL, net of idle) | ${LINK_US} µs (workers ${LINK_WUS} µs; $(fmt "$LINK_RPS") req/s) | content route with no token ${PLAIN_US} µs (workers ${PLAIN_WUS} µs; $(fmt "$PLAIN_RPS") req/s) | $r | <= 1.03 | $(awk -v a="$r" 'BEGIN { print (a <= 1.03) ? "PASS" : "MISS" }') |"
+	echo "| ↳ link minus plain, pairs of runs adjacent in time (mean) | +${DIFF_US} µs (workers +${DIFF_WUS} µs) | content route ${PLAIN_US} µs | $(awk -v d="$DIFF_US" -v p="$PLAIN_US" 'BEGIN { printf "%.3f", 1 + d / p }') | <= 1.03 | $(awk -v d="$DIFF_US" -v p="$PLAIN_US" 'BEGIN { print (1 + d / p <= 1.03) ? "PASS" : "MISS" }') |"
 	echo "| ↳ the check alone (link_check.c, a loop), per request | $(awk -v n="$CHECK_NS" 'BEGIN { printf "%.2f µs", n / 1000 }') | content route ${PLAIN_US} µs | $(awk -v n="$CHECK_NS" -v p="$PLAIN_US" 'BEGIN { printf "%.3f", n / 1000 / p }') | <= 0.03 | $(awk -v n="$CHECK_NS" -v p="$PLAIN_US" 'BEGIN { print (n / 1000 / p <= 0.03) ? "PASS" : "MISS" }') |"
 }
 
