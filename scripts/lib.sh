@@ -162,10 +162,12 @@ fu_npm_ci() {
 # fu_ui_install: the browser page as nginx serves it (the layout "make
 # install" gives $(datadir)/fileupload/ui) in FU_UI_DIR (fu_layout): src/ui's
 # page, style and modules, and tus-js-client's browser build (npm ci in
-# src/ui) as vendor/tus.min.js.  Readable by nginx's user.
+# src/ui) as vendor/tus.min.js, hash-wasm's BLAKE2b as
+# vendor/blake2b.umd.min.js.  Readable by nginx's user.
 fu_ui_install() {
 	local src=$FU_ROOT/src/ui dest
 	local tus=$FU_ROOT/src/ui/node_modules/tus-js-client/dist/tus.min.js
+	local b2=$FU_ROOT/src/ui/node_modules/hash-wasm/dist/blake2b.umd.min.js
 
 	fu_layout
 	dest=$FU_UI_DIR
@@ -178,6 +180,9 @@ fu_ui_install() {
 	else
 		fu_log "note: no tus-js-client in src/ui (npm ci there): the" \
 		    "page cannot upload"
+	fi
+	if [ -f "$b2" ]; then
+		install -m 0644 "$b2" "$dest.new/vendor/blake2b.umd.min.js"
 	fi
 	rm -rf "$dest"
 	mv "$dest.new" "$dest"

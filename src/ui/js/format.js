@@ -34,3 +34,13 @@ export function humanTime(rfc3339) {
 export function shortHash(hash) {
   return `${hash.slice(0, 12)}…`;
 }
+
+// A stored name as text to show: bidi controls (which would reorder what
+// follows them, e.g. "txt.exe" shown as "exe.txt") and other control
+// characters become visible escapes.  The name itself is never changed.
+const HIDDEN = /[\u0000-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+export function shownName(name) {
+  return String(name).replace(HIDDEN, (c) =>
+    `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
