@@ -155,12 +155,13 @@ sc_browser_token() {
 	br_pool 2097152
 }
 
-# A 64 MiB file the service has: recognised in the browser, nothing sent
-# (the metrics' upload counters unchanged); names with '"' kept exactly
-# by both ways of sending (multipart and tus).
+# A 64 MiB file (IT_DEDUPE_MIB) the service has: recognised in the
+# browser, nothing sent (the metrics' upload counters unchanged); names
+# with '"' kept exactly by both ways of sending (multipart and tus).
 sc_browser_dedupe_and_names() {
-	br_pool $((80 << 20))
-	br_node dedupe 64
+	local mib=${IT_DEDUPE_MIB:-64}
+	br_pool $(((mib + 16) << 20))
+	br_node dedupe "$mib"
 	br_node names
 	br_pool 2097152
 }
