@@ -1,6 +1,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "app.h"
@@ -11,6 +12,22 @@
 #include "request.h"
 #include "reserve.h"
 #include "store.h"
+
+bool
+app_link_key(struct app *app)
+{
+	bool	 pooled;
+
+	if (app->cfg->link_secret != NULL) {
+		app->link_key = (const unsigned char *)app->cfg->link_secret;
+		app->link_key_len = strlen(app->cfg->link_secret);
+		return true;
+	}
+	pooled = metrics_pool_secret(app->pool_secret);
+	app->link_key = app->pool_secret;
+	app->link_key_len = sizeof(app->pool_secret);
+	return pooled;
+}
 
 unsigned
 app_upload_slots(unsigned threads)

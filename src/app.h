@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "store.h"
 
 struct request;
@@ -29,6 +30,10 @@ struct app {
 	 */
 	unsigned		 upload_slots;
 	atomic_uint		 uploads_in_hand;
+	/* The share links' key (links.h), set by app_link_key. */
+	const unsigned char	*link_key;
+	size_t			 link_key_len;
+	unsigned char		 pool_secret[METRICS_POOL_SECRET_LEN];
 };
 
 /*
@@ -47,6 +52,15 @@ unsigned app_upload_slots(unsigned threads);
  */
 bool	app_upload_begin(struct app *, struct request *);
 void	app_upload_end(struct app *, struct request *);
+
+/*
+ * Chooses the share links' key, after metrics_start: FILEUPLOAD_LINK_SECRET
+ * when set, so that links work on every host that shares it; else the
+ * random secret of the pool's shared file (metrics_pool_secret), made
+ * anew at each start of the pool.  False when that file is this
+ * process's alone: a link then works only on the process that made it.
+ */
+bool	app_link_key(struct app *);
 
 /*
  * Retry-After of a refusal for space or for a cap: about the period of

@@ -54,6 +54,8 @@ auth_allowed(const struct config *cfg, const char *authorization,
 		return cfg->metrics_token == NULL ||
 		    ((tok = bearer(authorization, &len)) != NULL &&
 		    token_equal(tok, len, cfg->metrics_token));
+	if (access == ACCESS_LINK)
+		access = ACCESS_READ;
 	if (access == ACCESS_OPEN ||
 	    (cfg->write_token == NULL && cfg->read_token == NULL) ||
 	    (access == ACCESS_READ && cfg->read_token == NULL))

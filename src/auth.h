@@ -14,6 +14,11 @@ struct config;
 enum access {
 	ACCESS_OPEN,	/* anyone, always: the banner, the health check */
 	ACCESS_READ,	/* the read token when set (the write token too) */
+	/*
+	 * As ACCESS_READ, or a share link's signed query instead of a
+	 * token (links.h): the handler checks the link.
+	 */
+	ACCESS_LINK,
 	ACCESS_WRITE,	/* the write token; the read token when it is alone */
 	/*
 	 * FILEUPLOAD_METRICS_TOKEN when set, and no other token; unset, the

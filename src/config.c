@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "hostlist.h"
+#include "links.h"
 #include "num.h"
 
 #define DEFAULT_ROOT_DIR	"/server"
@@ -574,7 +575,16 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    &cfg->write_token, err, errlen) == -1 ||
 	    env_secret("FILEUPLOAD_READ_TOKEN", false, &cfg->read_token, err,
 	    errlen) == -1 || env_secret("FILEUPLOAD_METRICS_TOKEN", false,
-	    &cfg->metrics_token, err, errlen) == -1) {
+	    &cfg->metrics_token, err, errlen) == -1 ||
+	    env_secret("FILEUPLOAD_LINK_SECRET", false, &cfg->link_secret, err,
+	    errlen) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	if (cfg->link_secret != NULL &&
+	    strlen(cfg->link_secret) < LINKS_SECRET_MIN) {
+		snprintf(err, errlen, "FILEUPLOAD_LINK_SECRET must be at least "
+		    "%d bytes", LINKS_SECRET_MIN);
 		config_free(cfg);
 		return -1;
 	}
@@ -614,6 +624,7 @@ config_free(struct config *cfg)
 	free_secret(cfg->write_token);
 	free_secret(cfg->read_token);
 	free_secret(cfg->metrics_token);
+	free_secret(cfg->link_secret);
 	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

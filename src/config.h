@@ -65,6 +65,11 @@ struct config {
 	char		*write_token;	/* FILEUPLOAD_TOKEN, NULL: writes open */
 	char		*read_token;	/* FILEUPLOAD_READ_TOKEN, NULL: reads open */
 	char		*metrics_token;	/* FILEUPLOAD_METRICS_TOKEN, NULL: loopback */
+	/*
+	 * FILEUPLOAD_LINK_SECRET: the share links' key (at least
+	 * LINKS_SECRET_MIN bytes); NULL: the pool makes one (app.h).
+	 */
+	char		*link_secret;
 	/* FILEUPLOAD_METRICS_FILE: the pool's shared counters, NULL: none */
 	char		*metrics_file;
 	/*
@@ -101,7 +106,8 @@ struct config {
 
 /*
  * Fills cfg from the environment.  Each secret (DB_PASSWORD, the tokens,
- * the S3 secret key and session token) may come from a file instead,
+ * the link secret, the S3 secret key and session token) may come from a
+ * file instead,
  * NAME_FILE naming it.  Returns 0, or -1 with a one-line reason
  * in err (the caller prints it and exits).  On success the strings belong to
  * cfg and are released by config_free.

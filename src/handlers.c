@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "app.h"
 #include "auth.h"
@@ -11,6 +12,7 @@
 #include "hash.h"
 #include "http.h"
 #include "jsonio.h"
+#include "links.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_route.h"
@@ -25,6 +27,7 @@
 
 #define LIST_LIMIT_MAX	10000
 #define PUT_BODY_MAX	(64 * 1024)
+#define LINK_BODY_MAX	1024
 /*
  * The bytes behind a hash never change; behind a read token only the
  * client itself may keep them.
@@ -390,6 +393,78 @@ handle_delete(struct app *app, struct request *r, const char *hash)
 }
 
 /*
+ * A share link: the file's content URL, signed until now + expires_in
+ * (docs/api.md "Share links").  Creating one is a read (ACCESS_READ).
+ */
+static void
+handle_links(struct app *app, struct request *r, const char *hash)
+{
+	struct meta	 m;
+	struct outcome	 o;
+	enum db_error	 err;
+	uint64_t	 ttl, expires;
+	char		 why[128], query[LINKS_QUERY_MAX];
+	char		 url[ROUTER_LOCATION_MAX + sizeof("/content?") +
+			    LINKS_QUERY_MAX], at[LINKS_TIME_LEN + 1];
+	char		*body, *json;
+	size_t		 len;
+
+	if ((body = read_small_body(r, LINK_BODY_MAX, &len, &o)) == NULL) {
+		/* No body that long is the one asked for. */
+		if (o.status == 413)
+			o = (struct outcome){ 400, "body must be "
+			    "{\"expires_in\": <seconds>}" };
+		answer(r, o);
+		return;
+	}
+	if (json_parse_link(body, len, &ttl, why, sizeof(why)) == -1) {
+		free(body);
+		http_error(r, 400, why);
+		return;
+	}
+	free(body);
+	if ((err = db_get(hash, &m)) != DB_OK) {
+		answer(r, outcome_db(err, "links"));
+		return;
+	}
+	expires = (uint64_t)time(NULL) + ttl;
+	links_query(app->link_key, app->link_key_len, hash, expires, query);
+	route_location(hash, url);
+	snprintf(url + strlen(url), sizeof(url) - strlen(url),
+	    "/content?%s", query);
+	if (links_time(expires, at) == -1 ||
+	    (json = json_link(url, at)) == NULL) {
+		http_error(r, 500, "out of memory");
+		return;
+	}
+	http_json(r, 201, json, NULL);
+	free(json);
+}
+
+/*
+ * A content request that carries a share link needs no token, but its
+ * link must hold: signed with our key for this hash (else 403), not
+ * expired (else 410).  A token sent along changes nothing.  True when the
+ * request may go on.
+ */
+static bool
+link_admits(struct app *app, struct request *r, const char *hash)
+{
+	switch (links_check(app->link_key, app->link_key_len, hash, r->query,
+	    (uint64_t)time(NULL))) {
+	case LINKS_NONE:
+	case LINKS_OK:
+		return true;
+	case LINKS_EXPIRED:
+		http_error(r, 410, "share link expired");
+		return false;
+	default:
+		http_error(r, 403, "share link invalid");
+		return false;
+	}
+}
+
+/*
  * The bytes are nginx's to send (X-Accel-Redirect to the internal location:
  * sendfile, Range, HEAD).  Their ETag is the hash, so a matching
  * If-None-Match is answered here without touching the file.
@@ -406,6 +481,8 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	bool		 has_digest;
 	enum store_error se;
 
+	if (!link_admits(app, r, hash))
+		return;
 	if ((err = db_get(hash, &m)) != DB_OK) {
 		answer(r, outcome_db(err, "content"));
 		return;
@@ -476,7 +553,8 @@ const struct route handler_routes[] = {
 	{ "GET", FILE_PATH, handle_get, ACCESS_READ, "get" },
 	{ "PUT", FILE_PATH, handle_update, ACCESS_WRITE, "update" },
 	{ "DELETE", FILE_PATH, handle_delete, ACCESS_WRITE, "delete" },
-	{ "GET", FILE_PATH "/content", handle_content, ACCESS_READ, "content" },
+	{ "GET", FILE_PATH "/content", handle_content, ACCESS_LINK, "content" },
+	{ "POST", FILE_PATH "/links", handle_links, ACCESS_READ, "links" },
 	/* Resumable uploads (tus): an unfinished one is its writer's. */
 	{ "OPTIONS", ROUTER_UPLOADS, resumable_options, ACCESS_OPEN,
 	    "tus_options" },
@@ -520,7 +598,9 @@ handle_request(struct app *app, struct request *r)
 	}
 	memcpy(r->hash, m.hash, sizeof(r->hash));
 	r->route = (int)(m.route - handler_routes);
-	if (!auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
+	/* A share link stands for a token: the handler checks it. */
+	if (!(m.route->access == ACCESS_LINK && links_in_query(r->query)) &&
+	    !auth_allowed(app->cfg, request_param(r, "HTTP_AUTHORIZATION"),
 	    m.route->access)) {
 		http_json_with(r, 401, "{\"error\":\"missing or wrong bearer "
 		    "token\",\"status\":401}", "WWW-Authenticate",

@@ -5,6 +5,7 @@
 #include <json.h>
 
 #include "jsonio.h"
+#include "links.h"
 
 /* Serializes and frees obj; the caller owns the returned string. */
 static char *
@@ -244,23 +245,27 @@ has_nul_escape(const char *s, size_t len)
 	return false;
 }
 
-enum json_update_error
-json_parse_update(const char *body, size_t len, struct json_update *out,
-    char *why, size_t whylen)
+/*
+ * Parses body (len bytes) as one JSON object, strictly (no comments or
+ * single quotes; nothing but blanks after it): the object (the caller
+ * puts it), or NULL with why set and *syntax true when the body is not
+ * JSON at all, false when it is JSON but not an object (or hides a NUL).
+ */
+static struct json_object *
+parse_object(const char *body, size_t len, bool *syntax, char *why,
+    size_t whylen)
 {
 	struct json_tokener	*tok;
 	struct json_object	*o;
-	enum json_update_error	 rc = JU_ERR_INVALID;
-	int			 nkeys = 0;
 
-	memset(out, 0, sizeof(*out));
+	*syntax = true;
 	if ((tok = json_tokener_new()) == NULL) {
 		snprintf(why, whylen, "out of memory");
-		return JU_ERR_SYNTAX;
+		return NULL;
 	}
 	/*
-	 * Strict: no comments or single quotes.  UTF-8 is checked on the
-	 * values themselves, so bad bytes are a 403 like any invalid name.
+	 * UTF-8 is checked on the values themselves, so bad bytes are a
+	 * validation error like any invalid name.
 	 */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, body, (int)len);
@@ -269,26 +274,43 @@ json_parse_update(const char *body, size_t len, struct json_update *out,
 		o = json_tokener_parse_ex(tok, "", 1);
 	else if (json_tokener_get_error(tok) == json_tokener_success &&
 	    !only_space(body + json_tokener_get_parse_end(tok),
-	    len - json_tokener_get_parse_end(tok))) {
-		snprintf(why, whylen, "body is not valid JSON");
-		rc = JU_ERR_SYNTAX;
-		goto out;
-	}
+	    len - json_tokener_get_parse_end(tok)))
+		goto syntax;
 	/* o is NULL for a valid "null" too: the tokener's error decides. */
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		snprintf(why, whylen, "body is not valid JSON");
-		rc = JU_ERR_SYNTAX;
-		goto out;
-	}
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		goto syntax;
+	json_tokener_free(tok);
+	*syntax = false;
 	/* json-c keys are C strings: a \u0000 would hide in them unseen. */
-	if (has_nul_escape(body, len)) {
+	if (has_nul_escape(body, len))
 		snprintf(why, whylen, "NUL characters are not allowed");
-		goto out;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
+	else if (!json_object_is_type(o, json_type_object))
 		snprintf(why, whylen, "body must be a JSON object");
-		goto out;
-	}
+	else
+		return o;
+	if (o != NULL)
+		json_object_put(o);
+	return NULL;
+syntax:
+	if (o != NULL)
+		json_object_put(o);
+	json_tokener_free(tok);
+	snprintf(why, whylen, "body is not valid JSON");
+	return NULL;
+}
+
+enum json_update_error
+json_parse_update(const char *body, size_t len, struct json_update *out,
+    char *why, size_t whylen)
+{
+	struct json_object	*o;
+	enum json_update_error	 rc = JU_ERR_INVALID;
+	int			 nkeys = 0;
+	bool			 syntax;
+
+	memset(out, 0, sizeof(*out));
+	if ((o = parse_object(body, len, &syntax, why, whylen)) == NULL)
+		return syntax ? JU_ERR_SYNTAX : JU_ERR_INVALID;
 	json_object_object_foreach(o, key, val) {
 		const char	*s;
 		size_t		 slen;
@@ -333,10 +355,56 @@ json_parse_update(const char *body, size_t len, struct json_update *out,
 	}
 	rc = JU_OK;
 out:
-	if (o != NULL)
-		json_object_put(o);
-	json_tokener_free(tok);
+	json_object_put(o);
 	return rc;
+}
+
+int
+json_parse_link(const char *body, size_t len, uint64_t *expires_in,
+    char *why, size_t whylen)
+{
+	struct json_object	*o;
+	bool			 syntax;
+	int			 rc = -1;
+	int64_t			 v;
+
+	*expires_in = LINKS_TTL_DEFAULT;
+	if (only_space(body, len))
+		return 0;
+	if ((o = parse_object(body, len, &syntax, why, whylen)) == NULL)
+		return -1;
+	json_object_object_foreach(o, key, val) {
+		if (strcmp(key, "expires_in") != 0) {
+			snprintf(why, whylen, "unknown property \"%.64s\"", key);
+			goto out;
+		}
+		/* An integer; a double such as 60.0 is not one. */
+		v = json_object_get_int64(val);
+		if (!json_object_is_type(val, json_type_int) || v < 1 ||
+		    v > LINKS_TTL_MAX) {
+			snprintf(why, whylen, "expires_in must be an integer "
+			    "from 1 to %d (seconds)", LINKS_TTL_MAX);
+			goto out;
+		}
+		*expires_in = (uint64_t)v;
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *
+json_link(const char *url, const char *expires_at)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_object_add(o, "expires_at",
+	    json_object_new_string(expires_at));
+	return take_string(o);
 }
 
 size_t

@@ -1,12 +1,14 @@
 /*
- * JSON in and out through json-c: metadata objects, error bodies and the
- * validation of PUT bodies.
+ * JSON in and out through json-c: metadata objects, error bodies, the
+ * validation of PUT bodies and of share link requests.
  */
 #ifndef JSONIO_H
 #define JSONIO_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
 #include "meta.h"
 
 /*
@@ -55,6 +57,17 @@ struct json_update {
  */
 enum json_update_error json_parse_update(const char *body, size_t len,
 		    struct json_update *out, char *why, size_t whylen);
+
+/*
+ * A share link's request body (docs/api.md "Share links"): empty (or
+ * blanks), or {"expires_in": <1..LINKS_TTL_MAX>}, into expires_in
+ * (LINKS_TTL_DEFAULT when not given).  Returns 0, or -1 with a
+ * client-presentable reason in why: anything else is a 400.
+ */
+int	 json_parse_link(const char *body, size_t len, uint64_t *expires_in,
+	    char *why, size_t whylen);
+/* {"url": url, "expires_at": expires_at}.  Caller frees; NULL: no memory. */
+char	*json_link(const char *url, const char *expires_at);
 
 /* True when s (len bytes) is a valid file name for docs/api.md's rules. */
 bool	 json_valid_name(const char *s, size_t len);

@@ -314,6 +314,9 @@ main(int argc, char *argv[])
 	app.cfg = &cfg;
 	app.routes = handler_routes;
 	app.nroutes = handler_nroutes;
+	if (!app_link_key(&app))
+		log_warnx("FILEUPLOAD_LINK_SECRET unset and no pool file: share "
+		    "links work only on the worker process that made them");
 	if ((app.store = store_open(&cfg.store, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	regex_skip_enable(cfg.regex_skip);

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "client_slots.h"
 #include "metrics.h"
 #include "procid.h"
@@ -24,7 +26,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	5
+#define REGION_LAYOUT	6
 /*
  * How long the pool's upload slots (metrics_pool_upload_slots) are taken
  * as read: a worker started or gone changes them within this.
@@ -37,8 +39,11 @@ struct head {
 	uint32_t	 nslots;
 	uint64_t	 slot_size;
 	int64_t		 created;
-	char		 pad[32];
+	/* Random, made with the region: metrics_pool_secret. */
+	unsigned char	 secret[32];
 };
+
+_Static_assert(METRICS_POOL_SECRET_LEN == 32, "the head's secret");
 
 _Static_assert(sizeof(struct head) == 64, "slots start 64-byte aligned");
 
@@ -139,6 +144,7 @@ head_init(struct head *h, unsigned nslots)
 	h->nslots = nslots;
 	h->slot_size = sizeof(struct slot);
 	h->created = (int64_t)time(NULL);
+	randombytes_buf(h->secret, sizeof(h->secret));
 	if (client_slots_init((struct slot *)(h + 1) + nslots) == -1)
 		return -1;
 	/* Last: a reader that sees the magic sees the rest. */
@@ -323,6 +329,17 @@ int
 metrics_slot(void)
 {
 	return mine_index;
+}
+
+bool
+metrics_pool_secret(unsigned char out[METRICS_POOL_SECRET_LEN])
+{
+	if (mine == NULL) {
+		memset(out, 0, METRICS_POOL_SECRET_LEN);
+		return false;
+	}
+	memcpy(out, region.head->secret, METRICS_POOL_SECRET_LEN);
+	return region.shared;
 }
 
 struct client_slots *

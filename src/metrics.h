@@ -10,7 +10,8 @@
  * now) are summed over live owners only, and reset when a slot is adopted.
  *
  * The region also holds the table of the upload slots each client holds
- * (client_slots.h), shared and cleaned up after dead workers the same way.
+ * (client_slots.h), shared and cleaned up after dead workers the same way,
+ * and a random secret made with it (metrics_pool_secret).
  *
  * The hooks (metrics_upload_stored, ...) are thread-safe and cost one
  * atomic add; before metrics_start, and in the tools (fsck, migrate), they
@@ -143,6 +144,15 @@ struct metrics_snapshot {
 int	metrics_start(const char *path, char *err, size_t errlen);
 /* The slot this process counts in, -1 when none (a private region: 0). */
 int	metrics_slot(void);
+/* Bytes of metrics_pool_secret. */
+#define METRICS_POOL_SECRET_LEN	32
+/*
+ * The random bytes the region was laid out with, into out: the same in
+ * every process of the pool until the file is made anew (at the pool's
+ * start).  True when the region is the pool's, false when it is this
+ * process's alone (or before metrics_start: out is then zeroed).
+ */
+bool	metrics_pool_secret(unsigned char out[METRICS_POOL_SECRET_LEN]);
 /*
  * The region's table of the upload slots each client holds, and in
  * *holder this process's identity in it; NULL before metrics_start.

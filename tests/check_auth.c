@@ -45,6 +45,7 @@ START_TEST(test_no_tokens)
 	tokens(NULL, NULL);
 	check(ACCESS_OPEN, "open", all);
 	check(ACCESS_READ, "read", all);
+	check(ACCESS_LINK, "link", all);
 	check(ACCESS_WRITE, "write", all);
 }
 END_TEST
@@ -54,6 +55,7 @@ START_TEST(test_both_tokens)
 	tokens("write-secret", "read-secret");
 	check(ACCESS_OPEN, "open", all);
 	check(ACCESS_READ, "read", read_or_write);
+	check(ACCESS_LINK, "link", read_or_write);
 	check(ACCESS_WRITE, "write", none_but_write);
 }
 END_TEST
@@ -63,6 +65,7 @@ START_TEST(test_write_token_only)
 	tokens("write-secret", NULL);
 	check(ACCESS_OPEN, "open", all);
 	check(ACCESS_READ, "read", all);	/* reads stay public */
+	check(ACCESS_LINK, "link", all);
 	check(ACCESS_WRITE, "write", none_but_write);
 }
 END_TEST
@@ -75,6 +78,7 @@ START_TEST(test_read_token_only)
 	tokens(NULL, "read-secret");
 	check(ACCESS_OPEN, "open", all);
 	check(ACCESS_READ, "read", read_only);
+	check(ACCESS_LINK, "link", read_only);
 	check(ACCESS_WRITE, "write", read_only);
 }
 END_TEST

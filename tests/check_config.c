@@ -34,6 +34,7 @@ static const char *const vars[] = {
 	"FILEUPLOAD_METRICS_TOKEN_FILE", "S3_SECRET_ACCESS_KEY_FILE",
 	"AWS_SECRET_ACCESS_KEY_FILE", "S3_SESSION_TOKEN_FILE",
 	"AWS_SESSION_TOKEN_FILE",
+	"FILEUPLOAD_LINK_SECRET", "FILEUPLOAD_LINK_SECRET_FILE",
 };
 
 static void
@@ -894,6 +895,33 @@ START_TEST(test_secret_files)
 }
 END_TEST
 
+/* The share links' secret: unset (the pool makes one), 16 bytes or more. */
+START_TEST(test_link_secret)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_ptr_null(cfg.link_secret);
+	config_free(&cfg);
+	set("FILEUPLOAD_LINK_SECRET", "0123456789abcdef");
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.link_secret, "0123456789abcdef");
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.link_secret);
+	set("FILEUPLOAD_LINK_SECRET", "0123456789abcde");
+	load_fails("FILEUPLOAD_LINK_SECRET must be at least 16 bytes");
+	ck_assert_int_eq(unsetenv("FILEUPLOAD_LINK_SECRET"), 0);
+	set("FILEUPLOAD_LINK_SECRET_FILE", secret_file("link",
+	    "a secret from a file\n", 21));
+	load_ok(&cfg);
+	ck_assert_str_eq(cfg.link_secret, "a secret from a file");
+	config_free(&cfg);
+	set("FILEUPLOAD_LINK_SECRET", "0123456789abcdef");
+	load_fails("FILEUPLOAD_LINK_SECRET and FILEUPLOAD_LINK_SECRET_FILE are "
+	    "both set: give one");
+}
+END_TEST
+
 START_TEST(test_secret_files_s3)
 {
 	struct config	 cfg;
@@ -1047,6 +1075,7 @@ config_suite(void)
 	tc = tcase_create("secret files");
 	tcase_add_checked_fixture(tc, secrets_setup, secrets_teardown);
 	tcase_add_test(tc, test_secret_files);
+	tcase_add_test(tc, test_link_secret);
 	tcase_add_test(tc, test_secret_files_s3);
 	tcase_add_test(tc, test_secret_files_refused);
 	suite_add_tcase(s, tc);

@@ -21,6 +21,7 @@ static const char *const methods[] = {
 
 #define FILE_P		BASE "/" ROUTER_HASH
 #define CONTENT_P	FILE_P "/content"
+#define LINKS_P		FILE_P "/links"
 
 /*
  * A path, the pattern it is of and the methods it takes (405's Allow):
@@ -44,6 +45,8 @@ static const struct path_case path_cases[] = {
 	{ BASE "/" H_MIX, FILE_P, "GET, HEAD, PUT, DELETE", H_LOW },
 	{ BASE "/" H_LOW "/content", CONTENT_P, "GET, HEAD", H_LOW },
 	{ BASE "/" H_UP "/content", CONTENT_P, "GET, HEAD", H_LOW },
+	{ BASE "/" H_LOW "/links", LINKS_P, "POST", H_LOW },
+	{ BASE "/" H_MIX "/links", LINKS_P, "POST", H_LOW },
 };
 
 /* Paths that are 404 whatever the method. */
@@ -82,6 +85,9 @@ static const char *const not_found[] = {
 	BASE "/" H_LOW "/conten",
 	BASE "/" H_LOW "/meta",
 	BASE "/" H_LOW "/content?x",
+	BASE "/" H_LOW "/links/",
+	BASE "/" H_LOW "/link",
+	BASE "/" H_LOW "/Links",
 	BASE "/" H_LOW "/" H_LOW,
 	BASE "/x/y",
 	BASE "/tmp/x",
@@ -237,7 +243,8 @@ END_TEST
 
 /*
  * Who may call what: the banner and the health check stay open; the
- * metrics take their own token (or loopback).
+ * metrics take their own token (or loopback); the content takes a share
+ * link instead of the read token, and making a link is a read.
  */
 START_TEST(test_access)
 {
@@ -253,6 +260,12 @@ START_TEST(test_access)
 			    row_name(rt));
 		else if (strcmp(rt->pattern, BASE "/metrics") == 0)
 			ck_assert_msg(rt->access == ACCESS_METRICS, "%s",
+			    row_name(rt));
+		else if (strcmp(rt->pattern, CONTENT_P) == 0)
+			ck_assert_msg(rt->access == ACCESS_LINK, "%s",
+			    row_name(rt));
+		else if (strcmp(rt->pattern, LINKS_P) == 0)
+			ck_assert_msg(rt->access == ACCESS_READ, "%s",
 			    row_name(rt));
 		else if (strcmp(rt->method, "GET") == 0)
 			ck_assert_msg(rt->access == ACCESS_READ, "%s",
