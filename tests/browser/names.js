@@ -47,5 +47,20 @@ t.run(async (browser) => {
       shown.tag === 'BDI' && shown.text === name.replace('\u202E', '[U+202E]'));
   }
   await t.shot(page, out, 'names');
+
+  // Rename shows the escape too; saved unchanged, the name stays exact.
+  const row = `#file-rows tr[data-hash="${want[smallName]}"]`;
+  await page.click(`${row} .rename`);
+  await page.waitForSelector(`${row} .rename-input`);
+  const field = await page.$eval(`${row} .rename-input`, (el) => el.value);
+  t.checkEq('the rename field shows the override escaped',
+    smallName.replace('\u202E', '[U+202E]'), field);
+  await page.keyboard.press('End');
+  await page.keyboard.type('.v2');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`${row} .file-name`);
+  const renamed = await t.api(base, 'GET', `/service/fileupload/${want[smallName]}`);
+  t.checkEq('renamed: the override kept as the character it is', `${smallName}.v2`,
+    renamed.json?.file_name);
   t.checkNoProblems(problems);
 });

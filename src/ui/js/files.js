@@ -9,7 +9,7 @@ import {
 import { copyText } from './clipboard.js';
 import { confirmDelete } from './dialogs.js';
 import {
-  humanSize, humanTime, shortHash, shownName,
+  humanSize, humanTime, keptName, shortHash, shownName,
 } from './format.js';
 import { share } from './share.js';
 
@@ -133,13 +133,18 @@ export class FileTable {
     return tr;
   }
 
-  // The name cell becomes a form; Escape or Cancel puts the name back.
+  // The name cell becomes a form over the type, size and creation columns
+  // (room to read a long name); Escape or Cancel puts the name back.  The
+  // field shows control characters escaped as the table does; escapes left
+  // as they are stay the characters they stand for.
   editName(tr, f) {
     const cell = tr.querySelector('.name');
     const form = this.el.renameTemplate.content.firstElementChild.cloneNode(true);
     const input = form.querySelector('.rename-input');
     const error = form.querySelector('.rename-error');
-    input.value = f.file_name;
+    for (const td of tr.querySelectorAll('.type, .size, .created')) td.hidden = true;
+    cell.colSpan = 4;
+    input.value = shownName(f.file_name);
     input.setAttribute('aria-label', `New name for ${shownName(f.file_name)}`);
     const restore = () => {
       this.render();
@@ -148,7 +153,7 @@ export class FileTable {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        const updated = await rename(f.file_hash, input.value);
+        const updated = await rename(f.file_hash, keptName(input.value));
         Object.assign(f, updated);
         this.announce(`Renamed to ${shownName(updated.file_name)}.`);
         restore();

@@ -44,3 +44,12 @@ export function shownName(name) {
   return String(name).replace(HIDDEN, (c) =>
     `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
+
+// The name a shownName text stands for: its escapes of those characters
+// (and only of those) turned back.
+export function keptName(text) {
+  return text.replace(/\[U\+([0-9A-F]{4})\]/g, (escape, hex) => {
+    const c = String.fromCodePoint(parseInt(hex, 16));
+    return new RegExp(HIDDEN.source, 'u').test(c) ? c : escape;
+  });
+}
