@@ -57,7 +57,9 @@ t.run(async (browser) => {
   t.checkEq('the same bytes under another name: already stored', 'duplicate', item.state);
   t.check(`it names the stored file ("${item.status}")`, /Already stored as first-copy\.bin/.test(item.status));
   t.checkEq('with its hash', bigHash, item.hash);
-  t.ok(`answered in ${seconds.toFixed(2)} s for ${mib} MiB`);
+  const b2Start = Date.now();
+  t.b2sum(big);
+  t.ok(`answered in ${seconds.toFixed(2)} s for ${mib} MiB (b2sum -l 256 of it now: ${((Date.now() - b2Start) / 1000).toFixed(2)} s)`);
   t.checkEq('the page sent nothing (no POST, PATCH or PUT)', '', sent.join(', '));
   const after = await counters();
   for (const c of COUNTERS) t.checkEq(`${c} unchanged`, before[c], after[c]);

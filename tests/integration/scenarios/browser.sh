@@ -180,3 +180,12 @@ sc_browser_share_and_download() {
 	br_node share it-browser-read it-browser-write
 	br_pool 2097152
 }
+
+# The database stopped: the list and an upload say so (the API's 503
+# reason), the upload waiting to try again.
+sc_browser_database_down() {
+	fu_pg_stop "$IT_PG_DIR" 2>>"$IT_TMP/setup.log"
+	br_node unavailable
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" \
+	    2>>"$IT_TMP/setup.log"
+}
