@@ -144,6 +144,27 @@ http_error_later(struct request *r, int status, const char *reason,
 	    NULL, secs);
 }
 
+/*
+ * The length of the bidirectional formatting character at p (UTF-8), 0
+ * when there is none: U+061C, U+200E, U+200F, U+202A-U+202E and
+ * U+2066-U+2069.  A right-to-left override in a name can show
+ * "evil\u202Etxt.exe" as "evilexe.txt" in a download dialog.
+ */
+static size_t
+bidi_control(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2;
+	if (p[0] != 0xe2)
+		return 0;
+	if (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+	    (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3;
+	if (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
 int
 http_content_disposition(const char *name, char *out, size_t outlen)
 {
@@ -166,16 +187,23 @@ http_content_disposition(const char *name, char *out, size_t outlen)
 	if (n < 0 || (size_t)n >= outlen - o)
 		return -1;
 	o += n;
-	/* RFC 8187 attr-char is the only thing left unencoded. */
+	/*
+	 * RFC 8187 attr-char is the only thing left unencoded; a bidi
+	 * control becomes '_', as it would in the fallback.
+	 */
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		size_t	 bidi = bidi_control(p);
 		bool	 plain = (*p >= 'a' && *p <= 'z') ||
 		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("!#$&+-.^_`|~", *p) != NULL;
+		    strchr("!#$&+-.^_`|~", *p) != NULL || bidi > 0;
 
 		/* Room for the byte (or its %XX) and the final NUL. */
 		if (o + (plain ? 1 : 3) >= outlen)
 			return -1;
-		if (plain)
+		if (bidi > 0) {
+			out[o++] = '_';
+			p += bidi - 1;
+		} else if (plain)
 			out[o++] = *p;
 		else {
 			out[o++] = '%';

@@ -45,7 +45,8 @@ void		 http_error_allow(struct request *, const char *allow);
  * Writes an RFC 6266 Content-Disposition value for name to out (outlen
  * bytes): attachment; filename="<ASCII fallback>"; filename*=UTF-8''<pct>.
  * The fallback replaces quotes, backslashes, controls and non-ASCII bytes
- * with '_'.  Returns 0, or -1 when out is too small.
+ * with '_'; both replace each bidirectional formatting character (U+202E
+ * and its kin) with '_'.  Returns 0, or -1 when out is too small.
  */
 int		 http_content_disposition(const char *name, char *out,
 		    size_t outlen);

@@ -26,6 +26,16 @@
 #define FIELD_HASH	"file_hash"
 #define FIELD_SHA256	"sha256"
 #define FIELD_MAX	80	/* 64 hex digits and some blanks */
+/*
+ * Optional field: the file's name, exactly (a part's filename loses '"',
+ * CR and LF to the browser's form encoding); cleaned as a filename is.
+ */
+#define FIELD_NAME	"file_name"
+#define NAME_FIELD_MAX	1023	/* as a tus filename's */
+/* Bits of fields_seen. */
+#define SEEN_HASH	1
+#define SEEN_SHA256	2
+#define SEEN_NAME	4
 #define TOO_LARGE	"upload larger than the configured maximum"
 
 struct upload {
@@ -36,13 +46,16 @@ struct upload {
 	struct meta	 meta;
 	int		 upfiles;	/* upfile parts seen */
 	int		 in_upfile;	/* the current part is the upfile */
-	char		*field;		/* the digest field being read, or NULL */
+	char		*field;		/* the field being read, or NULL */
 	size_t		*field_len;
+	size_t		 field_max;	/* its room */
 	char		 want_hash[FIELD_MAX + 1];	/* file_hash field */
 	size_t		 want_hash_len;
 	char		 want_sha256[FIELD_MAX + 1];	/* sha256 field */
 	size_t		 want_sha256_len;
-	int		 fields_seen;	/* bit 1: file_hash, 2: sha256 */
+	char		 name_field[NAME_FIELD_MAX + 1];	/* file_name */
+	size_t		 name_field_len;
+	int		 fields_seen;	/* SEEN_* */
 	struct mp_parser *mp;		/* the body's parser */
 	struct hashpipe	*pipe;		/* the body's, while it is read */
 	struct outcome	 err;		/* the error to answer, 0 while fine */
@@ -64,9 +77,19 @@ on_part_begin(void *arg, const struct mp_part *part)
 	struct upload	*u = arg;
 	enum store_error e;
 
+	if (!part->has_filename && strcmp(part->name, FIELD_NAME) == 0) {
+		if (u->fields_seen & SEEN_NAME)
+			return outcome_fail(&u->err, 400, "the file_name field "
+			    "given twice");
+		u->fields_seen |= SEEN_NAME;
+		u->field = u->name_field;
+		u->field_len = &u->name_field_len;
+		u->field_max = NAME_FIELD_MAX;
+		return 0;
+	}
 	if (!part->has_filename && (strcmp(part->name, FIELD_HASH) == 0 ||
 	    strcmp(part->name, FIELD_SHA256) == 0)) {
-		int	 bit = part->name[0] == 'f' ? 1 : 2;
+		int	 bit = part->name[0] == 'f' ? SEEN_HASH : SEEN_SHA256;
 
 		if (u->fields_seen & bit)
 			return outcome_fail(&u->err, 400, "a digest field "
@@ -76,23 +99,23 @@ on_part_begin(void *arg, const struct mp_part *part)
 		 * A sha256 field before the file: its SHA-256 is computed on
 		 * the way (the hash thread has seen none of its bytes yet).
 		 */
-		if (bit == 2 && u->upfiles == 0 && !u->hash.with_sha256) {
+		if (bit == SEEN_SHA256 && u->upfiles == 0 &&
+		    !u->hash.with_sha256) {
 			sha256_init(&u->hash.sha256);
 			u->hash.with_sha256 = true;
 		}
-		u->field = bit == 1 ? u->want_hash : u->want_sha256;
-		u->field_len = bit == 1 ? &u->want_hash_len :
+		u->field = bit == SEEN_HASH ? u->want_hash : u->want_sha256;
+		u->field_len = bit == SEEN_HASH ? &u->want_hash_len :
 		    &u->want_sha256_len;
+		u->field_max = FIELD_MAX;
 		return 0;
 	}
 	if (strcmp(part->name, UPFILE) != 0 || !part->has_filename)
 		return 0;	/* other fields are ignored, as in the seed */
 	if (++u->upfiles > 1)
 		return outcome_fail(&u->err, 400, "more than one upfile part");
-	if (json_clean_name(part->filename, part->filename_len,
-	    u->meta.name) == 0)
-		return outcome_fail(&u->err, 400, "the upfile part has no file "
-		    "name");
+	/* Empty is refused at the end, unless a file_name field names it. */
+	json_clean_name(part->filename, part->filename_len, u->meta.name);
 	if ((e = store_tmp_create(u->app->store, &u->tmp)) != STORE_OK)
 		return outcome_keep(&u->err,
 		    outcome_store(e, "upload: temp file"));
@@ -108,9 +131,10 @@ on_part_data(void *arg, const char *data, size_t len)
 	size_t		 n;
 
 	if (u->field != NULL) {
-		if (*u->field_len + len > FIELD_MAX)
-			return outcome_fail(&u->err, 400, "a digest field is "
-			    "too long");
+		if (*u->field_len + len > u->field_max)
+			return outcome_fail(&u->err, 400, u->field ==
+			    u->name_field ? "the file_name field is too long" :
+			    "a digest field is too long");
 		memcpy(u->field + *u->field_len, data, len);
 		*u->field_len += len;
 		return 0;
@@ -155,7 +179,8 @@ digest_field_matches(struct upload *u, char *field, size_t len,
 	char	 want[HASH_HEX_LEN + 1];
 	size_t	 start = 0;
 
-	if (!(u->fields_seen & (field == u->want_hash ? 1 : 2)))
+	if (!(u->fields_seen & (field == u->want_hash ? SEEN_HASH :
+	    SEEN_SHA256)))
 		return 1;
 	/* Blanks around the value (a form's line ending) are no part of it. */
 	while (len > 0 && strchr(" \t\r\n", field[len - 1]) != NULL)
@@ -206,7 +231,7 @@ sha256_of_tmp(struct upload *u)
 static bool
 digests_match(struct upload *u)
 {
-	if ((u->fields_seen & 2) && u->meta.sha256[0] == '\0' &&
+	if ((u->fields_seen & SEEN_SHA256) && u->meta.sha256[0] == '\0' &&
 	    sha256_of_tmp(u) == -1)
 		return false;
 	return digest_field_matches(u, u->want_hash, u->want_hash_len,
@@ -252,6 +277,23 @@ take(void *arg, struct hashpipe *pipe, const char *buf, size_t len)
 	return -1;
 }
 
+/*
+ * The stored name: the file_name field's, when there is one (it may come
+ * after the file), else the upfile's filename; 0, or -1 when it is empty.
+ */
+static int
+named(struct upload *u)
+{
+	if ((u->fields_seen & SEEN_NAME) && json_clean_name(u->name_field,
+	    u->name_field_len, u->meta.name) == 0)
+		return outcome_fail(&u->err, 400, "the file_name field leaves "
+		    "no file name");
+	if (u->meta.name[0] == '\0')
+		return outcome_fail(&u->err, 400, "the upfile part has no file "
+		    "name");
+	return 0;
+}
+
 /* Reads the whole body through the parser; 0, or -1 with u->err set. */
 static int
 stream_body(struct upload *u)
@@ -275,7 +317,7 @@ stream_body(struct upload *u)
 		return outcome_fail(&u->err, 400, mp_strerror(me));
 	if (u->upfiles == 0)
 		return outcome_fail(&u->err, 400, "no file part named upfile");
-	return 0;
+	return named(u);
 }
 
 static void

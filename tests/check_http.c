@@ -262,6 +262,47 @@ START_TEST(test_cd_non_ascii)
 }
 END_TEST
 
+/*
+ * Bidirectional controls never reach the extended value: a right-to-left
+ * override would show "x\u202Etxt.exe" as "xexe.txt".
+ */
+START_TEST(test_cd_bidi)
+{
+	static const char *const bidi[] = {
+		"\xd8\x9c",		/* U+061C ARABIC LETTER MARK */
+		"\xe2\x80\x8e",	/* U+200E LRM */
+		"\xe2\x80\x8f",	/* U+200F RLM */
+		"\xe2\x80\xaa",	/* U+202A LRE */
+		"\xe2\x80\xab",	/* U+202B RLE */
+		"\xe2\x80\xac",	/* U+202C PDF */
+		"\xe2\x80\xad",	/* U+202D LRO */
+		"\xe2\x80\xae",	/* U+202E RLO */
+		"\xe2\x81\xa6",	/* U+2066 LRI */
+		"\xe2\x81\xa7",	/* U+2067 RLI */
+		"\xe2\x81\xa8",	/* U+2068 FSI */
+		"\xe2\x81\xa9",	/* U+2069 PDI */
+	};
+	char	 name[32], fallback[32];
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+		n = strlen(bidi[i]);
+		snprintf(name, sizeof(name), "x%stxt.exe", bidi[i]);
+		snprintf(fallback, sizeof(fallback), "x%.*stxt.exe", (int)n,
+		    "___");
+		disposition(name, fallback, "x_txt.exe");
+	}
+	/* Their neighbours stay (U+202F, U+2065, U+200D, U+061B). */
+	disposition("\xe2\x80\xaf", "___", "%E2%80%AF");
+	disposition("\xe2\x81\xa5", "___", "%E2%81%A5");
+	disposition("\xe2\x80\x8d", "___", "%E2%80%8D");
+	disposition("\xd8\x9b", "__", "%D8%9B");
+	/* Hebrew between them keeps its bytes. */
+	disposition("\xe2\x80\xae\xd7\x90\xe2\x80\xac", "________",
+	    "_%D7%90_");
+}
+END_TEST
+
 /* RFC 8187 attr-char, written out independently of http.c. */
 static bool
 attr_char(int c)
@@ -433,6 +474,7 @@ http_suite(void)
 	tcase_add_test(tc, test_cd_ascii);
 	tcase_add_test(tc, test_cd_specials);
 	tcase_add_test(tc, test_cd_non_ascii);
+	tcase_add_test(tc, test_cd_bidi);
 	tcase_add_test(tc, test_cd_every_byte);
 	tcase_add_test(tc, test_cd_fallback_is_safe);
 	tcase_add_test(tc, test_cd_too_small);
