@@ -263,9 +263,14 @@ class UploadItem {
       (s, t) => this.progress(s, t));
     this.abort = abort;
     promise.then(async ({ status, text }) => {
-      if (status === 201) this.stored(JSON.parse(text).file_hash);
-      else await this.refused(status, text, () => this.startPost());
+      if (status === 201) {
+        this.stored(JSON.parse(text).file_hash);
+        return;
+      }
+      this.bar.value = 0; // nothing kept: a POST is sent again whole
+      await this.refused(status, text, () => this.startPost());
     }, () => {
+      this.bar.value = 0;
       if (!this.cancelled) this.waitForNetwork(() => this.startPost());
     });
   }
