@@ -131,22 +131,25 @@ fu_install_packages() {
 }
 
 # The Node.js packages, from the npm registry at the versions each
-# package-lock.json pins: tus-js-client's browser build for the page
-# (src/ui), and for the integration tests newman for the Postman collection
-# (tests/postman), tus-js-client for the resumable uploads
-# (tests/tus-client) and puppeteer-core to drive chromium through the page
-# (tests/browser).  Node.js from Debian if missing.
+# package-lock.json pins: tus-js-client's and hash-wasm's browser builds for
+# the page (src/ui), and for the integration tests newman for the Postman
+# collection (tests/postman), tus-js-client for the resumable uploads
+# (tests/tus-client) and puppeteer-core and axe-core to drive chromium
+# through the page and scan it (tests/browser).  Node.js from Debian if missing.
 fu_install_newman() {
 	fu_npm_ci "$FU_ROOT/src/ui" "$FU_ROOT/tests/postman" \
 	    "$FU_ROOT/tests/tus-client" "$FU_ROOT/tests/browser"
 }
 
-# fu_npm_ci DIR...: "npm ci" in each DIR that has no node_modules yet.
+# fu_npm_ci DIR...: "npm ci" in each DIR whose node_modules is missing or
+# older than its package-lock.json (npm writes node_modules/.package-lock.json
+# last; a lockfile changed since means packages added or moved).
 fu_npm_ci() {
 	local dir
 
 	for dir in "$@"; do
-		[ ! -d "$dir/node_modules" ] || continue
+		[ ! "$dir/node_modules/.package-lock.json" -nt \
+		    "$dir/package-lock.json" ] || continue
 		if ! command -v npm >/dev/null 2>&1; then
 			fu_log "installing: nodejs npm"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y \
