@@ -23,7 +23,8 @@ const AT_ONCE = 3;
 const CLEAR_AFTER_MS = 6000;
 const ACTIVE = ['queued', 'hashing', 'uploading', 'token', 'waiting'];
 
-// "the 10 GiB limit", or the service's words when it did not say its limit.
+// "Larger than the 10 GiB limit …", or without the figure when the service
+// did not give it (tus's Tus-Max-Size).
 function tooLarge(limit) {
   return limit
     ? `Larger than the ${humanSize(limit).replace('.0 ', ' ')} limit of this service.`
@@ -33,7 +34,7 @@ function tooLarge(limit) {
 // What a 503 says to a person: the API's reason (the database or the store
 // unavailable, or busy), and that it is tried again.
 function unavailable(err) {
-  const why = err.body?.error ? `${err.message}` : 'the service is unavailable';
+  const why = err.body?.error ? err.message : 'the service is unavailable';
   return `Not sent yet: ${why}. Trying again in a few seconds…`;
 }
 
