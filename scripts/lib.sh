@@ -143,13 +143,14 @@ fu_install_newman() {
 
 # fu_npm_ci DIR...: "npm ci" in each DIR whose node_modules is missing or
 # older than its package-lock.json (npm writes node_modules/.package-lock.json
-# last; a lockfile changed since means packages added or moved).
+# as it installs; a lockfile changed since means packages added or moved).
+# Equal times (a copy that keeps whole seconds only) count as installed.
 fu_npm_ci() {
 	local dir
 
 	for dir in "$@"; do
-		[ ! "$dir/node_modules/.package-lock.json" -nt \
-		    "$dir/package-lock.json" ] || continue
+		[ "$dir/package-lock.json" -nt \
+		    "$dir/node_modules/.package-lock.json" ] || continue
 		if ! command -v npm >/dev/null 2>&1; then
 			fu_log "installing: nodejs npm"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y \
