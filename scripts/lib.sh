@@ -141,16 +141,18 @@ fu_install_newman() {
 	    "$FU_ROOT/tests/tus-client" "$FU_ROOT/tests/browser"
 }
 
-# fu_npm_ci DIR...: "npm ci" in each DIR whose node_modules is missing or
-# older than its package-lock.json (npm writes node_modules/.package-lock.json
-# as it installs; a lockfile changed since means packages added or moved).
-# Equal times (a copy that keeps whole seconds only) count as installed.
+# fu_npm_ci DIR...: "npm ci" in each DIR that has no node_modules yet, or
+# whose node_modules lacks a package of its package.json or has another
+# version of one (npm ls, offline: a package added to an installed tree).
 fu_npm_ci() {
 	local dir
 
 	for dir in "$@"; do
-		[ "$dir/package-lock.json" -nt \
-		    "$dir/node_modules/.package-lock.json" ] || continue
+		if [ -d "$dir/node_modules" ] &&
+		    { ! command -v npm >/dev/null 2>&1 ||
+		    (cd "$dir" && npm ls >/dev/null 2>&1); }; then
+			continue
+		fi
 		if ! command -v npm >/dev/null 2>&1; then
 			fu_log "installing: nodejs npm"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y \
