@@ -5,7 +5,7 @@
 # Not a test: scripts/test never runs it, and it fails only when it cannot
 # measure (a MISS against a target is reported, not an error).
 #
-#	sudo tests/bench/run.sh [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]]
+#	sudo tests/bench/run.sh [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]]
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
@@ -24,7 +24,10 @@
 #      rows/s and the serving worker's peak RSS growth
 #   4. large upload: 1 GiB of random bytes with curl -F: MB/s and the peak
 #      RSS growth of every worker
-#   5. download of that file (content route): MB/s (3 transfers per run)
+#   5. download of that file (content route): MB/s (3 transfers per run);
+#      with --link (BENCH_LINK=1) also through a share link, and a small
+#      file's download through a link next to the plain route: the
+#      stack's CPU time per request (fig_download.sh; target <= 1.03)
 #   6. with --s3 (BENCH_S3=1) only: the object store, through the service
 #      vs directly (fig_s3.sh): the large upload next to a botocore
 #      multipart upload of the same bytes to the same RGW, the download
@@ -118,6 +121,7 @@
 #				worker then never makes and fsyncs one)
 #	BENCH_S3=1		as --s3: the stack on a Ceph RGW, and figure 6
 #	BENCH_CAPACITY=1	as --capacity: figure 7
+#	BENCH_LINK=1		as --link: figure 5 through share links too
 #	BENCH_CAP_UPLOADS, BENCH_CAP_GBS, BENCH_CAP_UTIL
 #				with --capacity: the model's targets (10000
 #				small uploads/s, 10 GB/s) and planned busy
@@ -161,7 +165,7 @@ set -E
 trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 bench_options "$@"
 [ "${#BENCH_ARGS[@]}" -eq 0 ] ||
-    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]])"
+    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]])"
 bench_setup
 
 # In this order: the list's million rows come last, so that the other

@@ -22,12 +22,12 @@ BENCH=$FU_ROOT/tests/bench
 # bench_options [--quick] [--peer URL [--peer-pids FILE]] [ARG...]: the
 # command line of run.sh and of each figure script, and the BENCH_*
 # settings (run.sh's header lists them).  Other arguments go to
-# BENCH_ARGS.  --s3 is BENCH_S3=1, --capacity BENCH_CAPACITY=1.  Sets
-# BENCH_S3, BENCH_CAPACITY, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
+# BENCH_ARGS.  --s3 is BENCH_S3=1, --capacity BENCH_CAPACITY=1, --link
+# BENCH_LINK=1.  Sets BENCH_S3, BENCH_CAPACITY, BENCH_LINK, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
 # RUNS, SECS, CONNS, WRK_THREADS, LARGE_MIB, LIST_ROWS, PROFILE, CONTENT,
 # WORKERS, POOL_CONC, REQUEST_BUFFERING.
 bench_options() {
-	local usage="usage: $0 [--quick] [--s3] [--capacity] [--peer URL [--peer-pids FILE]]" v
+	local usage="usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]]" v
 
 	QUICK=0
 	PEER=
@@ -39,6 +39,7 @@ bench_options() {
 		--quick) QUICK=1 ;;
 		--s3) BENCH_S3=1 ;;
 		--capacity) BENCH_CAPACITY=1 ;;
+		--link) BENCH_LINK=1 ;;
 		--peer | --peer-pids)
 			[ "$#" -ge 2 ] || fu_die "$1 needs a value ($usage)"
 			if [ "$1" = --peer ]; then PEER=$2; else PEER_PIDS=$2; fi
@@ -95,9 +96,9 @@ bench_options() {
 	# pool has threads for them.
 	POOL_CONC=$((CONNS < WORKERS * ${FILEUPLOAD_THREADS:-256} ? CONNS :
 	    WORKERS * ${FILEUPLOAD_THREADS:-256}))
-	case ${BENCH_S3:=0}/${BENCH_CAPACITY:=0} in
-	[01]/[01]) ;;
-	*) fu_die "BENCH_S3=$BENCH_S3, BENCH_CAPACITY=$BENCH_CAPACITY: use 0 or 1" ;;
+	case ${BENCH_S3:=0}/${BENCH_CAPACITY:=0}/${BENCH_LINK:=0} in
+	[01]/[01]/[01]) ;;
+	*) fu_die "BENCH_S3=$BENCH_S3, BENCH_CAPACITY=$BENCH_CAPACITY, BENCH_LINK=$BENCH_LINK: use 0 or 1" ;;
 	esac
 	case ${REQUEST_BUFFERING:-off} in
 	on | off) REQUEST_BUFFERING=${REQUEST_BUFFERING:-off} ;;
@@ -878,6 +879,7 @@ bench_table() {
 		echo "| ↳ vs the same upload to nginx -> null FastCGI | | $(fmt "$NULL_LU_MBS") MB/s | $(ratio "$LU_MBS" "$NULL_LU_MBS") | | |"
 		echo "| ↳ vs $LARGE_MIB MiB write + fsync (dd) | | $(fmt "$DD_MBS") MB/s | $(ratio "$LU_MBS" "$DD_MBS") | | |"
 		echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | nginx sendfile $(fmt "$SF_MBS") MB/s | $r_dl | >= 0.90 | $res_dl |"
+		[ "$BENCH_LINK" -eq 0 ] || fig_download_link_table
 		[ -z "$PEER" ] || peer_table
 		echo
 		echo "Medians of $RUNS run(s); RSS: the largest peak growth over the runs."

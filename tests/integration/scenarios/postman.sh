@@ -21,5 +21,5 @@ sc_postman_collection() {
 		grep -E '^ *[0-9]+\. |AssertionError|✗|failed' "$dir/newman.out" |
 		    head -n 40 || true
 	fi
-	check "newman ran every request" grep -qE '│ +requests │ +24 │ +0 │' "$dir/newman.out"
+	check "newman ran every request" grep -qE '│ +requests │ +26 │ +0 │' "$dir/newman.out"
 }
