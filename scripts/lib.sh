@@ -132,22 +132,28 @@ fu_install_packages() {
 }
 
 # The Node.js packages, from the npm registry at the versions each
-# package-lock.json pins: tus-js-client's browser build for the page
-# (src/ui), and for the integration tests newman for the Postman collection
-# (tests/postman), tus-js-client for the resumable uploads
-# (tests/tus-client) and puppeteer-core to drive chromium through the page
-# (tests/browser).  Node.js from Debian if missing.
+# package-lock.json pins: tus-js-client's and hash-wasm's browser builds for
+# the page (src/ui), and for the integration tests newman for the Postman
+# collection (tests/postman), tus-js-client for the resumable uploads
+# (tests/tus-client) and puppeteer-core and axe-core to drive chromium
+# through the page and scan it (tests/browser).  Node.js from Debian if missing.
 fu_install_newman() {
 	fu_npm_ci "$FU_ROOT/src/ui" "$FU_ROOT/tests/postman" \
 	    "$FU_ROOT/tests/tus-client" "$FU_ROOT/tests/browser"
 }
 
-# fu_npm_ci DIR...: "npm ci" in each DIR that has no node_modules yet.
+# fu_npm_ci DIR...: "npm ci" in each DIR that has no node_modules yet, or
+# whose node_modules lacks a package of its package.json or has another
+# version of one (npm ls, offline: a package added to an installed tree).
 fu_npm_ci() {
 	local dir
 
 	for dir in "$@"; do
-		[ ! -d "$dir/node_modules" ] || continue
+		if [ -d "$dir/node_modules" ] &&
+		    { ! command -v npm >/dev/null 2>&1 ||
+		    (cd "$dir" && npm ls >/dev/null 2>&1); }; then
+			continue
+		fi
 		if ! command -v npm >/dev/null 2>&1; then
 			fu_log "installing: nodejs npm"
 			DEBIAN_FRONTEND=noninteractive apt-get install -y \
@@ -163,10 +169,12 @@ fu_npm_ci() {
 # fu_ui_install: the browser page as nginx serves it (the layout "make
 # install" gives $(datadir)/fileupload/ui) in FU_UI_DIR (fu_layout): src/ui's
 # page, style and modules, and tus-js-client's browser build (npm ci in
-# src/ui) as vendor/tus.min.js.  Readable by nginx's user.
+# src/ui) as vendor/tus.min.js, hash-wasm's BLAKE2b as
+# vendor/blake2b.umd.min.js.  Readable by nginx's user.
 fu_ui_install() {
 	local src=$FU_ROOT/src/ui dest
 	local tus=$FU_ROOT/src/ui/node_modules/tus-js-client/dist/tus.min.js
+	local b2=$FU_ROOT/src/ui/node_modules/hash-wasm/dist/blake2b.umd.min.js
 
 	fu_layout
 	dest=$FU_UI_DIR
@@ -179,6 +187,9 @@ fu_ui_install() {
 	else
 		fu_log "note: no tus-js-client in src/ui (npm ci there): the" \
 		    "page cannot upload"
+	fi
+	if [ -f "$b2" ]; then
+		install -m 0644 "$b2" "$dest.new/vendor/blake2b.umd.min.js"
 	fi
 	rm -rf "$dest"
 	mv "$dest.new" "$dest"

@@ -88,6 +88,15 @@ async function newPage(browser, problems, viewport = { width: 1280, height: 900 
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // Before sending a file the page asks for its metadata: "not stored" is
+  // a 404 (checkNoProblems lets its console line pass); any other 404 is
+  // a problem.
+  page.on('response', (res) => {
+    if (res.status() !== 404) return;
+    const lookup = res.request().method() === 'GET'
+      && /\/service\/fileupload\/[0-9a-f]{64}$/.test(new URL(res.url()).pathname);
+    if (!lookup) problems.push(`404 for ${res.request().method()} ${res.url()}`);
+  });
   await page.evaluateOnNewDocument(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
@@ -100,7 +109,8 @@ async function newPage(browser, problems, viewport = { width: 1280, height: 900 
 // a duplicate, a rename refused) appear as console errors naming the failed
 // resource: those are expected; anything else is not.
 function checkNoProblems(problems, expected = []) {
-  const left = problems.filter((p) => !expected.some((re) => re.test(p)));
+  const allowed = [...expected, /status of 404 \(Not Found\)$/];
+  const left = problems.filter((p) => !allowed.some((re) => re.test(p)));
   check(`no console errors or CSP violations${left.length ? `: ${left.join(' | ')}` : ''}`,
     left.length === 0);
 }
@@ -120,14 +130,17 @@ async function shot(page, out, name) {
   ok(`screenshot ${file}`);
 }
 
-// Waits until every queue entry has ended (not queued, uploading or
-// waiting); returns [{name, state, value, hash, status}].
+// The queue entries' states while they are not done.
+const ACTIVE = ['queued', 'hashing', 'uploading', 'token', 'waiting'];
+
+// Waits until every queue entry has ended (not queued, hashing, uploading,
+// waiting for a token or the network); returns [{name, state, value, hash,
+// status}].
 async function waitForQueue(page, count, timeout = 600000) {
-  await page.waitForFunction((n) => {
+  await page.waitForFunction((n, active) => {
     const items = [...document.querySelectorAll('#queue .item')];
-    return items.length >= n && items.every((li) =>
-      !['queued', 'uploading', 'waiting'].includes(li.dataset.state));
-  }, { timeout, polling: 250 }, count);
+    return items.length >= n && items.every((li) => !active.includes(li.dataset.state));
+  }, { timeout, polling: 250 }, count, ACTIVE);
   return queueState(page);
 }
 
@@ -209,7 +222,7 @@ async function run(main) {
 }
 
 module.exports = {
-  UI_PATH, api, args, b2sum, check, clearService, checkEq, checkNoProblems, fail, network,
+  ACTIVE, UI_PATH, api, args, b2sum, check, clearService, checkEq, checkNoProblems, fail, network,
   newPage, ok, openUi, queueState, randomFile, run, shot, tableRows,
   waitForQueue,
 };

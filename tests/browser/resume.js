@@ -77,8 +77,7 @@ t.run(async (browser) => {
   await page.reload({ waitUntil: 'networkidle0' });
   cdp = await t.network(page, { upload: RATE });
   await (await page.$('#file-input')).uploadFile(rl);
-  const again = await watch(page, 'reloaded.bin', (i) => i.state !== 'uploading'
-    && i.state !== 'queued');
+  const again = await watch(page, 'reloaded.bin', (i) => !['queued', 'hashing', 'uploading'].includes(i.state));
   t.checkEq('after the reload, the same file completes', 'done', again.item.state);
   t.checkEq('with the source\'s hash', rlHash, again.item.hash);
   const firstSeen = again.values.find((v) => v > 0);

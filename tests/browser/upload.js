@@ -53,7 +53,7 @@ t.run(async (browser) => {
         t.check(`speed and time left shown while uploading ("${b.status}")`,
           /%.*\/s.*left/.test(b.status));
       }
-      if (b.state !== 'uploading' && b.state !== 'queued') break;
+      if (!['queued', 'hashing', 'uploading'].includes(b.state)) break;
     }
     await new Promise((r) => setTimeout(r, 200));
   }

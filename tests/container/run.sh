@@ -246,14 +246,16 @@ ct_serves() {
 }
 
 # ct_page_ok: the browser page answers 200 with its Content-Security-Policy,
-# and tus-js-client's browser build is there.
+# and tus-js-client's and hash-wasm's browser builds are there.
 ct_page_ok() {
 	[ "$(curl -sS --max-time 30 -D "$CT_TMP/page.headers" -o /dev/null \
 	    -w '%{http_code}' "$CT_URL/service/fileupload/ui/")" = 200 ] &&
 	    grep -qi "^content-security-policy: default-src 'self'" \
 	    "$CT_TMP/page.headers" &&
 	    curl -fsS --max-time 30 -o /dev/null \
-	    "$CT_URL/service/fileupload/ui/vendor/tus.min.js"
+	    "$CT_URL/service/fileupload/ui/vendor/tus.min.js" &&
+	    curl -fsS --max-time 30 -o /dev/null \
+	    "$CT_URL/service/fileupload/ui/vendor/blake2b.umd.min.js"
 }
 
 # ct_stops NAME: "podman stop" within the grace period, status 0,

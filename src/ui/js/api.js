@@ -125,24 +125,63 @@ export function contentUrl(hash) {
   return `${itemPath(hash)}/content`;
 }
 
-// With a token, downloads go through fetch (a link cannot send it) and
-// are handed to the browser as a blob.
+// A signed link to the file's bytes that works without a token until
+// EXPIRES_IN seconds from now: { url, expires_at }.
+export async function shareLink(hash, expiresIn) {
+  const res = await request(`${itemPath(hash)}/links`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ expires_in: expiresIn }),
+  });
+  return res.json();
+}
+
+// The browser's own download (its progress, straight to disk) through a
+// link of a few minutes: a token cannot ride along a plain link, and the
+// page never holds the bytes.
 export async function download(hash, name) {
-  const res = await request(contentUrl(hash));
-  const url = URL.createObjectURL(await res.blob());
+  const { url } = await shareLink(hash, 300);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// The stored file with that hash, or null when there is none.
+export async function lookup(hash) {
+  try {
+    return await metadata(hash);
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+// The service's largest upload in bytes (tus's Tus-Max-Size), or null.
+let maxSize;
+export async function uploadLimit() {
+  if (maxSize === undefined) {
+    try {
+      const res = await fetch(TUS_ENDPOINT, { method: 'OPTIONS' });
+      if (!res.ok) return null;
+      const n = Number(res.headers.get('Tus-Max-Size'));
+      maxSize = Number.isSafeInteger(n) && n > 0 ? n : null;
+    } catch {
+      return null; // asked again next time
+    }
+  }
+  return maxSize;
 }
 
 // A multipart POST of FILE (field "upfile") with upload progress, which
-// fetch cannot report.  Returns { promise, abort }; the promise resolves
-// with { status, text } of any answer and rejects on a network error.
-export function postFile(file, onProgress) {
+// fetch cannot report.  The name goes as the file_name field too (a
+// part's filename turns '"', CR and LF into %22, %0D, %0A), and HASH,
+// when known, as file_hash: the service refuses the file if its bytes
+// differ.  Returns { promise, abort }; the promise resolves with
+// { status, text } of any answer and rejects on a network error.
+export function postFile(file, hash, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     xhr.open('POST', BASE);
@@ -152,6 +191,8 @@ export function postFile(file, onProgress) {
     xhr.addEventListener('error', () => reject(new Error('network error')));
     xhr.addEventListener('abort', () => reject(new Error('aborted')));
     const form = new FormData();
+    form.append('file_name', file.name);
+    if (hash) form.append('file_hash', hash);
     form.append('upfile', file, file.name);
     xhr.send(form);
   });

@@ -1,6 +1,8 @@
 // Modal dialogs: the token prompt and the delete confirmation.  Both are
 // <dialog> elements of the page; their forms never submit anywhere.
 
+import { shownName } from './format.js';
+
 function byId(id) {
   return document.getElementById(id);
 }
@@ -40,7 +42,7 @@ export function askToken(message) {
 // Resolves true when the user confirms.
 export async function confirmDelete(name) {
   byId('confirm-message').textContent =
-    `“${name}” and its bytes are removed from the service. This cannot be undone.`;
+    `“${shownName(name)}” and its bytes are removed from the service. This cannot be undone.`;
   const ok = await modal(byId('confirm-dialog'), byId('confirm-form'),
     byId('confirm-cancel'), () => true);
   return ok === true;

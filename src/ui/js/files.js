@@ -1,28 +1,17 @@
 // The stored files: one page of the list at a time (the Link header's
 // "next", a stack of the pages seen for "previous"), filtered in place,
-// each row with download, inline rename and delete.
+// each row with download, share link, inline rename and delete.  Names
+// are shown with bidi and control characters escaped (shownName).
 
 import {
   contentUrl, download, firstPage, listPage, remove, rename, token,
 } from './api.js';
+import { copyText } from './clipboard.js';
 import { confirmDelete } from './dialogs.js';
-import { humanSize, humanTime, shortHash } from './format.js';
-
-async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) {
-    await navigator.clipboard.writeText(text);
-    return;
-  }
-  // Plain http on another host: the older way.
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.className = 'visually-hidden';
-  document.body.append(area);
-  area.select();
-  const ok = document.execCommand('copy');
-  area.remove();
-  if (!ok) throw new Error('copy refused');
-}
+import {
+  humanSize, humanTime, keptName, shortHash, shownName,
+} from './format.js';
+import { share } from './share.js';
 
 export class FileTable {
   // EL: the page's elements by role; ANNOUNCE(text): to screen readers.
@@ -88,7 +77,8 @@ export class FileTable {
   row(f) {
     const tr = this.el.rowTemplate.content.firstElementChild.cloneNode(true);
     tr.dataset.hash = f.file_hash;
-    tr.querySelector('.file-name').textContent = f.file_name;
+    const name = shownName(f.file_name);
+    tr.querySelector('.file-name').textContent = name;
     tr.querySelector('.type').textContent = f.file_type;
     const size = tr.querySelector('.size');
     size.textContent = humanSize(f.file_size);
@@ -101,7 +91,7 @@ export class FileTable {
     code.title = f.file_hash;
 
     const copy = tr.querySelector('.copy');
-    copy.setAttribute('aria-label', `Copy the hash of ${f.file_name}`);
+    copy.setAttribute('aria-label', `Copy the hash of ${name}`);
     copy.addEventListener('click', async () => {
       try {
         await copyText(f.file_hash);
@@ -116,31 +106,46 @@ export class FileTable {
     const dl = tr.querySelector('.download');
     dl.href = contentUrl(f.file_hash);
     dl.setAttribute('download', f.file_name);
-    dl.setAttribute('aria-label', `Download ${f.file_name}`);
+    dl.setAttribute('aria-label', `Download ${name}`);
     dl.addEventListener('click', (event) => {
-      if (!token()) return; // a plain link does
       event.preventDefault();
-      download(f.file_hash, f.file_name).catch((err) => this.announce(err.message));
+      download(f.file_hash, f.file_name).catch((err) => {
+        // A service without links: the plain link does without a token.
+        if ([404, 405].includes(err.status) && !token()) location.assign(dl.href);
+        else this.announce(`Not downloaded: ${err.message}`);
+      });
+    });
+
+    const link = tr.querySelector('.share');
+    link.setAttribute('aria-label', `Share a link to ${name}`);
+    link.addEventListener('click', async () => {
+      await share(f, this.announce);
+      link.focus();
     });
 
     const ren = tr.querySelector('.rename');
-    ren.setAttribute('aria-label', `Rename ${f.file_name}`);
+    ren.setAttribute('aria-label', `Rename ${name}`);
     ren.addEventListener('click', () => this.editName(tr, f));
 
     const del = tr.querySelector('.delete');
-    del.setAttribute('aria-label', `Delete ${f.file_name}`);
+    del.setAttribute('aria-label', `Delete ${name}`);
     del.addEventListener('click', () => this.delete(f, del));
     return tr;
   }
 
-  // The name cell becomes a form; Escape or Cancel puts the name back.
+  // The name cell becomes a form over the type, size and creation columns
+  // (room to read a long name); Escape or Cancel puts the name back.  The
+  // field shows control characters escaped as the table does; escapes left
+  // as they are stay the characters they stand for.
   editName(tr, f) {
     const cell = tr.querySelector('.name');
     const form = this.el.renameTemplate.content.firstElementChild.cloneNode(true);
     const input = form.querySelector('.rename-input');
     const error = form.querySelector('.rename-error');
-    input.value = f.file_name;
-    input.setAttribute('aria-label', `New name for ${f.file_name}`);
+    for (const td of tr.querySelectorAll('.type, .size, .created')) td.hidden = true;
+    cell.colSpan = 4;
+    input.value = shownName(f.file_name);
+    input.setAttribute('aria-label', `New name for ${shownName(f.file_name)}`);
     const restore = () => {
       this.render();
       this.el.rows.querySelector(`tr[data-hash="${f.file_hash}"] .rename`)?.focus();
@@ -148,9 +153,9 @@ export class FileTable {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        const updated = await rename(f.file_hash, input.value);
+        const updated = await rename(f.file_hash, keptName(input.value));
         Object.assign(f, updated);
-        this.announce(`Renamed to ${updated.file_name}.`);
+        this.announce(`Renamed to ${shownName(updated.file_name)}.`);
         restore();
       } catch (err) {
         error.textContent = err.message;
@@ -179,7 +184,7 @@ export class FileTable {
     try {
       await remove(f.file_hash);
       this.files = this.files.filter((x) => x !== f);
-      this.announce(`${f.file_name} deleted.`);
+      this.announce(`${shownName(f.file_name)} deleted.`);
       if (this.files.length === 0 && this.pages.length > 1) {
         // The page's last file: the page before it.
         this.pages.pop();
@@ -189,7 +194,7 @@ export class FileTable {
       }
       this.el.filter.focus();
     } catch (err) {
-      this.el.error.textContent = `${f.file_name} was not deleted: ${err.message}`;
+      this.el.error.textContent = `${shownName(f.file_name)} was not deleted: ${err.message}`;
       this.el.error.hidden = false;
     }
   }

@@ -34,3 +34,22 @@ export function humanTime(rfc3339) {
 export function shortHash(hash) {
   return `${hash.slice(0, 12)}…`;
 }
+
+// A stored name as text to show: bidi controls (which would reorder what
+// follows them, e.g. "txt.exe" shown as "exe.txt") and other control
+// characters become visible escapes.  The name itself is never changed.
+const HIDDEN = /[\u0000-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+export function shownName(name) {
+  return String(name).replace(HIDDEN, (c) =>
+    `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+// The name a shownName text stands for: its escapes of those characters
+// (and only of those) turned back.
+export function keptName(text) {
+  return text.replace(/\[U\+([0-9A-F]{4})\]/g, (escape, hex) => {
+    const c = String.fromCodePoint(parseInt(hex, 16));
+    return new RegExp(HIDDEN.source, 'u').test(c) ? c : escape;
+  });
+}

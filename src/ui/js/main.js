@@ -31,7 +31,7 @@ const table = new FileTable({
   renameTemplate: $('rename-form'),
 }, announce);
 
-const queue = new UploadQueue($('queue'), $('queue-item'), announce,
+const queue = new UploadQueue($('queue'), $('queue-item'), $('clear-finished'), announce,
   () => table.reload());
 
 const picker = $('file-input');

@@ -1,19 +1,42 @@
 // The upload queue: one entry per file with its progress bar, speed, time
-// left and a cancel button.  Large files go up resumably (tus, through
-// tus-js-client's global "tus"), so a dropped connection or a page reload
-// (the same file picked again) continues where the service stopped; small
-// ones in one multipart POST.
+// left and a cancel button.  Each file is hashed first (digest.js): one the
+// service already has is not sent at all.  Large files go up resumably
+// (tus, through tus-js-client's global "tus"), so a dropped connection or a
+// page reload (the same file picked again) continues where the service
+// stopped; small ones in one multipart POST.  Entries that succeeded leave
+// the list a few seconds after the queue has gone quiet.
 
 import {
-  TUS_ENDPOINT, apiError, contentUrl, metadata, needToken, postFile, token,
+  TUS_ENDPOINT, apiError, contentUrl, download, lookup, metadata, needToken,
+  postFile, token, uploadLimit,
 } from './api.js';
-import { humanDuration, humanSize, humanSpeed } from './format.js';
+import { fileHash } from './digest.js';
+import {
+  humanDuration, humanSize, humanSpeed, shownName,
+} from './format.js';
 
 const RESUMABLE_FROM = 8 * 1024 * 1024;
 // A PATCH per chunk: what a cut connection can cost at most is resent
 // only when the service did not keep it (it keeps what arrived).
 const CHUNK_SIZE = 16 * 1024 * 1024;
 const AT_ONCE = 3;
+const CLEAR_AFTER_MS = 6000;
+const ACTIVE = ['queued', 'hashing', 'uploading', 'token', 'waiting'];
+
+// "Larger than the 10 GiB limit …", or without the figure when the service
+// did not give it (tus's Tus-Max-Size).
+function tooLarge(limit) {
+  return limit
+    ? `Larger than the ${humanSize(limit).replace('.0 ', ' ')} limit of this service.`
+    : 'Larger than the largest upload this service takes.';
+}
+
+// What a 503 says to a person: the API's reason (the database or the store
+// unavailable, or busy), and that it is tried again.
+function unavailable(err) {
+  const why = err.body?.error ? err.message : 'the service is unavailable';
+  return `Not sent yet: ${why}. Trying again in a few seconds…`;
+}
 
 // Bytes per second, smoothed over the progress events.
 class Rate {
@@ -50,10 +73,12 @@ class UploadItem {
     this.bar = li.querySelector('progress');
     this.status = li.querySelector('.item-status');
     this.cancelButton = li.querySelector('.item-cancel');
-    li.querySelector('.item-name').textContent = file.name;
+    this.name = shownName(file.name);
+    this.hash = null;
+    li.querySelector('.item-name').textContent = this.name;
     li.querySelector('.item-size').textContent = humanSize(file.size);
-    this.bar.setAttribute('aria-label', `Upload of ${file.name}`);
-    this.cancelButton.setAttribute('aria-label', `Cancel the upload of ${file.name}`);
+    this.bar.setAttribute('aria-label', `Upload of ${this.name}`);
+    this.cancelButton.setAttribute('aria-label', `Cancel the upload of ${this.name}`);
     this.cancelButton.addEventListener('click', () => this.cancel());
     this.setState('queued', 'Waiting…');
   }
@@ -65,15 +90,85 @@ class UploadItem {
 
   // Resolves once the upload has ended, however it ended.
   run() {
-    this.setState('uploading', 'Starting…');
-    this.queue.announce(`Uploading ${this.file.name}.`);
     return new Promise((resolve) => {
       this.resolve = resolve;
-      // Without tus-js-client (not installed) one POST still works.
-      const resumable = this.file.size >= RESUMABLE_FROM && globalThis.tus?.isSupported;
-      if (resumable) this.startTus();
-      else this.startPost();
+      this.check().catch((err) => this.fail(err.message));
     });
+  }
+
+  // Too large, or stored already: said without sending anything.
+  async check() {
+    const limit = await uploadLimit();
+    if (limit !== null && this.file.size > limit) {
+      this.fail(tooLarge(limit));
+      return;
+    }
+    this.setState('hashing', 'Checking whether the service has it…');
+    const { promise, abort } = fileHash(this.file, (done, total) => {
+      if (this.finished) return;
+      const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
+      this.setState('hashing', `Checking whether the service has it… ${pct} %`);
+    });
+    this.abort = abort;
+    this.hash = await promise;
+    if (this.finished) return;
+    if (this.hash !== null) {
+      const stored = await this.lookup();
+      if (this.finished) return;
+      if (stored) {
+        this.alreadyStored(this.hash, stored.file_name);
+        return;
+      }
+    }
+    this.send();
+  }
+
+  // The stored file with this hash, or null (also when it cannot be asked).
+  async lookup() {
+    try {
+      return await lookup(this.hash);
+    } catch {
+      return null;
+    }
+  }
+
+  send() {
+    this.setState('uploading', 'Starting…');
+    this.queue.announce(`Uploading ${this.name}.`);
+    // Without tus-js-client (not installed) one POST still works.
+    const resumable = this.file.size >= RESUMABLE_FROM && globalThis.tus?.isSupported;
+    if (resumable) this.startTus();
+    else this.startPost();
+  }
+
+  // The service wants a token: the entry says so until one is given.
+  async askToken(again, status, body) {
+    this.bar.value = 0;
+    this.setState('token', 'Waiting for a token…');
+    if (await needToken()) again();
+    else this.fail(apiError(status, body).message);
+  }
+
+  fail(text) {
+    this.end('error', `Failed: ${text}`);
+  }
+
+  // An answer that is not a success, from either way of sending.
+  async refused(status, body, again) {
+    const err = apiError(status, body);
+    if (status === 401) {
+      await this.askToken(again, status, body);
+    } else if (status === 403) {
+      await this.duplicate(err);
+    } else if (status === 413) {
+      this.fail(tooLarge(await uploadLimit()));
+    } else if (status === 503 && err.body?.error) {
+      this.waitForNetwork(again, unavailable(err));
+    } else if (status === 502 || status === 503 || status === 504) {
+      this.waitForNetwork(again);
+    } else {
+      this.fail(err.message);
+    }
   }
 
   progress(sent, total) {
@@ -103,26 +198,42 @@ class UploadItem {
     if (link) {
       this.status.append(' ');
       const a = document.createElement('a');
-      a.href = link.href;
-      a.textContent = link.text;
-      a.setAttribute('download', '');
+      a.href = contentUrl(link.hash);
+      a.textContent = shownName(link.name);
+      a.setAttribute('download', link.name);
+      a.addEventListener('click', (event) => {
+        event.preventDefault();
+        download(link.hash, link.name).catch((err) =>
+          this.queue.announce(`Not downloaded: ${err.message}`));
+      });
       this.status.append(a);
     }
-    this.queue.announce(`${this.file.name}: ${text}`);
+    this.queue.announce(`${this.name}: ${this.status.textContent}`);
     this.resolve?.();
     if (state === 'done') this.queue.onStored();
+    this.queue.ended();
   }
 
   stored(hash) {
     this.el.dataset.hash = hash ?? '';
+    if (this.hash && hash && hash !== this.hash) {
+      this.fail(`the service stored bytes with another hash (${hash.slice(0, 12)}…): the file changed while it was sent.`);
+      this.queue.onStored();
+      return;
+    }
     this.end('done', 'Stored.');
+  }
+
+  alreadyStored(hash, name) {
+    this.el.dataset.hash = hash;
+    this.end('duplicate', 'Already stored as', { hash, name });
   }
 
   // A 403 for the same bytes: not an error, the file is there already.
   async duplicate(err) {
     const hash = err.body?.file_hash;
     if (typeof hash !== 'string') {
-      this.end('error', err.message);
+      this.fail(err.message);
       return;
     }
     let name = hash.slice(0, 12);
@@ -131,15 +242,14 @@ class UploadItem {
     } catch {
       // deleted meanwhile or unreadable: the hash will do
     }
-    this.el.dataset.hash = hash;
-    this.end('duplicate', 'Already stored as', { href: contentUrl(hash), text: name });
+    this.alreadyStored(hash, name);
   }
 
   // The connection dropped (or the service is away): tries again when the
   // browser is back online, else in a few seconds, until cancelled.
-  waitForNetwork(again) {
-    this.setState('waiting', 'Connection lost: resuming when it is back…');
-    this.queue.announce(`${this.file.name}: connection lost, waiting to resume.`);
+  waitForNetwork(again, text = 'Connection lost: resuming when it is back…') {
+    this.setState('waiting', text);
+    this.queue.announce(`${this.name}: ${text}`);
     const retry = () => {
       window.removeEventListener('online', retry);
       clearTimeout(timer);
@@ -150,22 +260,18 @@ class UploadItem {
   }
 
   startPost() {
-    const { promise, abort } = postFile(this.file, (s, t) => this.progress(s, t));
+    const { promise, abort } = postFile(this.file, this.hash,
+      (s, t) => this.progress(s, t));
     this.abort = abort;
     promise.then(async ({ status, text }) => {
       if (status === 201) {
         this.stored(JSON.parse(text).file_hash);
-      } else if (status === 401) {
-        if (await needToken()) this.startPost();
-        else this.end('error', apiError(status, text).message);
-      } else if (status === 403) {
-        await this.duplicate(apiError(status, text));
-      } else if (status === 502 || status === 503 || status === 504) {
-        this.waitForNetwork(() => this.startPost());
-      } else {
-        this.end('error', apiError(status, text).message);
+        return;
       }
+      this.bar.value = 0; // nothing kept: a POST is sent again whole
+      await this.refused(status, text, () => this.startPost());
     }, () => {
+      this.bar.value = 0;
       if (!this.cancelled) this.waitForNetwork(() => this.startPost());
     });
   }
@@ -201,15 +307,13 @@ class UploadItem {
     if (this.cancelled) return;
     const res = err.originalResponse;
     const status = res ? res.getStatus() : 0;
-    if (status === 401) {
-      if (await needToken()) this.tus.start();
-      else this.end('error', apiError(status, res.getBody()).message);
-    } else if (status === 403) {
-      await this.duplicate(apiError(status, res.getBody()));
-    } else if (err.originalRequest && (status === 0 || status >= 500)) {
-      this.waitForNetwork(() => this.tus.start());
+    const again = () => this.tus.start();
+    if (res && (status < 500 || status === 503)) {
+      await this.refused(status, res.getBody(), again);
+    } else if (err.originalRequest) {
+      this.waitForNetwork(again);
     } else {
-      this.end('error', res ? apiError(status, res.getBody()).message : err.message);
+      this.fail(err.message);
     }
   }
 
@@ -222,18 +326,52 @@ class UploadItem {
 }
 
 export class UploadQueue {
-  // LIST: the <ul>; TEMPLATE: an entry; ANNOUNCE(text): to screen
-  // readers; ON_STORED(): a file was stored.
-  constructor(list, template, announce, onStored) {
+  // LIST: the <ul>; TEMPLATE: an entry; CLEAR_BUTTON: "Clear finished";
+  // ANNOUNCE(text): to screen readers; ON_STORED(): a file was stored.
+  constructor(list, template, clearButton, announce, onStored) {
     this.list = list;
     this.template = template;
     this.announce = announce;
     this.onStored = onStored;
     this.waiting = [];
     this.running = 0;
+    this.clearTimer = null;
+    this.clearButton = clearButton;
+    clearButton.addEventListener('click', () => this.clearFinished());
+  }
+
+  items() {
+    return [...this.list.children];
+  }
+
+  // Every entry that has ended, however it ended.
+  clearFinished() {
+    for (const li of this.items()) {
+      if (!ACTIVE.includes(li.dataset.state)) li.remove();
+    }
+    this.showClear();
+  }
+
+  showClear() {
+    this.clearButton.hidden = !this.items().some((li) =>
+      !ACTIVE.includes(li.dataset.state));
+  }
+
+  // An entry ended: once nothing is left to do, the successes go.
+  ended() {
+    this.showClear();
+    clearTimeout(this.clearTimer);
+    if (this.items().some((li) => ACTIVE.includes(li.dataset.state))) return;
+    this.clearTimer = setTimeout(() => {
+      for (const li of this.items()) {
+        if (li.dataset.state === 'done' || li.dataset.state === 'duplicate') li.remove();
+      }
+      this.showClear();
+    }, CLEAR_AFTER_MS);
   }
 
   add(files) {
+    clearTimeout(this.clearTimer);
     for (const file of files) {
       const item = new UploadItem(file, this);
       this.list.prepend(item.el);

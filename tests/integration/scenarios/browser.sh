@@ -61,9 +61,10 @@ sc_browser_page_served() {
 	check_status 200 "the page"
 	check "an HTML page" grep -q '<title>fileupload</title>' "$IT_TMP/body"
 	check "a CSP without unsafe-inline" \
-	    grep -qiE "^content-security-policy: default-src 'self';[^\r]*script-src 'self';[^\r]*style-src 'self';" \
+	    grep -qiE "^content-security-policy: default-src 'self';[^\r]*script-src 'self'( 'wasm-unsafe-eval')?;[^\r]*style-src 'self';" \
 	    "$IT_TMP/headers"
-	check "no unsafe-inline" br_not grep -qi unsafe "$IT_TMP/headers"
+	check "no unsafe-inline or unsafe-eval (WebAssembly only)" \
+	    br_not grep -qiE "'unsafe-|unsafe-hashes" "$IT_TMP/headers"
 	check_header X-Content-Type-Options nosniff
 	check_header Cache-Control no-cache
 	check "no inline script or style" \
@@ -73,6 +74,10 @@ sc_browser_page_served() {
 	check_header Content-Type "text/javascript; charset=utf-8"
 	req GET /service/fileupload/ui/vendor/tus.min.js
 	check_status 200 "tus-js-client's browser build"
+	req GET /service/fileupload/ui/vendor/blake2b.umd.min.js
+	check_status 200 "hash-wasm's BLAKE2b"
+	req GET /service/fileupload/ui/js/hash-worker.js
+	check_status 200 "the hash worker"
 	req GET /service/fileupload/ui/ui.css
 	check_header Content-Type "text/css; charset=utf-8"
 	req GET /service/fileupload/ui/nothing.js
@@ -148,4 +153,39 @@ sc_browser_token() {
 	    FILEUPLOAD_TOKEN=it-browser-write
 	br_node token it-browser-read it-browser-write
 	br_pool 2097152
+}
+
+# A 64 MiB file (IT_DEDUPE_MIB) the service has: recognised in the
+# browser, nothing sent (the metrics' upload counters unchanged); names
+# with '"' kept exactly by both ways of sending (multipart and tus).
+sc_browser_dedupe_and_names() {
+	local mib=${IT_DEDUPE_MIB:-64}
+	br_pool $(((mib + 16) << 20))
+	br_node dedupe "$mib"
+	br_node names
+	br_pool 2097152
+}
+
+# axe-core on every screen (0 serious or critical), the queue's states,
+# the phone width.
+sc_browser_accessibility() {
+	br_node a11y
+}
+
+# Share links (copy, open without a token, expiry) and the browser's own
+# download with a token stored.
+sc_browser_share_and_download() {
+	br_pool $((16 << 20)) FILEUPLOAD_READ_TOKEN=it-browser-read \
+	    FILEUPLOAD_TOKEN=it-browser-write
+	br_node share it-browser-read it-browser-write
+	br_pool 2097152
+}
+
+# The database stopped: the list and an upload say so (the API's 503
+# reason), the upload waiting to try again.
+sc_browser_database_down() {
+	fu_pg_stop "$IT_PG_DIR" 2>>"$IT_TMP/setup.log"
+	br_node unavailable
+	FU_PG_FSYNC=off fu_pg_start "$IT_PG_DIR" "$FU_DB_PORT" \
+	    2>>"$IT_TMP/setup.log"
 }
