@@ -12,7 +12,10 @@
 #
 # serve:
 #  1. waits until the database answers (at most DB_WAIT_SECONDS, then exits
-#     1 saying why; a login the server refuses ends it at once),
+#     1 saying why; a login the server refuses ends it at once), then with
+#     STORAGE=s3 until the object store answers and accepts the keys
+#     (fileupload-fsck -s; at most STORE_WAIT_SECONDS; a refusal, such as
+#     SignatureDoesNotMatch or NoSuchBucket, ends it at once),
 #  2. applies the migrations (fileupload-migrate up),
 #  3. renders the nginx configuration from the conf/nginx templates,
 #  4. starts the worker pool (spawn-fcgi -n + multiwatch) and nginx in the
@@ -42,10 +45,12 @@
 #	makes those lines JSON objects.
 #	PORT (80), LISTEN_ADDRESS (0.0.0.0), WORKERS (1 per CPU of the
 #	container's CPU quota, else per core, at least 2: fu_cpu_count),
-#	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60)
+#	REQUEST_BUFFERING (off), DB_WAIT_SECONDS (60), STORE_WAIT_SECONDS
+#	(DB_WAIT_SECONDS)
 #	TRUSTED_PROXIES (none): proxies whose X-Forwarded-For nginx believes
 #	for the client's address (fu_real_ip)
-#	FILEUPLOAD_BIN_DIR	fileupload-worker and fileupload-migrate
+#	FILEUPLOAD_BIN_DIR	fileupload-worker, fileupload-migrate and
+#				(with STORAGE=s3) fileupload-fsck
 #				(default: where PATH finds fileupload-worker)
 #	FILEUPLOAD_SQL_DIR	migrations (default: fileupload-migrate's own)
 #	FILEUPLOAD_CONF_DIR	the nginx templates (default: conf/nginx beside
@@ -101,6 +106,7 @@ PORT=${PORT:-80}
 LISTEN_ADDRESS=${LISTEN_ADDRESS:-0.0.0.0}
 WORKERS=${WORKERS:-$(fu_default_workers)}
 DB_WAIT_SECONDS=${DB_WAIT_SECONDS:-60}
+STORE_WAIT_SECONDS=${STORE_WAIT_SECONDS:-$DB_WAIT_SECONDS}
 REQUEST_BUFFERING=${REQUEST_BUFFERING:-off}
 # A container's logs are its standard output (docker logs): the request
 # lines of the workers and nginx go there unless told "files".
@@ -109,6 +115,7 @@ fu_log_stdout || true
 ep_number PORT "$PORT"
 ep_number WORKERS "$WORKERS"
 ep_number DB_WAIT_SECONDS "$DB_WAIT_SECONDS"
+ep_number STORE_WAIT_SECONDS "$STORE_WAIT_SECONDS"
 [ -z "${MAX_UPLOAD_SIZE:-}" ] || ep_number MAX_UPLOAD_SIZE "$MAX_UPLOAD_SIZE"
 if [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
 	fu_die "PORT=$PORT is out of range"
@@ -141,6 +148,9 @@ ep_worker=$FILEUPLOAD_BIN_DIR/fileupload-worker
 ep_migrate_bin=$FILEUPLOAD_BIN_DIR/fileupload-migrate
 [ -x "$ep_worker" ] || fu_die "no fileupload-worker in $FILEUPLOAD_BIN_DIR"
 [ -x "$ep_migrate_bin" ] || fu_die "no fileupload-migrate in $FILEUPLOAD_BIN_DIR"
+ep_fsck_bin=$FILEUPLOAD_BIN_DIR/fileupload-fsck
+[ "${STORAGE:-local}" != s3 ] || [ -x "$ep_fsck_bin" ] ||
+    fu_die "no fileupload-fsck in $FILEUPLOAD_BIN_DIR (STORAGE=s3 waits with it)"
 # The layout of scripts/service.sh, from the image's variables.
 FU_RUN_DIR=${FILEUPLOAD_RUN_DIR:-/run/fileupload}
 FU_CONF_DIR=$FU_RUN_DIR/conf
@@ -222,6 +232,54 @@ ep_wait_for_db() {
 	rm -f "$err"
 }
 
+# ----------------------------------------------------------- object store
+
+# With STORAGE=s3, polls with "fileupload-fsck -s" (one signed request on
+# the bucket, with the workers' settings) until the store accepts it or
+# STORE_WAIT_SECONDS have passed; each try is cut at 10 s.  Its status 2
+# (a refusal waiting will not change: the keys, the bucket, a bad
+# setting) ends the wait at once with the store's own words.
+ep_wait_for_store() {
+	local deadline=$((SECONDS + STORE_WAIT_SECONDS)) left err rc why
+
+	[ "${STORAGE:-local}" = s3 ] || return 0
+	err=$FU_RUN_DIR/store-wait.err
+	fu_log "waiting for the object store at ${S3_ENDPOINT:-?} (up to ${STORE_WAIT_SECONDS} s)"
+	while [ -z "$FU_SIGNAL" ]; do
+		left=$((deadline - SECONDS))
+		[ "$left" -ge 1 ] || left=1
+		[ "$left" -le 10 ] || left=10
+		rc=0
+		timeout "$left" "$ep_fsck_bin" -s >/dev/null 2>"$err" || rc=$?
+		why=$(sed -n 's/^fileupload-fsck: //p' "$err" | tail -n 1)
+		case $rc in
+		0)
+			rm -f "$err"
+			return 0
+			;;
+		2)
+			case $why in
+			'the object store refused: '*)
+				rm -f "$err"
+				fu_die "the object store refused our request: ${why#the object store refused: }" \
+				    "(S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_BUCKET); not retrying"
+				;;
+			esac
+			cat "$err" >&2
+			rm -f "$err"
+			fu_die "the object store check failed (not a connection problem; not retrying)"
+			;;
+		esac
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			rm -f "$err"
+			fu_die "object store not reachable at ${S3_ENDPOINT:-?} after ${STORE_WAIT_SECONDS} s" \
+			    "(STORE_WAIT_SECONDS)${why:+: ${why#the object store does not answer: }}; giving up"
+		fi
+		sleep 1
+	done
+	rm -f "$err"
+}
+
 # --------------------------------------------------------------------- main
 
 ep_stopped=0
@@ -236,6 +294,8 @@ fu_trap_signals
 
 fu_prepare_dirs
 ep_wait_for_db
+[ -z "$FU_SIGNAL" ] || exit 0
+ep_wait_for_store
 [ -z "$FU_SIGNAL" ] || exit 0
 fu_log "applying migrations"
 "$ep_migrate_bin" "${ep_migrate_args[@]}" up || fu_die "the migrations failed"

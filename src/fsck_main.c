@@ -2,7 +2,9 @@
  * fileupload-fsck: checks (and with -r mends) the files table against
  * DATA_DIR.  Configured by the worker's environment (DB_*, ROOT_DIR,
  * DATA_DIR); safe to run while the workers serve.  Problems go to stdout,
- * one line each, then a summary line; errors go to stderr.
+ * one line each, then a summary line; errors go to stderr.  With -s it
+ * only asks the object store whether it answers and accepts our
+ * credentials (the container's start-up waits on it).
  */
 #include <sys/stat.h>
 
@@ -19,6 +21,7 @@
 #include "fsck.h"
 #include "fsck_pg.h"
 #include "hash.h"
+#include "s3.h"
 #include "store.h"
 
 #define PROG	"fileupload-fsck"
@@ -26,7 +29,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [-qrv]\n");
+	fprintf(stderr, "usage: " PROG " [-qrv] | -s\n");
 	exit(2);
 }
 
@@ -87,6 +90,45 @@ become_owner(const char *data_dir, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * -s: 0 when the object store answers and accepts our credentials, 1 when
+ * it does not answer (or answers "later": a 5xx), 2 when it refuses (an
+ * answer that waiting will not change: credentials, bucket), with its
+ * own code and message.  A local store has nothing to ask.
+ */
+static int
+check_store(const struct config *cfg)
+{
+	struct s3	 s3;
+	char		 msg[768];
+	enum s3_result	 e;
+
+	if (cfg->s3 == NULL) {
+		printf("no object store to check (STORAGE=local)\n");
+		return 0;
+	}
+	if (s3_init(&s3, cfg->s3) == -1) {
+		fprintf(stderr, PROG ": the S3 client cannot be set up\n");
+		return 1;
+	}
+	e = s3_check_access(&s3, msg, sizeof(msg));
+	s3_fini(&s3);
+	fflush(stdout);
+	switch (e) {
+	case S3_OK:
+		printf("the object store answers and accepts our "
+		    "credentials\n");
+		return 0;
+	case S3_UNAVAILABLE:
+		fprintf(stderr, PROG ": the object store does not answer: "
+		    "%s\n", msg);
+		return 1;
+	default:
+		fprintf(stderr, PROG ": the object store refused: %s\n", msg);
+		return 2;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -95,17 +137,20 @@ main(int argc, char *argv[])
 	struct fsck_db	 db;
 	struct fsck	 f;
 	char		 err[1024], line[256];
-	bool		 quiet = false;
+	bool		 quiet = false, store_only = false;
 	int		 ch, rc;
 
 	memset(&f, 0, sizeof(f));
-	while ((ch = getopt(argc, argv, "qrv")) != -1) {
+	while ((ch = getopt(argc, argv, "qrsv")) != -1) {
 		switch (ch) {
 		case 'q':
 			quiet = true;
 			break;
 		case 'r':
 			f.repair = true;
+			break;
+		case 's':
+			store_only = true;
 			break;
 		case 'v':
 			f.verify = true;
@@ -114,7 +159,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (argc != optind)
+	if (argc != optind || (store_only && (quiet || f.repair ||
+	    f.verify)))
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -125,6 +171,11 @@ main(int argc, char *argv[])
 	if (config_load(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
+	}
+	if (store_only) {
+		rc = check_store(&cfg);
+		config_free(&cfg);
+		return rc;
 	}
 	/* A bucket has no DATA_DIR to own. */
 	if ((cfg.s3 == NULL && become_owner(cfg.data_dir, err,

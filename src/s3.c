@@ -736,6 +736,64 @@ s3_head_bucket(struct s3 *s)
 }
 
 enum s3_result
+s3_access_result(int rc, const struct s3_response *r)
+{
+	if (rc == 0 && r->status / 100 == 2 && (r->body == NULL ||
+	    strstr(r->body, "<Error>") == NULL))
+		return S3_OK;
+	/* No connection (nor a name that resolves) yet: it may come. */
+	if (rc == -1 || s3_retryable(rc, r))
+		return S3_UNAVAILABLE;
+	return S3_REFUSED;
+}
+
+void
+s3_describe(int rc, const struct s3_response *r, char *out, size_t outlen)
+{
+	char	 code[128] = "", msg[512] = "", line[768];
+	size_t	 pos = 0;
+
+	if (rc == -1)
+		snprintf(line, sizeof(line), "%s", r->error[0] != '\0' ?
+		    r->error : "no answer");
+	else {
+		if (r->body == NULL || s3_xml_next(r->body, "Code", &pos, code,
+		    sizeof(code)) != 1)
+			code[0] = '\0';
+		pos = 0;
+		if (r->body == NULL || s3_xml_next(r->body, "Message", &pos,
+		    msg, sizeof(msg)) != 1)
+			msg[0] = '\0';
+		snprintf(line, sizeof(line), "%s%s%s (HTTP %ld)",
+		    code[0] != '\0' ? code : "no error code",
+		    msg[0] != '\0' ? ": " : "", msg, r->status);
+	}
+	/* The store's words go on one line. */
+	log_clean(line, out, outlen);
+}
+
+enum s3_result
+s3_check_access(struct s3 *s, char *msg, size_t msglen)
+{
+	struct s3_request req = { .method = "GET" };
+	struct s3_response r;
+	enum s3_result	 e;
+	int		 rc;
+
+	req.params[req.nparams][0] = "list-type";
+	req.params[req.nparams++][1] = "2";
+	req.params[req.nparams][0] = "max-keys";
+	req.params[req.nparams++][1] = "1";
+	rc = s3_send(s, &req, &r);
+	if ((e = s3_access_result(rc, &r)) != S3_OK)
+		s3_describe(rc, &r, msg, msglen);
+	else if (msglen > 0)
+		msg[0] = '\0';
+	s3_response_free(&r);
+	return e;
+}
+
+enum s3_result
 s3_head(struct s3 *s, const char *key, uint64_t *size, int64_t *mtime)
 {
 	struct s3_request req = { .method = "HEAD", .key = key };

@@ -123,6 +123,25 @@ enum s3_result s3_exec(struct s3 *, const char *what,
 
 /* HEAD of the bucket: whether the store answers. */
 enum s3_result s3_head_bucket(struct s3 *);
+/*
+ * Whether the store answers and accepts our credentials: one signed
+ * request on the bucket (a listing of at most one key, which the store
+ * needs to allow anyway), retried as s3_send does.  S3_OK;
+ * S3_UNAVAILABLE when no answer came, or only one worth another try;
+ * S3_REFUSED for any other error, which waiting will not mend
+ * (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied, ExpiredToken,
+ * NoSuchBucket...).  Unless S3_OK, msg says why (s3_describe).
+ */
+enum s3_result s3_check_access(struct s3 *, char *msg, size_t msglen);
+/* What s3_send's outcome (rc, r) means to s3_check_access. */
+enum s3_result s3_access_result(int rc, const struct s3_response *);
+/*
+ * A failed outcome on one line: the store's code, its message and the
+ * status ("SignatureDoesNotMatch: ... (HTTP 403)"), or with rc -1 the
+ * transport error.
+ */
+void		 s3_describe(int rc, const struct s3_response *, char *out,
+		    size_t outlen);
 /* HEAD of key: its size and mtime (either may be NULL); a 404 is quiet. */
 enum s3_result s3_head(struct s3 *, const char *key, uint64_t *size,
 		    int64_t *mtime);

@@ -240,6 +240,56 @@ START_TEST(test_retryable)
 }
 END_TEST
 
+/* The start-up check: wait on no answer or a 5xx, give up on a refusal. */
+START_TEST(test_access)
+{
+	static const struct {
+		long		 status;
+		const char	*body;
+		enum s3_result	 want;
+		const char	*line;
+	} cases[] = {
+		{ 200, "<ListBucketResult/>", S3_OK, "" },
+		{ 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>",
+		    S3_REFUSED, "SignatureDoesNotMatch (HTTP 403)" },
+		{ 403, "<Error><Code>InvalidAccessKeyId</Code><Message>The "
+		    "key\nis &lt;unknown&gt;</Message></Error>", S3_REFUSED,
+		    "InvalidAccessKeyId: The key is <unknown> (HTTP 403)" },
+		{ 400, "<Error><Code>ExpiredToken</Code></Error>", S3_REFUSED,
+		    "ExpiredToken (HTTP 400)" },
+		{ 404, "<Error><Code>NoSuchBucket</Code></Error>", S3_REFUSED,
+		    "NoSuchBucket (HTTP 404)" },
+		{ 403, NULL, S3_REFUSED, "no error code (HTTP 403)" },
+		{ 503, "<Error><Code>SlowDown</Code></Error>", S3_UNAVAILABLE,
+		    "SlowDown (HTTP 503)" },
+		{ 502, NULL, S3_UNAVAILABLE, "no error code (HTTP 502)" },
+		{ 200, "<Error><Code>AccessDenied</Code></Error>", S3_REFUSED,
+		    "AccessDenied (HTTP 200)" },
+	};
+	struct s3_response r;
+	char		 line[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = answer(cases[i].status, "", cases[i].body);
+		ck_assert_msg(s3_access_result(0, &r) == cases[i].want,
+		    "case %zu", i);
+		if (cases[i].want != S3_OK) {
+			s3_describe(0, &r, line, sizeof(line));
+			ck_assert_str_eq(line, cases[i].line);
+		}
+		s3_response_free(&r);
+	}
+	/* No answer, whatever the reason: the store may come. */
+	r = answer(0, "Couldn't connect to server", NULL);
+	ck_assert(s3_access_result(-1, &r) == S3_UNAVAILABLE);
+	s3_describe(-1, &r, line, sizeof(line));
+	ck_assert_str_eq(line, "Couldn't connect to server");
+	r.transport = true;
+	ck_assert(s3_access_result(-1, &r) == S3_UNAVAILABLE);
+}
+END_TEST
+
 static Suite *
 s3_suite(void)
 {
@@ -254,6 +304,7 @@ s3_suite(void)
 	tc = tcase_create("retry");
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_retryable);
+	tcase_add_test(tc, test_access);
 	suite_add_tcase(s, tc);
 	return s;
 }

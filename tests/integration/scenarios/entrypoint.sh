@@ -30,6 +30,8 @@ ept_install() {
 	mkdir -p "$EPT_PREFIX/bin"
 	install -m 0755 "$IT_WORKER" "$EPT_PREFIX/bin/fileupload-worker"
 	install -m 0755 "$IT_MIGRATE" "$EPT_PREFIX/bin/fileupload-migrate"
+	install -m 0755 "$(dirname "$IT_MIGRATE")/fileupload-fsck" \
+	    "$EPT_PREFIX/bin/fileupload-fsck"
 	EPT_ENTRYPOINT=$EPT_PREFIX/share/fileupload/docker/entrypoint.sh
 	[ -x "$EPT_ENTRYPOINT" ] || { echo "not installed: $EPT_ENTRYPOINT"; return 1; }
 }
@@ -330,6 +332,82 @@ sc_entrypoint_login_refused() {
 	    grep -q 'refused the login (DB_USER, DB_PASSWORD); not retrying' "$EPT/out"
 	check_eq "does not say unreachable" 0 "$(grep -c 'not reachable' "$EPT/out" || true)"
 	check "started no pool" test ! -e "$EPT/run/fileupload.sock"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+}
+
+# STORAGE=s3 on the run's gateway (storage_s3.sh), which checks every
+# signature: after the database, the entrypoint waits for the store
+# (fileupload-fsck -s).  Keys it refuses (a wrong secret:
+# SignatureDoesNotMatch; an unknown key: InvalidAccessKeyId) and a bucket
+# it does not have end the wait at once with the store's code; a store
+# that does not listen, after STORE_WAIT_SECONDS; the right keys serve.
+ept_store_end() {
+	ept_cleanup
+	fu_rgw_s3 rb "$EPT_BUCKET" >>"$IT_TMP/setup.log" 2>&1 || true
+}
+
+# ept_store_refused CODE NAME=VALUE...: the entrypoint with the store
+# settings and NAME=VALUE exits 1 within 15 s saying the store refused,
+# with CODE.
+ept_store_refused() {
+	local code=$1 start=$SECONDS
+	shift
+	ept_start "${EPT_S3[@]}" STORE_WAIT_SECONDS=60 "$@"
+	ept_wait_exit 40
+	check_eq "$code: exit status" 1 "$EPT_RC"
+	check "$code: gives up within 15 s, not 60 (took $((SECONDS - start)) s)" \
+	    test $((SECONDS - start)) -le 15
+	check "$code: says the store refused, with its code" \
+	    grep -q "the object store refused our request: $code.*; not retrying" "$EPT/out"
+	check_eq "$code: does not say unreachable" 0 "$(grep -c 'not reachable' "$EPT/out" || true)"
+	check "$code: started no pool" test ! -e "$EPT/run/fileupload.sock"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+}
+
+sc_entrypoint_store_wait() {
+	local dead start
+	local -a EPT_S3
+	ept_install
+	ept_fresh_db
+	s3_rgw_start
+	EPT_BUCKET=it-ept-$RANDOM$RANDOM
+	fu_rgw_s3 mb "$EPT_BUCKET" >>"$IT_TMP/setup.log" 2>&1
+	trap ept_store_end EXIT
+	EPT_S3=(STORAGE=s3 "S3_ENDPOINT=$FU_RGW_ENDPOINT" "S3_BUCKET=$EPT_BUCKET"
+	    S3_REGION=us-east-1 S3_PREFIX=ept/ "S3_ACCESS_KEY_ID=$FU_RGW_KEY"
+	    "S3_SECRET_ACCESS_KEY=$FU_RGW_SECRET")
+
+	ept_store_refused SignatureDoesNotMatch \
+	    S3_SECRET_ACCESS_KEY=not-the-secret-0123456789abcdefghij
+	ept_store_refused InvalidAccessKeyId S3_ACCESS_KEY_ID=EPTUNKNOWNKEY0000000
+	ept_store_refused NoSuchBucket S3_BUCKET=it-ept-none-$RANDOM$RANDOM
+
+	dead=$(fu_free_port $((26950 + RANDOM % 40)))
+	start=$SECONDS
+	ept_start "${EPT_S3[@]}" "S3_ENDPOINT=http://127.0.0.1:$dead" \
+	    STORE_WAIT_SECONDS=2
+	ept_wait_exit 30
+	check_eq "no store: exit status" 1 "$EPT_RC"
+	check "no store: gives up within 20 s (took $((SECONDS - start)) s)" \
+	    test $((SECONDS - start)) -le 20
+	check "no store: says it is not reachable after the wait" \
+	    grep -q "object store not reachable at http://127.0.0.1:$dead after 2 s (STORE_WAIT_SECONDS): .*[Cc]onnect" "$EPT/out"
+	check "no store: started no pool" test ! -e "$EPT/run/fileupload.sock"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+
+	ept_start "${EPT_S3[@]}"
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve on the store (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	check "said it waited for the store" \
+	    grep -q "waiting for the object store at $FU_RGW_ENDPOINT" "$EPT/out"
+	IT_URL=$EPT_URL upload "$(new_file entrypoint_s3)" ep.txt
+	check_status 201 "upload to the store"
+	kill -TERM "$EPT_PID"
+	ept_wait_exit 20
+	check_eq "stops with status 0" 0 "$EPT_RC"
 	[ "$FAILS" -eq 0 ] || ept_show_output
 }
 
