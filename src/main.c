@@ -26,6 +26,7 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
@@ -212,6 +213,8 @@ sweep(void)
 	}
 	if ((n = resumable_sweep(&app)) > 0)
 		log_info("swept %d expired resumable uploads", n);
+	if ((n = events_sweep(&app)) > 0)
+		log_info("pruned %d events", n);
 }
 
 static void

@@ -1,0 +1,91 @@
+-- The outbox (docs/api.md, "Events"): every change of a files row writes
+-- its event in the same transaction, by the trigger below, so an event
+-- exists if and only if its change committed.  The file's metadata is
+-- kept as columns (NULL for a delete) and formatted by the worker as the
+-- API formats a row.
+--
+-- An event is published, given its feed id, only once every transaction
+-- that could still write an event before it has ended: events_publish()
+-- numbers, under the lock of events_published's one row, the unnumbered
+-- events of transactions older than every transaction still in progress
+-- (xid below the snapshot's xmin), in (xid, seq) order.  Ids are dense
+-- and commit in id order, so a reader that continues from the last id it
+-- saw never misses one.  seq orders events within a transaction.
+CREATE TABLE events (
+	seq		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id		bigint UNIQUE,		-- NULL: not published yet
+	xid		xid8 NOT NULL DEFAULT pg_current_xact_id(),
+	type		text NOT NULL CHECK (type IN
+			    ('file.created', 'file.updated', 'file.deleted')),
+	file_hash	text NOT NULL CHECK (file_hash ~ '^[0-9a-f]{64}$'),
+	file_name	text,
+	file_type	text,
+	file_size	bigint,
+	created_at	timestamptz,
+	updated_at	timestamptz,
+	at		timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX events_unpublished ON events (xid, seq) WHERE id IS NULL;
+
+-- The last id published (0: none yet); never goes back, also when every
+-- event has been pruned.
+CREATE TABLE events_published (
+	last		bigint NOT NULL CHECK (last >= 0)
+);
+INSERT INTO events_published VALUES (0);
+
+CREATE FUNCTION files_event() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		INSERT INTO events (type, file_hash)
+		VALUES ('file.deleted', OLD.file_hash);
+	ELSE
+		INSERT INTO events (type, file_hash, file_name, file_type,
+		    file_size, created_at, updated_at)
+		VALUES (CASE TG_OP WHEN 'INSERT' THEN 'file.created'
+		    ELSE 'file.updated' END, NEW.file_hash, NEW.file_name,
+		    NEW.file_type, NEW.file_size, NEW.created_at,
+		    NEW.updated_at);
+	END IF;
+	-- Delivered to the listeners at COMMIT only, once per transaction.
+	PERFORM pg_notify('fileupload_events', '');
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER files_event_write AFTER INSERT OR DELETE ON files
+FOR EACH ROW EXECUTE FUNCTION files_event();
+-- An update is an event when what the metadata object shows changed.
+CREATE TRIGGER files_event_update AFTER UPDATE ON files
+FOR EACH ROW WHEN ((OLD.file_name, OLD.file_type, OLD.file_size,
+    OLD.created_at, OLD.updated_at) IS DISTINCT FROM (NEW.file_name,
+    NEW.file_type, NEW.file_size, NEW.created_at, NEW.updated_at))
+EXECUTE FUNCTION files_event();
+
+-- Numbers what can be published; returns how many events stay unnumbered
+-- (their transactions committed, but an older one is still in progress).
+CREATE FUNCTION events_publish() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	base	bigint;
+	horizon	xid8;
+	n	bigint;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM events WHERE id IS NULL) THEN
+		RETURN 0;
+	END IF;
+	SELECT last INTO base FROM events_published FOR UPDATE;
+	-- Taken after the lock: every publisher before us has committed.
+	horizon := pg_snapshot_xmin(pg_current_snapshot());
+	UPDATE events e SET id = base + r.k
+	FROM (SELECT seq, row_number() OVER (ORDER BY xid, seq) AS k
+	    FROM events WHERE id IS NULL AND xid < horizon) r
+	WHERE e.seq = r.seq;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		UPDATE events_published SET last = base + n;
+	END IF;
+	RETURN (SELECT count(*) FROM events WHERE id IS NULL);
+END
+$$;

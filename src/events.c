@@ -1,0 +1,231 @@
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "db.h"
+#include "events.h"
+#include "events_listen.h"
+#include "http.h"
+#include "jsonio.h"
+#include "log.h"
+#include "outcome.h"
+#include "query.h"
+#include "request.h"
+
+/*
+ * While events wait for an older transaction to end (published by the
+ * next reader after it), or while no one listens, a waiter looks again
+ * this often: such an end need not notify.
+ */
+#define RECHECK_PENDING_MS	250
+#define RECHECK_DEAF_MS		1000
+/* Events pruned per statement; the sweep repeats while a batch is full. */
+#define PRUNE_BATCH		10000
+
+static atomic_uint	waiting;
+
+/* The page in hand: "[e1,e2" as the rows come. */
+struct page {
+	struct json_meta_writer *writer;
+	char		*buf;
+	size_t		 len, cap;
+	unsigned	 n;
+	bool		 nomem;
+};
+
+static int
+page_add(struct page *pg, const char *s, size_t n)
+{
+	char	*nb;
+	size_t	 cap;
+
+	if (pg->len + n + 3 > pg->cap) {
+		for (cap = pg->cap ? pg->cap : 4096; cap < pg->len + n + 3;
+		    cap *= 2)
+			;
+		if ((nb = realloc(pg->buf, cap)) == NULL)
+			return -1;
+		pg->buf = nb;
+		pg->cap = cap;
+	}
+	memcpy(pg->buf + pg->len, s, n);
+	pg->len += n;
+	return 0;
+}
+
+static int
+page_row(void *arg, const struct event *e)
+{
+	struct page	*pg = arg;
+	char		*json;
+	int		 rc;
+
+	if ((json = json_event(pg->writer, e)) == NULL) {
+		pg->nomem = true;
+		return -1;
+	}
+	rc = page_add(pg, pg->n == 0 ? "[" : ",", 1);
+	if (rc == 0)
+		rc = page_add(pg, json, strlen(json));
+	free(json);
+	if (rc == -1)
+		pg->nomem = true;
+	else
+		pg->n++;
+	return rc;
+}
+
+static void
+deadline_in(struct timespec *t, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
+static bool
+passed(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec ||
+	    (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static const struct timespec *
+earlier(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec) ? a : b;
+}
+
+/* Takes one of the process's waiting places, if one is free. */
+static bool
+wait_begin(const struct app *app)
+{
+	unsigned	 n = atomic_load(&waiting);
+
+	do {
+		if (n >= app->cfg->events_waiters)
+			return false;
+	} while (!atomic_compare_exchange_weak(&waiting, &n, n + 1));
+	return true;
+}
+
+/*
+ * Reads the page after q->after into pg: 0, or -1 after answering an
+ * error (410 for a reader behind what is kept).
+ */
+static int
+read_page(struct request *r, const struct events_query *q, struct page *pg,
+    uint64_t *pending)
+{
+	struct outcome	 o;
+	uint64_t	 oldest;
+	enum db_error	 err;
+
+	pg->len = pg->n = 0;
+	if ((err = db_events_publish(pending)) != DB_OK ||
+	    (err = db_events_read(q->after, q->limit, page_row, pg,
+	    &oldest)) != DB_OK) {
+		o = outcome_db(err, "events");
+		http_error(r, o.status, o.reason);
+		return -1;
+	}
+	if (pg->nomem) {
+		http_error(r, 500, "out of memory");
+		return -1;
+	}
+	if (q->after > 0 && q->after + 1 < oldest) {
+		http_error(r, 410, "events after this id were pruned: "
+		    "start again from after=0");
+		return -1;
+	}
+	return 0;
+}
+
+void
+events_handle(struct app *app, struct request *r, const char *hash)
+{
+	struct events_query	 q;
+	struct timespec		 end, slice;
+	struct page		 pg;
+	const char		*why;
+	uint64_t		 gen, pending;
+	bool			 holds = false;
+
+	(void)hash;
+	if (query_events(r->query, &q, &why) == -1) {
+		http_error(r, 400, why);
+		return;
+	}
+	memset(&pg, 0, sizeof(pg));
+	if ((pg.writer = json_meta_writer_new()) == NULL) {
+		http_error(r, 500, "out of memory");
+		return;
+	}
+	deadline_in(&end, q.wait * 1000);
+	for (;;) {
+		/* Before the read: a commit after it moves it on. */
+		gen = events_listen_generation();
+		if (read_page(r, &q, &pg, &pending) == -1)
+			goto out;
+		if (pg.n > 0 || passed(&end))
+			break;
+		if (!holds) {
+			if (!wait_begin(app))
+				break;
+			holds = true;
+			if (events_listen_start(app->cfg) == -1)
+				log_warnx("events: no listening thread");
+		}
+		if (pending > 0 || !events_listen_up())
+			deadline_in(&slice, pending > 0 ? RECHECK_PENDING_MS :
+			    RECHECK_DEAF_MS);
+		else
+			slice = end;
+		events_listen_wait(gen, earlier(&slice, &end));
+	}
+	http_begin(r, 200, "application/json");
+	http_end(r);
+	if (pg.n == 0)
+		http_write(r, "[]\n", 3);
+	else {
+		http_write(r, pg.buf, pg.len);
+		http_write(r, "]\n", 2);
+	}
+out:
+	if (holds)
+		atomic_fetch_sub(&waiting, 1);
+	json_meta_writer_free(pg.writer);
+	free(pg.buf);
+}
+
+int
+events_sweep(struct app *app)
+{
+	uint64_t	 pending;
+	unsigned	 n, total = 0;
+
+	if (db_events_publish(&pending) != DB_OK) {
+		log_warnx("events: publishing: %s", db_last_error());
+		return 0;
+	}
+	do {
+		if (db_events_prune(app->cfg->events_keep, PRUNE_BATCH, &n) !=
+		    DB_OK) {
+			log_warnx("events: pruning: %s", db_last_error());
+			break;
+		}
+		total += n;
+	} while (n == PRUNE_BATCH);
+	return (int)total;
+}
