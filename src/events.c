@@ -1,5 +1,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,55 +28,40 @@
 
 static atomic_uint	waiting;
 
-/* The page in hand: "[e1,e2" as the rows come. */
+/* The page in hand: "[e1,e2" as the rows come, in a memory stream. */
 struct page {
 	struct json_meta_writer *writer;
+	FILE		*f;
 	char		*buf;
-	size_t		 len, cap;
+	size_t		 len;
 	unsigned	 n;
-	bool		 nomem;
+	bool		 failed;
 };
-
-static int
-page_add(struct page *pg, const char *s, size_t n)
-{
-	char	*nb;
-	size_t	 cap;
-
-	if (pg->len + n + 3 > pg->cap) {
-		for (cap = pg->cap ? pg->cap : 4096; cap < pg->len + n + 3;
-		    cap *= 2)
-			;
-		if ((nb = realloc(pg->buf, cap)) == NULL)
-			return -1;
-		pg->buf = nb;
-		pg->cap = cap;
-	}
-	memcpy(pg->buf + pg->len, s, n);
-	pg->len += n;
-	return 0;
-}
 
 static int
 page_row(void *arg, const struct event *e)
 {
 	struct page	*pg = arg;
 	char		*json;
-	int		 rc;
 
-	if ((json = json_event(pg->writer, e)) == NULL) {
-		pg->nomem = true;
+	if ((json = json_event(pg->writer, e)) == NULL ||
+	    fprintf(pg->f, "%s%s", pg->n == 0 ? "[" : ",", json) < 0) {
+		free(json);
+		pg->failed = true;
 		return -1;
 	}
-	rc = page_add(pg, pg->n == 0 ? "[" : ",", 1);
-	if (rc == 0)
-		rc = page_add(pg, json, strlen(json));
 	free(json);
-	if (rc == -1)
-		pg->nomem = true;
-	else
-		pg->n++;
-	return rc;
+	pg->n++;
+	return 0;
+}
+
+/* Ends the page's stream: buf and len hold what it was given. */
+static void
+page_close(struct page *pg)
+{
+	if (pg->f != NULL && fclose(pg->f) != 0)
+		pg->failed = true;
+	pg->f = NULL;
 }
 
 static void
@@ -132,15 +118,23 @@ read_page(struct request *r, const struct events_query *q, struct page *pg,
 	uint64_t	 oldest;
 	enum db_error	 err;
 
-	pg->len = pg->n = 0;
-	if ((err = db_events_publish(pending)) != DB_OK ||
-	    (err = db_events_read(q->after, q->limit, page_row, pg,
-	    &oldest)) != DB_OK) {
+	free(pg->buf);
+	pg->buf = NULL;
+	pg->n = 0;
+	if ((pg->f = open_memstream(&pg->buf, &pg->len)) == NULL) {
+		http_error(r, 500, "out of memory");
+		return -1;
+	}
+	err = db_events_publish(pending);
+	if (err == DB_OK)
+		err = db_events_read(q->after, q->limit, page_row, pg, &oldest);
+	page_close(pg);
+	if (err != DB_OK) {
 		o = outcome_db(err, "events");
 		http_error(r, o.status, o.reason);
 		return -1;
 	}
-	if (pg->nomem) {
+	if (pg->failed) {
 		http_error(r, 500, "out of memory");
 		return -1;
 	}
@@ -196,12 +190,7 @@ events_handle(struct app *app, struct request *r, const char *hash)
 	}
 	http_begin(r, 200, "application/json");
 	http_end(r);
-	if (pg.n == 0)
-		http_write(r, "[]\n", 3);
-	else {
-		http_write(r, pg.buf, pg.len);
-		http_write(r, "]\n", 2);
-	}
+	http_write_array(r, pg.buf, pg.n > 0 ? pg.len : 0);
 out:
 	if (holds)
 		atomic_fetch_sub(&waiting, 1);

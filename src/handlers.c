@@ -216,12 +216,7 @@ handle_list(struct app *app, struct request *r, const char *hash)
 		http_header(r, "Link", link);
 	}
 	http_end(r);
-	if (lo.rows == 0)
-		http_write(r, "[]\n", 3);
-	else {
-		http_write(r, lo.buf, lo.len);
-		http_write(r, "]\n", 2);
-	}
+	http_write_array(r, lo.buf, lo.len);
 out:
 	json_meta_writer_free(lo.writer);
 	free(lo.buf);
