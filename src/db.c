@@ -211,7 +211,8 @@ struct db_tx {
  * The process's connections, lent to one request thread at a time: for a
  * statement, or from BEGIN to COMMIT or ROLLBACK.  A thread never holds
  * one while it waits for a client, so a few serve many threads, and
- * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only.
+ * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only
+ * (and the one each process keeps for the events, events_listen.c).
  */
 struct slot {
 	PGconn		*conn;		/* NULL: connects on first use */
@@ -220,6 +221,8 @@ struct slot {
 };
 
 static const struct config	*db_cfg;
+/* Called after each commit that changed a files row (db_on_change). */
+static void			(*change_hook)(void);
 static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 pool_freed = PTHREAD_COND_INITIALIZER;
 static struct slot		*slots;
@@ -864,6 +867,19 @@ commit(struct db_tx *tx)
 	return err;
 }
 
+void
+db_on_change(void (*hook)(void))
+{
+	change_hook = hook;
+}
+
+static void
+changed(void)
+{
+	if (change_hook != NULL)
+		change_hook();
+}
+
 enum db_error
 db_commit_row(struct db_tx **tx, const char *hash, bool row_after)
 {
@@ -880,6 +896,8 @@ db_commit_row(struct db_tx **tx, const char *hash, bool row_after)
 	    exists_on(&(*tx)->slot, hash, &exists) == DB_OK)
 		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
 	tx_end(tx, false);
+	if (err == DB_OK)
+		changed();
 	return err;
 }
 
@@ -899,6 +917,8 @@ db_update(const char *hash, const char *name, const char *type,
 	enum db_error	 err = one_row(&s, ST_UPDATE, p, 1, out);
 
 	give_back(s);
+	if (err == DB_OK)
+		changed();
 	return err;
 }
 

@@ -204,6 +204,13 @@ enum db_error	db_upload_sweep(int limit, int (*gone)(void *, const char *),
 /* ------------------------------------------------- the outbox (events) */
 
 /*
+ * hook (NULL: none) is called after every commit of this process that
+ * changed a files row (db_commit_row, db_update), and so wrote an event;
+ * set before the request threads start.
+ */
+void		db_on_change(void (*hook)(void));
+
+/*
  * Publishes what can be: gives feed ids to the events whose transactions
  * are older than every transaction still in progress (sql/011).
  * *pending: the events still waiting for an older transaction to end.

@@ -19,10 +19,13 @@
 /*
  * While events wait for an older transaction to end (published by the
  * next reader after it), or while no one listens, a waiter looks again
- * this often: such an end need not notify.
+ * this often: such an end need not notify.  Else every few seconds, for
+ * changes no worker announces (fsck's repairs, SQL by hand, a host
+ * whose listening connection is down).
  */
 #define RECHECK_PENDING_MS	250
 #define RECHECK_DEAF_MS		1000
+#define RECHECK_QUIET_MS	5000
 /* Events pruned per statement; the sweep repeats while a batch is full. */
 #define PRUNE_BATCH		10000
 
@@ -178,14 +181,9 @@ events_handle(struct app *app, struct request *r, const char *hash)
 			if (!wait_begin(app))
 				break;
 			holds = true;
-			if (events_listen_start(app->cfg) == -1)
-				log_warnx("events: no listening thread");
 		}
-		if (pending > 0 || !events_listen_up())
-			deadline_in(&slice, pending > 0 ? RECHECK_PENDING_MS :
-			    RECHECK_DEAF_MS);
-		else
-			slice = end;
+		deadline_in(&slice, pending > 0 ? RECHECK_PENDING_MS :
+		    !events_listen_up() ? RECHECK_DEAF_MS : RECHECK_QUIET_MS);
 		events_listen_wait(gen, earlier(&slice, &end));
 	}
 	http_begin(r, 200, "application/json");

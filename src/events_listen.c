@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -25,6 +26,8 @@ static atomic_bool	 up;
 static bool		 started;
 static const struct config *listen_cfg;
 static pthread_once_t	 cond_once = PTHREAD_ONCE_INIT;
+/* Written by events_listen_poke, read by the thread: commits to announce. */
+static int		 poke_fd = -1;
 
 /* The waiters' deadlines are on CLOCK_MONOTONIC: a clock step moves none. */
 static void
@@ -48,23 +51,32 @@ move_on(void)
 	pthread_mutex_unlock(&gen_lock);
 }
 
-/* A new connection that LISTENs, or NULL. */
+static bool
+exec_ok(PGconn *c, const char *sql)
+{
+	PGresult	*res = PQexec(c, sql);
+	bool		 ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * A new connection that LISTENs, or NULL.  Its NOTIFYs need no flush to
+ * disk: a wake-up lost in a crash is a wake-up the waiters' rechecks make.
+ */
 static PGconn *
 listen_connect(void)
 {
-	PGconn		*c;
-	PGresult	*res;
-	bool		 ok;
+	PGconn	*c;
 
 	c = db_connect(listen_cfg, "fileupload-events", CONNECT_TIMEOUT);
 	if (PQstatus(c) != CONNECTION_OK) {
 		PQfinish(c);
 		return NULL;
 	}
-	res = PQexec(c, "LISTEN " EVENTS_CHANNEL);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	PQclear(res);
-	if (!ok || PQsetnonblocking(c, 1) == -1) {
+	if (!exec_ok(c, "SET synchronous_commit = off") ||
+	    !exec_ok(c, "LISTEN " EVENTS_CHANNEL)) {
 		log_warnx("events: LISTEN failed: %s", PQerrorMessage(c));
 		PQfinish(c);
 		return NULL;
@@ -72,29 +84,51 @@ listen_connect(void)
 	return c;
 }
 
-/* Waits for notifications on c until it breaks. */
+/* Takes what the notifications brought; false when the link broke. */
+static bool
+take_notifications(PGconn *c)
+{
+	PGnotify	*n;
+	bool		 any = false;
+
+	if (!PQconsumeInput(c))
+		return false;
+	while ((n = PQnotifies(c)) != NULL) {
+		PQfreemem(n);
+		any = true;
+	}
+	if (any)
+		move_on();
+	return true;
+}
+
+/*
+ * Listens on c until it breaks; announces this process's commits, many
+ * at a time, by one NOTIFY each time the thread comes round.
+ */
 static void
 listen_on(PGconn *c)
 {
-	struct pollfd	 pfd;
-	PGnotify	*n;
-	bool		 any;
+	struct pollfd	 pfd[2];
+	uint64_t	 pokes;
 
 	for (;;) {
-		pfd.fd = PQsocket(c);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, -1) == -1) {
+		pfd[0].fd = PQsocket(c);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = poke_fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			return;
 		}
-		if (!PQconsumeInput(c))
+		if (pfd[1].revents & POLLIN &&
+		    read(poke_fd, &pokes, sizeof(pokes)) == sizeof(pokes) &&
+		    !exec_ok(c, "NOTIFY " EVENTS_CHANNEL))
 			return;
-		for (any = false; (n = PQnotifies(c)) != NULL; any = true)
-			PQfreemem(n);
-		if (any)
-			move_on();
+		if (!take_notifications(c))
+			return;
 	}
 }
 
@@ -126,24 +160,37 @@ listen_loop(void *arg)
 int
 events_listen_start(const struct config *cfg)
 {
-	pthread_attr_t		 attr;
-	pthread_t		 t;
-	int			 rc = 0;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	int		 rc = 0;
 
 	pthread_once(&cond_once, cond_init);
 	pthread_mutex_lock(&gen_lock);
 	if (!started) {
 		listen_cfg = cfg;
+		if ((poke_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+			rc = -1;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &attr, listen_loop, NULL) == 0)
+		if (rc == 0 && pthread_create(&t, &attr, listen_loop, NULL) == 0) {
 			started = true;
-		else
+			db_on_change(events_listen_poke);
+		} else
 			rc = -1;
 		pthread_attr_destroy(&attr);
 	}
 	pthread_mutex_unlock(&gen_lock);
 	return rc;
+}
+
+void
+events_listen_poke(void)
+{
+	uint64_t	 one = 1;
+
+	if (poke_fd != -1 && write(poke_fd, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("events: eventfd");
 }
 
 uint64_t

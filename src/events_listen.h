@@ -1,11 +1,14 @@
 /*
- * The wake-up of the events feed's waiting requests: one thread and one
- * PostgreSQL connection per worker process LISTEN on the channel that
- * sql/011's trigger NOTIFYs in every transaction that writes an event
- * (delivered at COMMIT only).  Each notification, and each reconnection
- * (a notification may have been missed meanwhile), moves a generation
- * counter on and wakes every waiter; a waiter then reads the feed again
- * with a pooled connection.  A waiter holds no connection while it waits.
+ * The wake-up of the events feed's waiting requests, across the pool and
+ * its hosts: one thread and one PostgreSQL connection per worker process.
+ * After each commit that wrote an event (db_on_change), the thread is
+ * poked and sends NOTIFY on its connection: one for all the commits made
+ * since it last came round, and never inside the changing transaction,
+ * whose COMMIT a NOTIFY would serialize.  The same connection LISTENs:
+ * each notification, and each reconnection (one may have been missed
+ * meanwhile), moves a generation counter on and wakes every waiter of
+ * the process, which then reads the feed again with a pooled connection.
+ * A waiter holds no connection while it waits.
  */
 #ifndef EVENTS_LISTEN_H
 #define EVENTS_LISTEN_H
@@ -16,15 +19,17 @@
 
 struct config;
 
-/* The channel sql/011's trigger notifies. */
+/* The channel of the workers' NOTIFYs. */
 #define EVENTS_CHANNEL	"fileupload_events"
 
 /*
- * Starts the listening thread on first use (later calls do nothing); its
- * connection is made with cfg's DB_* settings.  -1 when the thread cannot
- * be made.
+ * Starts the thread (later calls do nothing), its connection made with
+ * cfg's DB_* settings and kept; db_on_change pokes it.  -1 when the
+ * thread cannot be made.
  */
 int		events_listen_start(const struct config *cfg);
+/* A change committed: the thread announces it (thread-safe, no wait). */
+void		events_listen_poke(void);
 /*
  * The current generation.  Read it before reading the feed, then wait
  * for a change of it: a commit in between is not missed.

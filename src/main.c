@@ -27,6 +27,7 @@
 #include "config.h"
 #include "db.h"
 #include "events.h"
+#include "events_listen.h"
 #include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
@@ -329,6 +330,9 @@ main(int argc, char *argv[])
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
+	/* Wakes the events feed's waiters, here and on the other hosts. */
+	if (events_listen_start(&cfg) == -1)
+		fatal("the events' listening thread");
 	/* After db_init: expired resumable uploads go too. */
 	sweep();
 	last_sweep = time(NULL);
