@@ -4,13 +4,15 @@
 -- kept as columns (NULL for a delete) and formatted by the worker as the
 -- API formats a row.
 --
--- An event is published, given its feed id, only once every transaction
--- that could still write an event before it has ended: events_publish()
--- numbers, under the lock of events_published's one row, the unnumbered
--- events of transactions older than every transaction still in progress
--- (xid below the snapshot's xmin), in (xid, seq) order.  Ids are dense
--- and commit in id order, so a reader that continues from the last id it
--- saw never misses one.  seq orders events within a transaction.
+-- An event gets its feed id only once committed: events_publish()
+-- numbers, under the lock of events_published's one row, every committed
+-- event that has none yet, after the last id given, in seq order.  The
+-- publishers commit one after another, in id order, so a reader's
+-- snapshot holds a prefix of the ids, without holes: a reader that
+-- continues from the last id it saw never misses one.  seq is taken in
+-- the trigger, after the row's change and so after its lock: the events
+-- of one file are in the order their changes committed (the sequence's
+-- CACHE must stay 1, so that its values follow time across sessions).
 --
 -- No NOTIFY here: a NOTIFY takes a lock that every notifying COMMIT
 -- holds until its WAL is flushed, one at a time (measured: 8 clients'
@@ -19,7 +21,6 @@
 CREATE TABLE events (
 	seq		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	id		bigint,			-- NULL: not published yet
-	xid		xid8 NOT NULL DEFAULT pg_current_xact_id(),
 	type		text NOT NULL CHECK (type IN
 			    ('file.created', 'file.updated', 'file.deleted')),
 	file_hash	text NOT NULL CHECK (file_hash ~ '^[0-9a-f]{64}$'),
@@ -31,9 +32,9 @@ CREATE TABLE events (
 	at		timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 -- Each event is in one of the two: the published by id, the others by
--- (xid, seq), the order they will be published in.
+-- seq, the order they will be published in.
 CREATE UNIQUE INDEX events_id ON events (id) WHERE id IS NOT NULL;
-CREATE INDEX events_unpublished ON events (xid, seq) WHERE id IS NULL;
+CREATE INDEX events_unpublished ON events (seq) WHERE id IS NULL;
 
 -- The last id published (0: none yet); never goes back, also when every
 -- event has been pruned.
@@ -69,29 +70,28 @@ FOR EACH ROW WHEN ((OLD.file_name, OLD.file_type, OLD.file_size,
     NEW.file_type, NEW.file_size, NEW.created_at, NEW.updated_at))
 EXECUTE FUNCTION files_event();
 
--- Numbers what can be published; returns how many events stay unnumbered
--- (their transactions committed, but an older one is still in progress).
+-- Gives ids to the committed events that have none; returns how many.
+-- In a READ COMMITTED transaction: each statement's snapshot is taken
+-- after the one before, so the UPDATE sees what the publisher that held
+-- the lock before committed.
 CREATE FUNCTION events_publish() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	base	bigint;
-	horizon	xid8;
 	n	bigint;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM events WHERE id IS NULL) THEN
 		RETURN 0;
 	END IF;
 	SELECT last INTO base FROM events_published FOR UPDATE;
-	-- Taken after the lock: every publisher before us has committed.
-	horizon := pg_snapshot_xmin(pg_current_snapshot());
 	UPDATE events e SET id = base + r.k
-	FROM (SELECT seq, row_number() OVER (ORDER BY xid, seq) AS k
-	    FROM events WHERE id IS NULL AND xid < horizon) r
+	FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS k
+	    FROM events WHERE id IS NULL) r
 	WHERE e.seq = r.seq;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF n > 0 THEN
 		UPDATE events_published SET last = base + n;
 	END IF;
-	RETURN (SELECT count(*) FROM events WHERE id IS NULL);
+	RETURN n;
 END
 $$;

@@ -1375,16 +1375,16 @@ db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
 /* ------------------------------------------------------------ the outbox */
 
 enum db_error
-db_events_publish(uint64_t *pending)
+db_events_publish(uint64_t *n)
 {
 	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
 
-	*pending = 0;
+	*n = 0;
 	if ((res = run(&s, ST_EVENTS_PUBLISH, NULL, 1, &err)) != NULL) {
 		if (PQntuples(res) == 1)
-			*pending = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+			*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
 	give_back(s);

@@ -211,11 +211,10 @@ enum db_error	db_upload_sweep(int limit, int (*gone)(void *, const char *),
 void		db_on_change(void (*hook)(void));
 
 /*
- * Publishes what can be: gives feed ids to the events whose transactions
- * are older than every transaction still in progress (sql/011).
- * *pending: the events still waiting for an older transaction to end.
+ * Publishes the committed events: gives them feed ids, after the last
+ * one given (sql/011).  *n: how many.
  */
-enum db_error	db_events_publish(uint64_t *pending);
+enum db_error	db_events_publish(uint64_t *n);
 /*
  * The published events with an id above after, at most limit, in id
  * order, each passed to row() (non-zero stops).  *oldest: the oldest

@@ -17,13 +17,10 @@
 #include "request.h"
 
 /*
- * While events wait for an older transaction to end (published by the
- * next reader after it), or while no one listens, a waiter looks again
- * this often: such an end need not notify.  Else every few seconds, for
- * changes no worker announces (fsck's repairs, SQL by hand, a host
- * whose listening connection is down).
+ * While its process's listener is down, a waiter looks again every
+ * second; else every few seconds, for changes no worker announces
+ * (fsck's repairs, SQL by hand, a host whose listener is down).
  */
-#define RECHECK_PENDING_MS	250
 #define RECHECK_DEAF_MS		1000
 #define RECHECK_QUIET_MS	5000
 /* Events pruned per statement; the sweep repeats while a batch is full. */
@@ -114,11 +111,10 @@ wait_begin(const struct app *app)
  * error (410 for a reader behind what is kept).
  */
 static int
-read_page(struct request *r, const struct events_query *q, struct page *pg,
-    uint64_t *pending)
+read_page(struct request *r, const struct events_query *q, struct page *pg)
 {
 	struct outcome	 o;
-	uint64_t	 oldest;
+	uint64_t	 oldest, published;
 	enum db_error	 err;
 
 	free(pg->buf);
@@ -128,7 +124,7 @@ read_page(struct request *r, const struct events_query *q, struct page *pg,
 		http_error(r, 500, "out of memory");
 		return -1;
 	}
-	err = db_events_publish(pending);
+	err = db_events_publish(&published);
 	if (err == DB_OK)
 		err = db_events_read(q->after, q->limit, page_row, pg, &oldest);
 	page_close(pg);
@@ -156,7 +152,7 @@ events_handle(struct app *app, struct request *r, const char *hash)
 	struct timespec		 end, slice;
 	struct page		 pg;
 	const char		*why;
-	uint64_t		 gen, pending;
+	uint64_t		 gen;
 	bool			 holds = false;
 
 	(void)hash;
@@ -173,7 +169,7 @@ events_handle(struct app *app, struct request *r, const char *hash)
 	for (;;) {
 		/* Before the read: a commit after it moves it on. */
 		gen = events_listen_generation();
-		if (read_page(r, &q, &pg, &pending) == -1)
+		if (read_page(r, &q, &pg) == -1)
 			goto out;
 		if (pg.n > 0 || passed(&end))
 			break;
@@ -182,8 +178,8 @@ events_handle(struct app *app, struct request *r, const char *hash)
 				break;
 			holds = true;
 		}
-		deadline_in(&slice, pending > 0 ? RECHECK_PENDING_MS :
-		    !events_listen_up() ? RECHECK_DEAF_MS : RECHECK_QUIET_MS);
+		deadline_in(&slice, events_listen_up() ? RECHECK_QUIET_MS :
+		    RECHECK_DEAF_MS);
 		events_listen_wait(gen, earlier(&slice, &end));
 	}
 	http_begin(r, 200, "application/json");
@@ -199,10 +195,10 @@ out:
 int
 events_sweep(struct app *app)
 {
-	uint64_t	 pending;
+	uint64_t	 published;
 	unsigned	 n, total = 0;
 
-	if (db_events_publish(&pending) != DB_OK) {
+	if (db_events_publish(&published) != DB_OK) {
 		log_warnx("events: publishing: %s", db_last_error());
 		return 0;
 	}

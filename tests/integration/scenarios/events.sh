@@ -314,15 +314,23 @@ sc_events_no_gap_concurrent() {
 	start=$(ev_last)
 	ev_reader "$start" "$out" "$stop" &
 	reader=$!
-	# Transactions that take their xid first and commit last.
-	for i in 1 2 3; do
+	# Transactions that take their xid first and commit last: three
+	# write their row late (its event comes after the uploads' in
+	# insertion order, before them in xid order), one writes it at once.
+	for i in 1 2 3 4; do
 		hs=$(printf 'it-ev-slow-%s-%s' "$i" "$RANDOM$RANDOM" |
 		    sha256sum | cut -c1-64)
 		printf '%s\n' "$hs" >>"$IT_TMP/ev.client.sql"
-		fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -q -c BEGIN \
-		    -c "INSERT INTO files (file_hash, file_name, file_type,
-			file_size) VALUES ('$hs', 'slow-$i', 'text/plain', 0)" \
-		    -c "SELECT pg_sleep($i)" -c COMMIT >/dev/null &
+		ins="INSERT INTO files (file_hash, file_name, file_type,
+		    file_size) VALUES ('$hs', 'slow-$i', 'text/plain', 0)"
+		if [ "$i" -lt 4 ]; then
+			fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -q -c BEGIN \
+			    -c 'SELECT pg_current_xact_id()' \
+			    -c "SELECT pg_sleep($i + 1)" -c "$ins" -c COMMIT
+		else
+			fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -q -c BEGIN \
+			    -c "$ins" -c 'SELECT pg_sleep(2)' -c COMMIT
+		fi >/dev/null &
 		sqlpids+=($!)
 	done
 	# One that rolls back: no event.
@@ -360,7 +368,7 @@ sc_events_no_gap_concurrent() {
 		sed 's/^/file.created /' "$IT_TMP/ev.client.sql"
 	} | sort >"$IT_TMP/ev.want"
 	jq -r '.type + " " + .file_hash' "$out" | sort >"$IT_TMP/ev.got"
-	check_eq "72 uploads and deletes, 3 SQL rows" 75 \
+	check_eq "72 uploads and deletes, 4 SQL rows" 76 \
 	    "$(wc -l <"$IT_TMP/ev.want")"
 	check "the reader saw every committed change, once, and nothing else" \
 	    diff "$IT_TMP/ev.want" "$IT_TMP/ev.got"
