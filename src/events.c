@@ -23,8 +23,12 @@
  */
 #define RECHECK_DEAF_MS		1000
 #define RECHECK_QUIET_MS	5000
-/* Events pruned per statement; the sweep repeats while a batch is full. */
+/*
+ * Events pruned per statement; a sweep repeats while a batch is full, at
+ * most PRUNE_ROUNDS times (the next sweep goes on).
+ */
 #define PRUNE_BATCH		10000
+#define PRUNE_ROUNDS		100
 
 static atomic_uint	waiting;
 
@@ -171,7 +175,7 @@ events_handle(struct app *app, struct request *r, const char *hash)
 		gen = events_listen_generation();
 		if (read_page(r, &q, &pg) == -1)
 			goto out;
-		if (pg.n > 0 || passed(&end))
+		if (pg.n > 0 || passed(&end) || events_listen_ended())
 			break;
 		if (!holds) {
 			if (!wait_begin(app))
@@ -196,7 +200,7 @@ int
 events_sweep(struct app *app)
 {
 	uint64_t	 published;
-	unsigned	 n, total = 0;
+	unsigned	 n, total = 0, rounds = 0;
 
 	if (db_events_publish(&published) != DB_OK) {
 		log_warnx("events: publishing: %s", db_last_error());
@@ -209,6 +213,6 @@ events_sweep(struct app *app)
 			break;
 		}
 		total += n;
-	} while (n == PRUNE_BATCH);
+	} while (n == PRUNE_BATCH && ++rounds < PRUNE_ROUNDS);
 	return (int)total;
 }

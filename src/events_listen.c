@@ -23,6 +23,7 @@ static pthread_mutex_t	 gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 gen_moved;
 static uint64_t		 generation;
 static atomic_bool	 up;
+static atomic_bool	 ended;
 static bool		 started;
 static const struct config *listen_cfg;
 static pthread_once_t	 cond_once = PTHREAD_ONCE_INIT;
@@ -208,6 +209,19 @@ bool
 events_listen_up(void)
 {
 	return atomic_load(&up);
+}
+
+void
+events_listen_end(void)
+{
+	atomic_store(&ended, true);
+	move_on();
+}
+
+bool
+events_listen_ended(void)
+{
+	return atomic_load(&ended);
 }
 
 uint64_t

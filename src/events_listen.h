@@ -38,6 +38,12 @@ uint64_t	events_listen_generation(void);
 /* True while the listening connection is up (and LISTENs). */
 bool		events_listen_up(void);
 /*
+ * The process is stopping: every waiter is woken, and events_listen_ended
+ * is true from now on, so that none holds the exit up.
+ */
+void		events_listen_end(void);
+bool		events_listen_ended(void);
+/*
  * Waits until the generation is no longer seen, or until deadline
  * (CLOCK_MONOTONIC); returns the generation then.
  */

@@ -354,6 +354,8 @@ main(int argc, char *argv[])
 			last_sweep = time(NULL);
 		}
 	}
+	/* Long polls answer now rather than hold the exit up. */
+	events_listen_end();
 	stop_when_idle();
 	log_info("worker exiting");
 	/*
