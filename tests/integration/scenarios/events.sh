@@ -168,6 +168,9 @@ sc_events_paging_and_parameters() {
 	check_status 405 "POST"
 	req GET "$EV/x"
 	check_status 404 "a path below"
+	req GET /service/fileupload/metrics
+	check "the metrics count the feed under its route's label" grep -q \
+	    'fileupload_requests_total{route="events",class="4xx"}' "$IT_TMP/body"
 }
 
 # wait: held until the first event commits, answered within a second of
