@@ -543,6 +543,17 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	cfg->regex_skip = n == 1;
+	if (env_number("FILEUPLOAD_EVENTS_KEEP", 1, CFG_MAX_EVENTS_KEEP,
+	    CFG_DEFAULT_EVENTS_KEEP, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->events_keep = (unsigned)n;
+	n = cfg->threads / CFG_EVENTS_WAITERS_SHARE;
+	if (env_number("FILEUPLOAD_EVENTS_WAITERS", 0, cfg->threads,
+	    n > 0 ? n : 1, "a request count up to FILEUPLOAD_THREADS", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->events_waiters = (unsigned)n;
 	/* FILEUPLOAD_SLOTS_PER_CLIENT: "N%" of the host's upload slots, or N. */
 	{
 		char	 num[16];

@@ -49,6 +49,16 @@
  */
 #define CFG_DEFAULT_TUS_UPLOADS	10000
 #define CFG_DEFAULT_TUS_BYTES	(1ULL << 40)
+/* Events are kept 7 days (FILEUPLOAD_EVENTS_KEEP), at most 10 years. */
+#define CFG_DEFAULT_EVENTS_KEEP	(7 * 86400)
+#define CFG_MAX_EVENTS_KEEP	(3660 * 86400)
+/*
+ * Feed requests that may wait for an event at once, per process
+ * (FILEUPLOAD_EVENTS_WAITERS): by default a sixteenth of the request
+ * threads, at least one (16 of 256: half of the threads kept from
+ * uploads), so long polls never take what uploads and reads need.
+ */
+#define CFG_EVENTS_WAITERS_SHARE 16
 /* A secret read from a file (NAME_FILE): at most this many bytes. */
 #define CFG_SECRET_MAX		65536
 #define CFG_SECRET_MAX_TEXT	"65536"
@@ -91,6 +101,10 @@ struct config {
 	/* UPLOAD_EXPIRES: seconds an unfinished resumable upload is kept. */
 	unsigned	 upload_expires;
 	bool		 regex_skip;	/* FILEUPLOAD_REGEX_SKIP: 1 (default) or 0 */
+	/* FILEUPLOAD_EVENTS_KEEP: seconds an event stays in the feed. */
+	unsigned	 events_keep;
+	/* FILEUPLOAD_EVENTS_WAITERS: feed requests waiting at once (0: none). */
+	unsigned	 events_waiters;
 	/*
 	 * FILEUPLOAD_SLOTS_PER_CLIENT: the upload slots of the host (the
 	 * pool's live workers) one client address may hold: a percentage

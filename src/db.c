@@ -15,10 +15,22 @@
 #include "hash.h"
 #include "metrics.h"
 
+/* A timestamptz column as the API writes times (RFC 3339, UTC). */
+#define UTC_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define COLS	"file_hash, file_name, file_type, file_size, " \
-	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
-	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+	UTC_TIME("created_at") ", " UTC_TIME("updated_at") ", " \
 	"COALESCE(sha256, '')"
+/*
+ * The oldest kept event (the next to be published when none is kept) and
+ * a page of published events after $1, in one snapshot; the first row
+ * comes also when the page is empty (its event columns NULL).
+ */
+#define EVENT_COLS "o.oldest, e.id, e.type, e.file_hash, " \
+	"COALESCE(e.file_name, ''), COALESCE(e.file_type, ''), " \
+	"COALESCE(e.file_size, 0), COALESCE(" UTC_TIME("e.created_at") \
+	", ''), COALESCE(" UTC_TIME("e.updated_at") ", ''), " \
+	UTC_TIME("e.at") ", e.file_name IS NOT NULL"
 /*
  * Where the file $2 stands in the list's order: its row's, else (deleted
  * since) what files_deleted remembers.
@@ -58,6 +70,9 @@ enum stmt {
 	ST_UPLOAD_USAGE,
 	ST_UPLOAD_OWNER,
 	ST_UPLOAD_DECLARE,
+	ST_EVENTS_PUBLISH,
+	ST_EVENTS_READ,
+	ST_EVENTS_PRUNE,
 	ST__MAX
 };
 
@@ -160,6 +175,26 @@ static const struct {
 	[ST_UPLOAD_DECLARE] = { "upload_declare",
 	    "UPDATE uploads SET upload_length = $2 WHERE upload_id = $1 "
 	    "AND upload_length IS NULL AND file_hash IS NULL RETURNING 1", 2 },
+	/* The outbox (sql/011): numbering, the feed's page, pruning. */
+	[ST_EVENTS_PUBLISH] = { "events_publish",
+	    "SELECT events_publish()", 0 },
+	[ST_EVENTS_READ] = { "events_read",
+	    "SELECT " EVENT_COLS " FROM (SELECT COALESCE((SELECT min(id) "
+	    "FROM events), (SELECT last + 1 FROM events_published)) "
+	    "AS oldest) o LEFT JOIN LATERAL (SELECT * FROM events "
+	    "WHERE id > $1 ORDER BY id LIMIT $2) e ON true ORDER BY e.id", 2 },
+	/*
+	 * Only a run of the oldest ids goes, up to the first event younger
+	 * than $1 seconds: what is kept has no hole, so the oldest kept id
+	 * tells a reader whether it missed some.
+	 */
+	[ST_EVENTS_PRUNE] = { "events_prune",
+	    "WITH old AS (SELECT id, at FROM events WHERE id IS NOT NULL "
+	    "ORDER BY id LIMIT $2), edge AS (SELECT min(id) AS id FROM old "
+	    "WHERE at >= now() - make_interval(secs => $1)) "
+	    "DELETE FROM events WHERE id IN (SELECT id FROM old "
+	    "WHERE id < COALESCE((SELECT id FROM edge), "
+	    "9223372036854775807))", 2 },
 };
 
 struct slot;
@@ -176,7 +211,8 @@ struct db_tx {
  * The process's connections, lent to one request thread at a time: for a
  * statement, or from BEGIN to COMMIT or ROLLBACK.  A thread never holds
  * one while it waits for a client, so a few serve many threads, and
- * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only.
+ * PostgreSQL's max_connections bounds processes times DB_POOL_SIZE only
+ * (and the one each process keeps for the events, events_listen.c).
  */
 struct slot {
 	PGconn		*conn;		/* NULL: connects on first use */
@@ -185,6 +221,8 @@ struct slot {
 };
 
 static const struct config	*db_cfg;
+/* Called after each commit that changed a files row (db_on_change). */
+static void			(*change_hook)(void);
 static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 pool_freed = PTHREAD_COND_INITIALIZER;
 static struct slot		*slots;
@@ -852,6 +890,19 @@ commit(struct db_tx *tx)
 	return err;
 }
 
+void
+db_on_change(void (*hook)(void))
+{
+	change_hook = hook;
+}
+
+static void
+changed(void)
+{
+	if (change_hook != NULL)
+		change_hook();
+}
+
 enum db_error
 db_commit_row(struct db_tx **tx, const char *hash, bool row_after)
 {
@@ -868,6 +919,8 @@ db_commit_row(struct db_tx **tx, const char *hash, bool row_after)
 	    exists_on(&(*tx)->slot, hash, &exists) == DB_OK)
 		err = exists == row_after ? DB_OK : DB_ERR_UNAVAILABLE;
 	tx_end(tx, false);
+	if (err == DB_OK)
+		changed();
 	return err;
 }
 
@@ -887,6 +940,8 @@ db_update(const char *hash, const char *name, const char *type,
 	enum db_error	 err = one_row(&s, ST_UPDATE, p, 1, out);
 
 	give_back(s);
+	if (err == DB_OK)
+		changed();
 	return err;
 }
 
@@ -1337,5 +1392,93 @@ db_upload_sweep(int limit, int (*gone)(void *, const char *), void *arg,
 	if (err == DB_OK)
 		err = commit(tx);
 	db_rollback(&tx);
+	return err;
+}
+
+/* ------------------------------------------------------------ the outbox */
+
+enum db_error
+db_events_publish(uint64_t *n)
+{
+	struct slot	*s = NULL;
+	PGresult	*res;
+	enum db_error	 err;
+
+	*n = 0;
+	if ((res = run(&s, ST_EVENTS_PUBLISH, NULL, 1, &err)) != NULL) {
+		if (PQntuples(res) == 1)
+			*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	give_back(s);
+	return err;
+}
+
+static void
+row_to_event(const PGresult *res, int row, struct event *e)
+{
+	e->id = strtoull(PQgetvalue(res, row, 1), NULL, 10);
+	copy_col(res, row, 2, e->type, sizeof(e->type));
+	copy_col(res, row, 3, e->file.hash, sizeof(e->file.hash));
+	copy_col(res, row, 4, e->file.name, sizeof(e->file.name));
+	copy_col(res, row, 5, e->file.type, sizeof(e->file.type));
+	e->file.size = strtoull(PQgetvalue(res, row, 6), NULL, 10);
+	copy_col(res, row, 7, e->file.created_at, sizeof(e->file.created_at));
+	copy_col(res, row, 8, e->file.updated_at, sizeof(e->file.updated_at));
+	copy_col(res, row, 9, e->at, sizeof(e->at));
+	e->has_file = PQgetvalue(res, row, 10)[0] == 't';
+	e->file.sha256[0] = '\0';
+}
+
+enum db_error
+db_events_read(uint64_t after, unsigned limit,
+    int (*row)(void *, const struct event *), void *arg, uint64_t *oldest)
+{
+	char		 a[24], l[16];
+	const char	*p[2] = { a, l };
+	struct slot	*s = NULL;
+	struct event	 e;
+	PGresult	*res;
+	enum db_error	 err;
+	int		 i;
+
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)after);
+	snprintf(l, sizeof(l), "%u", limit);
+	*oldest = 0;
+	res = run(&s, ST_EVENTS_READ, p, 1, &err);
+	give_back(s);
+	if (res == NULL)
+		return err;
+	if (PQntuples(res) > 0)
+		*oldest = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	for (i = 0; i < PQntuples(res); i++) {
+		if (PQgetisnull(res, i, 1))
+			continue;
+		memset(&e, 0, sizeof(e));
+		row_to_event(res, i, &e);
+		if (row(arg, &e) != 0)
+			break;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_error
+db_events_prune(unsigned keep, unsigned batch, unsigned *n)
+{
+	char		 k[16], b[16];
+	const char	*p[2] = { k, b };
+	struct slot	*s = NULL;
+	PGresult	*res;
+	enum db_error	 err;
+
+	*n = 0;
+	snprintf(k, sizeof(k), "%u", keep);
+	snprintf(b, sizeof(b), "%u", batch);
+	if ((res = run(&s, ST_EVENTS_PRUNE, p, 0, &err)) != NULL) {
+		*n = (unsigned)strtoul(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+	}
+	give_back(s);
 	return err;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "event.h"
 #include "meta.h"
 #include "quota.h"
 #include "upload_row.h"
@@ -206,6 +207,35 @@ enum db_error	db_upload_remove(const char *id);
  */
 enum db_error	db_upload_sweep(int limit, int (*gone)(void *, const char *),
 		    void *arg, int *n);
+
+/* ------------------------------------------------- the outbox (events) */
+
+/*
+ * hook (NULL: none) is called after every commit of this process that
+ * changed a files row (db_commit_row, db_update), and so wrote an event;
+ * set before the request threads start.
+ */
+void		db_on_change(void (*hook)(void));
+
+/*
+ * Publishes the committed events: gives them feed ids, after the last
+ * one given (sql/011).  *n: how many.
+ */
+enum db_error	db_events_publish(uint64_t *n);
+/*
+ * The published events with an id above after, at most limit, in id
+ * order, each passed to row() (non-zero stops).  *oldest: the oldest
+ * kept id, or the next id to be published when none is kept, read in
+ * the same snapshot as the events.
+ */
+enum db_error	db_events_read(uint64_t after, unsigned limit,
+		    int (*row)(void *, const struct event *), void *arg,
+		    uint64_t *oldest);
+/*
+ * Removes at most batch of the oldest published events, older than keep
+ * seconds, the oldest first and never past a younger one; *n: how many.
+ */
+enum db_error	db_events_prune(unsigned keep, unsigned batch, unsigned *n);
 
 /*
  * "what: msg" into buf (len bytes), on one line: a libpq message's

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "handlers.h"
 #include "hash.h"
 #include "http.h"
@@ -18,6 +19,7 @@
 #include "metrics_route.h"
 #include "num.h"
 #include "outcome.h"
+#include "query.h"
 #include "request.h"
 #include "resumable.h"
 #include "router.h"
@@ -71,46 +73,29 @@ static int
 parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
     bool *newest, const char **why)
 {
-	const char	*p = q, *amp, *eq;
-	int		 seen_limit = 0, seen_order = 0;
+	const char	*p = q, *name;
+	int		 seen_limit = 0, seen_order = 0, rc;
+	size_t		 nlen;
 	char		 val[80];
 
 	*limit = 0;
 	*has_after = 0;
 	*newest = false;
-	while (*p != '\0') {
-		size_t	 klen, vlen;
-
-		amp = strchr(p, '&');
-		vlen = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', vlen);
-		if (eq == NULL) {
-			*why = "query parameters must be name=value";
-			return -1;
-		}
-		klen = eq - p;
-		vlen -= klen + 1;
-		if (vlen >= sizeof(val)) {
-			*why = "query parameter value too long";
-			return -1;
-		}
-		memcpy(val, eq + 1, vlen);
-		val[vlen] = '\0';
-		if (klen == 5 && strncmp(p, "limit", 5) == 0 && !seen_limit) {
+	while ((rc = query_next(&p, &name, &nlen, val, sizeof(val), why)) ==
+	    1) {
+		if (query_name_is(name, nlen, "limit") && !seen_limit) {
 			seen_limit = 1;
 			if (parse_u64(val, 1, LIST_LIMIT_MAX, limit) == -1) {
 				*why = "limit must be an integer from 1 to 10000";
 				return -1;
 			}
-		} else if (klen == 5 && strncmp(p, "after", 5) == 0 &&
-		    !*has_after) {
+		} else if (query_name_is(name, nlen, "after") && !*has_after) {
 			*has_after = 1;
-			if (!hash_parse(val, vlen, after)) {
+			if (!hash_parse(val, strlen(val), after)) {
 				*why = "after must be a file hash";
 				return -1;
 			}
-		} else if (klen == 5 && strncmp(p, "order", 5) == 0 &&
-		    !seen_order) {
+		} else if (query_name_is(name, nlen, "order") && !seen_order) {
 			seen_order = 1;
 			if (strcmp(val, "newest") == 0)
 				*newest = true;
@@ -123,11 +108,8 @@ parse_list_query(const char *q, uint64_t *limit, char *after, int *has_after,
 			    "(only limit, after and order are allowed)";
 			return -1;
 		}
-		if (amp == NULL)
-			break;
-		p = amp + 1;
 	}
-	return 0;
+	return rc;
 }
 
 struct list_out {
@@ -237,12 +219,7 @@ handle_list(struct app *app, struct request *r, const char *hash)
 		http_header(r, "Link", link);
 	}
 	http_end(r);
-	if (lo.rows == 0)
-		http_write(r, "[]\n", 3);
-	else {
-		http_write(r, lo.buf, lo.len);
-		http_write(r, "]\n", 2);
-	}
+	http_write_array(r, lo.buf, lo.len);
 out:
 	json_meta_writer_free(lo.writer);
 	free(lo.buf);
@@ -548,6 +525,7 @@ const struct route handler_routes[] = {
 	{ "GET", ROUTER_BASE, handle_list, ACCESS_READ, "list" },
 	{ "POST", ROUTER_BASE, upload_handle, ACCESS_WRITE, "upload" },
 	{ "GET", ROUTER_BASE "/health", handle_health, ACCESS_OPEN, "health" },
+	{ "GET", ROUTER_BASE "/events", events_handle, ACCESS_READ, "events" },
 	{ "GET", ROUTER_BASE "/metrics", metrics_handle, ACCESS_METRICS,
 	    "metrics" },
 	{ "GET", FILE_PATH, handle_get, ACCESS_READ, "get" },

@@ -79,6 +79,17 @@ http_write(struct request *r, const char *buf, size_t len)
 }
 
 void
+http_write_array(struct request *r, const char *items, size_t len)
+{
+	if (len == 0)
+		http_write(r, "[]\n", 3);
+	else {
+		http_write(r, items, len);
+		http_write(r, "]\n", 2);
+	}
+}
+
+void
 http_json_with(struct request *r, int status, const char *json,
     const char *name, const char *value)
 {

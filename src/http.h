@@ -21,6 +21,12 @@ void		 http_header(struct request *, const char *name, const char *value);
 void		 http_end(struct request *);
 /* Writes body bytes (counted for the log line). */
 void		 http_write(struct request *, const char *buf, size_t len);
+/*
+ * Writes a JSON array's body, a line: items are its elements as they were
+ * gathered, each after its '[' or ','; none (len 0): [].
+ */
+void		 http_write_array(struct request *, const char *items,
+		    size_t len);
 
 /* A whole JSON response; location (NULL: none) becomes a Location header. */
 void		 http_json(struct request *, int status, const char *json,

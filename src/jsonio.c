@@ -109,6 +109,30 @@ json_meta(const struct meta *m)
 }
 
 char *
+json_event(struct json_meta_writer *w, const struct event *e)
+{
+	struct json_object	*type, *at;
+	const char		*file = "null";
+	char			*out = NULL;
+	size_t			 len;
+
+	if (e->has_file &&
+	    (file = json_meta_writer_format(w, &e->file, &len)) == NULL)
+		return NULL;
+	/* file_hash is 64 hex digits (its CHECK); the strings are escaped. */
+	type = json_object_new_string(e->type);
+	at = json_object_new_string(e->at);
+	if (type != NULL && at != NULL && asprintf(&out, "{\"id\":%llu,"
+	    "\"type\":%s,\"file_hash\":\"%s\",\"file\":%s,\"at\":%s}",
+	    (unsigned long long)e->id, json_object_to_json_string(type),
+	    e->file.hash, file, json_object_to_json_string(at)) == -1)
+		out = NULL;
+	json_object_put(type);
+	json_object_put(at);
+	return out;
+}
+
+char *
 json_error(int status, const char *reason, const char *hash)
 {
 	struct json_object	*o = json_object_new_object();

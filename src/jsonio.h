@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "meta.h"
 
 /*
@@ -32,6 +33,13 @@ const char	*json_meta_writer_format(struct json_meta_writer *,
 		    const struct meta *m, size_t *len);
 /* NULL is fine. */
 void		 json_meta_writer_free(struct json_meta_writer *);
+
+/*
+ * The compact JSON of an event (docs/api.md, "Events"): its file is the
+ * metadata object as json_meta_writer_format writes it (w), or null.  The
+ * caller frees it; NULL only when out of memory.
+ */
+char	*json_event(struct json_meta_writer *w, const struct event *e);
 
 /* {"error": reason, "status": status}, plus "file_hash" when hash != NULL.  Caller frees. */
 char	*json_error(int status, const char *reason, const char *hash);

@@ -26,6 +26,8 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
+#include "events_listen.h"
 #include "handlers.h"
 #include "hash.h"
 #include "hashpipe.h"
@@ -212,6 +214,8 @@ sweep(void)
 	}
 	if ((n = resumable_sweep(&app)) > 0)
 		log_info("swept %d expired resumable uploads", n);
+	if ((n = events_sweep(&app)) > 0)
+		log_info("pruned %d events", n);
 }
 
 static void
@@ -334,6 +338,9 @@ main(int argc, char *argv[])
 	/* Not fatal: requests answer 503 until the database is back. */
 	if (db_ready() != DB_OK)
 		log_warnx("database not reachable yet: %s", db_last_error());
+	/* Wakes the events feed's waiters, here and on the other hosts. */
+	if (events_listen_start(&cfg) == -1)
+		fatal("the events' listening thread");
 	/* After db_init: expired resumable uploads go too. */
 	sweep();
 	last_sweep = time(NULL);
@@ -356,6 +363,8 @@ main(int argc, char *argv[])
 			last_sweep = time(NULL);
 		}
 	}
+	/* Long polls answer now rather than hold the exit up. */
+	events_listen_end();
 	stop_when_idle();
 	log_info("worker exiting");
 	/*

@@ -25,6 +25,7 @@ static const char *const vars[] = {
 	"FILEUPLOAD_METRICS_TOKEN", "FILEUPLOAD_METRICS_FILE",
 	"FILEUPLOAD_TEMP_FILES", "FILEUPLOAD_REGEX_SKIP",
 	"FILEUPLOAD_SLOTS_PER_CLIENT",
+	"FILEUPLOAD_EVENTS_KEEP", "FILEUPLOAD_EVENTS_WAITERS",
 	"FILEUPLOAD_TUS_MAX_UPLOADS", "FILEUPLOAD_TUS_MAX_BYTES",
 	"FILEUPLOAD_TUS_TOKEN_MAX_UPLOADS", "FILEUPLOAD_TUS_TOKEN_MAX_BYTES",
 	"FILEUPLOAD_MIN_FREE",
@@ -481,6 +482,35 @@ START_TEST(test_regex_skip)
 		set("FILEUPLOAD_REGEX_SKIP", bad[i]);
 		load_fails("FILEUPLOAD_REGEX_SKIP");
 	}
+}
+END_TEST
+
+/* The events' retention and waiters: defaults, bounds, refusals. */
+START_TEST(test_events)
+{
+	struct config	 cfg;
+
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.events_keep, 7 * 86400);
+	ck_assert_uint_eq(cfg.events_waiters, cfg.threads / 16);
+	config_free(&cfg);
+	set("FILEUPLOAD_THREADS", "8");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.events_waiters, 1);
+	config_free(&cfg);
+	set("FILEUPLOAD_EVENTS_WAITERS", "0");
+	set("FILEUPLOAD_EVENTS_KEEP", "1");
+	load_ok(&cfg);
+	ck_assert_uint_eq(cfg.events_waiters, 0);
+	ck_assert_uint_eq(cfg.events_keep, 1);
+	config_free(&cfg);
+	set("FILEUPLOAD_EVENTS_WAITERS", "9");
+	load_fails("FILEUPLOAD_EVENTS_WAITERS");
+	set("FILEUPLOAD_EVENTS_WAITERS", "8");
+	set("FILEUPLOAD_EVENTS_KEEP", "0");
+	load_fails("FILEUPLOAD_EVENTS_KEEP");
+	set("FILEUPLOAD_EVENTS_KEEP", "1d");
+	load_fails("FILEUPLOAD_EVENTS_KEEP");
 }
 END_TEST
 
@@ -1175,6 +1205,7 @@ config_suite(void)
 	tc = tcase_create("free");
 	tcase_add_checked_fixture(tc, clean_env, clean_env);
 	tcase_add_test(tc, test_free_twice);
+	tcase_add_test(tc, test_events);
 	suite_add_tcase(s, tc);
 
 	return s;
