@@ -113,10 +113,12 @@ link_cpu_run() {
 # processes), which would otherwise weigh more on a slower run.
 link_cpu_us() {
 	local hz
+	local -a us
 	hz=$(getconf CLK_TCK)
-	median $(awk -v c="$2" -v hz="$hz" 'FNR == NR { idle = $c / $4; next }
+	mapfile -t us < <(awk -v c="$2" -v hz="$hz" 'FNR == NR { idle = $c / $4; next }
 	    { printf "%.1f\n", ($c - idle * $4) / hz * 1e6 / $1 }' \
 	    "$RAW/idle.cpu" "$RAW/$1.cpu")
+	median "${us[@]}"
 }
 
 # link_cpu_diff COLUMN: the mean over the runs of link minus plain CPU
