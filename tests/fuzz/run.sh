@@ -44,7 +44,8 @@ echo "fuzz: building in $out with $cc"
 "$cc" "${flags[@]}" -o "$out/fuzz_multipart" "$here/fuzz_multipart.c" \
     "$root/src/multipart.c"
 "$cc" "${flags[@]}" "${jsonc_cflags[@]}" -o "$out/fuzz_update" \
-    "$here/fuzz_update.c" "$root/src/jsonio.c" "${jsonc_libs[@]}"
+    "$here/fuzz_update.c" "$root/src/jsonio.c" "$root/src/utf8.c" \
+    "${jsonc_libs[@]}"
 
 rc=0
 for t in multipart update; do
