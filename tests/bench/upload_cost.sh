@@ -246,10 +246,19 @@ cost_callgrind() {
 	fu_log "one worker under callgrind: $CG_N uploads"
 	r0=$(cost_rows)
 	WORKERS=1 fu_pool_start "$wrap" || fu_die "the callgrind worker did not start"
-	# The first request waits for the worker to be up (one health GET).
-	curl -sS -m 120 -o /dev/null "$URL/health" || true
+	# Uploads one at a time until one is stored: the worker is up, and
+	# its upload slots are in the pool's count (a client's share of them
+	# is refused with 503 before that).
+	head -c 4096 /dev/urandom | base64 >"$FU_VAR/work/cg-probe.txt"
+	for i in $(seq 1 120); do
+		[ "$(curl -sS -m 60 -o /dev/null -w '%{http_code}' \
+		    -F "upfile=@$FU_VAR/work/cg-probe.txt" "$URL" || true)" != 201 ] || break
+		sleep 1
+	done
 	cost_wrk callgrind "$CG_N"
 	CG_UPLOADS=$(($(cost_rows) - r0))
+	[ "$CG_UPLOADS" -ge $((CG_N / 2)) ] ||
+	    fu_die "callgrind: $CG_UPLOADS uploads stored of $CG_N ($RAW/callgrind.txt)"
 	fu_pool_stop
 	f=
 	for i in $(seq 1 60); do
