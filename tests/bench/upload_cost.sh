@@ -49,9 +49,10 @@
 #	other     the rest (routing, admission, metrics ...)
 #    Callgrind counts user space only; the worker's system time (the
 #    kernel's side of each system call: the write, both fsyncs, the
-#    rename, the sockets) is part 1's worker stime, split by system call
-#    with strace -c -f (system CPU time per call, not wall time) over
-#    BENCH_COST_STRACE_UPLOADS (300) uploads on the normal pool.  Each
+#    rename, the sockets) is part 1's worker stime; strace -c -f over
+#    BENCH_COST_STRACE_UPLOADS (300) uploads on the normal pool gives the
+#    system calls per upload and ranks them (its times, inflated by the
+#    tracing itself, rank but do not measure).  Each
 #    step's share of the worker's user time is its share of the
 #    instructions; the ms per step are that share of part 1's worker utime.
 #    The fsync's wait is not CPU and is not in these figures.
@@ -344,9 +345,9 @@ cost_table() {
 		            100 * n[i] / tot, ut * n[i] / tot }' "$RAW/steps.txt"
 		echo
 		if [ -s "$RAW/strace.raw" ]; then
-			echo "## The worker's system calls ($ST_UPLOADS uploads, strace -c -f: system time)"
+			echo "## The worker's system calls ($ST_UPLOADS uploads, strace -c -f)"
 			echo
-			echo "| call | calls per upload | µs of system time per upload |"
+			echo "| call | calls per upload | µs per upload as strace timed it (inflated by tracing: a ranking) |"
 			echo "|---|---|---|"
 			awk -v n="$ST_UPLOADS" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
 			    printf "%s %.2f %.1f\n", $NF, $4 / n, $2 * 1e6 / n }' "$RAW/strace.raw" |
