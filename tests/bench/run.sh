@@ -5,7 +5,7 @@
 # Not a test: scripts/test never runs it, and it fails only when it cannot
 # measure (a MISS against a target is reported, not an error).
 #
-#	sudo tests/bench/run.sh [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]]
+#	sudo tests/bench/run.sh [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE] [--peer2 URL]]
 #
 # As scripts/run does, it installs what is missing (and wrk), builds, and
 # starts a private stack, here in a temp dir under /var/tmp: PostgreSQL
@@ -77,7 +77,17 @@
 # peer's peak RSS growth for the list and the large upload.  The table
 # gets a side-by-side section (figure | ours | peer | ours/peer) and a note
 # of what the reference does less.  The peer keeps the small uploads it
-# was sent; its large file is deleted on exit.
+# was sent; its large file is deleted on exit.  --peer2 URL adds a second
+# peer to figures 1 and 2 only (small uploads and metadata GET): each run
+# of ours is then followed by the peer's and the second peer's, and the
+# table gets both next to ours with the CPU each service spent per
+# request, e.g. the reference with libmagic and without it:
+#
+#	../shared/peers/up.sh 8090
+#	PEER_VAR=/tmp/fileupload-peer2 PEER_PG_PORT=55433 PEER_MAGIC=0 \
+#	    ../shared/peers/up.sh 8091
+#	BENCH_RUNS=5 BENCH_UPLOAD_CONTENT=text tests/bench/run.sh \
+#	    --peer http://127.0.0.1:8090 --peer2 http://127.0.0.1:8091
 #
 # With --s3 (or BENCH_S3=1) the private stack stores on the object store:
 # a Ceph RGW of its own (scripts/rgw.sh, in the temp dir, on free ports
@@ -165,7 +175,7 @@ set -E
 trap 'fu_log "failed at line $LINENO: $BASH_COMMAND"' ERR
 bench_options "$@"
 [ "${#BENCH_ARGS[@]}" -eq 0 ] ||
-    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]])"
+    fu_die "unknown argument ${BENCH_ARGS[0]} (usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE] [--peer2 URL]])"
 bench_setup
 
 # In this order: the list's million rows come last, so that the other

@@ -19,20 +19,23 @@ BENCH=$FU_ROOT/tests/bench
 
 # ------------------------------------------------------------- options
 
-# bench_options [--quick] [--peer URL [--peer-pids FILE]] [ARG...]: the
-# command line of run.sh and of each figure script, and the BENCH_*
-# settings (run.sh's header lists them).  Other arguments go to
+# bench_options [--quick] [--peer URL [--peer-pids FILE] [--peer2 URL]]
+# [ARG...]: the command line of run.sh and of each figure script, and the
+# BENCH_* settings (run.sh's header lists them).  Other arguments go to
 # BENCH_ARGS.  --s3 is BENCH_S3=1, --capacity BENCH_CAPACITY=1, --link
-# BENCH_LINK=1.  Sets BENCH_S3, BENCH_CAPACITY, BENCH_LINK, QUICK, PEER, PURL, PEER_PIDS, PEER_DB, PEER_LIST_ROWS,
+# BENCH_LINK=1.  Sets BENCH_S3, BENCH_CAPACITY, BENCH_LINK, QUICK, PEER,
+# PURL, PEER_PIDS, PEER2, PURL2, PEER_DB, PEER_LIST_ROWS,
 # RUNS, SECS, CONNS, WRK_THREADS, LARGE_MIB, LIST_ROWS, PROFILE, CONTENT,
 # WORKERS, POOL_CONC, REQUEST_BUFFERING.
 bench_options() {
-	local usage="usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE]]" v
+	local usage="usage: $0 [--quick] [--s3] [--capacity] [--link] [--peer URL [--peer-pids FILE] [--peer2 URL]]" v
 
 	QUICK=0
 	PEER=
 	PURL=
 	PEER_PIDS=
+	PEER2=
+	PURL2=
 	BENCH_ARGS=()
 	while [ "$#" -gt 0 ]; do
 		case $1 in
@@ -40,12 +43,17 @@ bench_options() {
 		--s3) BENCH_S3=1 ;;
 		--capacity) BENCH_CAPACITY=1 ;;
 		--link) BENCH_LINK=1 ;;
-		--peer | --peer-pids)
+		--peer | --peer-pids | --peer2)
 			[ "$#" -ge 2 ] || fu_die "$1 needs a value ($usage)"
-			if [ "$1" = --peer ]; then PEER=$2; else PEER_PIDS=$2; fi
+			case $1 in
+			--peer) PEER=$2 ;;
+			--peer2) PEER2=$2 ;;
+			*) PEER_PIDS=$2 ;;
+			esac
 			shift
 			;;
 		--peer=*) PEER=${1#--peer=} ;;
+		--peer2=*) PEER2=${1#--peer2=} ;;
 		--peer-pids=*) PEER_PIDS=${1#--peer-pids=} ;;
 		-h | --help)
 			sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -70,8 +78,16 @@ bench_options() {
 		PEER_LIST_ROWS=${BENCH_PEER_LIST_ROWS:-3000}
 		[ -z "$PEER_PIDS" ] || [ -r "$PEER_PIDS" ] ||
 		    fu_die "--peer-pids $PEER_PIDS: not readable"
-	elif [ -n "$PEER_PIDS" ]; then
-		fu_die "--peer-pids needs --peer"
+		if [ -n "$PEER2" ]; then
+			PEER2=${PEER2%/}
+			case $PEER2 in
+			http://* | https://*) ;;
+			*) fu_die "--peer2 $PEER2: a base URL such as http://127.0.0.1:8091" ;;
+			esac
+			PURL2=$PEER2/service/fileupload
+		fi
+	elif [ -n "$PEER_PIDS$PEER2" ]; then
+		fu_die "--peer-pids and --peer2 need --peer"
 	fi
 	if [ "$QUICK" -eq 1 ]; then
 		RUNS=${BENCH_RUNS:-1}
@@ -564,14 +580,16 @@ wrk_stats() {
 }
 # wrk_pair NAME URL PEER_URL SCRIPT [SCRIPT_ARGS...]: RUNS load runs of
 # URL (after a short warm-up), each followed by the same run against
-# PEER_URL when it is not empty (output in $RAW/peer-NAME.I.txt), so that
-# both see the same moments of a machine that may not be quiet.  "{run}"
-# in SCRIPT_ARGS becomes the run's number (p and the number for the peer).
-# Sets W_RPS, W_P50, W_P99, W_BAD for URL (see wrk_stats) and P_RPS,
-# P_P50, P_P99, P_BAD for PEER_URL.
+# PEER_URL when it is not empty (output in $RAW/peer-NAME.I.txt), and then
+# against PAIR_PEER2 when that is set (a second peer: $RAW/peer2-NAME.I.txt),
+# so that all see the same moments of a machine that may not be quiet.
+# "{run}" in SCRIPT_ARGS becomes the run's number (p, q and the number for
+# the peers).  Sets W_RPS, W_P50, W_P99, W_BAD for URL (see wrk_stats),
+# P_RPS, P_P50, P_P99, P_BAD for PEER_URL and Q_RPS, Q_P50, Q_P99, Q_BAD
+# for PAIR_PEER2.
 wrk_pair() {
-	local name=$1 url=$2 purl=$3 script=$4 i
-	local -a ours=() peer=()
+	local name=$1 url=$2 purl=$3 script=$4 qurl=${PAIR_PEER2:-} i
+	local -a ours=() peer=() peer2=()
 	shift 4
 
 	wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
@@ -579,13 +597,23 @@ wrk_pair() {
 	[ -z "$purl" ] ||
 	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
 	    "$purl" -- "${@/"{run}"/pw}" >"$RAW/peer-$name.warmup.txt" 2>&1
+	[ -z "$qurl" ] ||
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((SECS > 5 ? 2 : 1))s" -s "$script" \
+	    "$qurl" -- "${@/"{run}"/qw}" >"$RAW/peer2-$name.warmup.txt" 2>&1
 	for i in $(seq 1 "$RUNS"); do
 		wrk_once "$name" "$i" "$url" "$script" "${@/"{run}"/$i}"
 		ours+=("$W_LINE")
 		[ -n "$purl" ] || continue
 		wrk_once "peer-$name" "$i" "$purl" "$script" "${@/"{run}"/p$i}"
 		peer+=("$W_LINE")
+		[ -n "$qurl" ] || continue
+		wrk_once "peer2-$name" "$i" "$qurl" "$script" "${@/"{run}"/q$i}"
+		peer2+=("$W_LINE")
 	done
+	if [ -n "$qurl" ]; then
+		wrk_stats "${peer2[@]}"
+		Q_RPS=$W_RPS Q_P50=$W_P50 Q_P99=$W_P99 Q_BAD=$W_BAD
+	fi
 	if [ -n "$purl" ]; then
 		wrk_stats "${peer[@]}"
 		P_RPS=$W_RPS P_P50=$W_P50 P_P99=$W_P99 P_BAD=$W_BAD
@@ -744,6 +772,7 @@ psql_peer() {
 }
 
 PEER_HASH=
+PEER2_HASH=
 PEER_BIG_HASH=
 PEER_LIST_LOADED=0
 # shellcheck disable=SC2317  # called from bench_cleanup
@@ -752,26 +781,42 @@ peer_cleanup() {
 	for h in "$PEER_BIG_HASH" "$PEER_HASH"; do
 		[ -z "$h" ] || curl -sS -m 30 -o /dev/null -X DELETE "$PURL/$h" || true
 	done
+	[ -z "$PEER2_HASH" ] ||
+	    curl -sS -m 30 -o /dev/null -X DELETE "$PURL2/$PEER2_HASH" || true
 	[ "$PEER_LIST_LOADED" -ne 1 ] ||
 	    psql_peer -c "DELETE FROM files WHERE file_name LIKE 'benchlist-$nonce-%'" \
 	    >/dev/null 2>&1 || fu_log "warning: the peer keeps the list's rows ($nonce)"
 }
 
-# bench_peer_probe: one upload to the peer and its GET ($PEER_HASH), and
-# whether the list's rows can go into its database by SQL ($PEER_SQL).
-bench_peer_probe() {
-	local r cols
+# peer_probe_one URL NAME: one upload to the peer at URL and its GET;
+# sets PROBE_HASH.
+peer_probe_one() {
+	local url=$1 name=$2 r
 
-	fu_log "the peer at $PEER: one upload and its GET"
-	printf 'peer probe %s\n' "$nonce" >"$FU_VAR/work/probe.txt"
-	r=$(curl_time "$RAW/peer-probe.json" -F "upfile=@$FU_VAR/work/probe.txt" "$PURL") ||
-	    fu_die "the peer does not answer at $PURL"
-	PEER_HASH=$(json_hash "$RAW/peer-probe.json")
-	if [ "${r%% *}" != 201 ] || [ -z "$PEER_HASH" ]; then
-		fu_die "the peer's upload: $r $(head -c 300 "$RAW/peer-probe.json")"
+	fu_log "the $name at $url: one upload and its GET"
+	printf '%s probe %s\n' "$name" "$nonce" >"$FU_VAR/work/probe.txt"
+	r=$(curl_time "$RAW/$name-probe.json" -F "upfile=@$FU_VAR/work/probe.txt" "$url") ||
+	    fu_die "the $name does not answer at $url"
+	PROBE_HASH=$(json_hash "$RAW/$name-probe.json")
+	if [ "${r%% *}" != 201 ] || [ -z "$PROBE_HASH" ]; then
+		fu_die "the $name's upload: $r $(head -c 300 "$RAW/$name-probe.json")"
 	fi
-	r=$(curl_time /dev/null "$PURL/$PEER_HASH")
-	[ "${r%% *}" = 200 ] || fu_die "the peer's GET of $PEER_HASH: $r"
+	r=$(curl_time /dev/null "$url/$PROBE_HASH")
+	[ "${r%% *}" = 200 ] || fu_die "the $name's GET of $PROBE_HASH: $r"
+}
+
+# bench_peer_probe: one upload to each peer and its GET ($PEER_HASH,
+# $PEER2_HASH), and whether the list's rows can go into the first peer's
+# database by SQL ($PEER_SQL).
+bench_peer_probe() {
+	local cols
+
+	peer_probe_one "$PURL" peer
+	PEER_HASH=$PROBE_HASH
+	if [ -n "$PEER2" ]; then
+		peer_probe_one "$PURL2" peer2
+		PEER2_HASH=$PROBE_HASH
+	fi
 	# SQL is the only practical way to a million rows (the API takes one
 	# file per request); it needs the peer's files table to have ours
 	# columns, which the reference's has.
@@ -789,9 +834,32 @@ bench_peer_probe() {
 	echo "peer: $PEER ($(curl -sS -m 5 "$PEER/" 2>/dev/null | head -n 1 || true))," \
 	    "PIDs: ${PEER_PIDS:-not given}, list rows $([ "$PEER_SQL" -eq 1 ] &&
 	    echo "loaded by SQL" || echo "uploaded through the API")" >>"$RES/env.txt"
+	[ -z "$PEER2" ] ||
+	    echo "second peer (small uploads and metadata GET only): $PEER2" \
+	    "($(curl -sS -m 5 "$PEER2/" 2>/dev/null | head -n 1 || true))" >>"$RES/env.txt"
 }
 
 # --------------------------------------------------------------- table
+
+# cpu_ms_per_req NAME: the median over NAME's runs of the CPU its
+# service's processes (worker, postgres, nginx, node: the cpu line's
+# groups) spent per request, in ms, from each run's cpu line and rate.
+cpu_ms_per_req() {
+	local name=$1 f i
+	local -a v=()
+
+	for i in $(seq 1 "$RUNS"); do
+		f=$RAW/$name.$i.txt
+		[ -f "$f" ] || continue
+		v+=("$(awk -v secs="$SECS" '
+		    /^BENCH / { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) {
+		        split($i, kv, "="); rps = kv[2] } }
+		    /^cpu: / { for (i = 1; i < NF; i++)
+		        if ($i ~ /^(worker|postgres|nginx|node)$/) cores += $(i + 1) }
+		    END { if (rps > 0) printf "%.3f", cores * 1000 / rps; else print 0 }' "$f")")
+	done
+	[ "${#v[@]}" -gt 0 ] && median "${v[@]}" || echo "-"
+}
 
 # peer_table: the side-by-side section of the table (with --peer).
 # shellcheck disable=SC2153  # the values come from the figure scripts
@@ -821,16 +889,36 @@ peer_table() {
 	echo "| large upload, $LARGE_MIB MiB, curl -F | $(fmt "$LU_MBS") MB/s$(prss "$LU_RSS") | $(fmt "$PLU_MBS") MB/s$(prss "$PLU_RSS") | $(ratio "$LU_MBS" "$PLU_MBS") |"
 	echo "| download, $LARGE_MIB MiB, content route | $(fmt "$DL_MBS") MB/s | $(fmt "$PDL_MBS") MB/s | $(ratio "$DL_MBS" "$PDL_MBS") |"
 	echo
+	[ -z "$PEER2" ] || peer2_table
 	echo "RSS: ours, the largest peak growth of a worker (the serving one for"
 	echo "the list); the peer's, of its processes in $([ -n "$PEER_PIDS" ] &&
 	    echo "$PEER_PIDS" || echo "--peer-pids (not given: not measured)")."
 	echo "What the reference peer (../shared/peers/README.md) does less per"
 	echo "upload: no fsync of the directory after the rename (ours fsyncs the"
-	echo "file and its directory before the row commits), no libmagic (its"
-	echo "file_type is the client's claim), and BLAKE2b-512 truncated to 64 hex"
-	echo "digits instead of BLAKE2b-256.  Both PostgreSQL clusters run with"
-	echo "fsync and synchronous_commit on; in the CPU lines below the peer's"
-	echo "processes are \"node\", and its PostgreSQL counts in \"postgres\"."
+	echo "file and its directory before the row commits), BLAKE2b-512 truncated"
+	echo "to 64 hex digits instead of BLAKE2b-256, and, started with"
+	echo "PEER_MAGIC=0, no libmagic (its file_type is then the client's claim)."
+	echo "All PostgreSQL clusters run with fsync and synchronous_commit on; in"
+	echo "the CPU lines below the peers' processes are \"node\", and their"
+	echo "PostgreSQL counts in \"postgres\"."
+}
+
+# peer2_table: small uploads and the metadata GET next to both peers
+# (with --peer2), and the CPU each service spent per request.
+# shellcheck disable=SC2153  # the values come from the figure scripts
+peer2_table() {
+	echo
+	echo "Next to a second peer at $PEER2, in the same runs (ours, peer,"
+	echo "second peer, alternating; CPU per request: the service's processes"
+	echo "as the cpu lines count them, wrk left out, median of the runs):"
+	echo
+	echo "| figure | ours | peer | second peer | ours/peer | ours/second |"
+	echo "|---|---|---|---|---|---|"
+	echo "| small uploads, 4 KiB $CONTENT, $CONNS conn | $(fmt "$UP_RPS")/s (p50 $(ms "$UP_P50"), p99 $(ms "$UP_P99"), non-201 $UP_BAD) | $(fmt "$PUP_RPS")/s (p50 $(ms "$PUP_P50"), p99 $(ms "$PUP_P99"), non-201 $PUP_BAD) | $(fmt "$QUP_RPS")/s (p50 $(ms "$QUP_P50"), p99 $(ms "$QUP_P99"), non-201 $QUP_BAD) | $(ratio "$UP_RPS" "$PUP_RPS") | $(ratio "$UP_RPS" "$QUP_RPS") |"
+	echo "| ↳ CPU ms per upload | $(cpu_ms_per_req uploads) | $(cpu_ms_per_req peer-uploads) | $(cpu_ms_per_req peer2-uploads) | | |"
+	echo "| metadata GET, $CONNS conn | $(fmt "$GET_RPS") req/s (p99 $(ms "$GET_P99")) | $(fmt "$PGET_RPS") req/s (p99 $(ms "$PGET_P99")) | $(fmt "$QGET_RPS") req/s (p99 $(ms "$QGET_P99")$([ "$QGET_BAD" -eq 0 ] || echo ", errors $QGET_BAD")) | $(ratio "$GET_RPS" "$PGET_RPS") | $(ratio "$GET_RPS" "$QGET_RPS") |"
+	echo "| ↳ CPU ms per GET | $(cpu_ms_per_req get) | $(cpu_ms_per_req peer-get) | $(cpu_ms_per_req peer2-get) | | |"
+	echo
 }
 
 # bench_table: table.md from the figures' and ceilings' values.
@@ -889,7 +977,8 @@ bench_table() {
 		echo "\"other\" names the busiest processes that are not part of the stack):"
 		echo
 		for n in uploads null-uploads get null-fastcgi nginx-return large-upload list \
-		    ${PEER:+peer-uploads peer-get peer-large-upload peer-list}; do
+		    ${PEER:+peer-uploads peer-get peer-large-upload peer-list} \
+		    ${PEER2:+peer2-uploads peer2-get}; do
 			f=$RAW/$n.1.txt
 			[ -f "$f" ] || f=$RAW/$n.1.mem.txt
 			[ -f "$f" ] || continue
