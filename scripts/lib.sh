@@ -393,6 +393,9 @@ EOF
 		if ! fu_as_postgres "$bin/pg_ctl" -D "$dir/data" \
 		    -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
 			tail -n 20 "$dir/postgres.log" >&2
+			[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] ||
+			    fu_log "port $port is taken by another server;" \
+			    "choose another (scripts/run: PG_PORT=...)"
 			return 1
 		fi
 		FU_PG_STARTED=1
