@@ -207,8 +207,8 @@ events_sweep(struct app *app)
 		return 0;
 	}
 	do {
-		if (db_events_prune(app->cfg->events_keep, PRUNE_BATCH, &n) !=
-		    DB_OK) {
+		if (db_events_prune(app->cfg->events_keep, PRUNE_BATCH,
+		    app->cfg->webhook_url != NULL, &n) != DB_OK) {
 			log_warnx("events: pruning: %s", db_last_error());
 			break;
 		}
