@@ -10,7 +10,9 @@ says, so that a test can change them while it runs:
   fail_every N     the first try of each event whose id is a multiple of
                    N is answered 500
   stall_every N    the first try of each event whose id is a multiple of
-                   N is held stall seconds (default 5) before its answer
+                   N is held stall seconds (default 5) before its answer,
+                   past the deliverer's timeout: recorded with status -1
+                   (an answer the deliverer never sees)
   fail_hash H      every delivery of file H's events is answered 500
   delay S          every answer waits S seconds (a slow receiver)
   hang             every request is accepted and never answered
@@ -68,14 +70,15 @@ class Handler(BaseHTTPRequestHandler):
         fe, se = int(r.get("fail_every", 0)), int(r.get("stall_every", 0))
         if attempt == 1 and fe > 0 and num % fe == 0:
             status = 500
-        if attempt == 1 and se > 0 and num % se == 0:
+        stalled = attempt == 1 and se > 0 and num % se == 0
+        if stalled:
             wait = max(wait, float(r.get("stall", 5)))
         if r.get("fail_hash") and fhash == r["fail_hash"]:
             status = 500
         line = json.dumps({"id": num, "sig": self.headers.get(
             "Fileupload-Signature"), "type": self.headers.get(
             "Content-Type"), "ua": self.headers.get("User-Agent"),
-            "body": body, "t": t, "status": status, "attempt": attempt,
+            "body": body, "t": t, "status": -1 if stalled else status, "attempt": attempt,
             "held": wait})
         with LOCK:
             with open(self.server.log_path, "a", encoding="utf-8") as f:
