@@ -13,15 +13,17 @@
 /* The select list after column 0 (tries): the event, then its time. */
 #define AT_US	"(extract(epoch FROM e.at) * 1000000)::bigint"
 
+/* A pending row r that no earlier pending event of its file holds back. */
+#define FIRST_OF_FILE "r.state = 'pending' AND NOT EXISTS (SELECT 1 " \
+	"FROM webhook_retries p WHERE p.state = 'pending' AND " \
+	"p.file_hash = r.file_hash AND p.id < r.id)"
 /*
  * The earliest pending event of each file whose retry is due; the
  * event's columns (db_event_cols) go between each SELECT and its rest.
  */
 #define SQL_DUE ", " AT_US " FROM webhook_retries r " \
-	"JOIN events e ON e.id = r.id WHERE r.state = 'pending' AND " \
-	"r.next_try <= now() AND NOT EXISTS (SELECT 1 FROM webhook_retries p " \
-	"WHERE p.state = 'pending' AND p.file_hash = r.file_hash AND " \
-	"p.id < r.id) ORDER BY r.id LIMIT $1"
+	"JOIN events e ON e.id = r.id WHERE " FIRST_OF_FILE " AND " \
+	"r.next_try <= now() ORDER BY r.id LIMIT $1"
 /* Events after the cursor, and whether their file has one pending. */
 #define SQL_NEW ", " AT_US ", EXISTS (SELECT 1 FROM " \
 	"webhook_retries p WHERE p.state = 'pending' AND " \
@@ -214,8 +216,8 @@ webhook_db_state(PGconn *c, int64_t *backlog_age, int64_t *due_ms)
 	    "delivered FROM webhook_cursor)), (SELECT min(e.at) FROM "
 	    "webhook_retries r JOIN events e ON e.id = r.id WHERE r.state = "
 	    "'pending')))::bigint, 0), COALESCE((extract(epoch FROM (SELECT "
-	    "min(next_try) FROM webhook_retries WHERE state = 'pending') - "
-	    "now()) * 1000)::bigint, -1)", 0, NULL)) == NULL)
+	    "min(r.next_try) FROM webhook_retries r WHERE " FIRST_OF_FILE
+	    ") - now()) * 1000)::bigint, -1)", 0, NULL)) == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {
 		*backlog_age = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
