@@ -18,7 +18,8 @@ says, so that a test can change them while it runs:
   hang             every request is accepted and never answered
 
 A delivery answered 500, or held past the deliverer's timeout, is
-recorded all the same (status says what was answered).
+recorded all the same (status says what was answered).  The receiver
+ends by itself when the process that started it ends.
 """
 
 import argparse
@@ -93,6 +94,13 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+def watch_parent():
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -109,6 +117,7 @@ def main():
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("%d\n" % srv.server_address[1])
     os.replace(tmp, a.port_file)
+    threading.Thread(target=watch_parent, daemon=True).start()
     srv.serve_forever()
 
 
