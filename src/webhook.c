@@ -85,8 +85,8 @@ judge(struct webhook_item *items, unsigned n)
  * is one, else a wait for a wake-up, the next retry or the poll.
  */
 static void
-deliver(PGconn *c, const struct webhook_target *t,
-    struct json_meta_writer *w, struct webhook_item *items)
+deliver(PGconn *c, struct webhook_sender *snd, struct json_meta_writer *w,
+    struct webhook_item *items)
 {
 	struct timespec	 until;
 	int64_t		 age, due;
@@ -99,7 +99,7 @@ deliver(PGconn *c, const struct webhook_target *t,
 		if (webhook_db_take(c, items, BATCH, &n, &cursor) == -1)
 			return;
 		if (n > 0) {
-			webhook_send(t, items, n, w);
+			webhook_send(snd, items, n, w);
 			judge(items, n);
 			if (webhook_db_record(c, items, n, cursor) == -1)
 				return;
@@ -118,6 +118,7 @@ static void *
 webhook_loop(void *arg)
 {
 	struct webhook_target	 t;
+	struct webhook_sender	*snd;
 	struct json_meta_writer	*w;
 	struct webhook_item	*items;
 	PGconn			*c;
@@ -127,11 +128,15 @@ webhook_loop(void *arg)
 	t.url = hook_cfg->webhook_url;
 	t.secret = hook_cfg->webhook_secret;
 	t.timeout = hook_cfg->webhook_timeout;
-	if ((w = json_meta_writer_new()) == NULL ||
-	    (items = calloc(2 * BATCH, sizeof(*items))) == NULL) {
+	w = json_meta_writer_new();
+	snd = webhook_sender_new(&t);
+	items = calloc(2 * BATCH, sizeof(*items));
+	if (w == NULL || snd == NULL || items == NULL) {
 		log_warnx("webhook: out of memory: no deliveries from this "
 		    "process");
 		json_meta_writer_free(w);
+		webhook_sender_free(snd);
+		free(items);
 		return NULL;
 	}
 	for (;;) {
@@ -143,7 +148,7 @@ webhook_loop(void *arg)
 		if (held == 1) {
 			log_info("webhook: this process delivers to %s", t.url);
 			metrics_webhook_state(true, 0);
-			deliver(c, &t, w, items);
+			deliver(c, snd, w, items);
 			log_warnx("webhook: delivery stopped, the lock let go: "
 			    "%s", PQerrorMessage(c));
 		}

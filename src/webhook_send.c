@@ -10,6 +10,12 @@
 #include "webhook_send.h"
 #include "webhook_sign.h"
 
+struct webhook_sender {
+	struct webhook_target	 t;
+	/* Its connection cache outlives the transfers: kept connections. */
+	CURLM			*multi;
+};
+
 /* Of a receiver's answer only the status counts: its body is dropped. */
 static size_t
 discard(char *p, size_t size, size_t n, void *arg)
@@ -66,8 +72,8 @@ fail:
 	return NULL;
 }
 
-/* A handle for the item, added to m; -1 (the item failed) when none. */
-static int
+/* A handle for the item, added to m; NULL (the item failed) when none. */
+static CURL *
 add(CURLM *m, const struct webhook_target *t, struct webhook_item *it,
     struct json_meta_writer *w, struct curl_slist **h)
 {
@@ -77,14 +83,14 @@ add(CURLM *m, const struct webhook_target *t, struct webhook_item *it,
 
 	if ((body = json_event(w, &it->ev)) == NULL) {
 		failed(it, "out of memory");
-		return -1;
+		return NULL;
 	}
 	len = strlen(body);
 	if ((*h = headers(t, it, body, len)) == NULL ||
 	    (e = curl_easy_init()) == NULL) {
 		free(body);
 		failed(it, "out of memory");
-		return -1;
+		return NULL;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, t->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *h);
@@ -101,9 +107,9 @@ add(CURLM *m, const struct webhook_target *t, struct webhook_item *it,
 	if (curl_multi_add_handle(m, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		failed(it, "libcurl refused the request");
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return e;
 }
 
 /* The answer of one finished transfer into its item. */
@@ -138,46 +144,75 @@ webhook_send_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
+struct webhook_sender *
+webhook_sender_new(const struct webhook_target *t)
+{
+	struct webhook_sender	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->t = *t;
+	if ((s->multi = curl_multi_init()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 void
-webhook_send(const struct webhook_target *t, struct webhook_item *items,
+webhook_sender_free(struct webhook_sender *s)
+{
+	if (s == NULL)
+		return;
+	curl_multi_cleanup(s->multi);
+	free(s);
+}
+
+
+void
+webhook_send(struct webhook_sender *s, struct webhook_item *items,
     unsigned n, struct json_meta_writer *w)
 {
-	CURLM		*m;
+	CURLM		*m = s->multi;
 	CURLMsg		*msg;
 	struct curl_slist **h;
+	CURL		**e;
 	unsigned	 i;
 	int		 running = 1, left;
 
-	if ((m = curl_multi_init()) == NULL ||
-	    (h = calloc(n > 0 ? n : 1, sizeof(*h))) == NULL) {
-		curl_multi_cleanup(m);
+	h = calloc(n > 0 ? n : 1, sizeof(*h));
+	e = calloc(n > 0 ? n : 1, sizeof(*e));
+	if (h == NULL || e == NULL) {
 		for (i = 0; i < n; i++)
 			if (items[i].send)
 				failed(&items[i], "out of memory");
+		free(h);
+		free(e);
 		return;
 	}
 	for (i = 0; i < n; i++)
 		if (items[i].send)
-			(void)add(m, t, &items[i], w, &h[i]);
+			e[i] = add(m, &s->t, &items[i], w, &h[i]);
 	while (running > 0) {
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
 		while ((msg = curl_multi_info_read(m, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE) {
+			if (msg->msg == CURLMSG_DONE)
 				finish(msg);
-				curl_multi_remove_handle(m, msg->easy_handle);
-				curl_easy_cleanup(msg->easy_handle);
-			}
 		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) !=
 		    CURLM_OK)
 			break;
 	}
-	/* A multi handle that broke down: what is left failed. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* A multi handle that broke down: what is left failed. */
 		if (items[i].send && items[i].done_us == 0)
 			failed(&items[i], "libcurl failed");
-	curl_multi_cleanup(m);
-	for (i = 0; i < n; i++)
+		if (e[i] != NULL) {
+			curl_multi_remove_handle(m, e[i]);
+			curl_easy_cleanup(e[i]);
+		}
 		curl_slist_free_all(h[i]);
+	}
 	free(h);
+	free(e);
 }

@@ -94,6 +94,13 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+class Server(ThreadingHTTPServer):
+    # A backlog for a batch's connections at once: with the default (5)
+    # the kernel drops SYNs, and each costs the sender a 1 s retransmit.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def watch_parent():
     parent = os.getppid()
     while os.getppid() == parent:
@@ -108,9 +115,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--rules", required=True)
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
-    srv.request_queue_size = 256
+    srv = Server(("127.0.0.1", a.port), Handler)
     srv.log_path = a.log
     srv.rules_path = a.rules
     tmp = a.port_file + ".tmp"
