@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A webhook receiver for the tests (docs/api.md, "Events").
 
-Listens on 127.0.0.1 (port 0: any; the port is written to --port-file),
+Listens on 127.0.0.1 (or --addr: the cluster test's private bridge; port
+0: any, the port is written to --port-file),
 records every delivery as one JSON line in --log (id, signature, body,
 arrival time, the status answered, the attempt's number for its id) and
 answers as the rules file (--rules, JSON, read again for each delivery)
@@ -79,7 +80,7 @@ class Handler(BaseHTTPRequestHandler):
         line = json.dumps({"id": num, "sig": self.headers.get(
             "Fileupload-Signature"), "type": self.headers.get(
             "Content-Type"), "ua": self.headers.get("User-Agent"),
-            "body": body, "t": t, "status": -1 if stalled else status, "attempt": attempt,
+            "peer": self.client_address[0], "body": body, "t": t, "status": -1 if stalled else status, "attempt": attempt,
             "held": wait})
         with LOCK:
             with open(self.server.log_path, "a", encoding="utf-8") as f:
@@ -110,12 +111,13 @@ def watch_parent():
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--addr", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--rules", required=True)
     a = ap.parse_args()
-    srv = Server(("127.0.0.1", a.port), Handler)
+    srv = Server((a.addr, a.port), Handler)
     srv.log_path = a.log
     srv.rules_path = a.rules
     tmp = a.port_file + ".tmp"
