@@ -194,7 +194,8 @@ static const struct {
 	[ST_EVENTS_PRUNE] = { "events_prune",
 	    "WITH old AS (SELECT id, at FROM events WHERE id IS NOT NULL "
 	    "AND id <= (SELECT CASE WHEN $3::boolean THEN webhook_prunable() "
-	    "ELSE 9223372036854775807 END) ORDER BY id LIMIT $2), edge AS (SELECT min(id) AS id FROM old "
+	    "ELSE 9223372036854775807 END) ORDER BY id LIMIT $2), "
+	    "edge AS (SELECT min(id) AS id FROM old "
 	    "WHERE at >= now() - make_interval(secs => $1)) "
 	    "DELETE FROM events WHERE id IN (SELECT id FROM old "
 	    "WHERE id < COALESCE((SELECT id FROM edge), "

@@ -32,18 +32,6 @@
 
 static const struct config *hook_cfg;
 
-static void
-deadline_in(struct timespec *t, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
-
 /* What the answers make of each item, and the metrics of it. */
 static void
 judge(struct webhook_item *items, unsigned n)
@@ -108,8 +96,8 @@ deliver(PGconn *c, struct webhook_sender *snd, struct json_meta_writer *w,
 		if (webhook_db_state(c, &age, &due) == -1)
 			return;
 		metrics_webhook_state(true, age);
-		deadline_in(&until, due >= 0 && due < POLL_EVERY_MS ? due :
-		    POLL_EVERY_MS);
+		events_listen_deadline(&until, due >= 0 && due < POLL_EVERY_MS ?
+		    (unsigned)due : POLL_EVERY_MS);
 		events_listen_wait(gen, &until);
 	}
 }

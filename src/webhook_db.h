@@ -60,7 +60,8 @@ int	webhook_db_record(PGconn *c, const struct webhook_item *items,
 /*
  * *backlog_age: seconds since the oldest event neither delivered nor
  * given up on (0: none); *due_ms: milliseconds to the next retry that
- * no earlier event of its file holds back (-1: none).  Forgets failed events no longer kept.
+ * no earlier event of its file holds back (-1: none).  Forgets the
+ * failed events no longer kept.
  */
 int	webhook_db_state(PGconn *c, int64_t *backlog_age, int64_t *due_ms);
 
