@@ -44,6 +44,13 @@ wh_start() {
 	    events_published); DELETE FROM webhook_retries" >/dev/null
 	WH_START=$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc \
 	    "SELECT delivered FROM webhook_cursor")
+	wh_pool
+}
+
+# The pool (re)started delivering to the receiver, with the caller's
+# environment besides.
+wh_pool() {
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	FILEUPLOAD_WEBHOOK_URL="http://127.0.0.1:$(cat "$IT_TMP/wh.port")/hook" \
 	    FILEUPLOAD_WEBHOOK_SECRET=$WH_SECRET FILEUPLOAD_WEBHOOK_TRIES=4 \
 	    FILEUPLOAD_WEBHOOK_TIMEOUT=1 FILEUPLOAD_WEBHOOK_BACKOFF=1 \
@@ -280,5 +287,35 @@ sc_webhook_db_restart() {
 	check "all delivered within 30 s" wait_for 30 wh_all_in
 	# An answer lost when the link broke is a duplicate, never a loss.
 	wh_check "database restarted" --dupes-before "$t_back"
+	wh_end
+}
+
+# wh_kept ID: the event is still in the outbox.
+wh_kept() {
+	[ "$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc "SELECT count(*) FROM
+	    events WHERE id = $1")" = 1 ]
+}
+
+# Pruning (FILEUPLOAD_EVENTS_KEEP) never removes an event the webhook has
+# still to deliver; once delivered, it goes at the next sweep (each
+# worker sweeps at its start).
+sc_webhook_prune_waits() {
+	local f h id
+	f=$(new_file wh_prune)
+	h=$(b2 "$f")
+	wh_start "{\"fail_hash\": \"$h\"}"
+	upload "$f" prune.txt
+	check_status 201 "upload"
+	id=$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc "SELECT events_publish();
+	    SELECT max(id) FROM events" | tail -n 1)
+	check "its first try refused" wait_for 10 wh_state_is "$id" pending
+	sleep 2
+	FILEUPLOAD_EVENTS_KEEP=1 wh_pool
+	check "older than FILEUPLOAD_EVENTS_KEEP, not delivered: kept" \
+	    wh_kept "$id"
+	wh_rules '{}'
+	check "delivered once the receiver takes it" wait_for 15 wh_all_in
+	FILEUPLOAD_EVENTS_KEEP=1 wh_pool
+	check "delivered: pruned at the next sweep" wait_for 5 eval '! wh_kept '"$id"
 	wh_end
 }
