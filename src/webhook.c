@@ -129,10 +129,10 @@ webhook_loop(void *arg)
 	}
 	for (;;) {
 		c = db_connect(hook_cfg, "fileupload-webhook", CONNECT_TIMEOUT);
-		held = 0;
-		while (PQstatus(c) == CONNECTION_OK &&
-		    (held = webhook_db_lock(c)) == 0)
-			sleep(LOCK_EVERY);
+		held = -1;
+		if (PQstatus(c) == CONNECTION_OK && webhook_db_session(c) == 0)
+			while ((held = webhook_db_lock(c)) == 0)
+				sleep(LOCK_EVERY);
 		if (held == 1) {
 			log_info("webhook: this process delivers to %s", t.url);
 			metrics_webhook_state(true, 0);

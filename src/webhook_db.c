@@ -71,6 +71,22 @@ exec_ok(PGconn *c, const char *what, const char *sql, int n,
 }
 
 int
+webhook_db_session(PGconn *c)
+{
+	/*
+	 * The server's side of the connection given up within about 11 s of
+	 * silence (a host cut off, frozen): its lock goes with it, and
+	 * another host's deliverer takes over, rather than after the
+	 * server's default of two hours.
+	 */
+	return exec_ok(c, "session", "SELECT "
+	    "set_config('tcp_keepalives_idle', '5', false), "
+	    "set_config('tcp_keepalives_interval', '2', false), "
+	    "set_config('tcp_keepalives_count', '3', false), "
+	    "set_config('tcp_user_timeout', '8000', false)", 0, NULL);
+}
+
+int
 webhook_db_lock(PGconn *c)
 {
 	PGresult	*res;

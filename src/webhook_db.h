@@ -37,6 +37,11 @@ struct webhook_item {
 };
 
 /*
+ * Sets c's session up for holding the lock: the server drops it soon
+ * after its client falls silent.
+ */
+int	webhook_db_session(PGconn *c);
+/*
  * Tries to take the pool's delivery lock, a session advisory lock of c:
  * 1 taken (or held already), 0 another session holds it.
  */
