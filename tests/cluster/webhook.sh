@@ -9,7 +9,8 @@
 # address, the one the hosts reach; of the six worker processes exactly
 # one session holds the delivery lock; uploads through the front are
 # delivered once each; the holder's host stopped, another host's worker
-# takes the lock and delivers the rest.
+# takes the lock and delivers the rest; that one's link cut (its session
+# falls silent, the server drops it), the third host takes over.
 
 CLW_PID=
 
@@ -63,8 +64,21 @@ clw_restart_hosts() {
 	host_layout 0
 } >>"$IT_TMP/setup.log" 2>&1
 
+# clw_upload NAME: an upload through the front, tried again while a host
+# just lost is still being routed around.
+clw_upload() {
+	local f
+	f=$(new_file "$1")
+	for _ in 1 2 3 4 5; do
+		upload "$f"
+		[ "$STATUS" != 201 ] || return 0
+		sleep 1
+	done
+	fail "upload $1: $STATUS"
+}
+
 sc_webhook_one_stream() {
-	local i f first second host t_stop
+	local i f first second third host host2 t_cut cut_ms
 	: >"$IT_TMP/clw.log"
 	echo '{}' >"$IT_TMP/clw.rules"
 	rm -f "$IT_TMP/clw.port"
@@ -100,25 +114,38 @@ sc_webhook_one_stream() {
 
 	# The holder's host goes; another takes over.
 	host=${first##*.1}
-	t_stop=$(date +%s.%N)
 	stop_host "$host" >>"$IT_TMP/setup.log" 2>&1
 	host_layout 0
 	check "another host's worker holds the lock within 10 s" \
 	    clw_wait 10 clw_holder_not "$first"
 	second=$(clw_holder)
 	for i in $(seq 1 6); do
-		f=$(new_file "clw_after$i")
-		upload "$f"
-		check_status 201 "upload $i after host $host stopped"
+		clw_upload "clw_after$i"
 	done
 	check "delivered by $second within 20 s" clw_wait 20 clw_all_in
+
+	# The new holder's link cut: the server drops its silent session
+	# (webhook_db_session's keepalives) and the last host takes over.
+	host2=${second##*.1}
+	t_cut=$(date +%s.%N)
+	cut_ms=$(cl_ms)
+	CL_VICTIM=$host2 cut_link
+	check "the third host's worker holds the lock within 30 s" \
+	    clw_wait 30 clw_holder_not "$second"
+	third=$(clw_holder)
+	cl_note "webhook: the lock went to $third $(($(cl_ms) - cut_ms)) ms after $second's link was cut"
+	for i in $(seq 1 6); do
+		clw_upload "clw_cut$i"
+	done
+	check "delivered by $third within 20 s" clw_wait 20 clw_all_in
+	CL_VICTIM=$host2 mend_link
 	if ! python3 "$CL_DIR/../integration/webhook_check.py" \
 	    "$IT_TMP/clw.log" "$IT_TMP/clw.feed" "$FILEUPLOAD_WEBHOOK_SECRET" \
-	    --dupes-before "$t_stop" >"$IT_TMP/clw.check" 2>&1; then
+	    --dupes-before "$t_cut" >"$IT_TMP/clw.check" 2>&1; then
 		fail "the deliveries do not match the feed:"
 		sed 's/^/      /' "$IT_TMP/clw.check"
 	fi
-	check_eq "two delivering addresses in turn" "$first $second" \
+	check_eq "three delivering addresses in turn" "$first $second $third" \
 	    "$(jq -r .peer "$IT_TMP/clw.log" | uniq | paste -sd' ' -)"
 
 	kill "$CLW_PID" 2>/dev/null || true
