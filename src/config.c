@@ -492,6 +492,49 @@ load_log(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * FILEUPLOAD_WEBHOOK_URL (http or https) and its tunables.
+ */
+static int
+load_webhook(struct config *cfg, char *err, size_t errlen)
+{
+	const char	*v;
+	uint64_t	 n;
+
+	if (env_number("FILEUPLOAD_WEBHOOK_TRIES", 1, CFG_MAX_WEBHOOK_TRIES,
+	    CFG_DEFAULT_WEBHOOK_TRIES, "a number of tries", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->webhook_tries = (unsigned)n;
+	if (env_number("FILEUPLOAD_WEBHOOK_TIMEOUT", 1, CFG_MAX_WEBHOOK_TIMEOUT,
+	    CFG_DEFAULT_WEBHOOK_TIMEOUT, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->webhook_timeout = (unsigned)n;
+	if (env_number("FILEUPLOAD_WEBHOOK_BACKOFF", 1, CFG_MAX_SECONDS,
+	    CFG_DEFAULT_WEBHOOK_BACKOFF, "a number of seconds", &n, err,
+	    errlen) == -1)
+		return -1;
+	cfg->webhook_backoff = (unsigned)n;
+	if (env_number("FILEUPLOAD_WEBHOOK_BACKOFF_MAX", cfg->webhook_backoff,
+	    CFG_MAX_SECONDS, CFG_DEFAULT_WEBHOOK_BACKOFF_MAX >
+	    cfg->webhook_backoff ? CFG_DEFAULT_WEBHOOK_BACKOFF_MAX :
+	    cfg->webhook_backoff, "a number of seconds from "
+	    "FILEUPLOAD_WEBHOOK_BACKOFF", &n, err, errlen) == -1)
+		return -1;
+	cfg->webhook_backoff_max = (unsigned)n;
+	if ((v = env("FILEUPLOAD_WEBHOOK_URL")) == NULL)
+		return 0;
+	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+	    strpbrk(v, " \t\r\n") != NULL) {
+		snprintf(err, errlen, "FILEUPLOAD_WEBHOOK_URL=%.128s is not an "
+		    "http:// or https:// URL", v);
+		return -1;
+	}
+	cfg->webhook_url = dup_or_null(v);
+	return 0;
+}
+
 int
 config_load(struct config *cfg, char *err, size_t errlen)
 {
@@ -598,15 +641,23 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* An empty password is a password: keep it as given. */
-	if (env_secret("DB_PASSWORD", true, &cfg->db_password, err,
+	/* DB_PASSWORD: an empty password is a password, kept as given. */
+	if (load_webhook(cfg, err, errlen) == -1 ||
+	    env_secret("DB_PASSWORD", true, &cfg->db_password, err,
 	    errlen) == -1 || env_secret("FILEUPLOAD_TOKEN", false,
 	    &cfg->write_token, err, errlen) == -1 ||
 	    env_secret("FILEUPLOAD_READ_TOKEN", false, &cfg->read_token, err,
 	    errlen) == -1 || env_secret("FILEUPLOAD_METRICS_TOKEN", false,
 	    &cfg->metrics_token, err, errlen) == -1 ||
 	    env_secret("FILEUPLOAD_LINK_SECRET", false, &cfg->link_secret, err,
-	    errlen) == -1) {
+	    errlen) == -1 || env_secret("FILEUPLOAD_WEBHOOK_SECRET", false,
+	    &cfg->webhook_secret, err, errlen) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	if (cfg->webhook_secret != NULL && cfg->webhook_url == NULL) {
+		snprintf(err, errlen, "FILEUPLOAD_WEBHOOK_SECRET is set without "
+		    "FILEUPLOAD_WEBHOOK_URL");
 		config_free(cfg);
 		return -1;
 	}
@@ -654,6 +705,8 @@ config_free(struct config *cfg)
 	free_secret(cfg->read_token);
 	free_secret(cfg->metrics_token);
 	free_secret(cfg->link_secret);
+	free(cfg->webhook_url);
+	free_secret(cfg->webhook_secret);
 	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -59,6 +59,17 @@
  * uploads), so long polls never take what uploads and reads need.
  */
 #define CFG_EVENTS_WAITERS_SHARE 16
+/*
+ * The webhook (FILEUPLOAD_WEBHOOK_*): 10 tries, each given 10 s; the
+ * waits between them double from 10 s up to an hour (about 2.4 hours
+ * from the first try to the last).
+ */
+#define CFG_DEFAULT_WEBHOOK_TRIES	10
+#define CFG_MAX_WEBHOOK_TRIES		1000
+#define CFG_DEFAULT_WEBHOOK_TIMEOUT	10
+#define CFG_MAX_WEBHOOK_TIMEOUT		600
+#define CFG_DEFAULT_WEBHOOK_BACKOFF	10
+#define CFG_DEFAULT_WEBHOOK_BACKOFF_MAX	3600
 /* A secret read from a file (NAME_FILE): at most this many bytes. */
 #define CFG_SECRET_MAX		65536
 #define CFG_SECRET_MAX_TEXT	"65536"
@@ -106,6 +117,18 @@ struct config {
 	/* FILEUPLOAD_EVENTS_WAITERS: feed requests waiting at once (0: none). */
 	unsigned	 events_waiters;
 	/*
+	 * FILEUPLOAD_WEBHOOK_URL (NULL: no webhook) and
+	 * FILEUPLOAD_WEBHOOK_SECRET (NULL: deliveries unsigned); the tries
+	 * of one event, the seconds each may take, and the backoff's first
+	 * wait and its cap, in seconds (webhook.h).
+	 */
+	char		*webhook_url;
+	char		*webhook_secret;
+	unsigned	 webhook_tries;
+	unsigned	 webhook_timeout;
+	unsigned	 webhook_backoff;
+	unsigned	 webhook_backoff_max;
+	/*
 	 * FILEUPLOAD_SLOTS_PER_CLIENT: the upload slots of the host (the
 	 * pool's live workers) one client address may hold: a percentage
 	 * of them ("25%", slots_per_client_pct) or a count; 0: no limit.
@@ -128,7 +151,8 @@ struct config {
 
 /*
  * Fills cfg from the environment.  Each secret (DB_PASSWORD, the tokens,
- * the link secret, the S3 secret key and session token) may come from a
+ * the link secret, the webhook's secret, the S3 secret key and session
+ * token) may come from a
  * file instead,
  * NAME_FILE naming it.  Returns 0, or -1 with a one-line reason
  * in err (the caller prints it and exits).  On success the strings belong to

@@ -26,7 +26,9 @@
  * a page of published events after $1, in one snapshot; the first row
  * comes also when the page is empty (its event columns NULL).
  */
-#define EVENT_COLS "o.oldest, e.id, e.type, e.file_hash, " \
+#define EVENT_COLS "o.oldest, " EVENT_ROW
+/* An event of table e, as row_to_event reads it from column 1. */
+#define EVENT_ROW "e.id, e.type, e.file_hash, " \
 	"COALESCE(e.file_name, ''), COALESCE(e.file_type, ''), " \
 	"COALESCE(e.file_size, 0), COALESCE(" UTC_TIME("e.created_at") \
 	", ''), COALESCE(" UTC_TIME("e.updated_at") ", ''), " \
@@ -186,15 +188,18 @@ static const struct {
 	/*
 	 * Only a run of the oldest ids goes, up to the first event younger
 	 * than $1 seconds: what is kept has no hole, so the oldest kept id
-	 * tells a reader whether it missed some.
+	 * tells a reader whether it missed some.  With $3 (a webhook), none
+	 * past what the webhook has done with (sql/012).
 	 */
 	[ST_EVENTS_PRUNE] = { "events_prune",
 	    "WITH old AS (SELECT id, at FROM events WHERE id IS NOT NULL "
-	    "ORDER BY id LIMIT $2), edge AS (SELECT min(id) AS id FROM old "
+	    "AND id <= (SELECT CASE WHEN $3::boolean THEN webhook_prunable() "
+	    "ELSE 9223372036854775807 END) ORDER BY id LIMIT $2), "
+	    "edge AS (SELECT min(id) AS id FROM old "
 	    "WHERE at >= now() - make_interval(secs => $1)) "
 	    "DELETE FROM events WHERE id IN (SELECT id FROM old "
 	    "WHERE id < COALESCE((SELECT id FROM edge), "
-	    "9223372036854775807))", 2 },
+	    "9223372036854775807))", 3 },
 };
 
 struct slot;
@@ -1464,10 +1469,10 @@ db_events_read(uint64_t after, unsigned limit,
 }
 
 enum db_error
-db_events_prune(unsigned keep, unsigned batch, unsigned *n)
+db_events_prune(unsigned keep, unsigned batch, bool webhook, unsigned *n)
 {
 	char		 k[16], b[16];
-	const char	*p[2] = { k, b };
+	const char	*p[3] = { k, b, webhook ? "true" : "false" };
 	struct slot	*s = NULL;
 	PGresult	*res;
 	enum db_error	 err;
@@ -1481,4 +1486,13 @@ db_events_prune(unsigned keep, unsigned batch, unsigned *n)
 	}
 	give_back(s);
 	return err;
+}
+
+const char	 db_event_cols[] = EVENT_ROW;
+
+void
+db_event_from_row(const PGresult *res, int row, struct event *e)
+{
+	memset(e, 0, sizeof(*e));
+	row_to_event(res, row, e);
 }

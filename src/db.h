@@ -233,9 +233,19 @@ enum db_error	db_events_read(uint64_t after, unsigned limit,
 		    uint64_t *oldest);
 /*
  * Removes at most batch of the oldest published events, older than keep
- * seconds, the oldest first and never past a younger one; *n: how many.
+ * seconds, the oldest first and never past a younger one; with webhook,
+ * never one the webhook has still to deliver (sql/012).  *n: how many.
  */
-enum db_error	db_events_prune(unsigned keep, unsigned batch, unsigned *n);
+enum db_error	db_events_prune(unsigned keep, unsigned batch, bool webhook,
+		    unsigned *n);
+/*
+ * For a connection of its own (the webhook's): the select list of an
+ * event of the table aliased e, and the event of a result's row whose
+ * columns 1 to 10 are that list (column 0 is the caller's).
+ */
+extern const char db_event_cols[];
+void		db_event_from_row(const PGresult *res, int row,
+		    struct event *e);
 
 /*
  * "what: msg" into buf (len bytes), on one line: a libpq message's

@@ -68,18 +68,6 @@ page_close(struct page *pg)
 	pg->f = NULL;
 }
 
-static void
-deadline_in(struct timespec *t, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
-
 static bool
 passed(const struct timespec *t)
 {
@@ -169,7 +157,7 @@ events_handle(struct app *app, struct request *r, const char *hash)
 		http_error(r, 500, "out of memory");
 		return;
 	}
-	deadline_in(&end, q.wait * 1000);
+	events_listen_deadline(&end, q.wait * 1000);
 	for (;;) {
 		/* Before the read: a commit after it moves it on. */
 		gen = events_listen_generation();
@@ -182,8 +170,8 @@ events_handle(struct app *app, struct request *r, const char *hash)
 				break;
 			holds = true;
 		}
-		deadline_in(&slice, events_listen_up() ? RECHECK_QUIET_MS :
-		    RECHECK_DEAF_MS);
+		events_listen_deadline(&slice, events_listen_up() ?
+		    RECHECK_QUIET_MS : RECHECK_DEAF_MS);
 		events_listen_wait(gen, earlier(&slice, &end));
 	}
 	http_begin(r, 200, "application/json");
@@ -207,8 +195,8 @@ events_sweep(struct app *app)
 		return 0;
 	}
 	do {
-		if (db_events_prune(app->cfg->events_keep, PRUNE_BATCH, &n) !=
-		    DB_OK) {
+		if (db_events_prune(app->cfg->events_keep, PRUNE_BATCH,
+		    app->cfg->webhook_url != NULL, &n) != DB_OK) {
 			log_warnx("events: pruning: %s", db_last_error());
 			break;
 		}

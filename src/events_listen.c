@@ -238,3 +238,15 @@ events_listen_wait(uint64_t seen, const struct timespec *deadline)
 	pthread_mutex_unlock(&gen_lock);
 	return g;
 }
+
+void
+events_listen_deadline(struct timespec *t, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}

@@ -48,5 +48,7 @@ bool		events_listen_ended(void);
  * (CLOCK_MONOTONIC); returns the generation then.
  */
 uint64_t	events_listen_wait(uint64_t seen, const struct timespec *deadline);
+/* The deadline ms milliseconds from now, for events_listen_wait. */
+void		events_listen_deadline(struct timespec *t, unsigned ms);
 
 #endif

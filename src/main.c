@@ -38,6 +38,7 @@
 #include "request.h"
 #include "resumable.h"
 #include "store.h"
+#include "webhook.h"
 
 /*
  * Unlocked temp and trash files are a dead worker's: an upload's is
@@ -341,6 +342,9 @@ main(int argc, char *argv[])
 	/* Wakes the events feed's waiters, here and on the other hosts. */
 	if (events_listen_start(&cfg) == -1)
 		fatal("the events' listening thread");
+	/* FILEUPLOAD_WEBHOOK_URL: one process of the pool delivers. */
+	if (webhook_start(&cfg) == -1)
+		fatal("the webhook's thread");
 	/* After db_init: expired resumable uploads go too. */
 	sweep();
 	last_sweep = time(NULL);

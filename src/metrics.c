@@ -26,7 +26,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	6
+#define REGION_LAYOUT	7
 /*
  * How long the pool's upload slots (metrics_pool_upload_slots) are taken
  * as read: a worker started or gone changes them within this.
@@ -61,6 +61,8 @@ struct slot {
 	_Atomic uint64_t requests[METRICS_ROUTES_MAX][METRICS_CLASSES];
 	_Atomic uint64_t bucket[METRICS_ROUTES_MAX][METRICS_BUCKETS + 1];
 	_Atomic uint64_t duration_us[METRICS_ROUTES_MAX];
+	_Atomic uint64_t webhook_lag[METRICS_BUCKETS + 1];
+	_Atomic uint64_t webhook_lag_us;
 } __attribute__((aligned(64)));
 
 /*
@@ -423,6 +425,9 @@ sum(const struct region *rg, struct metrics_snapshot *out)
 				out->bucket[j][k] += LOAD(s->bucket[j][k]);
 			out->duration_us[j] += LOAD(s->duration_us[j]);
 		}
+		for (k = 0; k <= METRICS_BUCKETS; k++)
+			out->webhook_lag[k] += LOAD(s->webhook_lag[k]);
+		out->webhook_lag_us += LOAD(s->webhook_lag_us);
 	}
 #undef LOAD
 	/* A gauge read while a request ends may be a moment behind. */
@@ -472,6 +477,17 @@ metrics_request_begin(void)
 	ADD(gauge[METRICS_IN_FLIGHT], 1);
 }
 
+/* The duration bucket of us microseconds. */
+static unsigned
+bucket_of(uint64_t us)
+{
+	unsigned	 b;
+
+	for (b = 0; b < METRICS_BUCKETS && us > bucket_us[b]; b++)
+		;
+	return b;
+}
+
 void
 metrics_request_end(unsigned route, int status, uint64_t us)
 {
@@ -481,8 +497,7 @@ metrics_request_end(unsigned route, int status, uint64_t us)
 		return;
 	if (route >= METRICS_ROUTES_MAX)
 		route = METRICS_ROUTES_MAX - 1;
-	for (b = 0; b < METRICS_BUCKETS && us > bucket_us[b]; b++)
-		;
+	b = bucket_of(us);
 	/* No status sent (the handler wrote nothing): a server error. */
 	class = status >= 100 && status < 600 ? status / 100 - 1 : 4;
 	ADD(bucket[route][b], 1);
@@ -632,4 +647,26 @@ void
 metrics_regex_pattern(bool need)
 {
 	ADD(counter[need ? METRICS_REGEX_NEED : METRICS_REGEX_NO_NEED], 1);
+}
+
+void
+metrics_webhook_delivery(enum metrics_counter result, uint64_t lag_us)
+{
+	if (result < METRICS_WEBHOOK_DELIVERED ||
+	    result > METRICS_WEBHOOK_FAILED)
+		return;
+	ADD(counter[result], 1);
+	if (result == METRICS_WEBHOOK_DELIVERED) {
+		ADD(webhook_lag[bucket_of(lag_us)], 1);
+		ADD(webhook_lag_us, lag_us);
+	}
+}
+
+void
+metrics_webhook_state(bool lock, int64_t backlog_age)
+{
+	if (mine == NULL)
+		return;
+	atomic_store(&mine->gauge[METRICS_WEBHOOK_LOCK], lock ? 1 : 0);
+	atomic_store(&mine->gauge[METRICS_WEBHOOK_BACKLOG_AGE], backlog_age);
 }

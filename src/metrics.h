@@ -94,6 +94,10 @@ enum metrics_counter {
 	METRICS_REGEX_NO_NEED,		/* patterns always searched */
 	METRICS_FCGI_CONNECTIONS,	/* FastCGI connections taken */
 	METRICS_UPLOAD_CLIENT_REFUSED,	/* 503: the client's share held */
+	/* Webhook deliveries, in this order (metrics_webhook_delivery). */
+	METRICS_WEBHOOK_DELIVERED,	/* answered 2xx */
+	METRICS_WEBHOOK_RETRIED,	/* failed, to be tried again */
+	METRICS_WEBHOOK_FAILED,		/* failed, given up on */
 	METRICS_COUNTER__MAX
 };
 
@@ -103,6 +107,9 @@ enum metrics_gauge {
 	METRICS_THREADS,	/* request threads started */
 	METRICS_UPLOADS,	/* upload slots held */
 	METRICS_UPLOAD_SLOTS,	/* upload slots there are */
+	METRICS_WEBHOOK_LOCK,	/* 1: this process delivers the webhook */
+	/* Seconds since the oldest event not yet delivered (the holder's). */
+	METRICS_WEBHOOK_BACKLOG_AGE,
 	METRICS_GAUGE__MAX
 };
 
@@ -125,6 +132,9 @@ struct metrics_snapshot {
 	/* Not cumulative: [i] counts durations in (le[i-1], le[i]]. */
 	uint64_t	 bucket[METRICS_ROUTES_MAX][METRICS_BUCKETS + 1];
 	uint64_t	 duration_us[METRICS_ROUTES_MAX];
+	/* Webhook delivery lag (event's time to its 2xx), as bucket[]. */
+	uint64_t	 webhook_lag[METRICS_BUCKETS + 1];
+	uint64_t	 webhook_lag_us;
 	/*
 	 * Not counters: what the answering worker finds at the scrape
 	 * (metrics_route.c); -1 when not looked at.
@@ -227,5 +237,13 @@ void	metrics_s3_retry(enum metrics_s3_op, bool gave_up);
  */
 void	metrics_regex_search(bool skipped);
 void	metrics_regex_pattern(bool need);
+/*
+ * A webhook delivery's result (METRICS_WEBHOOK_DELIVERED, _RETRIED or
+ * _FAILED), and for a delivered one its lag: microseconds from the
+ * event's time to the receiver's 2xx.
+ */
+void	metrics_webhook_delivery(enum metrics_counter result, uint64_t lag_us);
+/* The webhook's delivery lock held or not; the backlog's age in seconds. */
+void	metrics_webhook_state(bool lock, int64_t backlog_age);
 
 #endif

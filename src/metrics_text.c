@@ -37,6 +37,9 @@ static const char *const s3_op[METRICS_S3__MAX] = {
 /* Labels of the regex counters, in their enum order from SKIPPED. */
 static const char *const regex_search[] = { "skipped", "searched" };
 static const char *const regex_need[] = { "yes", "no" };
+/* Labels of the webhook counters, in their enum order from DELIVERED. */
+static const char *const webhook_result[] = { "delivered", "retried",
+    "failed" };
 static const char *const class_name[METRICS_CLASSES] = {
 	"1xx", "2xx", "3xx", "4xx", "5xx",
 };
@@ -260,6 +263,35 @@ pool(FILE *f, const struct metrics_snapshot *s, const struct metrics_build *b)
 	    "take at once; past that, 503.", s->gauge[METRICS_UPLOAD_SLOTS]);
 }
 
+static void
+webhook(FILE *f, const struct metrics_snapshot *s)
+{
+	uint64_t	 cum = 0;
+	unsigned	 b;
+
+	labelled(f, "fileupload_webhook_deliveries_total", "Webhook "
+	    "deliveries: answered 2xx (delivered), failed and to be tried "
+	    "again (retried), failed on their last try (failed).", "result",
+	    webhook_result, s->counter + METRICS_WEBHOOK_DELIVERED, 3);
+	family(f, "fileupload_webhook_lag_seconds", "histogram",
+	    "Time from an event to its delivery's 2xx answer.");
+	for (b = 0; b <= METRICS_BUCKETS; b++) {
+		cum += s->webhook_lag[b];
+		fprintf(f, "fileupload_webhook_lag_seconds_bucket{le=\"%s\"} "
+		    "%" PRIu64 "\n", metrics_bucket_le(b), cum);
+	}
+	fprintf(f, "fileupload_webhook_lag_seconds_sum %" PRIu64 ".%06" PRIu64
+	    "\nfileupload_webhook_lag_seconds_count %" PRIu64 "\n",
+	    s->webhook_lag_us / 1000000, s->webhook_lag_us % 1000000, cum);
+	one_gauge(f, "fileupload_webhook_delivering", "1 when a worker of "
+	    "this host holds the webhook's delivery lock (one in the whole "
+	    "pool does), else 0.", s->gauge[METRICS_WEBHOOK_LOCK]);
+	one_gauge(f, "fileupload_webhook_backlog_age_seconds", "Age of the "
+	    "oldest event not yet delivered nor given up on, as the "
+	    "delivering worker last saw it; 0 when none or not delivering "
+	    "here.", s->gauge[METRICS_WEBHOOK_BACKLOG_AGE]);
+}
+
 char *
 metrics_text(const struct metrics_snapshot *s, const char *const *names,
     size_t nroutes, const struct metrics_build *b, size_t *len)
@@ -315,6 +347,7 @@ metrics_text(const struct metrics_snapshot *s, const char *const *names,
 	    "regular expressions compiled, with a need (a literal every match "
 	    "contains: their searches may be skipped) or without.", "need",
 	    regex_need, s->counter + METRICS_REGEX_NEED, 2);
+	webhook(f, s);
 	ok = ferror(f) == 0;
 	if (fclose(f) != 0 || !ok) {
 		free(out);

@@ -430,6 +430,9 @@ sc_host_link_down_under_traffic() {
 	host_fault_under_traffic "link down" cut_link mend_link 5000
 }
 
+# shellcheck source=tests/cluster/webhook.sh
+. "$CL_DIR/webhook.sh"
+
 # The fault soak (tests/cluster/soak.sh sets CL_SOAK): its scenario, run
 # by name.
 if [ -n "${CL_SOAK:-}" ]; then
@@ -444,6 +447,7 @@ IT_LOG_FILES=("$FU_VAR/front/logs/nginx-error.log" "$FU_VAR/h1/logs/fileupload.l
     "$FU_VAR/h2/logs/fileupload.log" "$FU_VAR/h3/logs/fileupload.log")
 cl_run_scenarios sc_spread_over_hosts sc_pool_refuses_other_peers \
     sc_tus_across_hosts sc_host_dies_under_traffic \
-    sc_host_frozen_under_traffic sc_host_link_down_under_traffic -- "$@"
+    sc_host_frozen_under_traffic sc_host_link_down_under_traffic \
+    sc_webhook_one_stream -- "$@"
 summary
 [ "$IT_FAILED" -eq 0 ]
