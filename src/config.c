@@ -527,8 +527,9 @@ load_webhook(struct config *cfg, char *err, size_t errlen)
 		return 0;
 	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
 	    strpbrk(v, " \t\r\n") != NULL) {
-		snprintf(err, errlen, "FILEUPLOAD_WEBHOOK_URL=%.128s is not an "
-		    "http:// or https:// URL", v);
+		/* Not echoed: it may hold a password. */
+		snprintf(err, errlen, "FILEUPLOAD_WEBHOOK_URL is not an "
+		    "http:// or https:// URL");
 		return -1;
 	}
 	cfg->webhook_url = dup_or_null(v);

@@ -111,6 +111,7 @@ webhook_loop(void *arg)
 	struct webhook_item	*items;
 	PGconn			*c;
 	int			 held;
+	char			 shown[512];
 
 	(void)arg;
 	t.url = hook_cfg->webhook_url;
@@ -134,7 +135,8 @@ webhook_loop(void *arg)
 			while ((held = webhook_db_lock(c)) == 0)
 				sleep(LOCK_EVERY);
 		if (held == 1) {
-			log_info("webhook: this process delivers to %s", t.url);
+			webhook_url_shown(t.url, shown, sizeof(shown));
+			log_info("webhook: this process delivers to %s", shown);
 			metrics_webhook_state(true, 0);
 			deliver(c, snd, w, items);
 			log_warnx("webhook: delivery stopped, the lock let go: "

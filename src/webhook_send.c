@@ -216,3 +216,21 @@ webhook_send(struct webhook_sender *s, struct webhook_item *items,
 	free(h);
 	free(e);
 }
+
+void
+webhook_url_shown(const char *url, char *out, size_t outlen)
+{
+	const char	*host, *end, *at;
+
+	if ((host = strstr(url, "://")) == NULL) {
+		snprintf(out, outlen, "%s", url);
+		return;
+	}
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at == NULL)
+		snprintf(out, outlen, "%s", url);
+	else
+		snprintf(out, outlen, "%.*s%s", (int)(host - url), url, at + 1);
+}

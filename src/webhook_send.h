@@ -36,5 +36,10 @@ void	webhook_sender_free(struct webhook_sender *);
  */
 void	webhook_send(struct webhook_sender *s, struct webhook_item *items,
 	    unsigned n, struct json_meta_writer *w);
+/*
+ * url as the log shows it: without its user:password@ (a receiver's
+ * basic authentication is a secret); truncated to outlen.
+ */
+void	webhook_url_shown(const char *url, char *out, size_t outlen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "webhook_backoff.h"
+#include "webhook_send.h"
 #include "webhook_sign.h"
 #include "testutil.h"
 
@@ -84,6 +85,22 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+START_TEST(test_url_shown)
+{
+	char	 out[128];
+
+	webhook_url_shown("https://user:pw@hooks.example:8443/in?a=b@c", out,
+	    sizeof(out));
+	ck_assert_str_eq(out, "https://hooks.example:8443/in?a=b@c");
+	webhook_url_shown("http://127.0.0.1:9/x@y", out, sizeof(out));
+	ck_assert_str_eq(out, "http://127.0.0.1:9/x@y");
+	webhook_url_shown("http://a:b@c", out, sizeof(out));
+	ck_assert_str_eq(out, "http://c");
+	webhook_url_shown("https://u@h/p", out, 10);
+	ck_assert_str_eq(out, "https://h");
+}
+END_TEST
+
 START_TEST(test_config)
 {
 	struct config	 cfg;
@@ -141,6 +158,7 @@ webhook_suite(void)
 	tcase_add_test(tc, test_sign_rfc4231);
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_config);
+	tcase_add_test(tc, test_url_shown);
 	suite_add_tcase(s, tc);
 	return s;
 }
