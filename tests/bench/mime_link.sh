@@ -6,8 +6,8 @@
 # (src/Makefile.am): the static libmagic.a and src/regex_skip.c in one
 # relocatable object, where the linker binds libmagic's regcomp, regexec
 # and regfree to regex_skip.c's wrappers and only libmagic's API and
-# regex_skip.h's stay global, plus src/metrics.c (where they count) and
-# libmagic.a's own dependencies.  Leaves OUT.*.o beside OUT.  Needs gcc,
+# regex_skip.h's stay global, plus src/metrics.c (where they count), the
+# modules it uses and libmagic.a's own dependencies.  Leaves OUT.*.o beside OUT.  Needs gcc,
 # binutils, pkg-config and libmagic-dev.
 mime_link() {
 	local out=$1 src magic
@@ -24,6 +24,7 @@ mime_link() {
 	    --keep-global-symbol='__wrap_reg*' "$out.r.o" "$out.magic.o"
 	# shellcheck disable=SC2046  # one word per library
 	gcc -O2 -Wall -D_GNU_SOURCE -DREGEX_SKIP -I"$src" -pthread -o "$out" \
-	    "$@" "$out.magic.o" "$src/metrics.c" \
-	    $(pkg-config --static --libs libmagic | sed 's/-lmagic\>//')
+	    "$@" "$out.magic.o" "$src/metrics.c" "$src/client_slots.c" "$src/procid.c" \
+	    $(pkg-config --static --libs libmagic | sed 's/-lmagic\>//') \
+	    $(pkg-config --libs libsodium)
 }
