@@ -92,6 +92,9 @@ enum metrics_counter {
 	METRICS_REGEX_SEARCHED,		/* searches run by the matcher */
 	METRICS_REGEX_NEED,		/* patterns whose searches may skip */
 	METRICS_REGEX_NO_NEED,		/* patterns always searched */
+	/* libmagic's string searches (memmem, text_index.h), in this order. */
+	METRICS_STRING_SKIPPED,		/* answered at once */
+	METRICS_STRING_SEARCHED,	/* run by the C library */
 	METRICS_FCGI_CONNECTIONS,	/* FastCGI connections taken */
 	METRICS_UPLOAD_CLIENT_REFUSED,	/* 503: the client's share held */
 	METRICS_COUNTER__MAX
@@ -227,5 +230,7 @@ void	metrics_s3_retry(enum metrics_s3_op, bool gave_up);
  */
 void	metrics_regex_search(bool skipped);
 void	metrics_regex_pattern(bool need);
+/* One of libmagic's string searches, answered at once (skipped) or run. */
+void	metrics_string_search(bool skipped);
 
 #endif

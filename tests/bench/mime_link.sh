@@ -3,12 +3,13 @@
 #
 # mime_link OUT SOURCE...: builds the program OUT from SOURCE (C files)
 # with -DREGEX_SKIP, libmagic linked as the worker links it
-# (src/Makefile.am): the static libmagic.a and src/regex_skip.c in one
-# relocatable object, where the linker binds libmagic's regcomp, regexec
-# and regfree to regex_skip.c's wrappers and only libmagic's API and
-# regex_skip.h's stay global, plus src/metrics.c (where they count), the
-# modules it uses and libmagic.a's own dependencies.  Leaves OUT.*.o beside OUT.  Needs gcc,
-# binutils, pkg-config and libmagic-dev.
+# (src/Makefile.am): the static libmagic.a, src/regex_skip.c and
+# src/text_index.c in one relocatable object, where the linker binds
+# libmagic's regcomp, regexec, regfree and memmem to regex_skip.c's
+# wrappers and only libmagic's API and regex_skip.h's stay global, plus
+# src/metrics.c (where they count), the modules it uses and libmagic.a's
+# own dependencies.  Leaves OUT.*.o beside OUT.  Needs gcc, binutils,
+# pkg-config and libmagic-dev.
 mime_link() {
 	local out=$1 src magic
 	shift
@@ -16,9 +17,11 @@ mime_link() {
 	magic=${MAGIC_STATIC:-$(pkg-config --variable=libdir libmagic)/libmagic.a}
 	gcc -O2 -Wall -D_GNU_SOURCE -DREGEX_SKIP -I"$src" -pthread -c \
 	    -o "$out.regex_skip.o" "$src/regex_skip.c"
-	gcc -r -nostdlib -o "$out.r.o" "$out.regex_skip.o" \
+	gcc -O2 -Wall -D_GNU_SOURCE -I"$src" -pthread -c \
+	    -o "$out.text_index.o" "$src/text_index.c"
+	gcc -r -nostdlib -o "$out.r.o" "$out.regex_skip.o" "$out.text_index.o" \
 	    -Wl,--whole-archive "$magic" -Wl,--no-whole-archive \
-	    -Wl,--wrap=regcomp,--wrap=regexec,--wrap=regfree
+	    -Wl,--wrap=regcomp,--wrap=regexec,--wrap=regfree,--wrap=memmem
 	objcopy -w --keep-global-symbol='magic_*' \
 	    --keep-global-symbol='regex_skip_*' \
 	    --keep-global-symbol='__wrap_reg*' "$out.r.o" "$out.magic.o"

@@ -1,0 +1,174 @@
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_index.h"
+
+#define BITS	(1U << 15)	/* of the sequences' bitmap: 4 KiB */
+#define BASES	4
+
+struct text_index {
+	char		*text;		/* a copy of the text indexed */
+	size_t		 len;
+	size_t		 cap;
+	/*
+	 * Where parts of the text were seen, text[off...] at at: a search of
+	 * a part of it (libmagic searches from an offset on, and in copies)
+	 * is answered by the same index once compared with the copy.
+	 */
+	struct {
+		const char	*at;
+		size_t		 off;
+	}		 seen_at[BASES];
+	int		 nseen;
+	uint64_t	 seen[BITS / 64];
+};
+
+static pthread_key_t	 key;
+static pthread_once_t	 key_once = PTHREAD_ONCE_INIT;
+
+static void
+index_free(void *p)
+{
+	struct text_index *ix = p;
+
+	free(ix->text);
+	free(ix);
+}
+
+static void
+key_make(void)
+{
+	(void)pthread_key_create(&key, index_free);
+}
+
+static inline unsigned
+fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static inline unsigned
+seq(unsigned a, unsigned b, unsigned c)
+{
+	return ((a << 10) ^ (b << 5) ^ c) % BITS;
+}
+
+static bool
+holds(const struct text_index *ix, unsigned h)
+{
+	return (ix->seen[h / 64] >> (h % 64)) & 1;
+}
+
+/* Indexes the len bytes at s into ix, a copy of them kept; -1: no memory. */
+static int
+build(struct text_index *ix, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		 i;
+	unsigned	 a, b, c, h;
+	char		*t;
+
+	if (len > ix->cap) {
+		if ((t = realloc(ix->text, len)) == NULL)
+			return -1;
+		ix->text = t;
+		ix->cap = len;
+	}
+	memcpy(ix->text, s, len);
+	ix->len = len;
+	ix->seen_at[0].at = s;
+	ix->seen_at[0].off = 0;
+	ix->nseen = 1;
+	memset(ix->seen, 0, sizeof(ix->seen));
+	a = fold(u[0]);
+	b = fold(u[1]);
+	for (i = 2; i < len; i++) {
+		c = fold(u[i]);
+		h = seq(a, b, c);
+		ix->seen[h / 64] |= (uint64_t)1 << (h % 64);
+		a = b;
+		b = c;
+	}
+	return 0;
+}
+
+/* Where the len bytes at s are in the text indexed; -1: not there. */
+static long
+find(const struct text_index *ix, const char *s, size_t len)
+{
+	const char	*p = ix->text, *end = ix->text + ix->len;
+
+	while (len <= (size_t)(end - p) &&
+	    (p = memchr(p, s[0], (size_t)(end - p) - len + 1)) != NULL) {
+		if (memcmp(p, s, len) == 0)
+			return p - ix->text;
+		p++;
+	}
+	return -1;
+}
+
+/* Is [s, s + len) a part of the text indexed? */
+static bool
+part_of(struct text_index *ix, const char *s, size_t len)
+{
+	uintptr_t	 p = (uintptr_t)s, at;
+	size_t		 off;
+	long		 k;
+	int		 i;
+
+	for (i = 0; i < ix->nseen; i++) {
+		at = (uintptr_t)ix->seen_at[i].at;
+		off = ix->seen_at[i].off + (p - at);
+		if (p >= at && off <= ix->len && len <= ix->len - off)
+			return memcmp(ix->text + off, s, len) == 0;
+	}
+	if ((k = find(ix, s, len)) == -1)
+		return false;
+	/* The next part there is compared at once. */
+	i = ix->nseen < BASES ? ix->nseen++ : BASES - 1;
+	ix->seen_at[i].at = s;
+	ix->seen_at[i].off = (size_t)k;
+	return true;
+}
+
+/* The calling thread's index, made to cover the len bytes at s; or NULL. */
+static struct text_index *
+index_of(const char *s, size_t len)
+{
+	struct text_index *ix;
+
+	(void)pthread_once(&key_once, key_make);
+	if ((ix = pthread_getspecific(key)) == NULL) {
+		if ((ix = calloc(1, sizeof(*ix))) == NULL)
+			return NULL;
+		if (pthread_setspecific(key, ix) != 0) {
+			free(ix);
+			return NULL;
+		}
+	}
+	/* A part of the text indexed lacks all that the text lacks. */
+	if (part_of(ix, s, len))
+		return ix;
+	return build(ix, s, len) == 0 ? ix : NULL;
+}
+
+bool
+text_index_lacks(const char *s, size_t len, const char *lit, size_t n)
+{
+	const unsigned char *l = (const unsigned char *)lit;
+	struct text_index *ix;
+	size_t		 i;
+
+	if (n < 3 || len < TEXT_INDEX_MIN || len > TEXT_INDEX_MAX)
+		return false;
+	if (n > len)
+		return true;
+	if ((ix = index_of(s, len)) == NULL)
+		return false;
+	for (i = 0; i + 3 <= n; i++)
+		if (!holds(ix, seq(fold(l[i]), fold(l[i + 1]), fold(l[i + 2]))))
+			return true;
+	return false;
+}
