@@ -27,14 +27,34 @@ struct text_index {
 
 static pthread_key_t	 key;
 static pthread_once_t	 key_once = PTHREAD_ONCE_INIT;
+/* The index lent to this thread, if any. */
+static __thread struct text_index *lent;
+
+struct text_index *
+text_index_new(void)
+{
+	return calloc(1, sizeof(struct text_index));
+}
+
+void
+text_index_free(struct text_index *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->text);
+	free(ix);
+}
+
+void
+text_index_use(struct text_index *ix)
+{
+	lent = ix;
+}
 
 static void
 index_free(void *p)
 {
-	struct text_index *ix = p;
-
-	free(ix->text);
-	free(ix);
+	text_index_free(p);
 }
 
 static void
@@ -133,21 +153,31 @@ part_of(struct text_index *ix, const char *s, size_t len)
 	return true;
 }
 
-/* The calling thread's index, made to cover the len bytes at s; or NULL. */
+/* The calling thread's own index; NULL when out of memory. */
+static struct text_index *
+own_index(void)
+{
+	struct text_index *ix;
+
+	if (pthread_once(&key_once, key_make) != 0)
+		return NULL;
+	if ((ix = pthread_getspecific(key)) == NULL &&
+	    (ix = text_index_new()) != NULL &&
+	    pthread_setspecific(key, ix) != 0) {
+		text_index_free(ix);
+		ix = NULL;
+	}
+	return ix;
+}
+
+/* The index the thread uses, made to cover the len bytes at s; or NULL. */
 static struct text_index *
 index_of(const char *s, size_t len)
 {
 	struct text_index *ix;
 
-	(void)pthread_once(&key_once, key_make);
-	if ((ix = pthread_getspecific(key)) == NULL) {
-		if ((ix = calloc(1, sizeof(*ix))) == NULL)
-			return NULL;
-		if (pthread_setspecific(key, ix) != 0) {
-			free(ix);
-			return NULL;
-		}
-	}
+	if ((ix = lent) == NULL && (ix = own_index()) == NULL)
+		return NULL;
 	/* A part of the text indexed lacks all that the text lacks. */
 	if (part_of(ix, s, len))
 		return ix;
