@@ -106,9 +106,9 @@ mime_detect(const void *buf, size_t len, char *out, size_t outlen)
 	const char	*t = NULL;
 
 	if (opened && len > 0 && (c = cookie_take()) != NULL) {
-		text_index_use(c->index);
+		text_index_use(c->index, buf, len);
 		t = magic_buffer(c->magic, buf, len);
-		text_index_use(NULL);
+		text_index_use(NULL, NULL, 0);
 	}
 	/* libmagic names an empty input "application/x-empty". */
 	if (t == NULL || strchr(t, '/') == NULL || len == 0)

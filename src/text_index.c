@@ -27,8 +27,12 @@ struct text_index {
 
 static pthread_key_t	 key;
 static pthread_once_t	 key_once = PTHREAD_ONCE_INIT;
-/* The index lent to this thread, if any. */
+/* The index lent to this thread, if any, and the whole text it is for. */
 static __thread struct text_index *lent;
+static __thread const char *whole;
+static __thread size_t	 whole_len;
+/* The lent index holds whole, indexed during this lending. */
+static __thread bool	 whole_indexed;
 
 struct text_index *
 text_index_new(void)
@@ -46,9 +50,22 @@ text_index_free(struct text_index *ix)
 }
 
 void
-text_index_use(struct text_index *ix)
+text_index_use(struct text_index *ix, const char *text, size_t len)
 {
 	lent = ix;
+	whole = ix != NULL ? text : NULL;
+	whole_len = ix != NULL ? len : 0;
+	whole_indexed = false;
+}
+
+/* Is [s, s + len) inside the whole text? */
+static bool
+in_whole(const char *s, size_t len)
+{
+	uintptr_t	 p = (uintptr_t)s, w = (uintptr_t)whole;
+
+	return whole != NULL && p >= w && p - w <= whole_len &&
+	    len <= whole_len - (p - w);
 }
 
 static void
@@ -178,9 +195,24 @@ index_of(const char *s, size_t len)
 
 	if ((ix = lent) == NULL && (ix = own_index()) == NULL)
 		return NULL;
+	/* The caller's text does not change while it is lent: no compare. */
+	if (ix == lent && whole_indexed && in_whole(s, len))
+		return ix;
 	/* A part of the text indexed lacks all that the text lacks. */
 	if (part_of(ix, s, len))
 		return ix;
+	/*
+	 * A part of the whole text being detected: all of it indexed at once
+	 * (libmagic searches ranges of it, from offsets, one after another).
+	 */
+	if (ix == lent && whole_len <= TEXT_INDEX_MAX && in_whole(s, len)) {
+		if (build(ix, whole, whole_len) == -1)
+			return NULL;
+		whole_indexed = true;
+		return ix;
+	}
+	if (ix == lent)
+		whole_indexed = false;
 	return build(ix, s, len) == 0 ? ix : NULL;
 }
 

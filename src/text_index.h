@@ -34,7 +34,11 @@ bool	text_index_lacks(const char *s, size_t len, const char *lit, size_t n);
 /* An index, empty; NULL when out of memory. */
 struct text_index *text_index_new(void);
 void	text_index_free(struct text_index *);
-/* The calling thread's searches use ix (NULL: the thread's own again). */
-void	text_index_use(struct text_index *ix);
+/*
+ * The calling thread's searches use ix (NULL: the thread's own again), for
+ * the len bytes at text being searched: a search of a part of them indexes
+ * them all, once.
+ */
+void	text_index_use(struct text_index *ix, const char *text, size_t len);
 
 #endif
