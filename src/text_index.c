@@ -7,6 +7,12 @@
 
 #define BITS	(1U << 15)	/* of the sequences' bitmap: 4 KiB */
 #define BASES	4
+/*
+ * Searches of a lent text run as usual before it is indexed: a text
+ * libmagic knows early (a script) is searched a few times only, for less
+ * than the index would cost.
+ */
+#define PATIENCE	8
 
 struct text_index {
 	char		*text;		/* a copy of the text indexed */
@@ -22,6 +28,7 @@ struct text_index {
 		size_t		 off;
 	}		 seen_at[BASES];
 	int		 nseen;
+	unsigned	 misses;	/* searches not indexed, since lent */
 	uint64_t	 seen[BITS / 64];
 };
 
@@ -53,6 +60,8 @@ void
 text_index_use(struct text_index *ix, const char *text, size_t len)
 {
 	lent = ix;
+	if (ix != NULL)
+		ix->misses = 0;
 	whole = ix != NULL ? text : NULL;
 	whole_len = ix != NULL ? len : 0;
 	whole_indexed = false;
@@ -80,12 +89,14 @@ key_make(void)
 	(void)pthread_key_create(&key, index_free);
 }
 
+/* ASCII letters in lower case, without a branch. */
 static inline unsigned
 fold(unsigned char c)
 {
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+	return c + (((unsigned)c - 'A' < 26U) << 5);
 }
 
+/* The bit of the sequence abc: each byte five bits further left. */
 static inline unsigned
 seq(unsigned a, unsigned b, unsigned c)
 {
@@ -104,7 +115,7 @@ build(struct text_index *ix, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t		 i;
-	unsigned	 a, b, c, h;
+	unsigned	 h;
 	char		*t;
 
 	if (len > ix->cap) {
@@ -119,14 +130,11 @@ build(struct text_index *ix, const char *s, size_t len)
 	ix->seen_at[0].off = 0;
 	ix->nseen = 1;
 	memset(ix->seen, 0, sizeof(ix->seen));
-	a = fold(u[0]);
-	b = fold(u[1]);
+	/* seq() rolled along: the oldest byte's bits leave at the left. */
+	h = seq(0, fold(u[0]), fold(u[1]));
 	for (i = 2; i < len; i++) {
-		c = fold(u[i]);
-		h = seq(a, b, c);
+		h = ((h << 5) ^ fold(u[i])) % BITS;
 		ix->seen[h / 64] |= (uint64_t)1 << (h % 64);
-		a = b;
-		b = c;
 	}
 	return 0;
 }
@@ -201,6 +209,8 @@ index_of(const char *s, size_t len)
 	/* A part of the text indexed lacks all that the text lacks. */
 	if (part_of(ix, s, len))
 		return ix;
+	if (ix == lent && ix->misses++ < PATIENCE)
+		return NULL;
 	/*
 	 * A part of the whole text being detected: all of it indexed at once
 	 * (libmagic searches ranges of it, from offsets, one after another).
