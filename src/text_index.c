@@ -139,19 +139,29 @@ build(struct text_index *ix, const char *s, size_t len)
 	return 0;
 }
 
-/* Where the len bytes at s are in the text indexed; -1: not there. */
+/* Where the len bytes at s are in the tlen bytes at text; -1: not there. */
 static long
-find(const struct text_index *ix, const char *s, size_t len)
+find(const char *text, size_t tlen, const char *s, size_t len)
 {
-	const char	*p = ix->text, *end = ix->text + ix->len;
+	const char	*p = text, *end = text + tlen;
 
 	while (len <= (size_t)(end - p) &&
 	    (p = memchr(p, s[0], (size_t)(end - p) - len + 1)) != NULL) {
 		if (memcmp(p, s, len) == 0)
-			return p - ix->text;
+			return p - text;
 		p++;
 	}
 	return -1;
+}
+
+/* Notes that the text indexed, from off on, is at s. */
+static void
+seen(struct text_index *ix, const char *s, size_t off)
+{
+	int	 i = ix->nseen < BASES ? ix->nseen++ : BASES - 1;
+
+	ix->seen_at[i].at = s;
+	ix->seen_at[i].off = off;
 }
 
 /* Is [s, s + len) a part of the text indexed? */
@@ -163,18 +173,18 @@ part_of(struct text_index *ix, const char *s, size_t len)
 	long		 k;
 	int		 i;
 
+	/* Memory freed and taken again may hold another text: compared. */
 	for (i = 0; i < ix->nseen; i++) {
 		at = (uintptr_t)ix->seen_at[i].at;
 		off = ix->seen_at[i].off + (p - at);
-		if (p >= at && off <= ix->len && len <= ix->len - off)
-			return memcmp(ix->text + off, s, len) == 0;
+		if (p >= at && off <= ix->len && len <= ix->len - off &&
+		    memcmp(ix->text + off, s, len) == 0)
+			return true;
 	}
-	if ((k = find(ix, s, len)) == -1)
+	if ((k = find(ix->text, ix->len, s, len)) == -1)
 		return false;
 	/* The next part there is compared at once. */
-	i = ix->nseen < BASES ? ix->nseen++ : BASES - 1;
-	ix->seen_at[i].at = s;
-	ix->seen_at[i].off = (size_t)k;
+	seen(ix, s, (size_t)k);
 	return true;
 }
 
@@ -200,6 +210,7 @@ static struct text_index *
 index_of(const char *s, size_t len)
 {
 	struct text_index *ix;
+	long		 k = -1;
 
 	if ((ix = lent) == NULL && (ix = own_index()) == NULL)
 		return NULL;
@@ -212,13 +223,17 @@ index_of(const char *s, size_t len)
 	if (ix == lent && ix->misses++ < PATIENCE)
 		return NULL;
 	/*
-	 * A part of the whole text being detected: all of it indexed at once
-	 * (libmagic searches ranges of it, from offsets, one after another).
+	 * A part of the whole text being detected, or of a copy of it: all of
+	 * it indexed at once (libmagic searches ranges of it, from offsets,
+	 * in copies, one after another).
 	 */
-	if (ix == lent && whole_len <= TEXT_INDEX_MAX && in_whole(s, len)) {
+	if (ix == lent && whole_len <= TEXT_INDEX_MAX && (in_whole(s, len) ||
+	    (k = find(whole, whole_len, s, len)) != -1)) {
 		if (build(ix, whole, whole_len) == -1)
 			return NULL;
 		whole_indexed = true;
+		if (!in_whole(s, len))
+			seen(ix, s, (size_t)k);
 		return ix;
 	}
 	if (ix == lent)
