@@ -790,11 +790,79 @@ db_exists(const char *hash, bool *exists)
 }
 
 /*
- * BEGIN on a slot borrowed for the transaction (*tx), reconnecting once:
- * nothing has happened yet if it fails, and nothing is then held.
+ * The statement a transaction opens with, sent with its BEGIN (begin_with):
+ * its first row into out, or DB_ERR_NOTFOUND.
+ */
+struct opener {
+	enum stmt		 st;
+	const char *const	*params;
+	struct meta		*out;
+};
+
+/* The connection's state is unknown: dropped, as a broken one is. */
+static enum db_error
+lost(struct slot *s, const char *what)
+{
+	remember_error(s, what);
+	metrics_db_error(METRICS_DB_UNAVAILABLE);
+	drop(s);
+	return DB_ERR_UNAVAILABLE;
+}
+
+/*
+ * BEGIN and the opening statement in one round trip, in libpq's pipeline
+ * mode: the connection waits once for both instead of once for each.
  */
 static enum db_error
-begin(struct db_tx **tx)
+begin_pipelined(struct slot *s, const struct opener *op)
+{
+	PGconn		*c = s->conn;
+	PGresult	*res;
+	ExecStatusType	 rs;
+	enum db_error	 err = DB_OK;
+	bool		 synced;
+	int		 i;
+
+	if (PQenterPipelineMode(c) != 1 ||
+	    PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryPrepared(c, stmts[op->st].name, stmts[op->st].nparams,
+	    op->params, NULL, NULL, 0) != 1 || PQpipelineSync(c) != 1)
+		return lost(s, "BEGIN");
+	/* Each query's results end in a NULL; then comes the sync's. */
+	for (i = 0; i < 2; i++)
+		while ((res = PQgetResult(c)) != NULL) {
+			rs = PQresultStatus(res);
+			if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+				if (err == DB_OK)
+					err = failure(s, i == 0 ? "BEGIN" :
+					    stmts[op->st].name);
+			} else if (i == 1 && err == DB_OK) {
+				if (PQntuples(res) == 0)
+					err = DB_ERR_NOTFOUND;
+				else
+					row_to_meta(res, 0, op->out);
+			}
+			PQclear(res);
+			if (s->conn == NULL)
+				return err;	/* broken: failure dropped it */
+		}
+	res = PQgetResult(c);
+	synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	PQclear(res);
+	if (!synced || PQexitPipelineMode(c) != 1)
+		return lost(s, "BEGIN");
+	return err;
+}
+
+/*
+ * BEGIN, and the opening statement when op is not NULL, on a slot borrowed
+ * for the transaction (*tx), reconnecting once: nothing is committed before
+ * the COMMIT, so a connection found broken has done nothing that lasts.
+ * *tx is set whenever a transaction is open, also when the opening
+ * statement failed (the caller rolls it back); else nothing is held.
+ */
+static enum db_error
+begin_with(struct db_tx **tx, const struct opener *op)
 {
 	struct slot	*s = NULL;
 	enum db_error	 err;
@@ -808,15 +876,23 @@ begin(struct db_tx **tx)
 	for (tries = 0; tries < 2; tries++) {
 		if ((err = ready(&s)) != DB_OK)
 			break;
-		if ((err = exec_simple(s, "BEGIN")) != DB_ERR_UNAVAILABLE)
+		err = op != NULL ? begin_pipelined(s, op) :
+		    exec_simple(s, "BEGIN");
+		if (err != DB_ERR_UNAVAILABLE)
 			break;
 	}
-	if (err != DB_OK) {
+	if (s != NULL && s->conn != NULL &&
+	    PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		*tx = &s->tx;
+	else
 		give_back(s);
-		return err;
-	}
-	*tx = &s->tx;
-	return DB_OK;
+	return err;
+}
+
+static enum db_error
+begin(struct db_tx **tx)
+{
+	return begin_with(tx, NULL);
 }
 
 static void
@@ -842,16 +918,20 @@ tx_end(struct db_tx **tx, bool quiet)
 	give_back(s);
 }
 
-/* Inserts the row of m in the transaction open: DB_ERR_EXISTS when taken. */
+/*
+ * BEGIN and the row of m inserted, in one round trip: DB_ERR_EXISTS when
+ * the hash is taken.  *tx is open whenever BEGIN was done.
+ */
 static enum db_error
-insert_row(struct db_tx *tx, struct meta *m)
+begin_insert(struct db_tx **tx, struct meta *m)
 {
 	char		 size[24];
 	const char	*p[5] = { m->hash, m->name, m->type, size, m->sha256 };
+	struct opener	 op = { ST_INSERT, p, m };
 	enum db_error	 err;
 
 	snprintf(size, sizeof(size), "%" PRIu64, m->size);
-	err = one_row(&tx->slot, ST_INSERT, p, 0, m);
+	err = begin_with(tx, &op);
 	/* ON CONFLICT DO NOTHING returned no row. */
 	return err == DB_ERR_NOTFOUND ? DB_ERR_EXISTS : err;
 }
@@ -861,9 +941,7 @@ db_insert_begin(struct db_tx **tx, struct meta *m)
 {
 	enum db_error	 err;
 
-	if ((err = begin(tx)) != DB_OK)
-		return err;
-	if ((err = insert_row(*tx, m)) != DB_OK)
+	if ((err = begin_insert(tx, m)) != DB_OK)
 		db_rollback(tx);
 	return err;
 }
@@ -872,11 +950,10 @@ enum db_error
 db_delete_begin(struct db_tx **tx, const char *hash, struct meta *out)
 {
 	const char	*p[1] = { hash };
+	struct opener	 op = { ST_DELETE, p, out };
 	enum db_error	 err;
 
-	if ((err = begin(tx)) != DB_OK)
-		return err;
-	if ((err = one_row(&(*tx)->slot, ST_DELETE, p, 0, out)) != DB_OK)
+	if ((err = begin_with(tx, &op)) != DB_OK)
 		db_rollback(tx);
 	return err;
 }
@@ -1292,10 +1369,8 @@ db_upload_complete(struct db_tx **tx, const struct upload_row *u,
 	PGresult	*res;
 	enum db_error	 err;
 
-	if ((err = begin(tx)) != DB_OK)
-		return err;
 	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
-	if ((err = insert_row(*tx, m)) == DB_OK &&
+	if ((err = begin_insert(tx, m)) == DB_OK &&
 	    (res = run(&(*tx)->slot, ST_UPLOAD_COMPLETE, p, 0, &err)) != NULL) {
 		/* None: the upload is gone, or was completed meanwhile. */
 		if (PQntuples(res) != 1)

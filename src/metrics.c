@@ -26,7 +26,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
 
 #define REGION_MAGIC	0x6675206d65747269ULL	/* "fu metri" */
 /* Changes whenever struct slot does: a worker refuses another layout. */
-#define REGION_LAYOUT	7
+#define REGION_LAYOUT	8
 /*
  * How long the pool's upload slots (metrics_pool_upload_slots) are taken
  * as read: a worker started or gone changes them within this.
@@ -641,6 +641,13 @@ metrics_regex_search(bool skipped)
 {
 	ADD(counter[skipped ? METRICS_REGEX_SKIPPED : METRICS_REGEX_SEARCHED],
 	    1);
+}
+
+void
+metrics_string_search(bool skipped)
+{
+	ADD(counter[skipped ? METRICS_STRING_SKIPPED :
+	    METRICS_STRING_SEARCHED], 1);
 }
 
 void

@@ -92,6 +92,9 @@ enum metrics_counter {
 	METRICS_REGEX_SEARCHED,		/* searches run by the matcher */
 	METRICS_REGEX_NEED,		/* patterns whose searches may skip */
 	METRICS_REGEX_NO_NEED,		/* patterns always searched */
+	/* libmagic's string searches (memmem, text_index.h), in this order. */
+	METRICS_STRING_SKIPPED,		/* answered at once */
+	METRICS_STRING_SEARCHED,	/* run by the C library */
 	METRICS_FCGI_CONNECTIONS,	/* FastCGI connections taken */
 	METRICS_UPLOAD_CLIENT_REFUSED,	/* 503: the client's share held */
 	/* Webhook deliveries, in this order (metrics_webhook_delivery). */
@@ -245,5 +248,7 @@ void	metrics_regex_pattern(bool need);
 void	metrics_webhook_delivery(enum metrics_counter result, uint64_t lag_us);
 /* The webhook's delivery lock held or not; the backlog's age in seconds. */
 void	metrics_webhook_state(bool lock, int64_t backlog_age);
+/* One of libmagic's string searches, answered at once (skipped) or run. */
+void	metrics_string_search(bool skipped);
 
 #endif

@@ -347,6 +347,12 @@ metrics_text(const struct metrics_snapshot *s, const char *const *names,
 	    "regular expressions compiled, with a need (a literal every match "
 	    "contains: their searches may be skipped) or without.", "need",
 	    regex_need, s->counter + METRICS_REGEX_NEED, 2);
+	labelled(f, "fileupload_mime_string_searches_total", "libmagic's "
+	    "string searches over a text: answered at once, the text lacking "
+	    "a three-byte sequence of the string (skipped), or run by the C "
+	    "library (searched); none counted with FILEUPLOAD_REGEX_SKIP=0, "
+	    "for texts under 256 bytes or in a build without it.", "result",
+	    regex_search, s->counter + METRICS_STRING_SKIPPED, 2);
 	webhook(f, s);
 	ok = ferror(f) == 0;
 	if (fclose(f) != 0 || !ok) {

@@ -6,6 +6,7 @@
 #include <magic.h>
 
 #include "mime.h"
+#include "text_index.h"
 
 /*
  * A libmagic cookie serves one caller at a time, so request threads borrow
@@ -16,6 +17,8 @@
  */
 struct cookie {
 	magic_t		 magic;
+	/* Lent to libmagic's searches (text_index.h): one per cookie. */
+	struct text_index *index;
 	struct cookie	*next;
 };
 
@@ -40,6 +43,8 @@ cookie_new(char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
+	/* None (no memory): the thread's own serves. */
+	c->index = text_index_new();
 	return c;
 }
 
@@ -87,6 +92,7 @@ mime_close(void)
 	while ((c = free_cookies) != NULL) {
 		free_cookies = c->next;
 		magic_close(c->magic);
+		text_index_free(c->index);
 		free(c);
 	}
 	opened = 0;
@@ -99,8 +105,11 @@ mime_detect(const void *buf, size_t len, char *out, size_t outlen)
 	struct cookie	*c = NULL;
 	const char	*t = NULL;
 
-	if (opened && len > 0 && (c = cookie_take()) != NULL)
+	if (opened && len > 0 && (c = cookie_take()) != NULL) {
+		text_index_use(c->index, buf, len);
 		t = magic_buffer(c->magic, buf, len);
+		text_index_use(NULL, NULL, 0);
+	}
 	/* libmagic names an empty input "application/x-empty". */
 	if (t == NULL || strchr(t, '/') == NULL || len == 0)
 		t = len == 0 ? "application/x-empty" : MIME_FALLBACK;

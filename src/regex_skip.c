@@ -7,6 +7,7 @@
 
 #include "metrics.h"
 #include "regex_skip.h"
+#include "text_index.h"
 
 /*
  * libmagic 5.44 runs each of its text tests' regular expressions over
@@ -34,6 +35,7 @@ int		 __real_regcomp(regex_t *, const char *, int);
 int		 __real_regexec(const regex_t *, const char *, size_t,
 		    regmatch_t *, int);
 void		 __real_regfree(regex_t *);
+void		*__real_memmem(const void *, size_t, const void *, size_t);
 
 struct noted {
 	const regex_t		*re;
@@ -311,8 +313,10 @@ contains(const char *s, size_t len, const char *lit, size_t n, bool icase)
 {
 	size_t	 i, j;
 
+	if (text_index_lacks(s, len, lit, n))
+		return false;
 	if (!icase)
-		return memmem(s, len, lit, n) != NULL;
+		return __real_memmem(s, len, lit, n) != NULL;
 	for (i = 0; i + n <= len; i++) {
 		for (j = 0; j < n && lower((unsigned char)s[i + j]) == lit[j]; j++)
 			;
@@ -442,4 +446,20 @@ __wrap_regfree(regex_t *re)
 	forget(re);
 	pthread_rwlock_unlock(&table_lock);
 	__real_regfree(re);
+}
+
+/*
+ * libmagic's search tests without flags look for their string with memmem,
+ * each over the same text: text_index.h answers most at once.
+ */
+void *
+__wrap_memmem(const void *hay, size_t len, const void *lit, size_t n)
+{
+	bool	 skip;
+
+	if (!is_enabled() || len < TEXT_INDEX_MIN)
+		return __real_memmem(hay, len, lit, n);
+	skip = text_index_lacks(hay, len, lit, n);
+	metrics_string_search(skip);
+	return skip ? NULL : __real_memmem(hay, len, lit, n);
 }

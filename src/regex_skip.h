@@ -1,13 +1,16 @@
 /*
  * Skips regular expression searches that cannot match: libmagic runs
  * dozens of them over every text upload, and most look for words the text
- * does not contain.  libmagic's calls of regcomp, regexec and regfree, and
- * only those, are bound to the wrappers below: the worker links the static
- * libmagic.a, its references renamed by the linker (--wrap, src/Makefile.am)
- * in one relocatable object with this file.  The wrappers note the literals
- * one of which every match of a pattern contains, and answer REG_NOMATCH at
- * once when the subject holds none of them; everything else goes to the C
- * library.  Built only where configure finds glibc's regex_t (REGEX_SKIP).
+ * does not contain.  libmagic's calls of regcomp, regexec, regfree and
+ * memmem, and only those, are bound to the wrappers below: the worker
+ * links the static libmagic.a, its references renamed by the linker
+ * (--wrap, src/Makefile.am) in one relocatable object with this file.  The
+ * wrappers note the literals one of which every match of a pattern
+ * contains, and answer REG_NOMATCH at once when the subject holds none of
+ * them; a string search (memmem) is answered NULL at once when the text
+ * lacks one of its three-byte sequences (text_index.h); everything else
+ * goes to the C library.  Built only where configure finds glibc's regex_t
+ * (REGEX_SKIP).
  */
 #ifndef REGEX_SKIP_H
 #define REGEX_SKIP_H
@@ -59,5 +62,13 @@ int		 __wrap_regcomp(regex_t *re, const char *pat, int cflags);
 int		 __wrap_regexec(const regex_t *re, const char *str,
 		    size_t nmatch, regmatch_t *match, int eflags);
 void		 __wrap_regfree(regex_t *re);
+/*
+ * The C library's memmem, for libmagic's string searches: NULL at once
+ * when the text lacks a sequence of the string (text_index.h), each
+ * search over a text of TEXT_INDEX_MIN bytes or more counted
+ * (metrics_string_search).
+ */
+void		*__wrap_memmem(const void *hay, size_t len, const void *lit,
+		    size_t n);
 
 #endif

@@ -37,7 +37,8 @@ int	reserve_space(const char *dir, uint64_t *avail, uint64_t *size);
 /*
  * reserve_allows for the file system of dir, by reserve_space.  A dir
  * that cannot be looked at is allowed: the write itself then tells what
- * is wrong.
+ * is wrong.  A measurement admits for 100 ms, less the bytes admitted
+ * since; a refusal is always measured afresh.
  */
 bool	reserve_room(const struct reserve_rule *, const char *dir,
 	    uint64_t incoming);

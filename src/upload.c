@@ -342,6 +342,22 @@ insert_multipart(void *arg, struct db_tx **tx, struct meta *m)
 	return db_insert_begin(tx, m);
 }
 
+/*
+ * A duplicate is answered 403 whatever its type, so its row is looked for
+ * before the type is detected, when the local store already holds its
+ * bytes (a stat; an object store is not asked: a request each, for every
+ * upload).  A new file is not looked for: its INSERT tells.
+ */
+static bool
+known_duplicate(struct upload *u)
+{
+	bool	 exists;
+
+	return u->app->cfg->s3 == NULL &&
+	    store_exists(u->app->store, u->meta.hash) &&
+	    db_exists(u->meta.hash, &exists) == DB_OK && exists;
+}
+
 static void
 record(struct upload *u)
 {
@@ -351,10 +367,14 @@ record(struct upload *u)
 	hash_final_sha256_hex(&u->hash, u->meta.sha256);
 	snprintf(u->req->hash, sizeof(u->req->hash), "%s", u->meta.hash);
 	u->meta.size = u->tmp.size;
-	mime_detect(u->prefix, u->prefix_len, u->meta.type,
-	    sizeof(u->meta.type));
 	if (!digests_match(u))
 		return;
+	if (known_duplicate(u)) {
+		outcome_keep(&u->err, outcome_db(DB_ERR_EXISTS, "upload"));
+		return;
+	}
+	mime_detect(u->prefix, u->prefix_len, u->meta.type,
+	    sizeof(u->meta.type));
 	o = ingest_record(u->app->store, &u->req->tx, &u->tmp, &u->meta,
 	    insert_multipart, NULL);
 	if (o.status != 0)

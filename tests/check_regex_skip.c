@@ -16,6 +16,7 @@
 #include "metrics_text.h"
 #include "mime.h"
 #include "regex_skip.h"
+#include "text_index.h"
 #include "testutil.h"
 
 /* The regex counters of this process's metrics: skipped, searched, ... */
@@ -36,6 +37,19 @@ counts(void)
 	c.no_need = s->counter[METRICS_REGEX_NO_NEED];
 	free(s);
 	return c;
+}
+
+/* One counter's value now. */
+static uint64_t
+counter_now(int which)
+{
+	struct metrics_snapshot	*s = metrics_snapshot_take();
+	uint64_t		 v;
+
+	ck_assert_ptr_nonnull(s);
+	v = s->counter[which];
+	free(s);
+	return v;
 }
 
 /* Once per test case, before it forks: every test counts in this region. */
@@ -246,6 +260,62 @@ START_TEST(test_random_agree)
 }
 END_TEST
 
+/*
+ * libmagic's string searches: the wrapper finds what memmem finds, over a
+ * text, parts of it from an offset on, and copies of it, for strings in
+ * it, strings in it in another case, and others; with the thread's own
+ * index and with one lent for the text, as mime.c lends it.
+ */
+START_TEST(test_memmem_agree)
+{
+	static const char	 alphabet[] = "abcdAB<= \n";
+	struct text_index	*ix;
+	char			*text, *copy, lit[12];
+	const char		*hay;
+	uint64_t		 s0 = 0, s1 = 0;
+	size_t			 len, off, n, k, j;
+	int			 i, round;
+
+	text = malloc(4096);
+	copy = malloc(4096);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_ptr_nonnull(ix = text_index_new());
+	s0 = counter_now(METRICS_STRING_SKIPPED);
+	for (round = 0; round < 40; round++) {
+		len = 256 + rnd(3840);
+		for (j = 0; j < len; j++)
+			text[j] = alphabet[rnd(sizeof(alphabet) - 1)];
+		memcpy(copy, text, len);
+		/* Half the rounds as mime.c searches: an index lent for text. */
+		if (round % 2 == 0)
+			text_index_use(ix, text, len);
+		for (i = 0; i < 500; i++) {
+			n = 1 + rnd(sizeof(lit) - 1);
+			if (rnd(2) == 0) {
+				k = rnd(len - n);
+				memcpy(lit, text + k, n);
+				if (rnd(2) == 0)	/* another case */
+					lit[0] ^= 0x20;
+			} else
+				for (j = 0; j < n; j++)
+					lit[j] = alphabet[rnd(sizeof(alphabet)
+					    - 1)];
+			off = rnd(3) == 0 ? rnd(len - TEXT_INDEX_MIN) : 0;
+			hay = (rnd(2) == 0 ? text : copy) + off;
+			ck_assert_ptr_eq(__wrap_memmem(hay, len - off, lit, n),
+			    memmem(hay, len - off, lit, n));
+		}
+		text_index_use(NULL, NULL, 0);
+	}
+	text_index_free(ix);
+	s1 = counter_now(METRICS_STRING_SKIPPED);
+	ck_assert_uint_gt(s1 - s0, 1000);
+	free(text);
+	free(copy);
+}
+END_TEST
+
 static const char *const samples[] = {
 	"hello world, a plain text without any keyword at all\n",
 	"#include <stdio.h>\nint main(void) { return 0; }\n",
@@ -330,6 +400,8 @@ START_TEST(test_exposed)
 	s->counter[METRICS_REGEX_SEARCHED] = 12;
 	s->counter[METRICS_REGEX_NEED] = 13;
 	s->counter[METRICS_REGEX_NO_NEED] = 14;
+	s->counter[METRICS_STRING_SKIPPED] = 15;
+	s->counter[METRICS_STRING_SEARCHED] = 16;
 	metrics_build_info(&build);
 	ck_assert_ptr_nonnull(text = metrics_text(s, NULL, 0, &build, &len));
 	snprintf(line, sizeof(line), "\n%s 11\n%s 12\n",
@@ -339,6 +411,10 @@ START_TEST(test_exposed)
 	snprintf(line, sizeof(line), "\n%s 13\n%s 14\n",
 	    "fileupload_mime_regex_patterns_total{need=\"yes\"}",
 	    "fileupload_mime_regex_patterns_total{need=\"no\"}");
+	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
+	snprintf(line, sizeof(line), "\n%s 15\n%s 16\n",
+	    "fileupload_mime_string_searches_total{result=\"skipped\"}",
+	    "fileupload_mime_string_searches_total{result=\"searched\"}");
 	ck_assert_msg(strstr(text, line) != NULL, "no %s", line);
 	free(text);
 	free(s);
@@ -357,6 +433,7 @@ regex_skip_suite(void)
 	tcase_add_test(tc, test_skips_what_cannot_match);
 	tcase_add_test(tc, test_startend_searched);
 	tcase_add_test(tc, test_random_agree);
+	tcase_add_test(tc, test_memmem_agree);
 	tcase_add_test(tc, test_libmagic_types_unchanged);
 	tcase_add_test(tc, test_off_counts_nothing);
 	tcase_add_test(tc, test_exposed);

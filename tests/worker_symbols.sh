@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/worker_symbols.sh [WORKER]: the worker (default $FU_WORKER) defines
-# none of regcomp, regexec and regfree in its dynamic symbol table, so that
-# the C library's serve its own code and every shared library it loads
+# none of regcomp, regexec, regfree and memmem in its dynamic symbol table,
+# so that the C library's serve its own code and every shared library it loads
 # (libkrb5 through libpq and libcurl).  Built with the regex skip
 # (FU_REGEX_SKIP=1, from configure), libmagic must be in the worker itself,
 # its calls bound to regex_skip.c's wrappers, not loaded as libmagic.so.
@@ -14,7 +14,7 @@ if [ ! -f "$worker" ]; then
 	exit 1
 fi
 defined=$(nm -D --defined-only "$worker" |
-    awk '$3 ~ /^(regcomp|regexec|regfree)(@|$)/ { printf " %s", $3 }')
+    awk '$3 ~ /^(regcomp|regexec|regfree|memmem)(@|$)/ { printf " %s", $3 }')
 if [ -n "$defined" ]; then
 	echo "$worker exports$defined" >&2
 	fail=1

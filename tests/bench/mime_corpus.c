@@ -39,11 +39,28 @@
 
 #ifdef REGEX_SKIP
 #include "regex_skip.h"
+#include "text_index.h"
 #define SKIP	1
 #else
 #define SKIP	0
 static void regex_skip_enable(int on) { (void)on; }
 #endif
+
+/* The searches' index lent for the text, as src/mime.c lends it. */
+static void
+lend(const void *buf, size_t len)
+{
+#ifdef REGEX_SKIP
+	static struct text_index *ix;
+
+	if (ix == NULL)
+		ix = text_index_new();
+	text_index_use(buf != NULL ? ix : NULL, buf, len);
+#else
+	(void)buf;
+	(void)len;
+#endif
+}
 
 #define SNIFF	(64 * 1024)
 #define REF	(MAGIC_MIME_TYPE | MAGIC_ERROR)
@@ -150,7 +167,9 @@ detect(magic_t m, const struct item *it, size_t max, int skip)
 	size_t		 len = max && it->len > max ? max : it->len;
 
 	regex_skip_enable(skip);
+	lend(it->buf, len);
 	t = magic_buffer(m, it->buf, len);
+	lend(NULL, 0);
 	return t == NULL || strchr(t, '/') == NULL ?
 	    "application/octet-stream" : t;
 }
