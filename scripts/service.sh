@@ -772,20 +772,26 @@ fu_nginx_stop() {
 # a host that may never answer.  It is given back once it answers as many
 # probes in a row.  docs/operations.md, "Several hosts".
 
-# fu_fcgi_alive ADDR PORT SECONDS: the pool at ADDR:PORT answers a FastCGI
-# request for GET / (the banner: no database, no store) within SECONDS.
-# The first record of the answer must be FastCGI's STDOUT.
+# fu_fcgi_request: writes to standard output a FastCGI request for GET /
+# (the banner: no database, no store): BEGIN_REQUEST (responder, no
+# keep-alive); PARAMS REQUEST_METHOD=GET and DOCUMENT_URI=/; the empty
+# PARAMS and STDIN that end them.
+fu_fcgi_request() {
+	printf '%b' '\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0' \
+	    '\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/' \
+	    '\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0'
+}
+
+# fu_fcgi_alive ADDR PORT SECONDS: the pool at ADDR:PORT answers
+# fu_fcgi_request within SECONDS.  The first record of the answer must be
+# FastCGI's STDOUT.
 fu_fcgi_alive() {
 	local rec
 
 	# shellcheck disable=SC2016  # expanded by the inner bash
-	rec=$(timeout -k 1 "$3" bash -c '
+	rec=$(fu_fcgi_request | timeout -k 1 "$3" bash -c '
 	    exec 3<>"/dev/tcp/$1/$2" || exit 1
-	    # BEGIN_REQUEST (responder, no keep-alive); PARAMS REQUEST_METHOD
-	    # GET and DOCUMENT_URI /; the empty PARAMS and STDIN that end them.
-	    printf "%b" "\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0" \
-	        "\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/" \
-	        "\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0" >&3
+	    cat >&3
 	    head -c 2 <&3' _ "$1" "$2" 2>/dev/null | od -An -tx1 | tr -d ' \n') ||
 	    true
 	[ "$rec" = 0106 ]
