@@ -14,7 +14,7 @@
 # The store is set in one place (cl_store_setup): an S3-API object store
 # (Ceph RGW) on the front's address, shared by the three pools.
 #
-# The front watches the hosts as fu_serve does (fu_upstream_watch).
+# The front watches the hosts as fu_serve does (fu_upstream_watch_start).
 #
 # Scenarios: uploads spread over the hosts and read back through the
 # front; the pools refuse other peers; a resumable upload's PATCHes on
@@ -187,9 +187,8 @@ setup() {
 	FCGI_UPSTREAM=$CL_UPSTREAM fu_render_conf
 	fu_nginx_start
 	# The front's watch over the hosts, as fu_serve runs it.
-	FCGI_UPSTREAM=$CL_UPSTREAM fu_upstream_watch \
-	    >>"$FU_VAR/front/logs/watch.log" 2>&1 &
-	CL_WATCH=$!
+	FCGI_UPSTREAM=$CL_UPSTREAM fu_upstream_watch_start \
+	    >>"$FU_VAR/front/logs/watch.log" 2>&1
 }
 
 # shellcheck disable=SC2317  # called by cl_exit
@@ -197,7 +196,7 @@ cl_teardown() {
 	local i ns
 
 	host_layout 0
-	[ -z "${CL_WATCH:-}" ] || kill "$CL_WATCH" 2>/dev/null || true
+	fu_upstream_watch_stop
 	fu_nginx_stop 2>/dev/null || true
 	for i in $(seq 1 "$CL_HOSTS"); do
 		stop_host "$i" 2>/dev/null || true
