@@ -546,9 +546,15 @@ fu_pool_exec() {
 	# A worker dying more than 10 times, each within 10 s of its start,
 	# is a crash loop: multiwatch then gives up on it.  "ip netns exec"
 	# execs too: the PID stays spawn-fcgi's, then multiwatch's.
+	# -s HUP: a signal that makes multiwatch shut down (fu_pool_stop's,
+	# a Ctrl-C's) passes nothing on that stops a worker: HUP reopens its
+	# log.  (multiwatch 1.0.0 sends the signal whose number is the index
+	# of -s's name in its table: for TERM SIGQUIT, which would end a
+	# worker on the spot; for HUP signal 0, none.)  The workers stop by
+	# their own SIGTERM or SIGINT, gracefully.
 	exec ${FU_POOL_NETNS:+ip netns exec "$FU_POOL_NETNS"} \
 	    spawn-fcgi "$@" -- "$(command -v multiwatch)" \
-	    -f "$n" -r 10 -t 10000 -s TERM -- "$FU_POOL_WORKER"
+	    -f "$n" -r 10 -t 10000 -s HUP -- "$FU_POOL_WORKER"
 }
 
 # fu_pool_listen: prints where the pool listens, "unix" or ADDR:PORT, from
@@ -581,8 +587,7 @@ fu_pool_listen() {
 # spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
 # which forks the workers and starts a new one whenever one dies (spawn-fcgi
 # alone never restarts a worker).  $FU_RUN_DIR/pool.pid holds multiwatch's
-# PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
-# on to every worker and waits for them.
+# PID; the workers are its children.  fu_pool_stop stops them.
 #
 # The pool's counters (GET /service/fileupload/metrics) live in
 # $FU_RUN_DIR/metrics (FILEUPLOAD_METRICS_FILE, unless the caller set it):
@@ -674,17 +679,46 @@ fu_pool_start() {
 }
 
 # Stops the pool (and, should multiwatch be gone, the workers last seen).
+# multiwatch is told first (SIGTERM), so that it restarts no worker from
+# then on, and ends by itself once its workers are gone.  What it passes
+# on is -s HUP's (fu_pool_exec): nothing that stops a worker.  The
+# workers get SIGTERM from here: each takes no new request, answers its
+# long polls at once and finishes the requests in hand; SIGKILL for what
+# is left after FU_STOP_SECONDS.
 fu_pool_stop() {
-	local sup
+	local sup pid i n=$((${FU_STOP_SECONDS:-10} * 10)) sent=' '
+	local -a kids=()
 
 	fu_layout
 	sup=$(fu_pool_supervisor)
-	[ -z "$sup" ] || fu_log "stopping workers: $(fu_children "$sup" |
-	    tr '\n' ' ')(supervisor $sup)"
-	# multiwatch passes SIGTERM on to every worker, each of which finishes
-	# the request in hand first, and waits for them.
-	fu_stop_tree multiwatch "${FU_POOL_WORKER:-fileupload-worker}" TERM \
-	    "$sup" "${FU_WORKER_KIDS:-}"
+	if [ -z "$sup" ]; then
+		read -ra kids <<<"${FU_WORKER_KIDS:-}"
+		[ "${#kids[@]}" -eq 0 ] || fu_stop_pids \
+		    "${FU_POOL_WORKER:-fileupload-worker}" TERM "${kids[@]}"
+	else
+		fu_log "stopping workers: $(fu_children "$sup" | tr '\n' ' ')(supervisor $sup)"
+		kill -TERM "$sup" 2>/dev/null || true
+		# Each worker once, also one multiwatch started before it had
+		# taken in its SIGTERM (a child still named multiwatch has not
+		# exec'd the worker yet: its turn comes in a later round).
+		for i in $(seq 1 "$n"); do
+			fu_pid_is "$sup" multiwatch || break
+			for pid in $(fu_children "$sup"); do
+				if [[ $sent != *" $pid "* ]] &&
+				    ! fu_pid_is "$pid" multiwatch; then
+					kill -TERM "$pid" 2>/dev/null || true
+					sent+="$pid "
+				fi
+			done
+			sleep 0.1
+		done
+		if fu_pid_is "$sup" multiwatch; then
+			mapfile -t kids < <(fu_children "$sup")
+			fu_log "the workers ${kids[*]} outlived SIGTERM; sending SIGKILL"
+			kill -KILL "$sup" "${kids[@]}" 2>/dev/null || true
+		fi
+		wait "$sup" 2>/dev/null || true
+	fi
 	FU_WORKER_KIDS=
 	rm -f "$FU_RUN_DIR/pool.pid" "$FU_SOCKET"
 }
