@@ -546,9 +546,15 @@ fu_pool_exec() {
 	# A worker dying more than 10 times, each within 10 s of its start,
 	# is a crash loop: multiwatch then gives up on it.  "ip netns exec"
 	# execs too: the PID stays spawn-fcgi's, then multiwatch's.
+	# -s HUP: a signal that makes multiwatch shut down (fu_pool_stop's,
+	# a Ctrl-C's) passes nothing on that stops a worker: HUP reopens its
+	# log.  (multiwatch 1.0.0 sends the signal whose number is the index
+	# of -s's name in its table: for TERM SIGQUIT, which would end a
+	# worker on the spot; for HUP signal 0, none.)  The workers stop by
+	# their own SIGTERM or SIGINT, gracefully.
 	exec ${FU_POOL_NETNS:+ip netns exec "$FU_POOL_NETNS"} \
 	    spawn-fcgi "$@" -- "$(command -v multiwatch)" \
-	    -f "$n" -r 10 -t 10000 -s TERM -- "$FU_POOL_WORKER"
+	    -f "$n" -r 10 -t 10000 -s HUP -- "$FU_POOL_WORKER"
 }
 
 # fu_pool_listen: prints where the pool listens, "unix" or ADDR:PORT, from
@@ -581,8 +587,7 @@ fu_pool_listen() {
 # spawn-fcgi binds the socket, drops privileges and (-n) execs multiwatch,
 # which forks the workers and starts a new one whenever one dies (spawn-fcgi
 # alone never restarts a worker).  $FU_RUN_DIR/pool.pid holds multiwatch's
-# PID; the workers are its children.  SIGTERM to multiwatch passes SIGTERM
-# on to every worker and waits for them.
+# PID; the workers are its children.  fu_pool_stop stops them.
 #
 # The pool's counters (GET /service/fileupload/metrics) live in
 # $FU_RUN_DIR/metrics (FILEUPLOAD_METRICS_FILE, unless the caller set it):
@@ -674,17 +679,46 @@ fu_pool_start() {
 }
 
 # Stops the pool (and, should multiwatch be gone, the workers last seen).
+# multiwatch is told first (SIGTERM), so that it restarts no worker from
+# then on, and ends by itself once its workers are gone.  What it passes
+# on is -s HUP's (fu_pool_exec): nothing that stops a worker.  The
+# workers get SIGTERM from here: each takes no new request, answers its
+# long polls at once and finishes the requests in hand; SIGKILL for what
+# is left after FU_STOP_SECONDS.
 fu_pool_stop() {
-	local sup
+	local sup pid i n=$((${FU_STOP_SECONDS:-10} * 10)) sent=' '
+	local -a kids=()
 
 	fu_layout
 	sup=$(fu_pool_supervisor)
-	[ -z "$sup" ] || fu_log "stopping workers: $(fu_children "$sup" |
-	    tr '\n' ' ')(supervisor $sup)"
-	# multiwatch passes SIGTERM on to every worker, each of which finishes
-	# the request in hand first, and waits for them.
-	fu_stop_tree multiwatch "${FU_POOL_WORKER:-fileupload-worker}" TERM \
-	    "$sup" "${FU_WORKER_KIDS:-}"
+	if [ -z "$sup" ]; then
+		read -ra kids <<<"${FU_WORKER_KIDS:-}"
+		[ "${#kids[@]}" -eq 0 ] || fu_stop_pids \
+		    "${FU_POOL_WORKER:-fileupload-worker}" TERM "${kids[@]}"
+	else
+		fu_log "stopping workers: $(fu_children "$sup" | tr '\n' ' ')(supervisor $sup)"
+		kill -TERM "$sup" 2>/dev/null || true
+		# Each worker once, also one multiwatch started before it had
+		# taken in its SIGTERM (a child still named multiwatch has not
+		# exec'd the worker yet: its turn comes in a later round).
+		for i in $(seq 1 "$n"); do
+			fu_pid_is "$sup" multiwatch || break
+			for pid in $(fu_children "$sup"); do
+				if [[ $sent != *" $pid "* ]] &&
+				    ! fu_pid_is "$pid" multiwatch; then
+					kill -TERM "$pid" 2>/dev/null || true
+					sent+="$pid "
+				fi
+			done
+			sleep 0.1
+		done
+		if fu_pid_is "$sup" multiwatch; then
+			mapfile -t kids < <(fu_children "$sup")
+			fu_log "the workers ${kids[*]} outlived SIGTERM; sending SIGKILL"
+			kill -KILL "$sup" "${kids[@]}" 2>/dev/null || true
+		fi
+		wait "$sup" 2>/dev/null || true
+	fi
 	FU_WORKER_KIDS=
 	rm -f "$FU_RUN_DIR/pool.pid" "$FU_SOCKET"
 }
@@ -772,22 +806,30 @@ fu_nginx_stop() {
 # a host that may never answer.  It is given back once it answers as many
 # probes in a row.  docs/operations.md, "Several hosts".
 
-# fu_fcgi_alive ADDR PORT SECONDS: the pool at ADDR:PORT answers a FastCGI
-# request for GET / (the banner: no database, no store) within SECONDS.
-# The first record of the answer must be FastCGI's STDOUT.
+# fu_fcgi_request: writes to standard output a FastCGI request for GET /
+# (the banner: no database, no store): BEGIN_REQUEST (responder, no
+# keep-alive); PARAMS REQUEST_METHOD=GET and DOCUMENT_URI=/; the empty
+# PARAMS and STDIN that end them.
+fu_fcgi_request() {
+	printf '%b' '\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0' \
+	    '\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/' \
+	    '\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0'
+}
+
+# fu_fcgi_alive ADDR PORT SECONDS: the pool at ADDR:PORT answers
+# fu_fcgi_request within SECONDS.  The first record of the answer must be
+# FastCGI's STDOUT.  Every process of a probe stays in the caller's
+# process group (timeout --foreground; the reader exec'd, so that the
+# process timed out is the one that waits).
 fu_fcgi_alive() {
 	local rec
 
 	# shellcheck disable=SC2016  # expanded by the inner bash
-	rec=$(timeout -k 1 "$3" bash -c '
+	rec=$(fu_fcgi_request | timeout --foreground -k 1 "$3" bash -c '
 	    exec 3<>"/dev/tcp/$1/$2" || exit 1
-	    # BEGIN_REQUEST (responder, no keep-alive); PARAMS REQUEST_METHOD
-	    # GET and DOCUMENT_URI /; the empty PARAMS and STDIN that end them.
-	    printf "%b" "\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0" \
-	        "\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/" \
-	        "\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0" >&3
-	    head -c 2 <&3' _ "$1" "$2" 2>/dev/null | od -An -tx1 | tr -d ' \n') ||
-	    true
+	    cat >&3
+	    exec head -c 2 <&3' _ "$1" "$2" 2>/dev/null | od -An -tx1 |
+	    tr -d ' \n') || true
 	[ "$rec" = 0106 ]
 }
 
@@ -810,6 +852,19 @@ fu_upstream_cut() {
 	fi
 }
 
+# fu_upstream_watched: true when the front watches FCGI_UPSTREAM's hosts
+# (they are set and FCGI_PROBE is not 0); dies on a bad
+# FCGI_PROBE_TIMEOUT or FCGI_PROBE_FAILS.
+fu_upstream_watched() {
+	local t=${FCGI_PROBE_TIMEOUT:-2} need=${FCGI_PROBE_FAILS:-2}
+
+	[ -n "${FCGI_UPSTREAM:-}" ] && [ "${FCGI_PROBE:-1}" != 0 ] || return 1
+	[[ $t =~ ^[1-9][0-9]?$ ]] ||
+	    fu_die "FCGI_PROBE_TIMEOUT=$t is not a number of seconds (1-99)"
+	[[ $need =~ ^[1-9]$ ]] ||
+	    fu_die "FCGI_PROBE_FAILS=$need is not a count of probes (1-9)"
+}
+
 # fu_upstream_check: one round of the front's watch over FCGI_UPSTREAM:
 # probes every host at once; marks down or gives back (fu_render_upstream
 # with FU_UPSTREAM_DOWN, nginx reloaded) those whose run of missed or
@@ -821,11 +876,7 @@ fu_upstream_check() {
 	local -a hosts pids
 	local down=' ' changed=0 suspect=0 pid
 
-	[ -n "${FCGI_UPSTREAM:-}" ] && [ "${FCGI_PROBE:-1}" != 0 ] || return 0
-	[[ $t =~ ^[1-9][0-9]?$ ]] ||
-	    fu_die "FCGI_PROBE_TIMEOUT=$t is not a number of seconds (1-99)"
-	[[ $need =~ ^[1-9]$ ]] ||
-	    fu_die "FCGI_PROBE_FAILS=$need is not a count of probes (1-9)"
+	fu_upstream_watched || return 0
 	[ -n "$(fu_nginx_pid)" ] || return 0
 	[ "${FU_PROBE_INIT:-}" = "$FCGI_UPSTREAM" ] || {
 		FU_PROBE_INIT=$FCGI_UPSTREAM
@@ -887,16 +938,64 @@ fu_upstream_check() {
 	[ "$suspect" -eq 0 ] || return 2
 }
 
-# fu_upstream_watch: fu_upstream_check every second until killed, for a
-# front that no fu_serve supervises (the tests' fronts).
+# fu_upstream_watch PARENT: fu_upstream_check every second, at once again
+# after a missed probe, until SIGTERM or until PARENT, the shell that
+# started it, is gone.
 fu_upstream_watch() {
-	local rc
+	local parent=$1 me=$BASHPID rc s
 
+	# A probe takes up to FCGI_PROBE_TIMEOUT: the trap ends the wait at
+	# once (fu_upstream_watch_stop ends the probes themselves).
+	trap 'exit 0' TERM
+	trap '' HUP
+	set +m
 	while :; do
+		s=$(fu_proc_stat "$me") || exit 0
+		[ "${s##* }" = "$parent" ] || exit 0
 		rc=0
 		fu_upstream_check || rc=$?
-		[ "$rc" -eq 2 ] || sleep 1
+		[ "$rc" -ne 2 ] || continue
+		sleep 1 &
+		wait "$!" || true
 	done
+}
+
+# fu_upstream_watch_start: when the front watches FCGI_UPSTREAM's hosts
+# (fu_upstream_watched), runs fu_upstream_watch in the background, so
+# that no probe ever delays whoever started it (fu_serve's loop).  It
+# leads a process group of its own (FU_WATCH_PID), its probes in it.
+fu_upstream_watch_start() {
+	local me=$BASHPID
+
+	fu_upstream_watched || return 0
+	# Job control for this one job only: it gets its own process group.
+	case $- in
+	*m*) fu_upstream_watch "$me" </dev/null & ;;
+	*)
+		set -m
+		fu_upstream_watch "$me" </dev/null &
+		set +m
+		;;
+	esac
+	FU_WATCH_PID=$!
+}
+
+# fu_upstream_watch_stop: ends the watch started by
+# fu_upstream_watch_start, its probes with it (SIGTERM to its process
+# group; SIGKILL to what is left after 3 s), and waits for it.
+fu_upstream_watch_stop() {
+	local pid=${FU_WATCH_PID:-}
+
+	FU_WATCH_PID=
+	# Not waited for yet, so its PID (and group) cannot be another's.
+	[ -n "$pid" ] && fu_child_alive "$pid" - || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || true
+	for _ in $(seq 1 30); do
+		fu_proc_stat "$pid" >/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # ------------------------------------------------------------- supervision
@@ -929,8 +1028,10 @@ fu_reopen_logs() {
 	[ -z "$pid" ] || kill -USR1 "$pid" 2>/dev/null || true
 }
 
-# Stops nginx first (no new requests), then the pool.
+# Stops the watch over the hosts (nothing reloads nginx any more), nginx
+# (no new requests), then the pool.
 fu_service_stop() {
+	fu_upstream_watch_stop || true
 	fu_nginx_stop || true
 	fu_pool_stop || true
 }
@@ -978,11 +1079,13 @@ fu_trap_signals() {
 # Watches nginx and the pool until a signal (fu_trap_signals): SIGTERM or
 # SIGINT returns 0 (the caller stops), SIGHUP reopens the logs; nginx or
 # the pool dying on its own returns 1.  A front of several hosts watches
-# them too (fu_upstream_check).
+# them too, in the background (fu_upstream_watch_start; stopped by
+# fu_service_stop); that watch dying on its own returns 1 as well.
 fu_serve() {
-	local sleeper probe
+	local sleeper
 
 	fu_track
+	fu_upstream_watch_start
 	while :; do
 		case $FU_SIGNAL in
 		TERM | INT)
@@ -995,8 +1098,6 @@ fu_serve() {
 			;;
 		esac
 		fu_track
-		probe=0
-		fu_upstream_check || probe=$?
 		if [ -z "$(fu_nginx_pid)" ]; then
 			fu_log "nginx exited unexpectedly; stopping"
 			return 1
@@ -1005,13 +1106,18 @@ fu_serve() {
 			fu_log "the worker pool exited unexpectedly; stopping"
 			return 1
 		fi
-		# A host that missed a probe is probed again at once.
-		[ "$probe" -ne 2 ] || continue
+		if [ -n "${FU_WATCH_PID:-}" ] &&
+		    ! fu_child_alive "$FU_WATCH_PID" -; then
+			fu_log "the watch over the worker hosts exited" \
+			    "unexpectedly; stopping"
+			return 1
+		fi
 		# Returns when a child exits, a trapped signal arrives or, at
 		# the latest, after a second.
 		sleep 1 &
 		sleeper=$!
-		wait -n "$sleeper" ${FU_NGINX_PID:+"$FU_NGINX_PID"} 2>/dev/null || true
+		wait -n "$sleeper" ${FU_NGINX_PID:+"$FU_NGINX_PID"} \
+		    ${FU_WATCH_PID:+"$FU_WATCH_PID"} 2>/dev/null || true
 		kill "$sleeper" 2>/dev/null || true
 		wait "$sleeper" 2>/dev/null || true
 	done

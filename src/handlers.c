@@ -451,11 +451,11 @@ handle_content(struct app *app, struct request *r, const char *hash)
 {
 	struct meta	 m;
 	enum db_error	 err;
-	const char	*inm, *cache;
+	const char	*inm, *cache, *range;
 	char		 disp[2048], accel[STORE_TARGET_MAX];
 	char		 etag[HASH_HEX_LEN + 3];
 	char		 digest[TUS_REPR_DIGEST_MAX];
-	bool		 has_digest;
+	bool		 has_digest, past_end;
 	enum store_error se;
 
 	if (!link_admits(app, r, hash))
@@ -484,10 +484,21 @@ handle_content(struct app *app, struct request *r, const char *hash)
 	}
 	if (http_content_disposition(m.name, disp, sizeof(disp)) == -1)
 		snprintf(disp, sizeof(disp), "attachment");
-	/* nginx keeps these three headers across the redirect. */
+	/*
+	 * nginx keeps Content-Type across the redirect.  The serving
+	 * location turns the X-Fileupload- pair into Content-Disposition and
+	 * Cache-Control on the bytes only: sent as themselves, they would
+	 * stay on nginx's own 404 or 416.  A Range past the end gets neither:
+	 * nginx adds a location's headers before it finds the 416.
+	 */
+	range = request_param(r, "HTTP_RANGE");
+	past_end = range != NULL && request_param(r, "HTTP_IF_RANGE") == NULL &&
+	    http_range_past_end(range, m.size);
 	http_begin(r, 200, m.type);
-	http_header(r, "Content-Disposition", disp);
-	http_header(r, "Cache-Control", cache);
+	if (!past_end) {
+		http_header(r, "X-Fileupload-Content-Disposition", disp);
+		http_header(r, "X-Fileupload-Cache-Control", cache);
+	}
 	http_header(r, "X-Accel-Redirect", accel);
 	/* nginx drops it across the redirect: its location sets Repr-Digest. */
 	if (has_digest)

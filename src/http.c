@@ -260,3 +260,36 @@ http_etag_match(const char *h, const char *tag)
 	}
 	return false;
 }
+
+/* Reads the digits at *p into *v; false when there are none or too many. */
+static bool
+range_pos(const char **p, uint64_t *v)
+{
+	const char	*s = *p;
+
+	for (*v = 0; *s >= '0' && *s <= '9'; s++) {
+		if (*v > (UINT64_MAX - 9) / 10)
+			return false;
+		*v = *v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	return true;
+}
+
+bool
+http_range_past_end(const char *range, uint64_t size)
+{
+	const char	*p = range;
+	uint64_t	 first, last;
+
+	if (strncmp(p, "bytes=", 6) != 0)
+		return false;
+	p += 6;
+	if (!range_pos(&p, &first) || *p++ != '-')
+		return false;
+	if (*p != '\0' && (!range_pos(&p, &last) || last < first))
+		return false;
+	return *p == '\0' && first > 0 && first >= size;
+}

@@ -6,6 +6,7 @@
 #define HTTP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 struct request;
@@ -62,5 +63,14 @@ int		 http_content_disposition(const char *name, char *out,
  * entity tag "<tag>": "*" or any listed tag, weak (W/) or not, equal to it.
  */
 bool		 http_etag_match(const char *if_none_match, const char *tag);
+
+/*
+ * True when a Range value asks for one span, "bytes=FIRST-" or
+ * "bytes=FIRST-LAST" (FIRST <= LAST, FIRST > 0), that starts at or past
+ * the end of size bytes: nginx and object stores alike answer it 416.
+ * Anything else (several spans, a suffix, a malformed value) is false:
+ * whoever serves the bytes judges it.
+ */
+bool		 http_range_past_end(const char *range, uint64_t size);
 
 #endif

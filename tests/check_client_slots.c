@@ -41,19 +41,6 @@ teardown(void)
 	table = NULL;
 }
 
-/* Client number i: 10.x.y.z, all distinct below 2^24. */
-static struct client_addr
-client(unsigned i)
-{
-	struct client_addr c;
-	char		 text[32];
-
-	snprintf(text, sizeof(text), "10.%u.%u.%u", (i >> 16) & 255,
-	    (i >> 8) & 255, i & 255);
-	ck_assert(client_addr_parse(text, &c));
-	return c;
-}
-
 static bool
 same(const char *a, const char *b)
 {
@@ -86,7 +73,7 @@ END_TEST
 /* The limit holds over every holder of a client, not per holder. */
 START_TEST(test_limit_over_holders)
 {
-	struct client_addr a = client(1), b = client(2);
+	struct client_addr a = test_client(1), b = test_client(2);
 	int	 i;
 
 	for (i = 0; i < 3; i++)
@@ -136,7 +123,7 @@ START_TEST(test_against_model)
 		x = x * 1103515245 + 12345;
 		n = (x >> 8) % CLIENTS;
 		h = (x >> 4) % HOLDERS;
-		c = client(n);
+		c = test_client(n);
 		for (sum = 0, k = 0; k < HOLDERS; k++)
 			sum += model[n][k];
 		if ((x >> 30) & 1) {
@@ -152,7 +139,7 @@ START_TEST(test_against_model)
 	}
 	ck_assert_uint_eq(wrong, 0);
 	for (n = 0; n < CLIENTS; n++) {
-		c = client(n);
+		c = test_client(n);
 		for (sum = 0, k = 0; k < HOLDERS; k++)
 			sum += model[n][k];
 		wrong += client_slots_held(table, &c) != sum;
@@ -162,7 +149,7 @@ START_TEST(test_against_model)
 	}
 	ck_assert_uint_eq(wrong, 0);
 	for (n = 0; n < CLIENTS; n++) {
-		c = client(n);
+		c = test_client(n);
 		wrong += client_slots_held(table, &c) != 0;
 	}
 	ck_assert_uint_eq(wrong, 0);
@@ -176,17 +163,17 @@ START_TEST(test_full)
 	unsigned	 i, room = CLIENT_SLOTS_ENTRIES / 4 * 3;
 
 	for (i = 0; i < room; i++) {
-		c = client(i);
+		c = test_client(i);
 		ck_assert_int_eq(client_slots_take(table, &c, 7, 2),
 		    CLIENT_SLOTS_TAKEN);
 	}
-	c = client(room);
+	c = test_client(room);
 	ck_assert_int_eq(client_slots_take(table, &c, 7, 2), CLIENT_SLOTS_FULL);
-	c = client(0);
+	c = test_client(0);
 	ck_assert_int_eq(client_slots_take(table, &c, 7, 2), CLIENT_SLOTS_TAKEN);
 	client_slots_give(table, &c, 7);
 	client_slots_give(table, &c, 7);
-	c = client(room);
+	c = test_client(room);
 	ck_assert_int_eq(client_slots_take(table, &c, 7, 2), CLIENT_SLOTS_TAKEN);
 }
 END_TEST
@@ -226,7 +213,7 @@ START_TEST(test_forget_dead)
 
 	pid = sleeper(&dead);
 	for (i = 0; i < 500; i++) {
-		c = client(i);
+		c = test_client(i);
 		ck_assert_int_eq(client_slots_take(table, &c, dead, 3),
 		    CLIENT_SLOTS_TAKEN);
 		if (i % 2 == 0)
@@ -238,7 +225,7 @@ START_TEST(test_forget_dead)
 	ck_assert(!procid_alive(dead));
 	ck_assert_uint_eq(client_slots_forget(table), 500);
 	for (i = 0; i < 500; i++) {
-		c = client(i);
+		c = test_client(i);
 		ck_assert_uint_eq(client_slots_held(table, &c), i % 2 == 0);
 	}
 }
@@ -251,7 +238,7 @@ END_TEST
 START_TEST(test_limit_across_processes)
 {
 	enum { KIDS = 8, TRIES = 200, LIMIT = 37 };
-	struct client_addr c = client(99);
+	struct client_addr c = test_client(99);
 	int	 fds[2], i, status, taken, total = 0;
 	pid_t	 pids[KIDS];
 

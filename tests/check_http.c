@@ -215,6 +215,49 @@ START_TEST(test_etag_malformed)
 }
 END_TEST
 
+/* --- Range past the end --- */
+
+START_TEST(test_range_past_end)
+{
+	ck_assert(http_range_past_end("bytes=10-", 10));
+	ck_assert(http_range_past_end("bytes=11-", 10));
+	ck_assert(http_range_past_end("bytes=10-20", 10));
+	ck_assert(http_range_past_end("bytes=10-10", 10));
+	ck_assert(http_range_past_end("bytes=1-", 0));
+	ck_assert(http_range_past_end("bytes=9223372036854775807-", 10));
+}
+END_TEST
+
+START_TEST(test_range_within)
+{
+	/* Served: a span that starts inside, or an empty file from 0. */
+	ck_assert(!http_range_past_end("bytes=0-", 10));
+	ck_assert(!http_range_past_end("bytes=9-", 10));
+	ck_assert(!http_range_past_end("bytes=0-100", 10));
+	ck_assert(!http_range_past_end("bytes=0-", 0));
+	ck_assert(!http_range_past_end("bytes=0-0", 0));
+}
+END_TEST
+
+START_TEST(test_range_not_judged)
+{
+	/* Left to whoever serves the bytes. */
+	ck_assert(!http_range_past_end("", 10));
+	ck_assert(!http_range_past_end("bytes=", 10));
+	ck_assert(!http_range_past_end("bytes=-5", 10));
+	ck_assert(!http_range_past_end("bytes=-0", 10));
+	ck_assert(!http_range_past_end("bytes=20-15", 10));
+	ck_assert(!http_range_past_end("bytes=20-,30-", 10));
+	ck_assert(!http_range_past_end("bytes= 20-", 10));
+	ck_assert(!http_range_past_end("bytes=20", 10));
+	ck_assert(!http_range_past_end("bytes=20-x", 10));
+	ck_assert(!http_range_past_end("bytes=abc", 10));
+	ck_assert(!http_range_past_end("Bytes=20-", 10));
+	ck_assert(!http_range_past_end("items=20-", 10));
+	ck_assert(!http_range_past_end("bytes=184467440737095516160-", 10));
+}
+END_TEST
+
 /* --- Content-Disposition --- */
 
 static void
@@ -468,6 +511,9 @@ http_suite(void)
 	tcase_add_test(tc, test_etag_star);
 	tcase_add_test(tc, test_etag_no_match);
 	tcase_add_test(tc, test_etag_malformed);
+	tcase_add_test(tc, test_range_past_end);
+	tcase_add_test(tc, test_range_within);
+	tcase_add_test(tc, test_range_not_judged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("content_disposition");

@@ -18,24 +18,11 @@
 
 #include "client_slots.h"
 #include "procid.h"
+#include "testutil.h"
 
 enum { ROUNDS = 60, CLIENTS = 3000, MINE = 5000 };
 
 static struct client_slots *table;
-
-/* Client number i: 10.x.y.z, all distinct below 2^24. */
-static struct client_addr
-client(unsigned i)
-{
-	struct client_addr c;
-	char		 text[32];
-
-	snprintf(text, sizeof(text), "10.%u.%u.%u", (i >> 16) & 255,
-	    (i >> 8) & 255, i & 255);
-	if (!client_addr_parse(text, &c))
-		abort();
-	return c;
-}
 
 static void __attribute__((noreturn))
 holder(void)
@@ -45,18 +32,18 @@ holder(void)
 	unsigned	 i;
 
 	for (i = 0;; i++) {
-		c = client(i % CLIENTS);
+		c = test_client(i % CLIENTS);
 		if (client_slots_take(table, &c, self, 2) ==
 		    CLIENT_SLOTS_TAKEN && i % 3 != 0)
 			client_slots_give(table, &c, self);
-		c = client(MINE);
+		c = test_client(MINE);
 		(void)client_slots_take(table, &c, self, 10);
 		client_slots_give(table, &c, self);
 	}
 }
 
 static int
-fail(unsigned round, const char *what)
+failure(unsigned round, const char *what)
 {
 	fprintf(stderr, "client_slots_deaths: round %u: %s\n", round, what);
 	return EXIT_FAILURE;
@@ -65,7 +52,7 @@ fail(unsigned round, const char *what)
 int
 main(void)
 {
-	struct client_addr a = client(MINE), c;
+	struct client_addr a = test_client(MINE), c;
 	uint64_t	 me = procid_of(getpid());
 	unsigned	 i, round, held;
 	pid_t		 pid;
@@ -74,28 +61,28 @@ main(void)
 	table = mmap(NULL, client_slots_size(), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (table == MAP_FAILED || client_slots_init(table) != 0)
-		return fail(0, "no table");
+		return failure(0, "no table");
 	for (i = 0; i < 3; i++)
 		if (client_slots_take(table, &a, me, 10) != CLIENT_SLOTS_TAKEN)
-			return fail(0, "a first take refused");
+			return failure(0, "a first take refused");
 	for (round = 1; round <= ROUNDS; round++) {
 		if ((pid = fork()) == 0)
 			holder();
 		if (pid == -1)
-			return fail(round, "fork failed");
+			return failure(round, "fork failed");
 		usleep(1000 + round * 200);
 		kill(pid, SIGKILL);
 		if (waitpid(pid, &status, 0) != pid)
-			return fail(round, "waitpid failed");
+			return failure(round, "waitpid failed");
 		(void)client_slots_forget(table);
 		if (client_slots_held(table, &a) != 3)
-			return fail(round, "this process's 3 slots changed");
+			return failure(round, "this process's 3 slots changed");
 		for (i = 0, held = 0; i < CLIENTS; i++) {
-			c = client(i);
+			c = test_client(i);
 			held += client_slots_held(table, &c);
 		}
 		if (held != 0)
-			return fail(round, "the dead holder's slots remain");
+			return failure(round, "the dead holder's slots remain");
 	}
 	printf("client_slots_deaths: %u holders killed, every count right\n",
 	    ROUNDS);

@@ -139,3 +139,16 @@ test_age(const char *rel, time_t secs)
 	ck_assert_int_eq(utimensat(AT_FDCWD, test_path(rel), ts,
 	    AT_SYMLINK_NOFOLLOW), 0);
 }
+
+struct client_addr
+test_client(unsigned i)
+{
+	struct client_addr c;
+	char		 text[32];
+
+	snprintf(text, sizeof(text), "10.%u.%u.%u", (i >> 16) & 255,
+	    (i >> 8) & 255, i & 255);
+	if (!client_addr_parse(text, &c))
+		abort();
+	return c;
+}

@@ -1,6 +1,7 @@
 /*
  * Shared by the unit tests: a main that runs one suite, a test case with
- * its fixture and timeout, and a temp directory fixture.
+ * its fixture and timeout, a temp directory fixture, and clients of the
+ * slot table.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
@@ -9,6 +10,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "client_slots.h"
 
 /* Defines main() for a test program made of the single suite fn(). */
 #define TEST_MAIN(fn)							\
@@ -57,5 +60,12 @@ const char *test_path(const char *rel);
 bool	 test_path_exists(const char *rel);
 /* Sets the mtime of test_dir/rel secs seconds in the past. */
 void	 test_age(const char *rel, time_t secs);
+
+/*
+ * Client number i: the address 10.x.y.z, all distinct below 2^24.  Aborts
+ * should the address not parse, which fails a Check test and a plain test
+ * program alike.
+ */
+struct client_addr test_client(unsigned i);
 
 #endif

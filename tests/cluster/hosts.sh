@@ -14,7 +14,7 @@
 # The store is set in one place (cl_store_setup): an S3-API object store
 # (Ceph RGW) on the front's address, shared by the three pools.
 #
-# The front watches the hosts as fu_serve does (fu_upstream_watch).
+# The front watches the hosts as fu_serve does (fu_upstream_watch_start).
 #
 # Scenarios: uploads spread over the hosts and read back through the
 # front; the pools refuse other peers; a resumable upload's PATCHes on
@@ -187,9 +187,8 @@ setup() {
 	FCGI_UPSTREAM=$CL_UPSTREAM fu_render_conf
 	fu_nginx_start
 	# The front's watch over the hosts, as fu_serve runs it.
-	FCGI_UPSTREAM=$CL_UPSTREAM fu_upstream_watch \
-	    >>"$FU_VAR/front/logs/watch.log" 2>&1 &
-	CL_WATCH=$!
+	FCGI_UPSTREAM=$CL_UPSTREAM fu_upstream_watch_start \
+	    >>"$FU_VAR/front/logs/watch.log" 2>&1
 }
 
 # shellcheck disable=SC2317  # called by cl_exit
@@ -197,7 +196,7 @@ cl_teardown() {
 	local i ns
 
 	host_layout 0
-	[ -z "${CL_WATCH:-}" ] || kill "$CL_WATCH" 2>/dev/null || true
+	fu_upstream_watch_stop
 	fu_nginx_stop 2>/dev/null || true
 	for i in $(seq 1 "$CL_HOSTS"); do
 		stop_host "$i" 2>/dev/null || true
@@ -220,17 +219,13 @@ posts_on() {
 	    true
 }
 
-# fcgi_get_root ADDR PORT OUT: a FastCGI request for GET / sent over a raw
+# fcgi_get_root ADDR PORT OUT: fu_fcgi_request sent over a raw
 # connection; what comes back in OUT.  Fails when no connection is made;
 # a peer that closes the connection unanswered leaves OUT empty.
 fcgi_get_root() (
 	trap '' PIPE
 	exec {fd}<>"/dev/tcp/$1/$2" || exit 1
-	# BEGIN_REQUEST (responder), PARAMS REQUEST_METHOD=GET and
-	# DOCUMENT_URI=/, the empty PARAMS and STDIN that end them.
-	printf '%b' '\1\1\0\1\0\10\0\0\0\1\0\0\0\0\0\0' \
-	    '\1\4\0\1\0\42\0\0\16\3REQUEST_METHODGET\14\1DOCUMENT_URI/' \
-	    '\1\4\0\1\0\0\0\0\1\5\0\1\0\0\0\0' 1>&"$fd" 2>/dev/null || true
+	fu_fcgi_request 1>&"$fd" 2>/dev/null || true
 	timeout 10 cat <&"$fd" >"$3" 2>/dev/null || true
 )
 
@@ -271,7 +266,7 @@ sc_pool_refuses_other_peers() {
 	grep -qa 'fileupload' "$IT_TMP/fcgi.front" ||
 	    fail "no answer to the front's address: $(head -c 200 "$IT_TMP/fcgi.front" | tr -c '[:print:]' .)"
 	# From host 2: the connection is made, libfcgi closes it unanswered.
-	declare -f fcgi_get_root >"$IT_TMP/fcgi.sh"
+	declare -f fcgi_get_root fu_fcgi_request >"$IT_TMP/fcgi.sh"
 	ip netns exec "$(host_ns 2)" bash -c ". '$IT_TMP/fcgi.sh'; fcgi_get_root $addr $CL_PORT '$IT_TMP/fcgi.peer'" ||
 	    fail "host 2 could not connect to host 1's pool at all"
 	if [ -s "$IT_TMP/fcgi.peer" ]; then

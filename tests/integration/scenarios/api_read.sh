@@ -328,6 +328,8 @@ sc_content() {
 	check_status 206 "Range: bytes=0-9"
 	check_header Content-Range "bytes 0-9/$size"
 	check_eq "ranged body" "$(head -c 10 "$f")" "$(body)"
+	check_header Content-Disposition
+	check_header Cache-Control
 	req GET "/service/fileupload/$h/content" -H "Range: bytes=$((size + 10))-"
 	check_status 416 "Range past the end"
 

@@ -501,6 +501,77 @@ sc_entrypoint_exits_when_nginx_dies() {
 	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
 }
 
+# ept_wait_line SECONDS PATTERN: waits for PATTERN (grep -E) in the
+# entrypoint's output; fails when SECONDS pass first.
+ept_wait_line() {
+	local n=$(($1 * 10))
+	while ! grep -qE "$2" "$EPT/out" 2>/dev/null; do
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+		n=$((n - 1))
+	done
+}
+
+# A front of two hosts (FCGI_UPSTREAM): its own pool over TCP and a
+# frozen one (a socket that takes connections and never answers).  The
+# watch leaves the frozen host out; its probes (5 s each) never hold up
+# the supervision: SIGTERM is acted on at once while one is in flight,
+# and nothing of the watch is left after the stop.
+sc_entrypoint_watches_hosts() {
+	local pool frozen fpid t0 n=0
+	ept_install
+	ept_fresh_db
+	trap 'ept_cleanup; [ -z "${fpid:-}" ] || kill "$fpid" 2>/dev/null || true' EXIT
+	pool=$(fu_free_port $((19500 + RANDOM % 300)))
+	frozen=$(fu_free_port $((19800 + RANDOM % 300)))
+	python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+time.sleep(600)' "$frozen" &
+	fpid=$!
+	ept_start FCGI_LISTEN="127.0.0.1:$pool" FCGI_WEB_SERVER_ADDRS=127.0.0.1 \
+	    FCGI_UPSTREAM="127.0.0.1:$pool,127.0.0.1:$frozen" \
+	    FCGI_PROBE_TIMEOUT=5 FCGI_PROBE_FAILS=1
+	if ! ept_wait_line 30 "worker host 127.0.0.1:$frozen missed 1 probes"; then
+		fail "the frozen host was not left out within 30 s"
+		ept_show_output
+		return 0
+	fi
+	if ! ept_ready 60; then
+		fail "the entrypoint did not serve (it exited, or 60 s passed)"
+		ept_show_output
+		return 0
+	fi
+	check "the frozen host is down in the upstream group" grep -q \
+	    "server 127.0.0.1:$frozen .*down" "$EPT/run/conf/fileupload-upstream.conf"
+	check "its own host is not" grep -q "server 127.0.0.1:$pool max_fails" \
+	    "$EPT/run/conf/fileupload-upstream.conf"
+	ept_req GET /service/fileupload/health
+	check_status 200 "health through the front"
+	# SIGTERM while a probe of the frozen host is in flight.
+	while [ "$n" -lt 100 ] && ! ept_descendants "$EPT_PID" 2>/dev/null |
+	    xargs -r -I{} readlink /proc/{}/exe 2>/dev/null | grep -q '/timeout$'; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	ept_record
+	t0=$(date +%s%N)
+	kill -TERM "$EPT_PID"
+	ept_wait_line 3 'SIGTERM: stopping' ||
+	    fail "SIGTERM not acted on within 3 s (a probe takes 5)"
+	ept_wait_exit 30
+	check "stopped within 5 s of SIGTERM ($((($(date +%s%N) - t0) / 1000000)) ms)" \
+	    test $((($(date +%s%N) - t0) / 1000000)) -lt 5000
+	check_eq "exit status after SIGTERM" 0 "$EPT_RC"
+	check_eq "processes left after SIGTERM" "" "$(ept_left)"
+	[ "$FAILS" -eq 0 ] || ept_show_output
+	kill "$fpid" 2>/dev/null || true
+	fpid=
+	fu_pg_psql "$IT_PG_DIR" postgres -c "DROP DATABASE IF EXISTS $EPT_DB" >/dev/null
+}
+
 # Unset, WORKERS is 1 per CPU the cgroup's quota allows (at least 2; a
 # quota of 3 CPUs here, through a test cpu.max), nginx keeps its
 # connections to them and streams uploads (REQUEST_BUFFERING off).

@@ -257,6 +257,26 @@ sc_events_wait_at_sigterm() {
 	check "multiwatch keeps the pool full" wait_for 10 pool_has 2
 }
 
+# The pool stopped (fu_pool_stop) while a long poll waits: the poll is
+# answered, 200 [], not cut (502/503), and the stop is quick.
+sc_events_wait_at_pool_stop() {
+	local last t0 t1 pid
+	last=$(ev_last)
+	curl -sS --max-time 40 -o "$IT_TMP/ev.pstop.body" -w '%{http_code}' \
+	    "$IT_URL$EV?after=$last&wait=30" >"$IT_TMP/ev.pstop.status" &
+	pid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	t1=$(date +%s%N)
+	wait "$pid" || true
+	check_eq "a long poll at the pool's stop: 200 []" "200 []" \
+	    "$(cat "$IT_TMP/ev.pstop.status") $(jq -c . "$IT_TMP/ev.pstop.body" 2>/dev/null)"
+	check "the pool stopped within 5 s ($(((t1 - t0) / 1000000)) ms)" \
+	    test $(((t1 - t0) / 1000000)) -lt 5000
+	start_pool
+}
+
 sc_events_read_token() {
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
 	FILEUPLOAD_READ_TOKEN=it-ev-read start_pool

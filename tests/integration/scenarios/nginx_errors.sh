@@ -179,10 +179,34 @@ sc_nginx_416() {
 	check_header Content-Range "bytes */$size"
 	check_header X-Content-Type-Options nosniff
 	check_header Content-Security-Policy sandbox
+	# The download's own headers are for its bytes, not for an error.
+	check_no_header Cache-Control
+	check_no_header Content-Disposition
 	req GET /service/fileupload/ui/index.html -H 'Range: bytes=10000000-'
 	ne_check 416 "range not satisfiable" "a Range past the end of the page"
 	check "the page's CSP on its 416" grep -q "^default-src 'self'" \
 	    <<<"$(header Content-Security-Policy)"
+}
+
+# A stored file nginx cannot open once the worker has redirected to it
+# (gone since the worker looked, or unreadable): 404 in JSON, without the
+# download's Cache-Control and Content-Disposition.
+sc_nginx_404_file() {
+	local f h p mode
+	f=$(new_file ne_404)
+	h=$(b2 "$f")
+	upload "$f" ne_404.txt
+	check_status 201
+	p=$(stored_path "$h")
+	mode=$(stat -c %a "$p")
+	# nginx's workers are never root: the mode keeps them out.
+	chmod 0000 "$p"
+	req GET "/service/fileupload/$h/content" -H 'X-Request-Id: it-404'
+	chmod "$mode" "$p"
+	ne_check 404 "file not found" "a stored file nginx cannot open"
+	check_header X-Request-Id it-404
+	check_no_header Cache-Control
+	check_no_header Content-Disposition
 }
 
 # A header (or header block) larger than large_client_header_buffers:

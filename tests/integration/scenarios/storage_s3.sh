@@ -275,6 +275,12 @@ sc_s3_file_lifecycle() {
 	dd if="$big" of="$IT_TMP/range.want" bs=100 skip=60000 count=1 2>/dev/null
 	check "range bytes equal" cmp -s "$IT_TMP/body" "$IT_TMP/range.want"
 	check_header Content-Range "bytes 6000000-6000099/$((12 << 20))"
+	check_header Content-Disposition "attachment; filename=\"big.bin\"; filename*=UTF-8''big.bin"
+	check_header Cache-Control
+	req GET "/service/fileupload/$hb/content" -H "Range: bytes=$((12 << 20))-"
+	check_error 416 "a Range past the end"
+	check_no_header Content-Disposition
+	check_no_header Cache-Control
 	req GET "/service/fileupload/$hb/content" -H 'Range: bytes=0-9' \
 	    -H 'If-Range: "not-this-file"'
 	check_status 200 "range with a stale If-Range: the whole file"
