@@ -405,7 +405,8 @@ handle_links(struct app *app, struct request *r, const char *hash)
 		return;
 	}
 	expires = (uint64_t)time(NULL) + ttl;
-	links_query(app->link_key, app->link_key_len, hash, expires, query);
+	links_query(app->link_key, app->link_key_len, hash, m.created_at,
+	    expires, query);
 	route_location(hash, url);
 	snprintf(url + strlen(url), sizeof(url) - strlen(url),
 	    "/content?%s", query);
@@ -460,7 +461,11 @@ handle_content(struct app *app, struct request *r, const char *hash)
 
 	if (!link_admits(app, r, hash))
 		return;
-	if ((err = db_get(hash, &m)) != DB_OK) {
+	if ((err = db_get(hash, &m)) == DB_OK && links_in_query(r->query) &&
+	    !links_names(app->link_key, app->link_key_len, hash, r->query,
+	    m.created_at))
+		err = DB_ERR_NOTFOUND;	/* deleted since, maybe stored again */
+	if (err != DB_OK) {
 		answer(r, outcome_db(err, "content"));
 		return;
 	}

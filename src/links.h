@@ -1,7 +1,8 @@
 /*
  * Share links (docs/api.md "Share links"): a file's content URL whose query
- * carries an expiry and an HMAC-SHA256 of the hash and that expiry, keyed
- * by the link secret, so that whoever holds the URL may download the file
+ * carries an expiry, a tag of the stored upload (so that a delete revokes
+ * it) and an HMAC-SHA256 of the hash and that expiry, keyed by the link
+ * secret, so that whoever holds the URL may download the file
  * until then without a token.  Pure: no I/O, no clock (the caller gives
  * the time), so it is unit-tested directly.
  */
@@ -21,8 +22,11 @@
 #define LINKS_SECRET_MIN	16
 /* The signature in the query: base64url of 32 bytes, unpadded. */
 #define LINKS_SIG_LEN		43
-/* "expires=<up to 20 digits>&sig=<signature>" and its NUL. */
-#define LINKS_QUERY_MAX		(sizeof("expires=&sig=") + 20 + LINKS_SIG_LEN)
+/* The stored upload's tag in the query: base64url of 8 bytes, unpadded. */
+#define LINKS_OF_LEN		11
+/* "expires=<up to 20 digits>&of=<tag>&sig=<signature>" and its NUL. */
+#define LINKS_QUERY_MAX		(sizeof("expires=&of=&sig=") + 20 + \
+				    LINKS_OF_LEN + LINKS_SIG_LEN)
 /* An RFC 3339 UTC time, "2026-12-07T04:24:06Z". */
 #define LINKS_TIME_LEN		20
 
@@ -34,11 +38,13 @@ enum links_verdict {
 };
 
 /*
- * Writes the query of a link to hash (64 lowercase hex digits) that
- * expires at the unix time expires, signed with key (keylen bytes).
+ * Writes the query of a link to hash (64 lowercase hex digits) as stored
+ * since created_at (its row's, as the API writes it) that expires at the
+ * unix time expires, signed with key (keylen bytes).
  */
 void	links_query(const unsigned char *key, size_t keylen, const char *hash,
-	    uint64_t expires, char out[LINKS_QUERY_MAX]);
+	    const char *created_at, uint64_t expires,
+	    char out[LINKS_QUERY_MAX]);
 /* Whether a request's query (NULL: none) names a link at all. */
 bool	links_in_query(const char *query);
 /*
@@ -48,6 +54,13 @@ bool	links_in_query(const char *query);
  */
 enum links_verdict links_check(const unsigned char *key, size_t keylen,
 	    const char *hash, const char *query, uint64_t now);
+/*
+ * Whether a link that links_check found signed names the stored upload of
+ * hash made at created_at: false once the file was deleted and stored
+ * again (the link then answers as a missing file would).  Constant time.
+ */
+bool	links_names(const unsigned char *key, size_t keylen, const char *hash,
+	    const char *query, const char *created_at);
 /* The unix time t as RFC 3339 UTC; -1 when it cannot be written. */
 int	links_time(uint64_t t, char out[LINKS_TIME_LEN + 1]);
 

@@ -16,6 +16,8 @@
 #define KEY	"a link secret of some length"
 #define KEY2	"a link secret of some lengtH"
 #define NOW	1765000000ULL
+#define MADE	"2026-12-07T04:24:06Z"		/* the row's created_at */
+#define MADE2	"2026-12-07T04:24:07Z"
 
 static enum links_verdict
 check(const char *key, const char *hash, const char *query, uint64_t now)
@@ -28,7 +30,8 @@ static void
 make(const char *key, const char *hash, uint64_t expires,
     char q[LINKS_QUERY_MAX])
 {
-	links_query((const unsigned char *)key, strlen(key), hash, expires, q);
+	links_query((const unsigned char *)key, strlen(key), hash, MADE,
+	    expires, q);
 }
 
 START_TEST(test_round_trip)
@@ -36,10 +39,11 @@ START_TEST(test_round_trip)
 	char	 q[LINKS_QUERY_MAX], want[64];
 
 	make(KEY, H1, NOW + 3600, q);
-	snprintf(want, sizeof(want), "expires=%llu&sig=",
+	snprintf(want, sizeof(want), "expires=%llu&of=",
 	    (unsigned long long)(NOW + 3600));
 	ck_assert_msg(strncmp(q, want, strlen(want)) == 0, "%s", q);
-	ck_assert_uint_eq(strlen(q), strlen(want) + LINKS_SIG_LEN);
+	ck_assert_uint_eq(strlen(q), strlen(want) + LINKS_OF_LEN +
+	    strlen("&sig=") + LINKS_SIG_LEN);
 	ck_assert_uint_lt(strlen(q), LINKS_QUERY_MAX);
 	ck_assert(links_in_query(q));
 	ck_assert_int_eq(check(KEY, H1, q, NOW), LINKS_OK);
@@ -134,10 +138,34 @@ START_TEST(test_malformed)
 	/* Other parameters are no part of a link, before or after it. */
 	snprintf(t, sizeof(t), "x=1&%s&y", q);
 	ck_assert_int_eq(check(KEY, H1, t, NOW), LINKS_OK);
-	/* In either order. */
-	snprintf(t, sizeof(t), "sig=%s&%.*s", sig, (int)(strchr(q, '&') - q),
-	    q);
+	/* In any order. */
+	snprintf(t, sizeof(t), "sig=%s&%.*s", sig, (int)(sig - 5 - q), q);
 	ck_assert_int_eq(check(KEY, H1, t, NOW), LINKS_OK);
+	/* Without the stored upload's tag (a link of an earlier version). */
+	snprintf(t, sizeof(t), "%.*s&sig=%s", (int)(strchr(q, '&') - q), q,
+	    sig);
+	ck_assert_int_eq(check(KEY, H1, t, NOW), LINKS_FORGED);
+}
+END_TEST
+
+/* A link names one stored upload: a delete and a new upload revoke it. */
+START_TEST(test_names_upload)
+{
+	char	 q[LINKS_QUERY_MAX], t[LINKS_QUERY_MAX], *of;
+	const unsigned char *k = (const unsigned char *)KEY;
+
+	make(KEY, H1, NOW + 3600, q);
+	ck_assert(links_names(k, strlen(KEY), H1, q, MADE));
+	ck_assert(!links_names(k, strlen(KEY), H1, q, MADE2));
+	ck_assert(!links_names(k, strlen(KEY), H2, q, MADE));
+	ck_assert(!links_names((const unsigned char *)KEY2, strlen(KEY2), H1,
+	    q, MADE));
+	ck_assert(!links_names(k, strlen(KEY), H1, "expires=1", MADE));
+	/* The tag is signed: another one is a forgery, not another file. */
+	snprintf(t, sizeof(t), "%s", q);
+	of = strstr(t, "of=") + 3;
+	of[0] = of[0] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(check(KEY, H1, t, NOW), LINKS_FORGED);
 }
 END_TEST
 
@@ -198,6 +226,7 @@ links_suite(void)
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_tampered);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_names_upload);
 	tcase_add_test(tc, test_no_link);
 	tcase_add_test(tc, test_long_key);
 	tcase_add_test(tc, test_time);

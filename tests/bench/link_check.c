@@ -42,7 +42,8 @@ main(int argc, char *argv[])
 	if (sodium_init() == -1 || n <= 0)
 		return 1;
 	randombytes_buf(key, sizeof(key));
-	links_query(key, sizeof(key), HASH, 4102444800ULL, q);
+	links_query(key, sizeof(key), HASH, "2026-12-07T04:24:06Z",
+	    4102444800ULL, q);
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		ok += links_in_query(q) && links_check(key, sizeof(key), HASH,

@@ -32,14 +32,19 @@ link_expires() {
 	sed -n 's/.*[?&]expires=\([0-9]*\).*/\1/p' <<<"$1"
 }
 
+# link_of URL: the stored upload's tag of a link.
+link_of() {
+	sed -n 's/.*[?&]of=\([^&]*\).*/\1/p' <<<"$1"
+}
+
 # check_link_answer HASH: the last answer is a well-formed link to HASH
 # expiring SECONDS from now (a second either side).
 check_link_answer() {
 	local h=$1 secs=$2 exp now
 	check_status 201 "link for $h"
 	check_content_type_json
-	check "url of the form /service/fileupload/$h/content?expires=N&sig=S ($LINK)" \
-	    grep -Eq "^/service/fileupload/$h/content\\?expires=[0-9]+&sig=[A-Za-z0-9_-]{43}\$" <<<"$LINK"
+	check "url of the form /service/fileupload/$h/content?expires=N&of=T&sig=S ($LINK)" \
+	    grep -Eq "^/service/fileupload/$h/content\\?expires=[0-9]+&of=[A-Za-z0-9_-]{11}&sig=[A-Za-z0-9_-]{43}\$" <<<"$LINK"
 	check "expires_at is RFC 3339 UTC ($LINK_AT)" \
 	    grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' <<<"$LINK_AT"
 	exp=$(link_expires "$LINK")
@@ -78,25 +83,28 @@ check_link_download() {
 # check_link_refusals HASH OTHER_HASH [curl args...]: LINK (to HASH)
 # tampered with in each of its parts is 403, as JSON, GET and HEAD.
 check_link_refusals() {
-	local h=$1 other=$2 sig exp bad
+	local h=$1 other=$2 sig exp of bad
 	shift 2
 	sig=$(link_sig "$LINK")
 	exp=$(link_expires "$LINK")
+	of=$(link_of "$LINK")
 	# Another signature (its first character changed).
 	if [ "${sig:0:1}" = A ]; then bad=B${sig:1}; else bad=A${sig:1}; fi
-	req GET "/service/fileupload/$h/content?expires=$exp&sig=$bad" "$@"
+	req GET "/service/fileupload/$h/content?expires=$exp&of=$of&sig=$bad" "$@"
 	check_error 403 "a tampered signature"
 	# Another file's hash under the same query.
-	req GET "/service/fileupload/$other/content?expires=$exp&sig=$sig" "$@"
+	req GET "/service/fileupload/$other/content?expires=$exp&of=$of&sig=$sig" "$@"
 	check_error 403 "another file's hash"
 	# A later expiry.
-	req GET "/service/fileupload/$h/content?expires=$((exp + 86400))&sig=$sig" "$@"
+	req GET "/service/fileupload/$h/content?expires=$((exp + 86400))&of=$of&sig=$sig" "$@"
 	check_error 403 "a later expiry"
-	req GET "/service/fileupload/$h/content?expires=$exp" "$@"
+	req GET "/service/fileupload/$h/content?expires=$exp&of=$of" "$@"
 	check_error 403 "no signature"
-	req GET "/service/fileupload/$h/content?sig=$sig" "$@"
+	req GET "/service/fileupload/$h/content?of=$of&sig=$sig" "$@"
 	check_error 403 "no expiry"
-	req HEAD "/service/fileupload/$h/content?expires=$exp&sig=$bad" -I "$@"
+	req GET "/service/fileupload/$h/content?expires=$exp&sig=$sig" "$@"
+	check_error 403 "no upload tag"
+	req HEAD "/service/fileupload/$h/content?expires=$exp&of=$of&sig=$bad" -I "$@"
 	check_status 403 "HEAD with a tampered signature"
 }
 
@@ -119,7 +127,7 @@ links_end() {
 # No token set: links for anyone; the default and an asked lifetime,
 # bodies refused, unknown files, tampered and expired links.
 sc_share_link_open() {
-	local a b ha hb bad
+	local a b ha hb bad old
 	a=$(new_file link_a)
 	b=$(new_file link_b)
 	ha=$(b2 "$a")
@@ -178,15 +186,31 @@ sc_share_link_open() {
 	# An expired link tampered with is forged first.
 	bad=$(link_sig "$LINK")
 	if [ "${bad:0:1}" = A ]; then bad=B${bad:1}; else bad=A${bad:1}; fi
-	req GET "/service/fileupload/$ha/content?expires=$(link_expires "$LINK")&sig=$bad"
+	req GET "${LINK/sig=$(link_sig "$LINK")/sig=$bad}"
 	check_error 403 "an expired link with another signature"
 
 	# A link outlives nothing: the file deleted, its link finds none.
 	link_make "$hb"
+	old=$LINK
 	req DELETE "/service/fileupload/$hb"
 	check_status 201
-	req GET "$LINK"
+	req GET "$old"
 	check_error 404 "a link to a deleted file"
+	# A delete revokes it: the same bytes stored again are not served
+	# through a link made before, only through a new one.
+	sleep 1		# another created_at, to the second
+	upload "$b" link-b-again.txt
+	check_status 201 "the deleted file stored again"
+	req GET "$old"
+	check_error 404 "a link made before the delete, the bytes stored again"
+	req HEAD "$old" -I
+	check_status 404 "HEAD of that link"
+	link_make "$hb"
+	check_link_download "$b" "$hb" link-b-again.txt
+	# Another upload's tag under a valid signature is not possible: the
+	# tag is signed.
+	req GET "${LINK/of=$(link_of "$LINK")/of=$(link_of "$old")}"
+	check_error 403 "a link with another upload's tag"
 }
 
 # Tokens set: making a link is a read (401 without the read or write
