@@ -14,19 +14,9 @@ set -euo pipefail
 # fig_uploads: sets UP_RPS, UP_P50, UP_P99, UP_BAD (and PUP_* for the
 # peer, QUP_* for the second peer).
 fig_uploads() {
-	local rows files a b
+	local rows files
 
-	if [ "${BENCH_FANOUT:-0}" = 1 ]; then
-		fu_log "making the 65,536 fan-out directories of DATA_DIR (BENCH_FANOUT=1)"
-		(cd "$FU_VAR/data" && for a in $(seq 0 255); do
-			for b in $(seq 0 255); do
-				printf '%02x/%02x\n' "$a" "$b"
-			done
-		done | xargs mkdir -p)
-		find "$FU_VAR/data" -mindepth 1 -maxdepth 2 -type d ! -name tmp \
-		    -exec chown "$FU_USER:$FU_NGINX_GROUP" {} + -exec chmod 2750 {} +
-		sync
-	fi
+	[ "${BENCH_FANOUT:-0}" != 1 ] || bench_fanout
 	fu_log "1. small uploads ($CONTENT): $RUNS x ${SECS}s, $CONNS connections${PEER:+, alternating with the peer}"
 	PAIR_PEER2=$PURL2 wrk_pair uploads "$URL" "$PURL" "$BENCH/upload.lua" \
 	    "$nonce-{run}" 4096 "$CONTENT"

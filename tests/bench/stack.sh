@@ -683,6 +683,23 @@ curl_time() {
 	curl -sS -o "$out" -w '%{http_code} %{size_upload} %{size_download} %{time_total}\n' "$@"
 }
 
+# bench_fanout: DATA_DIR's 65,536 fan-out directories made at once
+# (BENCH_FANOUT=1: an experiment, a populated store, where the worker
+# never makes and fsyncs one).
+bench_fanout() {
+	local a b
+
+	fu_log "making the 65,536 fan-out directories of DATA_DIR (BENCH_FANOUT=1)"
+	(cd "$FU_VAR/data" && for a in $(seq 0 255); do
+		for b in $(seq 0 255); do
+			printf '%02x/%02x\n' "$a" "$b"
+		done
+	done | xargs mkdir -p)
+	find "$FU_VAR/data" -mindepth 1 -maxdepth 2 -type d ! -name tmp \
+	    -exec chown "$FU_USER:$FU_NGINX_GROUP" {} + -exec chmod 2750 {} +
+	sync
+}
+
 # ------------------------------------------------------------ the peer
 
 # With --peer, each of the five figures is measured on the peer too, each

@@ -57,6 +57,9 @@
 #    instructions; the ms per step are that share of part 1's worker utime.
 #    The fsync's wait is not CPU and is not in these figures.
 #
+# BENCH_FANOUT=1 makes DATA_DIR's fan-out directories first, as a
+# populated store has them (fig_uploads.sh's experiment).
+#
 # Writes results/<date>-upload_cost/table.md (and raw/).  Needs wrk,
 # valgrind (callgrind_annotate) and strace (optional).
 set -euo pipefail
@@ -321,7 +324,8 @@ cost_table() {
 		echo
 		echo "## Per process class: CPU ms per upload (utime + stime, net of idle)"
 		echo
-		echo "4 KiB $CONTENT, $CONNS connections, $COST_N uploads a run, medians of $RUNS run(s)."
+		echo "4 KiB $CONTENT, $CONNS connections, $COST_N uploads a run, medians of $RUNS run(s)$([ "${BENCH_FANOUT:-0}" != 1 ] ||
+		    echo ", DATA_DIR's fan-out directories made first (BENCH_FANOUT=1)")."
 		echo
 		echo "| class | ms per upload |"
 		echo "|---|---|"
@@ -366,6 +370,7 @@ cost_table() {
 bench_options "$@"
 [ "${#BENCH_ARGS[@]}" -eq 0 ] || fu_die "unknown argument ${BENCH_ARGS[0]}"
 bench_setup upload_cost
+[ "${BENCH_FANOUT:-0}" != 1 ] || bench_fanout
 cost_measure
 cost_strace
 cost_callgrind

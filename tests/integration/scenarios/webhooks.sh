@@ -319,3 +319,60 @@ sc_webhook_prune_waits() {
 	check "delivered: pruned at the next sweep" wait_for 5 eval '! wh_kept '"$id"
 	wh_end
 }
+
+# The receiver of docs/operations.md, as written there (its port aside):
+# it takes the service's signed deliveries, refuses an unsigned one 401,
+# and does its work once for an event delivered twice.
+sc_webhook_docs_receiver() {
+	local port pid f h body mac code i
+	awk '/Python, with the standard library only/ { on = 1; next }
+	    on && /^```python/ { inside = 1; next }
+	    inside && /^```/ { exit }
+	    inside' "$IT_DIR/../../docs/operations.md" >"$IT_TMP/receiver.py"
+	check "the example found in docs/operations.md" \
+	    grep -q 'compare_digest' "$IT_TMP/receiver.py"
+	port=$(fu_free_port 19300)
+	sed -i "s/(\"127.0.0.1\", 9000)/(\"127.0.0.1\", $port)/" \
+	    "$IT_TMP/receiver.py"
+	FILEUPLOAD_WEBHOOK_SECRET=$WH_SECRET python3 -u "$IT_TMP/receiver.py" \
+	    >"$IT_TMP/receiver.out" 2>"$IT_TMP/receiver.err" &
+	pid=$!
+	for i in $(seq 1 50); do
+		! fu_port_open 127.0.0.1 "$port" || break
+		sleep 0.1
+	done
+	fu_pool_stop 2>>"$IT_TMP/setup.log"
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qc "SELECT events_publish();
+	    UPDATE webhook_cursor SET delivered = (SELECT last FROM
+	    events_published); DELETE FROM webhook_retries" >/dev/null
+	FILEUPLOAD_WEBHOOK_URL="http://127.0.0.1:$port/" \
+	    FILEUPLOAD_WEBHOOK_SECRET=$WH_SECRET start_pool
+
+	f=$(new_file wh_docs)
+	h=$(b2 "$f")
+	upload "$f" docs-receiver.txt
+	check_status 201 "upload"
+	check "the receiver did its work for the upload" wait_for 15 \
+	    grep -qx "file.created $h" "$IT_TMP/receiver.out"
+
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Fileupload-Event-Id: 1' \
+	    -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$port/")
+	check_eq "an unsigned delivery" 401 "$code"
+	body='{"type":"file.deleted","file_hash":"twice"}'
+	mac=$(python3 -c 'import hashlib, hmac, sys
+print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(),
+    hashlib.sha256).hexdigest())' "$WH_SECRET" "$body")
+	for i in 1 2; do
+		code=$(curl -sS -o /dev/null -w '%{http_code}' \
+		    -H 'Fileupload-Event-Id: 999999999' \
+		    -H "Fileupload-Signature: sha256=$mac" \
+		    -H 'Content-Type: application/json' -d "$body" \
+		    "http://127.0.0.1:$port/")
+		check_eq "a signed delivery, try $i" 204 "$code"
+	done
+	check_eq "work done once for an event delivered twice" 1 \
+	    "$(grep -cx 'file.deleted twice' "$IT_TMP/receiver.out")"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	wh_end
+}
