@@ -39,12 +39,24 @@ wh_start() {
 		sleep 0.1
 	done
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qc "SELECT events_publish();
-	    UPDATE webhook_cursor SET delivered = (SELECT last FROM
-	    events_published); DELETE FROM webhook_retries" >/dev/null
+	wh_from_now
 	WH_START=$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc \
 	    "SELECT delivered FROM webhook_cursor")
 	wh_pool
+}
+
+# The webhook's state set to deliver from the events after the last one
+# now (the earlier scenarios' are not the caller's).
+wh_from_now() {
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qc "SELECT events_publish();
+	    UPDATE webhook_cursor SET delivered = (SELECT last FROM
+	    events_published); DELETE FROM webhook_retries" >/dev/null
+}
+
+# The id of the last event, published first.
+wh_last_id() {
+	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc "SELECT events_publish();
+	    SELECT max(id) FROM events" | tail -n 1
 }
 
 # The pool (re)started delivering to the receiver, with the caller's
@@ -204,8 +216,7 @@ sc_webhook_gives_up() {
 	wh_start "{\"fail_hash\": \"$h\"}"
 	upload "$f" refused.txt
 	check_status 201 "upload"
-	first=$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc "SELECT events_publish();
-	    SELECT max(id) FROM events" | tail -n 1)
+	first=$(wh_last_id)
 	g=$(new_file wh_other)
 	upload "$g" other.txt
 	check_status 201 "another file's upload"
@@ -306,8 +317,7 @@ sc_webhook_prune_waits() {
 	wh_start "{\"fail_hash\": \"$h\"}"
 	upload "$f" prune.txt
 	check_status 201 "upload"
-	id=$(fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -tAc "SELECT events_publish();
-	    SELECT max(id) FROM events" | tail -n 1)
+	id=$(wh_last_id)
 	check "its first try refused" wait_for 10 wh_state_is "$id" pending
 	sleep 2
 	FILEUPLOAD_EVENTS_KEEP=1 wh_pool
@@ -342,9 +352,7 @@ sc_webhook_docs_receiver() {
 		sleep 0.1
 	done
 	fu_pool_stop 2>>"$IT_TMP/setup.log"
-	fu_pg_psql "$IT_PG_DIR" "$FU_DB_NAME" -qc "SELECT events_publish();
-	    UPDATE webhook_cursor SET delivered = (SELECT last FROM
-	    events_published); DELETE FROM webhook_retries" >/dev/null
+	wh_from_now
 	FILEUPLOAD_WEBHOOK_URL="http://127.0.0.1:$port/" \
 	    FILEUPLOAD_WEBHOOK_SECRET=$WH_SECRET start_pool
 
